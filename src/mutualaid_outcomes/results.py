@@ -1,0 +1,394 @@
+"""The results contract shared by every fitted model.
+
+Every estimator returns an immutable result with
+
+* ``tidy(conf_level=0.95, exponentiate=False)``: one row per term or effect with the
+  columns :data:`TIDY_COLUMNS` (the convention of R's broom);
+* ``glance()``: a one-row frame whose columns are fixed for a model family
+  (``n``, ``n_dropped``, ``converged``, ``method`` ...), NaN where a value does not apply;
+* ``summary()``: a :class:`Summary` built from the two, rendering as text, HTML
+  (shown by Jupyter) and LaTeX.
+
+Numbers are stored at full precision; rounding happens only when rendering.
+Re-running inference with other options returns a new result; results are never
+modified in place.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from mutualaid_outcomes.results import wald_table
+>>> t = wald_table(["x"], [0.5], [0.25])
+>>> list(t.columns)
+['term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high']
+>>> round(float(t.loc[0, "conf_low"]), 4)
+0.01
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._validation import check_conf_level
+
+__all__ = [
+    "TIDY_COLUMNS",
+    "wald_table",
+    "exponentiate_tidy",
+    "glance_frame",
+    "Summary",
+    "BaseResult",
+]
+
+TIDY_COLUMNS: tuple[str, ...] = (
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+)
+
+
+def wald_table(
+    terms: Sequence[str],
+    estimates: Sequence[float] | np.ndarray,
+    std_errors: Sequence[float] | np.ndarray,
+    conf_level: float = 0.95,
+    df: float | None = None,
+) -> pd.DataFrame:
+    """Build a tidy frame of Wald statistics, p-values and confidence limits.
+
+    Parameters
+    ----------
+    terms : sequence of str
+        Term names.
+    estimates, std_errors : array-like
+        Point estimates and their standard errors.
+    conf_level : float
+        Confidence level of the interval.
+    df : float, optional
+        Residual degrees of freedom; uses the t distribution when given, the
+        standard normal otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TIDY_COLUMNS`.
+
+    Notes
+    -----
+    ``statistic = estimate / std_error``; two-sided ``p = 2 P(T > |statistic|)``;
+    limits ``estimate ± q * std_error`` with ``q`` the ``(1 + conf_level) / 2`` quantile.
+
+    Examples
+    --------
+    >>> wald_table(["a"], [1.0], [0.5], df=10).round(4)
+      term  estimate  std_error  statistic  p_value  conf_low  conf_high
+    0    a       1.0        0.5        2.0   0.0734   -0.1141     2.1141
+    """
+    conf_level = check_conf_level(conf_level)
+    est = np.asarray(estimates, dtype=float)
+    se = np.asarray(std_errors, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = est / se
+    dist = stats.t(df) if df is not None and np.isfinite(df) else stats.norm
+    q = dist.ppf(0.5 + conf_level / 2)
+    p = 2 * dist.sf(np.abs(stat))
+    return pd.DataFrame(
+        {
+            "term": list(terms),
+            "estimate": est,
+            "std_error": se,
+            "statistic": stat,
+            "p_value": p,
+            "conf_low": est - q * se,
+            "conf_high": est + q * se,
+        }
+    )
+
+
+def exponentiate_tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exponentiate ``estimate``, ``conf_low`` and ``conf_high`` (odds, rate, hazard ratios).
+
+    ``std_error``, ``statistic`` and ``p_value`` stay on the linear-predictor scale,
+    as in R's broom.
+
+    Examples
+    --------
+    >>> t = exponentiate_tidy(wald_table(["x"], [0.0], [1.0]))
+    >>> float(t.loc[0, "estimate"])
+    1.0
+    """
+    out = frame.copy()
+    for col in ("estimate", "conf_low", "conf_high"):
+        out[col] = np.exp(out[col].astype(float))
+    return out
+
+
+def glance_frame(values: Mapping[str, Any], columns: Sequence[str]) -> pd.DataFrame:
+    """Build a one-row glance frame with exactly ``columns``; absent values are NaN.
+
+    Examples
+    --------
+    >>> glance_frame({"n": 10}, ["n", "n_dropped"])
+        n  n_dropped
+    0  10        NaN
+    """
+    extra = set(values) - set(columns)
+    if extra:
+        raise KeyError(f"glance values {sorted(extra)} are not in the family's columns")
+    row = {c: values.get(c, np.nan) for c in columns}
+    return pd.DataFrame([row], columns=list(columns))
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        if v != 0 and (abs(v) < 10 ** (-digits) or abs(v) >= 1e7):
+            return f"{v:.{digits}e}"
+        return f"{v:.{digits}f}"
+    return str(value)
+
+
+def _format_frame(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    out = frame.copy().astype(object)
+    for col in frame.columns:
+        if col == "p_value":
+            out[col] = [
+                "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}") for v in frame[col]
+            ]
+        else:
+            out[col] = [_fmt(v, digits) for v in frame[col]]
+    return out
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    r"""Escape LaTeX special characters.
+
+    Examples
+    --------
+    >>> print(latex_escape("a_b & 50%"))
+    a\_b \& 50\%
+    """
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+class Summary:
+    """A rendered summary of a result: text, HTML and LaTeX from tidy and glance frames.
+
+    Parameters
+    ----------
+    title : str
+        Heading, e.g. ``"Generalized estimating equations (gaussian, exchangeable)"``.
+    tidy : pandas.DataFrame
+        The coefficient or effect table.
+    glance : pandas.DataFrame
+        The one-row model summary.
+    notes : sequence of str
+        Footnotes (rows excluded, warnings, how intervals were computed).
+    digits : int
+        Decimals shown.
+
+    Examples
+    --------
+    >>> from mutualaid_outcomes.results import wald_table, glance_frame
+    >>> s = Summary("Demo", wald_table(["x"], [1.0], [0.5]), glance_frame({"n": 3}, ["n"]))
+    >>> print(s.as_text().splitlines()[0])
+    Demo
+    >>> "<table" in s.as_html()
+    True
+    """
+
+    def __init__(
+        self,
+        title: str,
+        tidy: pd.DataFrame,
+        glance: pd.DataFrame,
+        notes: Sequence[str] = (),
+        digits: int = 3,
+    ) -> None:
+        self.title = title
+        self.tidy = tidy
+        self.glance = glance
+        self.notes = tuple(notes)
+        self.digits = digits
+
+    def _glance_items(self) -> list[tuple[str, str]]:
+        if self.glance is None or self.glance.empty:
+            return []
+        row = self.glance.iloc[0]
+        items = []
+        for k, v in row.items():
+            s = _fmt(v, self.digits)
+            if s != "":
+                items.append((str(k), s))
+        return items
+
+    def as_text(self) -> str:
+        """Plain-text rendering."""
+        lines = [self.title, "=" * max(len(self.title), 20)]
+        items = self._glance_items()
+        if items:
+            width = max(len(k) for k, _ in items)
+            lines += [f"{k:<{width}}  {v}" for k, v in items]
+            lines.append("-" * max(len(self.title), 20))
+        table = _format_frame(self.tidy, self.digits)
+        lines.append(table.to_string(index=False))
+        if self.notes:
+            lines.append("")
+            lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        """HTML rendering (a ``<div>`` with two tables)."""
+        esc = html.escape
+        parts = [f"<div class='mutualaid-summary'><h4>{esc(self.title)}</h4>"]
+        items = self._glance_items()
+        if items:
+            parts.append("<table class='glance'>")
+            parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items]
+            parts.append("</table>")
+        table = _format_frame(self.tidy, self.digits)
+        parts.append("<table class='tidy'><thead><tr>")
+        parts += [f"<th>{esc(str(c))}</th>" for c in table.columns]
+        parts.append("</tr></thead><tbody>")
+        for _, row in table.iterrows():
+            parts.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
+        parts.append("</tbody></table>")
+        for n in self.notes:
+            parts.append(f"<p><small>Note: {esc(n)}</small></p>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def as_latex(self) -> str:
+        """LaTeX rendering (a booktabs ``tabular``)."""
+        table = _format_frame(self.tidy, self.digits)
+        cols = list(table.columns)
+        spec = "l" + "r" * (len(cols) - 1)
+        out = [
+            f"% {latex_escape(self.title)}",
+            f"\\begin{{tabular}}{{{spec}}}",
+            "\\toprule",
+            " & ".join(latex_escape(c) for c in cols) + " \\\\",
+            "\\midrule",
+        ]
+        for _, row in table.iterrows():
+            out.append(" & ".join(latex_escape(str(v)) for v in row) + " \\\\")
+        out.append("\\bottomrule")
+        out.append("\\end{tabular}")
+        for n in self.notes:
+            out.append(f"% Note: {latex_escape(n)}")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+
+class BaseResult(ABC):
+    """Base class of every fitted result.
+
+    Subclasses implement :meth:`_tidy` (a frame with :data:`TIDY_COLUMNS`, before
+    any exponentiation) and :meth:`glance`, and may override :meth:`_title` and
+    :meth:`_notes`. Subclasses are typically frozen dataclasses.
+    """
+
+    #: whether ``tidy(exponentiate=True)`` makes sense for this result
+    _can_exponentiate: bool = True
+
+    @abstractmethod
+    def _tidy(self, conf_level: float) -> pd.DataFrame:
+        """Return the tidy frame at ``conf_level`` on the estimation scale."""
+
+    @abstractmethod
+    def glance(self) -> pd.DataFrame:
+        """One-row frame of model-level statistics with the family's fixed columns."""
+
+    def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per term or effect.
+
+        Parameters
+        ----------
+        conf_level : float
+            Confidence level of ``conf_low`` / ``conf_high``.
+        exponentiate : bool
+            Exponentiate estimates and limits (odds, rate or hazard ratios).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``
+            (plus family-specific columns after them).
+        """
+        conf_level = check_conf_level(conf_level)
+        out = self._tidy(conf_level)
+        if exponentiate:
+            if not self._can_exponentiate:
+                from .errors import OptionError
+
+                raise OptionError(
+                    f"`exponentiate=True` is not meaningful for {type(self).__name__}; "
+                    "use exponentiate=False."
+                )
+            out = exponentiate_tidy(out)
+        return out.reset_index(drop=True)
+
+    def _title(self) -> str:
+        return type(self).__name__
+
+    def _notes(self) -> list[str]:
+        return []
+
+    def summary(self, conf_level: float = 0.95, exponentiate: bool = False) -> Summary:
+        """A :class:`Summary` rendering as text, HTML and LaTeX."""
+        return Summary(
+            self._title(),
+            self.tidy(conf_level=conf_level, exponentiate=exponentiate),
+            self.glance(),
+            self._notes(),
+        )
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        try:
+            return self.summary().as_text()
+        except Exception:  # pragma: no cover - repr must never fail
+            return f"<{type(self).__name__}>"
