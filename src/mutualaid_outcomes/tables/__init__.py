@@ -1,1 +1,22 @@
-"""tables."""
+"""Publication tables: Table 1, regression and mediation tables, and their exporters."""
+
+from .formatting import JOURNAL_STYLES, JournalStyle, format_ci, format_number, format_p
+from .model_tables import mediation_table, regression_table, term_label
+from .table import Table
+from .table_one import smd_categorical, smd_continuous, suppress_cells, table_one
+
+__all__ = [
+    "Table",
+    "table_one",
+    "regression_table",
+    "mediation_table",
+    "term_label",
+    "format_p",
+    "format_ci",
+    "format_number",
+    "JournalStyle",
+    "JOURNAL_STYLES",
+    "smd_continuous",
+    "smd_categorical",
+    "suppress_cells",
+]
