@@ -1,1 +1,33 @@
-"""plotting."""
+"""Publication figures. Each plot takes ``ax=None``, returns the Axes and has a ``*_data()`` companion."""
+
+from .calendar import calendar_strip_data, plot_calendar_strips
+from .forest import forest_data, plot_forest
+from .path_diagram import path_diagram_data, plot_path_diagram
+from .style import OKABE_ITO, publication_style, save_figure
+from .survival import (
+    at_risk_table_data,
+    cumulative_incidence_data,
+    km_plot_data,
+    plot_cumulative_incidence,
+    plot_km,
+)
+from .trajectories import plot_trajectories, trajectory_data
+
+__all__ = [
+    "OKABE_ITO",
+    "publication_style",
+    "save_figure",
+    "forest_data",
+    "plot_forest",
+    "km_plot_data",
+    "at_risk_table_data",
+    "plot_km",
+    "cumulative_incidence_data",
+    "plot_cumulative_incidence",
+    "path_diagram_data",
+    "plot_path_diagram",
+    "trajectory_data",
+    "plot_trajectories",
+    "calendar_strip_data",
+    "plot_calendar_strips",
+]

@@ -1,0 +1,150 @@
+"""Attendance and outcome trajectories over waves by group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._validation import check_columns, check_conf_level, check_dataframe, check_numeric
+from .style import OKABE_ITO
+
+__all__ = ["trajectory_data", "plot_trajectories"]
+
+
+def trajectory_data(
+    data: pd.DataFrame,
+    time: str,
+    value: str,
+    group: str | None = None,
+    *,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean of ``value`` at each wave (per group) with a t-based confidence interval.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per person and wave.
+    time, value : str
+        Wave and measure columns.
+    group : str, optional
+        Grouping column (e.g. arm).
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns group, time, n, mean, sd, conf_low, conf_high (available cases per wave).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"month": [0, 0, 3, 3], "pda": [0.2, 0.4, 0.6, 0.8]})
+    >>> trajectory_data(df, "month", "pda")[["time", "n", "mean"]].values.tolist()
+    [[0.0, 2.0, 0.3], [3.0, 2.0, 0.7]]
+    """
+    check_dataframe(data)
+    cols = [time, value] + ([group] if group else [])
+    check_columns(data, cols, "columns")
+    check_numeric(data, [value], "value")
+    conf_level = check_conf_level(conf_level)
+    df = data[cols].dropna(subset=[value])
+    g = df[group] if group else pd.Series("all", index=df.index)
+    agg = df.groupby([g, df[time]])[value].agg(["count", "mean", "std"]).reset_index()
+    agg.columns = ["group", "time", "n", "mean", "sd"]
+    se = agg["sd"] / np.sqrt(agg["n"])
+    q = stats.t.ppf(0.5 + conf_level / 2, np.maximum(agg["n"] - 1, 1))
+    agg["conf_low"] = agg["mean"] - q * se
+    agg["conf_high"] = agg["mean"] + q * se
+    agg["n"] = agg["n"].astype(float)
+    return agg
+
+
+def plot_trajectories(
+    data: pd.DataFrame,
+    time: str,
+    value: str,
+    group: str | None = None,
+    ax: Any = None,
+    *,
+    conf_level: float = 0.95,
+    codebook: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Any:
+    """Plot mean trajectories with confidence intervals by group.
+
+    Axis labels come from ``codebook`` (or the codebook attached to ``data``) when
+    not given.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel.
+    time, value, group : str
+        Columns.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    conf_level : float
+        Confidence level.
+    codebook : Codebook, optional
+        Variable and value labels.
+    xlabel, ylabel : str, optional
+        Axis labels overriding the codebook.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    traj = trajectory_data(data, time, value, group, conf_level=conf_level)
+    if codebook is None:
+        try:
+            from ..io import get_codebook  # type: ignore[attr-defined]
+
+            codebook = get_codebook(data)
+        except ImportError:  # pragma: no cover
+            codebook = None
+
+    def lab(name: str) -> str:
+        if codebook is not None:
+            try:
+                out = codebook.label(name)
+            except Exception:  # noqa: BLE001
+                out = None
+            if out:
+                return str(out)
+        return name
+
+    def vlab(var: str | None, v: Any) -> str:
+        if var is None or codebook is None:
+            return str(v)
+        try:
+            vl = codebook.value_labels(var) or {}
+        except Exception:  # noqa: BLE001
+            vl = {}
+        return str(vl.get(v, vl.get(str(v), v)))
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for i, (g, s) in enumerate(traj.groupby("group", sort=False)):
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.errorbar(
+            s["time"]
+            + (i - (traj["group"].nunique() - 1) / 2) * 0.08 * max(np.ptp(traj["time"]), 1) / 10,
+            s["mean"],
+            yerr=[s["mean"] - s["conf_low"], s["conf_high"] - s["mean"]],
+            marker="o",
+            color=color,
+            capsize=2,
+            label=vlab(group, g),
+        )
+    ax.set_xlabel(xlabel or lab(time))
+    ax.set_ylabel(ylabel or lab(value))
+    if group:
+        ax.legend(title=lab(group))
+    return ax
