@@ -1,15 +1,98 @@
-"""mutualaid_outcomes: outcomes research on 12-step mutual-aid groups."""
+"""mutualaid_outcomes: outcomes research on 12-step mutual-aid groups.
+
+The most used functions are available at the top level, e.g.
+``mutualaid_outcomes.read_data``, ``.score``, ``.mediate``, ``.fit_cox``,
+``.table_one``; each subpackage (``io``, ``instruments``, ``participation``,
+``models``, ``tables``, ``plotting``, ``pipeline``, ``datasets``) holds the rest.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
 from . import errors
+from .datasets import load_sample, sample_truth, simulate_cohort
+from .instruments import (
+    InstrumentSpec,
+    list_instruments,
+    network_indices,
+    reliability,
+    score,
+)
+from .io import Codebook, describe_data, get_codebook, read_data, read_redcap, set_codebook, write_data
+from .models import (
+    causal_mediation,
+    check_proportional_hazards,
+    cumulative_incidence,
+    fit_cox,
+    fit_cox_time_varying,
+    fit_fine_gray,
+    fit_gee,
+    fit_mixed,
+    fit_regression,
+    gray_test,
+    kaplan_meier,
+    lagged_mediation,
+    lagged_panel,
+    mediate,
+    to_counting_process,
+)
+from .participation import attendance_patterns, code_attendance, relapse_times, summarize_calendar
+from .plotting import publication_style, save_figure
 from .results import Summary
+from .tables import Table, mediation_table, regression_table, table_one
 
 try:
     __version__ = version("mutualaid_outcomes")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "errors", "Summary"]
+__all__ = [
+    "__version__",
+    "errors",
+    "Summary",
+    # data
+    "read_data",
+    "read_redcap",
+    "write_data",
+    "describe_data",
+    "get_codebook",
+    "set_codebook",
+    "Codebook",
+    "load_sample",
+    "sample_truth",
+    "simulate_cohort",
+    # instruments and participation
+    "score",
+    "list_instruments",
+    "InstrumentSpec",
+    "network_indices",
+    "reliability",
+    "code_attendance",
+    "summarize_calendar",
+    "attendance_patterns",
+    "relapse_times",
+    # models
+    "fit_regression",
+    "fit_gee",
+    "fit_mixed",
+    "lagged_panel",
+    "mediate",
+    "lagged_mediation",
+    "causal_mediation",
+    "kaplan_meier",
+    "fit_cox",
+    "check_proportional_hazards",
+    "to_counting_process",
+    "fit_cox_time_varying",
+    "cumulative_incidence",
+    "gray_test",
+    "fit_fine_gray",
+    # reporting
+    "Table",
+    "table_one",
+    "regression_table",
+    "mediation_table",
+    "publication_style",
+    "save_figure",
+]

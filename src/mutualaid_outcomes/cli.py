@@ -1,8 +1,20 @@
-"""The ``mutualaid`` command line."""
+"""The ``mutualaid`` command line.
+
+Commands: ``demo`` (the worked analysis on the bundled sample cohort), ``run``
+(a user's TOML analysis spec), ``validate`` (check a spec without running it),
+``describe`` (codebook summary of a data file) and ``instruments`` (the instrument
+library with citations).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from .errors import MutualAidError
 
 app = typer.Typer(
     add_completion=False,
@@ -11,10 +23,97 @@ app = typer.Typer(
 )
 
 
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code=2)
+
+
+def demo_spec_path() -> Path:
+    """Path of the demo analysis spec shipped inside the package."""
+    from importlib import resources
+
+    return Path(str(resources.files("mutualaid_outcomes.pipeline") / "demo.toml"))
+
+
 @app.command()
-def demo() -> None:
-    """Run the worked analysis on the bundled sample cohort."""
-    typer.echo("mutualaid demo: the sample cohort is not bundled yet.")
+def demo(
+    out: Path = typer.Option(Path("mutualaid-demo"), "--out", help="Output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+) -> None:
+    """Run the full worked analysis on the bundled sample cohort."""
+    from .pipeline.runner import run_spec_file
+
+    try:
+        res = run_spec_file(demo_spec_path(), out, overwrite=overwrite)
+    except MutualAidError as exc:
+        _fail(exc)
+    _print_run(res)
+
+
+@app.command()
+def run(
+    spec: Path = typer.Argument(..., help="Analysis spec (TOML)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: next to the spec)."),  # noqa: UP007
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+) -> None:
+    """Run an analysis described in a TOML spec."""
+    from .pipeline.runner import run_spec_file
+
+    target = out if out is not None else spec.with_suffix("").parent / f"{spec.stem}-output"
+    try:
+        res = run_spec_file(spec, target, overwrite=overwrite)
+    except MutualAidError as exc:
+        _fail(exc)
+    _print_run(res)
+
+
+@app.command()
+def validate(spec: Path = typer.Argument(..., help="Analysis spec (TOML).")) -> None:
+    """Check an analysis spec without running it."""
+    from .pipeline.spec import load_spec
+
+    try:
+        parsed, _ = load_spec(spec)
+    except MutualAidError as exc:
+        _fail(exc)
+    typer.echo(
+        f"{spec}: valid ({len(parsed.instruments)} instruments, {len(parsed.models)} models, "
+        f"{len(parsed.tables)} tables, {len(parsed.figures)} figures)."
+    )
+
+
+@app.command()
+def describe(
+    path: Path = typer.Argument(..., help="Data file (.csv, .sav, .dta, .parquet, ...)."),
+    missing_codes: Optional[str] = typer.Option(  # noqa: UP007
+        None, "--missing-codes", help="Comma-separated sentinel codes to treat as missing, e.g. -9,98,99."
+    ),
+) -> None:
+    """Print the codebook summary of a data file (labels, types, missing codes found)."""
+    import pandas as pd
+
+    from .io import describe_data, read_data
+
+    codes = [float(c) for c in missing_codes.split(",")] if missing_codes else None
+    try:
+        frame = read_data(path, missing_codes=codes)
+    except MutualAidError as exc:
+        _fail(exc)
+    summary = describe_data(frame)
+    with pd.option_context("display.max_rows", 500, "display.max_colwidth", 60, "display.width", 160):
+        typer.echo(summary.to_string(index=False))
+
+
+@app.command()
+def instruments() -> None:
+    """List the instruments that can be scored, with item counts and citations."""
+    import pandas as pd
+
+    from .instruments import list_instruments
+
+    table = list_instruments()
+    with pd.option_context("display.max_rows", 200, "display.max_colwidth", 80, "display.width", 200):
+        typer.echo(table.to_string(index=False))
 
 
 @app.command()
@@ -25,6 +124,24 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _print_run(res: object) -> None:
+    out_dir = res.out_dir  # type: ignore[attr-defined]
+    typer.echo(f"Wrote {out_dir}/")
+    for name in ("report.html", "provenance.json"):
+        typer.echo(f"  {name}")
+    n_tables = len(list((out_dir / "tables").glob("*")))
+    n_figs = len(list((out_dir / "figures").glob("*")))
+    typer.echo(f"  tables/ ({n_tables} files), figures/ ({n_figs} files)")
+    for name, model in res.models.items():  # type: ignore[attr-defined]
+        g = model.glance()
+        n = int(g.loc[0, "n"]) if "n" in g.columns and g.loc[0, "n"] == g.loc[0, "n"] else None
+        typer.echo(f"  model {name}: n = {n}")
+
+
 def main() -> None:
     """Entry point of the ``mutualaid`` script."""
-    app()
+    app(prog_name="mutualaid")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -88,7 +88,7 @@ def path_diagram_data(
         for m, x in zip(mediators, xs):
             pos[m] = (float(x), 0.75)
     else:
-        ys = np.linspace(0.45, 1.0, k) if k > 1 else np.array([0.75])
+        ys = np.linspace(0.4, 0.4 + 0.27 * (k - 1), k) if k > 1 else np.array([0.75])
         for m, y in zip(mediators, ys[::-1]):
             pos[m] = (0.5, float(y))
     rows = []
@@ -179,7 +179,11 @@ def plot_path_diagram(
                 "shrinkB": 28,
             },
         )
-        mx, my = (e["x0"] + e["x1"]) / 2, (e["y0"] + e["y1"]) / 2
+        # a-path labels sit nearer the mediator, b-path labels nearer the mediator too,
+        # so that labels of different mediators do not overlap
+        frac = {"a": 0.62, "b": 0.38}.get(e["term"][:1], 0.5) if "[" in e["term"] else 0.5
+        mx = e["x0"] + frac * (e["x1"] - e["x0"])
+        my = e["y0"] + frac * (e["y1"] - e["y0"])
         dy = {"direct": -0.07}.get(e["term"], 0.09 if e["term"].startswith("d[") else 0.0)
         ax.text(
             mx,
@@ -200,7 +204,8 @@ def plot_path_diagram(
             fontsize="small",
             bbox={"boxstyle": "square,pad=0.4", "facecolor": "white", "edgecolor": "black"},
         )
+    top = max(y for _, y in nodes.values())
     ax.set_xlim(-0.15, 1.15)
-    ax.set_ylim(-0.2, 1.15)
+    ax.set_ylim(-0.2, top + 0.15)
     ax.set_axis_off()
     return ax

@@ -17,8 +17,11 @@ Examples
 from __future__ import annotations
 
 import html
+import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +30,18 @@ from ..errors import ArgumentTypeError, FileFormatError
 from ..results import latex_escape
 
 __all__ = ["Table"]
+
+
+def _write_deterministic_zip(blob: bytes, path: Path) -> None:
+    """Rewrite a zip archive with fixed entry timestamps and order."""
+    with zipfile.ZipFile(io.BytesIO(blob)) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data)
 
 _EXPORTERS = (".html", ".htm", ".md", ".tex", ".docx", ".csv")
 
@@ -217,8 +232,16 @@ class Table:
             r = p.add_run(n)
             r.italic = True
             r.font.size = Pt(8)
+        # fixed document metadata and zip timestamps: the same table gives the same bytes
+        fixed = datetime(2000, 1, 1)
+        doc.core_properties.created = fixed
+        doc.core_properties.modified = fixed
+        doc.core_properties.last_printed = fixed
+        doc.core_properties.revision = 1
+        buffer = io.BytesIO()
+        doc.save(buffer)
         path = Path(path)
-        doc.save(str(path))
+        _write_deterministic_zip(buffer.getvalue(), path)
         return path
 
     def save(self, path: str | Path) -> Path:

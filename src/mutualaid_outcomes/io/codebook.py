@@ -1,0 +1,763 @@
+"""The codebook: variable labels, value labels, missing-value declarations, measurement.
+
+A :class:`Codebook` describes the variables of one data set. :func:`read_data` builds
+it from the file's own metadata (SPSS, Stata, SAS), from a ``<name>.codebook.json``
+sidecar (CSV, TSV, Parquet, Excel) or from the declared ``missing_codes``, and
+attaches it to the returned frame under ``df.attrs["mutualaid_codebook"]``.
+:func:`get_codebook` retrieves it; :func:`set_codebook` attaches one to a new frame.
+
+A codebook is immutable. Its content is kept in the JSON form given by
+:meth:`Codebook.to_dict` (so that ``DataFrame.to_parquet`` can store the frame's
+``attrs``); read it through the methods (:meth:`Codebook.label`,
+:meth:`Codebook.variable`, ...) rather than by key.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from mutualaid_outcomes.io import Codebook, Variable, get_codebook, set_codebook
+>>> cb = Codebook([Variable("sex", label="Sex", value_labels={0: "male", 1: "female"},
+...                         measurement="nominal")])
+>>> df = set_codebook(pd.DataFrame({"sex": [0, 1, 1]}), cb)
+>>> get_codebook(df).label("sex"), get_codebook(df).value_labels("sex")
+('Sex', {0: 'male', 1: 'female'})
+>>> get_codebook(df).label("age")  # not described: falls back to the name
+'age'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_column_list, check_dataframe, check_option, close_matches
+from ..errors import (
+    ArgumentTypeError,
+    ColumnNotFoundError,
+    DataFileNotFoundError,
+    DataValidationError,
+    FileFormatError,
+)
+
+__all__ = [
+    "CODEBOOK_ATTR",
+    "MEASUREMENTS",
+    "Code",
+    "Measurement",
+    "Variable",
+    "Codebook",
+    "get_codebook",
+    "set_codebook",
+    "infer_codebook",
+]
+
+#: Key of ``DataFrame.attrs`` under which the codebook is attached.
+CODEBOOK_ATTR = "mutualaid_codebook"
+
+Measurement: TypeAlias = Literal["nominal", "ordinal", "scale"]
+#: Allowed measurement levels.
+MEASUREMENTS: tuple[str, ...] = ("nominal", "ordinal", "scale")
+
+#: A value code: an int (integral numbers), a float, or a string (string variables,
+#: and Stata/SAS extended missing codes written ``".a"`` ... ``".z"``).
+Code: TypeAlias = int | float | str
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_STRING_DTYPES = ("object", "string", "str")
+
+
+class _FrozenDict(dict):
+    """A read-only dict (JSON-serialisable, picklable)."""
+
+    __slots__ = ()
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("Codebook entries are read-only; build a new one with .replace().")
+
+    __setitem__ = __delitem__ = _readonly  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> _FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenDict:
+        return self
+
+
+def normalize_code(value: Any) -> Code:
+    """Return a code as a plain Python int, float or str.
+
+    Integral numbers become ``int`` (SPSS stores ``1`` as ``1.0``), so a code reads
+    the same whichever file it came from.
+
+    Examples
+    --------
+    >>> normalize_code(np.float64(99.0)), normalize_code(2.5), normalize_code(".a")
+    (99, 2.5, '.a')
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if math.isfinite(f) and f.is_integer():
+            return int(f)
+        return f
+    if isinstance(value, str):
+        return value
+    raise ArgumentTypeError(
+        f"A value code must be a number or a string; got {type(value).__name__} ({value!r})."
+    )
+
+
+def code_to_str(code: Code) -> str:
+    """Write a code as the JSON key used by :meth:`Codebook.to_dict`.
+
+    Examples
+    --------
+    >>> code_to_str(99), code_to_str(2.5), code_to_str(".a")
+    ('99', '2.5', '.a')
+    """
+    code = normalize_code(code)
+    return code if isinstance(code, str) else repr(code)
+
+
+def code_from_str(text: str, string_variable: bool = False) -> Code:
+    """Read a code written by :func:`code_to_str`.
+
+    Numeric-looking keys become numbers unless the variable holds strings.
+
+    Examples
+    --------
+    >>> code_from_str("99"), code_from_str("-9.5"), code_from_str(".a"), code_from_str("1", True)
+    (99, -9.5, '.a', '1')
+    """
+    text = str(text)
+    if string_variable:
+        return text
+    s = text.strip()
+    if _INT_RE.match(s):
+        return int(s)
+    try:
+        return normalize_code(float(s))
+    except ValueError:
+        return text
+
+
+def _is_string_dtype(dtype: str | None) -> bool:
+    return dtype is not None and dtype.split("[")[0] in _STRING_DTYPES
+
+
+@dataclass(frozen=True)
+class Variable:
+    """What the codebook knows about one variable.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    label : str or None
+        Variable label (``None`` if there is none).
+    value_labels : mapping
+        ``{code: label}``.
+    missing_codes : sequence
+        Discrete codes declared missing (e.g. ``[-9, 97, 98, 99]``; Stata and SAS
+        extended missing values as ``".a"`` ... ``".z"``, ``"._"``).
+    missing_ranges : sequence of (lo, hi)
+        Closed ranges declared missing (SPSS ``MISSING VALUES x (LO THRU -1)``).
+    measurement : {"nominal", "ordinal", "scale"}
+        Level of measurement.
+    missing_counts : mapping
+        ``{code: count}``: how many values of each missing code were found (and set
+        to NaN) when the data were read.
+    dtype : str or None
+        pandas dtype of the column when the codebook was made.
+
+    Examples
+    --------
+    >>> v = Variable("q1", label="Drank today", value_labels={1.0: "Yes", 0: "No"})
+    >>> v.value_labels
+    {1: 'Yes', 0: 'No'}
+    >>> v.replace(label="Any drinking").label
+    'Any drinking'
+    """
+
+    name: str
+    label: str | None = None
+    value_labels: Mapping[Code, str] = field(default_factory=dict)
+    missing_codes: tuple[Code, ...] = ()
+    missing_ranges: tuple[tuple[float, float], ...] = ()
+    measurement: Measurement = "scale"
+    missing_counts: Mapping[Code, int] = field(default_factory=dict)
+    dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ArgumentTypeError(
+                f"A variable name must be a non-empty string; got {self.name!r}."
+            )
+        if self.label is not None and not isinstance(self.label, str):
+            raise ArgumentTypeError(
+                f"The label of '{self.name}' must be a string or None; got {self.label!r}."
+            )
+        check_option(self.measurement, MEASUREMENTS, f"measurement of '{self.name}'")
+        if not isinstance(self.value_labels, Mapping):
+            raise ArgumentTypeError(
+                f"`value_labels` of '{self.name}' must be a mapping {{code: label}}; "
+                f"got {type(self.value_labels).__name__}."
+            )
+        labels = _FrozenDict((normalize_code(k), str(v)) for k, v in self.value_labels.items())
+        codes = self.missing_codes
+        if isinstance(codes, (str, numbers.Number)):
+            codes = (codes,)
+        codes_t = tuple(dict.fromkeys(normalize_code(c) for c in codes))
+        ranges = []
+        for r in self.missing_ranges:
+            try:
+                lo, hi = r
+                lo_f, hi_f = float(lo), float(hi)
+            except (TypeError, ValueError):
+                raise DataValidationError(
+                    f"Missing ranges of '{self.name}' must be (lo, hi) pairs of numbers; got {r!r}."
+                ) from None
+            if lo_f > hi_f:
+                raise DataValidationError(
+                    f"Missing range ({lo}, {hi}) of '{self.name}' has lo > hi."
+                )
+            ranges.append((normalize_code(lo_f), normalize_code(hi_f)))
+        counts = _FrozenDict((normalize_code(k), int(v)) for k, v in self.missing_counts.items())
+        object.__setattr__(self, "value_labels", labels)
+        object.__setattr__(self, "missing_codes", codes_t)
+        object.__setattr__(self, "missing_ranges", tuple(ranges))
+        object.__setattr__(self, "missing_counts", counts)
+        if self.dtype is not None:
+            object.__setattr__(self, "dtype", str(self.dtype))
+
+    def replace(self, **changes: Any) -> Variable:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def has_missing_declarations(self) -> bool:
+        """Whether any missing code or range is declared."""
+        return bool(self.missing_codes or self.missing_ranges)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of this variable (see :meth:`Codebook.to_dict`)."""
+        out: dict[str, Any] = {
+            "label": self.label,
+            "value_labels": {code_to_str(k): v for k, v in self.value_labels.items()},
+            "missing_codes": list(self.missing_codes),
+            "missing_ranges": [[lo, hi] for lo, hi in self.missing_ranges],
+            "measurement": self.measurement,
+            "missing_counts": {code_to_str(k): v for k, v in self.missing_counts.items()},
+        }
+        if self.dtype is not None:
+            out["dtype"] = self.dtype
+        return out
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> Variable:
+        """Build a variable from its JSON form; keys other than ``label`` are optional."""
+        if not isinstance(data, Mapping):
+            raise FileFormatError(
+                f"Codebook entry for '{name}' must be an object with a 'label' key; "
+                f"got {type(data).__name__}."
+            )
+        dtype = data.get("dtype")
+        is_str = _is_string_dtype(dtype)
+        vl = data.get("value_labels") or {}
+        mc = data.get("missing_counts") or {}
+        if not isinstance(vl, Mapping) or not isinstance(mc, Mapping):
+            raise FileFormatError(
+                f"Codebook entry for '{name}': 'value_labels' and 'missing_counts' must be "
+                "objects keyed by code."
+            )
+        codes = data.get("missing_codes") or []
+        if isinstance(codes, (str, int, float)):
+            codes = [codes]
+        if is_str:
+            codes = [str(c) for c in codes]
+        else:  # "99" written as text still means the number 99
+            codes = [code_from_str(c) if isinstance(c, str) else c for c in codes]
+        return cls(
+            name=str(name),
+            label=data.get("label"),
+            value_labels={code_from_str(k, is_str): v for k, v in vl.items()},
+            missing_codes=tuple(codes),
+            missing_ranges=tuple(tuple(r) for r in (data.get("missing_ranges") or [])),
+            measurement=data.get("measurement") or "scale",
+            missing_counts={code_from_str(k, is_str): v for k, v in mc.items()},
+            dtype=dtype,
+        )
+
+
+class Codebook(dict):
+    """An immutable description of the variables of a data set.
+
+    Parameters
+    ----------
+    variables : iterable of Variable, or mapping of name to Variable
+        The variables, in column order.
+    inferred : bool, default False
+        ``True`` when the codebook was guessed from the data's dtypes
+        (:func:`infer_codebook`) rather than read from a file or written by someone.
+
+    Notes
+    -----
+    The object is a read-only ``dict`` holding the JSON form of
+    :meth:`to_dict` (``{"variables": {...}}``), so that pandas can serialise the
+    ``attrs`` of a frame that carries it. Use the methods to read it;
+    ``name in codebook``, ``len(codebook)`` and ``iter(codebook)`` refer to variables.
+
+    Examples
+    --------
+    >>> cb = Codebook([Variable("sex", "Sex", {0: "male", 1: "female"}, measurement="nominal"),
+    ...                Variable("ddd", "Drinks per drinking day", missing_codes=(-9,))])
+    >>> cb.names, "sex" in cb, len(cb)
+    (['sex', 'ddd'], True, 2)
+    >>> cb.to_frame()[["variable", "label", "measurement"]]
+      variable                    label measurement
+    0      sex                      Sex     nominal
+    1      ddd  Drinks per drinking day       scale
+    >>> Codebook.from_dict(cb.to_dict()) == cb
+    True
+    """
+
+    __slots__ = ("_variables", "_inferred")
+
+    def __init__(
+        self,
+        variables: Iterable[Variable] | Mapping[str, Variable] = (),
+        *,
+        inferred: bool = False,
+    ) -> None:
+        if isinstance(variables, Mapping):
+            items = list(variables.values())
+        elif isinstance(variables, (str, bytes)) or not isinstance(variables, Iterable):
+            raise ArgumentTypeError(
+                "`variables` must be an iterable of Variable objects; "
+                f"got {type(variables).__name__}."
+            )
+        else:
+            items = list(variables)
+        vars_: dict[str, Variable] = {}
+        for v in items:
+            if not isinstance(v, Variable):
+                raise ArgumentTypeError(
+                    f"`variables` must contain Variable objects; got {type(v).__name__}."
+                )
+            if v.name in vars_:
+                raise DataValidationError(f"The codebook describes '{v.name}' twice.")
+            vars_[v.name] = v
+        dict.__init__(self, variables={k: v.to_dict() for k, v in vars_.items()})
+        self._variables = _FrozenDict(vars_)
+        self._inferred = bool(inferred)
+
+    # -- read-only dict -------------------------------------------------------------
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("A Codebook is immutable; use .replace(), .merge() or .subset().")
+
+    __setitem__ = __delitem__ = _readonly  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_codebook, (self._content(), self._inferred))
+
+    def __copy__(self) -> Codebook:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Codebook:
+        return self
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._variables
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Codebook):
+            return self._variables == other._variables
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        kind = "inferred " if self._inferred else ""
+        shown = ", ".join(self.names[:6]) + (", ..." if len(self) > 6 else "")
+        return f"<{kind}Codebook: {len(self)} variables ({shown})>"
+
+    def _content(self) -> dict[str, Any]:
+        return dict(dict.items(self))
+
+    # -- access ---------------------------------------------------------------------
+    @property
+    def variables(self) -> Mapping[str, Variable]:
+        """Read-only mapping of name to :class:`Variable`, in column order."""
+        return self._variables
+
+    @property
+    def names(self) -> list[str]:
+        """Variable names in order."""
+        return list(self._variables)
+
+    @property
+    def inferred(self) -> bool:
+        """Whether the codebook was guessed from dtypes rather than declared."""
+        return self._inferred
+
+    def variable(self, name: str) -> Variable:
+        """Return the :class:`Variable` called ``name``.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            If the codebook does not describe ``name`` (with close-match suggestions).
+        """
+        try:
+            return self._variables[name]
+        except (KeyError, TypeError):
+            raise ColumnNotFoundError(_not_described([name], self.names)) from None
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Return the :class:`Variable` called ``name``, or ``default``."""
+        return self._variables.get(name, default)
+
+    def label(self, var: str) -> str:
+        """Variable label of ``var``; its name when it has no label or is not described.
+
+        Examples
+        --------
+        >>> Codebook([Variable("aa_meetings", "AA meetings (90 days)")]).label("aa_meetings")
+        'AA meetings (90 days)'
+        """
+        v = self._variables.get(var)
+        if v is None or not v.label:
+            return str(var)
+        return v.label
+
+    def labels(self, columns: Sequence[str] | None = None) -> dict[str, str]:
+        """``{name: label}`` for ``columns`` (default: every variable), names as fallback."""
+        cols = self.names if columns is None else as_column_list(columns, "columns")
+        return {c: self.label(c) for c in cols}
+
+    def value_labels(self, var: str) -> dict[Code, str]:
+        """``{code: label}`` for ``var`` (a new dict; empty when there are none)."""
+        v = self._variables.get(var)
+        return {} if v is None else dict(v.value_labels)
+
+    def measurement(self, var: str) -> str:
+        """Measurement level of ``var`` (``"scale"`` when not described)."""
+        v = self._variables.get(var)
+        return "scale" if v is None else v.measurement
+
+    def missing_counts(self, var: str) -> dict[Code, int]:
+        """``{code: count}`` of missing codes found in ``var`` when it was read."""
+        v = self._variables.get(var)
+        return {} if v is None else dict(v.missing_counts)
+
+    # -- derived codebooks ----------------------------------------------------------
+    def subset(self, columns: str | Sequence[str]) -> Codebook:
+        """A codebook with only ``columns``, in that order.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            If a name is not described, with close-match suggestions.
+        """
+        cols = as_column_list(columns, "columns")
+        unknown = [c for c in cols if c not in self._variables]
+        if unknown:
+            raise ColumnNotFoundError(_not_described(unknown, self.names))
+        return Codebook([self._variables[c] for c in cols], inferred=self._inferred)
+
+    def replace(self, name: str, **changes: Any) -> Codebook:
+        """A codebook in which variable ``name`` has some fields changed.
+
+        Examples
+        --------
+        >>> cb = Codebook([Variable("x")]).replace("x", label="Exposure")
+        >>> cb.label("x")
+        'Exposure'
+        """
+        var = self.variable(name).replace(**changes)
+        return Codebook(
+            [var if k == name else v for k, v in self._variables.items()],
+            inferred=self._inferred,
+        )
+
+    def merge(self, other: Codebook | Iterable[Variable]) -> Codebook:
+        """A codebook with the variables of ``other`` added (replacing same-named ones)."""
+        new = other.variables if isinstance(other, Codebook) else {v.name: v for v in other}
+        out = dict(self._variables)
+        out.update(new)
+        inferred = self._inferred and (other.inferred if isinstance(other, Codebook) else False)
+        return Codebook(list(out.values()), inferred=inferred)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable, as a DataFrame.
+
+        Columns: variable, label, measurement, dtype, value_labels, missing_codes,
+        missing_ranges, missing_counts (the last four hold Python objects).
+        """
+        rows = [
+            {
+                "variable": v.name,
+                "label": v.label,
+                "measurement": v.measurement,
+                "dtype": v.dtype,
+                "value_labels": dict(v.value_labels),
+                "missing_codes": list(v.missing_codes),
+                "missing_ranges": list(v.missing_ranges),
+                "missing_counts": dict(v.missing_counts),
+            }
+            for v in self._variables.values()
+        ]
+        cols = [
+            "variable",
+            "label",
+            "measurement",
+            "dtype",
+            "value_labels",
+            "missing_codes",
+            "missing_ranges",
+            "missing_counts",
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    # -- serialisation --------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form.
+
+        ``{"variables": {name: {"label": str | None, "value_labels": {code: label},
+        "missing_codes": [...], "missing_ranges": [[lo, hi], ...], "measurement":
+        "nominal" | "ordinal" | "scale", "missing_counts": {code: int}, "dtype": str}}}``
+        with codes written as strings in keys. ``dtype`` is optional.
+        """
+        return json.loads(json.dumps(self._content()))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Codebook:
+        """Build a codebook from :meth:`to_dict` output (keys other than ``label`` optional).
+
+        Raises
+        ------
+        FileFormatError
+            If ``data`` does not have the ``{"variables": {...}}`` layout.
+        """
+        if isinstance(data, Codebook):
+            return data
+        if not isinstance(data, Mapping) or not isinstance(data.get("variables"), Mapping):
+            raise FileFormatError(
+                'A codebook must be a mapping {"variables": {name: {"label": ..., ...}}}; '
+                f"got {type(data).__name__} with keys {list(data)[:5] if isinstance(data, Mapping) else []}."
+            )
+        return cls([Variable.from_dict(k, v) for k, v in data["variables"].items()])
+
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write the JSON form to ``path`` (UTF-8, indented) and return the path."""
+        p = Path(path)
+        p.write_text(
+            json.dumps(self._content(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        return p
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Codebook:
+        """Read a codebook written by :meth:`to_json` (or by hand in the same layout).
+
+        Raises
+        ------
+        DataFileNotFoundError
+            If the file does not exist.
+        FileFormatError
+            If it is not valid JSON in the codebook layout.
+        """
+        p = Path(path)
+        if not p.is_file():
+            raise DataFileNotFoundError(f"Codebook file '{p}' does not exist.")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise FileFormatError(f"Codebook file '{p}' is not valid JSON: {err}") from err
+        try:
+            return cls.from_dict(data)
+        except FileFormatError as err:
+            raise FileFormatError(f"Codebook file '{p}': {err}") from err
+
+
+def _rebuild_codebook(data: dict[str, Any], inferred: bool) -> Codebook:
+    cb = Codebook.from_dict(data)
+    return Codebook(list(cb.variables.values()), inferred=inferred) if inferred else cb
+
+
+def _not_described(names: Sequence[str], present: Sequence[str]) -> str:
+    text = f"The codebook does not describe {', '.join(repr(n) for n in names)}."
+    hints = [f"{s!r} for {n!r}" for n in names[:10] for s in close_matches(str(n), present)[:1]]
+    if hints:
+        text += " Did you mean " + "; ".join(hints) + "?"
+    return text
+
+
+def guess_measurement(series: pd.Series, value_labels: Mapping[Code, str] | None = None) -> str:
+    """Guess a measurement level from a column's dtype and values.
+
+    Rules: booleans, strings and unordered categoricals are nominal; ordered
+    categoricals ordinal; dates scale. A numeric column with value labels is
+    nominal if it has at most three labelled codes and ordinal otherwise (rating
+    scales); without labels it is nominal if it holds at most two distinct integer
+    values and scale otherwise.
+
+    Examples
+    --------
+    >>> guess_measurement(pd.Series([0, 1, 1])), guess_measurement(pd.Series([1.5, 2.0, 7.0]))
+    ('nominal', 'scale')
+    >>> guess_measurement(pd.Series([1, 2, 5]), {1: "never", 2: "rarely", 3: "sometimes",
+    ...                                          4: "often", 5: "always"})
+    'ordinal'
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "ordinal" if dtype.ordered else "nominal"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "nominal"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "scale"
+    if not pd.api.types.is_numeric_dtype(dtype):
+        return "nominal"
+    if value_labels:
+        return "nominal" if len(value_labels) <= 3 else "ordinal"
+    arr = series.to_numpy(dtype=float, na_value=np.nan)
+    arr = arr[~np.isnan(arr)]
+    if len(arr) == 0:
+        return "scale"
+    lo, hi = arr.min(), arr.max()
+    two_values = lo == hi or bool(np.all((arr == lo) | (arr == hi)))
+    if two_values and float(lo).is_integer() and float(hi).is_integer():
+        return "nominal"
+    return "scale"
+
+
+def infer_codebook(data: pd.DataFrame) -> Codebook:
+    """Guess a codebook from a frame's dtypes (no labels; measurement guessed).
+
+    The result has ``inferred=True``. Categorical columns get value labels
+    ``{category: category}``.
+
+    Examples
+    --------
+    >>> cb = infer_codebook(pd.DataFrame({"arm": ["TSF", "CBT"], "pda": [0.5, 0.9]}))
+    >>> cb.inferred, cb.measurement("arm"), cb.measurement("pda")
+    (True, 'nominal', 'scale')
+    """
+    check_dataframe(data, "data", allow_empty=True)
+    return Codebook(
+        [
+            Variable(
+                name=str(col),
+                measurement=guess_measurement(data[col]),  # type: ignore[arg-type]
+                dtype=str(data[col].dtype),
+            )
+            for col in data.columns
+        ],
+        inferred=True,
+    )
+
+
+def get_codebook(data: pd.DataFrame) -> Codebook:
+    """Return the codebook attached to ``data``, or one inferred from its dtypes.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A frame, usually from :func:`read_data` or :func:`set_codebook`.
+
+    Returns
+    -------
+    Codebook
+        The attached codebook; if none is attached, :func:`infer_codebook(data)
+        <infer_codebook>` (its ``inferred`` attribute is ``True``). A codebook stored
+        as a plain dict (e.g. restored by ``pandas.read_parquet``) is converted.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``data`` is not a DataFrame.
+
+    Examples
+    --------
+    >>> get_codebook(pd.DataFrame({"x": [1.0, 2.5]})).inferred
+    True
+    """
+    check_dataframe(data, "data", allow_empty=True)
+    cb = data.attrs.get(CODEBOOK_ATTR)
+    if isinstance(cb, Codebook):
+        return cb
+    if isinstance(cb, Mapping):
+        try:
+            return Codebook.from_dict(cb)
+        except (FileFormatError, DataValidationError, ArgumentTypeError, ValueError):
+            pass
+    return infer_codebook(data)
+
+
+def set_codebook(data: pd.DataFrame, codebook: Codebook | Mapping[str, Any]) -> pd.DataFrame:
+    """Return a new frame (shallow copy of ``data``) with ``codebook`` attached.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The frame; it is not modified.
+    codebook : Codebook or dict
+        A :class:`Codebook` or its :meth:`~Codebook.to_dict` form.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A shallow copy whose ``attrs["mutualaid_codebook"]`` is the codebook.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``data`` is not a DataFrame or ``codebook`` is not a codebook.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1, 2]})
+    >>> out = set_codebook(df, Codebook([Variable("x", "Exposure")]))
+    >>> CODEBOOK_ATTR in df.attrs, get_codebook(out).label("x")
+    (False, 'Exposure')
+    """
+    check_dataframe(data, "data", allow_empty=True)
+    if not isinstance(codebook, Codebook):
+        if isinstance(codebook, Mapping):
+            codebook = Codebook.from_dict(codebook)
+        else:
+            raise ArgumentTypeError(
+                f"`codebook` must be a Codebook; got {type(codebook).__name__}."
+            )
+    out = data.copy(deep=False)
+    out.attrs = {**data.attrs, CODEBOOK_ATTR: codebook}
+    return out

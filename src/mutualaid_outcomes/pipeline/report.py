@@ -1,0 +1,91 @@
+"""Self-contained HTML report of an analysis run (tables inline, figures embedded)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ReportSection", "render_report"]
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;
+color:#222;line-height:1.45;padding:0 1em}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{padding:3px 10px;text-align:left;vertical-align:top}
+thead th{border-bottom:1px solid #000}caption{font-weight:bold;text-align:left;padding-bottom:.3em}
+tfoot td{border-top:1px solid #000;color:#555}
+img{max-width:100%}.note{color:#555;font-size:.9em}
+.mutualaid-summary h4{margin-bottom:.3em}
+"""
+
+
+@dataclass
+class ReportSection:
+    """One section of the report.
+
+    Attributes
+    ----------
+    title : str
+        Heading.
+    html_blocks : list of str
+        Ready HTML fragments (tables, summaries).
+    figures : list of Path
+        PNG files embedded as base64 images.
+    notes : list of str
+        Plain-text notes (escaped).
+    """
+
+    title: str
+    html_blocks: list[str] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    alt = html.escape(Path(path).stem.replace("_", " "))
+    return f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'></figure>"
+
+
+def render_report(
+    title: str,
+    sections: Sequence[ReportSection],
+    *,
+    footer: str = "",
+    path: str | Path | None = None,
+) -> str:
+    """Render the report as one HTML page that opens in any browser without other files.
+
+    Examples
+    --------
+    >>> page = render_report("Demo", [ReportSection("Data", notes=["899 rows"])])
+    >>> page.startswith("<!DOCTYPE html>") and "899 rows" in page
+    True
+    """
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if len(sections) > 1:
+        parts.append("<nav><ol>")
+        parts += [f"<li><a href='#s{i}'>{esc(s.title)}</a></li>" for i, s in enumerate(sections)]
+        parts.append("</ol></nav>")
+    for i, s in enumerate(sections):
+        parts.append(f"<section id='s{i}'><h2>{esc(s.title)}</h2>")
+        parts += [f"<p class='note'>{esc(n)}</p>" for n in s.notes]
+        parts += list(s.html_blocks)
+        parts += [_img(f) for f in s.figures]
+        parts.append("</section>")
+    if footer:
+        parts.append(f"<hr><p class='note'>{esc(footer)}</p>")
+    parts.append("</body></html>")
+    text = "\n".join(parts)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
