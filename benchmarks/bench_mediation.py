@@ -173,6 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(("ours, 3 mediators, BCa", n_ours, best, med))
     best_p, med_p = time_ours(df, MEDIATORS, n_ours, "percentile")
     rows.append(("ours, 3 mediators, percentile", n_ours, best_p, med_p))
+    try:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            best_t1, med_t1 = time_ours(df, MEDIATORS, n_ours, "bca")
+        rows.append(("ours, 3 mediators, BCa, BLAS limited to 1 thread", n_ours, best_t1, med_t1))
+    except ImportError:
+        pass
     best_1, med_1 = time_ours(df, ["m1"], n_ours, "bca")
     ours_one = best_1 / n_ours
     rows.append(("ours, 1 mediator, BCa", n_ours, best_1, med_1))

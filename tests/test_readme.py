@@ -27,5 +27,7 @@ def test_quickstart_runs(capsys):
     namespace: dict = {}
     exec(compile(code, "README quickstart", "exec"), namespace)  # noqa: S102
     tidy = namespace["res"].tidy()
-    assert {"indirect[aase_conf_total_t9]", "total_indirect", "direct", "total"} <= set(tidy["term"])
+    assert {"indirect[aase_conf_total_t9]", "total_indirect", "direct", "total"} <= set(
+        tidy["term"]
+    )
     assert "Table 1" in capsys.readouterr().out

@@ -19,24 +19,44 @@ from .instruments import (
     reliability,
     score,
 )
-from .io import Codebook, describe_data, get_codebook, read_data, read_redcap, set_codebook, write_data
+from .io import (
+    Codebook,
+    describe_data,
+    get_codebook,
+    read_data,
+    read_redcap,
+    set_codebook,
+    write_data,
+)
 from .models import (
+    cace,
     causal_mediation,
     check_proportional_hazards,
     cumulative_incidence,
+    e_value,
     fit_cox,
     fit_cox_time_varying,
     fit_fine_gray,
     fit_gee,
+    fit_imputed,
+    fit_iv,
     fit_mixed,
     fit_regression,
+    fit_weighted,
     gray_test,
+    impute,
     kaplan_meier,
     lagged_mediation,
     lagged_panel,
     mediate,
+    pool,
+    pool_mediation,
+    power_mediation,
+    power_survival,
+    propensity_scores,
     to_counting_process,
 )
+from .parallel import run_replicates
 from .participation import attendance_patterns, code_attendance, relapse_times, summarize_calendar
 from .plotting import publication_style, save_figure
 from .results import Summary
@@ -88,6 +108,19 @@ __all__ = [
     "cumulative_incidence",
     "gray_test",
     "fit_fine_gray",
+    # self-selection, missing data, power
+    "propensity_scores",
+    "fit_weighted",
+    "fit_iv",
+    "cace",
+    "e_value",
+    "impute",
+    "pool",
+    "fit_imputed",
+    "pool_mediation",
+    "power_mediation",
+    "power_survival",
+    "run_replicates",
     # reporting
     "Table",
     "table_one",

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from .errors import MutualAidError
+
+SpecPath = Annotated[Path, typer.Argument(help="Analysis spec (TOML).")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")]
 
 app = typer.Typer(
     add_completion=False,
@@ -37,8 +40,8 @@ def demo_spec_path() -> Path:
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("mutualaid-demo"), "--out", help="Output folder."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("mutualaid-demo"),
+    overwrite: Overwrite = False,
 ) -> None:
     """Run the full worked analysis on the bundled sample cohort."""
     from .pipeline.runner import run_spec_file
@@ -52,9 +55,12 @@ def demo(
 
 @app.command()
 def run(
-    spec: Path = typer.Argument(..., help="Analysis spec (TOML)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: next to the spec)."),  # noqa: UP007
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    spec: SpecPath,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Option("--out", help="Output folder (default: next to the spec)."),
+    ] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Run an analysis described in a TOML spec."""
     from .pipeline.runner import run_spec_file
@@ -68,7 +74,7 @@ def run(
 
 
 @app.command()
-def validate(spec: Path = typer.Argument(..., help="Analysis spec (TOML).")) -> None:
+def validate(spec: SpecPath) -> None:
     """Check an analysis spec without running it."""
     from .pipeline.spec import load_spec
 
@@ -84,10 +90,14 @@ def validate(spec: Path = typer.Argument(..., help="Analysis spec (TOML).")) -> 
 
 @app.command()
 def describe(
-    path: Path = typer.Argument(..., help="Data file (.csv, .sav, .dta, .parquet, ...)."),
-    missing_codes: Optional[str] = typer.Option(  # noqa: UP007
-        None, "--missing-codes", help="Comma-separated sentinel codes to treat as missing, e.g. -9,98,99."
-    ),
+    path: Annotated[Path, typer.Argument(help="Data file (.csv, .sav, .dta, .parquet, ...).")],
+    missing_codes: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Option(
+            "--missing-codes",
+            help="Comma-separated sentinel codes to treat as missing, e.g. -9,98,99.",
+        ),
+    ] = None,
 ) -> None:
     """Print the codebook summary of a data file (labels, types, missing codes found)."""
     import pandas as pd
@@ -100,7 +110,9 @@ def describe(
     except MutualAidError as exc:
         _fail(exc)
     summary = describe_data(frame)
-    with pd.option_context("display.max_rows", 500, "display.max_colwidth", 60, "display.width", 160):
+    with pd.option_context(
+        "display.max_rows", 500, "display.max_colwidth", 60, "display.width", 160
+    ):
         typer.echo(summary.to_string(index=False))
 
 
@@ -112,7 +124,9 @@ def instruments() -> None:
     from .instruments import list_instruments
 
     table = list_instruments()
-    with pd.option_context("display.max_rows", 200, "display.max_colwidth", 80, "display.width", 200):
+    with pd.option_context(
+        "display.max_rows", 200, "display.max_colwidth", 80, "display.width", 200
+    ):
         typer.echo(table.to_string(index=False))
 
 

@@ -556,3 +556,59 @@ def test_sample_cohort_documented_indirect_effects_recovered():
         assert row["conf_low"] < truth[f"indirect[{m}]"] < row["conf_high"]
     for term in ("total_indirect", "direct", "total"):
         assert tidy.loc[term, "conf_low"] < truth[term] < tidy.loc[term, "conf_high"]
+
+
+@pytest.mark.parametrize("model", ["parallel", "serial"])
+@pytest.mark.parametrize("family", ["gaussian", "logit"])
+@pytest.mark.parametrize(("ci", "cluster"), [("bca", None), ("bca", "pid"), ("monte_carlo", None)])
+def test_every_combination_runs_and_agrees_on_estimates(model, family, ci, cluster):
+    df = _simulate(n=240, seed=7, binary_y=family == "logit")
+    df["pid"] = np.arange(240) // 3
+    res = mediate(
+        df,
+        "x",
+        ["m1", "m2"],
+        "y",
+        ["c1"],
+        model=model,
+        outcome_family=family,
+        ci=ci,
+        cluster=cluster,
+        n_boot=1000,
+        rng=1,
+    )
+    ref = mediate(
+        df,
+        "x",
+        ["m1", "m2"],
+        "y",
+        ["c1"],
+        model=model,
+        outcome_family=family,
+        ci="percentile",
+        n_boot=500,
+        rng=2,
+    )
+    np.testing.assert_allclose(res.estimates, ref.estimates, rtol=1e-12)
+    tidy = res.tidy().set_index("term")
+    finite = tidy.drop(index="prop_mediated")
+    assert np.isfinite(finite[["std_error", "conf_low", "conf_high"]].to_numpy()).all()
+    assert (finite["conf_low"] <= finite["estimate"]).all()
+    assert (finite["estimate"] <= finite["conf_high"]).all()
+    # product-of-coefficients identity: serial and parallel total indirect effects coincide
+    other = "serial" if model == "parallel" else "parallel"
+    alt = mediate(
+        df,
+        "x",
+        ["m1", "m2"],
+        "y",
+        ["c1"],
+        model=other,
+        outcome_family=family,
+        ci="percentile",
+        n_boot=500,
+        rng=2,
+    )
+    assert alt.estimate["total_indirect"] == pytest.approx(
+        res.estimate["total_indirect"], rel=1e-10
+    )

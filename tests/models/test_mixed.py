@@ -87,6 +87,10 @@ def test_contract(sleep):
     assert "REML" in s.as_text() and "<table" in s.as_html()
     with pytest.raises(OptionError):
         res.tidy(exponentiate=True)
+    pred = res.predict(pd.DataFrame({"Days": [0.0, 2.0]}))
+    np.testing.assert_allclose(
+        pred, res.params["Intercept"] + res.params["Days"] * np.array([0, 2])
+    )
 
 
 def test_missing_reported(dropout):

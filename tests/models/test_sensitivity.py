@@ -167,7 +167,7 @@ def test_bad_input(jobs):
         n_sims=500,
         rng=1,
     )
-    with pytest.raises(OptionError, match="linear mediator model and a linear outcome"):
+    with pytest.raises(OptionError, match="linear or probit outcome"):
         logit.sensitivity()
     sens = fit.sensitivity(conf_level=0.9)
     assert isinstance(sens, SensitivityResult) and sens.conf_level == 0.9
@@ -194,3 +194,100 @@ def test_acme_by_r2_matches_rho_curve(full_sens):
         full_sens.acme_by_r2([0.1], [0.1], kind="partial")
     with pytest.raises(DataValidationError, match="r2_outcome"):
         full_sens.acme_by_r2([0.1], [1.0])
+
+
+# ---------------------------------------------------------------------------
+# probit outcome
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def probit_fit(jobs):
+    raw = pd.read_csv(ROOT / "data" / "jobs.csv")
+    df = jobs.assign(work=(raw["work1"] == "psyemp").astype(float))
+    return causal_mediation(
+        df,
+        "treat",
+        "job_seek",
+        "work",
+        BASIC,
+        outcome_model="probit",
+        method="quasi_bayesian",
+        n_sims=500,
+        rng=1,
+    )
+
+
+def test_probit_outcome_curve_matches_r_integration(probit_fit):
+    ref = pd.read_csv(ROOT / "reference" / "causal_mediation_jobs_sens_probit.csv", comment="#")
+    sens = probit_fit.sensitivity(rho=ref["rho"].to_numpy(), n_sims=200, rng=3)
+    wide = sens.frame.pivot(index="rho", columns="effect", values="acme").loc[ref["rho"]]
+    for eff in ("acme_control", "acme_treated"):
+        np.testing.assert_allclose(wide[eff].to_numpy(), ref[eff], rtol=RTOL_EXACT)
+    np.testing.assert_allclose(
+        wide["acme_average"], (wide["acme_control"] + wide["acme_treated"]) / 2, rtol=1e-12
+    )
+    for eff in ("acme_control", "acme_treated", "acme_average"):
+        assert sens.rho_at_zero(eff) == pytest.approx(ref["rho_tilde"].iloc[0], rel=RTOL_EXACT)
+    assert sens.r_squared_outcome == pytest.approx(ref["r_squared_y"].iloc[0], rel=RTOL_EXACT)
+    assert sens.r_squared_mediator == pytest.approx(ref["r_squared_m"].iloc[0], rel=RTOL_EXACT)
+    f = sens.frame
+    assert ((f["conf_low"] <= f["acme"]) & (f["acme"] <= f["conf_high"])).all()
+
+
+def test_probit_outcome_rho_zero_is_the_plugin(probit_fit):
+    sens = probit_fit.sensitivity(rho=[0.0], n_sims=100, rng=1)
+    est = probit_fit.tidy().set_index("term")["estimate"]
+    for eff in ("acme_control", "acme_treated", "acme_average"):
+        value = sens.frame.set_index("effect").loc[eff, "acme"]
+        assert value == pytest.approx(est[eff], rel=1e-12)
+
+
+def test_probit_outcome_recovers_truth_under_confounding():
+    from scipy import special
+
+    rng = np.random.default_rng(21)
+    n = 10000
+    rho_true, sigma = -0.4, 1.0
+    t = rng.integers(0, 2, n).astype(float)
+    e = rng.multivariate_normal([0, 0], [[1, rho_true], [rho_true, 1]], size=n)
+    m = 0.8 * t + sigma * e[:, 0]
+    y = (-0.2 + 0.3 * t + 0.5 * m + e[:, 1] > 0).astype(float)
+    df = pd.DataFrame({"t": t, "m": m, "y": y})
+    fit = causal_mediation(
+        df, "t", "m", "y", outcome_model="probit", method="quasi_bayesian", n_sims=500, rng=1
+    )
+    scale = np.sqrt(0.5**2 * sigma**2 + 2 * 0.5 * rho_true * sigma + 1)
+    truth = special.ndtr((-0.2 + 0.5 * 0.8) / scale) - special.ndtr(-0.2 / scale)
+    at = fit.sensitivity(rho=[rho_true], n_sims=300, rng=2).frame.set_index("effect")
+    row = at.loc["acme_control"]
+    assert abs(row["acme"] - truth) < 4 * row["std_error"]
+    naive = fit.tidy().set_index("term").loc["acme_control"]
+    assert abs(naive["estimate"] - truth) > 4 * naive["std_error"]
+
+
+def test_probit_outcome_with_interaction_is_refused(jobs):
+    raw = pd.read_csv(ROOT / "data" / "jobs.csv")
+    df = jobs.assign(work=(raw["work1"] == "psyemp").astype(float))
+    fit = causal_mediation(
+        df,
+        "treat",
+        "job_seek",
+        "work",
+        BASIC,
+        outcome_model="probit",
+        interaction=True,
+        method="quasi_bayesian",
+        n_sims=500,
+        rng=1,
+    )
+    with pytest.raises(OptionError, match="interaction"):
+        fit.sensitivity()
+
+
+def test_probit_acme_by_r2(probit_fit):
+    sens = probit_fit.sensitivity(rho=[-0.5, 0.0, 0.5], n_sims=100, rng=1)
+    g = sens.acme_by_r2([0.25], [1.0 - 1e-9], sign=1)
+    direct = probit_fit.sensitivity(rho=[float(g["rho"].iloc[0])], n_sims=100, rng=1).frame
+    value = direct.set_index("effect").loc["acme_control", "acme"]
+    assert g["acme"].iloc[0] == pytest.approx(value, rel=1e-10)

@@ -1,10 +1,10 @@
 import json
 import shutil
-import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from mutualaid_outcomes.cli import app
@@ -105,7 +105,9 @@ def test_bad_data_sources(tmp_path):
 
 def test_instrument_mapping_to_missing_columns(tmp_path):
     raw = tomllib.loads(MINIMAL.read_text())
-    raw["instruments"] = [{"instrument": "pacs", "items": {str(i): f"craving_q{i}" for i in range(1, 6)}}]
+    raw["instruments"] = [
+        {"instrument": "pacs", "items": {str(i): f"craving_q{i}" for i in range(1, 6)}}
+    ]
     with pytest.raises(ColumnNotFoundError, match="craving_q1"):
         run_analysis(validate_spec(raw), tmp_path / "o", progress=False)
 

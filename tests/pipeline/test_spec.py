@@ -1,7 +1,7 @@
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from mutualaid_outcomes.errors import DataFileNotFoundError, SpecError
 from mutualaid_outcomes.pipeline.spec import load_spec, validate_spec
@@ -43,12 +43,26 @@ def test_wrong_types_are_named():
 
 
 def test_model_options_checked_against_the_function():
-    bad_option = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id",
-                                "cov_strct": "ar1"}])
-    with pytest.raises(SpecError, match=r"unknown option\(s\) \['cov_strct'\].*allowed:.*cov_struct"):
+    bad_option = _base(
+        models=[
+            {"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id", "cov_strct": "ar1"}
+        ]
+    )
+    with pytest.raises(
+        SpecError, match=r"unknown option\(s\) \['cov_strct'\].*allowed:.*cov_struct"
+    ):
         validate_spec(bad_option)
-    bad_value = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id",
-                               "cov_struct": "toeplitz"}])
+    bad_value = _base(
+        models=[
+            {
+                "name": "m",
+                "type": "gee",
+                "formula": "y ~ x",
+                "groups": "id",
+                "cov_struct": "toeplitz",
+            }
+        ]
+    )
     with pytest.raises(SpecError, match=r"cov_struct.*must be one of.*exchangeable"):
         validate_spec(bad_value)
     missing = _base(models=[{"name": "m", "type": "gee", "groups": "id"}])
@@ -66,8 +80,17 @@ def test_cross_references():
     dup = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}] * 2)
     with pytest.raises(SpecError, match="repeated"):
         validate_spec(dup)
-    needs = _base(models=[{"name": "c", "type": "kaplan_meier", "dataset": "relapse",
-                           "duration": "duration", "event": "event"}])
+    needs = _base(
+        models=[
+            {
+                "name": "c",
+                "type": "kaplan_meier",
+                "dataset": "relapse",
+                "duration": "duration",
+                "event": "event",
+            }
+        ]
+    )
     with pytest.raises(SpecError, match="needs a \\[calendar\\]"):
         validate_spec(needs)
 

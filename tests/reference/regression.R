@@ -92,6 +92,9 @@ nbctl <- glm.control(epsilon = 1e-14, maxit = 200)
 nb_ref("nb_quine", glm.nb(Days ~ Eth + Sex + Age + Lrn, data = quine, control = nbctl),
        NULL, quine$Days)
 nb_ref("nb_sim", glm.nb(update(f, y_nb ~ .), data = sim, control = nbctl), ~cluster, sim$y_nb)
+nbw <- glm.nb(update(f, y_nb ~ .), data = sim, weights = w, control = nbctl)
+add_glm("nb_w", nbw, ~cluster, hc = c("HC0"))
+add("nb_w", "theta", c(theta = nbw$theta))
 
 # Zero-inflated Poisson / NB (pscl::zeroinfl; default: same regressors in both parts)
 zf <- art ~ fem + mar + kid5 + phd + ment
@@ -116,6 +119,18 @@ co <- clm(factor(y_ord) ~ x1 + x2 + grp, data = sim)
 add("clm_sim", "coef", coef(co))
 add("clm_sim", "se_nonrobust", se(vcov(co)))
 add("clm_sim", "glance", c(loglik = as.numeric(logLik(co)), aic = AIC(co)))
+
+# Sample cohort (tests/data/regression_sample_pda.csv): PDA at month 15 by fractional
+# logit with site-clustered SEs; AA meetings in months 0-3 by Poisson with robust SEs.
+samp <- read.csv(file.path(dd, "regression_sample_pda.csv"), stringsAsFactors = TRUE)
+samp$arm <- relevel(samp$arm, ref = "MET")
+m15 <- samp[samp$month == 15 & !is.na(samp$pda), ]
+fs <- suppressWarnings(glm(pda ~ arm, quasibinomial, data = m15, control = ctl))
+add_glm("sample_frac", fs, ~site, hc = c("HC0"))
+m3 <- samp[samp$month == 3 & !is.na(samp$aa_meetings), ]
+# (glm.nb fails here: theta.ml diverges on this bimodal attendance distribution)
+pm <- glm(aa_meetings ~ arm, poisson, data = m3, control = ctl)
+add_glm("sample_poisson", pm, ~site, hc = c("HC0"))
 
 res <- do.call(rbind, out)
 path <- "tests/reference/regression.csv"

@@ -761,3 +761,29 @@ def set_codebook(data: pd.DataFrame, codebook: Codebook | Mapping[str, Any]) -> 
     out = data.copy(deep=False)
     out.attrs = {**data.attrs, CODEBOOK_ATTR: codebook}
     return out
+
+
+def as_codebook(codebook: Any, data: pd.DataFrame | None = None) -> Codebook | None:
+    """Turn a ``codebook=`` argument into a :class:`Codebook`.
+
+    Accepts a Codebook, its dict form or the path of a codebook JSON file. ``None``
+    gives the codebook attached to ``data`` (inferred when none is attached) or,
+    without ``data``, ``None``.
+
+    Examples
+    --------
+    >>> as_codebook({"variables": {"x": {"label": "Exposure"}}}).label("x")
+    'Exposure'
+    """
+    if codebook is None:
+        return get_codebook(data) if data is not None else None
+    if isinstance(codebook, Codebook):
+        return codebook
+    if isinstance(codebook, Mapping):
+        return Codebook.from_dict(codebook)
+    if isinstance(codebook, (str, os.PathLike)):
+        return Codebook.from_json(codebook)
+    raise ArgumentTypeError(
+        "`codebook` must be a Codebook, its dict form, the path of a codebook JSON file "
+        f"or None; got {type(codebook).__name__}."
+    )

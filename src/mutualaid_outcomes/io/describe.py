@@ -9,8 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .._validation import check_dataframe
-from ..errors import ArgumentTypeError
-from .codebook import Codebook, code_to_str, get_codebook, guess_measurement
+from .codebook import Codebook, as_codebook, code_to_str, guess_measurement
 
 __all__ = ["describe_data", "DESCRIBE_COLUMNS"]
 
@@ -77,19 +76,7 @@ def describe_data(
     1      pda   pda  3          0
     """
     check_dataframe(data, "data", allow_empty=True)
-    if codebook is None:
-        cb = get_codebook(data)
-    elif isinstance(codebook, Codebook):
-        cb = codebook
-    elif isinstance(codebook, Mapping):
-        cb = Codebook.from_dict(codebook)
-    elif isinstance(codebook, (str, os.PathLike)):
-        cb = Codebook.from_json(codebook)
-    else:
-        raise ArgumentTypeError(
-            "`codebook` must be a Codebook, its dict form, a codebook JSON path or None; "
-            f"got {type(codebook).__name__}."
-        )
+    cb = as_codebook(codebook, data)
     n_missing = data.isna().sum()
     rows = []
     for col in data.columns:

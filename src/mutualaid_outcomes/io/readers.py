@@ -46,6 +46,7 @@ from .codebook import (
     Code,
     Codebook,
     Variable,
+    as_codebook,
     guess_measurement,
     normalize_code,
     set_codebook,
@@ -298,18 +299,7 @@ def _read_plain(
 
 
 def _as_codebook(codebook: Any) -> Codebook | None:
-    if codebook is None:
-        return None
-    if isinstance(codebook, Codebook):
-        return codebook
-    if isinstance(codebook, Mapping):
-        return Codebook.from_dict(codebook)
-    if isinstance(codebook, (str, os.PathLike)):
-        return Codebook.from_json(codebook)
-    raise ArgumentTypeError(
-        "`codebook` must be a Codebook, its dict form or the path of a codebook JSON file; "
-        f"got {type(codebook).__name__}."
-    )
+    return as_codebook(codebook)
 
 
 def read_data(

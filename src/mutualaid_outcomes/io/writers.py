@@ -41,7 +41,7 @@ from .codebook import (
     Code,
     Codebook,
     Variable,
-    get_codebook,
+    as_codebook,
     guess_measurement,
     normalize_code,
 )
@@ -56,19 +56,7 @@ _STATA_LABEL_MAX = 80
 
 
 def _resolve_codebook(data: pd.DataFrame, codebook: Any) -> Codebook:
-    if codebook is None:
-        cb = get_codebook(data)
-    elif isinstance(codebook, Codebook):
-        cb = codebook
-    elif isinstance(codebook, Mapping):
-        cb = Codebook.from_dict(codebook)
-    elif isinstance(codebook, (str, os.PathLike)):
-        cb = Codebook.from_json(codebook)
-    else:
-        raise ArgumentTypeError(
-            "`codebook` must be a Codebook, its dict form, a codebook JSON path or None; "
-            f"got {type(codebook).__name__}."
-        )
+    cb = as_codebook(codebook, data)
     variables = []
     for col in data.columns:
         var = cb.get(col)
@@ -334,7 +322,7 @@ def write_data(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from mutualaid_outcomes.io import read_data, set_codebook
+    >>> from mutualaid_outcomes.io import get_codebook, read_data, set_codebook
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> df = set_codebook(pd.DataFrame({"arm": [1, 2, 3]}),
     ...                   Codebook([Variable("arm", "Arm", {1: "TSF", 2: "CBT", 3: "MET"})]))

@@ -106,7 +106,7 @@ def _chol_ok(a: np.ndarray) -> np.ndarray:
     return ok
 
 
-def sweep(a: np.ndarray, k: int, diag0: np.ndarray, ok: np.ndarray) -> None:
+def sweep(a: np.ndarray, k: int, diag0: np.ndarray, ok: np.ndarray, tail: bool = False) -> None:
     """Sweep every matrix of the batch ``a`` (m, d, d) on pivot ``k``, in place.
 
     After sweeping a set ``K`` of pivots, ``a[:, K, j]`` holds the least-squares
@@ -114,15 +114,18 @@ def sweep(a: np.ndarray, k: int, diag0: np.ndarray, ok: np.ndarray) -> None:
     ``ok`` is updated: a matrix fails when its pivot, relative to the original diagonal
     ``diag0[:, k]``, is below :data:`RIDGE_FLOOR` (``1 - R^2`` of variable ``k`` on the
     variables swept before it); failed matrices get a unit pivot and must be discarded.
+    With ``tail=True`` (pivots swept in the order 0, 1, 2, ...) only columns ``k`` and
+    later are updated -- the ones still needed for coefficients -- which halves the work.
     """
     piv = a[:, k, k].copy()
     good = piv > RIDGE_FLOOR * diag0[:, k]
     ok &= good
     piv = np.where(good, piv, 1.0)
-    row = a[:, k, :] / piv[:, None]
+    first = k if tail else 0
+    row = a[:, k, first:] / piv[:, None]
     col = a[:, :, k].copy()
-    a -= col[:, :, None] * row[:, None, :]
-    a[:, k, :] = row
+    a[:, :, first:] -= col[:, :, None] * row[:, None, :]
+    a[:, k, first:] = row
     a[:, :, k] = -col / piv[:, None]
     a[:, k, k] = -1.0 / piv
 

@@ -72,6 +72,9 @@ def logit_normal_nodes(spread: float) -> tuple[np.ndarray, np.ndarray]:
 _BLOCK = 4_000_000
 _IRLS_MAX_ITER = 50
 _IRLS_TOL = 1e-10
+# |linear predictor| beyond which a fitted probability is 0 or 1 to double precision
+# (expit(-37) < 1e-16): a sign of (quasi-)complete separation
+_SEPARATION_ETA = 37.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,8 +192,11 @@ def _fit_binary(x: np.ndarray, y: np.ndarray, w: np.ndarray, link: str, start: n
         converged[idx[done & ~bad]] = True
         active[idx[done | bad]] = False
         beta[idx[bad]] = np.nan
-    # separation shows up as huge coefficients
-    ok = converged & np.isfinite(beta).all(axis=1) & (np.abs(beta).max(axis=1) < 30)
+    ok = converged & np.isfinite(beta).all(axis=1)
+    # (quasi-)separation shows up as fitted probabilities of exactly 0 or 1
+    with np.errstate(invalid="ignore"):
+        eta = np.where(w > 0, np.abs(np.nan_to_num(beta) @ x.T), 0.0)
+    ok &= eta.max(axis=1) < _SEPARATION_ETA
     return beta, np.full(s, np.nan), ok
 
 

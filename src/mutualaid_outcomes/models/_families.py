@@ -123,7 +123,9 @@ def _irls(
 ) -> Any:
     model = sm.GLM(y, X, family=_sm_family(family, link, theta), var_weights=w, offset=offset)
     with _catch(notes):
-        res = model.fit(start_params=start, tol=1e-13, maxiter=200)
+        # deviance change judged relative to the deviance (like R glm), not only absolutely:
+        # an absolute 1e-13 is below rounding error when the deviance is large
+        res = model.fit(start_params=start, tol=1e-13, atol=1e-13, rtol=1e-13, maxiter=200)
     return res
 
 

@@ -18,6 +18,12 @@ from scipy import stats
 from .._validation import check_columns, check_conf_level, check_dataframe
 from ..errors import ArgumentTypeError, DataValidationError, EstimationError
 from ..results import BaseResult, glance_frame
+from ._survival_input import (
+    check_column_names,
+    check_durations,
+    complete_survival_rows,
+    missing_note,
+)
 
 __all__ = [
     "CumulativeIncidenceResult",
@@ -207,38 +213,13 @@ def _prepare(
     censor_code: Any,
 ) -> tuple[dict[str, np.ndarray], tuple, tuple, int, list[str]]:
     data = check_dataframe(data)
-    for name, val in (("duration", duration), ("event", event)):
-        if not isinstance(val, str):
-            raise ArgumentTypeError(f"`{name}` must be a column name; got {val!r}.")
-    cols = [duration, event] + [c for c in (group, strata) if c is not None]
-    for name, c in (("group", group), ("strata", strata)):
-        if c is not None and not isinstance(c, str):
-            raise ArgumentTypeError(f"`{name}` must be a column name; got {c!r}.")
-    check_columns(data, cols, "duration/event/group/strata")
-    sub = data.loc[:, list(dict.fromkeys(cols))]
-    if not pd.api.types.is_numeric_dtype(sub[duration]):
-        raise DataValidationError(
-            f"`duration` ('{duration}') must be numeric; got dtype {sub[duration].dtype}."
-        )
-    miss = sub.isna()
-    keep = ~miss.any(axis=1)
-    n_in = len(sub)
-    sub = sub.loc[keep]
-    if len(sub) == 0:
-        raise EstimationError(f"No rows remain after removing missing values ({n_in} rows in).")
-    notes = []
-    if len(sub) < n_in:
-        detail = ", ".join(f"{c}: {int(miss[c].sum())}" for c in miss if miss[c].any())
-        notes.append(
-            f"Used {len(sub)} of {n_in} rows; {n_in - len(sub)} excluded for missing values "
-            f"({detail})."
-        )
+    check_column_names(("duration", duration), ("event", event))
+    extra = [c for c in (group, strata) if c is not None]
+    check_column_names(("group", group), ("strata", strata), optional=True)
+    check_columns(data, [duration, event] + extra, "duration/event/group/strata")
+    sub, notes, n_in = complete_survival_rows(data, duration, event, extra)
     t = sub[duration].to_numpy(dtype=float)
-    if np.any(t < 0) or not np.all(np.isfinite(t)):
-        raise DataValidationError(
-            f"`duration` ('{duration}') must be finite and >= 0; "
-            f"{int(np.sum((t < 0) | ~np.isfinite(t)))} value(s) are not."
-        )
+    check_durations(t, duration, positions=False)
     status = sub[event]
     is_cens = (status == censor_code).to_numpy()
     causes = tuple(sorted(pd.unique(status[~is_cens]).tolist()))
@@ -890,9 +871,7 @@ def fit_fine_gray(
     from ..errors import ConvergenceWarning
 
     data = check_dataframe(data)
-    for name, val in (("duration", duration), ("event", event)):
-        if not isinstance(val, str):
-            raise ArgumentTypeError(f"`{name}` must be a column name; got {val!r}.")
+    check_column_names(("duration", duration), ("event", event))
     covs = as_column_list(covariates, "covariates")
     if not covs:
         raise DataValidationError("`covariates` must name at least one column.")
@@ -905,11 +884,7 @@ def fit_fine_gray(
     n_dropped = len(data) - len(d["time"])
     if n_dropped:
         miss = data[list(dict.fromkeys([duration, event] + covs))].isna().sum()
-        detail = ", ".join(f"{c}: {int(v)}" for c, v in miss.items() if v)
-        notes = [
-            f"Used {len(d['time'])} of {len(data)} rows; {n_dropped} excluded for missing "
-            f"values ({detail})."
-        ]
+        notes = [missing_note(len(d["time"]), len(data), miss)]
     if cause not in causes:
         raise DataValidationError(
             f"`cause` {cause!r} does not occur in `{event}`; causes present: {list(causes)}."

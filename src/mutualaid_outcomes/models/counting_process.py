@@ -19,6 +19,7 @@ import pandas as pd
 from .._validation import as_column_list, check_columns, check_dataframe, check_numeric
 from ..errors import ArgumentTypeError, DataValidationError, DataWarning
 from ..results import glance_frame
+from ._survival_input import check_column_names, event_indicator
 
 __all__ = ["CountingProcess", "to_counting_process", "validate_counting_process"]
 
@@ -66,24 +67,6 @@ class CountingProcess:
 
 def _codes(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, sort=True)[0].astype(np.int64)
-
-
-def _event_array(s: pd.Series, argument: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(s):
-        return s.to_numpy(dtype=float)
-    if not pd.api.types.is_numeric_dtype(s):
-        raise DataValidationError(
-            f"`{argument}` ('{s.name}') must be coded 0/1 (or boolean); got dtype {s.dtype}."
-        )
-    v = s.to_numpy(dtype=float)
-    bad = np.setdiff1d(np.unique(v[~np.isnan(v)]), [0.0, 1.0])
-    if bad.size:
-        shown = [int(b) if float(b).is_integer() else float(b) for b in bad[:10]]
-        raise DataValidationError(
-            f"`{argument}` ('{s.name}') must be coded 0/1 (1 = event, 0 = censored); "
-            f"found other values {shown}."
-        )
-    return v
 
 
 def _rolling_sum(ids: np.ndarray, t: np.ndarray, values: np.ndarray, window: float) -> np.ndarray:
@@ -208,9 +191,7 @@ def to_counting_process(
     """
     data = check_dataframe(data)
     outcomes = check_dataframe(outcomes, "outcomes")
-    for name, val in (("id", id), ("time", time), ("duration", duration), ("event", event)):
-        if not isinstance(val, str):
-            raise ArgumentTypeError(f"`{name}` must be a column name; got {val!r}.")
+    check_column_names(("id", id), ("time", time), ("duration", duration), ("event", event))
     covs = check_columns(data, as_column_list(covariates, "covariates"), "covariates")
     check_columns(data, [id, time], "id/time")
     check_columns(outcomes, [id, duration, event], "outcomes columns")
@@ -260,7 +241,7 @@ def to_counting_process(
         raise DataValidationError(
             f"`duration` ('{duration}') must be >= 0; {int((dur < 0).sum())} negative value(s)."
         )
-    ev = _event_array(oc[event], "event")
+    ev = event_indicator(oc[event], event, recode_hint=False)
 
     # records
     cols = list(dict.fromkeys([id, time] + covs + [s[0] for s in rolling.values()]))
@@ -415,7 +396,7 @@ def validate_counting_process(
     check_columns(data, [id, start, stop, event], "id/start/stop/event")
     check_numeric(data, [start, stop], "start/stop")
     sub = data.loc[:, [id, start, stop, event]].dropna()
-    ev = _event_array(sub[event], "event")
+    ev = event_indicator(sub[event], event, recode_hint=False)
     t0 = sub[start].to_numpy(dtype=float)
     t1 = sub[stop].to_numpy(dtype=float)
     bad = np.flatnonzero(t1 <= t0)

@@ -41,6 +41,7 @@ from ._coxph import (
     robust_variance,
     zph_score,
 )
+from ._survival_input import event_indicator, missing_note
 
 __all__ = [
     "CoxResult",
@@ -353,29 +354,8 @@ def _prepare(
         raise EstimationError(
             f"No rows remain after removing rows with missing values ({n_input} rows in)."
         )
-    notes = []
-    if n_used < n_input:
-        detail = ", ".join(f"{k}: {v}" for k, v in missing_by.items() if v)
-        notes.append(
-            f"Used {n_used} of {n_input} rows; {n_input - n_used} excluded for missing values "
-            f"({detail})."
-        )
-    ev_raw = sub[event]
-    if pd.api.types.is_bool_dtype(ev_raw):
-        ev = ev_raw.astype(float).to_numpy()
-    else:
-        if not pd.api.types.is_numeric_dtype(ev_raw):
-            raise DataValidationError(
-                f"`event` ('{event}') must be coded 0/1 (or boolean); got dtype {ev_raw.dtype}."
-            )
-        ev = ev_raw.to_numpy(dtype=float)
-        bad = np.setdiff1d(np.unique(ev), [0.0, 1.0])
-        if bad.size:
-            shown = [int(v) if float(v).is_integer() else float(v) for v in bad[:10]]
-            raise DataValidationError(
-                f"`event` ('{event}') must be coded 0/1 (1 = event, 0 = censored); found "
-                f"other values {shown}. Recode, e.g. event = (status == 2)."
-            )
+    notes = [missing_note(n_used, n_input, missing_by)] if n_used < n_input else []
+    ev = event_indicator(sub[event], event)
     t_stop = sub[stop].to_numpy(dtype=float)
     if start is None:
         if np.any(t_stop < 0):

@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import cho_solve
 from scipy.special import expit
 
 from .._rng import check_rng, seed_of
@@ -55,6 +56,7 @@ from ..errors import (
 from ..results import TIDY_COLUMNS, BaseResult, glance_frame
 from . import _bootstrap as bs
 from ._batched_ols import (
+    RIDGE_FLOOR,
     Packer,
     fit_logit,
     group_sum,
@@ -102,13 +104,14 @@ class _Spec:
     d_pairs: tuple[tuple[int, int], ...]
     chains: tuple[tuple[int, ...], ...]
 
-    # Columns of Z1 = [1, x, m_0..m_{k-1}, covariates..., y]
+    # Columns of Z1 = [1, x, covariates..., m_0..m_{k-1}, y]: every equation's regressors
+    # are a leading block, so the sweeps run over pivots 0, 1, 2, ... in order.
     def m_col(self, j: int) -> int:
-        return 2 + j
+        return 2 + self.n_cov + j
 
     @property
     def cov_cols(self) -> list[int]:
-        return list(range(2 + self.k, 2 + self.k + self.n_cov))
+        return list(range(2, 2 + self.n_cov))
 
     @property
     def y_col(self) -> int:
@@ -188,7 +191,7 @@ def _make_spec(model: str, mediators: list[str], n_cov: int, outcome_family: str
     return _Spec(k, n_cov, model, outcome_family, tuple(mediators), pairs, chains)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class MediationResult(BaseResult):
     """Result of :func:`mediate` (and :func:`~mutualaid_outcomes.models.lagged_mediation`).
 
@@ -386,22 +389,22 @@ class _Engine:
         d0 = np.diagonal(s, axis1=1, axis2=2).copy()
         ok = np.ones(s.shape[0], dtype=bool)
         for piv in [0, 1, *spec.cov_cols]:
-            sweep(s, piv, d0, ok)
+            sweep(s, piv, d0, ok, tail=True)
         mcol = [spec.m_col(j) for j in range(k)]
-        a = [None] * k
-        d = {}
+        a: list[np.ndarray] = [np.empty(0)] * k
+        d: dict[tuple[int, int], np.ndarray] = {}
         if spec.model == "serial":
             for j in range(k):
                 a[j] = s[:, 1, mcol[j]].copy()
                 for i in range(j):
                     d[(i, j)] = s[:, mcol[i], mcol[j]].copy()
-                sweep(s, mcol[j], d0, ok)
+                sweep(s, mcol[j], d0, ok, tail=True)
         else:
             for j in range(k):
                 a[j] = s[:, 1, mcol[j]].copy()
             if not self.logit:
                 for j in range(k):
-                    sweep(s, mcol[j], d0, ok)
+                    sweep(s, mcol[j], d0, ok, tail=True)
         nan = np.full(s.shape[0], np.nan)
         if self.logit:
             b = [nan] * k
@@ -414,27 +417,42 @@ class _Engine:
         return paths, ok
 
     # full data ---------------------------------------------------------------------
-    def fit(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def fit(self) -> tuple[np.ndarray, np.ndarray]:
         """Plug-in paths and their normal-theory covariance (scaled units -> original)."""
         spec = self.spec
-        coefs, covs, resids = [], [], []
+        coefs, covs, rhss = [], [], []
+        # Normal equations from the full-data cross products of the standardised columns
+        # (small p x p Cholesky; no multi-threaded BLAS call). Ill-conditioned systems
+        # (some 1 - R^2 below 1e-6) are re-solved by least squares on the data.
+        s0 = self.packer.unpack(self.packer.total())[0]
         for j, (regs, resp) in enumerate(self.equations):
-            x1 = np.column_stack([np.ones(self.n), self.zs[:, [r - 1 for r in regs]]])
-            yv = self.zs[:, resp - 1]
-            beta, _, rank, sv = np.linalg.lstsq(x1, yv, rcond=None)
+            idx = np.array([0, *regs])
+            a = s0[np.ix_(idx, idx)]
+            rhs = s0[idx, resp]
+            sc = np.sqrt(np.diag(a))
             name = spec.mediators[j] if j < spec.k else "the outcome"
-            if rank < x1.shape[1] or sv[-1] / sv[0] < 1e-10:
+            try:
+                chol = np.linalg.cholesky(a / np.outer(sc, sc))
+                piv = np.diag(chol) ** 2
+            except np.linalg.LinAlgError:
+                piv = np.zeros(1)
+            if piv.min() < RIDGE_FLOOR:
                 raise EstimationError(
                     f"The regression for {name} is singular or nearly so (collinear "
                     "regressors among the exposure, mediators and covariates); remove "
                     "redundant covariates."
                 )
+            inv = cho_solve((chol, True), np.eye(len(idx))) / np.outer(sc, sc)
+            if piv.min() < 1e-6:
+                x1 = np.column_stack([np.ones(self.n), self.zs[:, idx[1:] - 1]])
+                beta = np.linalg.lstsq(x1, self.zs[:, resp - 1], rcond=None)[0]
+            else:
+                beta = inv @ rhs
             coefs.append(beta[None, :])
-            resid = yv - x1 @ beta
-            resids.append(resid)
-            df = self.n - x1.shape[1]
-            inv = np.linalg.inv(x1.T @ x1)
-            covs.append((resid @ resid / df) * inv if df > 0 else np.full_like(inv, np.nan))
+            rhss.append(rhs)
+            rss = max(s0[resp, resp] - rhs @ beta, 0.0)
+            df = self.n - len(idx)
+            covs.append(rss / df * inv if df > 0 else np.full_like(inv, np.nan))
         if self.logit:
             beta, ok = fit_logit(
                 self.x1_out, self.y, np.ones((1, self.n)), np.zeros(len(self.x1_out[0]))
@@ -466,12 +484,14 @@ class _Engine:
                     v[p1, p2] = eq_cov[e1][c1, c2]
                 elif spec.model == "parallel" and e1 < k and e2 < k:
                     # same regressors in every mediator equation: Cov = sigma_12 (X'X)^-1
-                    df = self.n - len(self.equations[e1][0]) - 1
-                    s12 = resids[e1] @ resids[e2] / df
-                    s11 = resids[e1] @ resids[e1] / df
+                    # residual cross product: y1'y2 - y1'X (X'X)^-1 X'y2
+                    r1, r2 = self.equations[e1][1], self.equations[e2][1]
+                    b2 = coefs[e2][0]
+                    s12 = s0[r1, r2] - rhss[e1] @ b2
+                    s11 = s0[r1, r1] - rhss[e1] @ coefs[e1][0]
                     v[p1, p2] = s12 / s11 * eq_cov[e1][c1, c2]
         v = v * np.outer(self.factor, self.factor)
-        return paths, v, []
+        return paths, v
 
     # batches -----------------------------------------------------------------------
     def paths_from_weights(self, cross: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -622,7 +642,10 @@ def mediate(
     ``direct + total_indirect`` (for linear models this equals the exposure coefficient of
     the outcome regressed on :math:`X` and :math:`C`), ``prop_mediated`` is
     ``total_indirect / total`` (unstable when the total is near zero). Point estimates are
-    the plug-in values on the full data, never means of draws.
+    the plug-in values on the full data, never means of draws. Columns are centred and
+    scaled before fitting; an equation in which some regressor has :math:`1 - R^2 < 10^{-10}`
+    on the others is rejected as collinear (and a resample with such an equation counts as
+    failed).
 
     Inference: one joint nonparametric bootstrap -- each resample reweights every equation
     with the same counts (whole clusters with ``cluster``). Linear equations of all
@@ -640,8 +663,10 @@ def mediate(
     to 1e-13; bootstrap percentile limits and SDs within Monte Carlo error), R boot 1.3.28
     (jackknife acceleration to 1e-11, BCa and percentile limits within Monte Carlo error)
     and the JOBS II plug-in values of R ``mediation`` (to all 7 printed digits). Coverage of
-    95% intervals for indirect effects in simulation: 93.6-95.8% (1,000 replicates,
-    ``benchmarks/coverage_mediation.py``).
+    95% intervals for indirect effects (``benchmarks/coverage_mediation.py``): 93.6-95.8%
+    for a linear model with skewed errors (1,000 replicates), 93.0-96.8% on the sample
+    cohort's data-generating process (500 replicates) except BCa for the near-zero
+    motivation effect (91.6%; BCa is known to be liberal when a path is near zero).
 
     References
     ----------
@@ -759,10 +784,10 @@ def _mediate_clean(
     extra_notes: Sequence[str],
 ) -> MediationResult:
     """Estimation on complete rows (validation done by the caller)."""
-    cols = [exposure, *meds, *covs, outcome]
+    cols = [exposure, *covs, *meds, outcome]  # the column order of _Spec
     z = clean.loc[:, cols].to_numpy(dtype=float)
     sd = z.std(axis=0)
-    roles = ["exposure"] + ["mediators"] * len(meds) + ["covariates"] * len(covs) + ["outcome"]
+    roles = ["exposure"] + ["covariates"] * len(covs) + ["mediators"] * len(meds) + ["outcome"]
     const = [(c, r) for c, r, s in zip(cols, roles, sd) if not s > 0]
     if const:
         detail = ", ".join(f"'{c}' ({r})" for c, r in const)
@@ -790,7 +815,7 @@ def _mediate_clean(
     zs, _, sd = _standardise(z, center_last=outcome_family != "logit")
     spec = _make_spec(model, meds, len(covs), outcome_family)
     engine = _Engine(spec, zs, sd)
-    paths, path_cov, _ = engine.fit()
+    paths, path_cov = engine.fit()
     estimates = spec.effects(paths[None, :])[0]
     codes: np.ndarray | None = None
     n_groups = 0

@@ -262,18 +262,12 @@ def _build_wide(
             vals = wave_rows[col]
             record(col, t, "missing value", (vals.isna().to_numpy() & present))
             out[nm] = vals.to_numpy()
-    frame = pd.DataFrame(out)
-    # Keep the original dtypes where possible.
-    for col, _, nm in slots:
-        if nm in frame.columns and frame[nm].notna().all():
+    frame = pd.DataFrame(out).loc[alive].reset_index(drop=True)
+    # Keep the original dtypes where the kept rows allow it (ints without NaN stay ints).
+    for col, nm in [*((c, nm) for c, _, nm in slots), *((c, c) for c in invariant)]:
+        if frame[nm].notna().all() and frame[nm].dtype != data[col].dtype:
             try:
                 frame[nm] = frame[nm].astype(data[col].dtype)
-            except (TypeError, ValueError):
-                pass
-    for col in invariant:
-        if frame[col].notna().all():
-            try:
-                frame[col] = frame[col].astype(data[col].dtype)
             except (TypeError, ValueError):
                 pass
     gone = ~alive
@@ -286,7 +280,7 @@ def _build_wide(
             "reason": [steps[i]["reason"] for i in first_step[gone]],
         }
     )
-    return frame.loc[alive].reset_index(drop=True), steps, dropped
+    return frame, steps, dropped
 
 
 def lagged_panel(

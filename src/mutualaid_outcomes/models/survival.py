@@ -18,6 +18,12 @@ from scipy import stats
 from .._validation import check_columns, check_conf_level, check_dataframe, check_option
 from ..errors import ArgumentTypeError, DataValidationError, EstimationError
 from ..results import BaseResult, glance_frame
+from ._survival_input import (
+    check_column_names,
+    check_durations,
+    complete_survival_rows,
+    event_indicator,
+)
 
 __all__ = ["KaplanMeierResult", "LogRankTest", "kaplan_meier", "KM_TABLE_COLUMNS"]
 
@@ -551,58 +557,18 @@ def kaplan_meier(
     data = check_dataframe(data)
     conf_level = check_conf_level(conf_level)
     conf_type = check_option(conf_type, ("log", "log-log", "plain"), "conf_type")
-    for name, val in (("duration", duration), ("event", event)):
-        if not isinstance(val, str):
-            raise ArgumentTypeError(f"`{name}` must be a column name; got {val!r}.")
+    check_column_names(("duration", duration), ("event", event))
     check_columns(data, [duration], "duration")
     check_columns(data, [event], "event")
-    cols = [duration, event]
+    extra = []
     if group is not None:
-        if not isinstance(group, str):
-            raise ArgumentTypeError(f"`group` must be a column name; got {group!r}.")
+        check_column_names(("group", group))
         check_columns(data, [group], "group")
-        cols.append(group)
-    sub = data.loc[:, list(dict.fromkeys(cols))]
-    if not pd.api.types.is_numeric_dtype(sub[duration]):
-        raise DataValidationError(
-            f"`duration` ('{duration}') must be numeric; got dtype {sub[duration].dtype}."
-        )
-    miss = sub.isna()
-    keep = ~miss.any(axis=1)
-    n_in = len(sub)
-    sub = sub.loc[keep]
-    if len(sub) == 0:
-        raise EstimationError(f"No rows remain after removing missing values ({n_in} rows in).")
-    notes = []
-    if len(sub) < n_in:
-        detail = ", ".join(f"{c}: {int(miss[c].sum())}" for c in miss if miss[c].any())
-        notes.append(
-            f"Used {len(sub)} of {n_in} rows; {n_in - len(sub)} excluded for missing values "
-            f"({detail})."
-        )
+        extra.append(group)
+    sub, notes, n_in = complete_survival_rows(data, duration, event, extra)
     t = sub[duration].to_numpy(dtype=float)
-    if np.any(t < 0) or not np.all(np.isfinite(t)):
-        bad = np.flatnonzero((t < 0) | ~np.isfinite(t))
-        raise DataValidationError(
-            f"`duration` ('{duration}') must be finite and >= 0; {len(bad)} value(s) are not "
-            f"(row positions among complete rows {bad[:10].tolist()})."
-        )
-    ev_s = sub[event]
-    if pd.api.types.is_bool_dtype(ev_s):
-        e = ev_s.to_numpy(dtype=float)
-    else:
-        if not pd.api.types.is_numeric_dtype(ev_s):
-            raise DataValidationError(
-                f"`event` ('{event}') must be coded 0/1 (or boolean); got dtype {ev_s.dtype}."
-            )
-        e = ev_s.to_numpy(dtype=float)
-        bad_v = np.setdiff1d(np.unique(e), [0.0, 1.0])
-        if bad_v.size:
-            shown = [int(b) if float(b).is_integer() else float(b) for b in bad_v[:10]]
-            raise DataValidationError(
-                f"`event` ('{event}') must be coded 0/1 (1 = event, 0 = censored); found other "
-                f"values {shown}. Recode, e.g. event = (status == 2)."
-            )
+    check_durations(t, duration)
+    e = event_indicator(sub[event], event)
     if group is not None:
         codes, labels = pd.factorize(sub[group], sort=True)
         groups = tuple(labels.tolist())

@@ -1,8 +1,10 @@
 """Publication figures. Each plot takes ``ax=None``, returns the Axes and has a ``*_data()`` companion."""
 
+from .balance import love_plot, love_plot_data
 from .calendar import calendar_strip_data, plot_calendar_strips
 from .forest import forest_data, plot_forest
 from .path_diagram import path_diagram_data, plot_path_diagram
+from .sensitivity import plot_sensitivity, sensitivity_data
 from .style import OKABE_ITO, publication_style, save_figure
 from .survival import (
     at_risk_table_data,
@@ -30,4 +32,8 @@ __all__ = [
     "plot_trajectories",
     "calendar_strip_data",
     "plot_calendar_strips",
+    "sensitivity_data",
+    "plot_sensitivity",
+    "love_plot_data",
+    "love_plot",
 ]

@@ -43,6 +43,7 @@ def _write_deterministic_zip(blob: bytes, path: Path) -> None:
             info.external_attr = 0o644 << 16
             dst.writestr(info, data)
 
+
 _EXPORTERS = (".html", ".htm", ".md", ".tex", ".docx", ".csv")
 
 
