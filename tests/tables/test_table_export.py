@@ -104,3 +104,18 @@ def test_mediation_table_labels():
         "Total effect",
     ]
     assert t.body.loc["Indirect via network", "Estimate"] == "0.120"
+
+
+def test_mediation_table_options():
+    med = _Fit(
+        ["indirect[a]", "indirect[b]", "contrast[a-b]", "prop_mediated"],
+        [0.1, 0.2, -0.1, 0.4],
+        [0.05, 0.05, 0.07, 9.0],
+        300,
+    )
+    full = mediation_table(med)
+    assert full.body.loc["Proportion mediated", "SE"] == ""
+    assert full.body.loc["Proportion mediated", "Estimate"] == "0.400"
+    short = mediation_table(med, contrasts=False)
+    assert not any(i.startswith("Contrast") for i in short.body.index)
+    assert any(i.startswith("Contrast") for i in full.body.index)

@@ -19,6 +19,7 @@ __all__ = [
     "check_durations",
     "complete_survival_rows",
     "event_indicator",
+    "group_codes",
     "missing_note",
 ]
 
@@ -215,3 +216,34 @@ def event_indicator(
             f"found other values {shown}.{hint}"
         )
     return v
+
+
+def group_codes(frame: pd.DataFrame, group: str | None, n: int) -> tuple[np.ndarray, tuple]:
+    """Integer codes of the groups (sorted labels), or a single group "all".
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Complete rows.
+    group : str or None
+        Group column, or None for one group.
+    n : int
+        Number of rows (used when ``group`` is None).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Group code of each row, indexing ``labels``.
+    labels : tuple
+        Group labels in sorted order.
+
+    Examples
+    --------
+    >>> codes, labels = group_codes(pd.DataFrame({"arm": ["b", "a", "b"]}), "arm", 3)
+    >>> codes.tolist(), labels
+    ([1, 0, 1], ('a', 'b'))
+    """
+    if group is None:
+        return np.zeros(n, dtype=np.int64), ("all",)
+    codes, labels = pd.factorize(frame[group], sort=True)
+    return codes, tuple(labels.tolist())

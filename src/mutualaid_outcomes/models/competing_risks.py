@@ -22,6 +22,7 @@ from ._survival_input import (
     check_column_names,
     check_durations,
     complete_survival_rows,
+    group_codes,
     missing_note,
 )
 
@@ -230,12 +231,7 @@ def _prepare(
     cause_code = np.zeros(len(t), dtype=np.int64)  # 0 = censored, k = causes[k-1]
     for k, c in enumerate(causes, start=1):
         cause_code[(status == c).to_numpy()] = k
-    if group is not None:
-        g, glabels = pd.factorize(sub[group], sort=True)
-        groups = tuple(glabels.tolist())
-    else:
-        g = np.zeros(len(t), dtype=np.int64)
-        groups = ("all",)
+    g, groups = group_codes(sub, group, len(t))
     s = (
         pd.factorize(sub[strata], sort=True)[0]
         if strata is not None

@@ -23,6 +23,7 @@ from ._survival_input import (
     check_durations,
     complete_survival_rows,
     event_indicator,
+    group_codes,
 )
 
 __all__ = ["KaplanMeierResult", "LogRankTest", "kaplan_meier", "KM_TABLE_COLUMNS"]
@@ -569,12 +570,7 @@ def kaplan_meier(
     t = sub[duration].to_numpy(dtype=float)
     check_durations(t, duration)
     e = event_indicator(sub[event], event)
-    if group is not None:
-        codes, labels = pd.factorize(sub[group], sort=True)
-        groups = tuple(labels.tolist())
-    else:
-        codes = np.zeros(len(t), dtype=np.int64)
-        groups = ("all",)
+    codes, groups = group_codes(sub, group, len(t))
     d = {"time": t, "event": e, "group": codes}
     res = KaplanMeierResult(
         table=pd.DataFrame(columns=list(KM_TABLE_COLUMNS)),

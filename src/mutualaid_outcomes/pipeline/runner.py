@@ -418,9 +418,17 @@ def run_analysis(
                 if f.type == "km":
                     plotting.plot_km(model, ax=ax)
                 elif f.type == "forest":
-                    plotting.plot_forest(model, ax=ax, exponentiate=f.exponentiate)
+                    plotting.plot_forest(
+                        model, ax=ax, exponentiate=f.exponentiate, labels=f.labels or None
+                    )
                 elif f.type == "path_diagram":
-                    plotting.plot_path_diagram(model, ax=ax)
+                    plotting.plot_path_diagram(
+                        model,
+                        ax=ax,
+                        labels=f.labels or None,
+                        exposure=f.labels.get("exposure", "Exposure"),
+                        outcome=f.labels.get("outcome", "Outcome"),
+                    )
                 elif f.type == "trajectories":
                     if not (f.time and f.value):
                         raise SpecError(f"{where}: trajectories need `time` and `value`.")

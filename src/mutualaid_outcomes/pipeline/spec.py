@@ -187,6 +187,7 @@ class FigureStep(_Strict):
     value: str | None = None
     group: str | None = None
     exponentiate: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
     title: str = ""
 
 

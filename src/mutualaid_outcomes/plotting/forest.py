@@ -145,6 +145,14 @@ def plot_forest(
     ax.set_yticklabels(data["label"].tolist())
     if log:
         ax.set_xscale("log")
+        lo = float(min(data["conf_low"].min(), ref))
+        hi = float(max(data["conf_high"].max(), ref))
+        nice = np.array([0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100])
+        ticks = nice[(nice >= lo / 1.5) & (nice <= hi * 1.5)]
+        if len(ticks) >= 2:
+            ax.minorticks_off()
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlabel(xlabel or ("Ratio (95% CI)" if exponentiate else "Estimate (95% CI)"))
     if annotate:
         for _, r in data.iterrows():

@@ -166,17 +166,34 @@ def plot_path_diagram(
     for _, e in edges.iterrows():
         nodes[e["source"]] = (e["x0"], e["y0"])
         nodes[e["target"]] = (e["x1"], e["y1"])
+    # node boxes first (lower zorder, so they are positioned before the arrows are
+    # drawn); arrows are clipped at the boxes' outlines, whatever their size
+    boxes = {}
+    for name, (x, y) in nodes.items():
+        boxes[name] = ax.text(
+            x,
+            y,
+            name,
+            ha="center",
+            va="center",
+            fontsize="small",
+            zorder=2,
+            bbox={"boxstyle": "square,pad=0.4", "facecolor": "white", "edgecolor": "black"},
+        )
     for _, e in edges.iterrows():
         ax.annotate(
             "",
             xy=(e["x1"], e["y1"]),
             xytext=(e["x0"], e["y0"]),
+            zorder=3,
             arrowprops={
                 "arrowstyle": "-|>",
                 "color": "black",
                 "linewidth": 1,
-                "shrinkA": 28,
-                "shrinkB": 28,
+                "patchA": boxes[e["source"]].get_bbox_patch(),
+                "patchB": boxes[e["target"]].get_bbox_patch(),
+                "shrinkA": 1,
+                "shrinkB": 1,
             },
         )
         # a-path labels sit nearer the mediator, b-path labels nearer the mediator too,
@@ -192,17 +209,8 @@ def plot_path_diagram(
             ha="center",
             va="center",
             fontsize="x-small",
+            zorder=4,
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-        )
-    for name, (x, y) in nodes.items():
-        ax.text(
-            x,
-            y,
-            name,
-            ha="center",
-            va="center",
-            fontsize="small",
-            bbox={"boxstyle": "square,pad=0.4", "facecolor": "white", "edgecolor": "black"},
         )
     top = max(y for _, y in nodes.values())
     ax.set_xlim(-0.15, 1.15)

@@ -140,6 +140,19 @@ def _median_time(step: pd.DataFrame) -> float:
     return float(below["time"].iloc[0]) if len(below) else float("nan")
 
 
+def _confidence_band(ax: Any, curve: pd.DataFrame, color: str, alpha: float) -> None:
+    """Shade a step curve's pointwise limits (``conf_low``, ``conf_high``)."""
+    ax.fill_between(
+        curve["time"],
+        curve["conf_low"],
+        curve["conf_high"],
+        step="post",
+        color=color,
+        alpha=alpha,
+        linewidth=0,
+    )
+
+
 def plot_km(
     result: Any,
     ax: Any = None,
@@ -191,15 +204,7 @@ def plot_km(
         name = (labels or {}).get(g, str(g))
         ax.step(s["time"], s["survival"], where="post", color=color, label=name)
         if conf_int:
-            ax.fill_between(
-                s["time"],
-                s["conf_low"],
-                s["conf_high"],
-                step="post",
-                color=color,
-                alpha=0.15,
-                linewidth=0,
-            )
+            _confidence_band(ax, s, color, 0.15)
         if censor_marks:
             c = s[s["censored"] > 0]
             ax.plot(
@@ -347,15 +352,7 @@ def plot_cumulative_incidence(
                 s["time"], s["cif"], where="post", color=color, linestyle=styles[ci % 4], label=lab
             )
             if conf_int and s["conf_low"].notna().any():
-                ax.fill_between(
-                    s["time"],
-                    s["conf_low"],
-                    s["conf_high"],
-                    step="post",
-                    color=color,
-                    alpha=0.12,
-                    linewidth=0,
-                )
+                _confidence_band(ax, s, color, 0.12)
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

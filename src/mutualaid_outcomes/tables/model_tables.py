@@ -207,7 +207,7 @@ def regression_table(
     )
     for lab, vals in glance_rows.items():
         body.loc[lab] = [v for name, _ in named for v in (vals.get(name, ""), "")]
-    notes = [f"Cells: {est_head.lower()}."]
+    notes = [f"Cells: {est_head[0].lower()}{est_head[1:]}."]
     if any(expo):
         notes.append("Ratios are exponentiated coefficients (odds, rate or hazard ratios).")
     return Table(
@@ -228,6 +228,7 @@ def mediation_table(
     labels: Mapping[str, str] | None = None,
     codebook: Any = None,
     title: str = "",
+    contrasts: bool = True,
 ) -> Table:
     """Effects of a mediation result: estimate, SE, CI and p-value per effect.
 
@@ -245,6 +246,14 @@ def mediation_table(
         Labels for mediator names inside effect terms such as ``indirect[cesd]``.
     title : str
         Caption.
+    contrasts : bool
+        Include the pairwise contrasts between specific indirect effects.
+
+    Notes
+    -----
+    The proportion mediated is shown with its interval but without a standard error:
+    it is a ratio whose bootstrap distribution is heavy-tailed when the total effect
+    is near zero, so its standard deviation is not a useful summary.
 
     Returns
     -------
@@ -263,6 +272,8 @@ def mediation_table(
     """
     st = get_style(style)
     td = result.tidy(conf_level=conf_level)
+    if not contrasts:
+        td = td[~td["term"].astype(str).str.startswith("contrast[")]
 
     def effect_label(term: str) -> str:
         if labels and term in labels:
@@ -300,7 +311,9 @@ def mediation_table(
         rows.append(
             [
                 format_number(r["estimate"], decimals, st.minus),
-                format_number(r["std_error"], decimals, st.minus),
+                ""
+                if str(r["term"]).startswith("prop_mediated")
+                else format_number(r["std_error"], decimals, st.minus),
                 format_ci(r["conf_low"], r["conf_high"], st, decimals),
                 format_p(r["p_value"], st),
             ]
