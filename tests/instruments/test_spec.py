@@ -21,7 +21,7 @@ from mutualaid_outcomes.instruments import (
 )
 from mutualaid_outcomes.instruments.spec import spec_from_dict
 
-# CONVENTIONS.md: spec id -> default item prefix (and item count where fixed)
+# naming convention: spec id -> default item prefix (and item count where fixed)
 CONVENTIONS = {
     "aas": ("aas_", 9),
     "aai": ("aai_", None),

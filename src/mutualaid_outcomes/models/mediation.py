@@ -498,7 +498,8 @@ class _Engine:
         """Paths for packed cross products ``cross`` (m, q); ``weights`` (m, n) for logit."""
         paths, ok = self._sweep_paths(cross)
         if self.logit:
-            assert weights is not None and self.beta_out is not None
+            if weights is None or self.beta_out is None:  # internal invariant
+                raise RuntimeError("logit outcome paths need resampling weights and a start")
             beta, ok_out = fit_logit(self.x1_out, self.y, weights, self.beta_out)
             self._put_logit(paths, beta)
             paths[~(ok & ok_out)] = np.nan
@@ -539,7 +540,8 @@ class _Engine:
             out.append(self._sweep_paths(total - units[start : start + step])[0])
         paths = np.concatenate(out)
         if self.logit:
-            assert self.beta_out is not None
+            if self.beta_out is None:  # internal invariant
+                raise RuntimeError("logit outcome jackknife needs the full-data fit")
             jb = logit_one_step_jackknife(self.x1_out, self.y, self.beta_out, codes)
             ok = ~np.isnan(paths[:, : self.spec.k]).any(axis=1)
             self._put_logit(paths, jb)

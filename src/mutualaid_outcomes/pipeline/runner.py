@@ -101,6 +101,18 @@ def _load_source(src: DataSource, base: Path) -> tuple[pd.DataFrame, Path]:
     return frame, path
 
 
+def _codebook_of(src: DataSource, frame: pd.DataFrame) -> Any:
+    """The codebook of a data source: the sample's own, or the one read with the file."""
+    from ..io import get_codebook
+
+    if src.path.startswith("sample:"):
+        from ..datasets import load_sample
+
+        cb = load_sample("codebook")
+        return cb.subset([c for c in frame.columns if c in cb])
+    return get_codebook(frame)
+
+
 def _call(func: Callable[..., Any], frame: pd.DataFrame, options: dict[str, Any], rng: Any) -> Any:
     import inspect
 
@@ -201,7 +213,10 @@ def run_analysis(
         if spec.calendar is not None:
             calendar, p = _load_source(spec.calendar, base_dir)
             inputs.append(p)
+        codebook = _codebook_of(spec.data, data)
         if participants is not None:
+            pcb = _codebook_of(spec.participants, participants)
+            codebook = codebook.merge([pcb.variable(n) for n in pcb.names if n not in codebook])
             extra = [c for c in participants.columns if c not in data.columns or c == spec.id]
             data = data.merge(participants[extra], on=spec.id, how="left", validate="m:1")
         data_notes = [
@@ -379,6 +394,7 @@ def run_analysis(
                 frame = get_dataset(t.dataset, where)
                 table = tables.table_one(
                     frame,
+                    codebook=codebook,
                     by=t.by,
                     variables=t.variables,
                     categorical=t.categorical,
@@ -394,13 +410,14 @@ def run_analysis(
                     {n: result.models[n] for n in t.models},
                     exponentiate=t.exponentiate,
                     style=style,
+                    codebook=codebook,
                     title=t.title,
                 )
             else:
                 if not t.models or len(t.models) != 1:
                     raise SpecError(f"{where}: a mediation table takes exactly one model name.")
                 table = tables.mediation_table(
-                    result.models[t.models[0]], style=style, title=t.title
+                    result.models[t.models[0]], style=style, title=t.title, codebook=codebook
                 )
             result.tables[t.name] = table
             _save_table(table, t.name, list(spec.output.table_formats), tmp)
@@ -433,7 +450,13 @@ def run_analysis(
                     if not (f.time and f.value):
                         raise SpecError(f"{where}: trajectories need `time` and `value`.")
                     plotting.plot_trajectories(
-                        get_dataset(f.dataset, where), f.time, f.value, f.group, ax=ax
+                        get_dataset(f.dataset, where),
+                        f.time,
+                        f.value,
+                        f.group,
+                        ax=ax,
+                        codebook=codebook,
+                        ylabel=f.labels.get(f.value),
                     )
                 elif f.type == "calendar_strips":
                     plotting.plot_calendar_strips(

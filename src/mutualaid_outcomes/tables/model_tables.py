@@ -15,7 +15,7 @@ from .table import Table
 
 __all__ = ["regression_table", "mediation_table", "term_label"]
 
-_PATSY_LEVEL = re.compile(r"^C\((?P<var>[^,)]+)(?:,[^)]*)?\)\[T\.(?P<level>.+)\]$")
+_PATSY_LEVEL = re.compile(r"^C\((?P<var>[^,)]+)(?:,.*)?\)\[T\.(?P<level>[^\]]+)\]$")
 _PLAIN_LEVEL = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_.]*)\[T\.(?P<level>.+)\]$")
 
 _GLANCE_ROWS = (
@@ -35,6 +35,8 @@ def term_label(term: str, codebook: Any = None, labels: Mapping[str, str] | None
     --------
     >>> term_label("C(arm)[T.TSF]")
     'arm: TSF'
+    >>> term_label("C(arm, Treatment('CBT'))[T.MET]")
+    'arm: MET'
     >>> term_label("Intercept")
     '(Intercept)'
     """
