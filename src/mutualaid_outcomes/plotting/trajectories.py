@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._labels import resolve_codebook, value_label, value_labels, variable_label
 from .._validation import check_columns, check_conf_level, check_dataframe, check_numeric
 from .style import OKABE_ITO
 
@@ -102,32 +103,13 @@ def plot_trajectories(
     import matplotlib.pyplot as plt
 
     traj = trajectory_data(data, time, value, group, conf_level=conf_level)
-    if codebook is None:
-        try:
-            from ..io import get_codebook  # type: ignore[attr-defined]
-
-            codebook = get_codebook(data)
-        except ImportError:  # pragma: no cover
-            codebook = None
+    codebook = resolve_codebook(codebook, data)
 
     def lab(name: str) -> str:
-        if codebook is not None:
-            try:
-                out = codebook.label(name)
-            except Exception:  # noqa: BLE001
-                out = None
-            if out:
-                return str(out)
-        return name
+        return variable_label(codebook, name)
 
     def vlab(var: str | None, v: Any) -> str:
-        if var is None or codebook is None:
-            return str(v)
-        try:
-            vl = codebook.value_labels(var) or {}
-        except Exception:  # noqa: BLE001
-            vl = {}
-        return str(vl.get(v, vl.get(str(v), v)))
+        return str(v) if var is None else value_label(v, value_labels(codebook, var))
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._labels import value_label, value_labels, variable_label
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_ci, format_number, format_p, get_style
 from .table import Table
@@ -47,41 +48,12 @@ def term_label(term: str, codebook: Any = None, labels: Mapping[str, str] | None
     if ":" in term and not term.startswith("C("):
         return " × ".join(term_label(t, codebook, labels) for t in term.split(":"))
 
-    def var_label(name: str) -> str:
-        if labels and name in labels:
-            return str(labels[name])
-        if codebook is not None:
-            try:
-                lab = codebook.label(name)
-            except Exception:  # noqa: BLE001 - variable not in the codebook
-                lab = None
-            if lab:
-                return str(lab)
-        return name
-
     m = _PATSY_LEVEL.match(term) or _PLAIN_LEVEL.match(term)
     if m:
         var, level = m.group("var").strip(), m.group("level")
-        lev_label = level
-        if codebook is not None:
-            try:
-                vl = codebook.value_labels(var) or {}
-            except Exception:  # noqa: BLE001
-                vl = {}
-            for key in (level, _maybe_number(level)):
-                if key in vl:
-                    lev_label = str(vl[key])
-                    break
-        return f"{var_label(var)}: {lev_label}"
-    return var_label(term)
-
-
-def _maybe_number(text: str) -> Any:
-    try:
-        f = float(text)
-    except ValueError:
-        return text
-    return int(f) if f.is_integer() else f
+        lev_label = value_label(level, value_labels(codebook, var))
+        return f"{variable_label(codebook, var, labels)}: {lev_label}"
+    return variable_label(codebook, term, labels)
 
 
 def _as_named(results: Any) -> list[tuple[str, Any]]:

@@ -20,62 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._labels import resolve_codebook, value_label, value_labels, variable_label
 from .._validation import as_column_list, check_columns, check_dataframe, check_positive_int
 from ..errors import DataValidationError
 from .formatting import format_number, format_p, get_style
 from .table import Table
 
 __all__ = ["table_one", "smd_continuous", "smd_categorical", "suppress_cells"]
-
-
-def _codebook_for(data: pd.DataFrame, codebook: Any) -> Any:
-    if codebook is not None:
-        return codebook
-    try:
-        from ..io import get_codebook  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - io always present in releases
-        return None
-    cb = get_codebook(data)
-    return cb
-
-
-def _var_label(codebook: Any, name: str, labels: Mapping[str, str] | None) -> str:
-    if labels and name in labels:
-        return str(labels[name])
-    if codebook is not None:
-        try:
-            lab = codebook.label(name)
-        except Exception:  # noqa: BLE001 - codebook without this variable
-            lab = None
-        if lab:
-            return str(lab)
-    return name
-
-
-def _value_labels(codebook: Any, name: str) -> dict:
-    if codebook is None:
-        return {}
-    try:
-        vl = codebook.value_labels(name)
-    except Exception:  # noqa: BLE001
-        return {}
-    return dict(vl or {})
-
-
-def _level_label(value: Any, vlabels: dict) -> str:
-    for key in (value, str(value)):
-        if key in vlabels:
-            return str(vlabels[key])
-    try:
-        f = float(value)
-        for key in (f, int(f) if f.is_integer() else None, str(int(f)) if f.is_integer() else None):
-            if key is not None and key in vlabels:
-                return str(vlabels[key])
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def smd_continuous(x1: np.ndarray, x2: np.ndarray) -> float:
@@ -253,7 +204,7 @@ def table_one(
     st = get_style(style)
     if min_cell is not None:
         min_cell = check_positive_int(min_cell, "min_cell", minimum=2)
-    cb = _codebook_for(data, codebook)
+    cb = resolve_codebook(codebook, data)
     if by is not None:
         check_columns(data, [by], "by")
     if variables is None:
@@ -289,12 +240,12 @@ def table_one(
         tests = smd = False
         overall = True
 
-    by_labels = _value_labels(cb, by) if by is not None else {}
+    by_labels = value_labels(cb, by) if by is not None else {}
     groups: list[tuple[str, pd.DataFrame]] = []
     if overall:
         groups.append(("Overall", frame))
     for g in group_values:
-        groups.append((_level_label(g, by_labels), frame.loc[frame[by] == g]))
+        groups.append((value_label(g, by_labels), frame.loc[frame[by] == g]))
 
     def col_header(name: str, sub: pd.DataFrame) -> str:
         n = len(sub)
@@ -314,14 +265,14 @@ def table_one(
             return False
         if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             return True
-        return bool(_value_labels(cb, col))
+        return bool(value_labels(cb, col))
 
     group_frames = [frame.loc[frame[by] == g] for g in group_values] if by is not None else []
 
     for col in variables:
-        label = _var_label(cb, col, labels)
+        label = variable_label(cb, col, labels)
         if is_categorical(col):
-            vl = _value_labels(cb, col)
+            vl = value_labels(cb, col)
             levels = sorted(pd.unique(frame[col].dropna()), key=lambda v: (str(type(v)), v))
             count_cells: list[list[int]] = []
             pct_cells: list[list[float]] = []
@@ -333,7 +284,7 @@ def table_one(
                 count_cells.append(counts)
                 pct_cells.append(pcts)
                 for lv, c, p in zip(levels, counts, pcts):
-                    lvl = _level_label(lv, vl)
+                    lvl = value_label(lv, vl)
                     numbers.append(
                         dict(variable=col, level=lvl, group=gname, statistic="n", value=c)
                     )
@@ -378,7 +329,7 @@ def table_one(
                         cells.append(f"<{min_cell}" if 0 < c < min_cell else "suppressed")
                     else:
                         cells.append(f"{c} ({format_number(p, decimals)})")
-                rows.append((_level_label(lv, vl), cells, "", "", True))
+                rows.append((value_label(lv, vl), cells, "", "", True))
         else:
             cells = []
             for gname, sub in groups:
