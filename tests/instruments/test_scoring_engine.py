@@ -14,6 +14,7 @@ from mutualaid_outcomes.errors import (
     SpecError,
 )
 from mutualaid_outcomes.instruments import (
+    Band,
     Composite,
     InstrumentSpec,
     SpecialCode,
@@ -191,6 +192,29 @@ def test_weighted_and_mean_times_k_and_composites():
     assert out.loc[0, "demo_diff"] == 0
     assert out.loc[1, "demo_total"] == pytest.approx(12.5)
     assert np.isnan(out.loc[1, "demo_pair"]) and np.isnan(out.loc[1, "demo_diff"])
+
+
+def test_complete_sum_is_exact_so_an_integer_on_a_cut_point_keeps_its_band():
+    # 13 answers summing to 15: 13 * (15 / 13) is 14.999999999999998 in floating point,
+    # which would fall below a cut-point at 15 if complete sums were computed as m x mean.
+    items = tuple(range(1, 14))
+    spec = InstrumentSpec(
+        id="thirteen",
+        name="Thirteen",
+        construct="c",
+        items=items,
+        min=0,
+        max=3,
+        prefix="s",
+        total=Subscale(
+            "total", items, max_missing=2, bands=(Band(0, 14, "low"), Band(15, 39, "high"))
+        ),
+    )
+    df = pd.DataFrame([dict(zip([f"s{i}" for i in items], [3] * 5 + [0] * 8))])
+    out = score(df, spec)
+    assert out.loc[0, "thirteen_total"] == 15.0  # exact, not approximately
+    assert out.loc[0, "thirteen_total_band"] == "high"
+    assert not out.loc[0, "thirteen_total_prorated"]
 
 
 # -------------------------------------------------------------------- general behaviour

@@ -294,14 +294,15 @@ def test_bdi2_bands():
     assert list(out["bdi2_total_band"]) == ["minimal", "mild", "moderate", "severe"]
 
 
-@pytest.mark.parametrize("sid", ["drinc", "induc"])
+@pytest.mark.parametrize("sid", ["drinc", "induc", "drinc_2r", "induc_2r"])
 def test_consequences_total_excludes_control_scale(sid):
+    # key as reproduced on the HELP study's scored InDUC data (test_help_reference.py)
     vals = [0] * 50
-    for i in (1, 8, 11, 13, 24, 29, 33, 37):  # physical items
+    for i in (1, 8, 11, 13, 24, 29, 33, 48):  # physical items
         vals[i - 1] = 1
-    for i in (18, 36):  # two control items
+    for i in (5, 15):  # two control items ("I have enjoyed drinking", ...)
         vals[i - 1] = 1
-    out = score(one_row(f"{sid}_", vals), sid)
+    out = score(one_row("drinc_" if sid.startswith("drinc") else "induc_", vals), sid)
     assert out.loc[0, f"{sid}_physical"] == 8
     assert out.loc[0, f"{sid}_control"] == 2
     assert out.loc[0, f"{sid}_interpersonal"] == 0

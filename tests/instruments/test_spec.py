@@ -41,6 +41,8 @@ CONVENTIONS = {
     "whoqol_bref": ("whoqol_", 26),
     "induc": ("induc_", 50),
     "drinc": ("drinc_", 50),
+    "induc_2r": ("induc_", 50),
+    "drinc_2r": ("drinc_", 50),
     "audit": ("audit_", 10),
 }
 
@@ -96,10 +98,21 @@ def test_specific_published_facts():
     urica = get_spec("urica")
     scored = sorted(i for s in urica.scales for i in s.items)
     assert sorted(set(range(1, 33)) - set(scored)) == [4, 9, 20, 31]
-    drinc = get_spec("drinc")
-    assert len(drinc.total.items) == 45
-    control = next(s for s in drinc.subscales if s.name == "control")
-    assert not set(control.items) & set(drinc.total.items)
+    for sid in ("drinc", "induc", "drinc_2r", "induc_2r"):
+        spec = get_spec(sid)
+        assert len(spec.total.items) == 45
+        control = next(s for s in spec.subscales if s.name == "control")
+        assert control.items == (5, 15, 25, 35, 45)
+        assert sorted(spec.total.items + control.items) == list(range(1, 51))
+        sizes = {s.name: len(s.items) for s in spec.subscales}
+        assert sizes == {
+            "physical": 8,
+            "interpersonal": 10,
+            "intrapersonal": 8,
+            "impulse_control": 12,
+            "social_responsibility": 7,
+            "control": 5,
+        }
     cope = get_spec("brief_cope")
     assert len(cope.subscales) == 14 and all(len(s.items) == 2 for s in cope.subscales)
     assert sorted(i for s in cope.subscales for i in s.items) == list(range(1, 29))

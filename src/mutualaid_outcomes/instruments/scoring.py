@@ -344,9 +344,14 @@ def score(
         ok = instrument_ok & (answered >= 1) & ((m - answered) <= allowed)
         with np.errstate(invalid="ignore", divide="ignore"):
             filled = np.where(np.isnan(x), 0.0, x)
-            mean = filled.sum(axis=1) / answered
+            plain = filled.sum(axis=1)
+            complete = answered == m
+            mean = plain / answered
             if sc.method == "sum":
-                s = filled.sum(axis=1) if missing == "available" else mean * m
+                # complete rows keep the exact sum (m * mean can be off by an ulp and
+                # move an integer score across a cut-point)
+                prorated = plain if missing == "available" else mean * m
+                s = np.where(complete, plain, prorated)
             elif sc.method == "mean":
                 s = mean
             elif sc.method == "mean_times_k":
@@ -358,7 +363,7 @@ def score(
                     s = wx
                 else:
                     w_ans = (~np.isnan(x) * w).sum(axis=1)
-                    s = wx / w_ans * w.sum()
+                    s = np.where(complete, wx, wx / w_ans * w.sum())
         s = np.where(ok, s, np.nan)
         name = f"{spec.id}_{sc.name}"
         scale_scores[sc.name] = s
