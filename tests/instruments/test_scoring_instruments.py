@@ -246,8 +246,16 @@ def test_aase_subscale_means(kind):
     out = score(one_row(f"aase_{kind}_", vals), f"aase_{kind}")
     assert out.loc[0, f"aase_{kind}_negative_affect"] == 4
     assert out.loc[0, f"aase_{kind}_social_positive"] == 2
-    # total = (5 * 4 + 15 * 2) / 20 = 2.5
+    # total = (5 * 4 + 15 * 2) / 20 = 2.5 ; as a sum 50 (0-80 metric)
     assert out.loc[0, f"aase_{kind}_total"] == pytest.approx(2.5)
+    assert out.loc[0, f"aase_{kind}_total_sum"] == 50
+
+
+def test_aase_one_to_five_export_is_rejected_not_silently_shifted():
+    # a 1-5 survey export has 5s that are out of the published 0-4 range
+    vals = [5] * 20
+    with pytest.raises(DataValidationError, match="aase_conf_1"):
+        score(one_row("aase_conf_", vals), "aase_conf")
 
 
 # ----------------------------------------------------------------------- participation
