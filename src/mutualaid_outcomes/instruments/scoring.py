@@ -267,8 +267,9 @@ def score(
     are recoded ``item_min + item_max - x``. For a scale with ``m`` items of which
     ``a`` are answered and at most the allowed number missing:
 
-    * ``sum``: ``m * mean(answered)`` (prorated sum; equal to the plain sum when
-      complete; with ``missing='available'`` the plain sum of answered items);
+    * ``sum``: the plain sum when every item is answered (computed exactly, so an
+      integer score on a cut-point keeps its band), else ``m * mean(answered)`` (the
+      prorated sum; with ``missing='available'`` the plain sum of answered items);
     * ``mean``: ``mean(answered)``; ``mean_times_k``: ``k * mean(answered)``;
     * ``weighted``: ``sum(w) * sum(w x) / sum(w answered)`` (plain ``sum(w x)`` with
       ``'available'``).
