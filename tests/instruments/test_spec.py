@@ -228,3 +228,12 @@ def test_load_spec_errors(tmp_path):
     wrong.write_text('id = "w"\nname = "W"\nconstruct = "c"\nitems = [1, 2]\nmin = 0\nmax = 1\n')
     with pytest.raises(SpecError, match="define `total`"):
         load_spec(wrong)
+
+
+def test_extends_starts_from_a_shipped_spec_and_rejects_unknown_ids():
+    five = spec_from_dict({"extends": "pacs", "id": "pacs_local", "max": 5})
+    assert (five.id, five.max, five.items) == ("pacs_local", 5, get_spec("pacs").items)
+    with pytest.raises(SpecError, match="`extends` 'pacs2' is not a shipped spec"):
+        spec_from_dict({"extends": "pacs2", "id": "x"})
+    with pytest.raises(SpecError, match="`extends` must be a shipped spec id"):
+        spec_from_dict({"extends": 3, "id": "x"})

@@ -488,16 +488,27 @@ def _int_keyed(raw: Any, key: str) -> dict[int, Any]:
 def spec_from_dict(raw: Mapping[str, Any]) -> InstrumentSpec:
     """Build an :class:`InstrumentSpec` from a parsed TOML/JSON dictionary.
 
+    A dictionary with ``extends = "<shipped spec id>"`` starts from that shipped spec
+    and replaces only the top-level keys it gives (for example another ``id``, ``name``
+    and response range for a different form of the same questionnaire).
+
     Raises
     ------
     SpecError
-        Naming the offending key when the dictionary is not a valid spec.
+        Naming the offending key when the dictionary is not a valid spec, or an
+        ``extends`` id that is not a shipped spec.
 
     Examples
     --------
     >>> spec_from_dict({"id": "x", "name": "X", "construct": "c", "items": [1, 2],
     ...                 "min": 0, "max": 1, "total": {"name": "total", "items": [1, 2]}}).n_items
     2
+
+    The PHQ-9 scored with answers coded 1-4 instead of 0-3 (scales keep their items):
+
+    >>> phq = spec_from_dict({"extends": "phq9", "id": "phq9_1to4", "min": 1, "max": 4})
+    >>> (phq.id, phq.min, phq.max, phq.total.items == get_spec("phq9").total.items)
+    ('phq9_1to4', 1, 4, True)
     >>> spec_from_dict({"id": "x", "name": "X", "construct": "c", "items": [1, 2],
     ...                 "min": 0, "max": 1, "totl": {}})
     Traceback (most recent call last):
@@ -506,6 +517,7 @@ def spec_from_dict(raw: Mapping[str, Any]) -> InstrumentSpec:
     """
     if not isinstance(raw, Mapping):
         raise SpecError("A spec must be a table (mapping).")
+    raw = _resolve_extends(raw)
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise SpecError(
@@ -564,6 +576,28 @@ def spec_from_dict(raw: Mapping[str, Any]) -> InstrumentSpec:
         raise SpecError(f"Spec '{raw.get('id')}' has a value of the wrong type: {exc}.") from None
 
 
+def _resolve_extends(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Merge ``raw`` over the shipped spec it ``extends`` (which may extend another)."""
+    if "extends" not in raw:
+        return raw
+    base_id = raw["extends"]
+    if not isinstance(base_id, str):
+        raise SpecError(f"`extends` must be a shipped spec id (str); got {base_id!r}.")
+    base = _resolve_extends(_shipped_raw(base_id, "`extends`"))
+    return {**base, **{k: v for k, v in raw.items() if k != "extends"}}
+
+
+def _shipped_raw(spec_id: str, argument: str) -> dict[str, Any]:
+    """The parsed TOML of a shipped spec; ``argument`` names the caller's argument."""
+    ids = available_specs()
+    if spec_id not in ids:
+        raise SpecError(
+            f"{argument} '{spec_id}' is not a shipped spec; available: {', '.join(ids)}."
+        )
+    root = resources.files("mutualaid_outcomes.instruments") / "specs"
+    return tomllib.loads((root / f"{spec_id}.toml").read_text(encoding="utf-8"))
+
+
 def load_spec(path: str | Path) -> InstrumentSpec:
     """Read an instrument spec from a TOML file.
 
@@ -571,7 +605,9 @@ def load_spec(path: str | Path) -> InstrumentSpec:
     ----------
     path : str or pathlib.Path
         A ``.toml`` file with the keys of :class:`InstrumentSpec`; scales are tables
-        ``[total]`` and arrays ``[[subscales]]``, ``[[composites]]``.
+        ``[total]`` and arrays ``[[subscales]]``, ``[[composites]]``. A file may instead
+        give ``extends = "<shipped id>"`` and only the keys that differ (see
+        :func:`spec_from_dict`).
 
     Returns
     -------
@@ -652,12 +688,5 @@ def get_spec(instrument: str | InstrumentSpec) -> InstrumentSpec:
             f"`instrument` must be a spec id (str) or an InstrumentSpec; got {type(instrument).__name__}."
         )
     if instrument not in _CACHE:
-        ids = available_specs()
-        if instrument not in ids:
-            raise SpecError(
-                f"`instrument` '{instrument}' is not a shipped spec; available: {', '.join(ids)}."
-            )
-        root = resources.files("mutualaid_outcomes.instruments") / "specs"
-        text = (root / f"{instrument}.toml").read_text(encoding="utf-8")
-        _CACHE[instrument] = spec_from_dict(tomllib.loads(text))
+        _CACHE[instrument] = spec_from_dict(_shipped_raw(instrument, "`instrument`"))
     return _CACHE[instrument]
