@@ -1,6 +1,6 @@
 """Benchmark: summarize_calendar against a per-person pandas groupby-apply.
 
-Uses the sample cohort's calendar (data/sample/calendar.csv.gz) when it exists,
+Uses the sample cohort's calendar (src/mutualaid_outcomes/datasets/sample/calendar.csv.gz) when it exists,
 otherwise simulates 1,726 people x 455 days. Both implementations compute the
 same per-person, per-window quantities in the same run; the script checks that
 they agree and prints the times and their ratio.

@@ -18,7 +18,7 @@ import pandas as pd
 from statsmodels.imputation.mice import MICEData
 
 from mutualaid_outcomes.datasets import load_sample, mediation_frame
-from mutualaid_outcomes.models.imputation import impute
+from mutualaid_outcomes.models.missing.imputation import impute
 
 M, N_ITER, REPEATS = 5, 10, 3
 

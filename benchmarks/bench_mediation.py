@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mutualaid_outcomes.models.mediation import mediate
+from mutualaid_outcomes.models.mediation.product import mediate
 
 N = 1726
 MEDIATORS = ["m1", "m2", "m3"]
@@ -133,7 +133,7 @@ import resource, time, tracemalloc, warnings
 import sys
 sys.path.insert(0, {bench_dir!r})
 from bench_mediation import make_data, COVARIATES, MEDIATORS
-from mutualaid_outcomes.models.mediation import mediate
+from mutualaid_outcomes.models.mediation.product import mediate
 df = make_data({n}, seed=3)
 tracemalloc.start()
 t0 = time.perf_counter()

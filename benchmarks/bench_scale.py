@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from mutualaid_outcomes.models.power import power_mediation, power_survival
+from mutualaid_outcomes.models.power.simulation import power_mediation, power_survival
 
 WORKERS = 2
 REPEATS = 3
@@ -40,7 +40,7 @@ MEMORY_SCRIPT = textwrap.dedent(
     """
     import resource, sys, time, tracemalloc, warnings
     import numpy as np, pandas as pd
-    from mutualaid_outcomes.models.mediation import mediate
+    from mutualaid_outcomes.models.mediation.product import mediate
 
     n, n_boot = int(sys.argv[1]), int(sys.argv[2])
     rng = np.random.default_rng(0)

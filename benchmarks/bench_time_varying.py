@@ -29,7 +29,7 @@ def load_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
         cal = load_sample("calendar")
         part = load_sample("participants")
-        source = "sample cohort (data/sample)"
+        source = "sample cohort (src/mutualaid_outcomes/datasets/sample)"
     except Exception:  # the committed sample may not be available in a checkout
         from mutualaid_outcomes.datasets.simulate import simulate_cohort
 
@@ -56,8 +56,8 @@ def load_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ours(cal: pd.DataFrame, rel: pd.DataFrame):
-    from mutualaid_outcomes.models.counting_process import to_counting_process
-    from mutualaid_outcomes.models.cox_time_varying import fit_cox_time_varying
+    from mutualaid_outcomes.prep.counting_process import to_counting_process
+    from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from mutualaid_outcomes.models import _bootstrap as bs
-from mutualaid_outcomes.models.mediation import mediate
+from mutualaid_outcomes.models._core import bootstrap as bs
+from mutualaid_outcomes.models.mediation.product import mediate
 
 A_TRUE = np.array([0.4, 0.3, -0.3])
 B_TRUE = np.array([0.3, 0.25, 0.3])

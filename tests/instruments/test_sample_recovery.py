@@ -1,6 +1,6 @@
 """Scoring the sample cohort's raw item answers recovers the latent scores behind them.
 
-The sample cohort (data/sample, see its TRUTH.md) generates each instrument's items
+The sample cohort (src/mutualaid_outcomes/datasets/sample, see its TRUTH.md) generates each instrument's items
 from one latent score per person and wave with a graded logistic model. Scoring the
 raw answers (sentinel codes 8 and 9 declared missing) with the shipped specs must
 correlate strongly with those latent scores. Correlations observed when this test was
@@ -19,7 +19,7 @@ import pytest
 
 from mutualaid_outcomes.instruments import get_spec, network_indices, score
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 #: recovery threshold: a 5-50 item sum of graded-response items with loadings 1.3-2.2
 #: correlates with its latent at about .88-.96; .85 leaves room for regeneration.
 MIN_R = 0.85

@@ -6,7 +6,7 @@ import pytest
 
 from mutualaid_outcomes.io import Codebook, get_codebook, read_data
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 COLUMNS = ["id", "month", "aas_1", "aas_2", "pda"]
 
 pytestmark = pytest.mark.skipif(

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from mutualaid_outcomes.errors import BootstrapWarning, DataValidationError
-from mutualaid_outcomes.models import _bootstrap as bs
+from mutualaid_outcomes.models._core import bootstrap as bs
 
 
 def _textbook_bca(draws, estimate, jackknife, conf_level):

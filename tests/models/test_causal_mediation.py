@@ -19,8 +19,8 @@ from mutualaid_outcomes.errors import (
     EstimationError,
     OptionError,
 )
-from mutualaid_outcomes.models import _causal_engine as engine
-from mutualaid_outcomes.models.causal_mediation import (
+from mutualaid_outcomes.models.mediation import _causal_engine as engine
+from mutualaid_outcomes.models.mediation.causal import (
     GLANCE_COLUMNS,
     CausalMediationResult,
     causal_mediation,

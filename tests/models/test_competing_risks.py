@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, EstimationError
-from mutualaid_outcomes.models.competing_risks import cumulative_incidence, gray_test
-from mutualaid_outcomes.models.survival import kaplan_meier
+from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence, gray_test
+from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = pd.read_csv(ROOT / "reference" / "survival_competing.csv", comment="#")
@@ -118,7 +118,7 @@ def test_bad_input():
 # ---------------------------------------------------------------- Fine-Gray
 
 from mutualaid_outcomes.errors import ConvergenceWarning  # noqa: E402
-from mutualaid_outcomes.models.competing_risks import fit_fine_gray  # noqa: E402
+from mutualaid_outcomes.models.survival.competing_risks import fit_fine_gray  # noqa: E402
 
 
 @pytest.mark.parametrize("cause", [1, 2])

@@ -16,7 +16,7 @@ from mutualaid_outcomes.errors import (
     EstimationError,
     OptionError,
 )
-from mutualaid_outcomes.models.cox import (
+from mutualaid_outcomes.models.survival.cox import (
     COX_GLANCE_COLUMNS,
     check_proportional_hazards,
     fit_cox,

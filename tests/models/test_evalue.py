@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, OptionError
-from mutualaid_outcomes.models.evalue import e_value, e_values
+from mutualaid_outcomes.models.causal.evalue import e_value, e_values
 
 
 def test_published_example_breastfeeding():
@@ -91,7 +91,7 @@ def test_bad_input():
 
 
 def test_e_values_from_fitted_result():
-    from mutualaid_outcomes.models.regression import fit_regression
+    from mutualaid_outcomes.models.regression.glm import fit_regression
 
     rng = np.random.default_rng(8)
     df = pd.DataFrame({"aa": rng.binomial(1, 0.5, 400), "sev": rng.normal(size=400)})

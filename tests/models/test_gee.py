@@ -14,7 +14,7 @@ from mutualaid_outcomes.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from mutualaid_outcomes.models.longitudinal import GEE_GLANCE_COLUMNS, fit_gee
+from mutualaid_outcomes.models.regression.gee import GEE_GLANCE_COLUMNS, fit_gee
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,7 +258,7 @@ def test_sample_cohort_pda_matches_geepack():
 def test_marginal_effects_match_cluster_robust_glm(dropout):
     # independence GEE = GLM; its robust covariance is the cluster sandwich without the
     # G / (G - 1) factor, so the AME SEs differ by exactly sqrt(G / (G - 1))
-    from mutualaid_outcomes.models.regression import fit_regression
+    from mutualaid_outcomes.models.regression.glm import fit_regression
 
     gee = fit_gee(
         "yb ~ arm + x + month", dropout, groups="id", family="binomial", cov_struct="independence"
@@ -275,7 +275,7 @@ def test_marginal_effects_match_cluster_robust_glm(dropout):
 
 def test_non_convergence_recorded_and_warned(dropout, monkeypatch):
     from mutualaid_outcomes.errors import ConvergenceWarning
-    from mutualaid_outcomes.models import longitudinal
+    from mutualaid_outcomes.models.regression import gee as longitudinal
 
     monkeypatch.setattr(longitudinal, "GEE_MAXITER", 1)
     with pytest.warns(ConvergenceWarning, match="did not converge"):

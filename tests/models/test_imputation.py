@@ -15,9 +15,9 @@ from mutualaid_outcomes.errors import (
     DataWarning,
     OptionError,
 )
-from mutualaid_outcomes.models.imputation import ImputedData, impute
-from mutualaid_outcomes.models.pooling import fit_imputed
-from mutualaid_outcomes.models.regression import fit_regression
+from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
+from mutualaid_outcomes.models.missing.pooling import fit_imputed
+from mutualaid_outcomes.models.regression.glm import fit_regression
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*keep their missing values:mutualaid_outcomes.errors.DataWarning"

@@ -16,7 +16,7 @@ from mutualaid_outcomes.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from mutualaid_outcomes.models.iv import (
+from mutualaid_outcomes.models.causal.iv import (
     CACE_GLANCE_COLUMNS,
     IV_GLANCE_COLUMNS,
     WeakInstrumentWarning,
@@ -247,8 +247,8 @@ def test_sample_cohort_naive_weighted_iv_against_truth():
     TSF assignment as the instrument both cover the truth.
     """
     from mutualaid_outcomes.datasets import load_sample, mediation_frame, sample_truth
-    from mutualaid_outcomes.models.propensity import fit_weighted, propensity_scores
-    from mutualaid_outcomes.models.regression import fit_regression
+    from mutualaid_outcomes.models.causal.propensity import fit_weighted, propensity_scores
+    from mutualaid_outcomes.models.regression.glm import fit_regression
 
     total = float(sample_truth().set_index("quantity").loc["total", "value"])
     waves = load_sample("waves")

@@ -1,4 +1,4 @@
-"""Tests of mutualaid_outcomes.models.mediation.mediate.
+"""Tests of mutualaid_outcomes.models.mediation.product.mediate.
 
 References: R lavaan 0.6.14 (tests/reference/mediation_lavaan.R), R boot 1.3.28
 (tests/reference/bca_boot.R) and the JOBS II plug-in values of R `mediation` (DOMAIN.md).
@@ -25,8 +25,8 @@ from mutualaid_outcomes.errors import (
     EstimationError,
     OptionError,
 )
-from mutualaid_outcomes.models import _bootstrap as bs
-from mutualaid_outcomes.models.mediation import GLANCE_COLUMNS, mediate
+from mutualaid_outcomes.models._core import bootstrap as bs
+from mutualaid_outcomes.models.mediation.product import GLANCE_COLUMNS, mediate
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
@@ -536,7 +536,7 @@ def test_quiet_on_good_data(small):
 
 
 def test_sample_cohort_documented_indirect_effects_recovered():
-    # The sample cohort's documented lagged model (data/sample/TRUTH.md) on the committed
+    # The sample cohort's documented lagged model (src/mutualaid_outcomes/datasets/sample/TRUTH.md) on the committed
     # sample, complete cases, latent mechanisms: the 95% intervals cover the documented
     # population values (computed from 200,000 simulated people).
     from mutualaid_outcomes.datasets import load_sample, sample_truth

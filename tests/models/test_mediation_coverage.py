@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mutualaid_outcomes.models import _bootstrap as bs
-from mutualaid_outcomes.models.mediation import mediate
+from mutualaid_outcomes.models._core import bootstrap as bs
+from mutualaid_outcomes.models.mediation.product import mediate
 
 REPLICATES = 500
 #: A 95% interval's coverage estimated from 500 replicates has MC SE ~1%; accept

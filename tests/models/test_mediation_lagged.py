@@ -1,4 +1,4 @@
-"""Tests of mutualaid_outcomes.models.lagged_mediation."""
+"""Tests of mutualaid_outcomes.models.mediation.lagged."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import statsmodels.api as sm
 
 from mutualaid_outcomes.errors import ColumnNotFoundError, DataValidationError
-from mutualaid_outcomes.models.lagged_mediation import lagged_mediation
-from mutualaid_outcomes.models.mediation import mediate
+from mutualaid_outcomes.models.mediation.lagged import lagged_mediation
+from mutualaid_outcomes.models.mediation.product import mediate
 
 WAVES = (0, 3, 9, 15)
 

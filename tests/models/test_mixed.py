@@ -13,7 +13,7 @@ from mutualaid_outcomes.errors import (
     EstimationError,
     OptionError,
 )
-from mutualaid_outcomes.models.longitudinal import MIXED_GLANCE_COLUMNS, fit_mixed
+from mutualaid_outcomes.models.regression.mixed import MIXED_GLANCE_COLUMNS, fit_mixed
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from mutualaid_outcomes.errors import (
     DataWarning,
     EstimationError,
 )
-from mutualaid_outcomes.models.panel import LaggedPanel, lagged_panel, wave_suffix
+from mutualaid_outcomes.prep.panel import LaggedPanel, lagged_panel, wave_suffix
 
 MONTHS = [0, 3, 6, 9, 12, 15]
 
@@ -214,7 +214,7 @@ def test_varying_invariant_warns(cohort):
     assert p.frame.set_index("id").loc[1, "arm"] == "TSF"
 
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 
 
 @pytest.mark.skipif(not (SAMPLE / "latent.csv.gz").exists(), reason="sample cohort not built")
@@ -222,14 +222,14 @@ def test_sample_cohort_recovers_attendance_to_mechanism_effects():
     """Kelly et al. (2012) design on the sample cohort: attendance at month 3 -> latent
     mechanism at month 9, adjusting for month-0 PDA and mechanisms, arm, sex and age.
 
-    The documented a-paths (data/sample/truth.json) are population least-squares
+    The documented a-paths (src/mutualaid_outcomes/datasets/sample/truth.json) are population least-squares
     coefficients. Six intervals are checked at once, so each uses the Bonferroni level
     1 - 0.05 / 6; the truth's Monte Carlo SE (<= 1.3e-4) is small against the
     estimates' SEs (~1.2e-3).
     """
     import json
 
-    from mutualaid_outcomes.models.regression import fit_regression
+    from mutualaid_outcomes.models.regression.glm import fit_regression
 
     waves = pd.read_csv(SAMPLE / "waves.csv", usecols=["id", "month", "aa_meetings", "pda"])
     latent = pd.read_csv(SAMPLE / "latent.csv.gz")

@@ -16,11 +16,12 @@ from mutualaid_outcomes.errors import (
     DataValidationError,
     OptionError,
 )
-from mutualaid_outcomes.models.cox import fit_cox
-from mutualaid_outcomes.models.imputation import ImputedData, impute
-from mutualaid_outcomes.models.longitudinal import fit_gee, fit_mixed
-from mutualaid_outcomes.models.mediation import mediate
-from mutualaid_outcomes.models.pooling import (
+from mutualaid_outcomes.models.survival.cox import fit_cox
+from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
+from mutualaid_outcomes.models.regression.gee import fit_gee
+from mutualaid_outcomes.models.regression.mixed import fit_mixed
+from mutualaid_outcomes.models.mediation.product import mediate
+from mutualaid_outcomes.models.missing.pooling import (
     POOLED_GLANCE_COLUMNS,
     POOLED_MEDIATION_GLANCE_COLUMNS,
     fit_imputed,
@@ -28,7 +29,7 @@ from mutualaid_outcomes.models.pooling import (
     pool_mediation,
     rubin_rules,
 )
-from mutualaid_outcomes.models.regression import fit_regression
+from mutualaid_outcomes.models.regression.glm import fit_regression
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPUTATIONS = ROOT / "data" / "mice_pool_imputations.csv"

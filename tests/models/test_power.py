@@ -17,7 +17,7 @@ from mutualaid_outcomes.errors import (
     DataValidationError,
     OptionError,
 )
-from mutualaid_outcomes.models.power import (
+from mutualaid_outcomes.models.power.simulation import (
     POWER_GLANCE_COLUMNS,
     PowerBudgetError,
     PowerResult,

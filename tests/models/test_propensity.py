@@ -20,7 +20,7 @@ from mutualaid_outcomes.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from mutualaid_outcomes.models.propensity import (
+from mutualaid_outcomes.models.causal.propensity import (
     PROPENSITY_GLANCE_COLUMNS,
     PositivityError,
     fit_weighted,

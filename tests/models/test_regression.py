@@ -17,7 +17,7 @@ from mutualaid_outcomes.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from mutualaid_outcomes.models.regression import REGRESSION_GLANCE_COLUMNS, fit_regression
+from mutualaid_outcomes.models.regression.glm import REGRESSION_GLANCE_COLUMNS, fit_regression
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -365,7 +365,7 @@ def test_gaussian_fit_converges_when_deviance_is_large():
 
     import statsmodels.api as sm
 
-    from mutualaid_outcomes.models.regression import fit_regression
+    from mutualaid_outcomes.models.regression.glm import fit_regression
 
     g = np.random.default_rng(139)
     X = sm.add_constant(g.normal(size=(1500, 4)))

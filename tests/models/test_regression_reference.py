@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mutualaid_outcomes.models.regression import fit_regression
+from mutualaid_outcomes.models.regression.glm import fit_regression
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = pd.read_csv(ROOT / "reference" / "regression.csv", comment="#")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import DataValidationError, OptionError
-from mutualaid_outcomes.models.causal_mediation import causal_mediation
-from mutualaid_outcomes.models.sensitivity import (
+from mutualaid_outcomes.models.mediation.causal import causal_mediation
+from mutualaid_outcomes.models.mediation.sensitivity import (
     DEFAULT_RHO,
     FRAME_COLUMNS,
     SensitivityResult,

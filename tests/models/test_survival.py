@@ -16,7 +16,7 @@ from mutualaid_outcomes.errors import (
     EstimationError,
     OptionError,
 )
-from mutualaid_outcomes.models.survival import KM_TABLE_COLUMNS, kaplan_meier
+from mutualaid_outcomes.models.survival.kaplan_meier import KM_TABLE_COLUMNS, kaplan_meier
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = pd.read_csv(ROOT / "reference" / "survival_km.csv", comment="#")

@@ -1,6 +1,6 @@
 """The sample cohort's documented wave outcomes are reproduced from its calendar.
 
-data/sample/TRUTH.md, "Wave outcomes in waves.csv": the window of wave m is days
+src/mutualaid_outcomes/datasets/sample/TRUTH.md, "Wave outcomes in waves.csv": the window of wave m is days
 d_m - 90 .. d_m - 1 with d_m = round(m * 455 / 15); pda, phdd, ddd use days at risk
 (controlled days excluded), heavy = 5+ drinks men / 4+ women, aa_meetings sums
 meetings over the 90 days, aa_days_pct = 100 x meeting days / 90; outcomes are NaN
@@ -17,7 +17,7 @@ import pytest
 
 from mutualaid_outcomes.participation import relapse_times, summarize_calendar
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 WAVE_DAYS = {0: 0, 3: 91, 6: 182, 9: 273, 12: 364, 15: 455}  # TRUTH.md, d_m
 # waves.csv stores floats with 10 significant digits (float_format="%.10g"), so
 # agreement is limited to that rounding: relative error <= 5e-10.

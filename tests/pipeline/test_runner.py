@@ -140,7 +140,7 @@ def test_cli_demo_writes_full_output(tmp_path):
     med = pd.read_csv(out / "tables" / "model_lagged_mediation_tidy.csv")
     assert {"indirect[aase_conf_total_t9]", "total_indirect", "direct"} <= set(med["term"])
     cox = pd.read_csv(out / "tables" / "model_cox_attendance_tidy.csv").set_index("term")
-    # the sample cohort's documented hazard ratio of attendance is 0.6 (data/sample/TRUTH.md)
+    # the sample cohort's documented hazard ratio of attendance is 0.6 (src/mutualaid_outcomes/datasets/sample/TRUTH.md)
     lo, hi = cox.loc["attended_30d", ["conf_low", "conf_high"]]
     assert lo < -0.5108 < hi
     res = runner.invoke(app, ["demo", "--out", str(out)])

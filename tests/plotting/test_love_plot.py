@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from mutualaid_outcomes.errors import ArgumentTypeError, ColumnNotFoundError  # noqa: E402
-from mutualaid_outcomes.models.propensity import propensity_scores  # noqa: E402
+from mutualaid_outcomes.models.causal.propensity import propensity_scores  # noqa: E402
 from mutualaid_outcomes.plotting.balance import love_plot, love_plot_data  # noqa: E402
 
 

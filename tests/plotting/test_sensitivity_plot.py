@@ -16,7 +16,7 @@ from mutualaid_outcomes.errors import (  # noqa: E402
     ColumnNotFoundError,
     OptionError,
 )
-from mutualaid_outcomes.models.causal_mediation import causal_mediation  # noqa: E402
+from mutualaid_outcomes.models.mediation.causal import causal_mediation  # noqa: E402
 from mutualaid_outcomes.plotting.sensitivity import (  # noqa: E402
     plot_sensitivity,
     sensitivity_data,

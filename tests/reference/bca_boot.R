@@ -1,4 +1,4 @@
-# BCa reference for mutualaid_outcomes.models._bootstrap.bca_interval and mediate():
+# BCa reference for mutualaid_outcomes.models._core.bootstrap.bca_interval and mediate():
 # R boot::boot of the JOBS II linear mediation effects (ACME, ADE, total, proportion),
 # jackknife acceleration from boot's own leave-one-out values L = empinf(type = "jack"),
 # and boot.ci(type = c("bca", "perc")) limits.

@@ -1,4 +1,4 @@
-# Reference values for mutualaid_outcomes.models.causal_mediation and .sensitivity
+# Reference values for mutualaid_outcomes.models.mediation.causal and .sensitivity
 # on the JOBS II data (tests/data/jobs.csv, from R package `mediation`).
 #
 # The R package `mediation` is not installable on the project machines (no Debian

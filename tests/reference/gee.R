@@ -1,4 +1,4 @@
-# Reference values for fit_gee (mutualaid_outcomes.models.longitudinal).
+# Reference values for fit_gee (mutualaid_outcomes.models.regression.gee).
 # Run from the repository root:  Rscript tests/reference/gee.R
 # geepack is run to full convergence (epsilon = 1e-12; its default 1e-4 stops early), so
 # the comparison is of the estimating equations' solution, not of a stopping rule.
@@ -54,7 +54,7 @@ for (cs in c("independence", "exchangeable", "ar1")) {
   run(paste0("drop_bin_", cs), yb ~ arm + x + month, drop, binomial, cs, "wave")
   run(paste0("drop_pois_", cs), yc ~ arm + x + month, drop, poisson, cs, "wave")
 }
-# Sample cohort (copied from data/sample at the time of writing): PDA over waves, with
+# Sample cohort (copied from src/mutualaid_outcomes/datasets/sample at the time of writing): PDA over waves, with
 # drop-out; rows with missing PDA removed before fitting (as our listwise deletion does).
 samp <- read.csv(file.path(dd, "regression_sample_pda.csv"), stringsAsFactors = TRUE)
 samp <- samp[!is.na(samp$pda), ]

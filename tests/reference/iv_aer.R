@@ -1,4 +1,4 @@
-# Reference values for fit_iv and cace (mutualaid_outcomes.models.iv).
+# Reference values for fit_iv and cace (mutualaid_outcomes.models.causal.iv).
 # Run from the repository root:  Rscript tests/reference/iv_aer.R
 # Exports tests/data/iv_cigarettes.csv (AER::CigarettesSW with derived columns) and
 # tests/data/iv_encouragement.csv (a simulated encouragement trial), then writes

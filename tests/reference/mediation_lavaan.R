@@ -1,4 +1,4 @@
-# Reference values for mutualaid_outcomes.models.mediation.mediate from R lavaan.
+# Reference values for mutualaid_outcomes.models.mediation.product.mediate from R lavaan.
 #
 # Simulates a data set (written to ../data/mediation_sim.csv), fits a parallel model
 # (3 mediators) and a serial model (2 mediators) with lavaan::sem, and writes the ML

@@ -1,4 +1,4 @@
-# Reference values for fit_mixed (mutualaid_outcomes.models.longitudinal).
+# Reference values for fit_mixed (mutualaid_outcomes.models.regression.mixed).
 # Run from the repository root:  Rscript tests/reference/mixed.R
 suppressPackageStartupMessages(library(lme4))
 dd <- "tests/data"

@@ -1,5 +1,5 @@
 # Reference values for propensity_scores and fit_weighted
-# (mutualaid_outcomes.models.propensity).
+# (mutualaid_outcomes.models.causal.propensity).
 # Run from the repository root:  Rscript tests/reference/propensity.R
 # Exports tests/data/ps_sim.csv (simulated observational data with a binary exposure,
 # a three-level dose group and continuous / binary outcomes), then writes

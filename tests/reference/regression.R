@@ -1,4 +1,4 @@
-# Reference values for fit_regression (mutualaid_outcomes.models.regression).
+# Reference values for fit_regression (mutualaid_outcomes.models.regression.glm).
 # Run from the repository root:  Rscript tests/reference/regression.R
 # Writes tests/reference/regression.csv (long: model, quantity, term, value) and
 # exports the public data sets used to tests/data/.

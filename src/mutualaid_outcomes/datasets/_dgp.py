@@ -63,7 +63,7 @@ def _t(*values: float) -> tuple[float, ...]:
 class CohortParameters:
     """Structural parameters of the sample cohort's data-generating process.
 
-    The defaults generate the committed sample files; ``data/sample/TRUTH.md``
+    The defaults generate the committed sample files; ``src/mutualaid_outcomes/datasets/sample/TRUTH.md``
     writes every equation out. Six-element tuples follow :data:`MECHANISMS`
     (network, efficacy, motivation, depression, craving, spirituality); five-element
     tuples follow the follow-up intervals ending at months 3, 6, 9, 12 and 15.

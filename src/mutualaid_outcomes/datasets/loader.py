@@ -49,7 +49,7 @@ def _read_bytes(name: str) -> bytes:
         raise DataFileNotFoundError(
             f"Sample file '{filename}' is missing from the installed package "
             f"({_PACKAGE}); reinstall mutualaid_outcomes or regenerate it with "
-            "`python -m mutualaid_outcomes.datasets.simulate --out data/sample`."
+            "`python -m mutualaid_outcomes.datasets.simulate --out src/mutualaid_outcomes/datasets/sample`."
         ) from exc
 
 
@@ -103,7 +103,7 @@ def load_sample(name: SampleName, *, raw: bool = False) -> Any:
     Parameters
     ----------
     name : {"participants", "waves", "calendar", "network", "latent", "codebook", "truth"}
-        Which part (see ``data/sample/README.md``).
+        Which part (see ``src/mutualaid_outcomes/datasets/sample/README.md``).
     raw : bool
         For ``"waves"``: keep the stored item codes, including the sentinel codes 8
         (don't know) and 9 (refused), as nullable integers. By default sentinel

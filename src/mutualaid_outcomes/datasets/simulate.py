@@ -1,6 +1,6 @@
 """Simulate the sample cohort: a Project MATCH-like trial with known true effects.
 
-Run ``python -m mutualaid_outcomes.datasets.simulate --out data/sample`` to
+Run ``python -m mutualaid_outcomes.datasets.simulate --out src/mutualaid_outcomes/datasets/sample`` to
 regenerate the committed sample files with the fixed default seed.
 """
 
@@ -245,7 +245,7 @@ def simulate_cohort(
 
     Notes
     -----
-    The data-generating process is written out in ``data/sample/TRUTH.md``.
+    The data-generating process is written out in ``src/mutualaid_outcomes/datasets/sample/TRUTH.md``.
     In short: arms are randomised; the arm (TSF) raises 12-step meeting
     attendance; meetings in the 90 days before each wave raise the
     recovery-supportive network, abstinence self-efficacy, motivation and
@@ -532,7 +532,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
         prog="python -m mutualaid_outcomes.datasets.simulate",
         description="Regenerate the sample cohort files.",
     )
-    parser.add_argument("--out", default="data/sample", help="output directory")
+    parser.add_argument("--out", default="src/mutualaid_outcomes/datasets/sample", help="output directory")
     parser.add_argument("--seed", type=int, default=SAMPLE_SEED, help="random seed")
     parser.add_argument("--n", type=int, default=1726, help="number of participants")
     args = parser.parse_args(argv)

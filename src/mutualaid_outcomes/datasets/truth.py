@@ -6,7 +6,7 @@ total effects of the lagged mediation model, the arm effect on attendance) are
 computed once by a large simulation with :func:`compute_truth` and stored in
 ``truth.json`` next to the sample files; :func:`sample_truth` returns them.
 
-Run ``python -m mutualaid_outcomes.datasets.truth --out data/sample`` to recompute
+Run ``python -m mutualaid_outcomes.datasets.truth --out src/mutualaid_outcomes/datasets/sample`` to recompute
 ``truth.json`` (about half a minute for N = 200,000).
 """
 
@@ -383,7 +383,7 @@ def _read_truth_json() -> dict[str, Any]:
 
 
 def sample_truth() -> pd.DataFrame:
-    """True effects of the sample cohort (documented in ``data/sample/TRUTH.md``).
+    """True effects of the sample cohort (documented in ``src/mutualaid_outcomes/datasets/sample/TRUTH.md``).
 
     Returns
     -------
@@ -475,7 +475,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
         prog="python -m mutualaid_outcomes.datasets.truth",
         description="Recompute the stored large-sample truth (truth.json).",
     )
-    parser.add_argument("--out", default="data/sample")
+    parser.add_argument("--out", default="src/mutualaid_outcomes/datasets/sample")
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=TRUTH_SEED)
     args = parser.parse_args(argv)

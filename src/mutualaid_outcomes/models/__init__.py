@@ -4,8 +4,8 @@ Each model function takes a DataFrame and column names and returns an immutable
 result with ``tidy()``, ``glance()`` and ``summary()``.
 """
 
-from .causal_mediation import CausalMediationResult, causal_mediation
-from .competing_risks import (
+from .mediation.causal import CausalMediationResult, causal_mediation
+from .survival.competing_risks import (
     CumulativeIncidenceResult,
     FineGrayResult,
     GrayTestResult,
@@ -13,22 +13,23 @@ from .competing_risks import (
     fit_fine_gray,
     gray_test,
 )
-from .counting_process import CountingProcess, to_counting_process, validate_counting_process
-from .cox import CoxResult, ProportionalHazardsTest, check_proportional_hazards, fit_cox
-from .cox_time_varying import fit_cox_time_varying
-from .evalue import EValueResult, e_value, e_values
-from .imputation import ImputedData, impute
-from .iv import CACEResult, IVResult, WeakInstrumentWarning, cace, fit_iv
-from .lagged_mediation import lagged_mediation
-from .longitudinal import GEEResult, MixedResult, fit_gee, fit_mixed
-from .mediation import MediationResult, mediate
-from .panel import LaggedPanel, lagged_panel
-from .pooling import PooledMediationResult, PooledResult, fit_imputed, pool, pool_mediation
-from .power import PowerBudgetError, PowerResult, power_mediation, power_survival, schoenfeld_events
-from .propensity import PositivityError, PropensityResult, fit_weighted, propensity_scores
-from .regression import RegressionResult, fit_regression
-from .sensitivity import SensitivityResult, mediation_sensitivity
-from .survival import KaplanMeierResult, LogRankTest, kaplan_meier
+from ..prep.counting_process import CountingProcess, to_counting_process, validate_counting_process
+from .survival.cox import CoxResult, ProportionalHazardsTest, check_proportional_hazards, fit_cox
+from .survival.cox_time_varying import fit_cox_time_varying
+from .causal.evalue import EValueResult, e_value, e_values
+from .missing.imputation import ImputedData, impute
+from .causal.iv import CACEResult, IVResult, WeakInstrumentWarning, cace, fit_iv
+from .mediation.lagged import lagged_mediation
+from .regression.gee import GEEResult, fit_gee
+from .regression.mixed import MixedResult, fit_mixed
+from .mediation.product import MediationResult, mediate
+from ..prep.panel import LaggedPanel, lagged_panel
+from .missing.pooling import PooledMediationResult, PooledResult, fit_imputed, pool, pool_mediation
+from .power.simulation import PowerBudgetError, PowerResult, power_mediation, power_survival, schoenfeld_events
+from .causal.propensity import PositivityError, PropensityResult, fit_weighted, propensity_scores
+from .regression.glm import RegressionResult, fit_regression
+from .mediation.sensitivity import SensitivityResult, mediation_sensitivity
+from .survival.kaplan_meier import KaplanMeierResult, LogRankTest, kaplan_meier
 
 __all__ = [
     "fit_regression",

@@ -281,7 +281,7 @@ def run_analysis(
                 if participants is not None:
                     analysis = summ.merge(participants, on=spec.id, how="left")
         if calendar is not None and spec.survival is not None:
-            from ..models.counting_process import to_counting_process
+            from ..prep.counting_process import to_counting_process
             from ..participation import relapse_times
 
             sv = spec.survival

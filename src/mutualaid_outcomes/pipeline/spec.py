@@ -49,15 +49,15 @@ __all__ = [
 
 #: model type -> (module, function, name of the data argument)
 MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "regression": ("mutualaid_outcomes.models.regression", "fit_regression"),
-    "gee": ("mutualaid_outcomes.models.longitudinal", "fit_gee"),
-    "mixed": ("mutualaid_outcomes.models.longitudinal", "fit_mixed"),
-    "mediation": ("mutualaid_outcomes.models.mediation", "mediate"),
-    "lagged_mediation": ("mutualaid_outcomes.models.lagged_mediation", "lagged_mediation"),
-    "causal_mediation": ("mutualaid_outcomes.models.causal_mediation", "causal_mediation"),
-    "kaplan_meier": ("mutualaid_outcomes.models.survival", "kaplan_meier"),
-    "cox": ("mutualaid_outcomes.models.cox", "fit_cox"),
-    "cox_time_varying": ("mutualaid_outcomes.models.cox_time_varying", "fit_cox_time_varying"),
+    "regression": ("mutualaid_outcomes.models.regression.glm", "fit_regression"),
+    "gee": ("mutualaid_outcomes.models.regression.gee", "fit_gee"),
+    "mixed": ("mutualaid_outcomes.models.regression.mixed", "fit_mixed"),
+    "mediation": ("mutualaid_outcomes.models.mediation.product", "mediate"),
+    "lagged_mediation": ("mutualaid_outcomes.models.mediation.lagged", "lagged_mediation"),
+    "causal_mediation": ("mutualaid_outcomes.models.mediation.causal", "causal_mediation"),
+    "kaplan_meier": ("mutualaid_outcomes.models.survival.kaplan_meier", "kaplan_meier"),
+    "cox": ("mutualaid_outcomes.models.survival.cox", "fit_cox"),
+    "cox_time_varying": ("mutualaid_outcomes.models.survival.cox_time_varying", "fit_cox_time_varying"),
 }
 
 #: arguments filled by the runner, never by the spec
@@ -109,7 +109,7 @@ class SurvivalStep(_Strict):
     Builds the ``relapse`` dataset (one row per person: duration, event) with
     :func:`~mutualaid_outcomes.participation.relapse_times` and the
     ``counting_process`` dataset with
-    :func:`~mutualaid_outcomes.models.counting_process.to_counting_process`.
+    :func:`~mutualaid_outcomes.prep.counting_process.to_counting_process`.
     ``rolling`` maps a new column to ``[calendar column, window days, "sum"|"any"|"mean"]``;
     ``baseline_covariates`` are wave columns at the first wave, merged as ``NAME_0``.
     """

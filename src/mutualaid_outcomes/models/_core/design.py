@@ -1,0 +1,210 @@
+"""Formula handling shared by the regression, GEE and mixed-model fitters.
+
+Formulas use statsmodels' formula layer (patsy syntax: ``y ~ x1 + C(arm) + np.log(x2)``).
+This module finds the data columns a formula uses (so missing values can be
+deleted listwise across the formula, weight and cluster columns together), checks
+for unknown names with close-match suggestions, and builds design matrices that
+can be rebuilt on new data for prediction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import keyword
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from ..._validation import close_matches
+from ...errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError
+
+# Names that may appear in formulas without being data columns.
+_FORMULA_NAMES = frozenset(
+    {
+        "C",
+        "I",
+        "Q",
+        "np",
+        "numpy",
+        "log",
+        "exp",
+        "sqrt",
+        "center",
+        "standardize",
+        "scale",
+        "bs",
+        "cr",
+        "cc",
+        "te",
+        "poly",
+        "Treatment",
+        "Sum",
+        "Diff",
+        "Helmert",
+        "Poly",
+        "T",
+        "S",
+        "D",
+        "H",
+        "reference",
+        "levels",
+        "df",
+        "degree",
+        "True",
+        "False",
+        "None",
+        "pd",
+    }
+)
+
+
+def formula_columns(formula: str, data: pd.DataFrame, argument: str = "formula") -> list[str]:
+    """Data columns referenced by ``formula``, in order of appearance.
+
+    Identifiers that are neither data columns nor formula functions raise
+    :class:`ColumnNotFoundError` with close-match suggestions.
+    """
+    if not isinstance(formula, str) or not formula.strip():
+        raise ArgumentTypeError(
+            f"`{argument}` must be a formula string such as 'y ~ x1 + x2'; got {formula!r}."
+        )
+    present = [str(c) for c in data.columns]
+    present_set = set(present)
+    found: list[str] = []
+    unknown: list[str] = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(formula).readline))
+    except (tokenize.TokenError, IndentationError) as exc:
+        raise DataValidationError(f"`{argument}` could not be parsed: {exc}.") from None
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1].string if i > 0 else ""
+        nxt = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if tok.type == tokenize.STRING and prev == "(" and i >= 2 and tokens[i - 2].string == "Q":
+            name = tok.string.strip("\"'")
+            (found if name in present_set else unknown).append(name)
+            continue
+        if tok.type != tokenize.NAME:
+            continue
+        name = tok.string
+        if prev == "." or nxt == "(" or nxt == "=":
+            continue  # attribute, function call or keyword argument
+        if name in present_set:
+            found.append(name)
+        elif (
+            name in _FORMULA_NAMES or keyword.iskeyword(name) or name in builtins.__dict__
+        ) and name not in present_set:
+            continue
+        else:
+            unknown.append(name)
+    if unknown:
+        name = unknown[0]
+        text = f"`{argument}` names column '{name}', which is not in the data."
+        sugg = close_matches(name, present)
+        if sugg:
+            text += " Did you mean " + " or ".join(repr(s) for s in sugg) + "?"
+        raise ColumnNotFoundError(text)
+    return list(dict.fromkeys(found))
+
+
+def split_formula(formula: str, argument: str = "formula") -> tuple[str, str]:
+    """Split ``'y ~ x'`` into the outcome expression and the right-hand side."""
+    if formula.count("~") != 1:
+        raise DataValidationError(
+            f"`{argument}` must have exactly one '~' separating outcome and predictors "
+            f"(e.g. 'pda ~ aa_meetings + arm'); got {formula!r}."
+        )
+    lhs, rhs = (s.strip() for s in formula.split("~"))
+    if not lhs:
+        raise DataValidationError(f"`{argument}` has no outcome left of '~': {formula!r}.")
+    if not rhs:
+        rhs = "1"
+    return lhs, rhs
+
+
+def outcome_series(lhs: str, data: pd.DataFrame, argument: str = "formula") -> pd.Series:
+    """Evaluate the outcome expression (usually a single column name)."""
+    if lhs in data.columns:
+        return data[lhs]
+    m = re.fullmatch(r"Q\(\s*['\"](.+)['\"]\s*\)", lhs)
+    if m and m.group(1) in data.columns:
+        return data[m.group(1)]
+    try:
+        y = patsy.dmatrix(f"{lhs} - 1", data, return_type="dataframe", NA_action="raise")
+    except Exception as exc:  # patsy raises many types
+        raise DataValidationError(
+            f"The outcome `{lhs}` in `{argument}` could not be evaluated: {exc}"
+        ) from None
+    if y.shape[1] != 1:
+        raise DataValidationError(
+            f"The outcome `{lhs}` in `{argument}` must give one numeric column; "
+            f"got {y.shape[1]} columns ({list(y.columns)[:5]})."
+        )
+    return pd.Series(y.iloc[:, 0].to_numpy(), index=data.index, name=lhs)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A right-hand-side design that can be rebuilt on new data."""
+
+    rhs: str
+    design_info: Any
+    columns: tuple[str, ...]
+
+    def matrix(self, data: pd.DataFrame) -> np.ndarray:
+        """Design matrix for ``data`` (missing values propagate as NaN rows)."""
+        (mat,) = patsy.build_design_matrices(
+            [self.design_info], data, NA_action=patsy.NAAction(NA_types=[])
+        )
+        return np.asarray(mat, dtype=float)
+
+    @property
+    def has_intercept(self) -> bool:
+        """Whether the design has an intercept column."""
+        return "Intercept" in self.columns
+
+
+def build_design(
+    rhs: str, data: pd.DataFrame, argument: str = "formula", intercept: bool = True
+) -> tuple[np.ndarray, Design]:
+    """Build the design matrix of ``rhs`` on complete-case ``data``."""
+    text = rhs if intercept else f"{rhs} - 1"
+    try:
+        mat = patsy.dmatrix(text, data, return_type="dataframe", NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise DataValidationError(f"`{argument}` could not be evaluated: {exc}") from None
+    X = mat.to_numpy(dtype=float)
+    if not np.all(np.isfinite(X)):
+        bad = sorted({mat.columns[j] for j in np.flatnonzero(~np.isfinite(X).all(axis=0))})
+        raise DataValidationError(
+            f"`{argument}` produces non-finite values in {bad} (e.g. log of 0); "
+            "transform or filter the data first."
+        )
+    design = Design(rhs, mat.design_info, tuple(str(c) for c in mat.columns))
+    if X.shape[1] > 0:
+        rank = np.linalg.matrix_rank(X)
+        if rank < X.shape[1]:
+            raise DataValidationError(
+                f"The predictors in `{argument}` are collinear (rank {rank} < {X.shape[1]} "
+                f"columns: {list(design.columns)}); remove redundant terms or empty "
+                "factor levels."
+            )
+    return X, design
+
+
+def check_weights(w: pd.Series, argument: str = "weights") -> np.ndarray:
+    """Check analytic weights: numeric, finite, non-negative and not all zero."""
+    if not pd.api.types.is_numeric_dtype(w):
+        raise DataValidationError(f"`{argument}` ('{w.name}') must be numeric; got {w.dtype}.")
+    arr = w.to_numpy(dtype=float)
+    if np.any(~np.isfinite(arr)) or np.any(arr < 0) or not np.any(arr > 0):
+        raise DataValidationError(
+            f"`{argument}` ('{w.name}') must be finite and >= 0 with at least one positive "
+            f"value; found {int(np.sum(arr < 0))} negative values."
+        )
+    return arr
