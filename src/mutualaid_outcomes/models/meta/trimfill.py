@@ -84,6 +84,19 @@ class TrimFillResult(BaseResult):
     def _can_exponentiate(self) -> bool:  # type: ignore[override]
         return self.filled._can_exponentiate
 
+    def _check_exponentiate(self, exponentiate: bool) -> None:
+        self.filled._check_exponentiate(exponentiate)
+
+    @property
+    def intercept_only(self) -> bool:
+        """Always True: trim-and-fill applies to models without moderators."""
+        return True
+
+    @property
+    def measure(self) -> str | None:
+        """Effect measure of the model."""
+        return self.filled.measure
+
     def _title(self) -> str:
         return f"Trim-and-fill ({self.estimator}): {self.k0} studies filled on the {self.side}"
 
