@@ -87,8 +87,17 @@ def test_forest_bad_input(bcg):
     with pytest.raises(OptionError, match="not meaningful"):
         meta_forest_data(meta_analysis(smd, measure="SMD"), exponentiate=True)
     with pytest.raises(DataValidationError, match="row kinds"):
-        forest_data(pd.DataFrame({"term": ["a"], "estimate": [1.0], "conf_low": [0.5],
-                                  "conf_high": [2.0], "kind": ["diamond"]}))  # fmt: skip
+        forest_data(
+            pd.DataFrame(
+                {
+                    "term": ["a"],
+                    "estimate": [1.0],
+                    "conf_low": [0.5],
+                    "conf_high": [2.0],
+                    "kind": ["diamond"],
+                }
+            )
+        )
 
 
 def test_plot_forest_draws_kinds_from_a_frame():
@@ -115,8 +124,9 @@ def test_funnel_data_and_plot(bcg):
     est = res.coef().iloc[0]
     np.testing.assert_allclose(data["center"], est)
     np.testing.assert_allclose(data["std_error"], np.sqrt(bcg["vi"]))
-    np.testing.assert_allclose(data["pseudo_high"] - data["center"], 1.959964 * data["std_error"],
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        data["pseudo_high"] - data["center"], 1.959964 * data["std_error"], rtol=1e-6
+    )
     assert not data["filled"].any()
     tf = trim_and_fill(res)
     filled = funnel_data(tf)

@@ -69,17 +69,29 @@ def _p_text(p: float) -> str:
 
 def _study_rows(studies: pd.DataFrame) -> list[dict]:
     return [
-        {"term": s["study"], "label": s["study"], "estimate": s["estimate"],
-         "conf_low": s["conf_low"], "conf_high": s["conf_high"], "kind": "study",
-         "weight": s["weight"]}
+        {
+            "term": s["study"],
+            "label": s["study"],
+            "estimate": s["estimate"],
+            "conf_low": s["conf_low"],
+            "conf_high": s["conf_high"],
+            "kind": "study",
+            "weight": s["weight"],
+        }
         for _, s in studies.iterrows()
-    ]  # fmt: skip
+    ]
 
 
 def _summary_row(result: Any, level: float, term: str, label: str) -> dict:
     t = result.tidy(conf_level=level).iloc[0]
-    return {"term": term, "label": f"{label} (k = {result.nobs})", "estimate": t["estimate"],
-            "conf_low": t["conf_low"], "conf_high": t["conf_high"], "kind": "summary"}  # fmt: skip
+    return {
+        "term": term,
+        "label": f"{label} (k = {result.nobs})",
+        "estimate": t["estimate"],
+        "conf_low": t["conf_low"],
+        "conf_high": t["conf_high"],
+        "kind": "summary",
+    }
 
 
 def meta_forest_data(
@@ -143,15 +155,20 @@ def meta_forest_data(
     rows: list[dict] = []
     for name, sub in result.subgroups:
         block = _study_rows(studies[studies["group"] == name])
-        summary = _summary_row(sub, level, f"{result.by}={name}",
-                               f"{_model_label(sub)} for subgroup")  # fmt: skip
+        summary = _summary_row(
+            sub, level, f"{result.by}={name}", f"{_model_label(sub)} for subgroup"
+        )
         start = len(rows)
-        rows.append({"term": f"header[{name}]", "label": f"{result.by} = {name}",
-                     "kind": "header"})  # fmt: skip
+        rows.append({"term": f"header[{name}]", "label": f"{result.by} = {name}", "kind": "header"})
         rows += [*block, summary]
         if heterogeneity and sub.nobs > 1:
-            rows.append({"term": f"note[{name}]", "kind": "note",
-                         "label": _heterogeneity_note(sub, decimals)})  # fmt: skip
+            rows.append(
+                {
+                    "term": f"note[{name}]",
+                    "kind": "note",
+                    "label": _heterogeneity_note(sub, decimals),
+                }
+            )
         for r in rows[start:]:
             r["group"] = name
     if not result.subgroups:
@@ -159,17 +176,32 @@ def meta_forest_data(
     rows.append(_summary_row(result, level, "overall", _model_label(result)))
     if prediction and result.is_random:
         p = result.predict(conf_level=level).iloc[0]
-        rows.append({"term": "prediction", "label": f"{round(100 * level)}% prediction interval",
-                     "estimate": np.nan, "conf_low": p["pi_low"], "conf_high": p["pi_high"],
-                     "kind": "prediction"})  # fmt: skip
+        rows.append(
+            {
+                "term": "prediction",
+                "label": f"{round(100 * level)}% prediction interval",
+                "estimate": np.nan,
+                "conf_low": p["pi_low"],
+                "conf_high": p["pi_high"],
+                "kind": "prediction",
+            }
+        )
     if heterogeneity:
-        rows.append({"term": "note", "label": _heterogeneity_note(result, decimals),
-                     "kind": "note"})  # fmt: skip
+        rows.append(
+            {"term": "note", "label": _heterogeneity_note(result, decimals), "kind": "note"}
+        )
         if result.subgroups:
             g = result.glance().iloc[0]
-            rows.append({"term": "note[subgroups]", "kind": "note", "label": (
-                f"Test for subgroup differences: Q = {format_number(g['q_between'], decimals)} "
-                f"(df = {int(g['q_between_df'])}, p {_p_text(g['q_between_p'])})")})  # fmt: skip
+            rows.append(
+                {
+                    "term": "note[subgroups]",
+                    "kind": "note",
+                    "label": (
+                        f"Test for subgroup differences: Q = {format_number(g['q_between'], decimals)} "
+                        f"(df = {int(g['q_between_df'])}, p {_p_text(g['q_between_p'])})"
+                    ),
+                }
+            )
     cols = ["term", "label", "estimate", "conf_low", "conf_high", "kind", "weight", "group"]
     out = pd.DataFrame(rows).reindex(columns=cols)
     for col in ("estimate", "conf_low", "conf_high", "weight"):
@@ -227,17 +259,27 @@ def plot_meta_forest(
     ``y_i +- z sqrt(v_i)``; square areas are proportional to the study weights.
     """
     data = meta_forest_data(
-        result, exponentiate=exponentiate, conf_level=conf_level, prediction=prediction,
-        heterogeneity=heterogeneity, decimals=decimals,
-    )  # fmt: skip
+        result,
+        exponentiate=exponentiate,
+        conf_level=conf_level,
+        prediction=prediction,
+        heterogeneity=heterogeneity,
+        decimals=decimals,
+    )
     level = result.conf_level if conf_level is None else conf_level
     if xlabel is None:
         names = MEASURE_LABELS.get(result.measure or "", ("Effect", "Ratio"))
         xlabel = f"{names[1] if exponentiate else names[0]} ({round(100 * level)}% CI)"
     return plot_forest(
-        data, ax=ax, exponentiate=exponentiate, xlabel=xlabel, annotate=annotate,
-        decimals=decimals, drop_intercept=False, labels=labels,
-    )  # fmt: skip
+        data,
+        ax=ax,
+        exponentiate=exponentiate,
+        xlabel=xlabel,
+        annotate=annotate,
+        decimals=decimals,
+        drop_intercept=False,
+        labels=labels,
+    )
 
 
 def funnel_data(
@@ -354,8 +396,14 @@ def plot_funnel(
     obs, fill = data[~data["filled"]], data[data["filled"]]
     ax.scatter(obs["estimate"], obs["std_error"], color="black", s=18, zorder=3)
     if len(fill):
-        ax.scatter(fill["estimate"], fill["std_error"], facecolors="white", edgecolors="black",
-                   s=18, zorder=3)  # fmt: skip
+        ax.scatter(
+            fill["estimate"],
+            fill["std_error"],
+            facecolors="white",
+            edgecolors="black",
+            s=18,
+            zorder=3,
+        )
     ax.set_ylim(se_max, 0)
     if exponentiate:
         ax.set_xscale("log")

@@ -78,7 +78,7 @@ def _study_rows(result: Any, exponentiate: bool, st, decimals, weights) -> list[
                 _value(s["conf_high"], exponentiate),
                 st,
                 decimals,
-            ),  # fmt: skip
+            ),
         ]
         if weights:
             cells.append(format_number(s["weight"], 1))
@@ -93,7 +93,7 @@ def _pooled_cells(result: Any, level: float, exponentiate: bool, st, decimals, w
         format_number(_value(t["estimate"], exponentiate), decimals, st.minus),
         _ci_text(
             _value(t["conf_low"], exponentiate), _value(t["conf_high"], exponentiate), st, decimals
-        ),  # fmt: skip
+        ),
     ]
     if weight is not None:
         cells.append(format_number(weight, 1))
@@ -125,12 +125,16 @@ def _studies_table(result, exponentiate, st, decimals, weights, labels, level) -
         for lab, cells, _ in study_rows:
             add(lab, cells)
     model = "RE" if result.is_random else "FE"
-    add(f"Overall, {model} model (k = {result.nobs})",
-        _pooled_cells(result, level, exponentiate, st, decimals, 100.0 if weights else None))  # fmt: skip
+    add(
+        f"Overall, {model} model (k = {result.nobs})",
+        _pooled_cells(result, level, exponentiate, st, decimals, 100.0 if weights else None),
+    )
     if result.is_random:
         p = result.predict(conf_level=level, exponentiate=exponentiate).iloc[0]
-        add("Prediction interval", ["", _ci_text(p["pi_low"], p["pi_high"], st, decimals)]
-            + ([""] if weights else []))  # fmt: skip
+        add(
+            "Prediction interval",
+            ["", _ci_text(p["pi_low"], p["pi_high"], st, decimals)] + ([""] if weights else []),
+        )
     return index, body, indent
 
 
@@ -139,11 +143,13 @@ def _coefficient_table(result, exponentiate, st, decimals, labels, level) -> tup
     index, body = [], []
     for _, r in t.iterrows():
         index.append(labels.get(r["term"], r["term"]) if labels else r["term"])
-        body.append([
-            format_number(r["estimate"], decimals, st.minus),
-            _ci_text(r["conf_low"], r["conf_high"], st, decimals),
-            format_p(r["p_value"], st),
-        ])  # fmt: skip
+        body.append(
+            [
+                format_number(r["estimate"], decimals, st.minus),
+                _ci_text(r["conf_low"], r["conf_high"], st, decimals),
+                format_p(r["p_value"], st),
+            ]
+        )
     return index, body, []
 
 
@@ -219,13 +225,13 @@ def meta_table(
     est_col = names[1] if exponentiate else names[0]
     ci_col = f"{round(100 * level)}% CI"
     if result.intercept_only:
-        index, body, indent = _studies_table(result, exponentiate, st, decimals, weights,
-                                             labels, level)  # fmt: skip
+        index, body, indent = _studies_table(
+            result, exponentiate, st, decimals, weights, labels, level
+        )
         columns = [est_col, ci_col] + (["Weight, %"] if weights else [])
         stub = "Study"
     else:
-        index, body, indent = _coefficient_table(result, exponentiate, st, decimals, labels,
-                                                 level)  # fmt: skip
+        index, body, indent = _coefficient_table(result, exponentiate, st, decimals, labels, level)
         columns, stub = [est_col, ci_col, "p"], "Moderator"
     notes = [_method_note(result)]
     if heterogeneity:
@@ -250,5 +256,6 @@ def meta_table(
             )
     numbers = result.studies() if result.intercept_only else result.tidy(conf_level=level)
     frame = pd.DataFrame(body, index=pd.Index(index), columns=columns)
-    return Table(frame, title=title, footnotes=notes, stub_header=stub, indent=indent,
-                 numbers=numbers)  # fmt: skip
+    return Table(
+        frame, title=title, footnotes=notes, stub_header=stub, indent=indent, numbers=numbers
+    )

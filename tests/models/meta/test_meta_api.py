@@ -45,8 +45,9 @@ def bcg() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def smd() -> pd.DataFrame:
     raw = pd.read_csv(DATA / "meta_normand1999.csv")
-    return effect_sizes(raw, "SMD", mean1="m1i", sd1="sd1i", n1="n1i", mean2="m2i",
-                        sd2="sd2i", n2="n2i")  # fmt: skip
+    return effect_sizes(
+        raw, "SMD", mean1="m1i", sd1="sd1i", n1="n1i", mean2="m2i", sd2="sd2i", n2="n2i"
+    )
 
 
 # ------------------------------------------------------------------------------ effect sizes
@@ -80,8 +81,9 @@ def test_effect_sizes_bad_input():
     corr = pd.DataFrame({"r": [0.2, 1.3], "n": [30, 40]})
     with pytest.raises(DataValidationError, match=r"`r` must lie in \[-1, 1\]"):
         effect_sizes(corr, "ZCOR", r="r", n="n")
-    means = pd.DataFrame({"m1": [1.0], "s1": [-1.0], "n1": [10], "m2": [0.0], "s2": [1.0],
-                          "n2": [10]})  # fmt: skip
+    means = pd.DataFrame(
+        {"m1": [1.0], "s1": [-1.0], "n1": [10], "m2": [0.0], "s2": [1.0], "n2": [10]}
+    )
     with pytest.raises(DataValidationError, match="`sd1` is negative"):
         effect_sizes(means, "SMD", mean1="m1", sd1="s1", n1="n1", mean2="m2", sd2="s2", n2="n2")
 
@@ -245,8 +247,12 @@ def test_diagnostics_bad_input(bcg):
 
 def test_diagnostic_results_render(bcg):
     res = meta_analysis(bcg, study="author")
-    for out in (leave_one_out(res), influence_diagnostics(res), egger_test(res),
-                trim_and_fill(res)):  # fmt: skip
+    for out in (
+        leave_one_out(res),
+        influence_diagnostics(res),
+        egger_test(res),
+        trim_and_fill(res),
+    ):
         assert list(out.tidy().columns[:7]) == list(TIDY_COLUMNS)
         assert len(out.glance()) == 1
         assert out.summary().as_text()
@@ -282,16 +288,19 @@ def test_trace_identities_match_dense_matrices():
 def _reml_loglik(t2, y, v, X):
     w = 1 / (v + t2)
     fit = wls(y, X, w)
-    return -0.5 * (np.sum(np.log(v + t2)) + np.linalg.slogdet(X.T @ (w[:, None] * X))[1]
-                   + fit.rss)  # fmt: skip
+    return -0.5 * (np.sum(np.log(v + t2)) + np.linalg.slogdet(X.T @ (w[:, None] * X))[1] + fit.rss)
 
 
 def test_reml_is_the_likelihood_maximum(bcg):
     """Fisher scoring reaches the maximum found by a general-purpose optimiser."""
     y, v = bcg.yi.to_numpy(), bcg.vi.to_numpy()
     X = np.column_stack([np.ones(len(y)), bcg.ablat])
-    opt = optimize.minimize_scalar(lambda t: -_reml_loglik(t, y, v, X), bounds=(0, 5),
-                                   method="bounded", options={"xatol": 1e-12})  # fmt: skip
+    opt = optimize.minimize_scalar(
+        lambda t: -_reml_loglik(t, y, v, X),
+        bounds=(0, 5),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
     est = estimate_tau2(y, v, X, "REML")
     assert est.tau2 == pytest.approx(opt.x, rel=1e-6)
 

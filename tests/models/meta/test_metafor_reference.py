@@ -153,15 +153,31 @@ def _check_fit(res, model: str, intercept_only: bool) -> None:
     beta = ref(model, "beta")
     terms = [r_term(t, intercept_only) for t in beta.index]
     assert list(res.terms) == terms
-    for q, col in (("beta", "estimate"), ("se", "std_error"), ("zval", "statistic"),
-                   ("pval", "p_value"), ("ci.lb", "conf_low"), ("ci.ub", "conf_high")):  # fmt: skip
+    for q, col in (
+        ("beta", "estimate"),
+        ("se", "std_error"),
+        ("zval", "statistic"),
+        ("pval", "p_value"),
+        ("ci.lb", "conf_low"),
+        ("ci.ub", "conf_high"),
+    ):
         close(tidy.loc[terms, col], ref(model, q), f"{model} {q}")
     close(res.coef(), beta, f"{model} coef()")
     close(np.sqrt(np.diag(res.vcov())), ref(model, "se"), f"{model} vcov()")
     g = res.glance().iloc[0]
-    for q, col in (("tau2", "tau2"), ("QE", "q"), ("QEp", "q_p"), ("I2", "i2"), ("H2", "h2"),
-                   ("QM", "qm"), ("QMp", "qm_p"), ("loglik", "loglik"), ("aic", "aic"),
-                   ("bic", "bic"), ("k", "n")):  # fmt: skip
+    for q, col in (
+        ("tau2", "tau2"),
+        ("QE", "q"),
+        ("QEp", "q_p"),
+        ("I2", "i2"),
+        ("H2", "h2"),
+        ("QM", "qm"),
+        ("QMp", "qm_p"),
+        ("loglik", "loglik"),
+        ("aic", "aic"),
+        ("bic", "bic"),
+        ("k", "n"),
+    ):
         close(g[col], ref(model, q).iloc[0], f"{model} {q}")
     if has_ref(model, "se.tau2"):
         close(g["se_tau2"], ref(model, "se.tau2").iloc[0], f"{model} se.tau2")
@@ -187,8 +203,11 @@ def test_intercept_only_models(data, source, method, test):
     if method == "FE":
         assert np.isnan(g["pi_low"]) and np.isnan(g["tau2_low"])
         return
-    close([g["pi_low"], g["pi_high"]], [ref(model, "pi.lb").iloc[0], ref(model, "pi.ub").iloc[0]],
-          f"{model} PI")  # fmt: skip
+    close(
+        [g["pi_low"], g["pi_high"]],
+        [ref(model, "pi.lb").iloc[0], ref(model, "pi.ub").iloc[0]],
+        f"{model} PI",
+    )
     het = res.heterogeneity().set_index("parameter")
     tau2_ci = ref(model, "tau2.ci")
     if model.startswith("md_DL"):
@@ -237,8 +256,12 @@ def test_meta_regression(data, name, mods, method, test):
         close(fitted["pi_high"], ref(model, "fitted.pi.ub"), f"{model} fitted PI")
     if name == "ablat":
         new = res.predict(pd.DataFrame({"ablat": [10, 30, 50]}))
-        for q, col in (("new.pred", "estimate"), ("new.se", "std_error"),
-                       ("new.ci.lb", "conf_low"), ("new.ci.ub", "conf_high")):  # fmt: skip
+        for q, col in (
+            ("new.pred", "estimate"),
+            ("new.se", "std_error"),
+            ("new.ci.lb", "conf_low"),
+            ("new.ci.ub", "conf_high"),
+        ):
             close(new[col], ref(model, q), f"{model} {q}")
         if method != "FE":
             close(new["pi_low"], ref(model, "new.pi.lb"), f"{model} new PI")
@@ -290,8 +313,11 @@ def test_egger(data, source, method, test, mods):
     close(eg.fit.tau2.tau2, ref(model, "tau2").iloc[0], f"{model} tau2")
     g = eg.glance().iloc[0]
     if mods is None:
-        close([g["limit_estimate"], g["limit_low"], g["limit_high"]],
-              [ref(model, q).iloc[0] for q in ("est", "ci.lb", "ci.ub")], f"{model} limit")  # fmt: skip
+        close(
+            [g["limit_estimate"], g["limit_low"], g["limit_high"]],
+            [ref(model, q).iloc[0] for q in ("est", "ci.lb", "ci.ub")],
+            f"{model} limit",
+        )
         tidy = eg.tidy().set_index("term")
         close(tidy.loc["limit_estimate", "estimate"], ref(model, "est").iloc[0], model)
     else:
@@ -310,9 +336,18 @@ def test_leave_one_out(data, source, method, test):
     model = f"l1o_{source}_{method}_{test}"
     res = _quiet(meta_analysis, data[source], method=method, test=test)
     t = leave_one_out(res).tidy()
-    for q, col in (("estimate", "estimate"), ("se", "std_error"), ("stat", "statistic"),
-                   ("pval", "p_value"), ("ci.lb", "conf_low"), ("ci.ub", "conf_high"),
-                   ("Q", "q"), ("Qp", "q_p"), ("I2", "i2"), ("H2", "h2")):  # fmt: skip
+    for q, col in (
+        ("estimate", "estimate"),
+        ("se", "std_error"),
+        ("stat", "statistic"),
+        ("pval", "p_value"),
+        ("ci.lb", "conf_low"),
+        ("ci.ub", "conf_high"),
+        ("Q", "q"),
+        ("Qp", "q_p"),
+        ("I2", "i2"),
+        ("H2", "h2"),
+    ):
         close(t[col], ref(model, q), f"{model} {q}")
     if method != "FE":
         close(t["tau2"], ref(model, "tau2"), f"{model} tau2")
@@ -331,9 +366,16 @@ def test_influence(data, source, method, test, mods):
     res = _quiet(meta_analysis, data[source], method=method, test=test, moderators=mods)
     inf = influence_diagnostics(res)
     t = inf.tidy()
-    for q, col in (("rstudent", "statistic"), ("dffits", "dffits"), ("cook.d", "cooks_distance"),
-                   ("cov.r", "cov_ratio"), ("tau2.del", "tau2_deleted"),
-                   ("QE.del", "q_deleted"), ("hat", "hat"), ("weight", "weight")):  # fmt: skip
+    for q, col in (
+        ("rstudent", "statistic"),
+        ("dffits", "dffits"),
+        ("cook.d", "cooks_distance"),
+        ("cov.r", "cov_ratio"),
+        ("tau2.del", "tau2_deleted"),
+        ("QE.del", "q_deleted"),
+        ("hat", "hat"),
+        ("weight", "weight"),
+    ):
         close(t[col], ref(model, q), f"{model} {q}")
     assert t["influential"].tolist() == ref(model, "inf").astype(bool).tolist()
     for term in res.terms:
@@ -342,12 +384,19 @@ def test_influence(data, source, method, test, mods):
 
 
 TF_CASES = [
-    *[(f"tf_bcg_{m}{s}", "bcg", m, opt) for m in ("REML", "FE", "DL")
-      for s, opt in (("", {}), ("_R0", {"estimator": "R0"}), ("_left", {"side": "left"}))],
-    *[(f"tf_{d}_{m}{s}", d, m, opt) for d in ("normand", "md", "molloy") for m in ("REML", "FE")
-      for s, opt in (("", {}), ("_R0", {"estimator": "R0"}), ("_Q0", {"estimator": "Q0"}))],
+    *[
+        (f"tf_bcg_{m}{s}", "bcg", m, opt)
+        for m in ("REML", "FE", "DL")
+        for s, opt in (("", {}), ("_R0", {"estimator": "R0"}), ("_left", {"side": "left"}))
+    ],
+    *[
+        (f"tf_{d}_{m}{s}", d, m, opt)
+        for d in ("normand", "md", "molloy")
+        for m in ("REML", "FE")
+        for s, opt in (("", {}), ("_R0", {"estimator": "R0"}), ("_Q0", {"estimator": "Q0"}))
+    ],
     ("tf_niel_REML", "niel", "REML", {}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("model", "source", "method", "options"), TF_CASES)
@@ -364,8 +413,13 @@ def test_trim_and_fill(data, model, source, method, options):
     close(studies["std_error"] ** 2, ref(model, "vi"), f"{model} filled vi")
     assert studies["filled"].sum() == tf.k0
     row = tf.tidy().iloc[0]
-    for q, col in (("beta", "estimate"), ("se", "std_error"), ("ci.lb", "conf_low"),
-                   ("ci.ub", "conf_high"), ("pval", "p_value")):  # fmt: skip
+    for q, col in (
+        ("beta", "estimate"),
+        ("se", "std_error"),
+        ("ci.lb", "conf_low"),
+        ("ci.ub", "conf_high"),
+        ("pval", "p_value"),
+    ):
         close(row[col], ref(model, q).iloc[0], f"{model} {q}")
     g = tf.glance().iloc[0]
     close(g["tau2"], ref(model, "tau2").iloc[0], f"{model} tau2")

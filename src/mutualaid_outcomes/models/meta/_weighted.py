@@ -80,8 +80,9 @@ def wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> WLSFit:
         sum_w = float(np.sum(w))
         mean = float(np.sum(w * y)) / sum_w
         A = np.array([[1.0 / sum_w]])
-        return WLSFit(w=w, X=X, beta=np.array([mean]), A=A, resid=y - mean,
-                      h=np.full(len(y), 1.0 / sum_w))  # fmt: skip
+        return WLSFit(
+            w=w, X=X, beta=np.array([mean]), A=A, resid=y - mean, h=np.full(len(y), 1.0 / sum_w)
+        )
     sw = np.sqrt(w)
     r = np.linalg.qr(sw[:, None] * X, mode="r")
     r_inv = _upper_inverse(r)

@@ -38,7 +38,7 @@ from ...errors import (
 from .._core.design import Design, build_design
 from ._fit import ModelFit, fit_model
 from .results import MetaResult
-from .tau2 import TAU2_METHODS, q_profile_ci
+from .tau2 import TAU2_METHODS
 
 __all__ = ["meta_analysis", "fit_arrays"]
 
@@ -211,10 +211,6 @@ def _result(
     max_iter: int,
     **extra,
 ) -> MetaResult:
-    if fit.method != "FE" and fit.k > fit.p:
-        tau2_ci = q_profile_ci(fit.y, fit.v, fit.X, fit.tau2.tau2, conf_level)
-    else:
-        tau2_ci = (float("nan"), float("nan"))
     return MetaResult(
         measure=measure,
         method=fit.method,
@@ -226,7 +222,6 @@ def _result(
         fit=fit,
         missing=missing,
         r2=_r2(fit, tol, max_iter),
-        tau2_ci=tau2_ci,
         tol=tol,
         max_iter=max_iter,
         notes=tuple(notes),
@@ -247,15 +242,25 @@ def _subgroups(clean, by, y, v, labels, test: str, common: dict) -> tuple[tuple,
     for level in levels:
         mask = g == level
         fit, notes = fit_arrays(
-            y[mask], v[mask], np.ones((int(mask.sum()), 1)), common["method"], test,
-            tol=common["tol"], max_iter=common["max_iter"], warn=False,
-        )  # fmt: skip
+            y[mask],
+            v[mask],
+            np.ones((int(mask.sum()), 1)),
+            common["method"],
+            test,
+            tol=common["tol"],
+            max_iter=common["max_iter"],
+            warn=False,
+        )
         if SINGLE_STUDY_NOTE in notes:
             notes = [f"Subgroup {by}={level}: " + SINGLE_STUDY_NOTE]
         sub = _result(
-            fit, notes, labels=tuple(np.asarray(labels, dtype=object)[mask]), terms=("overall",),
-            missing=MissingReport(int(mask.sum()), int(mask.sum())), **common,
-        )  # fmt: skip
+            fit,
+            notes,
+            labels=tuple(np.asarray(labels, dtype=object)[mask]),
+            terms=("overall",),
+            missing=MissingReport(int(mask.sum()), int(mask.sum())),
+            **common,
+        )
         subs.append((str(level), sub))
     est = np.array([s.fit.beta[0] for _, s in subs])
     se = np.array([s.fit.se[0] for _, s in subs])
@@ -446,14 +451,20 @@ def meta_analysis(
             f"{rule['n_corrected']} studies (to={rule['to']!r})."
         )
     fit, fit_notes = fit_arrays(y, v, X, method, test, tol=tol, max_iter=max_iter)
-    common = dict(measure=measure, method=method, conf_level=conf_level, tol=tol,
-                  max_iter=max_iter)  # fmt: skip
+    common = dict(measure=measure, method=method, conf_level=conf_level, tol=tol, max_iter=max_iter)
     extra: dict = {}
     if by is not None:
         _, extra = _subgroups(clean, by, y, v, labels, test, common)
         extra["notes_sub"] = [n for _, s in extra["subgroups"] for n in s.notes]
     sub_notes = extra.pop("notes_sub", [])
     return _result(
-        fit, [*notes, *fit_notes, *sub_notes], labels=labels, terms=terms, missing=report,
-        moderators=tuple(mods), design=design, **common, **extra,
-    )  # fmt: skip
+        fit,
+        [*notes, *fit_notes, *sub_notes],
+        labels=labels,
+        terms=terms,
+        missing=report,
+        moderators=tuple(mods),
+        design=design,
+        **common,
+        **extra,
+    )

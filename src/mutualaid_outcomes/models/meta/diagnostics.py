@@ -74,9 +74,15 @@ def _check_result(result: Any, what: str) -> MetaResult:
 def _refit(result: MetaResult, keep: np.ndarray) -> tuple[ModelFit, list[str]]:
     f = result.fit
     return fit_arrays(
-        f.y[keep], f.v[keep], f.X[keep], result.method, result.test,
-        tol=result.tol, max_iter=result.max_iter, warn=False,
-    )  # fmt: skip
+        f.y[keep],
+        f.v[keep],
+        f.X[keep],
+        result.method,
+        result.test,
+        tol=result.tol,
+        max_iter=result.max_iter,
+        warn=False,
+    )
 
 
 # ---------------------------------------------------------------------------- leave-one-out
@@ -172,6 +178,8 @@ def leave_one_out(result: MetaResult) -> LeaveOneOutResult:
           term  estimate
     0  Study 1    -1.002
     1  Study 2    -0.896
+
+    In R: ``leave1out(rma(yi, vi, data = df, method = "DL"))``.
     """
     result = _check_result(result, "leave_one_out()")
     if not result.intercept_only:
@@ -322,6 +330,8 @@ def influence_diagnostics(result: MetaResult) -> InfluenceResult:
           term  cooks_distance    hat
     0  Study 1           0.004  0.099
     1  Study 2           0.161  0.134
+
+    In R: ``influence(rma(yi, vi, data = df, method = "DL"))``.
     """
     result = _check_result(result, "influence_diagnostics()")
     f = result.fit
@@ -404,8 +414,19 @@ class EggerTestResult(BaseResult):
             crit = critical_value(0.95, self.fit.ddf)
             b, se = self.fit.beta[0], self.fit.se[0]
             vals.update(limit_estimate=b, limit_low=b - crit * se, limit_high=b + crit * se)
-        cols = ("statistic", "df", "p_value", "predictor", "method", "test", "n", "tau2",
-                "limit_estimate", "limit_low", "limit_high")  # fmt: skip
+        cols = (
+            "statistic",
+            "df",
+            "p_value",
+            "predictor",
+            "method",
+            "test",
+            "n",
+            "tau2",
+            "limit_estimate",
+            "limit_low",
+            "limit_high",
+        )
         return glance_frame(vals, cols)
 
 
@@ -447,6 +468,8 @@ def egger_test(result: MetaResult) -> EggerTestResult:
     >>> eg = egger_test(meta_analysis(df, method="DL"))
     >>> round(float(eg.statistic), 3), round(float(eg.p_value), 3)
     (-0.524, 0.6)
+
+    In R: ``regtest(rma(yi, vi, data = df, method = "DL"))``.
     """
     result = _check_result(result, "egger_test()")
     f = result.fit
@@ -458,8 +481,16 @@ def egger_test(result: MetaResult) -> EggerTestResult:
             "is collinear with the model's design)."
         )
     try:
-        fit, _ = fit_arrays(f.y, f.v, X, result.method, result.test, tol=result.tol,
-                            max_iter=result.max_iter, warn=False)  # fmt: skip
+        fit, _ = fit_arrays(
+            f.y,
+            f.v,
+            X,
+            result.method,
+            result.test,
+            tol=result.tol,
+            max_iter=result.max_iter,
+            warn=False,
+        )
     except EstimationError as exc:
         raise EstimationError(f"Egger's test cannot be fitted: {exc}") from None
     stat = float(fit.beta[-1] / fit.se[-1])

@@ -259,6 +259,65 @@ def _correlations(measure: str, x: dict, index: pd.Index):
     return yi, vi
 
 
+def _check_options(data: pd.DataFrame, measure, to, add, names) -> None:
+    check_option(measure, tuple(MEASURES), "measure")
+    check_option(to, _CONTINUITY_TO, "to")
+    number = isinstance(add, (int, float)) and not isinstance(add, bool)
+    if not number or not np.isfinite(add) or add < 0:
+        raise DataValidationError(f"`add` must be a finite number >= 0; got {add!r}.")
+    if not (
+        isinstance(names, tuple) and len(names) == 2 and all(isinstance(c, str) for c in names)
+    ):
+        raise ArgumentTypeError(f"`names` must be a tuple of two column names; got {names!r}.")
+    clash = [c for c in names if c in data.columns]
+    if clash:
+        raise DataValidationError(
+            f"`data` already has column(s) {clash}; pass other `names` for the effect and "
+            "variance columns."
+        )
+
+
+def _compute(measure: str, x: dict, index: pd.Index, add: float, to: str, drop00: bool):
+    """Effects, variances and (counts only) the corrected and dropped masks."""
+    if measure in ("RR", "OR", "RD"):
+        _check_counts(x, index, (("events1", "n1"), ("events2", "n2")))
+        return _binary(measure, x, add, to, drop00)
+    if measure == "IRR":
+        _check_counts(x, index, (("events1", "time1"), ("events2", "time2")))
+        return _rates(x, add, to, drop00)
+    if measure in ("MD", "SMD"):
+        return (*_means(measure, x, index), None, None)
+    return (*_correlations(measure, x, index), None, None)
+
+
+def _report_continuity(index, corrected, dropped, add, to, drop00) -> dict:
+    """The continuity rule applied, with warnings naming the rows it changed."""
+    rule = {
+        "add": float(add),
+        "to": to,
+        "drop00": bool(drop00),
+        "n_corrected": int(corrected.sum()),
+        "n_dropped": int(dropped.sum()),
+        "rows_corrected": [str(i) for i in index[corrected]],
+        "rows_dropped": [str(i) for i in index[dropped]],
+    }
+    if rule["n_corrected"] and to != "all":
+        warnings.warn(
+            f"Continuity correction: added {add:g} to every cell of {rule['n_corrected']} "
+            f"studies with a zero cell (to={to!r}; rows {_bad_rows(corrected, index)}).",
+            DataWarning,
+            stacklevel=3,
+        )
+    if rule["n_dropped"]:
+        warnings.warn(
+            f"drop00=True: {rule['n_dropped']} studies with no events (or no non-events) in "
+            f"both groups set to missing (rows {_bad_rows(dropped, index)}).",
+            DataWarning,
+            stacklevel=3,
+        )
+    return rule
+
+
 def effect_sizes(
     data: pd.DataFrame,
     measure: Measure,
@@ -354,75 +413,26 @@ def effect_sizes(
     In R: ``escalc("RR", ai = tpos, n1i = tn, ci = cpos, n2i = cn, data = trials)``.
     """
     data = check_dataframe(data)
-    check_option(measure, tuple(MEASURES), "measure")
-    check_option(to, _CONTINUITY_TO, "to")
-    if (
-        isinstance(add, bool)
-        or not isinstance(add, (int, float))
-        or not np.isfinite(add)
-        or add < 0
-    ):
-        raise DataValidationError(f"`add` must be a finite number >= 0; got {add!r}.")
-    if not (
-        isinstance(names, tuple) and len(names) == 2 and all(isinstance(s, str) for s in names)
-    ):
-        raise ArgumentTypeError(f"`names` must be a tuple of two column names; got {names!r}.")
-    clash = [c for c in names if c in data.columns]
-    if clash:
-        raise DataValidationError(
-            f"`data` already has column(s) {clash}; pass other `names` for the effect and "
-            "variance columns."
-        )
+    _check_options(data, measure, to, add, names)
     roles = dict(
         events1=events1, n1=n1, events2=events2, n2=n2, time1=time1, time2=time2,
         mean1=mean1, sd1=sd1, mean2=mean2, sd2=sd2, r=r, n=n,
     )  # fmt: skip
     x = _columns(data, measure, roles)
     index = data.index
-    out = data.copy()
-    corrected = dropped = None
-    if measure in ("RR", "OR", "RD"):
-        _check_counts(x, index, (("events1", "n1"), ("events2", "n2")))
-        yi, vi, corrected, dropped = _binary(measure, x, float(add), to, drop00)
-    elif measure == "IRR":
-        _check_counts(x, index, (("events1", "time1"), ("events2", "time2")))
-        yi, vi, corrected, dropped = _rates(x, float(add), to, drop00)
-    elif measure in ("MD", "SMD"):
-        yi, vi = _means(measure, x, index)
-    else:
-        yi, vi = _correlations(measure, x, index)
+    yi, vi, corrected, dropped = _compute(measure, x, index, float(add), to, drop00)
     bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi < 0)
-    inputs_missing = np.zeros(len(out), dtype=bool)
-    for arr in x.values():
-        inputs_missing |= np.isnan(arr)
-    yi = np.where(bad, np.nan, yi)
-    vi = np.where(bad, np.nan, vi)
-    out[names[0]] = yi
-    out[names[1]] = vi
+    out = data.copy()
+    out[names[0]] = np.where(bad, np.nan, yi)
+    out[names[1]] = np.where(bad, np.nan, vi)
     out.attrs = dict(data.attrs)
     out.attrs["measure"] = measure
     if corrected is not None:
         out["corrected"] = corrected
-        rule = {"add": float(add), "to": to, "drop00": bool(drop00),
-                "n_corrected": int(corrected.sum()), "n_dropped": int(dropped.sum()),
-                "rows_corrected": [str(i) for i in index[corrected]],
-                "rows_dropped": [str(i) for i in index[dropped]]}  # fmt: skip
-        out.attrs["continuity"] = rule
-        if rule["n_corrected"] and to != "all":
-            warnings.warn(
-                f"Continuity correction: added {add:g} to every cell of "
-                f"{rule['n_corrected']} studies with a zero cell (to={to!r}; rows "
-                f"{_bad_rows(corrected, index)}).",
-                DataWarning,
-                stacklevel=2,
-            )
-        if rule["n_dropped"]:
-            warnings.warn(
-                f"drop00=True: {rule['n_dropped']} studies with no events (or no "
-                f"non-events) in both groups set to missing (rows {_bad_rows(dropped, index)}).",
-                DataWarning,
-                stacklevel=2,
-            )
+        out.attrs["continuity"] = _report_continuity(index, corrected, dropped, add, to, drop00)
+    inputs_missing = np.zeros(len(out), dtype=bool)
+    for arr in x.values():
+        inputs_missing |= np.isnan(arr)
     lost = bad & ~inputs_missing & ~(dropped if dropped is not None else False)
     if lost.any():
         warnings.warn(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,6 @@ class MetaResult(BaseResult):
     fit: ModelFit = field(repr=False)
     missing: MissingReport
     r2: float = float("nan")
-    tau2_ci: tuple[float, float] = (float("nan"), float("nan"))
     moderators: tuple[str, ...] = ()
     by: str | None = None
     groups: tuple[str, ...] | None = None
@@ -272,6 +272,14 @@ class MetaResult(BaseResult):
         return [self.missing.describe().replace("rows", "studies"), *self.notes]
 
     # -- heterogeneity and prediction ---------------------------------------------------
+    @cached_property
+    def tau2_ci(self) -> tuple[float, float]:
+        """Q-profile interval for tau^2 at ``conf_level`` (NaN for fixed-effect models)."""
+        f = self.fit
+        if not self.is_random or f.k <= f.p:
+            return float("nan"), float("nan")
+        return q_profile_ci(f.y, f.v, f.X, f.tau2.tau2, self.conf_level)
+
     def heterogeneity(self, conf_level: float | None = None) -> pd.DataFrame:
         """tau^2, tau, I^2 (%) and H^2 with Q-profile confidence intervals.
 

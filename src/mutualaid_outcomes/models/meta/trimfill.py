@@ -41,7 +41,6 @@ import pandas as pd
 from ..._validation import MissingReport, check_option, check_positive_int
 from ...errors import ConvergenceError, EstimationError, OptionError
 from ...results import BaseResult, glance_frame
-from ._fit import fit_model
 from .analysis import _result, fit_arrays
 from .diagnostics import _check_result
 from .results import MetaResult
@@ -124,9 +123,21 @@ class TrimFillResult(BaseResult):
                 "estimate_original": float(self.original.fit.beta[0]),
                 "tau2": self.filled.fit.tau2.tau2,
             },
-            ("n", "n_filled", "k0", "se_k0", "p_k0", "side", "estimator", "method", "test",
-             "estimate", "estimate_original", "tau2"),
-        )  # fmt: skip
+            (
+                "n",
+                "n_filled",
+                "k0",
+                "se_k0",
+                "p_k0",
+                "side",
+                "estimator",
+                "method",
+                "test",
+                "estimate",
+                "estimate_original",
+                "tau2",
+            ),
+        )
 
     def studies(self, conf_level: float | None = None) -> pd.DataFrame:
         """Study rows of the filled-in model; ``filled`` marks the added studies."""
@@ -138,9 +149,16 @@ class TrimFillResult(BaseResult):
 def _side(result: MetaResult) -> str:
     f = result.fit
     X = np.column_stack([np.ones(f.k), np.sqrt(f.v)])
+    if np.linalg.matrix_rank(X) < 2:
+        raise EstimationError(
+            "Cannot choose the side of the funnel plot automatically: all standard errors "
+            "are equal. Give `side`."
+        )
     try:
-        fit = fit_model(f.y, f.v, X, result.method, "z", tol=result.tol, max_iter=result.max_iter)
-    except Exception as exc:  # too few studies or no variation in the SEs
+        fit, _ = fit_arrays(
+            f.y, f.v, X, result.method, "z", tol=result.tol, max_iter=result.max_iter, warn=False
+        )
+    except EstimationError as exc:
         raise EstimationError(
             f"Cannot choose the side of the funnel plot automatically ({exc}); give `side`."
         ) from None
@@ -163,8 +181,15 @@ def _estimate_k0(yc: np.ndarray, k: int, estimator: str) -> tuple[float, float]:
             k0 = (4 * sr - k * (k + 1)) / (2 * k - 1)
         else:
             k0 = k - 0.5 - np.sqrt(2 * k**2 - 4 * sr + 0.25)
-        var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0
-                  - 18 * k * k0**2 - 18 * k * k0 + 6 * k**2 * k0) / 24  # fmt: skip
+        var_sr = (
+            k * (k + 1) * (2 * k + 1)
+            + 10 * k0**3
+            + 27 * k0**2
+            + 17 * k0
+            - 18 * k * k0**2
+            - 18 * k * k0
+            + 6 * k**2 * k0
+        ) / 24
         if estimator == "L0":
             se = 4 * np.sqrt(var_sr) / (2 * k - 1)
         else:
@@ -222,6 +247,8 @@ def trim_and_fill(
     >>> tf = trim_and_fill(meta_analysis(df, method="FE"))
     >>> tf.k0, tf.side
     (4, 'left')
+
+    In R: ``trimfill(rma(yi, vi, data = df, method = "FE"))``.
     """
     result = _check_result(result, "trim_and_fill()")
     if not result.intercept_only:
@@ -246,8 +273,16 @@ def trim_and_fill(
                 f"Trim-and-fill did not converge in {max_iter} iterations; raise `max_iter`."
             )
         m = k - k0
-        fit, _ = fit_arrays(yy[:m], vv[:m], np.ones((m, 1)), result.method, "z",
-                            tol=result.tol, max_iter=result.max_iter, warn=False)  # fmt: skip
+        fit, _ = fit_arrays(
+            yy[:m],
+            vv[:m],
+            np.ones((m, 1)),
+            result.method,
+            "z",
+            tol=result.tol,
+            max_iter=result.max_iter,
+            warn=False,
+        )
         beta = float(fit.beta[0])
         yc = yy - beta
         raw, se_k0 = _estimate_k0(yc, k, estimator)
@@ -260,14 +295,27 @@ def trim_and_fill(
         mirrored = sign * (-(yc - beta))[k - k0 :]
         y_fill = np.concatenate([f.y, mirrored])
         v_fill = np.concatenate([f.v, vv[k - k0 :]])
-        fit, notes = fit_arrays(y_fill, v_fill, np.ones((k + k0, 1)), result.method,
-                                result.test, tol=result.tol, max_iter=result.max_iter,
-                                warn=False)  # fmt: skip
+        fit, notes = fit_arrays(
+            y_fill,
+            v_fill,
+            np.ones((k + k0, 1)),
+            result.method,
+            result.test,
+            tol=result.tol,
+            max_iter=result.max_iter,
+            warn=False,
+        )
         labels = (*result.study_labels, *(f"Filled {i + 1}" for i in range(k0)))
         filled = _result(
-            fit, [f"{k0} studies filled in on the {side} ({estimator})", *notes],
-            measure=result.measure, method=result.method_requested,
-            conf_level=result.conf_level, labels=labels, terms=result.terms,
-            missing=MissingReport(k + k0, k + k0), tol=result.tol, max_iter=result.max_iter,
-        )  # fmt: skip
+            fit,
+            [f"{k0} studies filled in on the {side} ({estimator})", *notes],
+            measure=result.measure,
+            method=result.method_requested,
+            conf_level=result.conf_level,
+            labels=labels,
+            terms=result.terms,
+            missing=MissingReport(k + k0, k + k0),
+            tol=result.tol,
+            max_iter=result.max_iter,
+        )
     return TrimFillResult(result, filled, k0, se_k0, p_k0, side, estimator)
