@@ -56,7 +56,7 @@ def test_subgroup_and_regression_tables(bcg):
     assert any(n.startswith("Test for subgroup differences: Q(2) = 1.86") for n in t.footnotes)
     reg = meta_analysis(bcg, moderators=["ablat"], test="knha")
     t = meta_table(reg, style="jama")
-    assert t.columns == ["Log RR", "95% CI", "p"] and list(t.body.index) == ["Intercept", "ablat"]
+    assert t.columns == ["Log RR", "95% CI", "p"] and list(t.body.index) == ["(Intercept)", "ablat"]
     assert any(n.startswith("Test of moderators: F(1, 11) = 12.59") for n in t.footnotes)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import OptionError
 from .formatting import JournalStyle, format_ci, format_number, format_p, get_style
+from .model_tables import term_label
 from .table import Table
 
 __all__ = ["meta_table"]
@@ -142,7 +143,7 @@ def _coefficient_table(result, exponentiate, st, decimals, labels, level) -> tup
     t = result.tidy(conf_level=level, exponentiate=exponentiate)
     index, body = [], []
     for _, r in t.iterrows():
-        index.append(labels.get(r["term"], r["term"]) if labels else r["term"])
+        index.append(term_label(r["term"], None, labels))
         body.append(
             [
                 format_number(r["estimate"], decimals, st.minus),

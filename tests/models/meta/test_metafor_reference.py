@@ -38,15 +38,20 @@ METHODS = ("FE", "DL", "HE", "SJ", "PM", "ML", "REML")
 TESTS = ("z", "knha")
 
 
+_REF = {
+    key: pd.Series(g.value.to_numpy(dtype=float), index=g.term.fillna("").astype(str))
+    for key, g in REF.groupby(["model", "quantity"], sort=False)
+}
+
+
 def ref(model: str, quantity: str) -> pd.Series:
-    r = REF[(REF.model == model) & (REF.quantity == quantity)]
-    if r.empty:
+    if (model, quantity) not in _REF:
         raise KeyError(f"no reference {model}/{quantity}")
-    return pd.Series(r.value.to_numpy(dtype=float), index=r.term.fillna("").astype(str))
+    return _REF[(model, quantity)]
 
 
 def has_ref(model: str, quantity: str) -> bool:
-    return bool(((REF.model == model) & (REF.quantity == quantity)).any())
+    return (model, quantity) in _REF
 
 
 def close(got, expected, what, rtol=RTOL, atol=ATOL):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import numbers
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,7 +143,8 @@ def _design(clean: pd.DataFrame, moderators: list[str]):
         for i in range(slices[t].start, slices[t].stop)
     ]
     mod_design = ModeratorDesign(design, tuple(order))
-    return X[:, order], mod_design, tuple(design.columns[i] for i in order)
+    names = tuple(re.sub(r'Q\("([^"]+)"\)', r"\1", design.columns[i]) for i in order)
+    return X[:, order], mod_design, names
 
 
 @dataclass(frozen=True)
