@@ -98,8 +98,11 @@ def test_continuity_correction_is_reported():
     assert es.attrs["measure"] == "OR"
     # a*d / (b*c) with 0.5 added: (0.5 * 7.5) / (10.5 * 3.5)
     assert es.loc[0, "yi"] == pytest.approx(np.log(0.5 * 7.5 / (10.5 * 3.5)))
-    with pytest.warns(DataWarning, match="drop00=True: 1 studies"):
+    with pytest.warns(DataWarning) as record:
         dropped = effect_sizes(df, "OR", drop00=True, **roles)
+    messages = [str(w.message) for w in record]
+    assert any("every cell of 1 studies" in m for m in messages)
+    assert any("drop00=True: 1 studies" in m for m in messages)
     assert dropped["corrected"].tolist() == [True, False, False]
     assert np.isnan(dropped.loc[2, "yi"]) and not dropped.loc[2, "corrected"]
     with pytest.warns(DataWarning, match="could not be computed"):
