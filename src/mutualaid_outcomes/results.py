@@ -9,6 +9,15 @@ Every estimator returns an immutable result with
 * ``summary()``: a :class:`Summary` built from the two, rendering as text, HTML
   (shown by Jupyter) and LaTeX.
 
+A result that has coefficients also implements the coefficient protocol of
+``docs/conventions.md``: ``terms`` (tuple of names), ``coef()`` (a Series indexed by
+term), ``vcov()`` (a DataFrame indexed by term on both axes), ``nobs`` (rows used) and
+``df_resid`` (residual degrees of freedom of t-based inference, ``None`` for
+large-sample z inference). Consumers -- ``pool``, ``regression_table``, ``forest_data``
+-- use only the protocol and ``tidy()``/``glance()``, never the class of a result. A
+result without coefficients (Kaplan-Meier curves, a log-rank test) raises
+``NotImplementedError`` from the protocol members.
+
 Numbers are stored at full precision; rounding happens only when rendering.
 Re-running inference with other options returns a new result; results are never
 modified in place.
@@ -326,11 +335,56 @@ class BaseResult(ABC):
 
     Subclasses implement :meth:`_tidy` (a frame with :data:`TIDY_COLUMNS`, before
     any exponentiation) and :meth:`glance`, and may override :meth:`_title` and
-    :meth:`_notes`. Subclasses are typically frozen dataclasses.
+    :meth:`_notes`. Subclasses are typically frozen dataclasses. Their class names end
+    in ``Result``.
+
+    A subclass with coefficients overrides the coefficient protocol: :attr:`terms`,
+    :meth:`coef`, :meth:`vcov`, :attr:`nobs` and :attr:`df_resid`. The defaults here
+    raise ``NotImplementedError`` naming the class. Dataclass fields must therefore not
+    be named ``terms``, ``coef``, ``vcov``, ``nobs`` or ``df_resid``.
     """
 
     #: whether ``tidy(exponentiate=True)`` makes sense for this result
     _can_exponentiate: bool = True
+    #: why ``pool()`` refuses results of this class (None: pooled through the protocol)
+    _not_poolable: str | None = None
+
+    # -- coefficient protocol ------------------------------------------------------------
+    def _no_coefficients(self) -> NotImplementedError:
+        return NotImplementedError(
+            f"{type(self).__name__} has no coefficients: the coefficient protocol (terms, "
+            "coef(), vcov(), nobs, df_resid) applies to results of models with "
+            "coefficients; use tidy() and glance()."
+        )
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        raise self._no_coefficients()
+
+    def coef(self) -> pd.Series:
+        """Estimates as a Series indexed by term."""
+        raise self._no_coefficients()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef`, indexed by term on both axes."""
+        raise self._no_coefficients()
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used in the fit."""
+        raise self._no_coefficients()
+
+    @property
+    def df_resid(self) -> float | None:
+        """Residual degrees of freedom for t-based inference; None for z inference."""
+        raise self._no_coefficients()
+
+    @property
+    def _pool_dfcom(self) -> float:
+        """Complete-data degrees of freedom ``pool()`` uses by default (``df_resid``)."""
+        df = self.df_resid
+        return math.inf if df is None else float(df)
 
     @abstractmethod
     def _tidy(self, conf_level: float) -> pd.DataFrame:

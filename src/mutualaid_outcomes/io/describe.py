@@ -33,6 +33,7 @@ def _fmt_number(x: float) -> str:
 
 def describe_data(
     data: pd.DataFrame,
+    *,
     codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Summarise each column: label, type, counts, value labels and missing codes found.

@@ -8,14 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns
+from .._validation import check_columns, renamed
 from ..errors import DataValidationError
 
 __all__ = ["forest_data", "plot_forest"]
 
 
+@renamed(effects="result")
 def forest_data(
-    effects: Any,
+    result: Any,
     *,
     terms: Sequence[str] | None = None,
     exponentiate: bool = False,
@@ -28,7 +29,7 @@ def forest_data(
 
     Parameters
     ----------
-    effects : result or pandas.DataFrame
+    result : result or pandas.DataFrame
         A fitted result (its ``tidy()`` is used) or a tidy frame with ``term``,
         ``estimate``, ``conf_low`` and ``conf_high``; a ``model`` column, if present,
         is kept for grouped forests.
@@ -57,15 +58,15 @@ def forest_data(
     """
     from ..tables.model_tables import term_label
 
-    if hasattr(effects, "tidy"):
-        frame = effects.tidy(conf_level=conf_level, exponentiate=exponentiate)
-    elif isinstance(effects, pd.DataFrame):
-        frame = effects.copy()
+    if isinstance(result, pd.DataFrame):
+        frame = result.copy()
+    elif hasattr(result, "tidy"):
+        frame = result.tidy(conf_level=conf_level, exponentiate=exponentiate)
     else:
         raise DataValidationError(
-            f"`effects` must be a fitted result or a tidy DataFrame; got {type(effects).__name__}."
+            f"`result` must be a fitted result or a tidy DataFrame; got {type(result).__name__}."
         )
-    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "effects")
+    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "result")
     if drop_intercept:
         frame = frame[~frame["term"].isin(["Intercept", "(Intercept)", "const"])]
     if terms is not None:
@@ -77,13 +78,14 @@ def forest_data(
         frame = frame.set_index("term").loc[list(terms)].reset_index()
     keep = ["term", "estimate", "conf_low", "conf_high"] + (["model"] if "model" in frame else [])
     out = frame[keep].reset_index(drop=True).copy()
-    out.insert(1, "label", [term_label(t, codebook, labels) for t in out["term"]])
+    out.insert(1, "label", [term_label(t, codebook=codebook, labels=labels) for t in out["term"]])
     out["y"] = np.arange(len(out))[::-1]
     return out
 
 
+@renamed(effects="result")
 def plot_forest(
-    effects: Any,
+    result: Any,
     ax: Any = None,
     *,
     exponentiate: bool = False,
@@ -98,7 +100,7 @@ def plot_forest(
 
     Parameters
     ----------
-    effects : result or tidy DataFrame
+    result : result or tidy DataFrame
         See :func:`forest_data`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
@@ -123,7 +125,7 @@ def plot_forest(
     """
     import matplotlib.pyplot as plt
 
-    data = forest_data(effects, exponentiate=exponentiate, **kwargs)
+    data = forest_data(result, exponentiate=exponentiate, **kwargs)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 0.35 * len(data) + 1.2))
     ref = reference if reference is not None else (1.0 if exponentiate else 0.0)
