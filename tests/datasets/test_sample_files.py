@@ -23,7 +23,9 @@ from mutualaid_outcomes.datasets import (
 from mutualaid_outcomes.datasets._items import INSTRUMENTS, item_codes, item_columns
 from mutualaid_outcomes.errors import ArgumentTypeError, OptionError
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
+SAMPLE_DIR = (
+    Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
+)
 GENERATED = (
     "participants.csv",
     "waves.csv",

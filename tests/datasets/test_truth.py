@@ -24,7 +24,9 @@ from mutualaid_outcomes.datasets import (
 from mutualaid_outcomes.datasets.truth import TRUTH_SEED
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, OptionError
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
+SAMPLE_DIR = (
+    Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
+)
 # One fixed sample, several estimates: each must lie within this many standard errors
 # of its true value (2 for the single pre-registered arm effect; 2.5 for the groups of
 # six a-paths and b-paths, where one 2-SE miss in six has probability ~0.25).

@@ -146,8 +146,8 @@ def test_fine_gray_order_free_and_no_mutation():
     a = fit_fine_gray(cr, "ftime", "fstatus", ["x1", "x2"])
     pd.testing.assert_frame_equal(cr, CR)
     b = fit_fine_gray(CR.sample(frac=1, random_state=9), "ftime", "fstatus", ["x1", "x2"])
-    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-8)
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-10)
+    np.testing.assert_allclose(a.vcov(), b.vcov(), rtol=1e-8)
 
 
 def test_fine_gray_recovers_subdistribution_hazard_ratio():

@@ -54,14 +54,14 @@ def _fits(ties: str) -> dict:
             LUNG, "time", "dead", ["age", "sex", "ph.karno"], cluster="inst", ties=ties
         ),
         f"lung_weights_{ties}": fit_cox(
-            LUNG, "time", "dead", ["age", "sex"], weights="w", robust=False, ties=ties
+            LUNG, "time", "dead", ["age", "sex"], weights="w", cov_type="model", ties=ties
         ),
         f"lung_weights_robust_{ties}": fit_cox(
             LUNG, "time", "dead", ["age", "sex"], weights="w", ties=ties
         ),
         f"veteran_{ties}": fit_cox(VET, "time", "status", ["trt", "karno", "age"], ties=ties),
         f"veteran_robust_{ties}": fit_cox(
-            VET, "time", "status", ["trt", "karno", "age"], ties=ties, robust=True
+            VET, "time", "status", ["trt", "karno", "age"], ties=ties, cov_type="robust"
         ),
         f"veteran_celltype_{ties}": fit_cox(
             VET, "time", "status", formula="~ trt + C(celltype) + karno", ties=ties
@@ -139,7 +139,7 @@ def test_zph_independent_of_row_order_with_ties():
 def test_hazard_ratios_and_contract():
     res = FITS["lung_efron"]
     hr = res.tidy(exponentiate=True)
-    np.testing.assert_allclose(hr["estimate"], np.exp(res.coef))
+    np.testing.assert_allclose(hr["estimate"], np.exp(res.coef()))
     assert list(hr.columns[:7]) == [
         "term",
         "estimate",
@@ -187,7 +187,7 @@ def test_duplicate_index_is_fine():
     lung = LUNG.set_index(np.zeros(len(LUNG), dtype=int))
     res = fit_cox(lung, "time", "dead", ["age", "sex"])
     ref = fit_cox(LUNG, "time", "dead", ["age", "sex"])
-    np.testing.assert_allclose(res.coef, ref.coef)
+    np.testing.assert_allclose(res.coef(), ref.coef())
 
 
 # ---------------------------------------------------------------- bad input
@@ -256,8 +256,14 @@ def test_argument_errors():
         fit_cox(LUNG, "time", "dead", ["age"], formula="~ sex")
     with pytest.raises(ArgumentTypeError, match="DataFrame"):
         fit_cox(LUNG.to_numpy(), "time", "dead", ["age"])
-    with pytest.raises(OptionError, match="robust=False"):
-        fit_cox(LUNG, "time", "dead", ["age"], cluster="inst", robust=False)
+    with pytest.raises(OptionError, match="`cluster` was given with cov_type='model'"):
+        fit_cox(LUNG, "time", "dead", ["age"], cluster="inst", cov_type="model")
+    with pytest.raises(ArgumentTypeError, match="`robust`, which was renamed `cov_type`"):
+        fit_cox(LUNG, "time", "dead", ["age"], robust=True)
+    with pytest.raises(OptionError, match="`cov_type` must be one of 'model', 'robust'"):
+        fit_cox(LUNG, "time", "dead", ["age"], cov_type="HC0")
+    with pytest.raises(TypeError):
+        fit_cox(LUNG, "time", "dead", ["age"], None, None, "inst")  # keyword-only options
     with pytest.raises(DataValidationError, match="weights"):
         fit_cox(LUNG.assign(w=-1.0), "time", "dead", ["age"], weights="w")
     with pytest.raises(ArgumentTypeError, match="CoxResult"):

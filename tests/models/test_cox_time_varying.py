@@ -28,19 +28,13 @@ def _ref(case: str, quantity: str) -> np.ndarray:
     return r["value"].to_numpy()
 
 
-def _fit(case: str):
+def _fit(case: str, **kw):
+    """The fits of survival_cox.R: ``+ cluster(id)`` there is ``cluster="id"`` here."""
     ties = case.rsplit("_", 1)[1]
+    kw = {"cluster": "id", **kw}
     if case.startswith("heart"):
-        return fit_cox_time_varying(
-            HEART,
-            "id",
-            "start",
-            "stop",
-            "event",
-            ["age", "year", "surgery", "transplant"],
-            ties=ties,
-        )
-    covs = ["treat", "female", "age", "autosomal", "steroids", "propylac"]
+        covs = ["age", "year", "surgery", "transplant"]
+        return fit_cox_time_varying(HEART, "id", "start", "stop", "event", covs, ties=ties, **kw)
     if case.startswith("cgd_strata"):
         return fit_cox_time_varying(
             CGD,
@@ -52,9 +46,11 @@ def _fit(case: str):
             strata="later",
             ties=ties,
             recurrent=True,
+            **kw,
         )
+    covs = ["treat", "female", "age", "autosomal", "steroids", "propylac"]
     return fit_cox_time_varying(
-        CGD, "id", "tstart", "tstop", "status", covs, ties=ties, recurrent=True
+        CGD, "id", "tstart", "tstop", "status", covs, ties=ties, recurrent=True, **kw
     )
 
 
@@ -84,23 +80,58 @@ def test_matches_r_counting_process(case):
     assert g["n_clusters"] == g["n_ids"]
 
 
+# R coxph(..., id = id) without a cluster term: model-based SEs unless someone has two
+# events (cgd: recurrent infections) or the weights are not whole numbers
+DEFAULT_CASES = [
+    (f"{d}_default_{t}", robust)
+    for d, robust in (("heart", False), ("heart_weights", True), ("cgd", True))
+    for t in ("efron", "breslow")
+]
+
+
+@pytest.mark.parametrize(("case", "robust"), DEFAULT_CASES, ids=[c for c, _ in DEFAULT_CASES])
+def test_default_cov_type_follows_r_coxph(case, robust):
+    ties = case.rsplit("_", 1)[1]
+    if case.startswith("heart_weights"):
+        # survival_cox.R: heart$w <- 1 + (seq_len(nrow(heart)) %% 3) / 2
+        weighted = HEART.assign(w=1 + (np.arange(1, len(HEART) + 1) % 3) / 2)
+        covs = ["age", "year", "surgery", "transplant"]
+        res = fit_cox_time_varying(
+            weighted, "id", "start", "stop", "event", covs, weights="w", ties=ties
+        )
+    else:
+        res = _fit(f"{case.split('_')[0]}_{ties}", cluster=None)
+    np.testing.assert_allclose(res.tidy()["estimate"], _ref(case, "coef"), rtol=RTOL)
+    np.testing.assert_allclose(res.tidy()["std_error"], _ref(case, "se"), rtol=RTOL)
+    g = res.glance().iloc[0]
+    assert g["robust"] == robust and res.cov_type == ("robust" if robust else "model")
+    if robust:  # clustered by id, as R does with `id`
+        naive = np.sqrt(np.diag(res.naive_vcov))
+        np.testing.assert_allclose(naive, _ref(case, "naive_se"), rtol=RTOL)
+        assert g["n_clusters"] == g["n_ids"]
+    else:
+        assert np.isnan(g["n_clusters"])
+
+
 def test_glance_counts():
     g = _fit("heart_efron").glance().iloc[0]
     assert g["n"] == len(HEART)
     assert g["n_ids"] == HEART["id"].nunique()
     assert g["robust"]
-    res = fit_cox_time_varying(HEART, "id", "start", "stop", "event", ["age"], robust=False)
+    res = fit_cox_time_varying(HEART, "id", "start", "stop", "event", ["age"], cov_type="model")
     assert np.isnan(res.glance()["n_clusters"].iloc[0])
-    np.testing.assert_allclose(res.vcov, res.naive_vcov)
+    np.testing.assert_allclose(res.vcov(), res.naive_vcov)
 
 
 def test_one_row_per_person_equals_fit_cox():
     lung = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#").dropna(subset=["ph.ecog"])
     lung = lung.assign(dead=(lung["status"] == 2).astype(int), start=0.0, pid=np.arange(len(lung)))
-    a = fit_cox_time_varying(lung, "pid", "start", "time", "dead", ["age", "ph.ecog"], robust=False)
+    a = fit_cox_time_varying(
+        lung, "pid", "start", "time", "dead", ["age", "ph.ecog"], cov_type="model"
+    )
     b = fit_cox(lung, "time", "dead", ["age", "ph.ecog"])
-    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-10)
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-10)
+    np.testing.assert_allclose(a.vcov(), b.vcov(), rtol=1e-10)
 
 
 def test_splitting_intervals_does_not_change_fit():
@@ -110,10 +141,17 @@ def test_splitting_intervals_does_not_change_fit():
     first = lung.assign(start=0.0, stop=lung["time"] / 2, dead=0)
     second = lung.assign(start=lung["time"] / 2, stop=lung["time"])
     split = pd.concat([first, second], ignore_index=True)
-    a = fit_cox_time_varying(split, "pid", "start", "stop", "dead", ["age", "ph.ecog"])
-    b = fit_cox(lung, "time", "dead", ["age", "ph.ecog"], robust=True)
-    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-9)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-8)
+    a = fit_cox_time_varying(
+        split, "pid", "start", "stop", "dead", ["age", "ph.ecog"], cov_type="robust"
+    )
+    b = fit_cox(lung, "time", "dead", ["age", "ph.ecog"], cov_type="robust")
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-9)
+    np.testing.assert_allclose(a.vcov(), b.vcov(), rtol=1e-8)
+    # one event per person at most: both defaults are model-based (R coxph's rule)
+    a0 = fit_cox_time_varying(split, "pid", "start", "stop", "dead", ["age", "ph.ecog"])
+    b0 = fit_cox(lung, "time", "dead", ["age", "ph.ecog"])
+    assert a0.cov_type == b0.cov_type == "model"
+    np.testing.assert_allclose(a0.vcov(), b0.vcov(), rtol=1e-8)
 
 
 def _simulate_daily(n: int, rng: np.random.Generator, log_hr: float, days: int = 200):

@@ -54,10 +54,10 @@ def trial() -> pd.DataFrame:
 
 def test_cigarettes_overidentified(cig):
     c95 = cig[cig["year"] == 1995]
-    res = fit_iv(c95, "lpacks", "lrprice", ["tdiff", "rtax"], "lrincome", cov_type="nonrobust")
+    res = fit_iv(c95, "lpacks", "lrprice", ["tdiff", "rtax"], "lrincome", cov_type="model")
     # R order: (Intercept), lrprice, lrincome; ours: Intercept, covariates, exposures
     order = ["Intercept", "lrprice", "lrincome"]
-    close(res.params[order], ref("cig95", "coef"))
+    close(res.coef()[order], ref("cig95", "coef"))
     close(res.tidy().set_index("term").loc[order, "std_error"], ref("cig95", "se_nonrobust"))
     for h in ("HC0", "HC1"):
         t = res.with_cov_type(h).tidy().set_index("term")
@@ -81,16 +81,15 @@ def test_cigarettes_cluster(cig):
         "lrprice",
         "tdiff",
         ["lrincome", "y1995"],
-        cov_type="cluster",
         cluster="state",
         cluster_type="HC0",
     )
     order = ["Intercept", "lrprice", "lrincome", "y1995"]
-    close(res.params[order], ref("cig_panel", "coef"))
+    close(res.coef()[order], ref("cig_panel", "coef"))
     close(res.tidy().set_index("term").loc[order, "std_error"], ref("cig_panel", "se_cluster_HC0"))
     fs = ref("cig_panel", "first_stage")
     close(res.first_stage()["f_statistic"], fs["f_cluster_HC0"])
-    r1 = res.with_cov_type("cluster", cluster_type="HC1")
+    r1 = res.with_cov_type("robust", cluster_type="HC1")
     close(r1.tidy().set_index("term").loc[order, "std_error"], ref("cig_panel", "se_cluster_HC1"))
     close(r1.first_stage()["f_statistic"], fs["f_cluster_HC1"])
     assert res.glance()["n_clusters"].iloc[0] == 48
@@ -100,8 +99,8 @@ def test_cigarettes_cluster(cig):
 def test_trial_with_covariates_all_cov_types(trial):
     res = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cov_type="HC1")
     order = ["Intercept", "meetings", "age", "female", "pda0"]
-    close(res.params[order], ref("trial", "coef"))
-    for cov, q in (("nonrobust", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
+    close(res.coef()[order], ref("trial", "coef"))
+    for cov, q in (("model", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
         close(
             res.with_cov_type(cov).tidy().set_index("term").loc[order, "std_error"], ref("trial", q)
         )
@@ -109,26 +108,18 @@ def test_trial_with_covariates_all_cov_types(trial):
     close(res.first_stage()["f_statistic"], fs["f_HC1"])
     close(res.first_stage()["f_classical"], fs["f_classical"])
     with pytest.warns(SmallSampleWarning, match="9 clusters"):
-        rc = fit_iv(
-            trial,
-            "pda15",
-            "meetings",
-            "tsf",
-            ["age", "female", "pda0"],
-            cov_type="cluster",
-            cluster="site",
-        )
+        rc = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cluster="site")
     close(rc.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC1"))
     close(rc.first_stage()["f_statistic"], fs["f_cluster_HC1"])
-    rc0 = rc.with_cov_type("cluster", cluster_type="HC0")
+    rc0 = rc.with_cov_type("robust", cluster_type="HC0")
     close(rc0.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC0"))
     close(rc0.first_stage()["f_statistic"], fs["f_cluster_HC0"])
 
 
 def test_categorical_instrument_three_arms(trial):
-    res = fit_iv(trial, "pda15", "meetings", "arm", cov_type="nonrobust")
+    res = fit_iv(trial, "pda15", "meetings", "arm", cov_type="model")
     assert res.instruments == ("arm[MET]", "arm[TSF]")
-    close(res.params, ref("trial_arm", "coef"))
+    close(res.coef(), ref("trial_arm", "coef"))
     close(res.tidy()["std_error"], ref("trial_arm", "se_nonrobust"))
     close(res.with_cov_type("HC1").tidy()["std_error"], ref("trial_arm", "se_HC1"))
     close(res.glance()["sargan"], ref("trial_arm", "diagnostic")["sargan"])
@@ -140,9 +131,9 @@ def test_cace_equals_wald_and_2sls(trial):
     res = cace(trial, "pda15", "attended", "tsf", cov_type="HC0")
     est = res.tidy().set_index("term")["estimate"]
     close(est[["itt", "first_stage", "cace"]], w[["itt", "first_stage", "cace"]])
-    for cov in ("nonrobust", "HC0", "HC1"):
+    for cov, q in (("model", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
         c = cace(trial, "pda15", "attended", "tsf", cov_type=cov).tidy().set_index("term")
-        close(c.loc["cace", "std_error"], ref("trial_cace", f"se_{cov}")["attended"])
+        close(c.loc["cace", "std_error"], ref("trial_cace", q)["attended"])
     assert res.glance()["exposure_binary"].iloc[0]
     assert list(res.glance().columns) == list(CACE_GLANCE_COLUMNS)
 
@@ -159,9 +150,9 @@ def test_cace_with_covariates_matches_fit_iv(trial):
         c.loc["cace", "std_error"], iv.loc["meetings", "std_error"], rtol=1e-10
     )
     with pytest.warns(SmallSampleWarning):
-        cc = cace(trial, "pda15", "meetings", "tsf", covs, cov_type="cluster", cluster="site")
+        cc = cace(trial, "pda15", "meetings", "tsf", covs, cluster="site")
     with pytest.warns(SmallSampleWarning):
-        ic = fit_iv(trial, "pda15", "meetings", "tsf", covs, cov_type="cluster", cluster="site")
+        ic = fit_iv(trial, "pda15", "meetings", "tsf", covs, cluster="site")
     np.testing.assert_allclose(
         cc.tidy().set_index("term").loc["cace", "std_error"],
         ic.tidy().set_index("term").loc["meetings", "std_error"],
@@ -171,10 +162,10 @@ def test_cace_with_covariates_matches_fit_iv(trial):
 
 def test_irrelevant_instrument_warns(trial):
     with pytest.warns(WeakInstrumentWarning, match="Weak instruments") as rec:
-        res = fit_iv(trial, "pda15", "meetings", "noise_inst", cov_type="nonrobust")
+        res = fit_iv(trial, "pda15", "meetings", "noise_inst", cov_type="model")
     assert issubclass(rec[0].category, DataWarning)
     close(res.first_stage()["f_statistic"], ref("trial_noise", "first_stage")["f_classical"])
-    close(res.params, ref("trial_noise", "coef"))
+    close(res.coef(), ref("trial_noise", "coef"))
     g = res.glance()
     assert bool(g["weak_instruments"].iloc[0])
     assert any("Weak instruments" in n for n in res._notes())
@@ -203,8 +194,12 @@ def test_validation_and_no_mutation(trial):
         fit_iv(trial, "pda15", ["meetings", "attended"], "tsf")
     with pytest.raises(OptionError, match="cov_type"):
         fit_iv(trial, "pda15", "meetings", "tsf", cov_type="HC3")
-    with pytest.raises(OptionError, match="needs `cluster=`"):
+    with pytest.raises(OptionError, match="pass `cluster=`"):
         fit_iv(trial, "pda15", "meetings", "tsf", cov_type="cluster")
+    with pytest.raises(OptionError, match="was renamed 'model'"):
+        cace(trial, "pda15", "attended", "tsf", cov_type="nonrobust")
+    with pytest.raises(OptionError, match="cluster-robust: `cov_type` must be None or 'robust'"):
+        fit_iv(trial, "pda15", "meetings", "tsf", cov_type="HC0", cluster="site")
     with pytest.raises(DataValidationError, match="both"):
         fit_iv(trial, "pda15", "meetings", "tsf", ["tsf"])
     with pytest.raises(DataValidationError, match="0/1"):
@@ -261,12 +256,12 @@ def test_sample_cohort_naive_weighted_iv_against_truth():
     mf["aftercare"] = (trial == "aftercare").astype(float).to_numpy()
     obs = ["pda_0", "phdd_0", "aa_0", "sex", "age", "aftercare"]
 
-    naive = fit_regression("pda_15 ~ attendance", mf, cov_type="HC1").tidy().set_index("term")
+    naive = fit_regression(mf, "pda_15 ~ attendance", cov_type="HC1").tidy().set_index("term")
     cc = mf.dropna(subset=["pda_15", "attendance", *obs]).copy()
     cc["dose"] = pd.qcut(cc["attendance"], 3, labels=["low", "mid", "high"]).astype(str)
     ps = propensity_scores(cc, "dose", obs, method="multinomial", reference="low")
     assert ps.balance("ate", stabilized=True)["smd_adjusted"].abs().max() < 0.1
-    wt = fit_weighted("pda_15 ~ attendance", cc, ps, kind="ate", stabilized=True)
+    wt = fit_weighted(cc, "pda_15 ~ attendance", ps, kind="ate", stabilized=True)
     wt = wt.tidy().set_index("term")
     iv = fit_iv(mf, "pda_15", "attendance", "tsf", cov_type="HC1")
     assert iv.first_stage()["f_statistic"].iloc[0] > 30

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import (
+    ArgumentTypeError,
     ColumnNotFoundError,
     ConvergenceWarning,
     DataValidationError,
@@ -57,9 +58,11 @@ def test_matches_lmer(model, tag, sleep, dropout):
         "drop_slope": ("y ~ arm + x + month", dropout, "id", "~ month"),
     }["_".join(model.split("_")[:2])]
     f, d, g, re = spec
-    res = fit_mixed(f, d, groups=g, re_formula=re, reml=tag == "reml")
-    np.testing.assert_allclose(res.params, _ref(model, "coef").to_numpy(), rtol=RTOL)
-    np.testing.assert_allclose(np.sqrt(np.diag(res.vcov)), _ref(model, "se").to_numpy(), rtol=RTOL)
+    res = fit_mixed(d, f, id=g, re_formula=re, reml=tag == "reml")
+    np.testing.assert_allclose(res.coef(), _ref(model, "coef").to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(res.vcov())), _ref(model, "se").to_numpy(), rtol=RTOL
+    )
     vc = res.variance_components()
     np.testing.assert_allclose(vc["variance"], _ref(model, "varcorr").to_numpy(), rtol=VARCOMP_RTOL)
     gl = res.glance().iloc[0]
@@ -73,7 +76,7 @@ def test_matches_lmer(model, tag, sleep, dropout):
 
 def test_contract(sleep):
     before = sleep.copy()
-    res = fit_mixed("Reaction ~ Days", sleep, groups="Subject", re_formula="~ Days")
+    res = fit_mixed(sleep, "Reaction ~ Days", id="Subject", re_formula="~ Days")
     pd.testing.assert_frame_equal(sleep, before)
     assert tuple(res.tidy().columns) == TIDY_COLUMNS
     assert tuple(res.glance().columns) == MIXED_GLANCE_COLUMNS
@@ -89,20 +92,20 @@ def test_contract(sleep):
         res.tidy(exponentiate=True)
     pred = res.predict(pd.DataFrame({"Days": [0.0, 2.0]}))
     np.testing.assert_allclose(
-        pred, res.params["Intercept"] + res.params["Days"] * np.array([0, 2])
+        pred, res.coef()["Intercept"] + res.coef()["Days"] * np.array([0, 2])
     )
 
 
 def test_missing_reported(dropout):
     df = dropout.copy()
     df.loc[[1, 2], "x"] = np.nan
-    res = fit_mixed("y ~ x", df, groups="id")
+    res = fit_mixed(df, "y ~ x", id="id")
     assert res.glance().loc[0, "n_dropped"] == 2
 
 
 def test_non_convergence_recorded_and_warned(sleep):
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = fit_mixed("Reaction ~ Days", sleep, groups="Subject", re_formula="~ Days", maxiter=1)
+        res = fit_mixed(sleep, "Reaction ~ Days", id="Subject", re_formula="~ Days", max_iter=1)
     g = res.glance().iloc[0]
     assert not g["converged"]
     assert g["message"] != ""
@@ -110,10 +113,14 @@ def test_non_convergence_recorded_and_warned(sleep):
 
 def test_bad_input(sleep):
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'Days'"):
-        fit_mixed("Reaction ~ Dayz", sleep, groups="Subject")
-    with pytest.raises(ColumnNotFoundError, match="`groups`"):
-        fit_mixed("Reaction ~ Days", sleep, groups="Subj")
+        fit_mixed(sleep, "Reaction ~ Dayz", id="Subject")
+    with pytest.raises(ColumnNotFoundError, match="`id`"):
+        fit_mixed(sleep, "Reaction ~ Days", id="Subj")
+    with pytest.raises(ArgumentTypeError, match="`groups`, which was renamed `id`"):
+        fit_mixed(sleep, "Reaction ~ Days", groups="Subject")
+    with pytest.raises(ArgumentTypeError, match="`maxiter`, which was renamed `max_iter`"):
+        fit_mixed(sleep, "Reaction ~ Days", id="Subject", maxiter=10)
     with pytest.raises(DataValidationError, match="single group"):
-        fit_mixed("Reaction ~ Days", sleep.assign(g=1), groups="g")
+        fit_mixed(sleep.assign(g=1), "Reaction ~ Days", id="g")
     with pytest.raises(EstimationError, match="No rows"):
-        fit_mixed("Reaction ~ Days", sleep.assign(Days=np.nan), groups="Subject")
+        fit_mixed(sleep.assign(Days=np.nan), "Reaction ~ Days", id="Subject")

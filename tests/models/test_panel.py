@@ -255,8 +255,8 @@ def test_sample_cohort_recovers_attendance_to_mechanism_effects():
         )
         assert panel.n + panel.n_dropped == long["id"].nunique()
         res = fit_regression(
-            f"{m}_t9 ~ aa_meetings_t3 + pda_t0 + {base} + C(arm, Treatment('MET')) + sex + age",
             panel.frame,
+            f"{m}_t9 ~ aa_meetings_t3 + pda_t0 + {base} + C(arm, Treatment('MET')) + sex + age",
             cov_type="HC3",
         )
         row = res.tidy(conf_level=level).set_index("term").loc["aa_meetings_t3"]

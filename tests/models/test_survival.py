@@ -40,7 +40,7 @@ CASES = {
 
 def _km(case):
     data, t, e, g, level, ct = CASES[case]
-    return kaplan_meier(data, t, e, group=g, conf_level=level, conf_type=ct)
+    return kaplan_meier(data, t, e, by=g, conf_level=level, conf_type=ct)
 
 
 def _close(a, b):
@@ -199,6 +199,6 @@ def test_argument_errors():
     with pytest.raises(OptionError, match="conf_type"):
         kaplan_meier(LUNG, "time", "dead", conf_type="logit")
     with pytest.raises(ArgumentTypeError):
-        kaplan_meier(LUNG, "time", "dead", group=["sex"])
+        kaplan_meier(LUNG, "time", "dead", by=["sex"])
     with pytest.raises(DataValidationError, match="non-negative"):
         _km("vet_log").at_risk([-1])

@@ -45,7 +45,7 @@ def test_wrong_types_are_named():
 def test_model_options_checked_against_the_function():
     bad_option = _base(
         models=[
-            {"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id", "cov_strct": "ar1"}
+            {"name": "m", "type": "gee", "formula": "y ~ x", "id": "id", "cov_strct": "ar1"}
         ]
     )
     with pytest.raises(
@@ -58,26 +58,26 @@ def test_model_options_checked_against_the_function():
                 "name": "m",
                 "type": "gee",
                 "formula": "y ~ x",
-                "groups": "id",
+                "id": "id",
                 "cov_struct": "toeplitz",
             }
         ]
     )
     with pytest.raises(SpecError, match=r"cov_struct.*must be one of.*exchangeable"):
         validate_spec(bad_value)
-    missing = _base(models=[{"name": "m", "type": "gee", "groups": "id"}])
+    missing = _base(models=[{"name": "m", "type": "gee", "id": "id"}])
     with pytest.raises(SpecError, match=r"missing required option\(s\) \['formula'\]"):
         validate_spec(missing)
 
 
 def test_cross_references():
     spec = _base(
-        models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}],
+        models=[{"name": "m", "type": "gee", "formula": "y ~ x", "id": "id"}],
         tables=[{"name": "t", "type": "regression_table", "models": ["nope"]}],
     )
     with pytest.raises(SpecError, match=r"unknown model 'nope'"):
         validate_spec(spec)
-    dup = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}] * 2)
+    dup = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "id": "id"}] * 2)
     with pytest.raises(SpecError, match="repeated"):
         validate_spec(dup)
     needs = _base(

@@ -20,7 +20,7 @@ Examples
 >>> res.tidy().loc[1, ["term", "estimate"]].tolist()[0]
 'meetings'
 >>> res.first_stage()["f_statistic"].round(0).tolist()
-[231.0]
+[293.0]
 """
 
 from __future__ import annotations
