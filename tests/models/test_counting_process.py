@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, DataWarning
+from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 from mutualaid_outcomes.prep.counting_process import (
     to_counting_process,
     validate_counting_process,
 )
-from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 
 
 def _calendar(rng: np.random.Generator, n: int = 40):

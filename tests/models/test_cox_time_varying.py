@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes.errors import DataValidationError, EstimationError
-from mutualaid_outcomes.prep.counting_process import to_counting_process
 from mutualaid_outcomes.models.survival.cox import check_proportional_hazards, fit_cox
 from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
+from mutualaid_outcomes.prep.counting_process import to_counting_process
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = pd.read_csv(ROOT / "reference" / "survival_cox.csv", comment="#")

@@ -17,12 +17,8 @@ from mutualaid_outcomes.errors import (
     OptionError,
 )
 from mutualaid_outcomes.models.causal.iv import fit_iv
-from mutualaid_outcomes.models.survival.cox import fit_cox
-from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
-from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
-from mutualaid_outcomes.models.regression.gee import fit_gee
-from mutualaid_outcomes.models.regression.mixed import fit_mixed
 from mutualaid_outcomes.models.mediation.product import mediate
+from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
 from mutualaid_outcomes.models.missing.pooling import (
     POOLED_GLANCE_COLUMNS,
     POOLED_MEDIATION_GLANCE_COLUMNS,
@@ -31,7 +27,11 @@ from mutualaid_outcomes.models.missing.pooling import (
     pool_mediation,
     rubin_rules,
 )
+from mutualaid_outcomes.models.regression.gee import fit_gee
 from mutualaid_outcomes.models.regression.glm import fit_regression
+from mutualaid_outcomes.models.regression.mixed import fit_mixed
+from mutualaid_outcomes.models.survival.cox import fit_cox
+from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPUTATIONS = ROOT / "data" / "mice_pool_imputations.csv"
