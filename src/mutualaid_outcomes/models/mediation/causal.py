@@ -146,7 +146,9 @@ class CausalMediationResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Exact plug-in estimates indexed by term."""
-        return pd.Series(self._estimates, index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Covariance of the bootstrap or quasi-Bayesian draws (failed draws excluded)."""

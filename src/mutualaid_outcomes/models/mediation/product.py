@@ -258,13 +258,19 @@ class MediationResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Plug-in estimates of the paths and effects, indexed by term."""
-        return pd.Series(self._estimates, index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Covariance of the bootstrap or Monte Carlo draws (failed draws excluded)."""
         d = self.draws[list(self._terms)].dropna().to_numpy(dtype=float)
         names = list(self._terms)
-        return pd.DataFrame(np.cov(d, rowvar=False, ddof=1).reshape(len(names), len(names)), index=names, columns=names)
+        return pd.DataFrame(
+            np.cov(d, rowvar=False, ddof=1).reshape(len(names), len(names)),
+            index=names,
+            columns=names,
+        )
 
     @property
     def nobs(self) -> int:

@@ -213,7 +213,9 @@ class PooledResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Pooled estimates indexed by term."""
-        return pd.Series(self._estimates, index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Total covariance ``Ubar + (1 + 1/m) B``."""
@@ -296,9 +298,7 @@ def _extract(fit: Any, position: int) -> dict[str, Any]:
         est = fit.coef()
         cov = fit.vcov()
     except NotImplementedError as exc:
-        raise ArgumentTypeError(
-            f"`results` item {position} cannot be pooled: {exc}"
-        ) from None
+        raise ArgumentTypeError(f"`results` item {position} cannot be pooled: {exc}") from None
     terms = [str(t) for t in est.index]
     values = est.to_numpy(dtype=float)
     bad = [t for t, v in zip(terms, values) if not np.isfinite(v)]
@@ -404,14 +404,11 @@ def pool(results: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
     fits = list(results)
     if len(fits) < 2:
         raise DataValidationError(
-            f"`results` must hold at least 2 results (one per imputed data set); got "
-            f"{len(fits)}."
+            f"`results` must hold at least 2 results (one per imputed data set); got {len(fits)}."
         )
     kinds = {type(f).__name__ for f in fits}
     if len(kinds) > 1:
-        raise ArgumentTypeError(
-            f"`results` mixes result classes {sorted(kinds)}; pool one model."
-        )
+        raise ArgumentTypeError(f"`results` mixes result classes {sorted(kinds)}; pool one model.")
     parts = [_extract(f, i) for i, f in enumerate(fits)]
     terms = parts[0]["terms"]
     for i, p in enumerate(parts[1:], start=1):
@@ -640,7 +637,9 @@ class PooledMediationResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Pooled plug-in estimates indexed by term."""
-        return pd.Series(self._estimates, index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Rubin's total covariance: mean bootstrap covariance + ``(1 + 1/m)`` B."""

@@ -61,7 +61,7 @@ class MarginalEffectsResult(BaseResult):
     def coef(self) -> pd.Series:
         """Average marginal effects indexed by term."""
         return pd.Series(
-            self.table["estimate"].to_numpy(dtype=float), index=list(self.terms), name="estimate"
+            np.array(self.table["estimate"], dtype=float), index=list(self.terms), name="estimate"
         )
 
     def vcov(self) -> pd.DataFrame:

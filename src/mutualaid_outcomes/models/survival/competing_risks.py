@@ -640,7 +640,9 @@ class FineGrayResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Log subdistribution hazard ratios indexed by term."""
-        return pd.Series(np.asarray(self._coef, dtype=float), index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Sandwich covariance of :meth:`coef`."""

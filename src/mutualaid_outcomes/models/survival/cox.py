@@ -146,7 +146,9 @@ class CoxResult(BaseResult):
 
     def coef(self) -> pd.Series:
         """Log hazard ratios indexed by term (``±inf`` for a monotone likelihood)."""
-        return pd.Series(np.asarray(self._coef, dtype=float), index=list(self._terms), name="estimate")
+        return pd.Series(
+            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix used for inference (robust when ``cov_type='robust'``)."""

@@ -1,7 +1,5 @@
 """fit_gee against R geepack (tests/reference/gee.R -> gee.csv), statsmodels and bad input."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,17 +16,21 @@ from mutualaid_outcomes.errors import (
 from mutualaid_outcomes.models.regression.gee import GEE_GLANCE_COLUMNS, fit_gee
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "gee.csv", comment="#")
-DATA = ROOT / "data"
 # Same estimating equations and moment estimators as geepack, both iterated to
 # convergence (geepack epsilon = 1e-12, ours 1e-10 on the parameter change).
 RTOL = 1e-6
 
 
-def _ref(model, quantity):
-    r = REF[(REF.model == model) & (REF.quantity == quantity)]
-    return pd.Series(r.value.to_numpy(), index=r.term.to_numpy())
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """R values of tests/reference/gee.csv for one model and quantity."""
+    table = r_reference("gee")
+
+    def get(model, quantity):
+        r = table[(table.model == model) & (table.quantity == quantity)]
+        return pd.Series(r.value.to_numpy(), index=r.term.to_numpy())
+
+    return get
 
 
 def _py(term):
@@ -40,20 +42,20 @@ def _py(term):
 
 
 @pytest.fixture(scope="module")
-def ohio():
-    d = pd.read_csv(DATA / "gee_ohio.csv")
+def ohio(test_data):
+    d = test_data("gee_ohio.csv")
     return d.assign(wave=d.age + 3)
 
 
 @pytest.fixture(scope="module")
-def dropout():
-    d = pd.read_csv(DATA / "regression_gee_dropout.csv")
+def dropout(test_data):
+    d = test_data("regression_gee_dropout.csv")
     return d.assign(wave=d.month // 3 + 1)
 
 
 @pytest.fixture(scope="module")
-def resp():
-    d = pd.read_csv(DATA / "gee_respiratory.csv")
+def resp(test_data):
+    d = test_data("gee_respiratory.csv")
     return d.assign(pid=d.center * 1000 + d.id)
 
 
@@ -67,7 +69,7 @@ CASES += [
 
 
 @pytest.mark.parametrize("model,cs", CASES, ids=[c[0] for c in CASES])
-def test_matches_geepack(model, cs, ohio, dropout, resp):
+def test_matches_geepack(model, cs, ohio, dropout, resp, ref):
     if model.startswith("ohio"):
         res = fit_gee(
             ohio, "resp ~ age + smoke", id="id", time="wave", family="binomial", cov_struct=cs
@@ -91,18 +93,18 @@ def test_matches_geepack(model, cs, ohio, dropout, resp):
         res = fit_gee(
             dropout, f"{y} ~ arm + x + month", id="id", time="wave", family=family, cov_struct=cs
         )
-    coef = _ref(model, "coef")
+    coef = ref(model, "coef")
     names = [_py(t) for t in coef.index]
     np.testing.assert_allclose(res.coef()[names], coef.to_numpy(), rtol=RTOL)
     se = pd.Series(np.sqrt(np.diag(res.vcov())), index=res.coef().index)[names]
-    np.testing.assert_allclose(se, _ref(model, "se_robust").to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(se, ref(model, "se_robust").to_numpy(), rtol=RTOL)
     naive = res.with_cov_type("model")
     se_n = pd.Series(np.sqrt(np.diag(naive.vcov())), index=res.coef().index)[names]
-    np.testing.assert_allclose(se_n, _ref(model, "se_naive").to_numpy(), rtol=RTOL)
-    alpha = _ref(model, "alpha")
+    np.testing.assert_allclose(se_n, ref(model, "se_naive").to_numpy(), rtol=RTOL)
+    alpha = ref(model, "alpha")
     if len(alpha):
         np.testing.assert_allclose(res.working_correlation, alpha.to_numpy(), rtol=RTOL)
-    g = _ref(model, "glance")
+    g = ref(model, "glance")
     gl = res.glance().iloc[0]
     assert gl["scale"] == pytest.approx(g["scale"], rel=RTOL)
     assert gl["qic"] == pytest.approx(g["qic"], rel=RTOL)
@@ -235,8 +237,8 @@ def test_bad_input(dropout):
         fit_gee(small, "y ~ arm", id="id")
 
 
-def test_sample_cohort_pda_matches_geepack():
-    d = pd.read_csv(DATA / "regression_sample_pda.csv")
+def test_sample_cohort_pda_matches_geepack(test_data, ref):
+    d = test_data("regression_sample_pda.csv")
     arm = "C(arm, Treatment('MET'))"
     for cs in ("exchangeable", "ar1"):
         model = f"sample_pda_{cs}"
@@ -248,15 +250,15 @@ def test_sample_cohort_pda_matches_geepack():
             cov_struct=cs,
         )
         names = ["Intercept", f"{arm}[T.CBT]", f"{arm}[T.TSF]", "month"]
-        np.testing.assert_allclose(res.coef()[names], _ref(model, "coef").to_numpy(), rtol=RTOL)
+        np.testing.assert_allclose(res.coef()[names], ref(model, "coef").to_numpy(), rtol=RTOL)
         se = pd.Series(np.sqrt(np.diag(res.vcov())), index=res.coef().index)[names]
-        np.testing.assert_allclose(se, _ref(model, "se_robust").to_numpy(), rtol=RTOL)
+        np.testing.assert_allclose(se, ref(model, "se_robust").to_numpy(), rtol=RTOL)
         np.testing.assert_allclose(
-            res.working_correlation, _ref(model, "alpha").to_numpy(), rtol=RTOL
+            res.working_correlation, ref(model, "alpha").to_numpy(), rtol=RTOL
         )
         g = res.glance().iloc[0]
-        assert g["n_dropped"] == d["pda"].isna().sum() and g["n"] == _ref(model, "glance")["n"]
-        assert g["qic"] == pytest.approx(_ref(model, "glance")["qic"], rel=RTOL)
+        assert g["n_dropped"] == d["pda"].isna().sum() and g["n"] == ref(model, "glance")["n"]
+        assert g["qic"] == pytest.approx(ref(model, "glance")["qic"], rel=RTOL)
 
 
 def test_marginal_effects_match_cluster_robust_glm(dropout):

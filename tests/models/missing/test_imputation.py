@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,9 +21,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:.*keep their missing values:mutualaid_outcomes.errors.DataWarning"
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-NHANES = ROOT / "data" / "mice_nhanes.csv"
-MICE_IMPUTE_REF = ROOT / "reference" / "mice_impute_nhanes.csv"
 
 # Monte Carlo tolerance: the mean (over imputations) of the mean imputed value differs
 # from mice's by its Monte Carlo SE sqrt(sd_R^2 / n_R + sd_py^2 / n_py); 4 SEs keeps the
@@ -36,8 +31,8 @@ N_IMP_DISTRIBUTION = 150
 
 
 @pytest.fixture(scope="module")
-def nhanes() -> pd.DataFrame:
-    return pd.read_csv(NHANES)
+def nhanes(test_data) -> pd.DataFrame:
+    return test_data("mice_nhanes.csv")
 
 
 def small_frame(seed: int = 0, n: int = 120) -> pd.DataFrame:
@@ -56,8 +51,10 @@ def small_frame(seed: int = 0, n: int = 120) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("method", ["pmm", "norm"])
-def test_imputed_means_match_mice_within_mc_error(nhanes: pd.DataFrame, method: str) -> None:
-    ref = pd.read_csv(MICE_IMPUTE_REF, comment="#")
+def test_imputed_means_match_mice_within_mc_error(
+    nhanes: pd.DataFrame, method: str, r_reference
+) -> None:
+    ref = r_reference("mice_impute_nhanes")
     ref = ref[ref["method"] == method].set_index("variable")
     imp = impute(nhanes, m=N_IMP_DISTRIBUTION, max_iter=10, method=method, rng=20240917)
     miss = nhanes.isna()

@@ -5,8 +5,6 @@ References: tests/reference/propensity.R (glm, nnet::multinom, sandwich).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,8 +26,6 @@ from mutualaid_outcomes.models.causal.propensity import (
 )
 from mutualaid_outcomes.tables.table_one import smd_categorical, smd_continuous
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "propensity.csv", comment="#")
 RTOL = 1e-6  # deterministic estimators: both sides iterate to full convergence
 # nnet::multinom stops on a relative change of the deviance (reltol 1e-14) after BFGS,
 # not on the gradient; its probabilities agree with Newton-Raphson to about 1e-7.
@@ -37,10 +33,17 @@ MULTINOM_RTOL = 1e-5
 COVS = ["age", "female", "severity", "site"]
 
 
-def ref(model: str, quantity: str) -> pd.Series:
-    sub = REF[(REF["model"] == model) & (REF["quantity"] == quantity)]
-    assert len(sub), (model, quantity)
-    return pd.Series(sub["value"].to_numpy(float), index=sub["term"].astype(str).tolist())
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """R values of tests/reference/propensity.csv for one model and quantity."""
+    table = r_reference("propensity")
+
+    def get(model: str, quantity: str) -> pd.Series:
+        sub = table[(table["model"] == model) & (table["quantity"] == quantity)]
+        assert len(sub), (model, quantity)
+        return pd.Series(sub["value"].to_numpy(float), index=sub["term"].astype(str).tolist())
+
+    return get
 
 
 def close(actual, expected, rtol=RTOL):
@@ -48,8 +51,8 @@ def close(actual, expected, rtol=RTOL):
 
 
 @pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(ROOT / "data" / "ps_sim.csv")
+def sim(test_data) -> pd.DataFrame:
+    return test_data("ps_sim.csv")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,7 @@ def ps(sim):
     return propensity_scores(sim, "treat", COVS)
 
 
-def test_logit_model_matches_glm(ps):
+def test_logit_model_matches_glm(ps, test_data, ref):
     close(ps.coef(), ref("ps_logit", "coef"))
     close(ps.tidy()["std_error"], ref("ps_logit", "se"))
     close(ps.scores, ref("ps_logit", "score"))
@@ -68,7 +71,7 @@ def test_logit_model_matches_glm(ps):
     assert ps.levels == (0, 1)
     pos = ps.positivity()
     sc = np.asarray(ref("ps_logit", "score"))
-    t = pd.read_csv(ROOT / "data" / "ps_sim.csv")["treat"].to_numpy()
+    t = test_data("ps_sim.csv")["treat"].to_numpy()
     close(pos["min"], [sc[t == 0].min(), sc[t == 1].min()])
     close(pos["max"], [sc[t == 0].max(), sc[t == 1].max()])
 
@@ -83,17 +86,17 @@ def test_logit_model_matches_glm(ps):
         ("overlap", {}, "overlap"),
     ],
 )
-def test_weights_match_r(ps, kind, kwargs, quantity):
+def test_weights_match_r(ps, kind, kwargs, quantity, ref):
     close(ps.weights(kind, **kwargs), ref("weights", quantity))
 
 
-def test_effective_sample_size(ps):
+def test_effective_sample_size(ps, ref):
     ess = ps.effective_sample_size("ate")
     close(ess["ess"], ref("ess_ate", "ess"))
     assert ess["n"].sum() == 600
 
 
-def test_balance_matches_r_and_table_one(ps, sim):
+def test_balance_matches_r_and_table_one(ps, sim, ref):
     bal = ps.balance("ate").set_index("covariate")
     r_u = ref("balance_ate", "smd_unadjusted")
     r_a = ref("balance_ate", "smd_adjusted")
@@ -137,7 +140,7 @@ def test_overlap_weights_balance_means_exactly(ps):
         ("wlogit_att", "ybin ~ treat", "att", "binomial"),
     ],
 )
-def test_weighted_outcome_models_match_glm_sandwich(ps, sim, model, formula, kind, family):
+def test_weighted_outcome_models_match_glm_sandwich(ps, sim, model, formula, kind, family, ref):
     for cov in ("HC0", "HC1"):
         res = fit_weighted(sim, formula, ps, kind=kind, family=family, cov_type=cov)
         t = res.tidy().set_index("term").rename(index=_r_name)
@@ -157,7 +160,7 @@ def _r_name(term: str) -> str:
     return term
 
 
-def test_weighted_cluster_se(ps, sim):
+def test_weighted_cluster_se(ps, sim, ref):
     with pytest.warns(SmallSampleWarning, match="4 clusters"):
         res = fit_weighted(sim, "y ~ treat", ps, cluster="site")
     close(res.tidy()["std_error"], ref("wls_ate", "se_cluster_HC1"))
@@ -176,7 +179,7 @@ def test_weights_from_column_and_series_agree(ps, sim):
     np.testing.assert_allclose(a.loc[1, "estimate"], hajek, rtol=1e-10)
 
 
-def test_multinomial_matches_nnet(sim):
+def test_multinomial_matches_nnet(sim, ref):
     ps = propensity_scores(sim, "dose", COVS, method="multinomial", reference="none")
     assert ps.levels == ("none", "frequent", "some")
     for lv in ps.levels:
@@ -308,7 +311,7 @@ def test_recovers_ate_under_confounding():
         ("stacked_overlap", "y ~ treat", "overlap", "gaussian"),
     ],
 )
-def test_stacked_m_estimation_se(ps, sim, model, formula, kind, family):
+def test_stacked_m_estimation_se(ps, sim, model, formula, kind, family, ref):
     res = fit_weighted(sim, formula, ps, kind=kind, family=family, ps_uncertainty="stacked")
     t = res.tidy()
     close(t["estimate"], ref(model, "coef"))

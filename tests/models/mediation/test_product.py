@@ -1,7 +1,7 @@
 """Tests of mutualaid_outcomes.models.mediation.product.mediate.
 
 References: R lavaan 0.6.14 (tests/reference/mediation_lavaan.R), R boot 1.3.28
-(tests/reference/bca_boot.R) and the JOBS II plug-in values of R `mediation` (DOMAIN.md).
+(tests/reference/bca_boot.R) and the JOBS II values of R `mediation` (tests/reference).
 Bootstrap limits are compared within Monte Carlo tolerances sized from the number of
 resamples on both sides (see `quantile_mc_se`).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,10 +26,6 @@ from mutualaid_outcomes.errors import (
 )
 from mutualaid_outcomes.models._core import bootstrap as bs
 from mutualaid_outcomes.models.mediation.product import GLANCE_COLUMNS, mediate
-
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent / "data"
-REF = HERE.parent / "reference"
 
 #: Deterministic quantities (plug-in estimates, jackknife acceleration) vs R.
 REL_TOL = 1e-6
@@ -65,13 +60,13 @@ def _mc_tol(draws, level, n_ours, n_ref, k=N_MC_SE):
 
 
 @pytest.fixture(scope="module")
-def jobs() -> pd.DataFrame:
-    return pd.read_csv(DATA / "jobs.csv")
+def jobs(test_data) -> pd.DataFrame:
+    return test_data("jobs.csv")
 
 
 @pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(DATA / "mediation_sim.csv")
+def sim(test_data) -> pd.DataFrame:
+    return test_data("mediation_sim.csv")
 
 
 def _simulate(n=600, seed=3, binary_y=False):
@@ -94,18 +89,19 @@ def jobs_bca(jobs):
     return mediate(jobs, "treat", ["job_seek"], "depress2", JOBS_COVS, n_boot=20000, rng=11)
 
 
-def test_jobs_plugin_matches_r_mediation(jobs_bca):
+def test_jobs_plugin_matches_r_mediation(jobs_bca, r_reference):
     est = jobs_bca.coef()
-    # R mediation::mediate, linear models (DOMAIN.md)
-    assert est["indirect[job_seek]"] == pytest.approx(-0.01574465, rel=REL_TOL)
-    assert est["direct"] == pytest.approx(-0.04026470, rel=REL_TOL)
-    assert est["total"] == pytest.approx(-0.05600935, rel=REL_TOL)
-    assert est["prop_mediated"] == pytest.approx(0.2811075, rel=REL_TOL)
+    # exact plug-in values of the JOBS II linear models (causal_mediation_jobs.R, "domain")
+    r = r_reference("causal_mediation_jobs", case="domain").set_index("term")["estimate"]
+    assert est["indirect[job_seek]"] == pytest.approx(r["acme_average"], rel=REL_TOL)
+    assert est["direct"] == pytest.approx(r["ade_average"], rel=REL_TOL)
+    assert est["total"] == pytest.approx(r["total"], rel=REL_TOL)
+    assert est["prop_mediated"] == pytest.approx(r["prop_mediated_average"], rel=REL_TOL)
     assert est["total_indirect"] == est["indirect[job_seek]"]
 
 
-def test_jobs_acceleration_matches_boot_jackknife(jobs_bca):
-    ref = pd.read_csv(REF / "bca_boot.csv", comment="#").set_index("effect")
+def test_jobs_acceleration_matches_boot_jackknife(jobs_bca, r_reference):
+    ref = r_reference("bca_boot").set_index("effect")
     terms = {
         "acme": "indirect[job_seek]",
         "ade": "direct",
@@ -126,8 +122,8 @@ def test_jobs_acceleration_matches_boot_jackknife(jobs_bca):
         assert est[term] == pytest.approx(ref.loc[name, "estimate"], rel=REL_TOL)
 
 
-def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca):
-    ref = pd.read_csv(REF / "bca_boot.csv", comment="#").set_index("effect")
+def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca, r_reference):
+    ref = r_reference("bca_boot").set_index("effect")
     bca = jobs_bca.tidy().set_index("term")
     perc = bs.percentile_interval(jobs_bca.draws.to_numpy(), 0.95)
     perc = pd.DataFrame({"low": perc[0], "high": perc[1]}, index=list(jobs_bca.terms))
@@ -146,11 +142,12 @@ def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca):
         assert bca.loc[term, "std_error"] == pytest.approx(ref.loc[name, "boot_sd"], rel=0.03)
 
 
-def test_jobs_r_mediation_printed_intervals(jobs):
-    # R mediate(boot=TRUE, sims=1000) printed ACME [-0.0400, 0.01], ADE [-0.1237, 0.04],
-    # total [-0.1452, 0.03] (DOMAIN.md): R's 1000 percentile resamples have an MC SE of
-    # about 0.0015 (ACME) / 0.005 (ADE, total) at these limits, and the printout rounds
-    # some limits to 0.01; allow 4 MC SE plus half the printed rounding.
+def test_jobs_r_mediation_printed_intervals(jobs, r_reference):
+    # The intervals R mediate(boot=TRUE, sims=1000) printed (mediation_jobs_printed.csv):
+    # R's 1000 percentile resamples have an MC SE of about 0.0015 (ACME) / 0.005 (ADE,
+    # total) at these limits, and the printout rounds some limits to 0.01; allow 4 MC SE
+    # plus half the printed rounding of the upper limits.
+    printed = r_reference("mediation_jobs_printed", case="domain").set_index("effect")
     res = (
         mediate(
             jobs, "treat", ["job_seek"], "depress2", JOBS_COVS, n_boot=10000, ci="percentile", rng=5
@@ -158,14 +155,14 @@ def test_jobs_r_mediation_printed_intervals(jobs):
         .tidy()
         .set_index("term")
     )
-    checks = {
-        "indirect[job_seek]": (-0.0400, 0.01, 0.006, 0.005 + 0.006),
-        "direct": (-0.1237, 0.04, 0.02, 0.005 + 0.02),
-        "total": (-0.1452, 0.03, 0.02, 0.005 + 0.02),
-    }
-    for term, (lo, hi, tol_lo, tol_hi) in checks.items():
-        assert res.loc[term, "conf_low"] == pytest.approx(lo, abs=tol_lo)
-        assert res.loc[term, "conf_high"] == pytest.approx(hi, abs=tol_hi)
+    mc_tol = {"indirect[job_seek]": 0.006, "direct": 0.02, "total": 0.02}
+    for effect, term in (("acme", "indirect[job_seek]"), ("ade", "direct"), ("total", "total")):
+        r = printed.loc[effect]
+        tol = mc_tol[term]
+        assert res.loc[term, "conf_low"] == pytest.approx(r["conf_low"], abs=tol)
+        assert res.loc[term, "conf_high"] == pytest.approx(
+            r["conf_high"], abs=r["half_unit_high"] + tol
+        )
 
 
 # --------------------------------------------------------------------------- lavaan
@@ -174,8 +171,8 @@ def test_jobs_r_mediation_printed_intervals(jobs):
 @pytest.mark.parametrize(
     ("model", "mediators"), [("parallel", ["m1", "m2", "m3"]), ("serial", ["m1", "m2"])]
 )
-def test_lavaan_estimates_and_percentile_limits(sim, model, mediators):
-    ref = pd.read_csv(REF / "mediation_lavaan.csv", comment="#")
+def test_lavaan_estimates_and_percentile_limits(sim, model, mediators, r_reference):
+    ref = r_reference("mediation_lavaan")
     ref = ref[ref["model"] == model].set_index("term")
     res = mediate(
         sim, "x", mediators, "y", ["c1", "c2"], model=model, n_boot=8000, ci="percentile", rng=21
@@ -547,17 +544,17 @@ def test_quiet_on_good_data(small):
         mediate(small, "x", ["m1", "m2"], "y", ["c1"], n_boot=1000, rng=1)
 
 
-def test_sample_cohort_documented_indirect_effects_recovered():
+def test_sample_cohort_documented_indirect_effects_recovered(
+    sample_latent, sample_waves, sample_participants
+):
     # The sample cohort's documented lagged model (src/mutualaid_outcomes/datasets/sample/TRUTH.md) on the committed
     # sample, complete cases, latent mechanisms: the 95% intervals cover the documented
     # population values (computed from 200,000 simulated people).
-    from mutualaid_outcomes.datasets import load_sample, sample_truth
+    from mutualaid_outcomes.datasets import sample_truth
     from mutualaid_outcomes.datasets.truth import mediation_frame
 
     mech = ["network", "efficacy", "motivation", "depression", "craving", "spirituality"]
-    frame = mediation_frame(
-        load_sample("latent"), load_sample("waves"), load_sample("participants")
-    )
+    frame = mediation_frame(sample_latent, sample_waves, sample_participants)
     covs = ["pda_0", *[f"{m}_0" for m in mech], "tsf", "cbt", "sex", "age"]
     res = mediate(frame, "attendance", [f"{m}_9" for m in mech], "pda_15", covs, n_boot=2000, rng=1)
     tidy = res.tidy().set_index("term")

@@ -1,7 +1,5 @@
 """fit_regression: behaviour, marginal effects, beta regression and bad input."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,13 +19,12 @@ from mutualaid_outcomes.errors import (
 from mutualaid_outcomes.models.regression.glm import REGRESSION_GLANCE_COLUMNS, fit_regression
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 AME_RTOL = 1e-6  # finite-difference AME vs analytic derivatives (central differences)
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return pd.read_csv(DATA / "regression_sim.csv")
+def sim(test_data):
+    return test_data("regression_sim.csv")
 
 
 def test_contract_and_immutability(sim):
@@ -57,7 +54,9 @@ def test_contract_and_immutability(sim):
     s = res.summary()
     assert "<table" in s.as_html() and "Poisson" in s.as_text()
     assert "Used all 400 rows" in s.as_text()
-    with pytest.raises(OptionError, match="cov_type='cluster'` is no longer a value: pass `cluster="):
+    with pytest.raises(
+        OptionError, match="cov_type='cluster'` is no longer a value: pass `cluster="
+    ):
         res.with_cov_type("cluster")
     with pytest.raises(OptionError, match="`cov_type='nonrobust'` was renamed 'model'"):
         res.with_cov_type("nonrobust")

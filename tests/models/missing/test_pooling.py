@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,10 +32,6 @@ from mutualaid_outcomes.models.regression.mixed import fit_mixed
 from mutualaid_outcomes.models.survival.cox import fit_cox
 from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
 
-ROOT = Path(__file__).resolve().parents[1]
-IMPUTATIONS = ROOT / "data" / "mice_pool_imputations.csv"
-MICE_POOL_REF = ROOT / "reference" / "mice_pool.csv"
-
 pytestmark = pytest.mark.filterwarnings(
     # small n_boot keeps these tests fast; the warning itself is mediate()'s business
     "ignore:`n_boot`=.*is small:mutualaid_outcomes.errors.BootstrapWarning"
@@ -62,8 +57,8 @@ def _identical_imputed(data: pd.DataFrame, m: int) -> ImputedData:
 
 
 @pytest.fixture(scope="module")
-def mice_long() -> pd.DataFrame:
-    long = pd.read_csv(IMPUTATIONS)
+def mice_long(test_data) -> pd.DataFrame:
+    long = test_data("mice_pool_imputations.csv")
     long["hyp01"] = long["hyp"] - 1
     return long
 
@@ -77,9 +72,14 @@ def mice_long() -> pd.DataFrame:
     ],
 )
 def test_pool_matches_mice(
-    mice_long: pd.DataFrame, model: str, formula: str, family: str, dfcom: float | None
+    mice_long: pd.DataFrame,
+    model: str,
+    formula: str,
+    family: str,
+    dfcom: float | None,
+    r_reference,
 ) -> None:
-    ref = pd.read_csv(MICE_POOL_REF, comment="#")
+    ref = r_reference("mice_pool")
     ref = ref[ref["model"] == model].set_index("term")
     fits = [fit_regression(g, formula, family=family) for _, g in mice_long.groupby(".imp")]
     res = pool(fits, dfcom=dfcom)
@@ -96,9 +96,9 @@ def test_pool_matches_mice(
     assert g.loc[0, "df_method"] == ("large-sample" if dfcom else "Barnard-Rubin")
 
 
-def test_fit_imputed_equals_pool_of_fits(mice_long: pd.DataFrame) -> None:
+def test_fit_imputed_equals_pool_of_fits(mice_long: pd.DataFrame, test_data) -> None:
     frames = [g.drop(columns=[".imp", ".id"]) for _, g in mice_long.groupby(".imp")]
-    base = impute(pd.read_csv(ROOT / "data" / "mice_nhanes.csv"), m=5, max_iter=1, rng=1)
+    base = impute(test_data("mice_nhanes.csv"), m=5, max_iter=1, rng=1)
     imp = dataclasses.replace(base, completed=tuple(f.reset_index(drop=True) for f in frames))
     a = fit_imputed(imp, fit_regression, "chl ~ age + bmi").tidy()
     b = pool([fit_regression(f, "chl ~ age + bmi") for f in frames]).tidy()
@@ -122,8 +122,8 @@ def test_matrix_covariance_consistent_with_terms(mice_long: pd.DataFrame) -> Non
 
 
 @pytest.fixture(scope="module")
-def lung() -> pd.DataFrame:
-    df = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#")
+def lung(test_data) -> pd.DataFrame:
+    df = test_data("surv_lung.csv")
     df["dead"] = (df["status"] == 2).astype(int)
     return df[["time", "dead", "age", "sex", "ph.ecog", "wt.loss", "inst"]].rename(
         columns={"ph.ecog": "ecog", "wt.loss": "wtloss"}
@@ -169,8 +169,8 @@ def test_cox_pooled_after_imputation(lung: pd.DataFrame) -> None:
     assert np.all(np.abs(diff) < np.sqrt(np.diag(cc.vcov())))
 
 
-def test_gee_identical_imputations_use_robust_covariance() -> None:
-    ohio = pd.read_csv(ROOT / "data" / "gee_ohio.csv")
+def test_gee_identical_imputations_use_robust_covariance(test_data) -> None:
+    ohio = test_data("gee_ohio.csv")
     single = fit_gee(ohio, "resp ~ age + smoke", id="id", family="binomial", cov_struct="exchangeable")  # fmt: skip
     imp = _identical_imputed(ohio, m=2)
     res = fit_imputed(imp, fit_gee, "resp ~ age + smoke", id="id", family="binomial",
@@ -183,8 +183,8 @@ def test_gee_identical_imputations_use_robust_covariance() -> None:
     assert np.isinf(res.glance().loc[0, "dfcom"])
 
 
-def test_mixed_model_pooling_after_imputation() -> None:
-    sleep = pd.read_csv(ROOT / "data" / "mixed_sleepstudy.csv")
+def test_mixed_model_pooling_after_imputation(test_data) -> None:
+    sleep = test_data("mixed_sleepstudy.csv")
     single = fit_mixed(sleep, "Reaction ~ Days", id="Subject")
     same = fit_imputed(_identical_imputed(sleep, m=2), fit_mixed, "Reaction ~ Days",
                        id="Subject")  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,16 +23,20 @@ from mutualaid_outcomes.models.causal.iv import (
     fit_iv,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-REF = pd.read_csv(ROOT / "reference" / "iv_aer.csv", comment="#")
 RTOL = 1e-6  # deterministic closed-form estimators: agreement to rounding error
 
 
-def ref(model: str, quantity: str) -> pd.Series:
-    sub = REF[(REF["model"] == model) & (REF["quantity"] == quantity)]
-    assert len(sub), (model, quantity)
-    return pd.Series(sub["value"].to_numpy(float), index=sub["term"].tolist())
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """R values of tests/reference/iv_aer.csv for one model and quantity."""
+    table = r_reference("iv_aer")
+
+    def get(model: str, quantity: str) -> pd.Series:
+        sub = table[(table["model"] == model) & (table["quantity"] == quantity)]
+        assert len(sub), (model, quantity)
+        return pd.Series(sub["value"].to_numpy(float), index=sub["term"].tolist())
+
+    return get
 
 
 def close(actual, expected, rtol=RTOL):
@@ -41,18 +44,18 @@ def close(actual, expected, rtol=RTOL):
 
 
 @pytest.fixture(scope="module")
-def cig() -> pd.DataFrame:
-    d = pd.read_csv(DATA / "iv_cigarettes.csv")
+def cig(test_data) -> pd.DataFrame:
+    d = test_data("iv_cigarettes.csv")
     d["y1995"] = (d["year"] == 1995).astype(int)
     return d
 
 
 @pytest.fixture(scope="module")
-def trial() -> pd.DataFrame:
-    return pd.read_csv(DATA / "iv_encouragement.csv")
+def trial(test_data) -> pd.DataFrame:
+    return test_data("iv_encouragement.csv")
 
 
-def test_cigarettes_overidentified(cig):
+def test_cigarettes_overidentified(cig, ref):
     c95 = cig[cig["year"] == 1995]
     res = fit_iv(c95, "lpacks", "lrprice", ["tdiff", "rtax"], "lrincome", cov_type="model")
     # R order: (Intercept), lrprice, lrincome; ours: Intercept, covariates, exposures
@@ -74,7 +77,7 @@ def test_cigarettes_overidentified(cig):
     close(res.with_cov_type("HC1").first_stage()["f_statistic"], fs["f_HC1"])
 
 
-def test_cigarettes_cluster(cig):
+def test_cigarettes_cluster(cig, ref):
     res = fit_iv(
         cig,
         "lpacks",
@@ -96,7 +99,7 @@ def test_cigarettes_cluster(cig):
     assert np.isnan(res.glance()["sargan"].iloc[0])  # exactly identified
 
 
-def test_trial_with_covariates_all_cov_types(trial):
+def test_trial_with_covariates_all_cov_types(trial, ref):
     res = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cov_type="HC1")
     order = ["Intercept", "meetings", "age", "female", "pda0"]
     close(res.coef()[order], ref("trial", "coef"))
@@ -116,7 +119,7 @@ def test_trial_with_covariates_all_cov_types(trial):
     close(rc0.first_stage()["f_statistic"], fs["f_cluster_HC0"])
 
 
-def test_categorical_instrument_three_arms(trial):
+def test_categorical_instrument_three_arms(trial, ref):
     res = fit_iv(trial, "pda15", "meetings", "arm", cov_type="model")
     assert res.instruments == ("arm[MET]", "arm[TSF]")
     close(res.coef(), ref("trial_arm", "coef"))
@@ -126,7 +129,7 @@ def test_categorical_instrument_three_arms(trial):
     close(res.first_stage()["f_statistic"], ref("trial_arm", "first_stage")["f_classical"])
 
 
-def test_cace_equals_wald_and_2sls(trial):
+def test_cace_equals_wald_and_2sls(trial, ref):
     w = ref("trial_cace", "wald")
     res = cace(trial, "pda15", "attended", "tsf", cov_type="HC0")
     est = res.tidy().set_index("term")["estimate"]
@@ -160,7 +163,7 @@ def test_cace_with_covariates_matches_fit_iv(trial):
     )
 
 
-def test_irrelevant_instrument_warns(trial):
+def test_irrelevant_instrument_warns(trial, ref):
     with pytest.warns(WeakInstrumentWarning, match="Weak instruments") as rec:
         res = fit_iv(trial, "pda15", "meetings", "noise_inst", cov_type="model")
     assert issubclass(rec[0].category, DataWarning)
@@ -233,7 +236,9 @@ def test_tidy_uses_t_reference(trial):
         assert res.with_cov_type("HC0").cov_type == "HC0"
 
 
-def test_sample_cohort_naive_weighted_iv_against_truth():
+def test_sample_cohort_naive_weighted_iv_against_truth(
+    sample_waves, sample_participants, sample_latent
+):
     """Attendance in months 0-3 -> PDA at month 15 on the sample cohort.
 
     Truth: ``sample_truth()`` ``total`` (effect of one meeting). People who attend more
@@ -241,14 +246,13 @@ def test_sample_cohort_naive_weighted_iv_against_truth():
     on observed baseline covariates (dose tertiles, multinomial model) and 2SLS with
     TSF assignment as the instrument both cover the truth.
     """
-    from mutualaid_outcomes.datasets import load_sample, mediation_frame, sample_truth
+    from mutualaid_outcomes.datasets import mediation_frame, sample_truth
     from mutualaid_outcomes.models.causal.propensity import fit_weighted, propensity_scores
     from mutualaid_outcomes.models.regression.glm import fit_regression
 
     total = float(sample_truth().set_index("quantity").loc["total", "value"])
-    waves = load_sample("waves")
-    part = load_sample("participants")
-    mf = mediation_frame(load_sample("latent"), waves, part)
+    waves, part = sample_waves, sample_participants
+    mf = mediation_frame(sample_latent, waves, part)
     w = waves.set_index(["id", "month"])
     mf["aa_0"] = w["aa_meetings"].xs(0, level="month").reindex(mf["id"]).to_numpy()
     mf["phdd_0"] = w["phdd"].xs(0, level="month").reindex(mf["id"]).to_numpy()

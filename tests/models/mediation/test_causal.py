@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,10 +25,6 @@ from mutualaid_outcomes.models.mediation.causal import (
     causal_mediation,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "reference"
-JOBS = ROOT / "data" / "jobs.csv"
-
 # Deterministic quantities: plug-in values from the same models must agree this closely.
 RTOL_EXACT = 1e-6
 # Quantile Monte Carlo error: the SE of a 2.5% / 97.5% sample quantile of B draws is about
@@ -43,8 +38,8 @@ FACTORS = ["occp", "marital", "nonwhite", "educ", "income"]
 
 
 @pytest.fixture(scope="module")
-def jobs() -> pd.DataFrame:
-    raw = pd.read_csv(JOBS)
+def jobs(test_data) -> pd.DataFrame:
+    raw = test_data("jobs.csv")
     df = pd.get_dummies(raw, columns=FACTORS, drop_first=True, dtype=float)
     df["work"] = (raw["work1"] == "psyemp").astype(float)
     return df
@@ -57,13 +52,13 @@ def full_covs(jobs) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ref() -> pd.DataFrame:
-    return pd.read_csv(REF / "causal_mediation_jobs.csv", comment="#")
+def ref(r_reference) -> pd.DataFrame:
+    return r_reference("causal_mediation_jobs")
 
 
 @pytest.fixture(scope="module")
-def ref_mc() -> pd.DataFrame:
-    return pd.read_csv(REF / "causal_mediation_jobs_mc.csv", comment="#")
+def ref_mc(r_reference) -> pd.DataFrame:
+    return r_reference("causal_mediation_jobs_mc")
 
 
 BASIC = ["econ_hard", "sex", "age"]
@@ -71,20 +66,34 @@ CASES = {
     "domain": dict(exposure="treat", mediators=["job_seek"], outcome="depress2"),
     "full": dict(exposure="treat", mediators=["job_seek"], outcome="depress2"),
     "logit_out": dict(
-        exposure="treat", mediators=["job_seek"], outcome="work", outcome_family="binomial", outcome_link="logit"
+        exposure="treat",
+        mediators=["job_seek"],
+        outcome="work",
+        outcome_family="binomial",
+        outcome_link="logit",
     ),
     "probit_out": dict(
-        exposure="treat", mediators=["job_seek"], outcome="work", outcome_family="binomial", outcome_link="probit"
+        exposure="treat",
+        mediators=["job_seek"],
+        outcome="work",
+        outcome_family="binomial",
+        outcome_link="probit",
     ),
     "binmed": dict(
-        exposure="treat", mediators=["job_dich"], outcome="depress2", mediator_family="binomial", mediator_link="logit"
+        exposure="treat",
+        mediators=["job_dich"],
+        outcome="depress2",
+        mediator_family="binomial",
+        mediator_link="logit",
     ),
     "binmed_binout": dict(
         exposure="treat",
         mediators=["job_dich"],
         outcome="work",
-        mediator_family="binomial", mediator_link="probit",
-        outcome_family="binomial", outcome_link="logit",
+        mediator_family="binomial",
+        mediator_link="probit",
+        outcome_family="binomial",
+        outcome_link="logit",
     ),
     "continuous": dict(
         exposure="econ_hard",
@@ -100,7 +109,8 @@ CASES = {
         exposure="treat",
         mediators=["job_seek"],
         outcome="work",
-        outcome_family="binomial", outcome_link="logit",
+        outcome_family="binomial",
+        outcome_link="logit",
         interaction=True,
         m_value=4,
     ),
@@ -108,8 +118,10 @@ CASES = {
         exposure="treat",
         mediators=["job_dich"],
         outcome="work",
-        mediator_family="binomial", mediator_link="logit",
-        outcome_family="binomial", outcome_link="logit",
+        mediator_family="binomial",
+        mediator_link="logit",
+        outcome_family="binomial",
+        outcome_link="logit",
         interaction=True,
         m_value=1,
     ),
@@ -117,7 +129,8 @@ CASES = {
         exposure="treat",
         mediators=["job_dich"],
         outcome="depress2",
-        mediator_family="binomial", mediator_link="logit",
+        mediator_family="binomial",
+        mediator_link="logit",
         interaction=True,
         m_value=0,
     ),
@@ -150,23 +163,13 @@ def _plugin(jobs, full_covs, case):
 # ---------------------------------------------------------------------------
 
 
-def test_domain_plugin_values(jobs):
+def test_bootstrap_fit_has_the_exact_plugin_values(jobs, ref):
+    # the point estimates do not depend on the interval method or the draws
     res = causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=500, rng=1)
     est = res.tidy().set_index("term")["estimate"]
-    # DOMAIN.md: exact plug-in values of R mediation's JOBS example
-    assert est["acme_average"] == pytest.approx(-0.01574465, rel=RTOL_EXACT)
-    assert est["ade_average"] == pytest.approx(-0.04026470, rel=RTOL_EXACT)
-    assert est["total"] == pytest.approx(-0.05600935, rel=RTOL_EXACT)
-    assert est["prop_mediated_average"] == pytest.approx(0.2811075, rel=RTOL_EXACT)
-
-
-def test_full_covariate_plugin_values(jobs, full_covs):
-    res = _plugin(jobs, full_covs, "full")
-    est = res.tidy().set_index("term")["estimate"]
-    # DOMAIN.md gives these to 6 decimals: agreement to half a unit of the last digit
-    assert est["acme_average"] == pytest.approx(-0.013733, abs=5e-7)
-    assert est["ade_average"] == pytest.approx(-0.036789, abs=5e-7)
-    assert est["total"] == pytest.approx(-0.050522, abs=5e-7)
+    r = ref[ref["case"] == "domain"].set_index("term")["estimate"]
+    for term in ("acme_average", "ade_average", "total", "prop_mediated_average"):
+        assert est[term] == pytest.approx(r[term], rel=RTOL_EXACT), term
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -247,33 +250,33 @@ def test_r_mediate_means_agree_with_exact_integrals(jobs, full_covs, ref_mc, cas
         assert abs(est[term] - r.loc[term, "mean"]) < tol, term
 
 
-def test_domain_bootstrap_matches_printed_r_mediation(jobs):
-    # DOMAIN.md: R mediation::mediate(boot=TRUE, sims=1000) printed ACME [-0.0400, 0.01],
-    # ADE [-0.1237, 0.04], total [-0.1452, 0.03]. Tolerance: 4 quantile SEs for 1000 R
-    # draws and ours, plus half a unit of the printed rounding.
+def test_domain_bootstrap_matches_printed_r_mediation(jobs, r_reference):
+    # The intervals R mediation::mediate(boot=TRUE, sims=1000) printed
+    # (mediation_jobs_printed.csv). Tolerance: 4 quantile SEs for 1000 R draws and ours,
+    # plus half a unit of the printed rounding.
+    printed = r_reference("mediation_jobs_printed", case="domain").set_index("effect")
     res = (
         causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=2000, rng=7)
         .tidy()
         .set_index("term")
     )
-    printed = {
-        "acme_average": ((-0.0400, 5e-5), (0.01, 5e-3)),
-        "ade_average": ((-0.1237, 5e-5), (0.04, 5e-3)),
-        "total": ((-0.1452, 5e-5), (0.03, 5e-3)),
-    }
-    for term, ((lo, lo_round), (hi, hi_round)) in printed.items():
-        se = QUANTILE_SE_FACTOR * res.loc[term, "std_error"] * np.sqrt(1 / 1000 + 1 / 2000)
-        assert abs(res.loc[term, "conf_low"] - lo) < MC_SE_MULTIPLE * se + lo_round, term
-        assert abs(res.loc[term, "conf_high"] - hi) < MC_SE_MULTIPLE * se + hi_round, term
+    for effect, term in (("acme", "acme_average"), ("ade", "ade_average"), ("total", "total")):
+        r = printed.loc[effect]
+        se = QUANTILE_SE_FACTOR * res.loc[term, "std_error"] * np.sqrt(1 / r["sims"] + 1 / 2000)
+        tol_lo = MC_SE_MULTIPLE * se + r["half_unit_low"]
+        tol_hi = MC_SE_MULTIPLE * se + r["half_unit_high"]
+        assert abs(res.loc[term, "conf_low"] - r["conf_low"]) < tol_lo, term
+        assert abs(res.loc[term, "conf_high"] - r["conf_high"]) < tol_hi, term
 
 
-def test_full_quasi_bayesian_matches_printed_r_mediation(jobs, full_covs):
-    # DOMAIN.md: R quasi-Bayesian ACME [-0.0318, 0.0033] (1000 simulations)
+def test_full_quasi_bayesian_matches_printed_r_mediation(jobs, full_covs, r_reference):
+    # The quasi-Bayesian ACME interval R printed (1000 simulations; mediation_jobs_printed.csv)
+    r = r_reference("mediation_jobs_printed", case="full").set_index("effect").loc["acme"]
     res = _fit(jobs, full_covs, "full", method="quasi_bayesian", n_sims=4000, rng=11)
     row = res.tidy().set_index("term").loc["acme_average"]
-    se = QUANTILE_SE_FACTOR * row["std_error"] * np.sqrt(1 / 1000 + 1 / 4000)
-    assert abs(row["conf_low"] - -0.0318) < MC_SE_MULTIPLE * se + 5e-5
-    assert abs(row["conf_high"] - 0.0033) < MC_SE_MULTIPLE * se + 5e-5
+    se = QUANTILE_SE_FACTOR * row["std_error"] * np.sqrt(1 / r["sims"] + 1 / 4000)
+    assert abs(row["conf_low"] - r["conf_low"]) < MC_SE_MULTIPLE * se + r["half_unit_low"]
+    assert abs(row["conf_high"] - r["conf_high"]) < MC_SE_MULTIPLE * se + r["half_unit_high"]
 
 
 # ---------------------------------------------------------------------------
@@ -658,8 +661,8 @@ def test_option_and_type_errors(small):
         causal_mediation(small, "treat", ["job_seek"], "depress2", conf_level=95)
 
 
-def test_non_numeric_column(jobs):
-    raw = pd.read_csv(JOBS)
+def test_non_numeric_column(test_data):
+    raw = test_data("jobs.csv")
     with pytest.raises(DataValidationError, match="numeric"):
         causal_mediation(raw, "treat", ["job_seek"], "depress2", ["occp"], n_boot=500)
 

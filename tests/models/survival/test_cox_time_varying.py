@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,57 +11,81 @@ from mutualaid_outcomes.models.survival.cox import check_proportional_hazards, f
 from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 from mutualaid_outcomes.prep.counting_process import to_counting_process
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "survival_cox.csv", comment="#")
 # deterministic quantities; R run with eps = 1e-12
 RTOL = 1e-6
-HEART = pd.read_csv(ROOT / "data" / "surv_heart.csv", comment="#")
-CGD = pd.read_csv(ROOT / "data" / "surv_cgd.csv", comment="#").assign(
-    later=lambda d: (d["enum"] > 1).astype(int)
-)
 
 
-def _ref(case: str, quantity: str) -> np.ndarray:
-    r = REF[(REF["case"] == case) & (REF["quantity"] == quantity)]
-    return r["value"].to_numpy()
+@pytest.fixture(scope="module")
+def heart(test_data) -> pd.DataFrame:
+    return test_data("surv_heart.csv")
 
 
-def _fit(case: str, **kw):
-    """The fits of survival_cox.R: ``+ cluster(id)`` there is ``cluster="id"`` here."""
-    ties = case.rsplit("_", 1)[1]
-    kw = {"cluster": "id", **kw}
-    if case.startswith("heart"):
-        covs = ["age", "year", "surgery", "transplant"]
-        return fit_cox_time_varying(HEART, "id", "start", "stop", "event", covs, ties=ties, **kw)
-    if case.startswith("cgd_strata"):
+@pytest.fixture(scope="module")
+def cgd(test_data) -> pd.DataFrame:
+    return test_data("surv_cgd.csv").assign(later=lambda d: (d["enum"] > 1).astype(int))
+
+
+@pytest.fixture(scope="module")
+def lung(test_data) -> pd.DataFrame:
+    return test_data("surv_lung.csv").dropna(subset=["ph.ecog"])
+
+
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """``ref(case, quantity)``: survival_cox.csv values (in term order)."""
+    table = r_reference("survival_cox")
+
+    def get(case: str, quantity: str) -> np.ndarray:
+        r = table[(table["case"] == case) & (table["quantity"] == quantity)]
+        return r["value"].to_numpy()
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def fit(heart, cgd):
+    """``fit(case, **options)``: the fits of survival_cox.R by case name."""
+
+    def get(case: str, **kw):
+        """The fits of survival_cox.R: ``+ cluster(id)`` there is ``cluster="id"`` here."""
+        ties = case.rsplit("_", 1)[1]
+        kw = {"cluster": "id", **kw}
+        if case.startswith("heart"):
+            covs = ["age", "year", "surgery", "transplant"]
+            return fit_cox_time_varying(
+                heart, "id", "start", "stop", "event", covs, ties=ties, **kw
+            )
+        if case.startswith("cgd_strata"):
+            return fit_cox_time_varying(
+                cgd,
+                "id",
+                "tstart",
+                "tstop",
+                "status",
+                ["treat", "age"],
+                strata="later",
+                ties=ties,
+                recurrent=True,
+                **kw,
+            )
+        covs = ["treat", "female", "age", "autosomal", "steroids", "propylac"]
         return fit_cox_time_varying(
-            CGD,
-            "id",
-            "tstart",
-            "tstop",
-            "status",
-            ["treat", "age"],
-            strata="later",
-            ties=ties,
-            recurrent=True,
-            **kw,
+            cgd, "id", "tstart", "tstop", "status", covs, ties=ties, recurrent=True, **kw
         )
-    covs = ["treat", "female", "age", "autosomal", "steroids", "propylac"]
-    return fit_cox_time_varying(
-        CGD, "id", "tstart", "tstop", "status", covs, ties=ties, recurrent=True, **kw
-    )
+
+    return get
 
 
 CASES = [f"{d}_{t}" for d in ("heart", "cgd", "cgd_strata") for t in ("efron", "breslow")]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_matches_r_counting_process(case):
-    res = _fit(case)
+def test_matches_r_counting_process(case, ref, fit):
+    res = fit(case)
     tidy = res.tidy()
-    np.testing.assert_allclose(tidy["estimate"], _ref(case, "coef"), rtol=RTOL)
-    np.testing.assert_allclose(tidy["std_error"], _ref(case, "se"), rtol=RTOL)  # robust, by id
-    np.testing.assert_allclose(np.sqrt(np.diag(res.naive_vcov)), _ref(case, "naive_se"), rtol=RTOL)
+    np.testing.assert_allclose(tidy["estimate"], ref(case, "coef"), rtol=RTOL)
+    np.testing.assert_allclose(tidy["std_error"], ref(case, "se"), rtol=RTOL)  # robust, by id
+    np.testing.assert_allclose(np.sqrt(np.diag(res.naive_vcov)), ref(case, "naive_se"), rtol=RTOL)
     g = res.glance().iloc[0]
     for q, col in [
         ("loglik", "loglik"),
@@ -74,9 +96,9 @@ def test_matches_r_counting_process(case):
         ("concordance", "concordance"),
         ("nevent", "n_events"),
     ]:
-        assert g[col] == pytest.approx(_ref(case, q)[0], rel=RTOL), q
+        assert g[col] == pytest.approx(ref(case, q)[0], rel=RTOL), q
     z = check_proportional_hazards(res)
-    np.testing.assert_allclose(z.table["chisq"], _ref(case, "zph_chisq"), rtol=RTOL)
+    np.testing.assert_allclose(z.table["chisq"], ref(case, "zph_chisq"), rtol=RTOL)
     assert g["n_clusters"] == g["n_ids"]
 
 
@@ -90,41 +112,40 @@ DEFAULT_CASES = [
 
 
 @pytest.mark.parametrize(("case", "robust"), DEFAULT_CASES, ids=[c for c, _ in DEFAULT_CASES])
-def test_default_cov_type_follows_r_coxph(case, robust):
+def test_default_cov_type_follows_r_coxph(case, robust, ref, heart, fit):
     ties = case.rsplit("_", 1)[1]
     if case.startswith("heart_weights"):
         # survival_cox.R: heart$w <- 1 + (seq_len(nrow(heart)) %% 3) / 2
-        weighted = HEART.assign(w=1 + (np.arange(1, len(HEART) + 1) % 3) / 2)
+        weighted = heart.assign(w=1 + (np.arange(1, len(heart) + 1) % 3) / 2)
         covs = ["age", "year", "surgery", "transplant"]
         res = fit_cox_time_varying(
             weighted, "id", "start", "stop", "event", covs, weights="w", ties=ties
         )
     else:
-        res = _fit(f"{case.split('_')[0]}_{ties}", cluster=None)
-    np.testing.assert_allclose(res.tidy()["estimate"], _ref(case, "coef"), rtol=RTOL)
-    np.testing.assert_allclose(res.tidy()["std_error"], _ref(case, "se"), rtol=RTOL)
+        res = fit(f"{case.split('_')[0]}_{ties}", cluster=None)
+    np.testing.assert_allclose(res.tidy()["estimate"], ref(case, "coef"), rtol=RTOL)
+    np.testing.assert_allclose(res.tidy()["std_error"], ref(case, "se"), rtol=RTOL)
     g = res.glance().iloc[0]
     assert g["robust"] == robust and res.cov_type == ("robust" if robust else "model")
     if robust:  # clustered by id, as R does with `id`
         naive = np.sqrt(np.diag(res.naive_vcov))
-        np.testing.assert_allclose(naive, _ref(case, "naive_se"), rtol=RTOL)
+        np.testing.assert_allclose(naive, ref(case, "naive_se"), rtol=RTOL)
         assert g["n_clusters"] == g["n_ids"]
     else:
         assert np.isnan(g["n_clusters"])
 
 
-def test_glance_counts():
-    g = _fit("heart_efron").glance().iloc[0]
-    assert g["n"] == len(HEART)
-    assert g["n_ids"] == HEART["id"].nunique()
+def test_glance_counts(heart, fit):
+    g = fit("heart_efron").glance().iloc[0]
+    assert g["n"] == len(heart)
+    assert g["n_ids"] == heart["id"].nunique()
     assert g["robust"]
-    res = fit_cox_time_varying(HEART, "id", "start", "stop", "event", ["age"], cov_type="model")
+    res = fit_cox_time_varying(heart, "id", "start", "stop", "event", ["age"], cov_type="model")
     assert np.isnan(res.glance()["n_clusters"].iloc[0])
     np.testing.assert_allclose(res.vcov(), res.naive_vcov)
 
 
-def test_one_row_per_person_equals_fit_cox():
-    lung = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#").dropna(subset=["ph.ecog"])
+def test_one_row_per_person_equals_fit_cox(lung):
     lung = lung.assign(dead=(lung["status"] == 2).astype(int), start=0.0, pid=np.arange(len(lung)))
     a = fit_cox_time_varying(
         lung, "pid", "start", "time", "dead", ["age", "ph.ecog"], cov_type="model"
@@ -134,9 +155,8 @@ def test_one_row_per_person_equals_fit_cox():
     np.testing.assert_allclose(a.vcov(), b.vcov(), rtol=1e-10)
 
 
-def test_splitting_intervals_does_not_change_fit():
+def test_splitting_intervals_does_not_change_fit(lung):
     # splitting (0, t] at arbitrary points with constant covariates leaves the likelihood unchanged
-    lung = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#").dropna(subset=["ph.ecog"])
     lung = lung.assign(dead=(lung["status"] == 2).astype(int), pid=np.arange(len(lung)))
     first = lung.assign(start=0.0, stop=lung["time"] / 2, dead=0)
     second = lung.assign(start=lung["time"] / 2, stop=lung["time"])
@@ -205,46 +225,46 @@ def test_recovers_time_varying_hazard_ratio_and_baseline_bias():
     assert np.log(0.5) < est_fixed < 0
 
 
-def test_does_not_mutate_input():
-    heart = HEART.copy()
+def test_does_not_mutate_input(heart):
+    heart = heart.copy()
     fit_cox_time_varying(heart, "id", "start", "stop", "event", ["age", "transplant"])
-    pd.testing.assert_frame_equal(heart, HEART)
+    pd.testing.assert_frame_equal(heart, heart)
 
 
 # ---------------------------------------------------------------- bad input
 
 
-def test_stop_not_after_start():
-    df = HEART.copy()
+def test_stop_not_after_start(heart):
+    df = heart.copy()
     df.loc[0, "stop"] = df.loc[0, "start"]
     with pytest.raises(DataValidationError, match="stop <= start"):
         fit_cox_time_varying(df, "id", "start", "stop", "event", ["age"])
 
 
-def test_overlapping_intervals():
-    df = HEART.copy()
+def test_overlapping_intervals(heart):
+    df = heart.copy()
     i = df.index[df["id"] == 4][1]
     df.loc[i, "start"] = df.loc[i, "start"] - 5
     with pytest.raises(DataValidationError, match="overlap"):
         fit_cox_time_varying(df, "id", "start", "stop", "event", ["age"])
 
 
-def test_event_not_on_last_interval():
+def test_event_not_on_last_interval(cgd):
     with pytest.raises(DataValidationError, match="not on the person's last interval"):
-        fit_cox_time_varying(CGD, "id", "tstart", "tstop", "status", ["treat"])
+        fit_cox_time_varying(cgd, "id", "tstart", "tstop", "status", ["treat"])
 
 
-def test_no_events_and_bad_codes():
+def test_no_events_and_bad_codes(heart):
     with pytest.raises(EstimationError, match="no events"):
-        fit_cox_time_varying(HEART.assign(event=0), "id", "start", "stop", "event", ["age"])
+        fit_cox_time_varying(heart.assign(event=0), "id", "start", "stop", "event", ["age"])
     with pytest.raises(DataValidationError, match="0/1"):
         fit_cox_time_varying(
-            HEART.assign(event=HEART["event"] * 2), "id", "start", "stop", "event", ["age"]
+            heart.assign(event=heart["event"] * 2), "id", "start", "stop", "event", ["age"]
         )
 
 
-def test_constant_covariate_within_strata():
+def test_constant_covariate_within_strata(heart):
     with pytest.raises(DataValidationError, match="constant within every stratum"):
         fit_cox_time_varying(
-            HEART, "id", "start", "stop", "event", ["age", "surgery"], strata="surgery"
+            heart, "id", "start", "stop", "event", ["age", "surgery"], strata="surgery"
         )

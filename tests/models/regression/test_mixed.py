@@ -1,7 +1,5 @@
 """fit_mixed against R lme4 (tests/reference/mixed.R -> mixed.csv) and bad input."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,9 +15,6 @@ from mutualaid_outcomes.errors import (
 from mutualaid_outcomes.models.regression.mixed import MIXED_GLANCE_COLUMNS, fit_mixed
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "mixed.csv", comment="#")
-DATA = ROOT / "data"
 RTOL = 1e-6  # fixed effects, their SEs, log-likelihood, AIC/BIC
 # Variance components: lme4 (bobyqa, rhoend 1e-12) and statsmodels (BFGS, gradient 1e-10)
 # stop at slightly different points of a flat likelihood surface in the
@@ -27,19 +22,26 @@ RTOL = 1e-6  # fixed effects, their SEs, log-likelihood, AIC/BIC
 VARCOMP_RTOL = 1e-5
 
 
-def _ref(model, quantity):
-    r = REF[(REF.model == model) & (REF.quantity == quantity)]
-    return pd.Series(r.value.to_numpy(), index=r.term.to_numpy())
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """R values of tests/reference/mixed.csv for one model and quantity."""
+    table = r_reference("mixed")
+
+    def get(model, quantity):
+        r = table[(table.model == model) & (table.quantity == quantity)]
+        return pd.Series(r.value.to_numpy(), index=r.term.to_numpy())
+
+    return get
 
 
 @pytest.fixture(scope="module")
-def sleep():
-    return pd.read_csv(DATA / "mixed_sleepstudy.csv")
+def sleep(test_data):
+    return test_data("mixed_sleepstudy.csv")
 
 
 @pytest.fixture(scope="module")
-def dropout():
-    return pd.read_csv(DATA / "regression_gee_dropout.csv")
+def dropout(test_data):
+    return test_data("regression_gee_dropout.csv")
 
 
 CASES = [
@@ -50,7 +52,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("model,tag", CASES, ids=[c[0] for c in CASES])
-def test_matches_lmer(model, tag, sleep, dropout):
+def test_matches_lmer(model, tag, sleep, dropout, ref):
     spec = {
         "sleep_slope": ("Reaction ~ Days", sleep, "Subject", "~ Days"),
         "sleep_int": ("Reaction ~ Days", sleep, "Subject", None),
@@ -59,14 +61,12 @@ def test_matches_lmer(model, tag, sleep, dropout):
     }["_".join(model.split("_")[:2])]
     f, d, g, re = spec
     res = fit_mixed(d, f, id=g, re_formula=re, reml=tag == "reml")
-    np.testing.assert_allclose(res.coef(), _ref(model, "coef").to_numpy(), rtol=RTOL)
-    np.testing.assert_allclose(
-        np.sqrt(np.diag(res.vcov())), _ref(model, "se").to_numpy(), rtol=RTOL
-    )
+    np.testing.assert_allclose(res.coef(), ref(model, "coef").to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(np.sqrt(np.diag(res.vcov())), ref(model, "se").to_numpy(), rtol=RTOL)
     vc = res.variance_components()
-    np.testing.assert_allclose(vc["variance"], _ref(model, "varcorr").to_numpy(), rtol=VARCOMP_RTOL)
+    np.testing.assert_allclose(vc["variance"], ref(model, "varcorr").to_numpy(), rtol=VARCOMP_RTOL)
     gl = res.glance().iloc[0]
-    g_ref = _ref(model, "glance")
+    g_ref = ref(model, "glance")
     for key in ("loglik", "aic", "bic"):
         assert gl[key] == pytest.approx(g_ref[key], rel=RTOL), key
     assert gl["sigma"] == pytest.approx(g_ref["sigma"], rel=VARCOMP_RTOL)
