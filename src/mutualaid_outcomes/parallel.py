@@ -320,4 +320,6 @@ def run_replicates(
     else:
         _check_n_jobs(n_jobs)
     root = root_seed_sequence(rng)
-    return run_range(func, root, 0, int(n_sims), n_jobs=n_jobs, client=client, batch_size=batch_size)
+    return run_range(
+        func, root, 0, int(n_sims), n_jobs=n_jobs, client=client, batch_size=batch_size
+    )

@@ -115,7 +115,9 @@ def plot_calendar_strips(
     k = int(strips["participant"].max())
     days = np.arange(int(strips["day"].min()), int(strips["day"].max()) + 1)
     grid = np.full((k, len(days)), np.nan)
-    grid[strips["participant"].to_numpy() - 1, strips["day"].to_numpy() - days[0]] = strips["drinks"]
+    grid[strips["participant"].to_numpy() - 1, strips["day"].to_numpy() - days[0]] = strips[
+        "drinks"
+    ]
     mesh = ax.pcolormesh(
         np.append(days, days[-1] + 1) - 0.5,
         np.arange(k + 1) + 0.5,

@@ -27,9 +27,7 @@ _GLANCE_ROWS = (
 )
 
 
-def term_label(
-    term: str, *, codebook: Any = None, labels: Mapping[str, str] | None = None
-) -> str:
+def term_label(term: str, *, codebook: Any = None, labels: Mapping[str, str] | None = None) -> str:
     """Readable label of a model term using explicit labels, then the codebook.
 
     ``C(arm)[T.TSF]`` becomes ``"arm: TSF"`` (with the codebook's variable and value
@@ -49,9 +47,7 @@ def term_label(
     if term in ("Intercept", "const", "(Intercept)"):
         return "(Intercept)"
     if ":" in term and not term.startswith("C("):
-        return " × ".join(
-            term_label(t, codebook=codebook, labels=labels) for t in term.split(":")
-        )
+        return " × ".join(term_label(t, codebook=codebook, labels=labels) for t in term.split(":"))
 
     m = _PATSY_LEVEL.match(term) or _PLAIN_LEVEL.match(term)
     if m:
