@@ -211,7 +211,7 @@ def renamed(**renames: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     table = MappingProxyType(dict(renames))
 
     def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
-        name = func.__name__
+        name = func.__qualname__.removesuffix(".__init__")
 
         @functools.wraps(func)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:

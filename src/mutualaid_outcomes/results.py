@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validation import check_conf_level
+from ._validation import check_conf_level, renamed
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -226,8 +226,8 @@ class Summary:
         The one-row model summary.
     notes : sequence of str
         Footnotes (rows excluded, warnings, how intervals were computed).
-    digits : int
-        Decimals shown.
+    decimals : int
+        Decimals shown (3 by default, the ``summary()`` default of docs/conventions.md).
 
     Examples
     --------
@@ -239,19 +239,21 @@ class Summary:
     True
     """
 
+    @renamed(digits="decimals")
     def __init__(
         self,
         title: str,
         tidy: pd.DataFrame,
         glance: pd.DataFrame,
         notes: Sequence[str] = (),
-        digits: int = 3,
+        *,
+        decimals: int = 3,
     ) -> None:
         self.title = title
         self.tidy = tidy
         self.glance = glance
         self.notes = tuple(notes)
-        self.digits = digits
+        self.decimals = decimals
 
     def _glance_items(self) -> list[tuple[str, str]]:
         if self.glance is None or self.glance.empty:
@@ -259,7 +261,7 @@ class Summary:
         row = self.glance.iloc[0]
         items = []
         for k, v in row.items():
-            s = _fmt(v, self.digits)
+            s = _fmt(v, self.decimals)
             if s != "":
                 items.append((str(k), s))
         return items
@@ -272,7 +274,7 @@ class Summary:
             width = max(len(k) for k, _ in items)
             lines += [f"{k:<{width}}  {v}" for k, v in items]
             lines.append("-" * max(len(self.title), 20))
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         lines.append(table.to_string(index=False))
         if self.notes:
             lines.append("")
@@ -288,7 +290,7 @@ class Summary:
             parts.append("<table class='glance'>")
             parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items]
             parts.append("</table>")
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         parts.append("<table class='tidy'><thead><tr>")
         parts += [f"<th>{esc(str(c))}</th>" for c in table.columns]
         parts.append("</tr></thead><tbody>")
@@ -302,7 +304,7 @@ class Summary:
 
     def as_latex(self) -> str:
         """LaTeX rendering (a booktabs ``tabular``)."""
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         cols = list(table.columns)
         spec = "l" + "r" * (len(cols) - 1)
         out = [
