@@ -78,9 +78,11 @@ for (case in names(designs)) {
   q <- svyquantile(~api00, d, quantiles = c(0.25, 0.5, 0.9))
   add(case, "quantile_est", coef(q)); add(case, "quantile_se", SE(q))
   ci <- confint(q); add(case, "quantile_low", ci[, 1]); add(case, "quantile_high", ci[, 2])
-  qb <- svyby(~api00, ~awards, d, svyquantile, quantiles = 0.5)
+  # Woodruff limits per domain (confint() of an svyby object would be symmetric)
+  qb <- svyby(~api00, ~awards, d, svyquantile, quantiles = 0.5, vartype = c("se", "ci"))
   add(case, "by_quantile_est", coef(qb)); add(case, "by_quantile_se", SE(qb))
-  ci <- confint(qb); add(case, "by_quantile_low", ci[, 1]); add(case, "by_quantile_high", ci[, 2])
+  add(case, "by_quantile_low", qb$ci_l, names(coef(qb)))
+  add(case, "by_quantile_high", qb$ci_u, names(coef(qb)))
   for (m in c("logit", "beta", "mean", "asin", "xlogit")) {
     p <- svyciprop(~I(sch_wide == "Yes"), d, method = m)
     add(case, paste0("prop_", m), c(est = coef(p), low = attr(p, "ci")[1],
