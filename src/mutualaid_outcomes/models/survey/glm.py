@@ -126,6 +126,33 @@ class SurveyGLMResult(BaseResult):
         values.update({k: v for k, v in self.info.items() if k in SURVEY_GLM_GLANCE_COLUMNS})
         return glance_frame(values, SURVEY_GLM_GLANCE_COLUMNS)
 
+    def wald_test(self, terms: list[str]) -> dict[str, float]:
+        """Design-based Wald F test that the coefficients ``terms`` are all zero.
+
+        ``F = b' V^{-1} b / q`` on ``(q, df_resid)`` df, as R ``regTermTest(method =
+        "Wald")``.
+
+        Raises
+        ------
+        DataValidationError
+            A name that is not a coefficient.
+        """
+        bad = [t for t in terms if t not in self.params.index]
+        if bad or not terms:
+            raise DataValidationError(
+                f"`terms` must name coefficients of the model ({list(self.params.index)}); "
+                f"unknown: {bad}."
+            )
+        idx = [self.params.index.get_loc(t) for t in terms]
+        b = self.params.to_numpy()[idx]
+        V = self.cov[np.ix_(idx, idx)]
+        q = len(idx)
+        F = float(b @ np.linalg.solve(V, b)) / q
+        from scipy import stats
+
+        return {"statistic": F, "ndf": float(q), "ddf": self._df_resid,
+                "p_value": float(stats.f.sf(F, q, self._df_resid))}
+
     def _title(self) -> str:
         return f"Survey-weighted {self.family} GLM ({self.info['method']})"
 

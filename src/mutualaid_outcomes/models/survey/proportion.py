@@ -183,11 +183,12 @@ def survey_proportion(
     est = ratio_estimates(design, X, np.ones_like(X), dom.masks)
     table = result_table(names, [variable] * len(names), dom, est.estimate, est.cov, design)
     L = len(names)
+    # rows of the (domain) design behind Korn-Graubard's n - 1 df: R subsets the design
+    # to the domain's rows (missing values of the variable included)
+    n_rows = np.repeat([float(m.sum()) for m in dom.masks], L)
     if design.kind == "linearization":
-        n_rows = np.full(len(table), design.n_rows, dtype=float)
         se_logit = None
     else:
-        n_rows = np.repeat([float(m.sum()) for m in dom.masks], L)
         with np.errstate(divide="ignore", invalid="ignore"):
             th = special.logit(est.thetas)
             cov_l = design.vcov(th, special.logit(est.estimate))
