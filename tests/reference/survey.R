@@ -87,7 +87,7 @@ for (case in names(designs)) {
     p <- svyciprop(~I(sch_wide == "Yes"), d, method = m)
     add(case, paste0("prop_", m), c(est = coef(p), low = attr(p, "ci")[1],
                                     high = attr(p, "ci")[2], se = SE(p)))
-    pb <- svyby(~I(sch_wide == "Yes"), ~awards, d, svyciprop, method = m, vartype = "ci")
+    pb <- svyby(~I(sch_wide == "Yes"), ~stype, d, svyciprop, method = m, vartype = "ci")
     add(case, paste0("by_prop_", m, "_est"), coef(pb))
     add(case, paste0("by_prop_", m, "_low"), pb$ci_l, names(coef(pb)))
     add(case, paste0("by_prop_", m, "_high"), pb$ci_u, names(coef(pb)))

@@ -78,8 +78,6 @@ def proportion_intervals(
         n_eff = n_eff * (_tcrit(a / 2, n_rows - 1) / _tcrit(a / 2, df)) ** 2
         low = stats.beta.ppf(a / 2, n_eff * p, n_eff * (1 - p) + 1)
         high = stats.beta.ppf(1 - a / 2, n_eff * p + 1, n_eff * (1 - p))
-        low = np.where(p == 0, 0.0, low)
-        high = np.where(p == 1, 1.0, high)
         return low, high
 
 
