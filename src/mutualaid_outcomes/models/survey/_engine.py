@@ -127,63 +127,70 @@ def _complete(X: np.ndarray) -> np.ndarray:
     return np.all(np.isfinite(X), axis=1)
 
 
+def domain_codes(masks: list[np.ndarray], use: np.ndarray) -> np.ndarray:
+    """Domain index of each row (``-1`` outside every domain or not ``use``); masks are disjoint."""
+    codes = np.full(len(use), -1, dtype=np.int64)
+    for d, m in enumerate(masks):
+        codes[m & use] = d
+    return codes
+
+
+def _domain_sums(values: np.ndarray, codes: np.ndarray, D: int) -> np.ndarray:
+    keep = codes >= 0
+    return np.bincount(codes[keep], weights=values[keep], minlength=D)
+
+
 def ratio_estimates(
     design: Design, num: np.ndarray, den: np.ndarray, masks: list[np.ndarray]
 ) -> Estimates:
     """Ratios ``T(num_k) / T(den_k)`` per domain (``den`` of ones gives means).
 
     ``num`` and ``den`` are ``n x p``; rows with a missing value in either are left out
-    (zero weight), as R's ``na.rm = TRUE``.
+    (zero weight), as R's ``na.rm = TRUE``. Estimates are ordered domain by domain.
     """
     ok = _complete(num) & _complete(den)
+    w = design.analysis_weights
+    codes = domain_codes(masks, ok & (w > 0))
+    D, p = len(masks), num.shape[1]
     Xn = np.where(ok[:, None], num, 0.0)
     Xd = np.where(ok[:, None], den, 0.0)
-    w = design.analysis_weights
-    D, p = len(masks), num.shape[1]
-    est = np.empty(D * p)
+    tn = np.column_stack([_domain_sums(w * Xn[:, k], codes, D) for k in range(p)])
+    td = np.column_stack([_domain_sums(w * Xd[:, k], codes, D) for k in range(p)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = tn / td  # D x p
+    est = ratio.ravel()
     if design.kind == "linearization":
-        Z = np.empty((len(w), D * p))
-        for d, m in enumerate(masks):
-            wd = w * (m & ok)
-            tn, td = wd @ Xn, wd @ Xd
-            r = tn / td
-            est[d * p : (d + 1) * p] = r
-            Z[:, d * p : (d + 1) * p] = wd[:, None] * (Xn - Xd * r) / td
-        cov, thetas = linearized_vcov(design, Z), None
+        valid = codes >= 0
+        cv = codes[valid]
+        Z = np.zeros((len(w), p))
+        for k in range(p):
+            Z[valid, k] = w[valid] * (Xn[valid, k] - ratio[cv, k] * Xd[valid, k]) / td[cv, k]
+        cov, thetas = linearized_vcov(design, Z, codes, D), None
     else:
-        blocks = []
-        for m in masks:
-            mm = (m & ok)[:, None]
-            blocks += [Xn * mm, Xd * mm]
-        T = design.replicate_totals(np.column_stack(blocks))
-        full = design.analysis_weights @ np.column_stack(blocks)
-        th = np.empty((T.shape[0], D * p))
-        for d in range(D):
-            a = 2 * d * p
-            est[d * p : (d + 1) * p] = full[a : a + p] / full[a + p : a + 2 * p]
-            th[:, d * p : (d + 1) * p] = T[:, a : a + p] / T[:, a + p : a + 2 * p]
-        cov, thetas = design.vcov(th, est), th
-    used = ok & design.in_domain & (w > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = design.replicate_totals_by(Xn, codes, D) / design.replicate_totals_by(
+                Xd, codes, D
+            )
+        cov = design.vcov(thetas, est)
     n_dropped = int(np.sum(design.in_domain & ~ok))
-    return Estimates(est, cov, thetas, int(used.sum()), n_dropped)
+    return Estimates(est, cov, thetas, int(np.sum(codes >= 0)), n_dropped)
 
 
 def total_estimates(design: Design, X: np.ndarray, masks: list[np.ndarray]) -> Estimates:
     """Totals ``T(x_k)`` per domain."""
     ok = _complete(X)
-    Xz = np.where(ok[:, None], X, 0.0)
     w = design.analysis_weights
+    codes = domain_codes(masks, ok & (w > 0))
     D, p = len(masks), X.shape[1]
-    cols = np.column_stack([Xz * (m & ok)[:, None] for m in masks])
-    est = w @ cols
+    Xz = np.where(ok[:, None], X, 0.0)
+    est = np.column_stack([_domain_sums(w * Xz[:, k], codes, D) for k in range(p)]).ravel()
     if design.kind == "linearization":
-        cov, thetas = linearized_vcov(design, cols * w[:, None]), None
+        cov, thetas = linearized_vcov(design, Xz * w[:, None], codes, D), None
     else:
-        thetas = design.replicate_totals(cols)
+        thetas = design.replicate_totals_by(Xz, codes, D)
         cov = design.vcov(thetas, est)
-    used = ok & design.in_domain & (w > 0)
-    del D, p
-    return Estimates(est, cov, thetas, int(used.sum()), int(np.sum(design.in_domain & ~ok)))
+    n_dropped = int(np.sum(design.in_domain & ~ok))
+    return Estimates(est, cov, thetas, int(np.sum(codes >= 0)), n_dropped)
 
 
 def srs_variance(x: np.ndarray, wd: np.ndarray) -> float:

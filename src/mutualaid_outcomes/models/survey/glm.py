@@ -35,7 +35,8 @@ from ...errors import ConvergenceWarning, DataValidationError, EstimationError
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import build_design, formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
-from .._core.irls import glm_pieces, irls_batch
+from .._core.groupsum import GroupIndex
+from .._core.irls import CHUNK_ROWS, IRLSFit, cross_products, glm_pieces, irls_batch, solve_packed
 from ._engine import check_design
 from .linearization import linearized_vcov
 from .results import design_glance
@@ -186,6 +187,29 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     return X, y, ok, list(dm.columns)
 
 
+def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray) -> IRLSFit:
+    """Replicate least squares when replicate weights are PSU multipliers ``M`` (G x R).
+
+    ``X' A_r X = sum_g M_gr S_g`` with ``S_g`` the weighted cross-products of PSU ``g``,
+    so all replicates cost one pass over the rows and a ``G x R`` product.
+    """
+    wx = design.weights * ok
+    if design.domain is not None:
+        wx = wx * design.domain
+    G, k = design.psu.n_groups, X.shape[1]
+    S = np.zeros((G, k * (k + 1) // 2))
+    g = np.zeros((G, k))
+    for s0 in range(0, len(y), CHUNK_ROWS):  # blocks of rows bound the memory, not a PSU loop
+        s = slice(s0, min(len(y), s0 + CHUNK_ROWS))
+        idx = GroupIndex.from_codes(design.psu.codes[s], G)
+        XX, _ = cross_products(X[s])
+        S += idx.sums(XX * wx[s, None])
+        g += idx.sums(X[s] * (wx[s] * y[s])[:, None])
+    M = design.psu_multipliers
+    B = solve_packed((M.T @ S).T, (M.T @ g).T, X.shape[1])
+    return IRLSFit(B, np.ones(B.shape[1], dtype=bool), 1)
+
+
 def survey_glm(
     design: Any,
     formula: str,
@@ -281,7 +305,10 @@ def survey_glm(
         def block(s: slice) -> np.ndarray:
             return design.weights_block(s) * ok_f[s, None]
 
-        reps = irls_batch(X, y, None, fam, start=beta, weights_block=block)
+        if fam == "gaussian" and design.full is None:
+            reps = _gaussian_compressed(design, X, y, ok_f)
+        else:
+            reps = irls_batch(X, y, None, fam, start=beta, weights_block=block)
         if not reps.converged.all():
             import warnings
 

@@ -28,15 +28,31 @@ from .design import CENSUS_TOL, Stage, SurveyDesign
 __all__ = ["linearized_vcov"]
 
 
+def _cluster_totals(
+    stage: Stage, Z: np.ndarray, codes: np.ndarray | None, n_domains: int
+) -> np.ndarray:
+    """Cluster totals of ``Z``; with domain ``codes`` one column per (domain, column of Z)."""
+    if codes is None:
+        return stage.clusters.sums(Z)
+    G = stage.clusters.n_groups
+    keep = codes >= 0
+    idx = stage.clusters.codes[keep] * n_domains + codes[keep]
+    cols = []
+    for k in range(Z.shape[1]):
+        t = np.bincount(idx, weights=Z[keep, k], minlength=G * n_domains)
+        cols.append(t.reshape(G, n_domains))
+    # order (domain, column): domain-major, as the estimators lay out their estimates
+    return np.stack(cols, axis=2).reshape(G, n_domains * Z.shape[1])
+
+
 def _stage_term(
     stage: Stage,
-    Z: np.ndarray,
+    T: np.ndarray,
     multiplier: np.ndarray,
     lonely_psu: str,
     group_of_stratum: np.ndarray,
 ) -> np.ndarray:
     """One stage's contribution: sum over strata of ``multiplier_h * scale_h * D_h' D_h``."""
-    T = stage.clusters.sums(Z)  # clusters x p
     H = stage.strata.n_groups
     cs = stage.cluster_stratum
     n_h = stage.n_sampled
@@ -63,7 +79,12 @@ def _stage_term(
     return Dw.T @ Dw
 
 
-def linearized_vcov(design: SurveyDesign, Z: np.ndarray) -> np.ndarray:
+def linearized_vcov(
+    design: SurveyDesign,
+    Z: np.ndarray,
+    codes: np.ndarray | None = None,
+    n_domains: int = 1,
+) -> np.ndarray:
     """Covariance matrix of the estimated totals of the columns of ``Z``.
 
     Parameters
@@ -73,6 +94,13 @@ def linearized_vcov(design: SurveyDesign, Z: np.ndarray) -> np.ndarray:
     Z : numpy.ndarray
         ``n x p`` influence values, already multiplied by the sampling weights (zero for
         rows outside a subset).
+    codes : numpy.ndarray, optional
+        Domain of each row (``0..n_domains-1``, ``-1`` for none): the totals are then
+        those of ``Z`` within each domain, ordered domain by domain (``n_domains * p``
+        columns), computed with one ``bincount`` per column instead of a dense
+        ``n x (n_domains p)`` matrix.
+    n_domains : int
+        Number of domains in ``codes``.
 
     Returns
     -------
@@ -95,7 +123,7 @@ def linearized_vcov(design: SurveyDesign, Z: np.ndarray) -> np.ndarray:
     first = stages[0]
     V = _stage_term(
         first,
-        Z,
+        _cluster_totals(first, Z, codes, n_domains),
         np.ones(first.strata.n_groups),
         design.lonely_psu,
         np.zeros(first.strata.n_groups, dtype=np.int64),
@@ -111,7 +139,8 @@ def linearized_vcov(design: SurveyDesign, Z: np.ndarray) -> np.ndarray:
         parent = stage.stratum_parent
         mult = cluster_mult[parent]
         if np.any(mult > 0):
-            V = V + _stage_term(stage, Z, mult, design.lonely_psu, parent)
+            T = _cluster_totals(stage, Z, codes, n_domains)
+            V = V + _stage_term(stage, T, mult, design.lonely_psu, parent)
         with np.errstate(divide="ignore", invalid="ignore"):
             frac = np.where(np.isinf(stage.popsize), 0.0, stage.n_sampled / stage.popsize)
         cluster_mult = mult[stage.cluster_stratum] * frac[stage.cluster_stratum]

@@ -27,8 +27,9 @@ PSU), so replicate totals cost one pass over the data whatever ``R`` is.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 REPLICATE_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
-RANK_GRAM_CELLS = 20_000_000  # above this many n x R cells, rank from the Gram matrix
+RANK_SVD_CELLS = 100_000  # above this many cells (and tall), rank from the Gram matrix
 GRAM_RANK_TOL = 1e-7  # singular values from A'A below this fraction of the largest are zero
 
 
@@ -104,6 +105,7 @@ class ReplicateDesign:
     domain: np.ndarray | None = None
     domain_label: str | None = None
     _degf: float | None = None
+    _rank_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
@@ -142,6 +144,37 @@ class ReplicateDesign:
         psu_tot = self.psu.sums(X * self.weights[:, None])
         return self.psu_multipliers.T @ psu_tot
 
+    def replicate_totals_by(self, X: np.ndarray, codes: np.ndarray, n_domains: int) -> np.ndarray:
+        """``R x (n_domains p)`` replicate totals of ``X`` within each domain (``codes``).
+
+        Compressed replicates: one ``bincount`` per column over PSU x domain, then a
+        ``G x R`` product; full matrices: one product per domain.
+        """
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[:, None]
+        p = X.shape[1]
+        if self.domain is not None:
+            codes = np.where(self.domain, codes, -1)
+        keep = codes >= 0
+        if self.full is not None:
+            out = np.empty((self.n_replicates, n_domains * p))
+            for d in range(n_domains):
+                rows = codes == d
+                out[:, d * p : (d + 1) * p] = self.full[rows].T @ X[rows]
+            return out
+        G = self.psu.n_groups
+        idx = self.psu.codes[keep] * n_domains + codes[keep]
+        wk = self.weights[keep]
+        cols = [
+            np.bincount(idx, weights=wk * X[keep, k], minlength=G * n_domains).reshape(
+                G, n_domains
+            )
+            for k in range(p)
+        ]
+        T = np.stack(cols, axis=2).reshape(G, n_domains * p)
+        return self.psu_multipliers.T @ T
+
     def weights_block(self, rows: slice) -> np.ndarray:
         """Replicate analysis weights of a block of rows (``rows x R``), zero outside the subset."""
         if self.full is not None:
@@ -163,14 +196,18 @@ class ReplicateDesign:
             return self._degf
         if self.full is None:
             present = np.bincount(self.psu.codes[inset], minlength=self.psu.n_groups) > 0
-            A = self.psu_multipliers[present]
+            key = hashlib.sha1(np.packbits(present).tobytes()).hexdigest()
         else:
-            A = self.full[inset]
-        if A.shape[0] * A.shape[1] <= RANK_GRAM_CELLS:
+            key = hashlib.sha1(np.packbits(inset).tobytes()).hexdigest()
+        if key in self._rank_cache:
+            return self._rank_cache[key]
+        A = self.psu_multipliers[present] if self.full is None else self.full[inset]
+        if A.shape[0] <= 4 * A.shape[1] or A.size <= RANK_SVD_CELLS:
             rank = np.linalg.matrix_rank(A) if A.size else 0
         else:
             s = np.sqrt(np.abs(np.linalg.eigvalsh(A.T @ A)))
             rank = int(np.sum(s > GRAM_RANK_TOL * s.max()))
+        self._rank_cache[key] = float(rank - 1)
         return float(rank - 1)
 
     @property
