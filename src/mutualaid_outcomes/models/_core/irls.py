@@ -144,8 +144,11 @@ def irls_batch(
                 mu, dmu, var = glm_pieces(family, eta)
                 wt = Wc * dmu**2 / var
                 z = eta + (yc[:, None] - mu) / dmu
-            XX = Xc[:, iu] * Xc[:, ju]
-            H += XX.T @ wt
+            if R == 1:  # one fit: X' W X directly (BLAS-friendly, no packed products)
+                H += (Xc.T @ (Xc * wt))[iu, ju][:, None]
+            else:
+                XX = Xc[:, iu] * Xc[:, ju]
+                H += XX.T @ wt
             g += Xc.T @ (wt * z)
         B_new = solve_packed(H, g, k)
         if B is not None:
