@@ -163,8 +163,9 @@ def ratio_estimates(
         valid = codes >= 0
         cv = codes[valid]
         Z = np.zeros((len(w), p))
-        for k in range(p):
-            Z[valid, k] = w[valid] * (Xn[valid, k] - ratio[cv, k] * Xd[valid, k]) / td[cv, k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for k in range(p):
+                Z[valid, k] = w[valid] * (Xn[valid, k] - ratio[cv, k] * Xd[valid, k]) / td[cv, k]
         cov, thetas = linearized_vcov(design, Z, codes, D), None
     else:
         with np.errstate(divide="ignore", invalid="ignore"):

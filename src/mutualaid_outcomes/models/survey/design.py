@@ -278,7 +278,7 @@ def _stage_ids(
             s_codes, _ = factorize_rows(s_raw, id_codes[k - 1])
         strata_codes.append(s_codes)
         first = pd.Series(np.arange(n)).groupby(s_codes, sort=True).first().to_numpy()
-        labels.append(tuple(s_raw[first]))
+        labels.append(tuple(np.asarray(s_raw[first]).tolist()))
     return id_codes, strata_codes, labels
 
 
@@ -396,7 +396,7 @@ def _check_lonely(data: pd.DataFrame, stages: tuple[Stage, ...], rule: str, fpc:
             raise DataValidationError(
                 f"{len(lonely)} stratum/strata at stage {k + 1} have a single PSU{which}: "
                 f"{show_rows(data, rows)}. A variance needs two PSUs per stratum. Choose "
-                "lonely_psu='adjust' (centre at the grand mean), 'average' (scale up the "
+                "lonely_psu='adjust' (centre at the population mean), 'average' (scale up the "
                 "other strata), 'remove' (contribute zero) or 'certainty', or collapse "
                 "strata before building the design."
             )
