@@ -127,3 +127,12 @@ def test_weighted_summary_rows(design, clustered):
     assert out[out.variable == "b"].test.iloc[0] == "Rao-Scott F"
     assert out[out.variable == "group"].p_value.isna().all()  # no test of by against itself
     assert weighted_summary(design, "x").p_value.isna().all()  # no by, no test
+
+
+def test_glm_without_clusters_is_hc0_times_n_over_n_minus_1(clustered):
+    """Every row its own PSU, no strata or FPC: svyglm's variance is n/(n-1) HC0."""
+    d = survey_design(clustered, weights="w")
+    ours = survey_glm(d, "y ~ x").cov
+    hc0 = fit_regression("y ~ x", clustered, weights="w", cov_type="HC0").vcov.to_numpy()
+    n = len(clustered)
+    np.testing.assert_allclose(ours, hc0 * n / (n - 1), rtol=1e-8)
