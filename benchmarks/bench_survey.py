@@ -38,9 +38,14 @@ def make_data(n: int, seed: int = 20240611) -> pd.DataFrame:
     psu = np.sort(rng.integers(0, n_psu, n))
     stratum = psu // PSU_PER_STRATUM
     psu_effect = rng.normal(0, 0.5, n_psu)[psu]
-    df = pd.DataFrame({"stratum": stratum, "psu": psu,
-                       "w": rng.uniform(50, 150, n) * (1 + stratum % 3),
-                       "domain": rng.integers(0, N_DOMAINS, n)})
+    df = pd.DataFrame(
+        {
+            "stratum": stratum,
+            "psu": psu,
+            "w": rng.uniform(50, 150, n) * (1 + stratum % 3),
+            "domain": rng.integers(0, N_DOMAINS, n),
+        }
+    )
     X = rng.normal(size=(n, N_COV))
     for j in range(N_COV):
         df[f"x{j + 1}"] = X[:, j]
@@ -87,6 +92,7 @@ def run_r(df: pd.DataFrame) -> dict[str, float]:
         data, out, script = (Path(tmp) / n for n in ("d.csv", "out.csv", "bench.R"))
         df.to_csv(data, index=False)
         script.write_text(R_SCRIPT)
+        print("  running R survey on the same data ...", flush=True)
         subprocess.run(["Rscript", str(script), str(data), str(out)], check=True)
         r = pd.read_csv(out)
     return dict(zip(r.task, r.seconds))
@@ -96,23 +102,39 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--no-r", action="store_true")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="limit BLAS threads here (threadpoolctl), e.g. 1 on a busy machine",
+    )
     args = ap.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads)
     df = make_data(args.rows)
     covs = " + ".join(f"x{j + 1}" for j in range(N_COV))
     ours: dict[str, float] = {}
-    ours["design"], des = timed(
-        lambda: survey_design(df, weights="w", strata="stratum", cluster="psu")
-    )
-    ours["mean_by_lin"], _ = timed(lambda: survey_mean(des, "y", by="domain"), 3)
-    ours["glm_gauss_lin"], _ = timed(lambda: survey_glm(des, f"y ~ {covs}"), 3)
-    ours["glm_logit_lin"], _ = timed(lambda: survey_glm(des, f"yb ~ {covs}", family="binomial"))
-    ours["replicates"], rep = timed(lambda: des.as_replicate("bootstrap", n_boot=N_REP, rng=1))
-    ours["mean_by_rep"], _ = timed(lambda: survey_mean(rep, "y", by="domain"), 3)
-    ours["glm_gauss_rep"], _ = timed(lambda: survey_glm(rep, f"y ~ {covs}"))
-    ours["glm_logit_rep"], _ = timed(lambda: survey_glm(rep, f"yb ~ {covs}", family="binomial"))
+
+    def step(name, fn, repeat=1):
+        ours[name], out = timed(fn, repeat)
+        print(f"  here: {name:<16}{ours[name]:8.2f} s", flush=True)
+        return out
+
+    des = step("design", lambda: survey_design(df, weights="w", strata="stratum", cluster="psu"))
+    step("mean_by_lin", lambda: survey_mean(des, "y", by="domain"), 3)
+    step("glm_gauss_lin", lambda: survey_glm(des, f"y ~ {covs}"), 3)
+    step("glm_logit_lin", lambda: survey_glm(des, f"yb ~ {covs}", family="binomial"))
+    rep = step("replicates", lambda: des.as_replicate("bootstrap", n_boot=N_REP, rng=1))
+    step("mean_by_rep", lambda: survey_mean(rep, "y", by="domain"), 3)
+    step("glm_gauss_rep", lambda: survey_glm(rep, f"y ~ {covs}"))
+    step("glm_logit_rep", lambda: survey_glm(rep, f"yb ~ {covs}", family="binomial"))
     theirs = {} if args.no_r else run_r(df)
-    print(f"{args.rows:,} rows, {N_STRATA} strata, {N_STRATA * PSU_PER_STRATUM} PSUs, "
-          f"{N_REP} bootstrap replicates, {N_DOMAINS} domains, {N_COV} covariates")
+    print(
+        f"{args.rows:,} rows, {N_STRATA} strata, {N_STRATA * PSU_PER_STRATUM} PSUs, "
+        f"{N_REP} bootstrap replicates, {N_DOMAINS} domains, {N_COV} covariates"
+    )
     print(f"{'task':<16}{'here (s)':>10}{'R (s)':>10}{'R / here':>10}")
     for task, sec in ours.items():
         r = theirs.get(task, np.nan)

@@ -38,11 +38,17 @@ def make_designs() -> dict:
         "clus2": survey_design(clus2, cluster=["dnum", "snum"], fpc=["fpc1", "fpc2"]),
         "clus1nofpc": survey_design(clus1, weights="pw", cluster="dnum"),
         "jk1": replicate_design(
-            jk, weights="pw", replicate_weights=jk_cols, type="JK1",
+            jk,
+            weights="pw",
+            replicate_weights=jk_cols,
+            type="JK1",
             scale=float(ref("jk1", "design")["scale"]),
         ),
         "boot": replicate_design(
-            bs, weights="pw", replicate_weights=bs_cols, type="bootstrap",
+            bs,
+            weights="pw",
+            replicate_weights=bs_cols,
+            type="bootstrap",
             scale=float(ref("boot", "design")["scale"]),
         ),
     }

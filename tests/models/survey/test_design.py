@@ -16,13 +16,15 @@ from mutualaid_outcomes.models.survey import survey_design, survey_mean
 
 @pytest.fixture
 def small():
-    return pd.DataFrame({
-        "stratum": [1, 1, 1, 1, 2, 2, 2, 2],
-        "psu": [1, 1, 2, 2, 1, 1, 2, 2],
-        "w": [10.0, 10, 12, 12, 8, 8, 9, 9],
-        "N": [40, 40, 40, 40, 30, 30, 30, 30],
-        "y": [1.0, 2, 3, 4, 5, 6, 7, 8],
-    })
+    return pd.DataFrame(
+        {
+            "stratum": [1, 1, 1, 1, 2, 2, 2, 2],
+            "psu": [1, 1, 2, 2, 1, 1, 2, 2],
+            "w": [10.0, 10, 12, 12, 8, 8, 9, 9],
+            "N": [40, 40, 40, 40, 30, 30, 30, 30],
+            "y": [1.0, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
 
 
 def test_structure_and_df(small):
@@ -40,8 +42,11 @@ def test_data_not_modified_or_copied(small):
 
 
 def test_ids_repeated_across_strata_need_nest(small):
-    with pytest.raises(DataValidationError, match=r"`cluster` ids in column 'psu' repeat across "
-                       r"strata of 'stratum'.*pass nest=True"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"`cluster` ids in column 'psu' repeat across "
+        r"strata of 'stratum'.*pass nest=True",
+    ):
         survey_design(small, weights="w", strata="stratum", cluster="psu")
 
 
@@ -49,7 +54,9 @@ def test_ids_repeated_across_strata_need_nest(small):
 def test_bad_weights_name_column_and_rows(small, bad, what):
     df = small.copy()
     df.loc[5, "w"] = bad
-    with pytest.raises(DataValidationError, match=rf"`weights` column 'w'.*{what}.*rows 5 \(index 5\)"):
+    with pytest.raises(
+        DataValidationError, match=rf"`weights` column 'w'.*{what}.*rows 5 \(index 5\)"
+    ):
         survey_design(df, weights="w", strata="stratum", cluster="psu", nest=True)
 
 
@@ -68,8 +75,9 @@ def test_lonely_psu_fail_names_stratum_and_rows(small):
     df = small[~((small.stratum == 2) & (small.psu == 2))]
     with pytest.raises(DataValidationError, match=r"single PSU \(\[2\]\): rows 4, 5.*lonely_psu="):
         survey_design(df, weights="w", strata="stratum", cluster="psu", nest=True)
-    d = survey_design(df, weights="w", strata="stratum", cluster="psu", nest=True,
-                      lonely_psu="remove")
+    d = survey_design(
+        df, weights="w", strata="stratum", cluster="psu", nest=True, lonely_psu="remove"
+    )
     assert d.n_psu == 3
 
 
@@ -81,8 +89,11 @@ def test_lonely_psu_option_checked(small):
 def test_fpc_smaller_than_sample(small):
     df = small.assign(N=1.5)  # population sizes of 1.5 PSUs, 2 sampled
     df.loc[:, "N"] = [1.5] * 4 + [30] * 4
-    with pytest.raises(DataValidationError, match=r"`fpc` column 'N' implies a population "
-                       r"smaller than the sample.*stratum 1 has 2 sampled units"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"`fpc` column 'N' implies a population "
+        r"smaller than the sample.*stratum 1 has 2 sampled units",
+    ):
         survey_design(df, weights="w", strata="stratum", cluster="psu", nest=True, fpc="N")
 
 
@@ -108,8 +119,9 @@ def test_fpc_as_fraction_equals_population_size(small):
 
 def test_census_stratum_adds_no_variance(small):
     # both PSUs of every stratum sampled from populations of 2: variance 0
-    d = survey_design(small.assign(N=2), weights="w", strata="stratum", cluster="psu", nest=True,
-                      fpc="N")
+    d = survey_design(
+        small.assign(N=2), weights="w", strata="stratum", cluster="psu", nest=True, fpc="N"
+    )
     assert survey_mean(d, "y").tidy().std_error[0] == 0.0
 
 
@@ -149,13 +161,22 @@ class TestSubset:
 
     def test_subset_never_drops_rows_before_variance(self):
         """A PSU without domain members still counts: dropping rows would change the SE."""
-        df = pd.DataFrame({"stratum": np.repeat([1, 2], 6), "psu": np.repeat(np.arange(6), 2),
-                           "w": np.linspace(1, 3, 12), "y": np.arange(12.0) ** 1.5})
+        df = pd.DataFrame(
+            {
+                "stratum": np.repeat([1, 2], 6),
+                "psu": np.repeat(np.arange(6), 2),
+                "w": np.linspace(1, 3, 12),
+                "y": np.arange(12.0) ** 1.5,
+            }
+        )
         d = survey_design(df, weights="w", strata="stratum", cluster="psu")
         keep = df["psu"] != 0  # the domain has no member in PSU 0
         dom = survey_mean(d.subset(keep), "y").tidy().std_error[0]
-        naive = survey_mean(survey_design(df[keep], weights="w", strata="stratum",
-                                          cluster="psu"), "y").tidy().std_error[0]
+        naive = (
+            survey_mean(survey_design(df[keep], weights="w", strata="stratum", cluster="psu"), "y")
+            .tidy()
+            .std_error[0]
+        )
         assert dom != pytest.approx(naive, rel=1e-3)
         by = survey_mean(d, "y", by="stratum").tidy()
         sub = survey_mean(d.subset("stratum == 1"), "y").tidy()
@@ -175,12 +196,15 @@ class TestSubset:
 
 def test_multistage_recursion_matches_hand_computation():
     """Two stages with FPC: V = V1 + sum_i (n1/N1) V2_i (Cochran's two-stage formula)."""
-    df = pd.DataFrame({
-        "psu": [1, 1, 1, 2, 2, 2, 3, 3, 3],
-        "ssu": [1, 2, 3, 1, 2, 3, 1, 2, 3],
-        "N1": 10, "N2": 6,
-        "y": [2.0, 4, 3, 8, 7, 9, 5, 5, 6],
-    })
+    df = pd.DataFrame(
+        {
+            "psu": [1, 1, 1, 2, 2, 2, 3, 3, 3],
+            "ssu": [1, 2, 3, 1, 2, 3, 1, 2, 3],
+            "N1": 10,
+            "N2": 6,
+            "y": [2.0, 4, 3, 8, 7, 9, 5, 5, 6],
+        }
+    )
     d = survey_design(df, cluster=["psu", "ssu"], fpc=["N1", "N2"])
     w = 10 / 3 * 6 / 3
     t = survey_mean(d, "y")
@@ -188,6 +212,7 @@ def test_multistage_recursion_matches_hand_computation():
     z = w * (df.y - df.y.mean())  # influence times N of the mean
     T = z.groupby(df.psu).sum().to_numpy()
     v1 = (1 - 3 / 10) * 3 / 2 * np.sum((T - T.mean()) ** 2)
-    v2 = sum((3 / 10) * (1 - 3 / 6) * 3 / 2 * np.sum((g - g.mean()) ** 2)
-             for _, g in z.groupby(df.psu))
+    v2 = sum(
+        (3 / 10) * (1 - 3 / 6) * 3 / 2 * np.sum((g - g.mean()) ** 2) for _, g in z.groupby(df.psu)
+    )
     assert total_se == pytest.approx(np.sqrt(v1 + v2), rel=1e-12)

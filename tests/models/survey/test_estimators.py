@@ -28,9 +28,15 @@ def sim():
     rng = np.random.default_rng(7)
     n_psu = 40
     psu = np.repeat(np.arange(n_psu), 25)
-    df = pd.DataFrame({"stratum": psu % 4, "psu": psu, "w": rng.uniform(1, 5, len(psu)),
-                       "sex": rng.choice(["F", "M"], len(psu)),
-                       "days": rng.gamma(2, 5, len(psu))})
+    df = pd.DataFrame(
+        {
+            "stratum": psu % 4,
+            "psu": psu,
+            "w": rng.uniform(1, 5, len(psu)),
+            "sex": rng.choice(["F", "M"], len(psu)),
+            "days": rng.gamma(2, 5, len(psu)),
+        }
+    )
     df["attends"] = (rng.uniform(size=len(psu)) < 0.3 + 0.2 * (df.sex == "F")).astype(int)
     df.loc[[3, 50, 400], "days"] = np.nan
     return df
@@ -142,8 +148,10 @@ def test_recovers_population_mean():
     truth = np.sum(size * mean_psu) / size.sum()
     p_sel = size / size.sum() * 80  # PPS selection of about 80 PSUs
     chosen = np.flatnonzero(rng.uniform(size=pop_psu) < p_sel)
-    rows = [pd.DataFrame({"psu": g, "w": 1 / p_sel[g],
-                          "y": mean_psu[g] + rng.normal(0, 2, size[g])}) for g in chosen]
+    rows = [
+        pd.DataFrame({"psu": g, "w": 1 / p_sel[g], "y": mean_psu[g] + rng.normal(0, 2, size[g])})
+        for g in chosen
+    ]
     df = pd.concat(rows, ignore_index=True)
     t = survey_mean(survey_design(df, weights="w", cluster="psu"), "y").tidy()
     assert t.conf_low[0] < truth < t.conf_high[0]

@@ -27,9 +27,15 @@ def clustered():
     rng = np.random.default_rng(3)
     n_psu, per = 60, 20
     psu = np.repeat(np.arange(n_psu), per)
-    df = pd.DataFrame({"stratum": psu % 6, "psu": psu, "w": rng.uniform(1, 3, n_psu * per),
-                       "x": rng.normal(size=n_psu * per),
-                       "group": rng.choice(["a", "b", "c"], n_psu * per)})
+    df = pd.DataFrame(
+        {
+            "stratum": psu % 6,
+            "psu": psu,
+            "w": rng.uniform(1, 3, n_psu * per),
+            "x": rng.normal(size=n_psu * per),
+            "group": rng.choice(["a", "b", "c"], n_psu * per),
+        }
+    )
     u = rng.normal(0, 0.3, n_psu)[psu]
     eta = -0.5 + 0.8 * df.x + u
     df["y"] = 1 + 0.5 * df.x + u + rng.normal(size=len(df))
@@ -68,8 +74,9 @@ def test_glm_without_strata_or_fpc_is_the_cluster_sandwich_times_g_over_g_minus_
     """No strata, no FPC: svyglm's SE is vcovCL's HC0 cluster sandwich (G/(G-1))."""
     d = survey_design(clustered, weights="w", cluster="psu")
     ours = np.sqrt(np.diag(survey_glm(d, "b ~ x", family="binomial").cov))
-    cl = fit_regression("b ~ x", clustered, family="binomial", weights="w", cluster="psu",
-                        cluster_type="HC0")
+    cl = fit_regression(
+        "b ~ x", clustered, family="binomial", weights="w", cluster="psu", cluster_type="HC0"
+    )
     np.testing.assert_allclose(ours, np.sqrt(np.diag(cl.vcov.to_numpy())), rtol=1e-7)
 
 
@@ -93,8 +100,9 @@ def test_glm_wald_test_and_errors(design):
         survey_glm(design, "y ~ xx")
     with pytest.raises(DataValidationError, match="coded 0/1"):
         survey_glm(design, "y ~ x", family="binomial")
-    empty = survey_design(design.data.assign(z=np.nan), weights="w", strata="stratum",
-                          cluster="psu")
+    empty = survey_design(
+        design.data.assign(z=np.nan), weights="w", strata="stratum", cluster="psu"
+    )
     with pytest.raises(EstimationError, match="No complete rows"):
         survey_glm(empty, "y ~ z")
 
@@ -109,8 +117,7 @@ def test_table_contract(design):
     assert t.estimate.sum() == pytest.approx(1.0)
     chi = survey_table(design, "group", "b", statistic="Chisq").glance()
     assert chi.ndf[0] == 2 and np.isnan(chi.ddf[0])
-    same = survey_design(design.data.assign(k="same"), weights="w", strata="stratum",
-                         cluster="psu")
+    same = survey_design(design.data.assign(k="same"), weights="w", strata="stratum", cluster="psu")
     with pytest.raises(DataValidationError, match="'k' has 1 level"):
         survey_table(same, "k", "b")
 

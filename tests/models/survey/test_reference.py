@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-
 from mutualaid_outcomes.models.survey import (
     survey_design,
     survey_glm,
@@ -47,15 +46,22 @@ def read(name):
 RTOL = 1e-6  # deterministic quantities; R's IRLS run with epsilon = 1e-14
 LIN = ["strat", "clus1", "clus2", "clus1nofpc"]
 ALL = LIN + ["jk1", "boot", "jkn"]
-CI = [("logit", "logit"), ("beta", "beta"), ("mean", "wald"), ("asin", "asin"), ("xlogit", "xlogit")]
+CI = [
+    ("logit", "logit"),
+    ("beta", "beta"),
+    ("mean", "wald"),
+    ("asin", "asin"),
+    ("xlogit", "xlogit"),
+]
 
 
 ATOL = 1e-12  # for quantities that are exactly 0 in R (SE of stratum shares) and ~1e-17 here
 
 
 def close(got, want, rtol=RTOL):
-    np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float), rtol=rtol,
-                               atol=ATOL)
+    np.testing.assert_allclose(
+        np.asarray(got, float), np.asarray(want, float), rtol=rtol, atol=ATOL
+    )
 
 
 @pytest.mark.parametrize("case", ALL)
@@ -124,7 +130,9 @@ def test_subset_keeps_design(designs, case):
 def test_proportion_intervals(designs, case, rname, method):
     d = designs[case]
     t = survey_proportion(d, "sch_wide", level="Yes", ci=method).tidy()
-    close([t.estimate[0], t.conf_low[0], t.conf_high[0], t.std_error[0]], ref(case, f"prop_{rname}"))
+    close(
+        [t.estimate[0], t.conf_low[0], t.conf_high[0], t.std_error[0]], ref(case, f"prop_{rname}")
+    )
     t = survey_proportion(d, "sch_wide", level="Yes", ci=method, by="stype").tidy()
     close(t.estimate, ref(case, f"by_prop_{rname}_est"))
     close(t.conf_low, ref(case, f"by_prop_{rname}_low"))
@@ -199,8 +207,9 @@ def test_table_one_rows(designs, case):
 
 @pytest.fixture(scope="module")
 def dnh(nhanes):
-    return survey_design(nhanes, weights="WTMEC2YR", strata="SDMVSTRA", cluster="SDMVPSU",
-                         nest=True)
+    return survey_design(
+        nhanes, weights="WTMEC2YR", strata="SDMVSTRA", cluster="SDMVPSU", nest=True
+    )
 
 
 @pytest.mark.parametrize("rname,method", CI[:4])
@@ -208,7 +217,10 @@ def test_nhanes_proportions(dnh, rname, method):
     assert dnh.degf == ref("nhanes", "degf").iloc[0]
     res = survey_proportion(dnh, "HI_CHOL", ci=method)
     t = res.tidy()
-    close([t.estimate[0], t.conf_low[0], t.conf_high[0], t.std_error[0]], ref("nhanes", f"prop_{rname}"))
+    close(
+        [t.estimate[0], t.conf_low[0], t.conf_high[0], t.std_error[0]],
+        ref("nhanes", f"prop_{rname}"),
+    )
     assert res.glance().n_dropped[0] == 745  # missing HI_CHOL, reported not hidden
     t = survey_proportion(dnh, "HI_CHOL", ci=method, by="race").tidy()
     close(t.estimate, ref("nhanes", f"by_prop_{rname}_est"))
@@ -234,8 +246,9 @@ def test_nhanes_domain_means_glm_and_chisq(dnh):
 @pytest.mark.parametrize("rule", ["adjust", "average", "remove", "certainty"])
 def test_lonely_psu_rules(nhanes, rule):
     lon = nhanes[~((nhanes.SDMVSTRA == 83) & (nhanes.SDMVPSU == 2))]
-    d = survey_design(lon, weights="WTMEC2YR", strata="SDMVSTRA", cluster="SDMVPSU", nest=True,
-                      lonely_psu=rule)
+    d = survey_design(
+        lon, weights="WTMEC2YR", strata="SDMVSTRA", cluster="SDMVPSU", nest=True, lonely_psu=rule
+    )
     m, t = survey_mean(d, "HI_CHOL").tidy(), survey_total(d, "HI_CHOL").tidy()
     close([m.estimate[0], m.std_error[0], t.estimate[0], t.std_error[0]], ref("lonely", rule))
     if rule != "certainty":
@@ -254,6 +267,12 @@ def test_jk1_made_here_equals_r_export(designs):
 def test_exported_data_documented():
     readme = (read("survey_apistrat.csv").shape, (DATA_README).read_text())
     assert readme[0] == (200, 15)
-    for name in ("survey_apistrat.csv", "survey_apiclus1.csv", "survey_apiclus2.csv",
-                 "survey_nhanes.csv", "survey_apiclus1_jk1.csv", "survey_apistrat_boot.csv"):
+    for name in (
+        "survey_apistrat.csv",
+        "survey_apiclus1.csv",
+        "survey_apiclus2.csv",
+        "survey_nhanes.csv",
+        "survey_apiclus1_jk1.csv",
+        "survey_apistrat_boot.csv",
+    ):
         assert name in readme[1]

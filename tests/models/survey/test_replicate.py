@@ -92,8 +92,13 @@ def test_replicate_design_from_columns_matches_generated(shipped):
     assert d.scale == pytest.approx(1 / 32)
     a, b = survey_mean(d, "y").tidy(), survey_mean(rep, "y").tidy()
     assert a.std_error[0] == pytest.approx(b.std_error[0], rel=1e-12)
-    m = replicate_design(df.assign(**{c: df[c] / df["w"] for c in cols}), weights="w",
-                         replicate_weights=cols, type="BRR", combined_weights=False)
+    m = replicate_design(
+        df.assign(**{c: df[c] / df["w"] for c in cols}),
+        weights="w",
+        replicate_weights=cols,
+        type="BRR",
+        combined_weights=False,
+    )
     assert survey_mean(m, "y").tidy().std_error[0] == pytest.approx(a.std_error[0], rel=1e-12)
     mse = replicate_design(df, weights="w", replicate_weights=cols, type="BRR", mse=True)
     assert survey_mean(mse, "y").tidy().std_error[0] >= a.std_error[0]
@@ -101,8 +106,11 @@ def test_replicate_design_from_columns_matches_generated(shipped):
 
 def test_replicate_weight_errors(shipped):
     df, cols, _ = shipped
-    with pytest.raises(DataValidationError, match=r"`rscales` has 3 values but "
-                       r"`replicate_weights` names 32 columns \(rw0 \.\.\. rw31\)"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"`rscales` has 3 values but "
+        r"`replicate_weights` names 32 columns \(rw0 \.\.\. rw31\)",
+    ):
         replicate_design(df, weights="w", replicate_weights=cols, type="JKn", rscales=[1, 1, 1])
     with pytest.raises(DataValidationError, match="has 31 columns, but BRR replicates"):
         replicate_design(df, weights="w", replicate_weights=cols[:-1], type="BRR")
@@ -114,8 +122,11 @@ def test_replicate_weight_errors(shipped):
         replicate_design(df, weights="w", replicate_weights="rw", type="BRR")
     bad = df.copy()
     bad.loc[[3, 9], "rw4"] = np.nan
-    with pytest.raises(DataValidationError, match=r"column 'rw4' must be finite and >= 0; 2 "
-                       r"values.*rows 3, 9"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'rw4' must be finite and >= 0; 2 "
+        r"values.*rows 3, 9",
+    ):
         replicate_design(bad, weights="w", replicate_weights=cols, type="BRR")
     with pytest.warns(DataWarning, match="`scale` not given for JK1"):
         replicate_design(df, weights="w", replicate_weights=cols, type="JK1")

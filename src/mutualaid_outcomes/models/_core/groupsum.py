@@ -58,9 +58,7 @@ class GroupIndex:
         codes = np.asarray(codes, dtype=np.int64)
         G = int(codes.max()) + 1 if n_groups is None else int(n_groups)
         n = len(codes)
-        ind = sparse.csr_matrix(
-            (np.ones(n), (codes, np.arange(n))), shape=(G, n), dtype=float
-        )
+        ind = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n), dtype=float)
         return cls(codes, G, ind)
 
     @property

@@ -127,10 +127,14 @@ def irls_batch(
     block = weights_block if weights_block is not None else (lambda s: W[s])
     R = block(slice(0, 1)).shape[1]
     iu, ju = _cross_index(k)
-    B = None if start is None else np.broadcast_to(np.asarray(start, float).reshape(k, -1), (k, R)).copy()
+    B = (
+        None
+        if start is None
+        else np.broadcast_to(np.asarray(start, float).reshape(k, -1), (k, R)).copy()
+    )
     converged = np.zeros(R, dtype=bool)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         H = np.zeros((len(iu), R))
         g = np.zeros((k, R))
         for s0 in range(0, n, CHUNK_ROWS):
@@ -141,15 +145,18 @@ def irls_batch(
             else:
                 eta = Xc @ B
             with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-                mu, dmu, var = glm_pieces(family, eta)
-                wt = Wc * dmu**2 / var
-                z = eta + (yc[:, None] - mu) / dmu
+                mu, _, var = glm_pieces(family, eta)
+                # canonical links: mu' = V(mu), so the working weight is W V(mu) and
+                # W_work z = W V(mu) eta + W (y - mu) (no division)
+                wt = Wc * var
+                wz = wt * eta
+                wz += Wc * (yc[:, None] - mu)
             if R == 1:  # one fit: X' W X directly (BLAS-friendly, no packed products)
                 H += (Xc.T @ (Xc * wt))[iu, ju][:, None]
             else:
                 XX = Xc[:, iu] * Xc[:, ju]
                 H += XX.T @ wt
-            g += Xc.T @ (wt * z)
+            g += Xc.T @ wz
         B_new = solve_packed(H, g, k)
         if B is not None:
             # Newton (= IRLS for canonical links) converges quadratically: once the step is

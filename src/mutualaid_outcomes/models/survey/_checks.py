@@ -73,9 +73,7 @@ def check_design_weights(data: pd.DataFrame, column: str) -> np.ndarray:
     """Sampling weights: numeric, complete, finite and strictly positive."""
     col = check_complete(data, column, "weights")
     if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        raise DataValidationError(
-            f"`weights` column '{column}' must be numeric; got {col.dtype}."
-        )
+        raise DataValidationError(f"`weights` column '{column}' must be numeric; got {col.dtype}.")
     w = col.to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(w) | (w <= 0))
     if len(bad):

@@ -16,7 +16,7 @@ Examples
 ...                    "aa": [1, 0, 1, 1, 0, 0, 1, 0]})
 >>> d = survey_design(df, weights="w", strata="stratum", cluster="psu")
 >>> d.n_psu, d.n_strata, d.degf
-(4, 2, 2)
+(4, 2, 2.0)
 """
 
 from __future__ import annotations
@@ -226,9 +226,7 @@ def domain_mask(data: pd.DataFrame, mask: Any) -> np.ndarray:
         m = mask
     if isinstance(m, pd.Series):
         if not m.index.equals(data.index):
-            raise DataValidationError(
-                "`mask` Series must have the same index as the design data."
-            )
+            raise DataValidationError("`mask` Series must have the same index as the design data.")
         m = m.to_numpy()
     arr = np.asarray(m)
     if arr.shape != (len(data),):
@@ -315,9 +313,9 @@ def _fpc_sizes(
             f"`fpc` names {len(fpc)} columns but the design has {n_stages} stage(s) of "
             "`cluster`; give one FPC column (or None) per stage."
         )
-    values = [
-        check_numeric_column(data, c, "fpc") if c is not None else None for c in fpc
-    ] + [None] * (n_stages - len(fpc))
+    values = [check_numeric_column(data, c, "fpc") if c is not None else None for c in fpc] + [
+        None
+    ] * (n_stages - len(fpc))
     given = [v for v in values if v is not None]
     allv = np.concatenate(given)
     if np.any(~np.isfinite(allv) | (allv < 0)):

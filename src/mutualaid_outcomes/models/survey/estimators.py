@@ -123,7 +123,7 @@ def survey_mean(
     >>> d = survey_design(df, weights="w", cluster="psu")
     >>> survey_mean(d, "meetings").tidy()[["term", "estimate", "std_error"]].round(4)
            term  estimate  std_error
-    0  meetings    2.3333     0.4249
+    0  meetings    2.3333     0.4351
     """
     design = check_design(design)
     use_df = _check_df(df)
@@ -134,7 +134,13 @@ def survey_mean(
     if deff:
         table["deff"] = deff_values(design, v.X, dom.masks, np.diag(est.cov), "mean")
     return SurveyEstimateResult(
-        "mean", table, est.cov, dom.by, _info(design, est), "wald", use_df,
+        "mean",
+        table,
+        est.cov,
+        dom.by,
+        _info(design, est),
+        "wald",
+        use_df,
         _notes_=_notes(est.n_dropped),
     )
 
@@ -183,7 +189,7 @@ def survey_total(
     >>> d = survey_design(df, weights="w", cluster="psu")
     >>> survey_total(d, "aa").tidy()[["estimate", "std_error"]].round(2)
        estimate  std_error
-    0      50.0      17.32
+    0      50.0      19.15
     """
     design = check_design(design)
     use_df = _check_df(df)
@@ -194,7 +200,13 @@ def survey_total(
     if deff:
         table["deff"] = deff_values(design, v.X, dom.masks, np.diag(est.cov), "total")
     return SurveyEstimateResult(
-        "total", table, est.cov, dom.by, _info(design, est), "wald", use_df,
+        "total",
+        table,
+        est.cov,
+        dom.by,
+        _info(design, est),
+        "wald",
+        use_df,
         _notes_=_notes(est.n_dropped),
     )
 
@@ -278,6 +290,12 @@ def survey_ratio(
             design, v.X, dom.masks, np.diag(est.cov), "ratio", den=den, est=est.estimate
         )
     return SurveyEstimateResult(
-        "ratio", table, est.cov, dom.by, _info(design, est), "wald", use_df,
+        "ratio",
+        table,
+        est.cov,
+        dom.by,
+        _info(design, est),
+        "wald",
+        use_df,
         _notes_=_notes(est.n_dropped),
     )

@@ -29,14 +29,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import patsy
 
 from ..._validation import check_option
 from ...errors import ConvergenceWarning, DataValidationError, EstimationError
 from ...results import BaseResult, glance_frame, wald_table
-from .._core.design import build_design, formula_columns, outcome_series, split_formula
+from .._core.design import formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
-from .._core.groupsum import GroupIndex
-from .._core.irls import CHUNK_ROWS, IRLSFit, cross_products, glm_pieces, irls_batch, solve_packed
+from .._core.irls import IRLSFit, glm_pieces, irls_batch, solve_packed
 from ._engine import check_design
 from .linearization import linearized_vcov
 from .results import design_glance
@@ -121,8 +121,11 @@ class SurveyGLMResult(BaseResult):
         return wald_table(self.terms, self.params.to_numpy(), se, conf_level, df)
 
     def glance(self) -> pd.DataFrame:
-        """One row: family, link, method, n, n_dropped, n_psu, n_strata, n_replicates, degf,
-        df_resid, converged, n_iter, seed."""
+        """One-row model summary.
+
+        Columns: family, link, method, n, n_dropped, n_psu, n_strata, n_replicates, degf,
+        df_resid, converged, n_iter, seed.
+        """
         values = {"family": self.family, "link": LINK[self.family], "df_resid": self._df_resid}
         values.update({k: v for k, v in self.info.items() if k in SURVEY_GLM_GLANCE_COLUMNS})
         return glance_frame(values, SURVEY_GLM_GLANCE_COLUMNS)
@@ -151,14 +154,42 @@ class SurveyGLMResult(BaseResult):
         F = float(b @ np.linalg.solve(V, b)) / q
         from scipy import stats
 
-        return {"statistic": F, "ndf": float(q), "ddf": self._df_resid,
-                "p_value": float(stats.f.sf(F, q, self._df_resid))}
+        return {
+            "statistic": F,
+            "ndf": float(q),
+            "ddf": self._df_resid,
+            "p_value": float(stats.f.sf(F, q, self._df_resid)),
+        }
 
     def _title(self) -> str:
         return f"Survey-weighted {self.family} GLM ({self.info['method']})"
 
     def _notes(self) -> list[str]:
         return list(self._notes_)
+
+
+RANK_TOL = 1e-10  # eigenvalues of the scaled X'X below this (relative) mean collinearity
+
+
+def _design_matrix(rhs: str, clean: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Patsy design matrix with a collinearity check on the k x k Gram matrix (no SVD of X)."""
+    try:
+        mat = patsy.dmatrix(rhs, clean, return_type="dataframe", NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise DataValidationError(f"`formula` could not be evaluated: {exc}") from None
+    X = mat.to_numpy(dtype=float)
+    names = [str(c) for c in mat.columns]
+    if not np.all(np.isfinite(X)):
+        raise DataValidationError("`formula` produces non-finite values; transform the data first.")
+    G = X.T @ X
+    d = np.sqrt(np.clip(np.diag(G), 1e-300, None))
+    ev = np.linalg.eigvalsh(G / np.outer(d, d))
+    if np.any(np.diag(G) == 0) or ev.min() < RANK_TOL * ev.max():
+        raise DataValidationError(
+            f"The predictors in `formula` are collinear ({names}); remove redundant terms or "
+            "empty factor levels."
+        )
+    return X, names
 
 
 def _model_frame(design: Any, formula: str, family: str) -> tuple:
@@ -168,8 +199,8 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     ok = ~data.loc[:, cols].isna().any(axis=1).to_numpy()
     if not (ok & design.in_domain).any():
         raise EstimationError("No complete rows in the design (subset) for this formula.")
-    clean = data.loc[ok]
-    Xc, dm = build_design(rhs, clean)
+    clean = data.loc[ok, cols]
+    Xc, names = _design_matrix(rhs, clean)
     y_raw = outcome_series(lhs, clean)
     if family == "binomial":
         yc, _ = binary_outcome(y_raw, "formula")
@@ -184,7 +215,7 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     X[ok] = Xc
     y = np.zeros(n)
     y[ok] = yc
-    return X, y, ok, list(dm.columns)
+    return X, y, ok, names
 
 
 def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray) -> IRLSFit:
@@ -196,15 +227,11 @@ def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarr
     wx = design.weights * ok
     if design.domain is not None:
         wx = wx * design.domain
-    G, k = design.psu.n_groups, X.shape[1]
-    S = np.zeros((G, k * (k + 1) // 2))
-    g = np.zeros((G, k))
-    for s0 in range(0, len(y), CHUNK_ROWS):  # blocks of rows bound the memory, not a PSU loop
-        s = slice(s0, min(len(y), s0 + CHUNK_ROWS))
-        idx = GroupIndex.from_codes(design.psu.codes[s], G)
-        XX, _ = cross_products(X[s])
-        S += idx.sums(XX * wx[s, None])
-        g += idx.sums(X[s] * (wx[s] * y[s])[:, None])
+    k = X.shape[1]
+    ind = design.psu.indicator  # PSUs x rows, sparse
+    # packed upper triangle in np.triu_indices order: (0,0..k-1), (1,1..k-1), ...
+    S = np.hstack([np.asarray(ind @ (X[:, j:] * (wx * X[:, j])[:, None])) for j in range(k)])
+    g = np.asarray(ind @ (X * (wx * y)[:, None]))
     M = design.psu_multipliers
     B = solve_packed((M.T @ S).T, (M.T @ g).T, X.shape[1])
     return IRLSFit(B, np.ones(B.shape[1], dtype=bool), 1)
@@ -268,8 +295,8 @@ def survey_glm(
     >>> res = survey_glm(survey_design(df, weights="w", cluster="psu"), "y ~ x")
     >>> res.tidy()[["term", "estimate"]].round(2)
             term  estimate
-    0  Intercept      1.07
-    1          x      0.57
+    0  Intercept      1.16
+    1          x      0.46
     >>> res.df_resid
     18.0
     """
@@ -313,8 +340,9 @@ def survey_glm(
             import warnings
 
             bad = int((~reps.converged).sum())
-            warnings.warn(f"{bad} replicate fits did not converge.", ConvergenceWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"{bad} replicate fits did not converge.", ConvergenceWarning, stacklevel=2
+            )
             notes.append(f"{bad} replicate fits did not converge.")
         cov = design.vcov(reps.coef.T, beta)
         n_iter = max(n_iter, reps.n_iter)

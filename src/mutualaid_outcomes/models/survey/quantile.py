@@ -142,8 +142,12 @@ def survey_quantile(
             below = np.where(ok, (xz <= q).astype(float), np.nan)[:, None]
             est = ratio_estimates(design, below, np.ones_like(below), [mask])
             F, seF = float(est.estimate[0]), float(np.sqrt(est.cov[0, 0]))
-            row = {"term": f"{variable}[{p:g}]" if not dom.by else f"{dom.labels[d]}:{variable}[{p:g}]",
-                   "variable": variable}
+            row = {
+                "term": f"{variable}[{p:g}]"
+                if not dom.by
+                else f"{dom.labels[d]}:{variable}[{p:g}]",
+                "variable": variable,
+            }
             for c in dom.by:
                 row[c] = dom.frame.loc[d, c]
             row.update(estimate=q, quantile=p, df=df)
@@ -168,6 +172,7 @@ def survey_quantile(
     cov = np.diag(table["std_error"].to_numpy() ** 2)
     info = design_glance(design)
     used = ok & design.in_domain
-    info.update(n=int(used.sum()), n_dropped=int((design.in_domain & ~ok).sum()),
-                population=float(w.sum()))
+    info.update(
+        n=int(used.sum()), n_dropped=int((design.in_domain & ~ok).sum()), population=float(w.sum())
+    )
     return SurveyEstimateResult("quantile", table, cov, dom.by, info, "woodruff", False, interval)

@@ -167,9 +167,7 @@ class ReplicateDesign:
         idx = self.psu.codes[keep] * n_domains + codes[keep]
         wk = self.weights[keep]
         cols = [
-            np.bincount(idx, weights=wk * X[keep, k], minlength=G * n_domains).reshape(
-                G, n_domains
-            )
+            np.bincount(idx, weights=wk * X[keep, k], minlength=G * n_domains).reshape(G, n_domains)
             for k in range(p)
         ]
         T = np.stack(cols, axis=2).reshape(G, n_domains * p)
@@ -354,9 +352,7 @@ def replicate_design(
             scale = 1.0
     if not combined_weights:
         A = A * w[:, None]
-    design = ReplicateDesign(
-        data, w, type, float(scale), rs, bool(mse), full=A, fay_rho=rho
-    )
+    design = ReplicateDesign(data, w, type, float(scale), rs, bool(mse), full=A, fay_rho=rho)
     return _with_degf(design)
 
 
@@ -529,8 +525,9 @@ def as_replicate(
         raise DataValidationError(f"`fay_rho` must be in (0, 1) for Fay; got {fay_rho!r}.")
     gen = check_rng(rng)
     if type in ("BRR", "Fay") and design.fpc_given:
-        warnings.warn("The finite population correction is dropped for BRR/Fay.", DataWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "The finite population correction is dropped for BRR/Fay.", DataWarning, stacklevel=2
+        )
     if type == "JK1":
         M, scale, rs = _jk1(design)
     elif type == "JKn":
@@ -552,4 +549,3 @@ def as_replicate(
         seed=seed_of(rng) if type == "bootstrap" else None,
     )
     return _with_degf(rep)
-

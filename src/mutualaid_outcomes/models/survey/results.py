@@ -132,8 +132,11 @@ class SurveyEstimateResult(BaseResult):
         return out
 
     def glance(self) -> pd.DataFrame:
-        """One row: statistic, method, n, n_dropped, n_psu, n_strata, n_replicates, degf,
-        population, ci, seed."""
+        """One-row summary.
+
+        Columns: statistic, method, n, n_dropped, n_psu, n_strata, n_replicates, degf,
+        population, ci, seed.
+        """
         values = {"statistic": self.statistic, "ci": self.ci_method, **self.info}
         values = {k: v for k, v in values.items() if k in SURVEY_GLANCE_COLUMNS}
         return glance_frame(values, SURVEY_GLANCE_COLUMNS)

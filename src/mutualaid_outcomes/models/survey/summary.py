@@ -142,23 +142,43 @@ def weighted_summary(
                 p_value, test_name = _continuous_test(design, var, by)
         for label, mask in groups:
             m = mask & observed & (w > 0)
-            base = {"variable": var, "group": label, "n_missing": int(np.sum(mask & ~observed)),
-                    "p_value": p_value, "test": test_name}
+            base = {
+                "variable": var,
+                "group": label,
+                "n_missing": int(np.sum(mask & ~observed)),
+                "p_value": p_value,
+                "test": test_name,
+            }
             if cat:
                 total = w[m].sum()
                 for level in levels_of(col):
                     hit = m & (col == level).to_numpy()
-                    rows.append({**base, "type": "categorical", "level": level,
-                                 "n": int(hit.sum()), "n_weighted": float(w[hit].sum()),
-                                 "percent": 100 * float(w[hit].sum()) / total if total else np.nan})
+                    rows.append(
+                        {
+                            **base,
+                            "type": "categorical",
+                            "level": level,
+                            "n": int(hit.sum()),
+                            "n_weighted": float(w[hit].sum()),
+                            "percent": 100 * float(w[hit].sum()) / total if total else np.nan,
+                        }
+                    )
             else:
                 x = col.to_numpy(dtype=float, na_value=np.nan)
                 xm, wm = x[m], w[m]
                 mean = float(wm @ xm / wm.sum()) if len(xm) else np.nan
-                rows.append({**base, "type": "continuous", "level": "", "n": int(m.sum()),
-                             "n_weighted": float(wm.sum()), "mean": mean,
-                             "sd": float(np.sqrt(srs_variance(xm, wm))) if len(xm) > 1 else np.nan,
-                             "median": weighted_quantile_math(xm, wm, 0.5) if len(xm) else np.nan,
-                             "q1": weighted_quantile_math(xm, wm, 0.25) if len(xm) else np.nan,
-                             "q3": weighted_quantile_math(xm, wm, 0.75) if len(xm) else np.nan})
+                rows.append(
+                    {
+                        **base,
+                        "type": "continuous",
+                        "level": "",
+                        "n": int(m.sum()),
+                        "n_weighted": float(wm.sum()),
+                        "mean": mean,
+                        "sd": float(np.sqrt(srs_variance(xm, wm))) if len(xm) > 1 else np.nan,
+                        "median": weighted_quantile_math(xm, wm, 0.5) if len(xm) else np.nan,
+                        "q1": weighted_quantile_math(xm, wm, 0.25) if len(xm) else np.nan,
+                        "q3": weighted_quantile_math(xm, wm, 0.75) if len(xm) else np.nan,
+                    }
+                )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

@@ -114,7 +114,7 @@ def rao_scott(
     >>> p = np.array([0.3, 0.2, 0.2, 0.3])
     >>> out = rao_scott(p, np.diag(p * (1 - p)) / 100, 2, 2, 100, 50)
     >>> round(out["statistic"], 4), round(out["ndf"], 4)
-    (4.0, 1.0)
+    (5.2632, 1.0)
     """
     r_idx = np.tile(np.arange(nr), nc)
     c_idx = np.repeat(np.arange(nc), nr)
@@ -137,13 +137,26 @@ def rao_scott(
         chisq = float(np.sum((table - expected) ** 2 / expected))
     if statistic == "F":
         F = chisq / tr
-        return {"test": "Rao-Scott F", "statistic": F, "ndf": d0, "ddf": d0 * nu,
-                "p_value": float(stats.f.sf(F, d0, d0 * nu)), "chisq": chisq,
-                "mean_deff": tr / Delta.shape[0]}
+        return {
+            "test": "Rao-Scott F",
+            "statistic": F,
+            "ndf": d0,
+            "ddf": d0 * nu,
+            "p_value": float(stats.f.sf(F, d0, d0 * nu)),
+            "chisq": chisq,
+            "mean_deff": tr / Delta.shape[0],
+        }
     df = Delta.shape[0]
     adj = chisq / (tr / df)
-    return {"test": "Rao-Scott chi-square", "statistic": adj, "ndf": float(df), "ddf": np.nan,
-            "p_value": float(stats.chi2.sf(adj, df)), "chisq": chisq, "mean_deff": tr / df}
+    return {
+        "test": "Rao-Scott chi-square",
+        "statistic": adj,
+        "ndf": float(df),
+        "ddf": np.nan,
+        "p_value": float(stats.chi2.sf(adj, df)),
+        "chisq": chisq,
+        "mean_deff": tr / df,
+    }
 
 
 def survey_table(
@@ -229,13 +242,15 @@ def survey_table(
     test = rao_scott(p, V, nr, nc, N, nu, statistic)
     w = design.analysis_weights
     counts = np.where(np.isnan(mm), 0.0, mm).T @ w
-    cells = pd.DataFrame({
-        "row": np.tile(np.asarray(rl, dtype=object), nc),
-        "col": np.repeat(np.asarray(cl, dtype=object), nr),
-        "count": counts,
-        "proportion": p,
-        "std_error": np.sqrt(np.clip(np.diag(V), 0, None)),
-    })
+    cells = pd.DataFrame(
+        {
+            "row": np.tile(np.asarray(rl, dtype=object), nc),
+            "col": np.repeat(np.asarray(cl, dtype=object), nr),
+            "count": counts,
+            "proportion": p,
+            "std_error": np.sqrt(np.clip(np.diag(V), 0, None)),
+        }
+    )
     info = design_glance(design)
     info.update(n=est.n_used, n_dropped=est.n_dropped)
     return SurveyTableResult(rows, cols, cells, test, info)
