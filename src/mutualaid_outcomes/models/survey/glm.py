@@ -218,6 +218,32 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     return X, y, ok, names
 
 
+def _psu_cross_products(design: Any, X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``S_g = sum_{i in PSU g} v_i x_i x_i'`` packed (``G x k(k+1)/2``, triu order)."""
+    ind = design.psu.indicator
+    k = X.shape[1]
+    return np.hstack([np.asarray(ind @ (X[:, j:] * (v * X[:, j])[:, None])) for j in range(k)])
+
+
+def _first_newton_step(
+    design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray, beta: np.ndarray, fam: str
+) -> np.ndarray:
+    """First Newton step of every replicate fit from ``beta`` (``k x R``), in one pass.
+
+    With PSU-level multipliers ``M``, the replicate information and score at ``beta`` are
+    ``sum_g M_gr S_g`` and ``sum_g M_gr t_g`` (per-PSU sums), so this step costs no
+    ``n x R`` work; the remaining iterations start from it.
+    """
+    wx = design.weights * ok
+    if design.domain is not None:
+        wx = wx * design.domain
+    mu, _, var = glm_pieces(fam, X @ beta)
+    S = _psu_cross_products(design, X, wx * var)
+    t = np.asarray(design.psu.indicator @ (X * (wx * (y - mu))[:, None]))
+    M = design.psu_multipliers
+    return beta[:, None] + solve_packed((M.T @ S).T, (M.T @ t).T, X.shape[1])
+
+
 def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray) -> IRLSFit:
     """Replicate least squares when replicate weights are PSU multipliers ``M`` (G x R).
 
@@ -227,11 +253,8 @@ def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarr
     wx = design.weights * ok
     if design.domain is not None:
         wx = wx * design.domain
-    k = X.shape[1]
-    ind = design.psu.indicator  # PSUs x rows, sparse
-    # packed upper triangle in np.triu_indices order: (0,0..k-1), (1,1..k-1), ...
-    S = np.hstack([np.asarray(ind @ (X[:, j:] * (wx * X[:, j])[:, None])) for j in range(k)])
-    g = np.asarray(ind @ (X * (wx * y)[:, None]))
+    S = _psu_cross_products(design, X, wx)
+    g = np.asarray(design.psu.indicator @ (X * (wx * y)[:, None]))
     M = design.psu_multipliers
     B = solve_packed((M.T @ S).T, (M.T @ g).T, X.shape[1])
     return IRLSFit(B, np.ones(B.shape[1], dtype=bool), 1)
@@ -318,13 +341,15 @@ def survey_glm(
     n_iter = fit.n_iter
     if design.kind == "linearization":
         eta = X @ beta
-        mu, dmu, var = glm_pieces(fam, eta)
-        A = X.T @ (X * (w * dmu**2 / var)[:, None])
+        mu, _, var = glm_pieces(fam, eta)
+        # canonical links: mu' = V(mu), so the information weight is w V(mu) and the
+        # score contribution w x (y - mu)
+        A = X.T @ (X * (w * var)[:, None])
         try:
             Ainv = np.linalg.inv(A)
         except np.linalg.LinAlgError:
             raise EstimationError("The weighted information matrix is singular.") from None
-        U = X * (w * dmu * (y - mu) / var)[:, None]
+        U = X * (w * (y - mu))[:, None]
         cov = linearized_vcov(design, U @ Ainv)
     else:
         ok_f = ok.astype(float)
@@ -335,7 +360,12 @@ def survey_glm(
         if fam == "gaussian" and design.full is None:
             reps = _gaussian_compressed(design, X, y, ok_f)
         else:
-            reps = irls_batch(X, y, None, fam, start=beta, weights_block=block)
+            start = (
+                beta
+                if design.full is not None
+                else _first_newton_step(design, X, y, ok_f, beta, fam)
+            )
+            reps = irls_batch(X, y, None, fam, start=start, weights_block=block)
         if not reps.converged.all():
             import warnings
 
