@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["IRLSFit", "irls_batch", "glm_pieces", "cross_products", "solve_packed"]
+__all__ = ["IRLSFit", "irls_batch", "glm_pieces", "solve_packed"]
 
 CHUNK_ROWS = 65_536
 STEP_TOL = 1e-6  # relative coefficient step; Newton's next iterate is then ~1e-12 accurate
@@ -67,12 +67,6 @@ def _start_eta(family: str, y: np.ndarray) -> np.ndarray:
 
 def _cross_index(k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(k)
-
-
-def cross_products(X: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Row-wise products ``x_ij x_il`` for ``j <= l`` (``n x k(k+1)/2``) and their indices."""
-    iu, ju = _cross_index(X.shape[1])
-    return X[:, iu] * X[:, ju], (iu, ju)
 
 
 def solve_packed(H: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:

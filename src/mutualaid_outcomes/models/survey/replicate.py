@@ -132,18 +132,6 @@ class ReplicateDesign:
         """Full-sample weights with zeros outside the subset."""
         return self.weights if self.domain is None else self.weights * self.domain
 
-    def replicate_totals(self, X: np.ndarray) -> np.ndarray:
-        """``R x p`` replicate totals of the columns of ``X`` (zero outside the subset)."""
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X[:, None]
-        if self.domain is not None:
-            X = X * self.domain[:, None]
-        if self.full is not None:
-            return self.full.T @ X
-        psu_tot = self.psu.sums(X * self.weights[:, None])
-        return self.psu_multipliers.T @ psu_tot
-
     def replicate_totals_by(self, X: np.ndarray, codes: np.ndarray, n_domains: int) -> np.ndarray:
         """``R x (n_domains p)`` replicate totals of ``X`` within each domain (``codes``).
 
