@@ -56,11 +56,11 @@ def make_designs() -> dict:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def designs() -> dict:
     return make_designs()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nhanes() -> pd.DataFrame:
     return read("survey_nhanes.csv")
