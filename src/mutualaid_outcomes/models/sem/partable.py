@@ -412,7 +412,8 @@ def build_partable(
     out = [ParRow(**d) for d in flat]
     for s in statements:
         if s.op == ":=":
-            out.append(ParRow(s.lhs[0], ":=", s.expression, 0, True, 0, float("nan"), s.lhs[0]))
+            expr = "".join(s.expression.split())
+            out.append(ParRow(s.lhs[0], ":=", expr, 0, True, 0, float("nan"), s.lhs[0]))
     n_free = max((r.free for r in out), default=0)
     return ParTable(
         tuple(out),

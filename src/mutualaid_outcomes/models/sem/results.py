@@ -122,6 +122,11 @@ class SEMResult(BaseResult):
         return int(self.info["n"])
 
     @property
+    def syntax(self) -> str:
+        """The lavaan model syntax that was fitted."""
+        return str(self.info.get("syntax", ""))
+
+    @property
     def df_resid(self) -> None:
         """``None``: inference is large-sample (z)."""
         return None
