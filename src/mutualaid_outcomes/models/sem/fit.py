@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..._rng import RNGLike, check_rng, seed_of
-from ..._validation import check_conf_level, check_dataframe, check_option
+from ..._validation import check_columns, check_conf_level, check_dataframe, check_option
 from ...errors import ArgumentTypeError, ConvergenceWarning, DataValidationError
 from .._core import bootstrap as bs
 from ._errors import HeywoodWarning
@@ -82,6 +82,8 @@ def _options(
     for name, col in (("group", group), ("cluster", cluster)):
         if col is not None and not isinstance(col, str):
             raise ArgumentTypeError(f"`{name}` must be a column name; got {type(col).__name__}.")
+        if col is not None:
+            check_columns(data, col, name)
     if isinstance(group_equal, str):
         group_equal = [group_equal]
     if group_equal and group is None:

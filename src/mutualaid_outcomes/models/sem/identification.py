@@ -75,7 +75,7 @@ def _null_params(M: np.ndarray, tol: float) -> np.ndarray | None:
     if s[-1] > tol * s[0] and M.shape[0] >= M.shape[1]:
         return None
     v = vt[-1]
-    return np.flatnonzero(np.abs(v) > 0.1 * np.abs(v).max())
+    return np.flatnonzero(np.abs(v) > 0.01 * np.abs(v).max())
 
 
 def check_identification(pt: ParTable, lik: Likelihood, theta0: np.ndarray) -> None:

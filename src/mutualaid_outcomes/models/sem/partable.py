@@ -136,6 +136,7 @@ class _Roles:
     lv_x: list[str]
     y_cov: list[str]
     notes: list[str]
+    ov_x_all: list[str] = field(default_factory=list)
 
 
 def _roles(statements: Sequence[Statement], fixed_x: bool) -> _Roles:
@@ -166,11 +167,12 @@ def _roles(statements: Sequence[Statement], fixed_x: bool) -> _Roles:
             "Exogenous covariates named in a '~~' or '~ 1' statement are treated as random "
             f"(their variances, covariances and means are estimated): {', '.join(random_x)}."
         )
-    ov_x_fixed = [v for v in ov_x if v not in touched] if fixed_x else []
+    ov_x_exo = [v for v in ov_x if v not in touched]
     lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
     ov_y_pure = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
-    return _Roles(lv, ov, ov_x_fixed, ov_ind, lv_x, lv_y + ov_y_pure, notes)
+    fixed = ov_x_exo if fixed_x else []
+    return _Roles(lv, ov, fixed, ov_ind, lv_x, lv_y + ov_y_pure, notes, ov_x_exo)
 
 
 def _user_rows(statements: Sequence[Statement]) -> list[_Row]:
@@ -188,11 +190,11 @@ def _user_rows(statements: Sequence[Statement]) -> list[_Row]:
 
 
 def _default_rows(roles: _Roles, meanstructure: bool) -> list[_Row]:
-    nox = [v for v in roles.ov if v not in roles.ov_x]
+    nox = [v for v in roles.ov if v not in roles.ov_x_all]
     rows = [_Row(v, "~~", v, False) for v in nox + roles.lv]
     rows += [_Row(a, "~~", b, False) for a, b in itertools.combinations(roles.lv_x, 2)]
     rows += [_Row(a, "~~", b, False) for a, b in itertools.combinations(roles.y_cov, 2)]
-    x = roles.ov_x
+    x = roles.ov_x_all
     rows += [_Row(x[i], "~~", x[j], False) for i in range(len(x)) for j in range(i, len(x))]
     if meanstructure:
         rows += [_Row(v, "~1", "", False) for v in roles.ov + roles.lv]

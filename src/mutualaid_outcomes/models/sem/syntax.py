@@ -286,6 +286,14 @@ class _Parser:
         name_text, name_pos = pieces[-1]
         name = name_text.strip()
         lead = name_pos + len(name_text) - len(name_text.lstrip())
+        if len(name.split()) > 1:
+            first = name.split()[0]
+            gap = lead + len(first) + len(name[len(first) :]) - len(name[len(first) :].lstrip())
+            raise self.fail(
+                f"'{first}' is followed by '{name.split()[1]}' without '+' or an operator",
+                line,
+                gap,
+            )
         if not name:
             raise self.fail("expected a variable name after the modifier", line, lead)
         if not (_NAME.fullmatch(name) or (name == "1" and op == "~")):
@@ -330,7 +338,9 @@ class _Parser:
         terms = []
         for part, pos in _split_plus(rhs_text, rhs_off):
             if not part.strip():
-                raise self.fail(f"a term is missing on the right of '{op}'", line, pos)
+                raise self.fail(
+                    f"a term is missing on the right of '{op}'", line, pos + len(part)
+                )
             terms.append(self.term(line, part, pos, op))
         return Statement(lhs, op, tuple(terms), "", ln, col)
 
