@@ -32,7 +32,7 @@ from ...errors import ArgumentTypeError, ConvergenceWarning, DataValidationError
 from .._core import bootstrap as bs
 from ._errors import HeywoodWarning
 from .defined import DefinedParameters
-from .fitstats import fit_measures, model_test
+from .fitstats import fit_measures, model_test, test_information
 from .identification import check_identification, check_information, heywood_rows
 from .inference import meat, robust_vcov, vcov_from_information
 from .likelihood import Likelihood
@@ -102,6 +102,9 @@ def _options(
         "n_groups": n_groups,
         "group_equal": tuple(group_equal),
         "scaled": estimator == "MLR" or cluster is not None,
+        # lavaan: with `cluster` and estimator ML the scaled test is one of two tests and
+        # uses observed.information = "h1"; MLR uses the Hessian for SEs and test alike
+        "test_information": "h1" if (cluster is not None and estimator == "ML") else information,
     }
 
 
@@ -332,8 +335,12 @@ def fit_sem(
 def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, rng) -> SEMResult:
     theta = res.theta
     V, info = _vcov(lik, theta, opts, prep.clusters, pt)
+    if opts["test_information"] != opts["information"] and opts["scaled"]:
+        info = test_information(lik, theta, opts["test_information"])
     test = model_test(lik, theta, pt, info, prep.clusters, opts["scaled"])
-    fm = fit_measures(lik, theta, pt, test, prep.clusters, opts["information"], opts["scaled"])
+    fm = fit_measures(
+        lik, theta, pt, test, prep.clusters, opts["test_information"], opts["scaled"]
+    )
     values = _row_values(pt, ram, theta)
     defined = _defined(pt, values)
     sall = std_all(pt, ram, theta, values, defined)

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from . import fit_indices as fi
-from .inference import TestResult, degrees_of_freedom, lr_test, yb_trace
+from .inference import TestResult, degrees_of_freedom, h1_chain_information, lr_test, yb_trace
 from .likelihood import Likelihood
 from .optimizer import optimize
 from .partable import ParTable
@@ -49,14 +49,18 @@ def _baseline(
     res = optimize(blik, fi.baseline_start(bpt, lik.stats))
     if not res.converged:
         return None
-    info = None
-    if scaled:
-        info = (
-            blik.observed_information(res.theta)
-            if information == "observed"
-            else blik.expected_information(res.theta)
-        )
+    info = test_information(blik, res.theta, information) if scaled else None
     return model_test(blik, res.theta, bpt, info, clusters, scaled)
+
+
+def test_information(lik: Likelihood, theta: np.ndarray, kind: str) -> np.ndarray:
+    """Information matrix of the scaled test: ``"observed"`` (Hessian), ``"h1"`` (see
+    :func:`.inference.h1_chain_information`) or ``"expected"``."""
+    if kind == "observed":
+        return lik.observed_information(theta)
+    if kind == "h1":
+        return h1_chain_information(lik, theta)
+    return lik.expected_information(theta)
 
 
 def fit_measures(

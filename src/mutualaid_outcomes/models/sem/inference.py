@@ -38,7 +38,16 @@ import numpy as np
 from .likelihood import Likelihood
 from .samplestats import GroupStats
 
-__all__ = ["TestResult", "vcov_from_information", "robust_vcov", "lr_test", "yb_trace", "degrees_of_freedom"]
+__all__ = [
+    "TestResult",
+    "vcov_from_information",
+    "robust_vcov",
+    "lr_test",
+    "yb_trace",
+    "degrees_of_freedom",
+    "h1_observed",
+    "h1_chain_information",
+]
 
 
 @dataclass(frozen=True)
@@ -170,14 +179,18 @@ def _gamma(X: np.ndarray, x_idx: Sequence[int], meanstructure: bool, cluster) ->
     return factor * (Zc.T @ Zc) / n
 
 
-def _h1_missing(st: GroupStats, meanstructure: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Observed information (A1, per observation) and casewise scores of the saturated
-    model at the EM estimates (lavaan ``lav_mvnorm_missing_information_observed_samplestats``
-    and ``lav_mvnorm_missing_scores_mu_vech_sigma``)."""
+def h1_observed(
+    st: GroupStats, meanstructure: bool, mu: np.ndarray | None = None, sigma: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed information (per observation) and casewise scores of the saturated model
+    in ``(mu, vech sigma)`` coordinates, at ``mu``/``sigma`` (default: its own estimates)
+    (lavaan ``lav_mvnorm_missing_information_observed_samplestats`` and
+    ``lav_mvnorm_missing_scores_mu_vech_sigma``; one pattern for complete data)."""
     p = st.p
     i, j = _vech_index(p)
     w = np.where(i == j, 0.5, 1.0)
-    mu, sigma = st.mean, st.cov
+    mu = st.mean if mu is None else mu
+    sigma = st.cov if sigma is None else sigma
     n_mu = p if meanstructure else 0
     dim = n_mu + i.size
     A = np.zeros((dim, dim))
@@ -226,7 +239,7 @@ def yb_trace(
             Gam = _gamma(st.X, list(x_idx), meanstructure, cl)
             tr_h1 += float(np.sum(A1[np.ix_(keep, keep)] * Gam[np.ix_(keep, keep)]))
         else:
-            A1, sc = _h1_missing(st, meanstructure)
+            A1, sc = h1_observed(st, meanstructure)
             s, factor = _cluster_sum(sc, cl)
             B1 = factor * (s.T @ s) / st.n
             A1k = A1[np.ix_(keep, keep)]
@@ -234,3 +247,21 @@ def yb_trace(
     B0 = meat(scores, clusters, N)
     tr_h0 = float(np.trace(np.linalg.solve(info, B0)))
     return tr_h1, tr_h0
+
+
+def h1_chain_information(lik: Likelihood, theta: np.ndarray) -> np.ndarray:
+    r"""lavaan's ``observed.information = "h1"``: :math:`\sum_g (N_g/N)\Delta_g^\top A_{1g}
+    \Delta_g` with the saturated model's observed information at the model-implied
+    moments (no second-derivative term of :math:`\Sigma(\theta)`). lavaan uses it for the
+    scaled test when ``cluster`` is given with ``estimator = "ML"``."""
+    q = lik.model.q
+    E = np.zeros((q, q))
+    for g, st in enumerate(lik.stats):
+        imp = lik.model.implied_group(theta, g)
+        dsig, dmu = lik.model.jacobian_group(theta, g, imp)
+        i, j = _vech_index(st.p)
+        ms = lik.model.meanstructure
+        D = np.hstack([dmu, dsig[:, i, j]]) if ms else dsig[:, i, j]
+        A1, _ = h1_observed(st, ms, imp.mu, imp.sigma)
+        E += st.n / lik.N * (D @ A1 @ D.T)
+    return E
