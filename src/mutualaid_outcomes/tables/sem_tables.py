@@ -51,10 +51,12 @@ def _section(row: pd.Series) -> str:
     return str(row["op"])
 
 
+def _is_sem(obj: Any) -> bool:
+    return hasattr(obj, "parameters") and hasattr(obj, "fit_measures") and hasattr(obj, "tidy")
+
+
 def _check_result(result: Any, argument: str = "result") -> None:
-    if not (hasattr(result, "parameters") and hasattr(result, "fit_measures")):
-        if hasattr(result, "sem"):
-            return
+    if not (_is_sem(result) or _is_sem(getattr(result, "sem", None))):
         raise ArgumentTypeError(
             f"`{argument}` must be a fitted SEM result (fit_sem, cross_lagged_panel, "
             f"latent_growth or latent_mediation); got {type(result).__name__}."

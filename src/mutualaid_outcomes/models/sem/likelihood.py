@@ -71,6 +71,14 @@ class _Batch:
         self.size = self.obs.shape[1]
         self.rr = self.obs[:, :, None]
         self.cc = self.obs[:, None, :]
+        self.p_full = 0
+
+    def flat_index(self, p: int) -> np.ndarray:
+        """Positions of the observed blocks in a flattened ``(p, p)`` matrix."""
+        if self.p_full != p:
+            self._flat = (self.rr * p + self.cc).ravel()
+            self.p_full = p
+        return self._flat
 
     def inverses(self, sigma: np.ndarray):
         """``(inv, logdet)`` of the observed blocks, or ``None`` if one is not PD."""
@@ -148,8 +156,9 @@ class Likelihood:
                 iW = inv @ W
                 f += float(b.n @ (b.size * LOG_2PI + logdet + np.einsum("kii->k", iW)))
                 Gk = b.n[:, None, None] * (inv - iW @ inv)
-                np.add.at(G, (b.rr, b.cc), Gk)
-                np.add.at(gm, b.obs, -2.0 * b.n[:, None] * np.einsum("kij,kj->ki", inv, d))
+                G += np.bincount(b.flat_index(p), Gk.ravel(), minlength=p * p).reshape(p, p)
+                gk = -2.0 * b.n[:, None] * (inv @ d[:, :, None])[:, :, 0]
+                gm += np.bincount(b.obs.ravel(), gk.ravel(), minlength=p)
             grad += self.model.gradient_group(imp, G, gm)
         return f / (2 * self.N), grad / (2 * self.N)
 
@@ -167,11 +176,14 @@ class Likelihood:
                     return np.full((q, q), np.nan)
                 inv = res[0]
                 ds = dsig[:, b.rr, b.cc]
-                T = np.einsum("kij,akjl->akil", inv, ds, optimize=True)
-                info += 0.5 * np.einsum("k,akij,bkji->ab", b.n, T, T, optimize=True)
+                T = np.matmul(inv[None], ds)
+                w = np.broadcast_to(b.n[None, :, None, None], T.shape)
+                info += 0.5 * (T * w).reshape(q, -1) @ np.swapaxes(T, 2, 3).reshape(q, -1).T
                 if self.model.meanstructure:
                     dm = dmu[:, b.obs]
-                    info += np.einsum("k,aki,kij,bkj->ab", b.n, dm, inv, dm, optimize=True)
+                    M = np.matmul(dm[:, :, None, :], inv[None])[:, :, 0, :]
+                    M = M * b.n[None, :, None]
+                    info += M.reshape(q, -1) @ dm.reshape(q, -1).T
         return info / self.N
 
     def observed_information(self, theta: np.ndarray, h: float = HESSIAN_STEP) -> np.ndarray:

@@ -172,21 +172,22 @@ class RamModel:
         p = self.p
         FB = imp.B[:p, :]
         GFB = G @ FB
-        out = np.zeros(self.q)
+        q = self.q
+        out = np.zeros(q)
         i, j, k = idx[_S]
         if k.size:
             GS = FB.T @ GFB
-            np.add.at(out, k, GS[i, j] * np.where(i == j, 1.0, 2.0))
+            out += np.bincount(k, GS[i, j] * np.where(i == j, 1.0, 2.0), minlength=q)
         i, j, k = idx[_A]
         if k.size:
             GA = 2.0 * (FB.T @ G) @ imp.sigma_all[:p, :]
             vals = GA[i, j]
             if self.meanstructure:
                 vals = vals + (FB.T @ gm)[i] * imp.mu_all[j]
-            np.add.at(out, k, vals)
+            out += np.bincount(k, vals, minlength=q)
         i, _, k = idx[_M]
         if k.size and self.meanstructure:
-            np.add.at(out, k, (FB.T @ gm)[i])
+            out += np.bincount(k, (FB.T @ gm)[i], minlength=q)
         return out
 
     def implied_group(self, theta: np.ndarray, g: int) -> Implied:

@@ -6,7 +6,7 @@ same counts weighting every variable of a row. Each resample is summarised by we
 missing-data patterns (the partition of the full data is reused), exogenous covariates
 are re-fixed at the resample's moments (as lavaan's bootstrap does) and the model is
 refitted from the full-sample estimates by Fisher scoring and quasi-Newton steps to a
-relative step of 1e-9. Resamples that fail to converge are recorded as NaN.
+relative step of :data:`BOOT_TOL`. Resamples that fail to converge are recorded as NaN.
 
 The BCa acceleration uses leave-one-out (leave-one-cluster-out) refits.
 """
@@ -29,8 +29,9 @@ from .samplestats import GroupStats, Pattern
 
 __all__ = ["bootstrap_draws", "jackknife_draws", "BOOT_TOL"]
 
-#: Convergence tolerance of bootstrap refits (largest relative parameter step).
-BOOT_TOL = 1e-9
+#: Convergence tolerance of bootstrap refits (largest relative parameter step): far below
+#: the Monte Carlo error of bootstrap quantiles.
+BOOT_TOL = 1e-7
 
 
 def _weighted_stats(st: GroupStats, w: np.ndarray, meanstructure: bool) -> GroupStats:
