@@ -51,8 +51,12 @@ def make_panel(n: int = 5000, seed: int = 1) -> pd.DataFrame:
             )
         rows.append(
             pd.DataFrame(
-                {"id": np.arange(n), "month": month, "attend": 2 + ri[:, 0] + wx,
-                 "drinks": 3 + ri[:, 1] + wy}
+                {
+                    "id": np.arange(n),
+                    "month": month,
+                    "attend": 2 + ri[:, 0] + wx,
+                    "drinks": 3 + ri[:, 1] + wy,
+                }
             )
         )
     long = pd.concat(rows, ignore_index=True)
@@ -71,9 +75,7 @@ def best_of(fn, repeats: int) -> float:
 def run_r(script: str) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
         fh.write(script)
-    out = subprocess.run(
-        ["Rscript", fh.name], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["Rscript", fh.name], capture_output=True, text=True, check=True).stdout
     values = {}
     for line in out.splitlines():
         if line.startswith("TIME "):
@@ -103,9 +105,14 @@ def main() -> None:
         )
         t_boot = best_of(
             lambda: latent_mediation(
-                pd.read_csv(MED), "x", ["support"], "y",
-                indicators={"support": ["s1", "s2", "s3"]}, covariates=["c1"],
-                n_boot=n_boot, rng=1,
+                pd.read_csv(MED),
+                "x",
+                ["support"],
+                "y",
+                indicators={"support": ["s1", "s2", "s3"]},
+                covariates=["c1"],
+                n_boot=n_boot,
+                rng=1,
             ).tidy(),
             1,
         )
@@ -117,7 +124,7 @@ def main() -> None:
         script = textwrap.dedent(
             f"""
             suppressPackageStartupMessages(library(lavaan))
-            wide <- read.csv("{tmp / 'wide.csv'}")
+            wide <- read.csv("{tmp / "wide.csv"}")
             med <- read.csv("{MED}")
             model <- "{syntax}"
             best <- Inf
@@ -145,16 +152,20 @@ def main() -> None:
         )
         times_r = run_r(script)
 
-    print(f"RI-CLPM, 3 waves x 2 variables, N = 5,000, 20% missing waves, FIML")
+    print("RI-CLPM, 3 waves x 2 variables, N = 5,000, 20% missing waves, FIML")
     print(f"  mutualaid_outcomes: {t_panel:7.2f} s   (target < {TARGET_PANEL:.0f} s)")
     if "panel" in times_r:
-        print(f"  lavaan 0.6.14:      {times_r['panel']:7.2f} s   ratio ours/lavaan = "
-              f"{t_panel / times_r['panel']:.2f}")
+        print(
+            f"  lavaan 0.6.14:      {times_r['panel']:7.2f} s   ratio ours/lavaan = "
+            f"{t_panel / times_r['panel']:.2f}"
+        )
     print(f"Latent-mediator bootstrap, N = 300, {n_boot} resamples")
     print(f"  mutualaid_outcomes: {t_boot:7.2f} s   (target < {TARGET_BOOT:.0f} s for 1,000)")
     if "boot" in times_r:
-        print(f"  lavaan 0.6.14:      {times_r['boot']:7.2f} s   ratio ours/lavaan = "
-              f"{t_boot / times_r['boot']:.2f}")
+        print(
+            f"  lavaan 0.6.14:      {times_r['boot']:7.2f} s   ratio ours/lavaan = "
+            f"{t_boot / times_r['boot']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -95,8 +95,11 @@ def _place_indicators(f, pos, home, lv, step, below) -> None:
 
 
 def _curvature(kind: str, p0, p1, others) -> float:
-    """Arc of an edge (matplotlib ``arc3`` rad): covariances bulge away from the centre of
-    the diagram; other edges bend when their straight line would pass through a node."""
+    """Arc of an edge (matplotlib ``arc3`` rad).
+
+    Covariances bulge away from the centre of the diagram; other edges bend when their
+    straight line would pass through a node.
+    """
     (x0, y0), (x1, y1) = p0, p1
     dx, dy = x1 - x0, y1 - y0
     mid = np.array([(x0 + x1) / 2, (y0 + y1) / 2])

@@ -15,7 +15,7 @@ Examples
 >>> df = pd.DataFrame({f"x{i}": f + rng.normal(size=300) for i in (1, 2, 3, 4)})
 >>> res = fit_sem(df, "f =~ x1 + x2 + x3 + x4")
 >>> sem_table(res).body.index[:3].tolist()
-['Measurement model', 'f → x1', 'f → x2']
+['Measurement model', 'f → x2', 'f → x3']
 >>> sem_fit_table(res).body.index[0]
 'χ² (df)'
 """
@@ -163,7 +163,9 @@ def sem_table(
         notes.append(f"Intervals: {info['ci']} bootstrap with {info['n_boot']} resamples.")
     if standardized:
         notes.append("Std.: completely standardised estimate.")
-    return Table(body=body, title=title, footnotes=notes, stub_header="Parameter", indent=indent, numbers=td)
+    return Table(
+        body=body, title=title, footnotes=notes, stub_header="Parameter", indent=indent, numbers=td
+    )
 
 
 def _named(results: Any) -> list[tuple[str, Any]]:
@@ -237,9 +239,13 @@ def sem_fit_table(
         ]
         numbers.append({"model": name, **{k: v for k, v in fm.items() if np.isscalar(v)}})
     body = pd.DataFrame(cells, index=rows)
-    notes = ["RMSEA with its 90% confidence interval; SRMR: standardised root mean square residual."]
+    notes = [
+        "RMSEA with its 90% confidence interval; SRMR: standardised root mean square residual."
+    ]
     if scaled_any:
         notes.append(
             "Robust (MLR) models: Yuan-Bentler scaled chi-square and scaled CFI, TLI and RMSEA."
         )
-    return Table(body=body, title=title, footnotes=notes, stub_header="Fit", numbers=pd.DataFrame(numbers))
+    return Table(
+        body=body, title=title, footnotes=notes, stub_header="Fit", numbers=pd.DataFrame(numbers)
+    )

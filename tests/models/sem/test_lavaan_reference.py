@@ -35,7 +35,9 @@ LAVAAN_UNIROOT_TOL = 1e-4
 #: seventh digit (measured 1.2e-7). Baseline-scaled quantities are compared at this level.
 LAVAAN_BASELINE_TOL = 1e-6
 
-GROWTH = syntax("growth_model") + "".join(f"drink_{k} ~ 0*1\n" for k in range(1, 5)) + "i ~ 1\ns ~ 1\n"
+GROWTH = (
+    syntax("growth_model") + "".join(f"drink_{k} ~ 0*1\n" for k in range(1, 5)) + "i ~ 1\ns ~ 1\n"
+)
 
 CASES = {
     "hs_cfa": ("hs", syntax("hs_model"), {}),
@@ -191,8 +193,12 @@ def test_cross_lagged_panel_builder_matches_lavaan(panel_long, ref_params, ref_f
     m = _merge(res, ref)
     free = m["se"] > 0
     assert m.loc[free, "estimate"].notna().all()
-    np.testing.assert_allclose(m.loc[free, "estimate"], m.loc[free, "est"], rtol=REL_TOL, atol=ABS_TOL)
-    np.testing.assert_allclose(m.loc[free, "std_error"], m.loc[free, "se"], rtol=REL_TOL, atol=ABS_TOL)
+    np.testing.assert_allclose(
+        m.loc[free, "estimate"], m.loc[free, "est"], rtol=REL_TOL, atol=ABS_TOL
+    )
+    np.testing.assert_allclose(
+        m.loc[free, "std_error"], m.loc[free, "se"], rtol=REL_TOL, atol=ABS_TOL
+    )
     chisq = ref_fit.query("model == @name and measure == 'chisq'")["value"].iloc[0]
     assert res.glance().loc[0, "chisq"] == pytest.approx(chisq, rel=REL_TOL)
     assert "w_attend_t6 ~ w_attend_t0" in res.syntax or not kwargs
@@ -223,7 +229,9 @@ def test_latent_mediation_matches_lavaan(med, ref_params):
     for term, key in pairs.items():
         assert td.loc[term, "estimate"] == pytest.approx(ref.loc[key, "est"], rel=REL_TOL)
         assert td.loc[term, "std_error"] == pytest.approx(ref.loc[key, "se"], rel=REL_TOL)
-    assert td.loc["total_indirect", "estimate"] == pytest.approx(td.loc["indirect[support]", "estimate"])
+    assert td.loc["total_indirect", "estimate"] == pytest.approx(
+        td.loc["indirect[support]", "estimate"]
+    )
     assert td.loc["prop_mediated", "estimate"] == pytest.approx(
         td.loc["indirect[support]", "estimate"] / td.loc["total", "estimate"]
     )

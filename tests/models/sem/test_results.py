@@ -47,7 +47,9 @@ def test_coefficient_protocol(pdfit):
     np.testing.assert_allclose(np.sqrt(np.diag(vcov)), td.loc[list(terms), "std_error"], rtol=1e-12)
     # equal-labelled loadings share their estimate and are perfectly correlated
     assert coef["dem60 =~ y2"] == coef["dem65 =~ y6"]
-    assert vcov.loc["dem60 =~ y2", "dem65 =~ y6"] == pytest.approx(vcov.loc["dem60 =~ y2", "dem60 =~ y2"])
+    assert vcov.loc["dem60 =~ y2", "dem65 =~ y6"] == pytest.approx(
+        vcov.loc["dem60 =~ y2", "dem60 =~ y2"]
+    )
     # delta method: Var(2a + b) from the covariance of the loadings
     a, b = "dem60 =~ y2", "dem60 =~ y3"
     var = 4 * vcov.loc[a, a] + vcov.loc[b, b] + 4 * vcov.loc[a, b]
@@ -79,13 +81,20 @@ def test_latent_mediation_protocol_and_glance(med):
     assert LATENT_MEDIATION_GLANCE_COLUMNS[: len(MEDIATION_GLANCE)] == MEDIATION_GLANCE
     assert list(res.glance().columns) == list(LATENT_MEDIATION_GLANCE_COLUMNS)
     assert res.terms == (
-        "a[support]", "b[support]", "indirect[support]", "total_indirect", "direct", "total",
+        "a[support]",
+        "b[support]",
+        "indirect[support]",
+        "total_indirect",
+        "direct",
+        "total",
         "prop_mediated",
     )
     V = res.vcov()
     se = res.tidy().set_index("term")["std_error"]
     np.testing.assert_allclose(np.sqrt(np.diag(V)), se[list(res.terms)], rtol=1e-12)
-    assert res.coef()["total"] == pytest.approx(res.coef()["direct"] + res.coef()["indirect[support]"])
+    assert res.coef()["total"] == pytest.approx(
+        res.coef()["direct"] + res.coef()["indirect[support]"]
+    )
     assert res.glance().loc[0, "method"].startswith("SEM with latent mediators (ML); delta method")
     assert res.nobs == 300 and res.sem.modification_indices().shape[1] == 8
 
@@ -102,10 +111,15 @@ def test_two_latent_and_one_observed_mediator():
         df[f"a{k}"] = m1 + rng.normal(scale=0.5, size=n)
         df[f"b{k}"] = m2 + rng.normal(scale=0.5, size=n)
     res = latent_mediation(
-        df, "x", ["m1", "m2", "m3"], "y",
+        df,
+        "x",
+        ["m1", "m2", "m3"],
+        "y",
         indicators={"m1": ["a0", "a1", "a2"], "m2": ["b0", "b1", "b2"]},
     )
     c = res.coef()
-    assert c["total_indirect"] == pytest.approx(c["indirect[m1]"] + c["indirect[m2]"] + c["indirect[m3]"])
+    assert c["total_indirect"] == pytest.approx(
+        c["indirect[m1]"] + c["indirect[m2]"] + c["indirect[m3]"]
+    )
     assert res.glance().loc[0, "model"] == "parallel"
     assert "m1 ~~ m2" in res.sem.syntax

@@ -126,17 +126,29 @@ def test_group_equal_loadings_intercepts_frees_latent_means_in_later_groups():
     assert r[("x1", "~1", "", 0)].free == r[("x1", "~1", "", 1)].free
     assert r[("f", "~1", "", 0)].free == 0 and r[("f", "~1", "", 1)].free > 0
     with pytest.raises(OptionError, match="`group_equal` must contain only"):
-        build_partable(parse_model("f =~ x1 + x2 + x3"), COLS, n_groups=2, group_equal=["thresholds"])
+        build_partable(
+            parse_model("f =~ x1 + x2 + x3"), COLS, n_groups=2, group_equal=["thresholds"]
+        )
 
 
 @pytest.mark.parametrize(
     ("text", "kwargs", "error", "match"),
     [
         ("f =~ x1 + x2 + x33", {}, ColumnNotFoundError, r"'x33' \(line 1\) -- did you mean 'x3'"),
-        ("f =~ x1 + c(a, b, c)*x2 + x3", {"n_groups": 2}, ModelSyntaxError, r"3 values but the model has 2 group"),
+        (
+            "f =~ x1 + c(a, b, c)*x2 + x3",
+            {"n_groups": 2},
+            ModelSyntaxError,
+            r"3 values but the model has 2 group",
+        ),
         ("x1 =~ x2 + x3 + x4", {}, ModelSyntaxError, r"also columns of `data`"),
         ("f =~ x1 + a*x2 + x3\nq == b", {}, ModelSyntaxError, r"'q' in 'q == b' is not a label"),
-        ("f =~ x1 + a*x2 + b*x3\na == b^2", {}, ModelSyntaxError, r"only constraints between two labels"),
+        (
+            "f =~ x1 + a*x2 + b*x3\na == b^2",
+            {},
+            ModelSyntaxError,
+            r"only constraints between two labels",
+        ),
     ],
 )
 def test_partable_errors(text, kwargs, error, match):

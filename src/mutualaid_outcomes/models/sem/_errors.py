@@ -21,10 +21,16 @@ class ModelSyntaxError(SpecError):
 
 
 class IdentificationError(EstimationError):
-    """The model is not identified (more free parameters than moments, or a rank-deficient
-    Jacobian of the model-implied moments); the message names the parameters involved."""
+    """The model is not identified.
+
+    More free parameters than moments, or a rank-deficient Jacobian of the model-implied
+    moments; the message names the parameters involved.
+    """
 
 
 class HeywoodWarning(MutualAidWarning):
-    """A variance estimate is negative (a Heywood case) or a model-implied covariance matrix
-    of the latent variables is not positive definite; the result flags it in ``glance()``."""
+    """A variance estimate is negative (a Heywood case).
+
+    Also issued when the model-implied covariance matrix of the latent variables is not
+    positive definite; the result flags it in ``glance()``.
+    """

@@ -78,7 +78,9 @@ def panel_wide(
         )
     waves = sorted(pd.unique(sub[time]))
     if len(waves) < 2:
-        raise DataValidationError(f"`{time}` has {len(waves)} distinct value(s); at least two waves are needed.")
+        raise DataValidationError(
+            f"`{time}` has {len(waves)} distinct value(s); at least two waves are needed."
+        )
     ids = pd.unique(sub[id])
     wide = pd.DataFrame({id: ids})
     cols: dict[str, list[str]] = {v: [] for v in variables}
@@ -105,9 +107,7 @@ def _clpm_syntax(cols: dict[str, list[str]], covariates: Sequence[str], equal_la
     lines = ["# autoregressive and cross-lagged paths"]
     for t in range(1, T):
         for v in vs:
-            terms = [
-                (f"b_{v}_{u}*" if equal_lags else "") + cols[u][t - 1] for u in vs
-            ]
+            terms = [(f"b_{v}_{u}*" if equal_lags else "") + cols[u][t - 1] for u in vs]
             lines.append(f"{cols[v][t]} ~ " + " + ".join(terms))
     lines.append("# wave-1 variances and within-wave (residual) covariances")
     lines += [f"{cols[v][0]} ~~ {cols[v][0]}" for v in vs]
@@ -137,9 +137,7 @@ def _riclpm_syntax(cols: dict[str, list[str]], covariates: Sequence[str], equal_
         lines += [f"{w[a][t]} ~~ {w[b][t]}" for a, b in itertools.combinations(vs, 2)]
     lines += [f"ri_{a} ~~ ri_{b}" for a, b in itertools.combinations(vs, 2)]
     lines.append("# random intercepts uncorrelated with the wave-1 within components")
-    lines += [
-        f"ri_{v} ~~ " + " + ".join(f"0*{w[u][0]}" for u in vs) for v in vs
-    ]
+    lines += [f"ri_{v} ~~ " + " + ".join(f"0*{w[u][0]}" for u in vs) for v in vs]
     lines.append("# no measurement error beyond the within component")
     lines += [f"{c} ~~ 0*{c}" for v in vs for c in cols[v]]
     if covariates:
@@ -223,7 +221,9 @@ def cross_lagged_panel(
     """
     variables = as_column_list(variables, "variables")
     if len(variables) < 2:
-        raise DataValidationError("`variables` needs at least two repeated measures for cross-lagged paths.")
+        raise DataValidationError(
+            "`variables` needs at least two repeated measures for cross-lagged paths."
+        )
     covs = as_column_list(covariates, "covariates")
     wide, _, cols = panel_wide(data, id, time, variables, covs)
     if random_intercepts and len(next(iter(cols.values()))) < 3:
@@ -328,7 +328,9 @@ def latent_growth(
     wide, waves, cols = panel_wide(data, id, time, [outcome], covs)
     need = 4 if shape == "quadratic" else 3
     if len(waves) < need:
-        raise DataValidationError(f"A {shape} growth model needs at least {need} waves; got {len(waves)}.")
+        raise DataValidationError(
+            f"A {shape} growth model needs at least {need} waves; got {len(waves)}."
+        )
     scores = (np.asarray(waves, dtype=float) - float(waves[0])) / float(time_scale)
     syntax = _growth_syntax(cols[outcome], scores, shape == "quadratic", covs)
     return fit_sem(

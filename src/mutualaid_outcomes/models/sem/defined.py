@@ -118,9 +118,7 @@ class DefinedParameters:
             self._trees.append(_compile(name, text, known))
             known.add(name)
         self.analytic = not any(
-            isinstance(n, ast.Call) and n.func.id == "abs"
-            for t in self._trees
-            for n in ast.walk(t)
+            isinstance(n, ast.Call) and n.func.id == "abs" for t in self._trees for n in ast.walk(t)
         )
 
     def __len__(self) -> int:

@@ -87,7 +87,9 @@ def _options(
     if isinstance(group_equal, str):
         group_equal = [group_equal]
     if group_equal and group is None:
-        raise DataValidationError("`group_equal` needs `group`: it constrains parameters across groups.")
+        raise DataValidationError(
+            "`group_equal` needs `group`: it constrains parameters across groups."
+        )
     robust_default = estimator == "MLR" or cluster is not None
     cov_type = cov_type or ("robust" if robust_default else "model")
     if information is None:
@@ -134,7 +136,9 @@ def _defined(pt: ParTable, values: np.ndarray) -> DefinedParameters:
     for r in pt.rows:
         if r.label and r.free and r.op != ":=":
             labels.setdefault(r.label, r.free - 1)
-    fixed = {r.label: values[k] for k, r in enumerate(pt.rows) if r.label and not r.free and r.op != ":="}
+    fixed = {
+        r.label: values[k] for k, r in enumerate(pt.rows) if r.label and not r.free and r.op != ":="
+    }
     defs = [(r.lhs, r.rhs) for r in pt.rows if r.op == ":="]
     return DefinedParameters(defs, labels, {k: v for k, v in fixed.items() if k not in labels})
 
@@ -302,7 +306,9 @@ def fit_sem(
     data = check_dataframe(data)
     parsed = parse_model(model)
     conf_level = check_conf_level(conf_level)
-    opts = _options(data, missing, estimator, cov_type, information, n_boot, ci, group, cluster, group_equal)
+    opts = _options(
+        data, missing, estimator, cov_type, information, n_boot, ci, group, cluster, group_equal
+    )
     meanstructure = missing == "fiml" or opts["n_groups"] > 1 or cluster is not None
     pt = build_partable(
         parsed,
@@ -338,9 +344,7 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     if opts["test_information"] != opts["information"] and opts["scaled"]:
         info = test_information(lik, theta, opts["test_information"])
     test = model_test(lik, theta, pt, info, prep.clusters, opts["scaled"])
-    fm = fit_measures(
-        lik, theta, pt, test, prep.clusters, opts["test_information"], opts["scaled"]
-    )
+    fm = fit_measures(lik, theta, pt, test, prep.clusters, opts["test_information"], opts["scaled"])
     values = _row_values(pt, ram, theta)
     defined = _defined(pt, values)
     sall = std_all(pt, ram, theta, values, defined)
@@ -348,7 +352,11 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     heywood = heywood_rows(pt, values, lik, theta)
     if heywood:
         msg = "Heywood case: " + "; ".join(heywood) + "."
-        warnings.warn(msg + " Check the model (misspecification, too few indicators).", HeywoodWarning, stacklevel=3)
+        warnings.warn(
+            msg + " Check the model (misspecification, too few indicators).",
+            HeywoodWarning,
+            stacklevel=3,
+        )
         notes.append(msg)
     draws = jack = None
     seed = None
@@ -364,7 +372,8 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
         draws, jack = _draw_frame(frame, raw, jack_raw if opts["ci"] == "bca" else None)
         notes.append(
             f"Intervals: {opts['ci']} bootstrap ({n_boot} resamples"
-            + (", clusters resampled" if cluster else "") + "); SEs are "
+            + (", clusters resampled" if cluster else "")
+            + "); SEs are "
             f"{opts['cov_type']} ({opts['information']} information)."
         )
     n_clusters = (

@@ -36,7 +36,16 @@ from .likelihood import Likelihood
 from .partable import ParRow, ParTable
 from .samplestats import LOG_2PI, GroupStats
 
-__all__ = ["baseline_partable", "cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue", "srmr", "loglik_x"]
+__all__ = [
+    "baseline_partable",
+    "cfi",
+    "tli",
+    "rmsea",
+    "rmsea_ci",
+    "rmsea_pvalue",
+    "srmr",
+    "loglik_x",
+]
 
 
 def baseline_partable(pt: ParTable) -> ParTable:
@@ -64,9 +73,11 @@ def baseline_partable(pt: ParTable) -> ParTable:
 
 
 def baseline_start(pt: ParTable, stats: Sequence[GroupStats]) -> np.ndarray:
-    """Closed-form ML estimates of the independence model: means and ML variances of the
-    observed values of each variable (exact also under FIML, where the likelihood
-    factorises over independent variables)."""
+    """Closed-form ML estimates of the independence model.
+
+    Means and ML variances of the observed values of each variable (exact also under
+    FIML, where the likelihood factorises over independent variables).
+    """
     theta = np.zeros(pt.n_free)
     ov = {v: i for i, v in enumerate(pt.ov_names)}
     for r in pt.rows:

@@ -27,8 +27,10 @@ def model_test(
     clusters: Sequence[np.ndarray | None],
     scaled: bool,
 ) -> TestResult:
-    """Likelihood-ratio test, Yuan--Bentler scaled when ``scaled`` (``info`` = the
-    information the SEs use; observed for MLR)."""
+    """Likelihood-ratio test, Yuan--Bentler scaled when ``scaled``.
+
+    ``info`` is the information matrix the scaling uses (observed for MLR).
+    """
     x_idx = [pt.ov_names.index(x) for x in pt.ov_x]
     df = degrees_of_freedom(lik.stats, len(x_idx), pt.meanstructure, pt.n_free)
     test = lr_test(lik, theta, df)
@@ -54,8 +56,11 @@ def _baseline(
 
 
 def test_information(lik: Likelihood, theta: np.ndarray, kind: str) -> np.ndarray:
-    """Information matrix of the scaled test: ``"observed"`` (Hessian), ``"h1"`` (see
-    :func:`.inference.h1_chain_information`) or ``"expected"``."""
+    """Information matrix of the scaled test.
+
+    ``"observed"`` (Hessian), ``"h1"`` (see :func:`.inference.h1_chain_information`) or
+    ``"expected"``.
+    """
     if kind == "observed":
         return lik.observed_information(theta)
     if kind == "h1":

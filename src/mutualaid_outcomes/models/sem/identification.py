@@ -121,8 +121,7 @@ def check_information(pt: ParTable, info: np.ndarray) -> None:
 
 
 def heywood_rows(pt: ParTable, values: np.ndarray, lik: Likelihood, theta: np.ndarray):
-    """Descriptions of negative variances and of groups whose latent covariance matrix is
-    not positive definite."""
+    """Describe negative variances and non-positive-definite latent covariance matrices."""
     out = []
     for k, r in enumerate(pt.rows):
         if r.op == "~~" and r.lhs == r.rhs and r.free and values[k] < 0:

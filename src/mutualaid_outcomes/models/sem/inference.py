@@ -180,12 +180,17 @@ def _gamma(X: np.ndarray, x_idx: Sequence[int], meanstructure: bool, cluster) ->
 
 
 def h1_observed(
-    st: GroupStats, meanstructure: bool, mu: np.ndarray | None = None, sigma: np.ndarray | None = None
+    st: GroupStats,
+    meanstructure: bool,
+    mu: np.ndarray | None = None,
+    sigma: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Observed information (per observation) and casewise scores of the saturated model
-    in ``(mu, vech sigma)`` coordinates, at ``mu``/``sigma`` (default: its own estimates)
-    (lavaan ``lav_mvnorm_missing_information_observed_samplestats`` and
-    ``lav_mvnorm_missing_scores_mu_vech_sigma``; one pattern for complete data)."""
+    """Observed information and casewise scores of the saturated model.
+
+    In ``(mu, vech sigma)`` coordinates, per observation, at ``mu``/``sigma`` (default: its
+    own estimates) (lavaan ``lav_mvnorm_missing_information_observed_samplestats`` and
+    ``lav_mvnorm_missing_scores_mu_vech_sigma``; one pattern for complete data).
+    """
     p = st.p
     i, j = _vech_index(p)
     w = np.where(i == j, 0.5, 1.0)
@@ -250,10 +255,12 @@ def yb_trace(
 
 
 def h1_chain_information(lik: Likelihood, theta: np.ndarray) -> np.ndarray:
-    r"""lavaan's ``observed.information = "h1"``: :math:`\sum_g (N_g/N)\Delta_g^\top A_{1g}
-    \Delta_g` with the saturated model's observed information at the model-implied
+    r"""Information of lavaan's ``observed.information = "h1"``.
+
+    :math:`\sum_g (N_g/N)\Delta_g^\top A_{1g}\Delta_g` with the saturated model's observed information at the model-implied
     moments (no second-derivative term of :math:`\Sigma(\theta)`). lavaan uses it for the
-    scaled test when ``cluster`` is given with ``estimator = "ML"``."""
+    scaled test when ``cluster`` is given with ``estimator = "ML"``.
+    """
     q = lik.model.q
     E = np.zeros((q, q))
     for g, st in enumerate(lik.stats):

@@ -31,7 +31,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from ..._validation import as_column_list, check_dataframe
@@ -254,6 +253,7 @@ def latent_mediation(
 
     Examples
     --------
+    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(2)
     >>> n = 400
     >>> x = rng.binomial(1, 0.5, n).astype(float)
@@ -278,7 +278,9 @@ def latent_mediation(
     inds = {m: as_column_list(v, f"indicators['{m}']") for m, v in indicators.items()}
     unknown = [m for m in inds if m not in meds]
     if unknown:
-        raise DataValidationError(f"`indicators` names {unknown}, which are not in `mediators` {meds}.")
+        raise DataValidationError(
+            f"`indicators` names {unknown}, which are not in `mediators` {meds}."
+        )
     short = [m for m, v in inds.items() if len(v) < 2]
     if short:
         raise DataValidationError(
@@ -288,7 +290,9 @@ def latent_mediation(
     roles = [exposure, outcome, *meds, *covs, *(c for v in inds.values() for c in v)]
     dup = sorted({c for c in roles if roles.count(c) > 1})
     if dup:
-        raise DataValidationError(f"Columns {dup} play more than one role (exposure, mediator, outcome, covariate, indicator).")
+        raise DataValidationError(
+            f"Columns {dup} play more than one role (exposure, mediator, outcome, covariate, indicator)."
+        )
     syntax, names = _syntax(exposure, meds, outcome, covs, inds)
     sem = fit_sem(
         data,

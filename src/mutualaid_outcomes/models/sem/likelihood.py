@@ -41,6 +41,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
 from .ram import RamModel
 from .samplestats import LOG_2PI, GroupStats
 
@@ -60,8 +61,10 @@ def _chol_inv(a: np.ndarray) -> tuple[np.ndarray, float] | None:
 
 
 class _Batch:
-    """Missing-data patterns of one group with the same number of observed variables,
-    stacked so that Cholesky factors and inverses are computed in one call."""
+    """Missing-data patterns of one group with the same number of observed variables.
+
+    Stacked so that Cholesky factors and inverses are computed in one call.
+    """
 
     def __init__(self, patterns) -> None:
         self.obs = np.array([p.obs for p in patterns])
@@ -134,7 +137,7 @@ class Likelihood:
         return out
 
     def objective(self, theta: np.ndarray) -> float:
-        """:math:`f(\\theta) = -\\log L / N`."""
+        r""":math:`f(\theta) = -\log L / N`."""
         return float(self.m2ll_groups(theta).sum() / (2 * self.N))
 
     def gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:

@@ -46,7 +46,9 @@ def candidate_rows(pt: ParTable) -> list[tuple[str, str, str, int]]:
     ov_x = list(pt.ov_x)
     nox = [v for v in ov if v not in ov_x]
     ind = {r.rhs for r in rows if r.op == "=~"} - set(lv)
-    eqs = list(dict.fromkeys([r.lhs for r in rows if r.op == "~"] + [r.rhs for r in rows if r.op == "~"]))
+    eqs = list(
+        dict.fromkeys([r.lhs for r in rows if r.op == "~"] + [r.rhs for r in rows if r.op == "~"])
+    )
     other = [v for v in ov if v not in ind]
     out = []
     for g in range(pt.n_groups):
@@ -61,11 +63,7 @@ def candidate_rows(pt: ParTable) -> list[tuple[str, str, str, int]]:
         for i, a in enumerate(lv):
             out += [(a, "~~", b, g) for b in lv[i:]]
         for y in eqs:
-            out += [
-                (y, "~", x, g)
-                for x in eqs
-                if x != y and not (y in ind and x in lv)
-            ]
+            out += [(y, "~", x, g) for x in eqs if x != y and not (y in ind and x in lv)]
         if pt.meanstructure:
             out += [(v, "~1", "", g) for v in ov + lv]
     return out
@@ -90,11 +88,16 @@ def _extended(pt: ParTable, theta: np.ndarray, values: np.ndarray):
             seen.add(_key(lhs, op, rhs, g))
             extra_rows.append((ParRow(lhs, op, rhs, g, False, 0, 0.0, ""), 0.0))
     ext = []
-    for k, (r, v) in enumerate(extra_rows):
+    for k, (r, _) in enumerate(extra_rows):
         ext.append(ParRow(r.lhs, r.op, r.rhs, r.group, False, q + k + 1, float("nan"), ""))
     vals = np.concatenate([theta, [v for _, v in extra_rows]])
     table = ParTable(
-        tuple(rows + ext), pt.ov_names, pt.lv_names, pt.ov_x, pt.n_groups, q + len(ext),
+        tuple(rows + ext),
+        pt.ov_names,
+        pt.lv_names,
+        pt.ov_x,
+        pt.n_groups,
+        q + len(ext),
         pt.meanstructure,
     )
     return table, vals, [r for r, _ in extra_rows]

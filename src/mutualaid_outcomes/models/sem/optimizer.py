@@ -182,7 +182,7 @@ def optimize(
     tol: float = OPTIM_TOL,
     newton: bool = True,
 ) -> OptimResult:
-    """Minimise :math:`f(\theta)` from ``theta0`` (see the module notes).
+    r"""Minimise :math:`f(\theta)` from ``theta0`` (see the module notes).
 
     Parameters
     ----------
@@ -213,7 +213,11 @@ def optimize(
     f, g = lik.gradient(theta)
     if not math.isfinite(f):
         return OptimResult(
-            theta, f, g, False, 0,
+            theta,
+            f,
+            g,
+            False,
+            0,
             "model-implied covariance matrix not positive definite at the starting values",
         )
     phase = "fisher"

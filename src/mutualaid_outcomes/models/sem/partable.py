@@ -141,9 +141,7 @@ class _Roles:
 
 def _roles(statements: Sequence[Statement], fixed_x: bool) -> _Roles:
     meas = [(lhs, t.name) for s in statements if s.op == "=~" for lhs in s.lhs for t in s.rhs]
-    regs = [
-        (lhs, t.name) for s in statements if s.op == "~" for lhs in s.lhs for t in s.rhs
-    ]
+    regs = [(lhs, t.name) for s in statements if s.op == "~" for lhs in s.lhs for t in s.rhs]
     lv = _unique([a for a, _ in meas])
     v_ind = _unique([b for _, b in meas])
     ov_ind = [v for v in v_ind if v not in lv]
@@ -334,12 +332,7 @@ def _check_names(roles: _Roles, columns: Sequence[str], statements: Sequence[Sta
         hints = []
         for m in missing[:10]:
             pos = next(
-                (
-                    (t.line, t.column)
-                    for s in statements
-                    for t in s.rhs
-                    if t.name == m
-                ),
+                ((t.line, t.column) for s in statements for t in s.rhs if t.name == m),
                 next(((s.line, s.column) for s in statements if m in s.lhs), (0, 0)),
             )
             sugg = close_matches(m, cols)
@@ -397,8 +390,7 @@ def build_partable(
     bad = [g for g in group_equal if g not in GROUP_EQUAL]
     if bad:
         raise OptionError(
-            f"`group_equal` must contain only {', '.join(repr(g) for g in GROUP_EQUAL)}; "
-            f"got {bad}."
+            f"`group_equal` must contain only {', '.join(repr(g) for g in GROUP_EQUAL)}; got {bad}."
         )
     if any(s.op == "~" and any(t.name == "1" for t in s.rhs) for s in statements):
         meanstructure = True

@@ -159,9 +159,7 @@ class RamModel:
         M[i] = theta[k]
         return A, S, M
 
-    def gradient_group(
-        self, imp: Implied, G: np.ndarray, gm: np.ndarray
-    ) -> np.ndarray:
+    def gradient_group(self, imp: Implied, G: np.ndarray, gm: np.ndarray) -> np.ndarray:
         r"""Chain rule from moment derivatives to parameters.
 
         Given a function :math:`h` of the implied moments with

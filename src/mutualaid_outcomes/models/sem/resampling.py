@@ -56,7 +56,9 @@ def _weighted_stats(st: GroupStats, w: np.ndarray, meanstructure: bool) -> Group
         mean = (w @ Xz) / cnt
     Xc = np.where(mask, X - mean, 0.0)
     cov = (Xc * w[:, None]).T @ Xc / np.maximum((w[:, None] * mask).T @ mask, 1e-300)
-    return GroupStats(st.label, X, int(round(w.sum())), tuple(patterns), mean, cov, st.complete, np.nan)
+    return GroupStats(
+        st.label, X, int(round(w.sum())), tuple(patterns), mean, cov, st.complete, np.nan
+    )
 
 
 def _refit(pt: ParTable, stats: list[GroupStats], theta0: np.ndarray, extra: Callable):
@@ -90,9 +92,7 @@ def bootstrap_draws(
     """
     gens = [rng] if len(stats) == 1 else spawn_rngs(rng, len(stats))
     codes = [_units(st, cl) for st, cl in zip(stats, clusters)]
-    counts = [
-        bs.bootstrap_counts(n_units, n_boot, gen) for (_, n_units), gen in zip(codes, gens)
-    ]
+    counts = [bs.bootstrap_counts(n_units, n_boot, gen) for (_, n_units), gen in zip(codes, gens)]
     width = theta.size + extra(theta).size
     out = np.full((n_boot, width), np.nan)
     for b in range(n_boot):
@@ -139,5 +139,7 @@ def jackknife_draws(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 draw = _refit(pt, rs, theta, extra)
-            rows.append(draw if draw is not None else np.full(theta.size + extra(theta).size, np.nan))
+            rows.append(
+                draw if draw is not None else np.full(theta.size + extra(theta).size, np.nan)
+            )
     return np.vstack(rows)

@@ -101,8 +101,10 @@ class SEMResult(BaseResult):
     # ------------------------------------------------------------------ protocol
     @property
     def terms(self) -> tuple[str, ...]:
-        """Free and defined parameters (``"lhs op rhs"``, with ``[group]`` in multi-group
-        models), in table order."""
+        """Free and defined parameters in table order.
+
+        Named ``"lhs op rhs"``, with ``[group]`` in multi-group models.
+        """
         p = self.parameters
         return tuple(p.loc[(p["free"] > 0) | (p["op"] == ":="), "term"])
 
@@ -187,12 +189,15 @@ class SEMResult(BaseResult):
         return low, high
 
     def glance(self) -> pd.DataFrame:
-        """One row: sample sizes, estimator and SE type, test statistics, fit indices
-        (``chisq, df, pvalue, cfi, tli, rmsea`` with its 90% limits and p-value of close
+        """One row of model-level statistics.
+
+        Sample sizes, estimator and SE type, test statistics, fit indices (``chisq, df, pvalue, cfi, tli, rmsea`` with its 90% limits and p-value of close
         fit, ``srmr, loglik, aic, bic``), scaled (Yuan--Bentler) versions for MLR, the
         Heywood flag and the bootstrap settings (columns :data:`SEM_GLANCE_COLUMNS`).
         """
-        values = {k: v for k, v in {**self.info, **self.fit_measures}.items() if k in SEM_GLANCE_COLUMNS}
+        values = {
+            k: v for k, v in {**self.info, **self.fit_measures}.items() if k in SEM_GLANCE_COLUMNS
+        }
         return glance_frame(values, SEM_GLANCE_COLUMNS)
 
     def _title(self) -> str:

@@ -93,8 +93,10 @@ def _patterns(X: np.ndarray) -> tuple[Pattern, ...]:
 
 
 def pattern_m2ll(patterns: tuple[Pattern, ...], mu: np.ndarray, sigma: np.ndarray) -> float:
-    """``-2 log L`` of normal data summarised by patterns, at mean ``mu`` and covariance
-    ``sigma`` (``inf`` if a block of ``sigma`` is not positive definite).
+    """``-2 log L`` of normal data summarised by patterns.
+
+    Evaluated at mean ``mu`` and covariance ``sigma`` (``inf`` if a block of ``sigma`` is
+    not positive definite).
 
     Examples
     --------

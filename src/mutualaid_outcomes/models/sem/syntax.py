@@ -1,4 +1,4 @@
-"""Parser of lavaan model syntax.
+r"""Parser of lavaan model syntax.
 
 Supported (lavaan 0.6 syntax): ``=~`` (measurement), ``~`` (regression), ``~~``
 (variance / covariance), ``~ 1`` (intercepts and means), ``:=`` (defined parameters),
@@ -15,7 +15,7 @@ constraints ``<`` / ``>``, non-linear ``==`` constraints and multilevel blocks.
 
 Examples
 --------
->>> m = parse_model("f =~ x1 + a*x2 + x3\\ny ~ f + c(b1, b2)*z\\nind := a*b1")
+>>> m = parse_model("f =~ x1 + a*x2 + x3\ny ~ f + c(b1, b2)*z\nind := a*b1")
 >>> [(s.lhs, s.op, [t.name for t in s.rhs]) for s in m.statements]
 [(('f',), '=~', ['x1', 'x2', 'x3']), (('y',), '~', ['f', 'z']), (('ind',), ':=', [])]
 >>> m.statements[1].rhs[1].labels
@@ -338,9 +338,7 @@ class _Parser:
         terms = []
         for part, pos in _split_plus(rhs_text, rhs_off):
             if not part.strip():
-                raise self.fail(
-                    f"a term is missing on the right of '{op}'", line, pos + len(part)
-                )
+                raise self.fail(f"a term is missing on the right of '{op}'", line, pos + len(part))
             terms.append(self.term(line, part, pos, op))
         return Statement(lhs, op, tuple(terms), "", ln, col)
 
