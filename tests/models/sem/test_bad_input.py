@@ -129,3 +129,15 @@ def test_data_must_be_a_frame_and_is_not_modified(hs):
 def test_zero_variance_variable(hs):
     with pytest.raises(DataValidationError, match=r"\['x3'\] have no variance"):
         fit_sem(hs.assign(x3=1.0), HS)
+
+
+def test_non_convergence_is_reported(hs):
+    from mutualaid_outcomes.errors import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = fit_sem(hs, HS, max_iter=2)
+    g = res.glance().iloc[0]
+    assert not g["converged"] and np.isnan(g["chisq"]) and np.isnan(g["cfi"])
+    td = res.tidy()
+    assert td.loc[td["free"] > 0, "std_error"].isna().all()
+    assert (td.loc[td["free"] == 0, "std_error"] == 0).all()

@@ -36,7 +36,7 @@ from .fitstats import fit_measures, model_test, test_information
 from .identification import check_identification, check_information, heywood_rows
 from .inference import meat, robust_vcov, vcov_from_information
 from .likelihood import Likelihood
-from .optimizer import optimize, start_values
+from .optimizer import fit_from_starts, start_values
 from .partable import ParTable, build_partable
 from .prepare import prepare_data
 from .ram import RamModel
@@ -110,12 +110,14 @@ def _options(
     }
 
 
-def _vcov(lik, theta, opts, clusters, pt) -> tuple[np.ndarray, np.ndarray]:
+def _vcov(lik, theta, opts, clusters, pt, converged) -> tuple[np.ndarray, np.ndarray]:
     info = (
         lik.observed_information(theta)
         if opts["information"] == "observed"
         else lik.expected_information(theta)
     )
+    if not converged:
+        return np.full(info.shape, np.nan), info
     check_information(pt, info)
     if opts["cov_type"] == "robust":
         B0 = meat(lik.casewise_scores(theta), clusters, lik.N)
@@ -159,6 +161,7 @@ def _param_frame(pt, values, V, defined, theta, group_labels, sall):
         values[def_idx] = defined.values(theta)
     cov = P @ V @ P.T
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    se[[k for k, r in enumerate(rows) if not r.free and r.op != ":="]] = 0.0
     multi = pt.n_groups > 1
 
     def term(r):
@@ -324,11 +327,12 @@ def fit_sem(
     lik = Likelihood(ram, prep.stats)
     theta0 = start_values(pt, prep.stats)
     check_identification(pt, lik, theta0)
-    res = optimize(lik, theta0, max_iter=max_iter)
+    res = fit_from_starts(lik, pt, prep.stats, theta0, max_iter)
     notes = list(pt.notes) + list(prep.notes)
     if not res.converged:
         warnings.warn(
-            f"The optimiser did not converge ({res.message}); estimates are unreliable.",
+            f"The optimiser did not converge ({res.message}); estimates are unreliable and "
+            "standard errors are not reported. Check the model and the starting values.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -340,7 +344,7 @@ def fit_sem(
 
 def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, rng) -> SEMResult:
     theta = res.theta
-    V, info = _vcov(lik, theta, opts, prep.clusters, pt)
+    V, info = _vcov(lik, theta, opts, prep.clusters, pt, res.converged)
     if opts["test_information"] != opts["information"] and opts["scaled"]:
         info = test_information(lik, theta, opts["test_information"])
     test = model_test(lik, theta, pt, info, prep.clusters, opts["scaled"])

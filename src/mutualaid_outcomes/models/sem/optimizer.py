@@ -45,7 +45,7 @@ from .likelihood import Likelihood
 from .partable import ParTable
 from .samplestats import GroupStats
 
-__all__ = ["start_values", "optimize", "OptimResult", "OPTIM_TOL"]
+__all__ = ["start_values", "optimize", "fit_from_starts", "OptimResult", "OPTIM_TOL"]
 
 #: Default convergence tolerance on the largest parameter step (relative to 1 + |theta|).
 OPTIM_TOL = 1e-11
@@ -97,12 +97,16 @@ def _loading_starts(pt: ParTable, g: int, cov: np.ndarray) -> dict[tuple[str, st
     return out
 
 
-def start_values(pt: ParTable, stats: Sequence[GroupStats]) -> np.ndarray:
-    """Starting values of the free parameters (see the module notes)."""
+def start_values(pt: ParTable, stats: Sequence[GroupStats], simple: bool = False) -> np.ndarray:
+    """Starting values of the free parameters (see the module notes).
+
+    ``simple=True`` gives lavaan's ``start = "simple"`` values (loadings 1, latent
+    variances 0.05), the fallback when the refined values do not lead to convergence.
+    """
     theta = np.full(pt.n_free, np.nan)
     ov = {v: k for k, v in enumerate(pt.ov_names)}
     for g, st in enumerate(stats):
-        lam = _loading_starts(pt, g, st.cov)
+        lam = {} if simple else _loading_starts(pt, g, st.cov)
         for r in pt.rows:
             if r.group != g or r.free == 0 or not np.isnan(theta[r.free - 1]):
                 continue
@@ -255,3 +259,17 @@ def optimize(
         elif phase == "fisher" and drop < 1e-6 * max(1.0, abs(f)):
             phase = "bfgs"
     return OptimResult(theta, f, g, False, max_iter, "maximum number of iterations reached")
+
+
+def fit_from_starts(
+    lik: Likelihood, pt: ParTable, stats: Sequence[GroupStats], theta0: np.ndarray, max_iter: int
+) -> OptimResult:
+    """Optimise from ``theta0``; if that fails, retry from lavaan's simple starting values
+    and keep the converged (or, failing both, the better) solution."""
+    res = optimize(lik, theta0, max_iter=max_iter)
+    if res.converged:
+        return res
+    alt = optimize(lik, start_values(pt, stats, simple=True), max_iter=max_iter)
+    if alt.converged or (math.isfinite(alt.objective) and alt.objective < res.objective):
+        return alt
+    return res
