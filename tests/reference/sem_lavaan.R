@@ -198,7 +198,11 @@ fits <- list(
                         em.h1.tol = em, em.h1.iter.max = emi),
   growth_fiml = growth(growth_model, data = wide, missing = "ml", em.h1.tol = em,
                        em.h1.iter.max = emi),
-  latent_med = sem(med_model, data = med)
+  latent_med = sem(med_model, data = med),
+  # cluster-robust SEs and scaled test (agemo: 12 clusters; a numerical check of the
+  # clustered sandwich, not a substantive design)
+  hs_cluster = cfa(hs_model, data = hs, cluster = "agemo"),
+  hs_cluster_mlr = cfa(hs_model, data = hs, cluster = "agemo", estimator = "MLR")
 )
 fits0 <- fits
 fits <- lapply(fits, polish)
@@ -226,7 +230,8 @@ for (name in names(fits)) {
             "rmsea.ci.upper", "rmsea.pvalue", "srmr", "chisq.scaled", "df.scaled",
             "pvalue.scaled", "chisq.scaling.factor", "baseline.chisq.scaled", "cfi.scaled",
             "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
-            "scaling.factor.h1", "scaling.factor.h0")
+            "scaling.factor.h1", "scaling.factor.h0", "cfi.robust", "tli.robust",
+            "rmsea.robust")
   keep <- keep[keep %in% names(fm)]
   vals <- unname(as.numeric(fm[keep]))
   # lavaan finds the RMSEA limits with uniroot() at its default tolerance (about 1e-4 in

@@ -59,6 +59,8 @@ CASES = {
     ),
     "growth_fiml": ("panel_wide", GROWTH, {"missing": "fiml"}),
     "latent_med": ("med", syntax("med_model"), {}),
+    "hs_cluster": ("hs", syntax("hs_model"), {"cluster": "agemo"}),
+    "hs_cluster_mlr": ("hs", syntax("hs_model"), {"cluster": "agemo", "estimator": "MLR"}),
 }
 
 FIT_NAMES = {
@@ -93,6 +95,9 @@ BASELINE_SCALED = {
     "tli.scaled": "tli_scaled",
 }
 LAVAAN_CI = {"rmsea.ci.lower": "rmsea_ci_low", "rmsea.ci.upper": "rmsea_ci_high"}
+#: Robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei); computed for complete data only (the
+#: FIML versions of lavaan's lav_fit_fiml_corrected are not implemented).
+ROBUST = {"cfi.robust": "cfi_robust", "tli.robust": "tli_robust", "rmsea.robust": "rmsea_robust"}
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +149,12 @@ def test_fit_measures_match_lavaan(fitted, ref_fit, name):
     for lav, ours in BASELINE_SCALED.items():
         if lav in ref.index and np.isfinite(ref[lav]):
             assert g[ours] == pytest.approx(ref[lav], rel=LAVAAN_BASELINE_TOL), lav
+    fiml = CASES[name][2].get("missing") == "fiml"
+    for lav, ours in ROBUST.items():
+        if lav in ref.index and np.isfinite(ref[lav]) and not fiml:
+            assert g[ours] == pytest.approx(ref[lav], rel=REL_TOL, abs=ABS_TOL), lav
+        elif fiml:
+            assert np.isnan(g[ours])
     for lav, ours in LAVAAN_CI.items():
         if ref[lav] > 0:
             assert g[ours] == pytest.approx(ref[lav], rel=LAVAAN_UNIROOT_TOL), lav
