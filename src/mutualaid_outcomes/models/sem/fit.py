@@ -323,6 +323,11 @@ def fit_sem(
         group_equal=opts["group_equal"],
     )
     prep = prepare_data(data, pt.ov_names, pt.ov_x, group=group, cluster=cluster, missing=missing)
+    if len(prep.group_labels) != pt.n_groups:
+        raise DataValidationError(
+            f"`group` has {pt.n_groups} groups but only {len(prep.group_labels)} keep usable "
+            "rows after the missing-data rule; drop the empty groups first."
+        )
     ram = RamModel(pt, [(s.mean, s.cov) for s in prep.stats])
     lik = Likelihood(ram, prep.stats)
     theta0 = start_values(pt, prep.stats)
@@ -426,17 +431,18 @@ def _scales(pt, ram, theta, values):
 
 
 def _draw_frame(frame: pd.DataFrame, raw: np.ndarray, jack: np.ndarray | None):
+    """Bootstrap (and jackknife) draws as columns named by term: free rows take their
+    parameter's draw, defined rows the definitions' draws (stored after the parameters)."""
     q = int(frame["free"].max()) if len(frame) else 0
-    first = frame[frame["free"] > 0].drop_duplicates("free").set_index("free")
     cols, idx = [], []
-    for k, r in frame.iterrows():
+    n_def = 0
+    for _, r in frame.iterrows():
         if r["free"] > 0:
             cols.append(r["term"])
             idx.append(int(r["free"]) - 1)
         elif r["op"] == ":=":
             cols.append(r["term"])
-            n_def_before = int((frame.loc[:k, "op"] == ":=").sum()) - 1
-            idx.append(q + n_def_before)
-    del first
+            idx.append(q + n_def)
+            n_def += 1
     draws = pd.DataFrame(raw[:, idx], columns=cols)
     return draws, None if jack is None else jack[:, idx]

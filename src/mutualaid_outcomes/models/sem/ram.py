@@ -124,6 +124,17 @@ class RamModel:
             np.array(rows, dtype=int),
         )
 
+    def with_moments(self, moments: Sequence[tuple[np.ndarray, np.ndarray]]) -> RamModel:
+        """A copy whose fixed exogenous values (and, without a mean structure, implied
+        means) come from other sample moments; the parameter layout is shared."""
+        new = object.__new__(RamModel)
+        new.__dict__.update(self.__dict__)
+        new.moments = [(np.asarray(a, float), np.asarray(b, float)) for a, b in moments]
+        new._cache = {}
+        if self.pt.ov_x:
+            new.entries = [new._entries(g) for g in range(self.n_groups)]
+        return new
+
     def _base(self, g: int) -> tuple:
         cached = self._cache.get(g)
         if cached is None:

@@ -61,8 +61,8 @@ def _weighted_stats(st: GroupStats, w: np.ndarray, meanstructure: bool) -> Group
     )
 
 
-def _refit(pt: ParTable, stats: list[GroupStats], theta0: np.ndarray, extra: Callable):
-    model = RamModel(pt, [(s.mean, s.cov) for s in stats])
+def _refit(base: RamModel, stats: list[GroupStats], theta0: np.ndarray, extra: Callable):
+    model = base.with_moments([(s.mean, s.cov) for s in stats])
     lik = Likelihood(model, stats)
     res = optimize(lik, theta0, newton=False, tol=BOOT_TOL, max_iter=200)
     if not res.converged:
@@ -95,6 +95,7 @@ def bootstrap_draws(
     counts = [bs.bootstrap_counts(n_units, n_boot, gen) for (_, n_units), gen in zip(codes, gens)]
     width = theta.size + extra(theta).size
     out = np.full((n_boot, width), np.nan)
+    base = RamModel(pt, [(s.mean, s.cov) for s in stats])
     for b in range(n_boot):
         rs = []
         for st, (code, _), cnt in zip(stats, codes, counts):
@@ -102,7 +103,7 @@ def bootstrap_draws(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                draw = _refit(pt, rs, theta, extra)
+                draw = _refit(base, rs, theta, extra)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             draw = None
         if draw is not None:
@@ -127,6 +128,7 @@ def jackknife_draws(
 ) -> np.ndarray:
     """Leave-one-unit-out estimates (units: rows or clusters, over all groups)."""
     codes = [_units(st, cl) for st, cl in zip(stats, clusters)]
+    base = RamModel(pt, [(s.mean, s.cov) for s in stats])
     rows = []
     for g, (code, n_units) in enumerate(codes):
         for u in range(n_units):
@@ -138,7 +140,7 @@ def jackknife_draws(
                 rs.append(_weighted_stats(st, w, pt.meanstructure))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                draw = _refit(pt, rs, theta, extra)
+                draw = _refit(base, rs, theta, extra)
             rows.append(
                 draw if draw is not None else np.full(theta.size + extra(theta).size, np.nan)
             )
