@@ -125,18 +125,18 @@ class DefinedParameters:
         return len(self.names)
 
     def _values(self, theta: np.ndarray) -> np.ndarray:
-        env = {lab: theta[k] for lab, k in self.labels.items()}
+        env = {lab: theta[..., k] for lab, k in self.labels.items()}
         env.update(self.constants)
         out = []
         for name, tree in zip(self.names, self._trees):
             with np.errstate(all="ignore"):
-                v = _eval(tree, env)
+                v = _eval(tree, env) + np.zeros(theta.shape[:-1], dtype=theta.dtype)
             env[name] = v
             out.append(v)
-        return np.array(out, dtype=theta.dtype)
+        return np.stack(out, axis=-1) if out else np.zeros(theta.shape[:-1] + (0,))
 
     def values(self, theta: np.ndarray) -> np.ndarray:
-        """Defined parameters at ``theta``."""
+        """Defined parameters at ``theta`` (``(q,)``, or ``(n, q)`` for ``n`` draws)."""
         return self._values(np.asarray(theta, dtype=float)).real.astype(float)
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ Missing = Literal["listwise", "fiml"]
 Estimator = Literal["ML", "MLR"]
 CovType = Literal["model", "robust"]
 Information = Literal["expected", "observed"]
-CIType = Literal["wald", "percentile", "bca"]
+CIType = Literal["wald", "percentile", "bca", "monte_carlo"]
 
 
 def _options(
@@ -76,7 +76,7 @@ def _options(
         check_option(ci, (None, "wald"), "ci (without bootstrap, n_boot=0)")
         ci = "wald"
     else:
-        check_option(ci, (None, "percentile", "bca"), "ci")
+        check_option(ci, (None, "percentile", "bca", "monte_carlo"), "ci")
         ci = ci or "percentile"
         bs.check_n_boot(int(n_boot), ci)
     for name, col in (("group", group), ("cluster", cluster)):
@@ -235,11 +235,13 @@ def fit_sem(
     std_lv : bool
         Identify factors by unit variances instead of marker loadings.
     n_boot : int
-        Bootstrap resamples (0: none). Intervals of every parameter, including defined
-        ones, then come from the bootstrap; ``std_error`` stays model-based (or robust)
-        and ``boot_se`` is added.
-    ci : {"percentile", "bca", "wald"}, optional
-        Interval type; ``"percentile"`` with a bootstrap, ``"wald"`` without.
+        Bootstrap resamples (or Monte Carlo draws; 0: none). Intervals of every parameter,
+        including defined ones, then come from the resamples; ``std_error`` stays
+        model-based (or robust) and ``boot_se`` (the SD of the draws) is added.
+    ci : {"percentile", "bca", "monte_carlo", "wald"}, optional
+        Interval type; ``"percentile"`` bootstrap by default when ``n_boot > 0``,
+        ``"wald"`` without; ``"monte_carlo"`` draws the estimates from their normal
+        sampling distribution (fast; no refits).
     conf_level : float
         Confidence level of the intervals.
     cluster : str, optional
@@ -352,8 +354,14 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     V, info = _vcov(lik, theta, opts, prep.clusters, pt, res.converged)
     if opts["test_information"] != opts["information"] and opts["scaled"]:
         info = test_information(lik, theta, opts["test_information"])
-    test = model_test(lik, theta, pt, info, prep.clusters, opts["scaled"])
-    fm = fit_measures(lik, theta, pt, test, prep.clusters, opts["test_information"], opts["scaled"])
+    fiml = opts["missing"] == "fiml"
+    test = model_test(lik, theta, pt, info, prep.clusters, opts["scaled"], fiml)
+    if res.converged:
+        fm = fit_measures(
+            lik, theta, pt, test, prep.clusters, opts["test_information"], opts["scaled"], fiml
+        )
+    else:  # as lavaan: no test statistics or fit indices without convergence
+        fm = {"npar": pt.n_free, "df": test.df}
     values = _row_values(pt, ram, theta)
     defined = _defined(pt, values)
     sall = std_all(pt, ram, theta, values, defined)
@@ -370,7 +378,17 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     draws = jack = None
     seed = None
     n_failed = np.nan
-    if n_boot:
+    if n_boot and opts["ci"] == "monte_carlo":
+        gen = check_rng(rng)
+        seed = seed_of(rng)
+        raw = _monte_carlo(theta, V, defined, n_boot, gen)
+        draws, _ = _draw_frame(frame, raw, None)
+        n_failed = 0
+        notes.append(
+            f"Intervals: Monte Carlo ({n_boot} draws from the normal sampling distribution "
+            f"of the estimates, {opts['cov_type']} covariance)."
+        )
+    elif n_boot:
         gen = check_rng(rng)
         seed = seed_of(rng)
         extra = defined.values
@@ -414,6 +432,17 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     return SEMResult(frame, fm, cov, info_dict, draws, jack, tuple(notes), state)
 
 
+def _monte_carlo(theta, V, defined, n_draws, gen) -> np.ndarray:
+    """Monte Carlo draws of the free parameters and of the definitions.
+
+    The parameters are drawn from N(theta, V) (Preacher & Selig 2012).
+    """
+    draws = bs.monte_carlo_draws(theta, V, n_draws, gen)
+    if not len(defined):
+        return draws
+    return np.hstack([draws, defined.values(draws)])
+
+
 def _scales(pt, ram, theta, values):
     sds = []
     for g in range(pt.n_groups):
@@ -431,8 +460,11 @@ def _scales(pt, ram, theta, values):
 
 
 def _draw_frame(frame: pd.DataFrame, raw: np.ndarray, jack: np.ndarray | None):
-    """Bootstrap (and jackknife) draws as columns named by term: free rows take their
-    parameter's draw, defined rows the definitions' draws (stored after the parameters)."""
+    """Bootstrap (and jackknife) draws as columns named by term.
+
+    Free rows take their parameter's draw, defined rows the definitions' draws (stored
+    after the parameters).
+    """
     q = int(frame["free"].max()) if len(frame) else 0
     cols, idx = [], []
     n_def = 0

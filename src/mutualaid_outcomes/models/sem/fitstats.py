@@ -26,6 +26,7 @@ def model_test(
     info: np.ndarray | None,
     clusters: Sequence[np.ndarray | None],
     scaled: bool,
+    fiml: bool = False,
 ) -> TestResult:
     """Likelihood-ratio test, Yuan--Bentler scaled when ``scaled``.
 
@@ -37,13 +38,13 @@ def model_test(
     if not scaled or df <= 0 or info is None:
         return test
     scores = lik.casewise_scores(theta)
-    th1, th0 = yb_trace(lik, info, scores, clusters, x_idx, pt.meanstructure)
+    th1, th0 = yb_trace(lik, info, scores, clusters, x_idx, pt.meanstructure, fiml)
     c = (th1 - th0) / df
     return TestResult(test.chisq, df, c if c > 0 else float("nan"), th1, th0)
 
 
 def _baseline(
-    pt: ParTable, lik: Likelihood, clusters, scaled: bool, information: str
+    pt: ParTable, lik: Likelihood, clusters, scaled: bool, information: str, fiml: bool
 ) -> TestResult | None:
     bpt = fi.baseline_partable(pt)
     model = RamModel(bpt, lik.model.moments)
@@ -52,7 +53,7 @@ def _baseline(
     if not res.converged:
         return None
     info = test_information(blik, res.theta, information) if scaled else None
-    return model_test(blik, res.theta, bpt, info, clusters, scaled)
+    return model_test(blik, res.theta, bpt, info, clusters, scaled, fiml)
 
 
 def test_information(lik: Likelihood, theta: np.ndarray, kind: str) -> np.ndarray:
@@ -76,6 +77,7 @@ def fit_measures(
     clusters: Sequence[np.ndarray | None],
     information: str,
     scaled: bool,
+    fiml: bool = False,
 ) -> dict[str, Any]:
     """All entries of ``glance()`` that describe fit (see :mod:`.fit_indices`)."""
     N = lik.N
@@ -83,7 +85,7 @@ def fit_measures(
     X2, df = test.chisq, test.df
     out: dict[str, Any] = {"chisq": X2, "df": df, "npar": pt.n_free}
     out["pvalue"] = float(stats.chi2.sf(X2, df)) if df > 0 else float("nan")
-    base = _baseline(pt, lik, clusters, scaled, information)
+    base = _baseline(pt, lik, clusters, scaled, information, fiml)
     X2b = base.chisq if base else float("nan")
     dfb = base.df if base else float("nan")
     out.update(baseline_chisq=X2b, baseline_df=dfb)

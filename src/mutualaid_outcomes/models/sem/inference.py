@@ -233,13 +233,19 @@ def yb_trace(
     clusters: Sequence[np.ndarray | None],
     x_idx: Sequence[int],
     meanstructure: bool,
+    fiml: bool = False,
 ) -> tuple[float, float]:
-    """``(trace_h1, trace_h0)`` of the Mplus-variant Yuan--Bentler scaling."""
+    """``(trace_h1, trace_h0)`` of the Mplus-variant Yuan--Bentler scaling.
+
+    With ``fiml`` (lavaan ``missing = "ml"``) the saturated-model terms always come from
+    the casewise scores and observed information of the missing-data likelihood, even when
+    no value is missing (as lavaan, which sets its missing-data flag from the option).
+    """
     N = lik.N
     tr_h1 = 0.0
     for st, cl in zip(lik.stats, clusters):
         keep = _keep(st.p, x_idx, meanstructure)
-        if st.complete:
+        if not fiml:
             A1 = _h1_expected(st.cov, meanstructure)
             Gam = _gamma(st.X, list(x_idx), meanstructure, cl)
             tr_h1 += float(np.sum(A1[np.ix_(keep, keep)] * Gam[np.ix_(keep, keep)]))

@@ -167,11 +167,12 @@ class LatentMediationResult(BaseResult):
         """Mediation-family columns plus ``chisq, df, cfi, tli, rmsea, srmr``."""
         g = self.sem.glance().iloc[0]
         i = self.sem.info
-        method = (
-            f"{i['ci']} bootstrap ({i['n_boot']} resamples)"
-            if i["n_boot"]
-            else f"delta method ({i['cov_type']} SEs)"
-        )
+        if not i["n_boot"]:
+            method = f"delta method ({i['cov_type']} SEs)"
+        elif i["ci"] == "monte_carlo":
+            method = f"Monte Carlo ({i['n_boot']} draws)"
+        else:
+            method = f"{i['ci']} bootstrap ({i['n_boot']} resamples)"
         values = {
             "n": i["n"],
             "n_dropped": i["n_dropped"],
@@ -207,7 +208,7 @@ def latent_mediation(
     estimator: Literal["ML", "MLR"] = "ML",
     cov_type: Literal["model", "robust"] | None = None,
     n_boot: int = 0,
-    ci: Literal["wald", "percentile", "bca"] | None = None,
+    ci: Literal["wald", "percentile", "bca", "monte_carlo"] | None = None,
     conf_level: float = 0.95,
     cluster: str | None = None,
     rng: Any = None,

@@ -264,8 +264,10 @@ def optimize(
 def fit_from_starts(
     lik: Likelihood, pt: ParTable, stats: Sequence[GroupStats], theta0: np.ndarray, max_iter: int
 ) -> OptimResult:
-    """Optimise from ``theta0``; if that fails, retry from lavaan's simple starting values
-    and keep the converged (or, failing both, the better) solution."""
+    """Optimise from ``theta0``, retrying from lavaan's simple starting values on failure.
+
+    Keeps the converged (or, failing both, the better) solution.
+    """
     res = optimize(lik, theta0, max_iter=max_iter)
     if res.converged:
         return res

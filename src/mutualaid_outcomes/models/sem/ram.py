@@ -125,8 +125,11 @@ class RamModel:
         )
 
     def with_moments(self, moments: Sequence[tuple[np.ndarray, np.ndarray]]) -> RamModel:
-        """A copy whose fixed exogenous values (and, without a mean structure, implied
-        means) come from other sample moments; the parameter layout is shared."""
+        """A copy of the model with other sample moments.
+
+        The fixed exogenous values (and, without a mean structure, the implied means) come
+        from ``moments``; the parameter layout is shared.
+        """
         new = object.__new__(RamModel)
         new.__dict__.update(self.__dict__)
         new.moments = [(np.asarray(a, float), np.asarray(b, float)) for a, b in moments]
