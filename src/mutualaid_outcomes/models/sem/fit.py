@@ -375,34 +375,9 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
             stacklevel=3,
         )
         notes.append(msg)
-    draws = jack = None
-    seed = None
-    n_failed = np.nan
-    if n_boot and opts["ci"] == "monte_carlo":
-        gen = check_rng(rng)
-        seed = seed_of(rng)
-        raw = _monte_carlo(theta, V, defined, n_boot, gen)
-        draws, _ = _draw_frame(frame, raw, None)
-        n_failed = 0
-        notes.append(
-            f"Intervals: Monte Carlo ({n_boot} draws from the normal sampling distribution "
-            f"of the estimates, {opts['cov_type']} covariance)."
-        )
-    elif n_boot:
-        gen = check_rng(rng)
-        seed = seed_of(rng)
-        extra = defined.values
-        raw = bootstrap_draws(pt, prep.stats, prep.clusters, theta, extra, n_boot, gen)
-        n_failed = int(np.isnan(raw[:, 0]).sum()) if raw.shape[1] else 0
-        if opts["ci"] == "bca":
-            jack_raw = jackknife_draws(pt, prep.stats, prep.clusters, theta, extra)
-        draws, jack = _draw_frame(frame, raw, jack_raw if opts["ci"] == "bca" else None)
-        notes.append(
-            f"Intervals: {opts['ci']} bootstrap ({n_boot} resamples"
-            + (", clusters resampled" if cluster else "")
-            + "); SEs are "
-            f"{opts['cov_type']} ({opts['information']} information)."
-        )
+    draws, jack, seed, n_failed = _resample(
+        pt, prep, theta, V, defined, frame, opts, notes, n_boot, cluster, rng
+    )
     n_clusters = (
         int(sum(len(pd.unique(c)) for c in prep.clusters)) if cluster is not None else np.nan
     )
@@ -430,6 +405,34 @@ def _finish(pt, prep, lik, ram, res, opts, notes, conf_level, n_boot, cluster, r
     state = {"pt": pt, "lik": lik, "model": ram, "theta": theta, "report": prep.report}
     state["sds"], state["resid"] = _scales(pt, ram, theta, values)
     return SEMResult(frame, fm, cov, info_dict, draws, jack, tuple(notes), state)
+
+
+def _resample(pt, prep, theta, V, defined, frame, opts, notes, n_boot, cluster, rng):
+    """Bootstrap or Monte Carlo draws: ``(draws, jackknife, seed, n_failed)``."""
+    if not n_boot:
+        return None, None, None, np.nan
+    gen = check_rng(rng)
+    seed = seed_of(rng)
+    if opts["ci"] == "monte_carlo":
+        draws, _ = _draw_frame(frame, _monte_carlo(theta, V, defined, n_boot, gen), None)
+        notes.append(
+            f"Intervals: Monte Carlo ({n_boot} draws from the normal sampling distribution "
+            f"of the estimates, {opts['cov_type']} covariance)."
+        )
+        return draws, None, seed, 0
+    extra = defined.values
+    raw = bootstrap_draws(pt, prep.stats, prep.clusters, theta, extra, n_boot, gen)
+    n_failed = int(np.isnan(raw[:, 0]).sum()) if raw.shape[1] else 0
+    jack_raw = None
+    if opts["ci"] == "bca":
+        jack_raw = jackknife_draws(pt, prep.stats, prep.clusters, theta, extra)
+    draws, jack = _draw_frame(frame, raw, jack_raw)
+    notes.append(
+        f"Intervals: {opts['ci']} bootstrap ({n_boot} resamples"
+        + (", clusters resampled" if cluster else "")
+        + f"); SEs are {opts['cov_type']} ({opts['information']} information)."
+    )
+    return draws, jack, seed, n_failed
 
 
 def _monte_carlo(theta, V, defined, n_draws, gen) -> np.ndarray:
