@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from . import fit_indices as fi
-from .inference import TestResult, degrees_of_freedom, h1_chain_information, lr_test, yb_trace
+from .inference import ChiSquareTest, degrees_of_freedom, h1_chain_information, lr_test, yb_trace
 from .likelihood import Likelihood
 from .optimizer import optimize
 from .partable import ParTable
@@ -27,7 +27,7 @@ def model_test(
     clusters: Sequence[np.ndarray | None],
     scaled: bool,
     fiml: bool = False,
-) -> TestResult:
+) -> ChiSquareTest:
     """Likelihood-ratio test, Yuan--Bentler scaled when ``scaled``.
 
     ``info`` is the information matrix the scaling uses (observed for MLR).
@@ -40,12 +40,12 @@ def model_test(
     scores = lik.casewise_scores(theta)
     th1, th0 = yb_trace(lik, info, scores, clusters, x_idx, pt.meanstructure, fiml)
     c = (th1 - th0) / df
-    return TestResult(test.chisq, df, c if c > 0 else float("nan"), th1, th0)
+    return ChiSquareTest(test.chisq, df, c if c > 0 else float("nan"), th1, th0)
 
 
 def _baseline(
     pt: ParTable, lik: Likelihood, clusters, scaled: bool, information: str, fiml: bool
-) -> TestResult | None:
+) -> ChiSquareTest | None:
     bpt = fi.baseline_partable(pt)
     model = RamModel(bpt, lik.model.moments)
     blik = Likelihood(model, lik.stats)
@@ -73,7 +73,7 @@ def fit_measures(
     lik: Likelihood,
     theta: np.ndarray,
     pt: ParTable,
-    test: TestResult,
+    test: ChiSquareTest,
     clusters: Sequence[np.ndarray | None],
     information: str,
     scaled: bool,

@@ -39,7 +39,7 @@ from .likelihood import Likelihood
 from .samplestats import GroupStats
 
 __all__ = [
-    "TestResult",
+    "ChiSquareTest",
     "vcov_from_information",
     "robust_vcov",
     "lr_test",
@@ -51,7 +51,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class TestResult:
+class ChiSquareTest:
     """Likelihood-ratio test with optional scaling."""
 
     chisq: float
@@ -108,11 +108,11 @@ def robust_vcov(info: np.ndarray, B0: np.ndarray, N: float) -> np.ndarray:
     return inv @ B0 @ inv / N
 
 
-def lr_test(lik: Likelihood, theta: np.ndarray, df: int) -> TestResult:
+def lr_test(lik: Likelihood, theta: np.ndarray, df: int) -> ChiSquareTest:
     """Likelihood-ratio statistic against the saturated model (negative values set to 0)."""
     m2ll = lik.m2ll_groups(theta)
     h1 = np.array([st.h1_m2ll for st in lik.stats])
-    return TestResult(float(max((m2ll - h1).sum(), 0.0)), int(df))
+    return ChiSquareTest(float(max((m2ll - h1).sum(), 0.0)), int(df))
 
 
 # ---------------------------------------------------------------------- saturated model

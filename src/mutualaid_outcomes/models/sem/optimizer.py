@@ -45,14 +45,14 @@ from .likelihood import Likelihood
 from .partable import ParTable
 from .samplestats import GroupStats
 
-__all__ = ["start_values", "optimize", "fit_from_starts", "OptimResult", "OPTIM_TOL"]
+__all__ = ["start_values", "optimize", "fit_from_starts", "OptimizerOutput", "OPTIM_TOL"]
 
 #: Default convergence tolerance on the largest parameter step (relative to 1 + |theta|).
 OPTIM_TOL = 1e-11
 
 
 @dataclass(frozen=True)
-class OptimResult:
+class OptimizerOutput:
     """Result of :func:`optimize`."""
 
     theta: np.ndarray
@@ -185,7 +185,7 @@ def optimize(
     max_iter: int = 500,
     tol: float = OPTIM_TOL,
     newton: bool = True,
-) -> OptimResult:
+) -> OptimizerOutput:
     r"""Minimise :math:`f(\theta)` from ``theta0`` (see the module notes).
 
     Parameters
@@ -204,7 +204,7 @@ def optimize(
 
     Returns
     -------
-    OptimResult
+    OptimizerOutput
 
     Notes
     -----
@@ -216,7 +216,7 @@ def optimize(
     theta = np.asarray(theta0, dtype=float).copy()
     f, g = lik.gradient(theta)
     if not math.isfinite(f):
-        return OptimResult(
+        return OptimizerOutput(
             theta,
             f,
             g,
@@ -239,7 +239,7 @@ def optimize(
         found = _line_search(lik, theta, f, g, step, tiny)
         if found is None:
             small = np.max(np.abs(step) / (1 + np.abs(theta))) < 1e-7
-            return OptimResult(theta, f, g, bool(small), it, "line search failed")
+            return OptimizerOutput(theta, f, g, bool(small), it, "line search failed")
         new, f_new, g_new, t = found
         moved = float(np.max(np.abs(t * step) / (1.0 + np.abs(new))))
         if phase == "bfgs":
@@ -251,19 +251,19 @@ def optimize(
         drop = f - f_new
         theta, f, g = new, f_new, g_new
         if phase == "newton" and moved < tol:
-            return OptimResult(theta, f, g, True, it, "converged")
+            return OptimizerOutput(theta, f, g, True, it, "converged")
         if phase != "newton" and moved < bfgs_tol:
             if not newton:
-                return OptimResult(theta, f, g, True, it, "converged")
+                return OptimizerOutput(theta, f, g, True, it, "converged")
             phase = "newton"
         elif phase == "fisher" and drop < 1e-6 * max(1.0, abs(f)):
             phase = "bfgs"
-    return OptimResult(theta, f, g, False, max_iter, "maximum number of iterations reached")
+    return OptimizerOutput(theta, f, g, False, max_iter, "maximum number of iterations reached")
 
 
 def fit_from_starts(
     lik: Likelihood, pt: ParTable, stats: Sequence[GroupStats], theta0: np.ndarray, max_iter: int
-) -> OptimResult:
+) -> OptimizerOutput:
     """Optimise from ``theta0``, retrying from lavaan's simple starting values on failure.
 
     Keeps the converged (or, failing both, the better) solution.
