@@ -23,6 +23,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Outcomes research on 12-step mutual-aid groups.",
+    # plain help text: rich formatting would load rich's markdown stack at start-up
+    # (about half a second); benchmarks/bench_import.py measures it
+    rich_markup_mode=None,
 )
 
 
