@@ -94,6 +94,10 @@ def _stat_reader(fmt: str) -> Any:
     }[fmt]
 
 
+#: the engine pandas reads .xlsx files with (a runtime dependency of this package)
+_XLSX = "openpyxl"
+
+
 def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> list[str]:
     """Column names as stored in the file (before any renaming by pandas)."""
     try:
@@ -113,7 +117,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             names = pq.read_schema(p).names
             return [n for n in names if not n.startswith("__index_level_")]
         if fmt == "xlsx":
-            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1)
+            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1, engine=_XLSX)
             if head.shape[0] == 0:
                 raise FileFormatError(f"Sheet {sheet_name!r} of '{p}' is empty.")
             return [
@@ -285,6 +289,7 @@ def _read_plain(
             p,
             sheet_name=sheet_name,
             usecols=None if wanted is None else (lambda c: str(c) in wanted),
+            engine=_XLSX,
         )
         # a numeric header cell gives a numeric column name: use text throughout
         df.columns = [str(c) for c in df.columns]
