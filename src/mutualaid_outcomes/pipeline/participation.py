@@ -41,11 +41,11 @@ def _calendar_summary(ctx: RunContext, calendar: pd.DataFrame, cs: CalendarStep)
         calendar,
         id=spec.id,
         meetings="meetings" if "meetings" in calendar else None,
-        windows={k: tuple(v) for k, v in cs.windows.items()},
+        windows={k: (v[0], v[1]) for k, v in cs.windows.items()},
         sex=sex,
         controlled="controlled" if "controlled" in calendar else None,
         index_date=index_date,
-        heavy_threshold=tuple(cs.heavy_threshold),
+        heavy_threshold=(cs.heavy_threshold[0], cs.heavy_threshold[1]),
     )
     participants = ctx.datasets.get("participants")
     if participants is not None:

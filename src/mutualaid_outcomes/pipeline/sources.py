@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import DataFileNotFoundError, SpecError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..datasets.loader import SampleName
     from .context import RunContext
     from .spec import DataSource
 
@@ -51,7 +52,7 @@ def load_source(src: DataSource, base: Path) -> tuple[pd.DataFrame, Path]:
 
         name = src.path.split(":", 1)[1]
         path = _sample_path(name)
-        frame = load_sample(name)
+        frame = load_sample(cast("SampleName", name))  # a name of SAMPLE_FILES
         if src.columns:
             check_columns(frame, src.columns, "data.columns")
             frame = frame[src.columns]

@@ -29,7 +29,7 @@ from .functions import MODEL_FUNCTIONS, check_function_arguments
 try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib  # type: ignore[no-redef,import-not-found]
 
 __all__ = [
     "AnalysisSpec",
@@ -73,7 +73,7 @@ class InstrumentStep(_Strict):
 
     instrument: str
     items: str | list[str] | dict[str, str] | None = None
-    missing: str = "published"
+    missing: Literal["published", "none", "prorate", "available"] = "published"
     on_invalid: Literal["raise", "missing"] = "raise"
     prefix: str | None = None
 
@@ -84,6 +84,13 @@ class CalendarStep(_Strict):
     windows: dict[str, tuple[int, int]] = Field(default_factory=lambda: {"months_0_3": (0, 90)})
     sex: str | None = None
     heavy_threshold: tuple[float, float] = (5, 4)
+
+
+RollingWindow = tuple[str, int] | tuple[str, int, Literal["sum", "any", "mean"]]
+
+
+def _default_rolling() -> dict[str, RollingWindow]:
+    return {"attended_30d": ("meetings", 30, "any")}
 
 
 class SurvivalStep(_Strict):
@@ -102,9 +109,7 @@ class SurvivalStep(_Strict):
     )
     k: int | None = None
     window_days: int | None = None
-    rolling: dict[str, tuple[str, int] | tuple[str, int, Literal["sum", "any", "mean"]]] = Field(
-        default_factory=lambda: {"attended_30d": ("meetings", 30, "any")}
-    )
+    rolling: dict[str, RollingWindow] = Field(default_factory=_default_rolling)
     baseline_covariates: list[str] = Field(default_factory=list)
 
 

@@ -24,9 +24,11 @@ def score_instruments(ctx: RunContext) -> None:
 
     data = ctx.data
     for step in ctx.spec.instruments:
-        items = step.items
-        if isinstance(items, dict):
-            items = {int(k): v for k, v in items.items()}
+        items: str | list[str] | dict[int, str] | None = (
+            {int(k): v for k, v in step.items.items()}
+            if isinstance(step.items, dict)
+            else step.items
+        )
         scores = score(
             data, step.instrument, items=items, missing=step.missing, on_invalid=step.on_invalid
         )
