@@ -57,12 +57,12 @@ if TYPE_CHECKING:
     )
     from .survival.cox import (
         CoxResult,
-        ProportionalHazardsTest,
+        ProportionalHazardsResult,
         check_proportional_hazards,
         fit_cox,
     )
     from .survival.cox_time_varying import fit_cox_time_varying
-    from .survival.kaplan_meier import KaplanMeierResult, LogRankTest, kaplan_meier
+    from .survival.kaplan_meier import KaplanMeierResult, LogRankResult, kaplan_meier
 
 __all__ = [
     "fit_regression",
@@ -82,11 +82,11 @@ __all__ = [
     "SensitivityResult",
     "kaplan_meier",
     "KaplanMeierResult",
-    "LogRankTest",
+    "LogRankResult",
     "fit_cox",
     "CoxResult",
     "check_proportional_hazards",
-    "ProportionalHazardsTest",
+    "ProportionalHazardsResult",
     "to_counting_process",
     "validate_counting_process",
     "CountingProcess",
