@@ -1,10 +1,15 @@
+import inspect
 import typing
 
 import pytest
 
 from mutualaid_outcomes.errors import SpecError
 from mutualaid_outcomes.pipeline.figure_steps import FIGURE_HANDLERS
-from mutualaid_outcomes.pipeline.functions import MODEL_FUNCTIONS
+from mutualaid_outcomes.pipeline.functions import (
+    MODEL_FUNCTIONS,
+    resolve_function,
+    spec_parameters,
+)
 from mutualaid_outcomes.pipeline.runner import STAGES, run_analysis
 from mutualaid_outcomes.pipeline.spec import FigureStep, ModelStep, TableStep, validate_spec
 from mutualaid_outcomes.pipeline.table_steps import TABLE_HANDLERS
@@ -75,3 +80,20 @@ def test_trajectories_need_time_and_value(tmp_path):
     spec = _spec(figures=[{"name": "t", "type": "trajectories", "time": "month"}])
     with pytest.raises(SpecError, match=r"figures\[0\] \(t\): trajectories need `time`"):
         run_analysis(spec, tmp_path / "out", progress=False)
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_FUNCTIONS))
+def test_every_model_function_takes_data_first_and_spec_keys_are_its_keywords(kind):
+    params = spec_parameters(kind)  # raises unless the first argument is `data`
+    assert "data" not in params and "rng" not in params
+    assert set(params) < set(inspect.signature(resolve_function(kind)).parameters)
+
+
+def test_renamed_keys_name_their_replacement():
+    base = {"title": "t", "seed": 1, "data": {"path": "sample:waves"}}
+    gee = {"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}
+    with pytest.raises(SpecError, match=r"models\.0: .*'groups' was renamed 'id'"):
+        validate_spec({**base, "models": [gee]})
+    traj = {"name": "f", "type": "trajectories", "time": "month", "value": "pda", "group": "arm"}
+    with pytest.raises(SpecError, match=r"figures\.0: .*`group` was renamed `by`"):
+        validate_spec({**base, "figures": [traj]})

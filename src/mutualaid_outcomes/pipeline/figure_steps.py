@@ -57,7 +57,7 @@ def _trajectories(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         ctx.dataset(f.dataset, where),
         f.time,
         f.value,
-        f.group,
+        f.by,
         ax=ax,
         codebook=ctx.codebook,
         ylabel=f.labels.get(f.value),

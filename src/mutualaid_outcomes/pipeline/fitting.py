@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from .functions import resolve_function
+from .functions import resolve_function, takes_rng
 from .report import ReportSection
 
 if TYPE_CHECKING:
@@ -18,20 +17,6 @@ if TYPE_CHECKING:
     from .spec import ModelStep
 
 __all__ = ["fit_models"]
-
-
-def _call(func: Callable[..., Any], frame: pd.DataFrame, options: dict[str, Any], rng: Any) -> Any:
-    import inspect
-
-    params = inspect.signature(func).parameters
-    kwargs = dict(options)
-    if "rng" in params:
-        kwargs["rng"] = rng
-    first = next(iter(params))
-    if first in ("data", "panel", "daily"):
-        return func(frame, **kwargs)
-    # functions whose first argument is a formula take data by keyword
-    return func(data=frame, **kwargs)
 
 
 def _model_frame(ctx: RunContext, i: int, m: ModelStep) -> pd.DataFrame:
@@ -50,7 +35,9 @@ def _model_frame(ctx: RunContext, i: int, m: ModelStep) -> pd.DataFrame:
 def fit_models(ctx: RunContext) -> None:
     """Fit every model of the spec, each with its own seed.
 
-    The seeds come from ``numpy.random.SeedSequence(spec.seed).spawn(n_models)`` in
+    Each function is called as ``func(dataset, **options, rng=generator)``: the
+    options are the step's keys, already checked against the function's signature,
+    and ``rng`` is passed to the functions that take one. The seeds come from ``numpy.random.SeedSequence(spec.seed).spawn(n_models)`` in
     spec order, so adding a model at the end leaves the earlier models' numbers
     unchanged. Each model's ``tidy()`` and ``glance()`` go to
     ``tables/model_NAME_tidy.csv`` and ``..._glance.csv``; warnings raised while
@@ -65,10 +52,13 @@ def fit_models(ctx: RunContext) -> None:
         func = resolve_function(m.type)
         seed = int(child_seeds[i].generate_state(1)[0])
         ctx.seeds[m.name] = seed
+        options = dict(m.options)
+        if takes_rng(m.type):
+            options["rng"] = np.random.default_rng(seed)
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fitted = _call(func, frame, m.options, np.random.default_rng(seed))
+            fitted = func(frame, **options)
         elapsed = time.perf_counter() - t0
         ctx.models[m.name] = fitted
         for part, table in (("tidy", fitted.tidy()), ("glance", fitted.glance())):

@@ -1,9 +1,12 @@
 """The model functions a spec can call, and the check of a model step's options.
 
 ``MODEL_FUNCTIONS`` maps a model step's ``type`` to the public function it calls.
-A step's other keys are that function's keyword arguments; they are checked against
-the function's signature (unknown or missing arguments) and its ``Literal`` type
-hints (values outside the allowed set) before any work starts.
+Every one follows docs/conventions.md: the data frame is its first argument, named
+``data``, and randomness enters through the keyword ``rng``. The runner passes the
+step's dataset as ``data`` and a generator seeded from the spec's seed as ``rng``; a
+step's other keys are the function's own keyword names, checked against its signature
+(unknown or missing arguments) and its ``Literal`` type hints (values outside the
+allowed set) before any work starts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from typing import Any, Literal
 
 from ..errors import SpecError
 
-__all__ = ["MODEL_FUNCTIONS", "resolve_function", "check_function_arguments"]
+__all__ = [
+    "MODEL_FUNCTIONS",
+    "resolve_function",
+    "spec_parameters",
+    "takes_rng",
+    "check_function_arguments",
+]
 
 #: model type -> (module, function)
 MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
@@ -35,9 +44,6 @@ MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: arguments filled by the runner, never by the spec
-_RUNNER_ARGS = {"data", "panel", "rng", "daily"}
-
 
 def resolve_function(kind: str) -> Callable[..., Any]:
     """The model function of a model step's ``type``."""
@@ -50,6 +56,29 @@ def resolve_function(kind: str) -> Callable[..., Any]:
         ) from None
 
 
+def spec_parameters(kind: str) -> dict[str, inspect.Parameter]:
+    """The arguments a spec sets for a model type: all but ``data`` (first) and ``rng``.
+
+    Raises
+    ------
+    SpecError
+        If the function does not take ``data`` first (a function registered against
+        docs/conventions.md).
+    """
+    params = list(inspect.signature(resolve_function(kind)).parameters.values())
+    if not params or params[0].name != "data":
+        raise SpecError(
+            f"model type '{kind}' calls a function whose first argument is not `data`; "
+            "every model function takes the data frame first (docs/conventions.md)."
+        )
+    return {p.name: p for p in params[1:] if p.name != "rng"}
+
+
+def takes_rng(kind: str) -> bool:
+    """True when the model type's function takes an ``rng`` (the runner seeds it)."""
+    return "rng" in inspect.signature(resolve_function(kind)).parameters
+
+
 def check_function_arguments(kind: str, options: dict[str, Any]) -> None:
     """Check spec options against the model function's signature and Literal types.
 
@@ -57,10 +86,13 @@ def check_function_arguments(kind: str, options: dict[str, Any]) -> None:
     :func:`~mutualaid_outcomes.pipeline.spec.validate_spec`).
     """
     func = resolve_function(kind)
-    sig = inspect.signature(func)
-    params = {n: p for n, p in sig.parameters.items() if n not in _RUNNER_ARGS}
+    params = spec_parameters(kind)
     allowed = sorted(params)
     unknown = sorted(set(options) - set(params))
+    renames = dict(getattr(func, "__renamed__", {}))
+    old = [f"'{k}' was renamed '{renames[k]}'" for k in unknown if k in renames]
+    if old:
+        raise ValueError(f"option(s) of model type '{kind}': {'; '.join(old)} (see CHANGELOG.md)")
     if unknown:
         raise ValueError(f"unknown option(s) {unknown} for model type '{kind}'; allowed: {allowed}")
     required = [

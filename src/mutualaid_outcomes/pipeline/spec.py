@@ -173,10 +173,17 @@ class FigureStep(_Strict):
     dataset: DatasetName = "data"
     time: str | None = None
     value: str | None = None
-    group: str | None = None
+    by: str | None = None
     exponentiate: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
     title: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "group" in data:
+            raise ValueError("`group` was renamed `by` (docs/conventions.md)")
+        return data
 
 
 class OutputOptions(_Strict):
