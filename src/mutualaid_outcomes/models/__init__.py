@@ -29,6 +29,19 @@ if TYPE_CHECKING:
     from .mediation.lagged import lagged_mediation
     from .mediation.product import MediationResult, mediate
     from .mediation.sensitivity import SensitivityResult, mediation_sensitivity
+    from .meta import (
+        EggerTestResult,
+        InfluenceResult,
+        LeaveOneOutResult,
+        MetaResult,
+        TrimFillResult,
+        effect_sizes,
+        egger_test,
+        influence_diagnostics,
+        leave_one_out,
+        meta_analysis,
+        trim_and_fill,
+    )
     from .missing.imputation import ImputedData, impute
     from .missing.pooling import (
         PooledMediationResult,
@@ -47,6 +60,34 @@ if TYPE_CHECKING:
     from .regression.gee import GEEResult, fit_gee
     from .regression.glm import RegressionResult, fit_regression
     from .regression.mixed import MixedResult, fit_mixed
+    from .sem import (
+        HeywoodWarning,
+        IdentificationError,
+        LatentMediationResult,
+        ModelSyntaxError,
+        SEMResult,
+        cross_lagged_panel,
+        fit_sem,
+        latent_growth,
+        latent_mediation,
+    )
+    from .survey import (
+        ReplicateDesign,
+        SurveyDesign,
+        SurveyEstimateResult,
+        SurveyGLMResult,
+        SurveyTableResult,
+        replicate_design,
+        survey_design,
+        survey_glm,
+        survey_mean,
+        survey_proportion,
+        survey_quantile,
+        survey_ratio,
+        survey_table,
+        survey_total,
+        weighted_summary,
+    )
     from .survival.competing_risks import (
         CumulativeIncidenceResult,
         FineGrayResult,
@@ -121,6 +162,41 @@ __all__ = [
     "schoenfeld_events",
     "PowerResult",
     "PowerBudgetError",
+    "meta_analysis",
+    "MetaResult",
+    "effect_sizes",
+    "leave_one_out",
+    "LeaveOneOutResult",
+    "influence_diagnostics",
+    "InfluenceResult",
+    "egger_test",
+    "EggerTestResult",
+    "trim_and_fill",
+    "TrimFillResult",
+    "survey_design",
+    "SurveyDesign",
+    "replicate_design",
+    "ReplicateDesign",
+    "survey_mean",
+    "survey_total",
+    "survey_ratio",
+    "survey_proportion",
+    "survey_quantile",
+    "SurveyEstimateResult",
+    "survey_glm",
+    "SurveyGLMResult",
+    "survey_table",
+    "SurveyTableResult",
+    "weighted_summary",
+    "fit_sem",
+    "SEMResult",
+    "cross_lagged_panel",
+    "latent_growth",
+    "latent_mediation",
+    "LatentMediationResult",
+    "ModelSyntaxError",
+    "IdentificationError",
+    "HeywoodWarning",
 ]
 
 __getattr__, __dir__ = attach(__name__, __file__, __all__)
