@@ -14,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from mutualaid_outcomes.cli import app
-from mutualaid_outcomes.errors import OutputWriteError
 from mutualaid_outcomes.pipeline import runner
 
 
@@ -108,6 +107,7 @@ def test_ctrl_c_exits_130_and_says_what_was_left(pipeline_project, tmp_path, mon
 
 
 def test_table_save_into_a_missing_folder(tmp_path):
+    from mutualaid_outcomes.errors import OutputWriteError
     from mutualaid_outcomes.tables.table import Table
 
     table = Table(pd.DataFrame({"a": [1]}))
@@ -120,6 +120,7 @@ def test_table_save_into_a_missing_folder(tmp_path):
 def test_save_figure_into_a_missing_folder(tmp_path):
     import matplotlib.pyplot as plt
 
+    from mutualaid_outcomes.errors import OutputWriteError
     from mutualaid_outcomes.plotting import save_figure
 
     fig, _ = plt.subplots()
@@ -131,6 +132,7 @@ def test_save_figure_into_a_missing_folder(tmp_path):
 
 
 def test_table_save_on_a_full_disk_names_the_cause(tmp_path, monkeypatch):
+    from mutualaid_outcomes.errors import OutputWriteError
     from mutualaid_outcomes.tables.table import Table
 
     def disk_full(self, path=None, *a, **k):

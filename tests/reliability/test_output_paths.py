@@ -6,8 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mutualaid_outcomes.cli import app
-from mutualaid_outcomes.errors import OutputFolderError, SpecError
-from mutualaid_outcomes.pipeline.output_folder import MARKER
+from mutualaid_outcomes.errors import SpecError
 from mutualaid_outcomes.pipeline.runner import run_spec_file
 from mutualaid_outcomes.pipeline.spec import validate_spec
 
@@ -66,7 +65,7 @@ def _overwrite(spec, out):
 
 def test_overwrite_refuses_the_folder_of_the_input_data(pipeline_project, folder_snapshot):
     before = folder_snapshot(pipeline_project.root)
-    with pytest.raises(OutputFolderError, match="holds the input file"):
+    with pytest.raises(SpecError, match="holds the input file"):
         _overwrite(pipeline_project.spec, pipeline_project.root / "data")
     assert folder_snapshot(pipeline_project.root) == before
 
@@ -84,7 +83,7 @@ def test_overwrite_refuses_the_current_folder_holding_the_spec(
 
 def test_overwrite_refuses_any_parent_of_an_input(pipeline_project, tmp_path, folder_snapshot):
     before = folder_snapshot(tmp_path)
-    with pytest.raises(OutputFolderError, match="holds the input file"):
+    with pytest.raises(SpecError, match="holds the input file"):
         _overwrite(pipeline_project.spec, tmp_path)
     assert folder_snapshot(tmp_path) == before
 
@@ -94,7 +93,7 @@ def test_overwrite_refuses_the_home_folder(pipeline_project, tmp_path, monkeypat
     home.mkdir()
     (home / "notes.txt").write_text("mine\n")
     monkeypatch.setenv("HOME", str(home))
-    with pytest.raises(OutputFolderError, match="home folder"):
+    with pytest.raises(SpecError, match="home folder"):
         _overwrite(pipeline_project.spec, home)
     assert (home / "notes.txt").read_text() == "mine\n"
 
@@ -103,7 +102,7 @@ def test_overwrite_refuses_a_folder_the_package_did_not_write(pipeline_project, 
     other = tmp_path / "thesis"
     other.mkdir()
     (other / "chapter1.docx").write_bytes(b"draft")
-    with pytest.raises(OutputFolderError, match="no marker file"):
+    with pytest.raises(SpecError, match="no marker file"):
         _overwrite(pipeline_project.spec, other)
     assert (other / "chapter1.docx").read_bytes() == b"draft"
 
@@ -111,9 +110,9 @@ def test_overwrite_refuses_a_folder_the_package_did_not_write(pipeline_project, 
 def test_overwrite_refuses_an_output_with_files_added_later(pipeline_project, tmp_path):
     out = tmp_path / "out"
     run_spec_file(pipeline_project.spec, out, progress=False)
-    assert (out / MARKER).is_file()
+    assert (out / ".mutualaid-output.json").is_file()
     (out / "tables" / "my_notes.txt").write_text("added by hand\n")
-    with pytest.raises(OutputFolderError, match="did not write: 'tables/my_notes.txt'"):
+    with pytest.raises(SpecError, match="did not write: 'tables/my_notes.txt'"):
         _overwrite(pipeline_project.spec, out)
     assert (out / "tables" / "my_notes.txt").read_text() == "added by hand\n"
 

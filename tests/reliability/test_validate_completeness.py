@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from mutualaid_outcomes.cli import app
 from mutualaid_outcomes.errors import SpecError
 from mutualaid_outcomes.pipeline import runner
-from mutualaid_outcomes.pipeline.runner import check_spec_file, run_spec_file
+from mutualaid_outcomes.pipeline.runner import run_spec_file
 from mutualaid_outcomes.pipeline.spec import validate_spec
 
 
@@ -97,6 +97,7 @@ def test_filter_and_role_columns_missing(pipeline_project, tmp_path, no_fitting)
 def test_columns_made_by_scoring_and_derive_are_known_without_fitting(pipeline_project):
     """A column that only scoring creates is accepted; the data need not hold it."""
     from mutualaid_outcomes.datasets import load_sample
+    from mutualaid_outcomes.pipeline.runner import check_spec_file
 
     waves = load_sample("waves").head(600)
     waves.to_csv(pipeline_project.root / "data" / "waves.csv", index=False)
