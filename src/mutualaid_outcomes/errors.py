@@ -89,7 +89,7 @@ class OutputWriteError(MutualAidError, OSError):
 
     def __init__(self, message: str, *, errno: int | None = None, filename: str | None = None):
         super().__init__(message)
-        self.errno = errno  # type: ignore[assignment]
+        self.errno = errno
         self.filename = filename
 
     def __str__(self) -> str:  # pragma: no cover - trivial

@@ -515,13 +515,13 @@ def check_formula(text: Any, *, key: str) -> CheckedFormula:
     for begin, end in sorted(pieces):
         code = text[begin:end]
         try:
-            piece, bad, columns = _inspect(code, "formula")
+            parsed, bad, columns = _inspect(code, "formula")
         except SpecError as exc:
             raise SpecError(f"{key}: {exc}.") from None
         refused += bad
-        if piece is not None and not bad:
+        if parsed is not None and not bad:
             cols = tuple(dict.fromkeys(columns))
-            checked.append((begin, end, CheckedExpression(code, key, "formula", piece, cols)))
+            checked.append((begin, end, CheckedExpression(code, key, "formula", parsed, cols)))
     if refused:
         raise _refusal(key, text, refused, "formula")
     engine = text

@@ -202,7 +202,7 @@ def _dataset_problem(spec: AnalysisSpec, where: str, dataset: str) -> str | None
     return None
 
 
-def _model_ref(kinds: dict[str, str], where: str, what: str, name: str) -> str | None:
+def _model_ref(kinds: Mapping[str, str], where: str, what: str, name: str) -> str | None:
     """Problem if model ``name`` does not exist or cannot be shown by ``what``."""
     if name not in kinds:
         return f"{where} names unknown model '{name}'; defined: {list(kinds)}"
@@ -255,6 +255,6 @@ def link_problems(spec: AnalysisSpec) -> list[str]:
             problems.append(_dataset_problem(spec, where, f.dataset) or "")
         if f.type == "calendar_strips":
             problems.append(_dataset_problem(spec, where, "calendar") or "")
-    for i, m in enumerate(spec.models):
-        problems.append(_dataset_problem(spec, f"models[{i}] ({m.name})", m.dataset) or "")
+    for i, step in enumerate(spec.models):
+        problems.append(_dataset_problem(spec, f"models[{i}] ({step.name})", step.dataset) or "")
     return [p for p in problems if p]
