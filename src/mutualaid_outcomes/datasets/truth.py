@@ -28,6 +28,7 @@ from scipy.special import expit
 from .._rng import check_rng
 from .._validation import as_column_list, check_option
 from ..errors import ArgumentTypeError, DataValidationError
+from ..models._core.ols import fit_ols
 from ._dgp import MECHANISMS, CohortParameters, all_window_outcomes, simulate_core
 
 __all__ = [
@@ -187,8 +188,8 @@ def mediation_frame(
 
 
 def _ols(design: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients from the normal equations (columns are well scaled)."""
-    return np.linalg.solve(design.T @ design, design.T @ y)
+    """Least-squares coefficients (the package's one OLS fitter)."""
+    return fit_ols(design, y).beta
 
 
 def _batch_estimates(

@@ -5,7 +5,8 @@ Each fitter returns a :class:`Fit`: estimates on the reported scale, the bread
 that every covariance type is computed by one sandwich routine.
 
 GLM families (gaussian, binomial, poisson, negative binomial, fractional logit)
-use the expected-information bread ``(X'WX)^{-1}`` with IRLS working weights, as
+are fitted by the package's one IRLS fitter (:mod:`.glm`, with its separation test)
+and use the expected-information bread ``(X'WX)^{-1}`` with IRLS working weights, as
 R's ``glm`` and ``sandwich`` do. Likelihood families (beta, zero-inflated,
 ordinal) use the inverse observed information.
 """
@@ -23,6 +24,7 @@ import statsmodels.api as sm
 from scipy import special
 
 from ...errors import ConvergenceError, DataValidationError, EstimationError
+from .glm import MAX_ITER, deviance, fit_glm, information, link_inverse, unit_weights
 
 THETA_MAX = 1e7  # NB size beyond this: no overdispersion to estimate (theta -> infinity)
 GLM_FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "fractional_logit")
@@ -71,6 +73,7 @@ class Fit:
     message: str
     extras: dict[str, float] = field(default_factory=dict)
     predictor: Callable[..., Any] | None = None
+    n_boundary: int = 0  # rows with fitted probabilities numerically 0 or 1 (glm.py's test)
 
 
 def _link(name: str) -> Any:
@@ -78,19 +81,6 @@ def _link(name: str) -> Any:
     return {"identity": links.Identity(), "logit": links.Logit(), "probit": links.Probit()}.get(
         name, links.Log()
     )
-
-
-def _sm_family(family: str, link: str, theta: float | None = None) -> Any:
-    fam = sm.families
-    if family == "gaussian":
-        return fam.Gaussian()
-    if family in ("binomial", "fractional_logit"):
-        return fam.Binomial(link=_link(link))
-    if family == "poisson":
-        return fam.Poisson()
-    if family == "negative_binomial":
-        return fam.NegativeBinomial(alpha=1.0 / float(theta))
-    raise ValueError(family)  # pragma: no cover - guarded by callers
 
 
 def _catch(record: list[str]) -> Any:
@@ -108,25 +98,6 @@ def _catch(record: list[str]) -> Any:
                 record.append(f"{w.category.__name__}: {w.message}")
 
     return _Ctx()
-
-
-def _irls(
-    y: np.ndarray,
-    X: np.ndarray,
-    w: np.ndarray,
-    family: str,
-    link: str,
-    theta: float | None,
-    start: np.ndarray | None,
-    notes: list[str],
-    offset: np.ndarray | None = None,
-) -> Any:
-    model = sm.GLM(y, X, family=_sm_family(family, link, theta), var_weights=w, offset=offset)
-    with _catch(notes):
-        # deviance change judged relative to the deviance (like R glm), not only absolutely:
-        # an absolute 1e-13 is below rounding error when the deviance is large
-        res = model.fit(start_params=start, tol=1e-13, atol=1e-13, rtol=1e-13, maxiter=200)
-    return res
 
 
 def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray, t0: float | None = None) -> tuple:
@@ -207,19 +178,27 @@ def fit_glm_family(
     names: list[str],
     offset: np.ndarray | None = None,
 ) -> Fit:
-    """Fit a GLM-type family; NB alternates IRLS and ML for theta like MASS::glm.nb."""
+    """Fit a GLM-type family by :func:`.glm.fit_glm`; NB alternates IRLS and ML for theta.
+
+    The negative binomial follows MASS::glm.nb: a Poisson fit, then IRLS at fixed theta
+    and Newton for theta in turn until theta changes by less than 1e-10 relatively.
+    Separation is detected by :func:`.glm.boundary_rows` and handled by the caller.
+    """
     notes: list[str] = []
     extras: dict[str, float] = {}
     converged = True
     n_iter = 0
+    theta: float | None = None
     if family == "negative_binomial":
-        res = _irls(y, X, w, "poisson", "log", None, None, notes, offset)
-        theta, theta_se, ok = _theta_ml(y, res.fittedvalues, w)
+        res = fit_glm(X, y, w, family="poisson", link="log", offset=offset)
+        theta, theta_se, ok = _theta_ml(y, res.mu, w)
         for n_iter in range(1, 101):  # noqa: B007 - the count is reported
             if not ok:
                 break
-            res = _irls(y, X, w, family, link, theta, res.params, notes, offset)
-            th_new, theta_se, ok = _theta_ml(y, res.fittedvalues, w, theta)
+            res = fit_glm(
+                X, y, w, family=family, link=link, theta=theta, start=res.beta, offset=offset
+            )
+            th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta)
             done = abs(th_new - theta) <= 1e-10 * th_new
             theta = th_new
             if done:
@@ -233,26 +212,24 @@ def fit_glm_family(
                 f"theta estimation did not converge (theta reached {theta:.3g}; the counts show "
                 "no overdispersion, so theta may be infinite: use family='poisson')"
             )
-        res = _irls(y, X, w, family, link, theta, res.params, notes, offset)
+        res = fit_glm(X, y, w, family=family, link=link, theta=theta, start=res.beta, offset=offset)
         extras = {"theta": float(theta), "theta_se": float(theta_se)}
     else:
-        res = _irls(y, X, w, family, link, None, None, notes, offset)
-        n_iter = int(getattr(res, "fit_history", {}).get("iteration", 0))
-    converged = converged and bool(getattr(res, "converged", True))
-    beta = np.asarray(res.params, dtype=float)
+        res = fit_glm(X, y, w, family=family, link=link, offset=offset)
+        n_iter = res.n_iter
+    if not res.converged:
+        notes.append(f"IRLS did not converge in {MAX_ITER} iterations")
+    converged = converged and res.converged
+    beta = np.asarray(res.beta, dtype=float)
     if not np.all(np.isfinite(beta)):
         raise ConvergenceError(
             f"The {family} model produced non-finite estimates; check for separation, "
             "extreme values or collinear predictors."
         )
-    fam = res.model.family
-    eta = X @ beta + (0.0 if offset is None else offset)
+    eta = res.eta
     with np.errstate(over="ignore", under="ignore"):
-        mu = fam.link.inverse(eta)
-    dmu = 1.0 / fam.link.deriv(mu)
-    var = fam.variance(mu)
-    Wt = w * dmu**2 / var
-    XtWX = X.T @ (Wt[:, None] * X)
+        mu = link_inverse(eta, link)
+    XtWX = information(X, eta, w, family=family, link=link, theta=theta)
     try:
         bread = np.linalg.inv(XtWX)
     except np.linalg.LinAlgError:
@@ -261,7 +238,10 @@ def fit_glm_family(
             "may be collinear or a category may predict the outcome perfectly."
         ) from None
     resid = y - mu
-    scores = (w * resid * dmu / var)[:, None] * X
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ww, sw = unit_weights(eta, family, link, theta)
+    scores = (w * resid * sw)[:, None] * X
+    Wt = w * ww
     hat = Wt * np.einsum("ij,jk,ik->i", X, bread, X)
     pos = w > 0
     n = int(pos.sum())
@@ -274,6 +254,7 @@ def fit_glm_family(
         n_ic = k + 1
         extras = {"scale": scale}
     elif family == "fractional_logit":
+        var = mu * link_inverse(-eta, link)
         pearson = float(np.sum(w * resid**2 / var))
         scale = pearson / df_resid if df_resid > 0 else np.nan
         loglik = np.nan
@@ -290,12 +271,11 @@ def fit_glm_family(
             loglik = nb_loglik(y, mu, extras["theta"], w)
             n_ic = k + 1
     message = "; ".join(dict.fromkeys(notes))
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        deviance = float(res.deviance)
+    dev = deviance(y, eta, w, family=family, link=link, theta=theta)
 
     def predictor(mats: dict[str, np.ndarray], params: np.ndarray, kind: str) -> np.ndarray:
         e = mats["X"] @ params[:k] + mats.get("offset", 0.0)
-        return e if kind == "link" else fam.link.inverse(e)
+        return e if kind == "link" else link_inverse(e, link)
 
     return Fit(
         params=beta,
@@ -306,21 +286,15 @@ def fit_glm_family(
         hat=hat,
         scale=float(scale),
         loglik=float(loglik),
-        deviance=deviance,
+        deviance=dev,
         n_params_ic=n_ic,
         converged=converged,
         n_iter=int(n_iter),
         message=message,
         extras=extras,
         predictor=predictor,
+        n_boundary=res.n_boundary,
     )
-
-
-def check_separation(mu: np.ndarray, family: str) -> int:
-    """Number of fitted probabilities numerically at 0 or 1."""
-    if family not in ("binomial",):
-        return 0
-    return int(np.sum((mu < 1e-8) | (mu > 1 - 1e-8)))
 
 
 def binary_outcome(y: pd.Series, argument: str) -> tuple[np.ndarray, str | None]:

@@ -50,6 +50,7 @@ from ...errors import (
     OptionError,
 )
 from ...results import BaseResult, glance_frame, wald_table
+from .._core.glm import fit_glm, information
 
 if TYPE_CHECKING:
     from ..regression.glm import RegressionResult
@@ -137,41 +138,25 @@ def _check_rank(X: np.ndarray, names: Sequence[str], argument: str) -> None:
 
 # -- model fitting ----------------------------------------------------------------------------
 def _fit_logit(y: np.ndarray, X: np.ndarray) -> dict[str, Any]:
-    """Logistic regression by Newton-Raphson (= IRLS, as R glm), to full convergence."""
-    k = X.shape[1]
-    beta = np.zeros(k)
-    converged = False
-    it = 0
-    for it in range(1, 101):  # noqa: B007 - the count is reported
-        eta = X @ beta
-        p = special.expit(eta)
-        W = p * (1 - p)
-        info = X.T @ (W[:, None] * X)
-        grad = X.T @ (y - p)
-        try:
-            step = np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            break
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-11 * (1 + np.max(np.abs(beta))):
-            converged = True
-            break
-        if np.max(np.abs(beta)) > 50:
-            break  # separation: coefficients diverge
-    p = special.expit(X @ beta)
-    W = p * (1 - p)
-    info = X.T @ (W[:, None] * X)
+    """Logistic regression by the package's IRLS (:func:`.._core.glm.fit_glm`) from zero.
+
+    Separation is not an error here: it shows up as fitted probabilities of 0 or 1, which
+    the positivity check reports (``positivity='error'`` or ``'warn'``).
+    """
+    fit = fit_glm(X, y, family="binomial", link="logit", start=np.zeros(X.shape[1]))
+    beta = fit.beta
+    p = fit.mu
     with np.errstate(divide="ignore", invalid="ignore"):
         ll = float(np.sum(special.xlogy(y, p) + special.xlogy(1 - y, 1 - p)))
-    vcov = np.linalg.pinv(info)
+    vcov = np.linalg.pinv(information(X, fit.eta, family="binomial", link="logit"))
     probs = np.column_stack([1 - p, p])
     return {
         "params": beta[None, :],
         "vcov": vcov,
         "probs": probs,
         "loglik": ll,
-        "converged": converged,
-        "n_iter": it,
+        "converged": fit.converged,
+        "n_iter": fit.n_iter,
     }
 
 

@@ -30,8 +30,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.linalg import cho_solve
-from scipy.special import expit
 
 from ..._rng import check_rng, seed_of
 from ..._validation import (
@@ -55,14 +53,8 @@ from ...errors import (
 )
 from ...results import TIDY_COLUMNS, BaseResult, glance_frame
 from .._core import bootstrap as bs
-from .._core.batched_ols import (
-    RIDGE_FLOOR,
-    Packer,
-    fit_logit,
-    group_sum,
-    logit_one_step_jackknife,
-    sweep,
-)
+from .._core.glm import information, irls, logit_one_step_jackknife
+from .._core.ols import REFINE_BELOW, RIDGE_FLOOR, Packer, group_sum, solve_normal, sweep
 
 __all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
 
@@ -90,6 +82,8 @@ MAX_SERIAL = 8
 
 # Counts (resamples x units) processed per matrix product; bounds memory at ~64 MB per chunk.
 _CHUNK_ELEMENTS = 8 << 20
+#: Scoring steps of a logistic outcome fit (full data and every resample).
+_LOGIT_MAX_ITER = 50
 
 
 @dataclass(frozen=True)
@@ -429,42 +423,40 @@ class _Engine:
             idx = np.array([0, *regs])
             a = s0[np.ix_(idx, idx)]
             rhs = s0[idx, resp]
-            sc = np.sqrt(np.diag(a))
             name = spec.mediators[j] if j < spec.k else "the outcome"
-            try:
-                chol = np.linalg.cholesky(a / np.outer(sc, sc))
-                piv = np.diag(chol) ** 2
-            except np.linalg.LinAlgError:
-                piv = np.zeros(1)
-            if piv.min() < RIDGE_FLOOR:
+            beta, inv, piv = solve_normal(a, rhs)
+            if piv < RIDGE_FLOOR:
                 raise EstimationError(
                     f"The regression for {name} is singular or nearly so (collinear "
                     "regressors among the exposure, mediators and covariates); remove "
                     "redundant covariates."
                 )
-            inv = cho_solve((chol, True), np.eye(len(idx))) / np.outer(sc, sc)
-            if piv.min() < 1e-6:
+            if piv < REFINE_BELOW:
                 x1 = np.column_stack([np.ones(self.n), self.zs[:, idx[1:] - 1]])
                 beta = np.linalg.lstsq(x1, self.zs[:, resp - 1], rcond=None)[0]
-            else:
-                beta = inv @ rhs
             coefs.append(beta[None, :])
             rhss.append(rhs)
             rss = max(s0[resp, resp] - rhs @ beta, 0.0)
             df = self.n - len(idx)
             covs.append(rss / df * inv if df > 0 else np.full_like(inv, np.nan))
         if self.logit:
-            beta, ok = fit_logit(
-                self.x1_out, self.y, np.ones((1, self.n)), np.zeros(len(self.x1_out[0]))
+            res = irls(
+                self.x1_out,
+                self.y,
+                np.ones((1, self.n)),
+                family="binomial",
+                link="logit",
+                start=np.zeros(len(self.x1_out[0])),
+                max_iter=_LOGIT_MAX_ITER,
             )
-            if not ok[0]:
+            if not res.ok[0]:
                 raise EstimationError(
                     "The logistic outcome model did not converge on the full data "
                     "(perfect separation or collinearity)."
                 )
+            beta = res.beta
             self.beta_out = beta[0]
-            mu = expit(self.x1_out @ beta[0])
-            info = (self.x1_out * (mu * (1 - mu))[:, None]).T @ self.x1_out
+            info = information(self.x1_out, self.x1_out @ beta[0], family="binomial", link="logit")
             out_coef, out_cov = beta, np.linalg.inv(info)
         else:
             out_coef, out_cov = coefs[-1], covs[-1]
@@ -500,9 +492,17 @@ class _Engine:
         if self.logit:
             if weights is None or self.beta_out is None:  # internal invariant
                 raise RuntimeError("logit outcome paths need resampling weights and a start")
-            beta, ok_out = fit_logit(self.x1_out, self.y, weights, self.beta_out)
-            self._put_logit(paths, beta)
-            paths[~(ok & ok_out)] = np.nan
+            res = irls(
+                self.x1_out,
+                self.y,
+                weights,
+                family="binomial",
+                link="logit",
+                start=self.beta_out,
+                max_iter=_LOGIT_MAX_ITER,
+            )
+            self._put_logit(paths, res.beta)
+            paths[~(ok & res.ok)] = np.nan
         return paths
 
     def _put_logit(self, paths: np.ndarray, beta: np.ndarray) -> None:

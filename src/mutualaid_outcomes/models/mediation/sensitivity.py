@@ -19,6 +19,7 @@ from scipy import optimize, special, stats
 from ..._rng import RNGLike, check_rng
 from ..._validation import check_conf_level, check_positive_int
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
+from .._core.ols import fit_ols
 from ._causal_engine import fit_weighted, vcov
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,8 +189,8 @@ class _LinearSystem:
         self.interaction = d.interaction
         self.xm, self.xy = d.x_m, d.x_y
         self.n = d.n
-        self.bm = np.linalg.lstsq(self.xm, d.m, rcond=None)[0]
-        self.by = np.linalg.lstsq(self.xy, d.y, rcond=None)[0]
+        self.bm = fit_ols(self.xm, d.m, what="mediator model").beta
+        self.by = fit_ols(self.xy, d.y, what="outcome model").beta
         e1 = d.m - self.xm @ self.bm
         ry = d.y - self.xy @ self.by
         # R's sd(): divisor n - 1 (the ratio below does not depend on the divisor)

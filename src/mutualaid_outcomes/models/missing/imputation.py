@@ -44,6 +44,7 @@ from ..._validation import (
     check_positive_int,
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning, OptionError
+from .._core.glm import fit_glm, information
 
 __all__ = ["impute", "ImputedData", "IMPUTATION_METHODS"]
 
@@ -53,7 +54,6 @@ IMPUTATION_METHODS: tuple[str, ...] = ("pmm", "norm", "logreg")
 RIDGE = 1e-5  # ridge factor on the diagonal of X'X, as mice's default `ridge = 1e-05`
 N_DONORS = 5  # donors of predictive mean matching, as mice's default `donors = 5`
 _NEWTON_MAX_ITER = 50
-_NEWTON_TOL = 1e-8
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -203,30 +203,26 @@ def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, gen: np.random.Generator)
 
 
 def _logit_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ridge-stabilised logistic regression by Newton-Raphson; coefficients and covariance.
+    """Ridge-stabilised logistic regression; coefficients and covariance.
 
-    The small ridge keeps the fit finite under (quasi-)separation, where mice augments
-    the data for the same purpose.
+    The package's IRLS (:func:`.._core.glm.fit_glm`) with a ridge penalty of
+    ``RIDGE * n`` on the slopes: the "capped estimates" separation policy of
+    :mod:`.._core.glm`, which keeps the fit finite under (quasi-)separation where mice
+    augments the data for the same purpose.
     """
-    p = X.shape[1]
-    beta = np.zeros(p)
-    lam = RIDGE * max(len(y), 1) * np.ones(p)
+    lam = RIDGE * max(len(y), 1) * np.ones(X.shape[1])
     lam[0] = 0.0
-    for _ in range(_NEWTON_MAX_ITER):
-        eta = np.clip(X @ beta, -30, 30)
-        mu = 1 / (1 + np.exp(-eta))
-        w = mu * (1 - mu)
-        grad = X.T @ (y - mu) - lam * beta
-        hess = (X * w[:, None]).T @ X + np.diag(lam) + 1e-10 * np.eye(p)
-        step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < _NEWTON_TOL:
-            break
-    eta = np.clip(X @ beta, -30, 30)
-    mu = 1 / (1 + np.exp(-eta))
-    hess = (X * (mu * (1 - mu))[:, None]).T @ X + np.diag(lam) + 1e-10 * np.eye(p)
-    v = np.linalg.inv(hess)
-    return beta, (v + v.T) / 2
+    fit = fit_glm(
+        X,
+        y,
+        family="binomial",
+        link="logit",
+        start=np.zeros(X.shape[1]),
+        penalty=lam,
+        max_iter=_NEWTON_MAX_ITER,
+    )
+    v = np.linalg.inv(information(X, fit.eta, family="binomial", link="logit", penalty=lam))
+    return fit.beta, (v + v.T) / 2
 
 
 def _impute_column(

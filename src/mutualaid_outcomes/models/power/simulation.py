@@ -45,6 +45,7 @@ from ...errors import (
 from ...parallel import n_workers as _n_workers
 from ...parallel import replicate_seed, root_seed_sequence, run_range, run_ranges
 from ...results import TIDY_COLUMNS, BaseResult, glance_frame
+from .._core.ols import fit_ols
 
 __all__ = [
     "PowerResult",
@@ -415,19 +416,20 @@ def _simulate_mediation(
 
 
 def _ols(design: np.ndarray, response: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Coefficients, their standard errors (per response column) and residual df."""
+    """Coefficients, their standard errors (per response column) and residual df.
+
+    ``None`` when the replicate has no residual degrees of freedom or a collinear design
+    (the collinearity rule of :mod:`.._core.ols`): the replicate counts as failed.
+    """
     n, q = design.shape
     df = n - q
     if df < 1:
         return None
-    beta, _, rank, sv = np.linalg.lstsq(design, response, rcond=None)
-    if rank < q or sv[-1] / sv[0] < 1e-10:
+    try:
+        fit = fit_ols(design, response)
+    except EstimationError:
         return None
-    resid = response - design @ beta
-    sigma2 = (resid**2).sum(axis=0) / df
-    inv_diag = np.diag(np.linalg.inv(design.T @ design))
-    se = np.sqrt(np.outer(inv_diag, sigma2))
-    return beta, se, df
+    return fit.beta, fit.std_errors, df
 
 
 def _mediation_tests(

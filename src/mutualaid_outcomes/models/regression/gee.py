@@ -47,6 +47,7 @@ from ...results import BaseResult, glance_frame, wald_table
 from . import _gee_engine as eng
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
+from .._core.glm import fit_glm
 from .marginal import MarginalEffectsResult, average_marginal_effects
 
 __all__ = [
@@ -269,13 +270,12 @@ def _solve_gee(
     fam: Any,
     cov_struct: str,
     integer_dist: bool,
+    family: str,
+    link: str,
 ) -> dict[str, Any]:
     N, p = X.shape
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        beta0 = np.asarray(
-            sm.GLM(y, X, family=fam).fit(tol=1e-13, atol=1e-13, rtol=1e-13).params, dtype=float
-        )
+    # independence-model start (also the model behind QIC): the package's one GLM fitter
+    beta0 = fit_glm(X, y, family=family, link=link).beta
     beta = beta0.copy()
     n_alpha = {"independence": 0, "exchangeable": 1, "ar1": 1}.get(
         cov_struct, len(layout.level_pairs)
@@ -532,7 +532,7 @@ def fit_gee(
             stacklevel=2,
         )
     fam = _family(family, link)
-    sol = _solve_gee(y, X, layout, fam, cov_struct, integer_dist)
+    sol = _solve_gee(y, X, layout, fam, cov_struct, integer_dist, family, link)
     notes = []
     message = sol["note"]
     if not sol["converged"]:
@@ -585,4 +585,3 @@ def fit_gee(
 # --------------------------------------------------------------------------------------
 # Linear mixed models
 # --------------------------------------------------------------------------------------
-

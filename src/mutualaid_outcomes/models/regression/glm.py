@@ -62,7 +62,6 @@ from .._core.families import (
     binary_outcome,
     check_count,
     check_fraction,
-    check_separation,
     fit_glm_family,
 )
 from .._core.likelihood import fit_beta, fit_ordinal, fit_zero_inflated
@@ -588,10 +587,7 @@ def fit_regression(
                 f"{len(y)} rows used; nothing to model."
             )
         fit = fit_glm_family(y, X, w, family, link, names, off)
-        mats = {"X": X} if off is None else {"X": X, "offset": off}
-        with np.errstate(over="ignore", under="ignore"):
-            mu = fit.predictor(mats, fit.params, "response")
-        n_sep = check_separation(mu, family)
+        n_sep = fit.n_boundary if family == "binomial" else 0
         if family == "binomial" and n_sep == len(y):
             raise EstimationError(
                 "Complete separation: the predictors classify every observation perfectly, so "
