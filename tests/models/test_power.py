@@ -17,13 +17,13 @@ from mutualaid_outcomes.errors import (
     DataValidationError,
     OptionError,
 )
+from mutualaid_outcomes.datasets import sample_cohort_mediation_data
 from mutualaid_outcomes.models.power.simulation import (
     POWER_GLANCE_COLUMNS,
     PowerBudgetError,
     PowerResult,
     power_mediation,
     power_survival,
-    sample_cohort_mediation_data,
     schoenfeld_events,
     score_test_statistic,
 )

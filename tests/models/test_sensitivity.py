@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mutualaid_outcomes.errors import DataValidationError, OptionError
+from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, OptionError
 from mutualaid_outcomes.models.mediation.causal import causal_mediation
 from mutualaid_outcomes.models.mediation.sensitivity import (
     DEFAULT_RHO,
@@ -171,6 +171,8 @@ def test_bad_input(jobs):
         logit.sensitivity()
     sens = fit.sensitivity(conf_level=0.9)
     assert isinstance(sens, SensitivityResult) and sens.conf_level == 0.9
+    with pytest.raises(ArgumentTypeError, match=r"causal_mediation\(\).*got DataFrame"):
+        mediation_sensitivity(jobs2)
 
 
 def test_acme_by_r2_matches_rho_curve(full_sens):

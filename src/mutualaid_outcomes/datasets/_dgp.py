@@ -2,7 +2,8 @@
 
 Everything here is vectorised over people and days. The public entry point is
 :func:`mutualaid_outcomes.datasets.simulate_cohort`; :func:`simulate_core` is shared
-with the large-sample truth computation in :mod:`mutualaid_outcomes.datasets.truth`.
+with the large-sample truth computation in :mod:`mutualaid_outcomes.datasets.truth`, as is
+:func:`attrition` (who is assessed at each wave).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "PRE_DAYS",
     "WINDOW",
     "CohortParameters",
+    "attrition",
     "simulate_core",
     "wave_days",
     "window_outcomes",
@@ -396,3 +398,18 @@ def all_window_outcomes(core: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for s in core["window_start"]
     ]
     return {key: np.stack([w[key] for w in per], axis=1) for key in per[0]}
+
+
+def attrition(phdd: np.ndarray, params: CohortParameters, rng: np.random.Generator) -> np.ndarray:
+    """Assessed indicator (n, 6): monotone drop-out plus intermittently missed waves."""
+    n = phdd.shape[0]
+    assessed = np.zeros((n, 6), dtype=bool)
+    assessed[:, 0] = True
+    dropped = np.zeros(n, dtype=bool)
+    prev = np.nan_to_num(phdd, nan=0.0)
+    for k in range(1, 6):
+        p_drop = expit(params.drop_intercept[k - 1] + params.drop_phdd * prev[:, k - 1])
+        dropped |= rng.random(n) < p_drop
+        missed = rng.random(n) < params.p_missed_wave
+        assessed[:, k] = ~dropped & ~missed
+    return assessed

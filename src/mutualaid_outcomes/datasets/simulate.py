@@ -12,7 +12,6 @@ import json
 import numbers
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ from scipy.special import expit
 
 from .._rng import check_rng
 from ..errors import ArgumentTypeError, DataValidationError
+from ._codebook import build_codebook, write_sav
+from ._cohort import ARMS, SampleCohort
 from ._dgp import (
     MECHANISMS,
     PRE_DAYS,
@@ -29,15 +30,19 @@ from ._dgp import (
     WAVE_MONTHS,
     CohortParameters,
     all_window_outcomes,
+    attrition,
     simulate_core,
 )
 from ._items import INSTRUMENTS, generate_items, item_columns
+from ._truth_text import README_TEXT
+from .truth import mediation_frame, render_truth_md, sample_truth, structural_truth
 
 __all__ = [
     "SAMPLE_SEED",
     "MEASUREMENT_LATENTS",
     "SampleCohort",
     "CohortParameters",
+    "sample_cohort_mediation_data",
     "simulate_cohort",
     "write_sample_files",
 ]
@@ -54,53 +59,9 @@ MEASUREMENT_LATENTS: tuple[str, ...] = (
     "hazardous_drinking",
 )
 WAVE_OUTCOMES: tuple[str, ...] = ("pda", "ddd", "phdd", "aa_meetings", "aa_days_pct")
-ARMS: tuple[str, ...] = ("TSF", "CBT", "MET")
-RELATIONSHIPS: dict[int, str] = {
-    1: "Spouse or partner",
-    2: "Family member",
-    3: "Friend",
-    4: "Co-worker",
-    5: "Fellow 12-step member or sponsor",
-    6: "Other",
-}
 _P_ITEM_BLANK = 0.02
 _P_ITEM_SENTINEL = 0.004
 _P_FORM_SKIPPED = 0.01
-
-
-@dataclass(frozen=True, eq=False)
-class SampleCohort:
-    """A simulated cohort (see :func:`simulate_cohort`).
-
-    Attributes
-    ----------
-    participants : pandas.DataFrame
-        One row per person: ``id, trial, site, arm, sex, age, index_date, last_month``.
-    waves : pandas.DataFrame
-        One row per person and wave month: ``id, month, assessed, interview_date``,
-        the calendar-derived outcomes ``pda, ddd, phdd, aa_meetings, aa_days_pct`` and
-        the item columns.
-    calendar : pandas.DataFrame
-        One row per person and observed day: ``id, date, day, drinks, meetings,
-        controlled``.
-    network : pandas.DataFrame
-        Important-people roster: one row per person, assessed wave and member.
-    latent : pandas.DataFrame
-        True latent scores per person and wave month (complete, before attrition).
-    truth : pandas.DataFrame
-        True effects (``quantity, value, mc_se, kind, description``); see
-        :func:`mutualaid_outcomes.datasets.sample_truth`.
-    parameters : CohortParameters
-        The structural parameters used.
-    """
-
-    participants: pd.DataFrame
-    waves: pd.DataFrame
-    calendar: pd.DataFrame
-    network: pd.DataFrame
-    latent: pd.DataFrame
-    truth: pd.DataFrame
-    parameters: CohortParameters
 
 
 def _check_n(n: Any) -> int:
@@ -140,21 +101,6 @@ def _measurement_latents(
         "consequences": 0.8 * weekly + 0.3 * dep + rng.normal(0.0, 0.4, (n, 6)),
         "hazardous_drinking": 0.9 * weekly + rng.normal(0.0, 0.3, (n, 6)),
     }
-
-
-def _attrition(phdd: np.ndarray, params: CohortParameters, rng: np.random.Generator) -> np.ndarray:
-    """Assessed indicator (n, 6): monotone drop-out plus intermittently missed waves."""
-    n = phdd.shape[0]
-    assessed = np.zeros((n, 6), dtype=bool)
-    assessed[:, 0] = True
-    dropped = np.zeros(n, dtype=bool)
-    prev = np.nan_to_num(phdd, nan=0.0)
-    for k in range(1, 6):
-        p_drop = expit(params.drop_intercept[k - 1] + params.drop_phdd * prev[:, k - 1])
-        dropped |= rng.random(n) < p_drop
-        missed = rng.random(n) < params.p_missed_wave
-        assessed[:, k] = ~dropped & ~missed
-    return assessed
 
 
 def _network_roster(
@@ -295,7 +241,7 @@ def simulate_cohort(
     core = simulate_core(n, days, parameters, g_core)
     win = all_window_outcomes(core)
     meas = _measurement_latents(core, win, g_meas)
-    assessed = _attrition(win["phdd"], parameters, g_attr)
+    assessed = attrition(win["phdd"], parameters, g_attr)
     last = np.where(assessed, np.arange(6)[None, :], 0).max(axis=1)
     ids = np.arange(1, n + 1, dtype=np.int64)
     months = np.asarray(WAVE_MONTHS, dtype=np.int64)
@@ -385,8 +331,6 @@ def simulate_cohort(
         g_net,
     )
 
-    from .truth import sample_truth, structural_truth
-
     default = parameters == CohortParameters() and days == 455
     truth = sample_truth() if default else structural_truth(parameters)
     return SampleCohort(
@@ -398,6 +342,36 @@ def simulate_cohort(
         truth=truth,
         parameters=parameters,
     )
+
+
+def sample_cohort_mediation_data(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Simulate ``n`` participants from the sample cohort's generator, as a mediation frame.
+
+    A ready-made ``generator`` for
+    :func:`~mutualaid_outcomes.models.power.simulation.power_mediation`: runs
+    :func:`simulate_cohort` and returns :func:`~mutualaid_outcomes.datasets.mediation_frame` (AA meetings in months 1-3
+    ``attendance``, the six latent mechanisms at month 9 such as ``network_9``, the
+    month-15 ``pda_15`` outcome and the baseline covariates, with drop-out as NaN).
+
+    Parameters
+    ----------
+    n : int
+        Participants (at least 10).
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> frame = sample_cohort_mediation_data(20, np.random.default_rng(0))
+    >>> {"attendance", "network_9", "pda_15"} <= set(frame.columns)
+    True
+    """
+    cohort = simulate_cohort(n, rng=rng)
+    return mediation_frame(cohort.latent, cohort.waves, cohort.participants)
 
 
 # ----------------------------------------------------------------------------------
@@ -429,9 +403,7 @@ def _int_columns(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def raw_waves(cohort_waves: pd.DataFrame) -> pd.DataFrame:
     """Wave frame as stored: item codes as nullable integers, dates as ISO text."""
-    from ._items import INSTRUMENTS as _inst
-
-    items = [c for inst in _inst for c in item_columns(inst)]
+    items = [c for inst in INSTRUMENTS for c in item_columns(inst)]
     out = _int_columns(cohort_waves, items)
     out["interview_date"] = out["interview_date"].dt.strftime("%Y-%m-%d")
     return out
@@ -481,10 +453,6 @@ def write_sample_files(
     ...     sorted(p.name for p in files)[:3]
     ['README.md', 'TRUTH.md', 'calendar.csv.gz']
     """
-    from ._codebook import build_codebook, write_sav
-    from ._truth_text import README_TEXT
-    from .truth import render_truth_md
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cohort = simulate_cohort(n, rng=rng, sentinel_codes=True)
@@ -532,7 +500,9 @@ def _main(argv: Sequence[str] | None = None) -> None:
         prog="python -m mutualaid_outcomes.datasets.simulate",
         description="Regenerate the sample cohort files.",
     )
-    parser.add_argument("--out", default="src/mutualaid_outcomes/datasets/sample", help="output directory")
+    parser.add_argument(
+        "--out", default="src/mutualaid_outcomes/datasets/sample", help="output directory"
+    )
     parser.add_argument("--seed", type=int, default=SAMPLE_SEED, help="random seed")
     parser.add_argument("--n", type=int, default=1726, help="number of participants")
     args = parser.parse_args(argv)

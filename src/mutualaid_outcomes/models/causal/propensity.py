@@ -27,7 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,9 +51,7 @@ from ...errors import (
 )
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.glm import fit_glm, information
-
-if TYPE_CHECKING:
-    from ..regression.glm import RegressionResult
+from ..regression.glm import RegressionResult, fit_regression
 
 __all__ = [
     "PositivityError",
@@ -927,8 +925,6 @@ def fit_weighted(
     >>> round(float(res.tidy().loc[1, "estimate"]), 2)
     0.1
     """
-    from ..regression.glm import fit_regression
-
     data = check_dataframe(data)
     check_option(cov_type, ("HC0", "HC1", "HC2", "HC3", "cluster"), "cov_type")
     check_option(ps_uncertainty, ("ignore", "stacked"), "ps_uncertainty")

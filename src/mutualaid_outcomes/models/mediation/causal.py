@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,7 @@ from ._causal_engine import (
     vanderweele_effects,
     vcov,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .sensitivity import SensitivityResult
+from .sensitivity import SensitivityResult, mediation_sensitivity
 
 __all__ = ["causal_mediation", "CausalMediationResult"]
 
@@ -232,8 +230,6 @@ class CausalMediationResult(BaseResult):
         SensitivityResult
             See :func:`mutualaid_outcomes.models.mediation.sensitivity.mediation_sensitivity`.
         """
-        from .sensitivity import mediation_sensitivity
-
         return mediation_sensitivity(self, rho=rho, conf_level=conf_level, n_sims=n_sims, rng=rng)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,12 +20,27 @@ from ..._rng import RNGLike, check_rng
 from ..._validation import check_conf_level, check_positive_int
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
 from .._core.ols import fit_ols
-from ._causal_engine import fit_weighted, vcov
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .causal import CausalMediationResult
+from ._causal_engine import Design, fit_weighted, vcov
 
 __all__ = ["SensitivityResult", "mediation_sensitivity"]
+
+
+class CausalFit(Protocol):
+    """What the sensitivity analysis reads from a :func:`.causal.causal_mediation` fit.
+
+    :class:`~mutualaid_outcomes.models.mediation.causal.CausalMediationResult` provides it;
+    naming the protocol here keeps this module below ``causal`` in the import graph.
+    """
+
+    @property
+    def design(self) -> Design | None: ...
+
+    @property
+    def treatment_values(self) -> tuple[float, float]: ...
+
+    @property
+    def conf_level(self) -> float: ...
+
 
 #: Default grid of error correlations.
 DEFAULT_RHO = np.linspace(-0.9, 0.9, 181)
@@ -183,7 +198,7 @@ def _check_rho(rho) -> np.ndarray:
 class _LinearSystem:
     """The two linear equations and the closed-form SUR solution for a given rho."""
 
-    def __init__(self, result: CausalMediationResult) -> None:
+    def __init__(self, result: CausalFit) -> None:
         d = result.design
         self.t0, self.t1 = result.treatment_values
         self.interaction = d.interaction
@@ -242,7 +257,7 @@ class _LinearSystem:
 
 
 def mediation_sensitivity(
-    result: CausalMediationResult,
+    result: CausalFit,
     rho: Sequence[float] | np.ndarray | None = None,
     conf_level: float | None = None,
     *,
@@ -358,6 +373,11 @@ def mediation_sensitivity(
     >>> round(sens.rho_at_zero(), 3)
     0.46
     """
+    if not hasattr(result, "design") or not isinstance(result.design, (Design, type(None))):
+        raise ArgumentTypeError(
+            "`result` must be a fit of causal_mediation() (a CausalMediationResult); got "
+            f"{type(result).__name__}."
+        )
     design = result.design
     supported = design is not None and design.mediator_model == "linear"
     if supported and design.outcome_model == "probit":
@@ -440,7 +460,7 @@ def _root(fun, lo: float = -1 + 1e-12, hi: float = 1 - 1e-12) -> float:
 class _ProbitSystem:
     """Linear mediator, probit outcome: the structural model implied by a given rho."""
 
-    def __init__(self, result: CausalMediationResult) -> None:
+    def __init__(self, result: CausalFit) -> None:
         d = result.design
         self.t0, self.t1 = result.treatment_values
         self.n = d.n

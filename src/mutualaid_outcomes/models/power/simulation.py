@@ -2,8 +2,9 @@
 
 :func:`power_mediation` and :func:`power_survival` simulate data sets from a
 user-specified model (or, for mediation, from any data generator such as the
-sample cohort's, see :func:`sample_cohort_mediation_data`) at every sample size of
-a grid, analyse each one and report the proportion of rejections with its Monte
+sample cohort's, see
+:func:`~mutualaid_outcomes.datasets.sample_cohort_mediation_data`) at every sample
+size of a grid, analyse each one and report the proportion of rejections with its Monte
 Carlo error. Replicates run serially, on joblib workers or on a Dask cluster
 through :func:`mutualaid_outcomes.parallel.run_replicates`; the random stream of
 each replicate depends only on the seed, the grid position and the replicate
@@ -34,7 +35,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..._rng import RNGLike, seed_of
-from ..._validation import check_option, check_positive_int
+from ..._validation import as_column_list, check_option, check_positive_int
 from ...errors import (
     ArgumentTypeError,
     ColumnNotFoundError,
@@ -46,6 +47,7 @@ from ...parallel import n_workers as _n_workers
 from ...parallel import replicate_seed, root_seed_sequence, run_range, run_ranges
 from ...results import TIDY_COLUMNS, BaseResult, glance_frame
 from .._core.ols import fit_ols
+from ..mediation.product import mediate
 
 __all__ = [
     "PowerResult",
@@ -54,7 +56,6 @@ __all__ = [
     "power_survival",
     "schoenfeld_events",
     "score_test_statistic",
-    "sample_cohort_mediation_data",
     "POWER_GLANCE_COLUMNS",
 ]
 
@@ -460,8 +461,6 @@ def _mediation_tests(
 
 
 def _bootstrap_tests(d: _MediationDesign, frame: pd.DataFrame, rng: np.random.Generator) -> Any:
-    from ..mediation.product import mediate
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MutualAidWarning)
         try:
@@ -534,38 +533,6 @@ def _as_effects(value: Any, argument: str) -> tuple[float, ...]:
     return out
 
 
-def sample_cohort_mediation_data(n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Simulate ``n`` participants from the sample cohort's generator, as a mediation frame.
-
-    A ready-made ``generator`` for :func:`power_mediation`: runs
-    :func:`~mutualaid_outcomes.datasets.simulate_cohort` and returns
-    :func:`~mutualaid_outcomes.datasets.mediation_frame` (AA meetings in months 1-3
-    ``attendance``, the six latent mechanisms at month 9 such as ``network_9``, the
-    month-15 ``pda_15`` outcome and the baseline covariates, with drop-out as NaN).
-
-    Parameters
-    ----------
-    n : int
-        Participants (at least 10).
-    rng : numpy.random.Generator
-        Random source.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Examples
-    --------
-    >>> frame = sample_cohort_mediation_data(20, np.random.default_rng(0))
-    >>> {"attendance", "network_9", "pda_15"} <= set(frame.columns)
-    True
-    """
-    from ...datasets import mediation_frame, simulate_cohort
-
-    cohort = simulate_cohort(n, rng=rng)
-    return mediation_frame(cohort.latent, cohort.waves, cohort.participants)
-
-
 def power_mediation(
     n: int | Sequence[int],
     a: float | Sequence[float] = 0.3,
@@ -620,8 +587,9 @@ def power_mediation(
         ``generator(n, rng) -> DataFrame`` replaces the built-in model (``a``, ``b``,
         ``c_prime`` and the design arguments above are then ignored); the frame is analysed
         with the columns ``exposure``, ``mediators``, ``outcome`` and ``covariates`` on its
-        complete rows. :func:`sample_cohort_mediation_data` simulates from the sample
-        cohort's generator.
+        complete rows.
+        :func:`~mutualaid_outcomes.datasets.sample_cohort_mediation_data` simulates
+        from the sample cohort's generator.
     exposure, mediators, outcome, covariates : str or sequence of str
         Column names. For the built-in model they only name the terms (default mediators
         ``"m"``, or ``"m1"``, ``"m2"``, ... for several).
@@ -742,8 +710,6 @@ def power_mediation(
     mediator_corr = _check_real(mediator_corr, "mediator_corr", -1.0, 1.0)
     n_draws = check_positive_int(n_draws, "n_draws", minimum=100)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=100)
-    from ..._validation import as_column_list
-
     for name, value in (("exposure", exposure), ("outcome", outcome)):
         if not isinstance(value, str):
             raise ArgumentTypeError(f"`{name}` must be a column name; got {type(value).__name__}.")
