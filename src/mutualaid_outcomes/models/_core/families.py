@@ -24,7 +24,15 @@ import statsmodels.api as sm
 from scipy import special
 
 from ...errors import ConvergenceError, DataValidationError, EstimationError
-from .glm import MAX_ITER, deviance, fit_glm, information, link_inverse, unit_weights
+from .glm import (
+    MAX_ITER,
+    GLMFit,
+    deviance,
+    fit_glm,
+    information,
+    link_inverse,
+    unit_weights,
+)
 
 THETA_MAX = 1e7  # NB size beyond this: no overdispersion to estimate (theta -> infinity)
 GLM_FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "fractional_logit")
@@ -169,6 +177,88 @@ def nb_loglik(y: np.ndarray, mu: np.ndarray, theta: float, w: np.ndarray) -> flo
     )
 
 
+def _fit_negative_binomial(
+    y: np.ndarray, X: np.ndarray, w: np.ndarray, link: str, offset: np.ndarray | None
+) -> tuple[GLMFit, float, float, bool, int, list[str]]:
+    """MASS::glm.nb: a Poisson fit, then IRLS at fixed theta and Newton for theta in turn.
+
+    Stops when theta changes by less than 1e-10 relatively. Returns the final fit at the
+    final theta, theta and its SE, whether the alternation converged, the rounds taken
+    and notes for ``glance()['message']``.
+    """
+    notes: list[str] = []
+    converged = True
+    res = fit_glm(X, y, w, family="poisson", link="log", offset=offset)
+    theta, theta_se, ok = _theta_ml(y, res.mu, w)
+    n_iter = 0
+    for n_iter in range(1, 101):  # noqa: B007 - the count is reported
+        if not ok:
+            break
+        res = fit_glm(
+            X,
+            y,
+            w,
+            family="negative_binomial",
+            link=link,
+            theta=theta,
+            start=res.beta,
+            offset=offset,
+        )
+        th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta)
+        done = abs(th_new - theta) <= 1e-10 * th_new
+        theta = th_new
+        if done:
+            break
+    else:
+        converged = False
+        notes.append("alternating estimation of theta did not converge in 100 rounds")
+    if not ok:
+        converged = False
+        notes.append(
+            f"theta estimation did not converge (theta reached {theta:.3g}; the counts show "
+            "no overdispersion, so theta may be infinite: use family='poisson')"
+        )
+    res = fit_glm(
+        X, y, w, family="negative_binomial", link=link, theta=theta, start=res.beta, offset=offset
+    )
+    return res, float(theta), float(theta_se), converged, n_iter, notes
+
+
+def _likelihood_summary(
+    family: str,
+    y: np.ndarray,
+    eta: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    link: str,
+    theta: float | None,
+) -> tuple[float, float, int, dict[str, float]]:
+    """Scale, log-likelihood, parameters counted by AIC/BIC and extras of a GLM fit."""
+    with np.errstate(over="ignore", under="ignore"):
+        mu = link_inverse(eta, link)
+    resid = y - mu
+    pos = w > 0
+    n = int(pos.sum())
+    df_resid = n - k
+    if family == "gaussian":
+        rss = float(np.sum(w * resid**2))
+        scale = rss / df_resid if df_resid > 0 else np.nan
+        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * float(np.sum(np.log(w[pos])))
+        return scale, loglik, k + 1, {"scale": scale}
+    if family == "fractional_logit":
+        var = mu * link_inverse(-eta, link)
+        pearson = float(np.sum(w * resid**2 / var))
+        scale = pearson / df_resid if df_resid > 0 else np.nan
+        return scale, np.nan, k, {"scale": scale}
+    if family == "binomial":
+        loglik = float(np.sum(w * (special.xlogy(y, mu) + special.xlogy(1 - y, 1 - mu))))
+        return 1.0, loglik, k, {}
+    if family == "poisson":
+        loglik = float(np.sum(w * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))))
+        return 1.0, loglik, k, {}
+    return 1.0, nb_loglik(y, mu, float(theta), w), k + 1, {}  # type: ignore[arg-type]
+
+
 def fit_glm_family(
     y: np.ndarray,
     X: np.ndarray,
@@ -178,48 +268,23 @@ def fit_glm_family(
     names: list[str],
     offset: np.ndarray | None = None,
 ) -> Fit:
-    """Fit a GLM-type family by :func:`.glm.fit_glm`; NB alternates IRLS and ML for theta.
+    """Fit a GLM-type family by :func:`.glm.fit_glm` (NB: :func:`_fit_negative_binomial`).
 
-    The negative binomial follows MASS::glm.nb: a Poisson fit, then IRLS at fixed theta
-    and Newton for theta in turn until theta changes by less than 1e-10 relatively.
-    Separation is detected by :func:`.glm.boundary_rows` and handled by the caller.
+    Separation is detected by :func:`.glm.boundary_rows` (``Fit.n_boundary``) and
+    handled by the caller.
     """
-    notes: list[str] = []
-    extras: dict[str, float] = {}
-    converged = True
-    n_iter = 0
     theta: float | None = None
+    extras: dict[str, float] = {}
     if family == "negative_binomial":
-        res = fit_glm(X, y, w, family="poisson", link="log", offset=offset)
-        theta, theta_se, ok = _theta_ml(y, res.mu, w)
-        for n_iter in range(1, 101):  # noqa: B007 - the count is reported
-            if not ok:
-                break
-            res = fit_glm(
-                X, y, w, family=family, link=link, theta=theta, start=res.beta, offset=offset
-            )
-            th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta)
-            done = abs(th_new - theta) <= 1e-10 * th_new
-            theta = th_new
-            if done:
-                break
-        else:
-            converged = False
-            notes.append("alternating estimation of theta did not converge in 100 rounds")
-        if not ok:
-            converged = False
-            notes.append(
-                f"theta estimation did not converge (theta reached {theta:.3g}; the counts show "
-                "no overdispersion, so theta may be infinite: use family='poisson')"
-            )
-        res = fit_glm(X, y, w, family=family, link=link, theta=theta, start=res.beta, offset=offset)
-        extras = {"theta": float(theta), "theta_se": float(theta_se)}
+        res, theta, theta_se, converged, n_iter, notes = _fit_negative_binomial(
+            y, X, w, link, offset
+        )
+        extras = {"theta": theta, "theta_se": theta_se}
     else:
         res = fit_glm(X, y, w, family=family, link=link, offset=offset)
-        n_iter = res.n_iter
+        converged, n_iter, notes = True, res.n_iter, []
     if not res.converged:
         notes.append(f"IRLS did not converge in {MAX_ITER} iterations")
-    converged = converged and res.converged
     beta = np.asarray(res.beta, dtype=float)
     if not np.all(np.isfinite(beta)):
         raise ConvergenceError(
@@ -227,8 +292,6 @@ def fit_glm_family(
             "extreme values or collinear predictors."
         )
     eta = res.eta
-    with np.errstate(over="ignore", under="ignore"):
-        mu = link_inverse(eta, link)
     XtWX = information(X, eta, w, family=family, link=link, theta=theta)
     try:
         bread = np.linalg.inv(XtWX)
@@ -237,41 +300,11 @@ def fit_glm_family(
             f"The information matrix of the {family} model is singular; the predictors "
             "may be collinear or a category may predict the outcome perfectly."
         ) from None
-    resid = y - mu
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        resid = y - link_inverse(eta, link)
         ww, sw = unit_weights(eta, family, link, theta)
-    scores = (w * resid * sw)[:, None] * X
-    Wt = w * ww
-    hat = Wt * np.einsum("ij,jk,ik->i", X, bread, X)
-    pos = w > 0
-    n = int(pos.sum())
     k = X.shape[1]
-    df_resid = n - k
-    if family == "gaussian":
-        rss = float(np.sum(w * resid**2))
-        scale = rss / df_resid if df_resid > 0 else np.nan
-        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * float(np.sum(np.log(w[pos])))
-        n_ic = k + 1
-        extras = {"scale": scale}
-    elif family == "fractional_logit":
-        var = mu * link_inverse(-eta, link)
-        pearson = float(np.sum(w * resid**2 / var))
-        scale = pearson / df_resid if df_resid > 0 else np.nan
-        loglik = np.nan
-        n_ic = k
-        extras = {"scale": scale}
-    else:
-        scale = 1.0
-        n_ic = k
-        if family == "binomial":
-            loglik = float(np.sum(w * (special.xlogy(y, mu) + special.xlogy(1 - y, 1 - mu))))
-        elif family == "poisson":
-            loglik = float(np.sum(w * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))))
-        else:
-            loglik = nb_loglik(y, mu, extras["theta"], w)
-            n_ic = k + 1
-    message = "; ".join(dict.fromkeys(notes))
-    dev = deviance(y, eta, w, family=family, link=link, theta=theta)
+    scale, loglik, n_ic, more = _likelihood_summary(family, y, eta, w, k, link, theta)
 
     def predictor(mats: dict[str, np.ndarray], params: np.ndarray, kind: str) -> np.ndarray:
         e = mats["X"] @ params[:k] + mats.get("offset", 0.0)
@@ -282,16 +315,16 @@ def fit_glm_family(
         names=list(names),
         n_coef=k,
         bread=bread,
-        scores=scores,
-        hat=hat,
+        scores=(w * resid * sw)[:, None] * X,
+        hat=w * ww * np.einsum("ij,jk,ik->i", X, bread, X),
         scale=float(scale),
         loglik=float(loglik),
-        deviance=dev,
+        deviance=deviance(y, eta, w, family=family, link=link, theta=theta),
         n_params_ic=n_ic,
-        converged=converged,
+        converged=converged and res.converged,
         n_iter=int(n_iter),
-        message=message,
-        extras=extras,
+        message="; ".join(dict.fromkeys(notes)),
+        extras={**extras, **more},
         predictor=predictor,
         n_boundary=res.n_boundary,
     )
