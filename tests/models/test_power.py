@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mutualaid_outcomes.datasets import sample_cohort_mediation_data
 from mutualaid_outcomes.errors import (
     ArgumentTypeError,
     ColumnNotFoundError,
     DataValidationError,
     OptionError,
 )
-from mutualaid_outcomes.datasets import sample_cohort_mediation_data
-from mutualaid_outcomes.models.power.simulation import (
+from mutualaid_outcomes.models.power import (
     POWER_GLANCE_COLUMNS,
     PowerBudgetError,
     PowerResult,

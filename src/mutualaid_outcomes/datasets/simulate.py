@@ -181,7 +181,7 @@ def sample_cohort_mediation_data(n: int, rng: np.random.Generator) -> pd.DataFra
     """Simulate ``n`` participants from the sample cohort's generator, as a mediation frame.
 
     A ready-made ``generator`` for
-    :func:`~mutualaid_outcomes.models.power.simulation.power_mediation`: runs
+    :func:`~mutualaid_outcomes.models.power.power_mediation`: runs
     :func:`simulate_cohort` and returns :func:`~mutualaid_outcomes.datasets.mediation_frame` (AA meetings in months 1-3
     ``attendance``, the six latent mechanisms at month 9 such as ``network_9``, the
     month-15 ``pda_15`` outcome and the baseline covariates, with drop-out as NaN).

@@ -25,7 +25,7 @@ from .regression.mixed import MixedResult, fit_mixed
 from .mediation.product import MediationResult, mediate
 from ..prep.panel import LaggedPanel, lagged_panel
 from .missing.pooling import PooledMediationResult, PooledResult, fit_imputed, pool, pool_mediation
-from .power.simulation import PowerBudgetError, PowerResult, power_mediation, power_survival, schoenfeld_events
+from .power import PowerBudgetError, PowerResult, power_mediation, power_survival, schoenfeld_events
 from .causal.propensity import PositivityError, PropensityResult, fit_weighted, propensity_scores
 from .regression.glm import RegressionResult, fit_regression
 from .mediation.sensitivity import SensitivityResult, mediation_sensitivity
