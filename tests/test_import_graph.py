@@ -3,7 +3,9 @@
 The static check reads every module under ``src/`` with :mod:`ast` and draws an edge for
 each import of a package module, wherever it sits: at module level or inside a function
 (a function-level import that only avoids a circle is still a circle). Imports under
-``if TYPE_CHECKING:`` are left out, since they never run. Importing ``a.b.c`` also runs
+``if TYPE_CHECKING:`` are left out, since they never run -- except in a package
+``__init__`` that hands them to ``mutualaid_outcomes._lazy.attach``, which imports them
+on first use (lazy public names), so there they are edges. Importing ``a.b.c`` also runs
 the ``__init__`` of ``a`` and ``a.b``; an edge to each such package that is not an
 ancestor of the importing module is drawn too, so a circle through a package's
 ``__init__`` is found as well.
@@ -43,20 +45,29 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports(node: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+def _imports(node: ast.AST, lazy: bool = False) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements under ``node``; ``lazy``: include ``if TYPE_CHECKING:`` bodies."""
     found: list[ast.Import | ast.ImportFrom] = []
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and _is_type_checking(child):
+        if isinstance(child, ast.If) and _is_type_checking(child) and not lazy:
             for other in child.orelse:
-                found += _imports_of(other)
+                found += _imports_of(other, lazy)
             continue
-        found += _imports_of(child)
+        found += _imports_of(child, lazy)
     return found
 
 
-def _imports_of(node: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+def _imports_of(node: ast.AST, lazy: bool) -> list[ast.Import | ast.ImportFrom]:
     own = [node] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
-    return own + _imports(node)  # type: ignore[list-item]
+    return own + _imports(node, lazy)  # type: ignore[list-item]
+
+
+def _attaches_lazily(tree: ast.Module) -> bool:
+    """The module calls ``attach(...)`` (mutualaid_outcomes._lazy): lazy public names."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "attach"
+        for n in ast.walk(tree)
+    )
 
 
 def _ancestors(name: str) -> list[str]:
@@ -71,7 +82,8 @@ def import_graph() -> dict[str, set[str]]:
     for name, (path, is_pkg) in modules.items():
         package = name if is_pkg else name.rsplit(".", 1)[0]
         targets: set[str] = set()
-        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in _imports(tree, lazy=is_pkg and _attaches_lazily(tree)):
             if isinstance(node, ast.Import):
                 targets |= {a.name for a in node.names if a.name in modules}
                 continue
@@ -181,6 +193,10 @@ def test_graph_sees_function_level_imports_and_skips_type_checking(tmp_path: Pat
     )
     names = sorted(n.module for n in _imports(tree) if isinstance(n, ast.ImportFrom))
     assert names == ["c", "d", "typing"]
+    lazy = sorted(n.module for n in _imports(tree, lazy=True) if isinstance(n, ast.ImportFrom))
+    assert lazy == ["b", "c", "d", "typing"]
+    assert not _attaches_lazily(tree)
+    assert _attaches_lazily(ast.parse("__getattr__, __dir__ = attach(__name__, __file__, [])"))
 
 
 @pytest.mark.parametrize("order", ["sorted", "reversed"])
