@@ -190,6 +190,11 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # symbols used in table notes and labels, so the output compiles with pdflatex
+    "²": r"\textsuperscript{2}",
+    "τ": r"$\tau$",
+    "χ": r"$\chi$",
+    "×": r"$\times$",
 }
 
 
@@ -200,6 +205,8 @@ def latex_escape(text: str) -> str:
     --------
     >>> print(latex_escape("a_b & 50%"))
     a\_b \& 50\%
+    >>> print(latex_escape("τ² = 0.31"))
+    $\tau$\textsuperscript{2} = 0.31
     """
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
