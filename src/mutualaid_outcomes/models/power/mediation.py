@@ -526,7 +526,7 @@ def _mediation_result(
     if d.generator is not None:
         notes.append("Generated frames were analysed on their complete rows (see mean_n_used).")
     return PowerResult(
-        terms=tuple(f"indirect[{m}]" for m in d.mediators),
+        effects=tuple(f"indirect[{m}]" for m in d.mediators),
         n_grid=grid,
         rejections=rejections,
         n_sims=n_sims,

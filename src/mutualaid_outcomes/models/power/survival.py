@@ -355,7 +355,7 @@ def _survival_result(
         "Wilson intervals.",
     ]
     return PowerResult(
-        terms=("log_hr",),
+        effects=("log_hr",),
         n_grid=grid,
         rejections=rejections,
         n_sims=n_sims,

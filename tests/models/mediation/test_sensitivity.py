@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +14,8 @@ from mutualaid_outcomes.models.mediation.sensitivity import (
     SensitivityResult,
     mediation_sensitivity,
 )
+from mutualaid_outcomes.results import TIDY_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
 FACTORS = ["occp", "marital", "nonwhite", "educ", "income"]
 BASIC = ["econ_hard", "sex", "age"]
 
@@ -32,8 +30,8 @@ ATOL_MEDSENS_DEFAULT = 5e-5
 
 
 @pytest.fixture(scope="module")
-def jobs() -> pd.DataFrame:
-    raw = pd.read_csv(ROOT / "data" / "jobs.csv")
+def jobs(test_data) -> pd.DataFrame:
+    raw = test_data("jobs.csv")
     return pd.get_dummies(raw, columns=FACTORS, drop_first=True, dtype=float)
 
 
@@ -45,15 +43,15 @@ def full_covs(jobs) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ref() -> pd.DataFrame:
-    return pd.read_csv(ROOT / "reference" / "causal_mediation_jobs_sens.csv", comment="#")
+def ref(r_reference) -> pd.DataFrame:
+    return r_reference("causal_mediation_jobs_sens")
 
 
 def _fit(jobs, covs, interaction=False):
     return causal_mediation(
         jobs,
         "treat",
-        "job_seek",
+        ["job_seek"],
         "depress2",
         covs,
         interaction=interaction,
@@ -73,8 +71,6 @@ def test_full_model_root_matches_r(full_sens, ref):
     root = full_sens.rho_at_zero()
     # the exact root is the residual correlation rho~ of Imai et al. (2010)
     assert root == pytest.approx(r["rho_tilde"].iloc[0], rel=RTOL_EXACT)
-    # DOMAIN.md: medsens puts ACME = 0 near -0.2, exact root about -0.21
-    assert root == pytest.approx(-0.21, abs=0.005)
     # medsens reads the root off its grid: our root lies between the grid points where
     # R's converged ACME changes sign
     grid = r.sort_values("rho")
@@ -104,7 +100,7 @@ def test_acme_curve_matches_r_medsens(jobs, full_covs, ref, case):
 def test_rho_zero_gives_plugin_and_closed_form_root(jobs, full_covs):
     fit = _fit(jobs, full_covs)
     sens = fit.sensitivity(rho=[0.0])
-    assert sens.frame["acme"].iloc[0] == pytest.approx(fit.estimates[2], rel=1e-12)
+    assert sens.frame["acme"].iloc[0] == pytest.approx(fit.coef().to_numpy()[2], rel=1e-12)
     # closed form of the root: k / sqrt(1 + k^2), k = theta_M s_M / s_Y
     d = fit.design
     xm, xy = d.x_m, d.x_y
@@ -142,10 +138,10 @@ def test_recovers_truth_under_known_confounding():
     m = a * t + lam * u + rng.normal(size=n)
     y = b * m + 0.3 * t + gam * u + rng.normal(size=n)
     df = pd.DataFrame({"t": t, "m": m, "y": y})
-    fit = causal_mediation(df, "t", "m", "y", method="quasi_bayesian", n_sims=500, rng=1)
+    fit = causal_mediation(df, "t", ["m"], "y", method="quasi_bayesian", n_sims=500, rng=1)
     rho_true = lam * gam / np.sqrt((lam**2 + 1) * (gam**2 + 1))
     at = fit.sensitivity(rho=[rho_true]).frame.iloc[0]
-    assert abs(fit.estimates[2] - a * b) > 5 * at["std_error"]  # naive estimate is biased
+    assert abs(fit.coef().to_numpy()[2] - a * b) > 5 * at["std_error"]  # naive estimate is biased
     assert abs(at["acme"] - a * b) < 4 * at["std_error"]
 
 
@@ -159,18 +155,31 @@ def test_bad_input(jobs):
     logit = causal_mediation(
         jobs2,
         "treat",
-        "job_seek",
+        ["job_seek"],
         "work",
         BASIC,
-        outcome_model="logit",
+        outcome_family="binomial",
         method="quasi_bayesian",
         n_sims=500,
         rng=1,
+        outcome_link="logit",
     )
-    with pytest.raises(OptionError, match="linear or probit outcome"):
+    with pytest.raises(OptionError, match="gaussian or binomial-probit outcome"):
         logit.sensitivity()
     sens = fit.sensitivity(conf_level=0.9)
     assert isinstance(sens, SensitivityResult) and sens.conf_level == 0.9
+    # the tidy()/glance() contract: one row per effect with the rho at which the ACME is 0
+    t = sens.tidy()
+    assert list(t.columns[:7]) == list(TIDY_COLUMNS)
+    assert t["term"].tolist() == ["rho_at_zero[acme_average]"]
+    assert t["estimate"].iloc[0] == sens.rho_at_zero()
+    g = sens.glance().iloc[0]
+    assert g["conf_level"] == 0.9 and g["n_rho"] == 181
+    assert "ACME = 0 at rho" in sens.summary().as_text()
+    with pytest.raises(NotImplementedError, match="SensitivityResult has no coefficients"):
+        sens.coef()
+    with pytest.raises(TypeError):
+        fit.sensitivity([0.1, 0.2])  # rho is keyword-only
     with pytest.raises(ArgumentTypeError, match=r"causal_mediation\(\).*got DataFrame"):
         mediation_sensitivity(jobs2)
 
@@ -204,24 +213,25 @@ def test_acme_by_r2_matches_rho_curve(full_sens):
 
 
 @pytest.fixture(scope="module")
-def probit_fit(jobs):
-    raw = pd.read_csv(ROOT / "data" / "jobs.csv")
+def probit_fit(jobs, test_data):
+    raw = test_data("jobs.csv")
     df = jobs.assign(work=(raw["work1"] == "psyemp").astype(float))
     return causal_mediation(
         df,
         "treat",
-        "job_seek",
+        ["job_seek"],
         "work",
         BASIC,
-        outcome_model="probit",
+        outcome_family="binomial",
         method="quasi_bayesian",
         n_sims=500,
         rng=1,
+        outcome_link="probit",
     )
 
 
-def test_probit_outcome_curve_matches_r_integration(probit_fit):
-    ref = pd.read_csv(ROOT / "reference" / "causal_mediation_jobs_sens_probit.csv", comment="#")
+def test_probit_outcome_curve_matches_r_integration(probit_fit, r_reference):
+    ref = r_reference("causal_mediation_jobs_sens_probit")
     sens = probit_fit.sensitivity(rho=ref["rho"].to_numpy(), n_sims=200, rng=3)
     wide = sens.frame.pivot(index="rho", columns="effect", values="acme").loc[ref["rho"]]
     for eff in ("acme_control", "acme_treated"):
@@ -257,7 +267,15 @@ def test_probit_outcome_recovers_truth_under_confounding():
     y = (-0.2 + 0.3 * t + 0.5 * m + e[:, 1] > 0).astype(float)
     df = pd.DataFrame({"t": t, "m": m, "y": y})
     fit = causal_mediation(
-        df, "t", "m", "y", outcome_model="probit", method="quasi_bayesian", n_sims=500, rng=1
+        df,
+        "t",
+        ["m"],
+        "y",
+        outcome_family="binomial",
+        method="quasi_bayesian",
+        n_sims=500,
+        rng=1,
+        outcome_link="probit",
     )
     scale = np.sqrt(0.5**2 * sigma**2 + 2 * 0.5 * rho_true * sigma + 1)
     truth = special.ndtr((-0.2 + 0.5 * 0.8) / scale) - special.ndtr(-0.2 / scale)
@@ -268,20 +286,21 @@ def test_probit_outcome_recovers_truth_under_confounding():
     assert abs(naive["estimate"] - truth) > 4 * naive["std_error"]
 
 
-def test_probit_outcome_with_interaction_is_refused(jobs):
-    raw = pd.read_csv(ROOT / "data" / "jobs.csv")
+def test_probit_outcome_with_interaction_is_refused(jobs, test_data):
+    raw = test_data("jobs.csv")
     df = jobs.assign(work=(raw["work1"] == "psyemp").astype(float))
     fit = causal_mediation(
         df,
         "treat",
-        "job_seek",
+        ["job_seek"],
         "work",
         BASIC,
-        outcome_model="probit",
+        outcome_family="binomial",
         interaction=True,
         method="quasi_bayesian",
         n_sims=500,
         rng=1,
+        outcome_link="probit",
     )
     with pytest.raises(OptionError, match="interaction"):
         fit.sensitivity()

@@ -96,7 +96,7 @@ def test_e_values_from_fitted_result():
     rng = np.random.default_rng(8)
     df = pd.DataFrame({"aa": rng.binomial(1, 0.5, 400), "sev": rng.normal(size=400)})
     df["abst"] = rng.binomial(1, 1 / (1 + np.exp(-(-0.3 + 0.9 * df["aa"] - 0.4 * df["sev"]))))
-    res = fit_regression("abst ~ aa + sev", df, family="binomial")
+    res = fit_regression(df, "abst ~ aa + sev", family="binomial")
     out = e_values(res, measure="OR", rare=False)
     assert out["term"].tolist() == ["aa", "sev"]
     t = res.tidy(exponentiate=True).set_index("term")

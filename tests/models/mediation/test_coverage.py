@@ -40,7 +40,7 @@ def test_percentile_and_bca_coverage_linear_dgp():
         df = pd.DataFrame({"x": x, "m": m, "c": c, "y": y})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = mediate(df, "x", "m", "y", ["c"], n_boot=1000, rng=rng)
+            res = mediate(df, "x", ["m"], "y", ["c"], n_boot=1000, rng=rng)
             t = res.tidy().set_index("term").loc["indirect[m]"]
         hits["bca"] += t["conf_low"] <= a * b <= t["conf_high"]
         j = res.terms.index("indirect[m]")

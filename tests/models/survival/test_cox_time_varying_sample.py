@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from mutualaid_outcomes import datasets
-from mutualaid_outcomes.prep.counting_process import to_counting_process
 from mutualaid_outcomes.models.survival.cox import fit_cox
 from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 from mutualaid_outcomes.participation import relapse
+from mutualaid_outcomes.prep.counting_process import to_counting_process
 
 
 @pytest.fixture(scope="module")

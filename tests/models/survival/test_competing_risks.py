@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,19 +11,28 @@ from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, Es
 from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence, gray_test
 from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "survival_competing.csv", comment="#")
-CR = pd.read_csv(ROOT / "data" / "surv_cmprsk_sim.csv", comment="#")
 RTOL = 1e-6  # deterministic
 
 
+@pytest.fixture(scope="module")
+def cr(test_data) -> pd.DataFrame:
+    """Simulated competing-risks data of survival_competing.R."""
+    return test_data("surv_cmprsk_sim.csv")
+
+
+@pytest.fixture(scope="module")
+def cr_ref(r_reference) -> pd.DataFrame:
+    """tests/reference/survival_competing.csv (cmprsk cuminc and crr)."""
+    return r_reference("survival_competing")
+
+
 @pytest.mark.parametrize("case,group", [("by_group", "group"), ("pooled", None)])
-def test_cuminc_estimates_and_variances(case, group):
-    ci = cumulative_incidence(CR, "ftime", "fstatus", group)
+def test_cuminc_estimates_and_variances(case, group, cr, cr_ref):
+    ci = cumulative_incidence(cr, "ftime", "fstatus", group)
     t = ci.table.copy()
     t["group"] = t["group"].astype(str).replace({"all": "1"})
     t["cause"] = t["cause"].astype(str)
-    r = REF[REF["case"] == case].copy()
+    r = cr_ref[cr_ref["case"] == case].copy()
     r["group"] = r["group"].astype(str)
     r["cause"] = r["cause"].astype(str)
     for kind, col in (("est", "cif"), ("var", "variance")):
@@ -39,9 +46,9 @@ def test_cuminc_estimates_and_variances(case, group):
 @pytest.mark.parametrize(
     "case,kw", [("by_group", {}), ("strata", {"strata": "strat"}), ("rho1", {"rho": 1})]
 )
-def test_gray_test_matches_cuminc(case, kw):
-    g = gray_test(CR, "ftime", "fstatus", "group", **kw)
-    r = REF[REF["case"] == case]
+def test_gray_test_matches_cuminc(case, kw, cr, cr_ref):
+    g = gray_test(cr, "ftime", "fstatus", "group", **kw)
+    r = cr_ref[cr_ref["case"] == case]
     np.testing.assert_allclose(
         g.table["statistic"], r[r["kind"] == "test_stat"]["value"], rtol=RTOL
     )
@@ -50,38 +57,38 @@ def test_gray_test_matches_cuminc(case, kw):
     assert g.tidy()["term"].tolist() == ["cause[1]", "cause[2]"]
 
 
-def test_result_method_gray_test():
-    ci = cumulative_incidence(CR, "ftime", "fstatus", "group")
+def test_result_method_gray_test(cr):
+    ci = cumulative_incidence(cr, "ftime", "fstatus", "group")
     a = ci.gray_test().table
-    b = gray_test(CR, "ftime", "fstatus", "group").table
+    b = gray_test(cr, "ftime", "fstatus", "group").table
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_one_cause_equals_one_minus_km():
-    df = CR.assign(status=(CR["fstatus"] > 0).astype(int))
+def test_one_cause_equals_one_minus_km(cr):
+    df = cr.assign(status=(cr["fstatus"] > 0).astype(int))
     ci = cumulative_incidence(df, "ftime", "status")
     km = kaplan_meier(df, "ftime", "status").table
     km = km[km["n_event"] > 0]
     np.testing.assert_allclose(ci.table["cif"].iloc[1:], 1 - km["survival"], rtol=1e-12)
 
 
-def test_ties_are_deterministic_and_order_free():
-    a = cumulative_incidence(CR, "ftime", "fstatus", "group").table
+def test_ties_are_deterministic_and_order_free(cr):
+    a = cumulative_incidence(cr, "ftime", "fstatus", "group").table
     for seed in range(3):
         b = cumulative_incidence(
-            CR.sample(frac=1, random_state=seed), "ftime", "fstatus", "group"
+            cr.sample(frac=1, random_state=seed), "ftime", "fstatus", "group"
         ).table
         pd.testing.assert_frame_equal(a, b)
-        gb = gray_test(CR.sample(frac=1, random_state=seed), "ftime", "fstatus", "group")
+        gb = gray_test(cr.sample(frac=1, random_state=seed), "ftime", "fstatus", "group")
         np.testing.assert_allclose(
             gb.table["statistic"],
-            gray_test(CR, "ftime", "fstatus", "group").table["statistic"],
+            gray_test(cr, "ftime", "fstatus", "group").table["statistic"],
             rtol=1e-12,
         )
 
 
-def test_table_columns_limits_and_at():
-    ci = cumulative_incidence(CR, "ftime", "fstatus", "group", conf_level=0.9)
+def test_table_columns_limits_and_at(cr):
+    ci = cumulative_incidence(cr, "ftime", "fstatus", "group", conf_level=0.9)
     t = ci.table
     for col in ("group", "cause", "time", "cif", "conf_low", "conf_high"):
         assert col in t.columns
@@ -93,23 +100,23 @@ def test_table_columns_limits_and_at():
     assert len(ci.tidy()) == 6
 
 
-def test_does_not_mutate_input():
-    cr = CR.copy()
+def test_does_not_mutate_input(cr):
+    before = cr.copy()
     cumulative_incidence(cr, "ftime", "fstatus", "group")
     gray_test(cr, "ftime", "fstatus", "group", strata="strat")
-    pd.testing.assert_frame_equal(cr, CR)
+    pd.testing.assert_frame_equal(cr, before)
 
 
-def test_bad_input():
+def test_bad_input(cr):
     with pytest.raises(DataValidationError, match=">= 0"):
-        cumulative_incidence(CR.assign(ftime=-CR["ftime"]), "ftime", "fstatus")
+        cumulative_incidence(cr.assign(ftime=-cr["ftime"]), "ftime", "fstatus")
     with pytest.raises(EstimationError, match="no events"):
-        cumulative_incidence(CR.assign(fstatus=0), "ftime", "fstatus")
+        cumulative_incidence(cr.assign(fstatus=0), "ftime", "fstatus")
     with pytest.raises(EstimationError, match="two groups"):
-        gray_test(CR.assign(g=1), "ftime", "fstatus", "g")
+        gray_test(cr.assign(g=1), "ftime", "fstatus", "g")
     with pytest.raises(ArgumentTypeError):
-        gray_test(CR, "ftime", "fstatus", "group", rho="1")
-    df = CR.copy()
+        gray_test(cr, "ftime", "fstatus", "group", rho="1")
+    df = cr.copy()
     df.loc[[0, 1], "ftime"] = np.nan
     ci = cumulative_incidence(df, "ftime", "fstatus")
     assert ci.glance()["n_dropped"].iloc[0] == 2
@@ -122,11 +129,11 @@ from mutualaid_outcomes.models.survival.competing_risks import fit_fine_gray  # 
 
 
 @pytest.mark.parametrize("cause", [1, 2])
-def test_fine_gray_matches_crr(cause):
+def test_fine_gray_matches_crr(cause, cr, cr_ref):
     # R was run with gtol = 1e-12: crr's default gtol = 1e-6 stops about 5e-5 (relative)
     # short of the maximum, so the reference uses a tight tolerance like ours
-    res = fit_fine_gray(CR, "ftime", "fstatus", ["x1", "x2", "x3"], cause=cause)
-    r = REF[REF["case"] == f"crr_cause{cause}"]
+    res = fit_fine_gray(cr, "ftime", "fstatus", ["x1", "x2", "x3"], cause=cause)
+    r = cr_ref[cr_ref["case"] == f"crr_cause{cause}"]
     tidy = res.tidy()
     np.testing.assert_allclose(tidy["estimate"], r[r["kind"] == "coef"]["value"], rtol=RTOL)
     np.testing.assert_allclose(tidy["std_error"], r[r["kind"] == "se"]["value"], rtol=RTOL)
@@ -136,18 +143,18 @@ def test_fine_gray_matches_crr(cause):
         r[r["kind"] == "loglik_null"]["value"].iloc[0], rel=RTOL
     )
     assert g["converged"]
-    assert g["n_events"] + g["n_competing"] + g["n_censored"] == len(CR)
+    assert g["n_events"] + g["n_competing"] + g["n_censored"] == len(cr)
     shr = res.tidy(exponentiate=True)
     np.testing.assert_allclose(shr["estimate"], np.exp(tidy["estimate"]))
 
 
-def test_fine_gray_order_free_and_no_mutation():
-    cr = CR.copy()
+def test_fine_gray_order_free_and_no_mutation(cr):
+    before = cr.copy()
     a = fit_fine_gray(cr, "ftime", "fstatus", ["x1", "x2"])
-    pd.testing.assert_frame_equal(cr, CR)
-    b = fit_fine_gray(CR.sample(frac=1, random_state=9), "ftime", "fstatus", ["x1", "x2"])
-    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-8)
+    pd.testing.assert_frame_equal(cr, before)
+    b = fit_fine_gray(cr.sample(frac=1, random_state=9), "ftime", "fstatus", ["x1", "x2"])
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-10)
+    np.testing.assert_allclose(a.vcov(), b.vcov(), rtol=1e-8)
 
 
 def test_fine_gray_recovers_subdistribution_hazard_ratio():
@@ -170,17 +177,17 @@ def test_fine_gray_recovers_subdistribution_hazard_ratio():
     assert tidy["conf_low"] < b < tidy["conf_high"]
 
 
-def test_fine_gray_bad_input():
+def test_fine_gray_bad_input(cr):
     with pytest.raises(DataValidationError, match="does not occur"):
-        fit_fine_gray(CR, "ftime", "fstatus", ["x1"], cause=3)
+        fit_fine_gray(cr, "ftime", "fstatus", ["x1"], cause=3)
     with pytest.raises(DataValidationError, match="constant"):
-        fit_fine_gray(CR.assign(k=1.0), "ftime", "fstatus", ["x1", "k"])
+        fit_fine_gray(cr.assign(k=1.0), "ftime", "fstatus", ["x1", "k"])
     with pytest.raises(EstimationError, match="no events"):
-        fit_fine_gray(CR.assign(fstatus=0), "ftime", "fstatus", ["x1"])
-    df = CR.copy()
+        fit_fine_gray(cr.assign(fstatus=0), "ftime", "fstatus", ["x1"])
+    df = cr.copy()
     df.loc[[3, 4], "x1"] = np.nan
     res = fit_fine_gray(df, "ftime", "fstatus", ["x1"])
     assert res.glance()["n_dropped"].iloc[0] == 2
     assert "x1: 2" in res.notes[0]
     with pytest.warns(ConvergenceWarning):
-        fit_fine_gray(CR, "ftime", "fstatus", ["x1", "x2"], max_iter=1)
+        fit_fine_gray(cr, "ftime", "fstatus", ["x1", "x2"], max_iter=1)

@@ -1,7 +1,7 @@
 """Tests of mutualaid_outcomes.models.mediation.product.mediate.
 
 References: R lavaan 0.6.14 (tests/reference/mediation_lavaan.R), R boot 1.3.28
-(tests/reference/bca_boot.R) and the JOBS II plug-in values of R `mediation` (DOMAIN.md).
+(tests/reference/bca_boot.R) and the JOBS II values of R `mediation` (tests/reference).
 Bootstrap limits are compared within Monte Carlo tolerances sized from the number of
 resamples on both sides (see `quantile_mc_se`).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,10 +26,6 @@ from mutualaid_outcomes.errors import (
 )
 from mutualaid_outcomes.models._core import bootstrap as bs
 from mutualaid_outcomes.models.mediation.product import GLANCE_COLUMNS, mediate
-
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent / "data"
-REF = HERE.parent / "reference"
 
 #: Deterministic quantities (plug-in estimates, jackknife acceleration) vs R.
 REL_TOL = 1e-6
@@ -65,13 +60,13 @@ def _mc_tol(draws, level, n_ours, n_ref, k=N_MC_SE):
 
 
 @pytest.fixture(scope="module")
-def jobs() -> pd.DataFrame:
-    return pd.read_csv(DATA / "jobs.csv")
+def jobs(test_data) -> pd.DataFrame:
+    return test_data("jobs.csv")
 
 
 @pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(DATA / "mediation_sim.csv")
+def sim(test_data) -> pd.DataFrame:
+    return test_data("mediation_sim.csv")
 
 
 def _simulate(n=600, seed=3, binary_y=False):
@@ -91,21 +86,22 @@ def _simulate(n=600, seed=3, binary_y=False):
 
 @pytest.fixture(scope="module")
 def jobs_bca(jobs):
-    return mediate(jobs, "treat", "job_seek", "depress2", JOBS_COVS, n_boot=20000, rng=11)
+    return mediate(jobs, "treat", ["job_seek"], "depress2", JOBS_COVS, n_boot=20000, rng=11)
 
 
-def test_jobs_plugin_matches_r_mediation(jobs_bca):
-    est = jobs_bca.estimate
-    # R mediation::mediate, linear models (DOMAIN.md)
-    assert est["indirect[job_seek]"] == pytest.approx(-0.01574465, rel=REL_TOL)
-    assert est["direct"] == pytest.approx(-0.04026470, rel=REL_TOL)
-    assert est["total"] == pytest.approx(-0.05600935, rel=REL_TOL)
-    assert est["prop_mediated"] == pytest.approx(0.2811075, rel=REL_TOL)
+def test_jobs_plugin_matches_r_mediation(jobs_bca, r_reference):
+    est = jobs_bca.coef()
+    # exact plug-in values of the JOBS II linear models (causal_mediation_jobs.R, "domain")
+    r = r_reference("causal_mediation_jobs", case="domain").set_index("term")["estimate"]
+    assert est["indirect[job_seek]"] == pytest.approx(r["acme_average"], rel=REL_TOL)
+    assert est["direct"] == pytest.approx(r["ade_average"], rel=REL_TOL)
+    assert est["total"] == pytest.approx(r["total"], rel=REL_TOL)
+    assert est["prop_mediated"] == pytest.approx(r["prop_mediated_average"], rel=REL_TOL)
     assert est["total_indirect"] == est["indirect[job_seek]"]
 
 
-def test_jobs_acceleration_matches_boot_jackknife(jobs_bca):
-    ref = pd.read_csv(REF / "bca_boot.csv", comment="#").set_index("effect")
+def test_jobs_acceleration_matches_boot_jackknife(jobs_bca, r_reference):
+    ref = r_reference("bca_boot").set_index("effect")
     terms = {
         "acme": "indirect[job_seek]",
         "ade": "direct",
@@ -116,18 +112,18 @@ def test_jobs_acceleration_matches_boot_jackknife(jobs_bca):
     jack = jobs_bca.jackknife[:, idx]
     acc = bs.jackknife_acceleration(jack)
     # boot's own variant: influence values centred at the full-data estimate
-    L = (len(jack) - 1) * (jobs_bca.estimates[idx] - jack)
+    L = (len(jack) - 1) * (jobs_bca.coef().to_numpy()[idx] - jack)
     acc_boot = (L**3).sum(axis=0) / (6 * (L**2).sum(axis=0) ** 1.5)
     for k, name in enumerate(terms):
         assert acc[k] == pytest.approx(ref.loc[name, "acceleration"], rel=REL_TOL)
         assert acc_boot[k] == pytest.approx(ref.loc[name, "acceleration_boot"], rel=REL_TOL)
-    est = jobs_bca.estimate
+    est = jobs_bca.coef()
     for name, term in terms.items():
         assert est[term] == pytest.approx(ref.loc[name, "estimate"], rel=REL_TOL)
 
 
-def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca):
-    ref = pd.read_csv(REF / "bca_boot.csv", comment="#").set_index("effect")
+def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca, r_reference):
+    ref = r_reference("bca_boot").set_index("effect")
     bca = jobs_bca.tidy().set_index("term")
     perc = bs.percentile_interval(jobs_bca.draws.to_numpy(), 0.95)
     perc = pd.DataFrame({"low": perc[0], "high": perc[1]}, index=list(jobs_bca.terms))
@@ -146,26 +142,27 @@ def test_jobs_bootstrap_limits_match_r_boot_within_mc_error(jobs_bca):
         assert bca.loc[term, "std_error"] == pytest.approx(ref.loc[name, "boot_sd"], rel=0.03)
 
 
-def test_jobs_r_mediation_printed_intervals(jobs):
-    # R mediate(boot=TRUE, sims=1000) printed ACME [-0.0400, 0.01], ADE [-0.1237, 0.04],
-    # total [-0.1452, 0.03] (DOMAIN.md): R's 1000 percentile resamples have an MC SE of
-    # about 0.0015 (ACME) / 0.005 (ADE, total) at these limits, and the printout rounds
-    # some limits to 0.01; allow 4 MC SE plus half the printed rounding.
+def test_jobs_r_mediation_printed_intervals(jobs, r_reference):
+    # The intervals R mediate(boot=TRUE, sims=1000) printed (mediation_jobs_printed.csv):
+    # R's 1000 percentile resamples have an MC SE of about 0.0015 (ACME) / 0.005 (ADE,
+    # total) at these limits, and the printout rounds some limits to 0.01; allow 4 MC SE
+    # plus half the printed rounding of the upper limits.
+    printed = r_reference("mediation_jobs_printed", case="domain").set_index("effect")
     res = (
         mediate(
-            jobs, "treat", "job_seek", "depress2", JOBS_COVS, n_boot=10000, ci="percentile", rng=5
+            jobs, "treat", ["job_seek"], "depress2", JOBS_COVS, n_boot=10000, ci="percentile", rng=5
         )
         .tidy()
         .set_index("term")
     )
-    checks = {
-        "indirect[job_seek]": (-0.0400, 0.01, 0.006, 0.005 + 0.006),
-        "direct": (-0.1237, 0.04, 0.02, 0.005 + 0.02),
-        "total": (-0.1452, 0.03, 0.02, 0.005 + 0.02),
-    }
-    for term, (lo, hi, tol_lo, tol_hi) in checks.items():
-        assert res.loc[term, "conf_low"] == pytest.approx(lo, abs=tol_lo)
-        assert res.loc[term, "conf_high"] == pytest.approx(hi, abs=tol_hi)
+    mc_tol = {"indirect[job_seek]": 0.006, "direct": 0.02, "total": 0.02}
+    for effect, term in (("acme", "indirect[job_seek]"), ("ade", "direct"), ("total", "total")):
+        r = printed.loc[effect]
+        tol = mc_tol[term]
+        assert res.loc[term, "conf_low"] == pytest.approx(r["conf_low"], abs=tol)
+        assert res.loc[term, "conf_high"] == pytest.approx(
+            r["conf_high"], abs=r["half_unit_high"] + tol
+        )
 
 
 # --------------------------------------------------------------------------- lavaan
@@ -174,8 +171,8 @@ def test_jobs_r_mediation_printed_intervals(jobs):
 @pytest.mark.parametrize(
     ("model", "mediators"), [("parallel", ["m1", "m2", "m3"]), ("serial", ["m1", "m2"])]
 )
-def test_lavaan_estimates_and_percentile_limits(sim, model, mediators):
-    ref = pd.read_csv(REF / "mediation_lavaan.csv", comment="#")
+def test_lavaan_estimates_and_percentile_limits(sim, model, mediators, r_reference):
+    ref = r_reference("mediation_lavaan")
     ref = ref[ref["model"] == model].set_index("term")
     res = mediate(
         sim, "x", mediators, "y", ["c1", "c2"], model=model, n_boot=8000, ci="percentile", rng=21
@@ -234,7 +231,7 @@ def test_draws_equal_naive_weighted_refits():
 def test_cluster_draws_resample_whole_clusters():
     df = _simulate(n=90, seed=4)
     df["pid"] = np.repeat(np.arange(30), 3)[::-1]
-    res = mediate(df, "x", "m1", "y", ["c1"], n_boot=25, ci="percentile", cluster="pid", rng=2)
+    res = mediate(df, "x", ["m1"], "y", ["c1"], n_boot=25, ci="percentile", cluster="pid", rng=2)
     assert res.glance().loc[0, "n_clusters"] == 30
     assert res.glance().loc[0, "method"] == "cluster bootstrap"
     codes, g = bs.cluster_codes(df["pid"].to_numpy())
@@ -264,7 +261,7 @@ def test_jackknife_is_exact_leave_one_out():
 def test_cluster_jackknife_leaves_out_clusters():
     df = _simulate(n=60, seed=6)
     df["pid"] = np.arange(60) // 4
-    res = mediate(df, "x", "m1", "y", n_boot=1000, cluster="pid", rng=1)
+    res = mediate(df, "x", ["m1"], "y", n_boot=1000, cluster="pid", rng=1)
     assert res.jackknife.shape == (15, len(res.terms))
     loo = df[df["pid"] != 3]
     a = _ols(loo, "m1", ["x"])["x"]
@@ -277,7 +274,7 @@ def test_serial_decomposition_and_total_effect():
     res = mediate(
         df, "x", ["m1", "m2"], "y", ["c1", "c2"], model="serial", n_boot=500, ci="percentile", rng=1
     )
-    est = res.estimate
+    est = res.coef()
     assert list(res.terms) == [
         "a[m1]",
         "a[m2]",
@@ -369,7 +366,7 @@ def test_parameter_recovery_against_known_truth():
 
 def test_monte_carlo_intervals():
     df = _simulate(n=500, seed=5)
-    res = mediate(df, "x", ["m1", "m2"], "y", ["c1"], ci="monte_carlo", n_boot=20000, rng=2)
+    res = mediate(df, "x", ["m1", "m2"], "y", ["c1"], ci="monte_carlo", n_sims=20000, rng=2)
     assert res.glance().loc[0, "method"] == "monte carlo"
     t = res.tidy().set_index("term")
     ols = sm.OLS(df["m1"], sm.add_constant(df[["x", "c1"]])).fit()
@@ -391,9 +388,9 @@ def test_monte_carlo_intervals():
 
 def test_logit_outcome_matches_statsmodels():
     df = _simulate(n=400, seed=7, binary_y=True)
-    res = mediate(df, "x", ["m1", "m2"], "y", ["c1"], outcome_family="logit", n_boot=1000, rng=3)
+    res = mediate(df, "x", ["m1", "m2"], "y", ["c1"], outcome_family="binomial", n_boot=1000, rng=3)
     fit = sm.Logit(df["y"], sm.add_constant(df[["x", "m1", "m2", "c1"]])).fit(disp=0)
-    est = res.estimate
+    est = res.coef()
     assert est["b[m1]"] == pytest.approx(fit.params["m1"], rel=1e-7)
     assert est["direct"] == pytest.approx(fit.params["x"], rel=1e-7)
     assert est["indirect[m2]"] == pytest.approx(
@@ -425,16 +422,16 @@ def test_listwise_deletion_common_and_reported():
     assert (g["n"], g["n_dropped"]) == (197, 3)
     assert "Used 197 of 200 rows" in res.notes[0]
     full = mediate(df.dropna(), "x", ["m1", "m2"], "y", ["c1"], n_boot=1000, ci="percentile", rng=1)
-    np.testing.assert_allclose(res.estimates, full.estimates)
+    np.testing.assert_allclose(res.coef().to_numpy(), full.coef().to_numpy())
 
 
 def test_seed_recorded_and_reproducible():
     df = _simulate(n=100, seed=1)
-    r1 = mediate(df, "x", "m1", "y", n_boot=1000, rng=99)
-    r2 = mediate(df, "x", "m1", "y", n_boot=1000, rng=99)
+    r1 = mediate(df, "x", ["m1"], "y", n_boot=1000, rng=99)
+    r2 = mediate(df, "x", ["m1"], "y", n_boot=1000, rng=99)
     pd.testing.assert_frame_equal(r1.draws, r2.draws)
     assert r1.glance().loc[0, "seed"] == 99
-    r3 = mediate(df, "x", "m1", "y", n_boot=1000, rng=np.random.default_rng(99))
+    r3 = mediate(df, "x", ["m1"], "y", n_boot=1000, rng=np.random.default_rng(99))
     assert np.isnan(r3.glance().loc[0, "seed"])
 
 
@@ -448,44 +445,44 @@ def small():
 
 def test_constant_exposure(small):
     with pytest.raises(DataValidationError, match=r"'x' \(exposure\)"):
-        mediate(small.assign(x=1.0), "x", "m1", "y", n_boot=1000, rng=1)
+        mediate(small.assign(x=1.0), "x", ["m1"], "y", n_boot=1000, rng=1)
 
 
 def test_mediator_is_outcome_or_covariate(small):
     with pytest.raises(DataValidationError, match="'y' is given as mediators and outcome"):
         mediate(small, "x", ["m1", "y"], "y", n_boot=1000, rng=1)
     with pytest.raises(DataValidationError, match="'m1' is given as mediators and covariates"):
-        mediate(small, "x", "m1", "y", ["m1", "c1"], n_boot=1000, rng=1)
+        mediate(small, "x", ["m1"], "y", ["m1", "c1"], n_boot=1000, rng=1)
 
 
 def test_missing_columns(small):
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'm1'"):
-        mediate(small, "x", "m_1", "y", n_boot=1000, rng=1)
+        mediate(small, "x", ["m_1"], "y", n_boot=1000, rng=1)
     with pytest.raises(ColumnNotFoundError, match="`covariates`"):
-        mediate(small, "x", "m1", "y", ["age"], n_boot=1000, rng=1)
+        mediate(small, "x", ["m1"], "y", ["age"], n_boot=1000, rng=1)
 
 
 def test_binary_outcome_with_gaussian_family_warns():
     df = _simulate(n=200, seed=2, binary_y=True)
     with pytest.warns(DataWarning, match="binary"):
-        mediate(df, "x", "m1", "y", n_boot=1000, rng=1)
+        mediate(df, "x", ["m1"], "y", n_boot=1000, rng=1)
 
 
 def test_non_binary_outcome_with_logit_errors(small):
     with pytest.raises(DataValidationError, match="coded 0/1"):
-        mediate(small, "x", "m1", "y", outcome_family="logit", n_boot=1000, rng=1)
+        mediate(small, "x", ["m1"], "y", outcome_family="binomial", n_boot=1000, rng=1)
 
 
 def test_cluster_with_missing_values(small):
     df = small.assign(pid=np.arange(len(small)) // 3.0)
     df.loc[4, "pid"] = np.nan
     with pytest.raises(DataValidationError, match="1 missing value"):
-        mediate(df, "x", "m1", "y", cluster="pid", n_boot=1000, rng=1)
+        mediate(df, "x", ["m1"], "y", cluster="pid", n_boot=1000, rng=1)
 
 
 def test_small_n_boot_with_bca_warns(small):
     with pytest.warns(BootstrapWarning, match="small for 'bca'"):
-        mediate(small, "x", "m1", "y", n_boot=999, rng=1)
+        mediate(small, "x", ["m1"], "y", n_boot=999, rng=1)
 
 
 @pytest.mark.filterwarnings("ignore:`n_boot`:mutualaid_outcomes.errors.BootstrapWarning")
@@ -496,7 +493,7 @@ def test_all_resamples_failing():
     df = pd.DataFrame(rng.normal(size=(14, 14)), columns=[f"v{i}" for i in range(14)])
     covs = [f"v{i}" for i in range(3, 14)]
     with pytest.raises(EstimationError, match="All 200 bootstrap resamples failed"):
-        mediate(df, "v0", "v1", "v2", covs, n_boot=200, ci="percentile", rng=1)
+        mediate(df, "v0", ["v1"], "v2", covs, n_boot=200, ci="percentile", rng=1)
 
 
 def test_some_resamples_failing_warns_and_counts():
@@ -504,7 +501,7 @@ def test_some_resamples_failing_warns_and_counts():
     df["rare"] = 0.0
     df.loc[0, "rare"] = 1.0  # absent from about 37% of resamples -> singular
     with pytest.warns(BootstrapWarning, match="resamples failed"):
-        res = mediate(df, "x", "m1", "y", ["rare"], n_boot=1000, ci="percentile", rng=1)
+        res = mediate(df, "x", ["m1"], "y", ["rare"], n_boot=1000, ci="percentile", rng=1)
     n_failed = res.glance().loc[0, "n_failed"]
     assert 0.3 * 1000 < n_failed < 0.45 * 1000
     assert res.draws.isna().all(axis=1).sum() == n_failed
@@ -513,20 +510,32 @@ def test_some_resamples_failing_warns_and_counts():
 
 def test_option_errors(small):
     with pytest.raises(OptionError, match="`ci` must be one of"):
-        mediate(small, "x", "m1", "y", ci="bc", rng=1)
+        mediate(small, "x", ["m1"], "y", ci="bc", rng=1)
     with pytest.raises(OptionError, match="`model` must be one of"):
-        mediate(small, "x", "m1", "y", model="moderated", rng=1)
+        mediate(small, "x", ["m1"], "y", model="moderated", rng=1)
     with pytest.raises(OptionError, match="causal_mediation"):
-        mediate(small, "x", "m1", "y", mediator_family="logit", rng=1)
+        mediate(small, "x", ["m1"], "y", mediator_family="logit", rng=1)
     with pytest.raises(OptionError, match="Monte Carlo"):
-        mediate(small.assign(pid=1), "x", "m1", "y", ci="monte_carlo", cluster="pid", rng=1)
+        mediate(small.assign(pid=1), "x", ["m1"], "y", ci="monte_carlo", cluster="pid", rng=1)
+    with pytest.raises(OptionError, match="take their number of draws from `n_sims`"):
+        mediate(small, "x", ["m1"], "y", ci="monte_carlo", n_boot=2000, rng=1)
+    with pytest.raises(OptionError, match="`n_sims` counts Monte Carlo draws"):
+        mediate(small, "x", ["m1"], "y", ci="percentile", n_sims=2000, rng=1)
+    with pytest.raises(OptionError, match="was renamed: use outcome_family='binomial'"):
+        mediate(small, "x", ["m1"], "y", outcome_family="logit", rng=1)
+    with pytest.raises(OptionError, match="`outcome_link` must be one of 'logit'"):
+        mediate(small, "x", ["m1"], "y", outcome_family="binomial", outcome_link="probit")
+    with pytest.raises(TypeError):
+        mediate(small, "x", ["m1"], "y", [], "serial")  # options are keyword-only
 
 
 def test_non_numeric_and_collinear(small):
     with pytest.raises(DataValidationError, match="numeric"):
-        mediate(small.assign(g="a"), "x", "m1", "y", ["g"], n_boot=1000, rng=1)
+        mediate(small.assign(g="a"), "x", ["m1"], "y", ["g"], n_boot=1000, rng=1)
     with pytest.raises(EstimationError, match="singular"):
-        mediate(small.assign(c3=2 * small["c1"]), "x", "m1", "y", ["c1", "c3"], n_boot=1000, rng=1)
+        mediate(
+            small.assign(c3=2 * small["c1"]), "x", ["m1"], "y", ["c1", "c3"], n_boot=1000, rng=1
+        )
 
 
 def test_quiet_on_good_data(small):
@@ -535,17 +544,17 @@ def test_quiet_on_good_data(small):
         mediate(small, "x", ["m1", "m2"], "y", ["c1"], n_boot=1000, rng=1)
 
 
-def test_sample_cohort_documented_indirect_effects_recovered():
+def test_sample_cohort_documented_indirect_effects_recovered(
+    sample_latent, sample_waves, sample_participants
+):
     # The sample cohort's documented lagged model (src/mutualaid_outcomes/datasets/sample/TRUTH.md) on the committed
     # sample, complete cases, latent mechanisms: the 95% intervals cover the documented
     # population values (computed from 200,000 simulated people).
-    from mutualaid_outcomes.datasets import load_sample, sample_truth
+    from mutualaid_outcomes.datasets import sample_truth
     from mutualaid_outcomes.datasets.truth import mediation_frame
 
     mech = ["network", "efficacy", "motivation", "depression", "craving", "spirituality"]
-    frame = mediation_frame(
-        load_sample("latent"), load_sample("waves"), load_sample("participants")
-    )
+    frame = mediation_frame(sample_latent, sample_waves, sample_participants)
     covs = ["pda_0", *[f"{m}_0" for m in mech], "tsf", "cbt", "sex", "age"]
     res = mediate(frame, "attendance", [f"{m}_9" for m in mech], "pda_15", covs, n_boot=2000, rng=1)
     tidy = res.tidy().set_index("term")
@@ -559,11 +568,12 @@ def test_sample_cohort_documented_indirect_effects_recovered():
 
 
 @pytest.mark.parametrize("model", ["parallel", "serial"])
-@pytest.mark.parametrize("family", ["gaussian", "logit"])
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
 @pytest.mark.parametrize(("ci", "cluster"), [("bca", None), ("bca", "pid"), ("monte_carlo", None)])
 def test_every_combination_runs_and_agrees_on_estimates(model, family, ci, cluster):
-    df = _simulate(n=240, seed=7, binary_y=family == "logit")
+    df = _simulate(n=240, seed=7, binary_y=family == "binomial")
     df["pid"] = np.arange(240) // 3
+    draws = {"n_sims" if ci == "monte_carlo" else "n_boot": 1000}
     res = mediate(
         df,
         "x",
@@ -574,8 +584,8 @@ def test_every_combination_runs_and_agrees_on_estimates(model, family, ci, clust
         outcome_family=family,
         ci=ci,
         cluster=cluster,
-        n_boot=1000,
         rng=1,
+        **draws,
     )
     ref = mediate(
         df,
@@ -589,7 +599,7 @@ def test_every_combination_runs_and_agrees_on_estimates(model, family, ci, clust
         n_boot=500,
         rng=2,
     )
-    np.testing.assert_allclose(res.estimates, ref.estimates, rtol=1e-12)
+    np.testing.assert_allclose(res.coef().to_numpy(), ref.coef().to_numpy(), rtol=1e-12)
     tidy = res.tidy().set_index("term")
     finite = tidy.drop(index="prop_mediated")
     assert np.isfinite(finite[["std_error", "conf_low", "conf_high"]].to_numpy()).all()
@@ -609,6 +619,4 @@ def test_every_combination_runs_and_agrees_on_estimates(model, family, ci, clust
         n_boot=500,
         rng=2,
     )
-    assert alt.estimate["total_indirect"] == pytest.approx(
-        res.estimate["total_indirect"], rel=1e-10
-    )
+    assert alt.coef()["total_indirect"] == pytest.approx(res.coef()["total_indirect"], rel=1e-10)

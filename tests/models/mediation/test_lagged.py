@@ -95,7 +95,7 @@ def test_matches_mediate_on_independently_built_frame():
         ci="percentile",
         rng=5,
     )
-    np.testing.assert_allclose(res.estimates, ref.estimates, rtol=1e-12)
+    np.testing.assert_allclose(res.coef().to_numpy(), ref.coef().to_numpy(), rtol=1e-12)
     pd.testing.assert_frame_equal(res.draws, ref.draws, rtol=1e-10)
     assert res.terms[:2] == ("a[se_t9]", "a[dep_t9]")
     g = res.glance().iloc[0]
@@ -111,7 +111,7 @@ def test_baseline_adjustment_enters_every_equation():
         id="id",
         time="month",
         exposure="aa",
-        mediators="se",
+        mediators=["se"],
         outcome="pda",
         exposure_at=3,
         mediator_at=9,
@@ -122,13 +122,13 @@ def test_baseline_adjustment_enters_every_equation():
     )
     wide = _wide_by_pivot(long)
     a = sm.OLS(wide["se_t9"], sm.add_constant(wide[["aa_t3", "se_t0", "pda_t0"]])).fit()
-    assert res.estimate["a[se_t9]"] == pytest.approx(a.params["aa_t3"], rel=1e-9)
+    assert res.coef()["a[se_t9]"] == pytest.approx(a.params["aa_t3"], rel=1e-9)
     unadj = lagged_mediation(
         long,
         id="id",
         time="month",
         exposure="aa",
-        mediators="se",
+        mediators=["se"],
         outcome="pda",
         exposure_at=3,
         mediator_at=9,
@@ -141,7 +141,7 @@ def test_baseline_adjustment_enters_every_equation():
     keep = long.pivot(index="id", columns="month")
     w2 = pd.DataFrame({"x": keep[("aa", 3)], "m": keep[("se", 9)], "y": keep[("pda", 15)]}).dropna()
     a2 = sm.OLS(w2["m"], sm.add_constant(w2[["x"]])).fit()
-    assert unadj.estimate["a[se_t9]"] == pytest.approx(a2.params["x"], rel=1e-9)
+    assert unadj.coef()["a[se_t9]"] == pytest.approx(a2.params["x"], rel=1e-9)
 
 
 def test_recovers_lagged_indirect_effect():

@@ -1,7 +1,5 @@
 """fit_regression: behaviour, marginal effects, beta regression and bad input."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +7,7 @@ import statsmodels.api as sm
 from scipy import optimize, special, stats
 
 from mutualaid_outcomes.errors import (
+    ArgumentTypeError,
     ColumnNotFoundError,
     ConvergenceWarning,
     DataValidationError,
@@ -20,18 +19,17 @@ from mutualaid_outcomes.errors import (
 from mutualaid_outcomes.models.regression.glm import REGRESSION_GLANCE_COLUMNS, fit_regression
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 AME_RTOL = 1e-6  # finite-difference AME vs analytic derivatives (central differences)
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return pd.read_csv(DATA / "regression_sim.csv")
+def sim(test_data):
+    return test_data("regression_sim.csv")
 
 
 def test_contract_and_immutability(sim):
     before = sim.copy()
-    res = fit_regression("y_count ~ x1 + x2 + grp", sim, family="poisson")
+    res = fit_regression(sim, "y_count ~ x1 + x2 + grp", family="poisson")
     pd.testing.assert_frame_equal(sim, before)
     t = res.tidy()
     assert tuple(t.columns) == TIDY_COLUMNS
@@ -45,26 +43,31 @@ def test_contract_and_immutability(sim):
     assert tuple(g.columns) == REGRESSION_GLANCE_COLUMNS
     # same columns for every family
     for fam, y in (("gaussian", "y_gauss"), ("beta", "y_beta"), ("ordinal_logit", "y_ord")):
-        assert tuple(fit_regression(f"{y} ~ x1", sim, family=fam).glance().columns) == tuple(
+        assert tuple(fit_regression(sim, f"{y} ~ x1", family=fam).glance().columns) == tuple(
             g.columns
         )
     hc3 = res.with_cov_type("HC3")
-    assert hc3 is not res and hc3.cov_type == "HC3" and res.cov_type == "nonrobust"
-    assert not np.allclose(hc3.vcov, res.vcov)
+    assert hc3 is not res and hc3.cov_type == "HC3" and res.cov_type == "model"
+    assert not np.allclose(hc3.vcov(), res.vcov())
     with pytest.raises(AttributeError):
         res.cov_type = "HC0"
     s = res.summary()
     assert "<table" in s.as_html() and "Poisson" in s.as_text()
     assert "Used all 400 rows" in s.as_text()
-    with pytest.raises(OptionError, match="cluster"):
+    with pytest.raises(
+        OptionError, match="cov_type='cluster'` is no longer a value: pass `cluster="
+    ):
         res.with_cov_type("cluster")
-    gauss = fit_regression("y_gauss ~ x1", sim)
+    with pytest.raises(OptionError, match="`cov_type='nonrobust'` was renamed 'model'"):
+        res.with_cov_type("nonrobust")
+    assert res.with_cov_type("robust").cov_type == "HC0"
+    gauss = fit_regression(sim, "y_gauss ~ x1")
     with pytest.raises(OptionError, match="exponentiate"):
         gauss.tidy(exponentiate=True)
 
 
 def test_gaussian_uses_t_reference(sim):
-    res = fit_regression("y_gauss ~ x1 + x2", sim)
+    res = fit_regression(sim, "y_gauss ~ x1 + x2")
     ols = sm.OLS(sim["y_gauss"], sm.add_constant(sim[["x1", "x2"]])).fit()
     t = res.tidy()
     np.testing.assert_allclose(t["p_value"], ols.pvalues.to_numpy(), rtol=1e-8)
@@ -77,27 +80,27 @@ def test_listwise_deletion_across_weight_and_cluster(sim):
     df.loc[[1, 2], "w"] = np.nan
     df.loc[[3], "cluster"] = np.nan
     df.loc[[4], "y_count"] = np.nan
-    res = fit_regression("y_count ~ x1 + x2", df, family="poisson", weights="w", cluster="cluster")
-    assert res.n == 395 and res.missing.n_dropped == 5
+    res = fit_regression(df, "y_count ~ x1 + x2", family="poisson", weights="w", cluster="cluster")
+    assert res.nobs == 395 and res.missing.n_dropped == 5
     assert res.glance().loc[0, "n_dropped"] == 5
     assert res.missing.missing_by_column == {"y_count": 1, "x1": 2, "x2": 0, "w": 2, "cluster": 1}
     assert "5 excluded" in " ".join(res._notes())
     ref = fit_regression(
-        "y_count ~ x1 + x2",
         df.drop(index=[0, 1, 2, 3, 4]),
+        "y_count ~ x1 + x2",
         family="poisson",
         weights="w",
         cluster="cluster",
     )
-    np.testing.assert_allclose(res.vcov, ref.vcov)
+    np.testing.assert_allclose(res.vcov(), ref.vcov())
 
 
 def test_predict(sim):
-    res = fit_regression("y_bin ~ x1 + x2 + grp", sim, family="binomial", link="probit")
+    res = fit_regression(sim, "y_bin ~ x1 + x2 + grp", family="binomial", link="probit")
     new = pd.DataFrame({"x1": [0.0, 1.0, np.nan], "x2": [1, 0, 0], "grp": ["a", "c", "b"]})
     p = res.predict(new)
     eta = res.predict(new, type="link")
-    b = res.params
+    b = res.coef()
     exp_eta = b["Intercept"] + b["x2"] + 0.0 * b["x1"]
     assert eta.iloc[0] == pytest.approx(exp_eta)
     np.testing.assert_allclose(p.iloc[:2], stats.norm.cdf(eta.iloc[:2]))
@@ -106,21 +109,21 @@ def test_predict(sim):
     assert len(fitted) == 400 and fitted.between(0, 1).all()
     with pytest.raises(DataValidationError, match="newdata"):
         res.predict(new.drop(columns="grp"))
-    ordm = fit_regression("y_ord ~ x1 + x2", sim, family="ordinal_logit")
+    ordm = fit_regression(sim, "y_ord ~ x1 + x2", family="ordinal_logit")
     probs = ordm.predict(sim.head(5))
     assert list(probs.columns) == ["p_1", "p_2", "p_3", "p_4"]
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
     zi = fit_regression(
-        "y_count ~ x1", sim.assign(y_count=sim.y_count * (sim.x2 == 0)), family="zip"
+        sim.assign(y_count=sim.y_count * (sim.x2 == 0)), "y_count ~ x1", family="zip"
     )
     mu = zi.predict(sim.head(3))
-    pi = special.expit(zi.params["zero_Intercept"] + zi.params["zero_x1"] * sim.x1.head(3))
-    lam = np.exp(zi.params["Intercept"] + zi.params["x1"] * sim.x1.head(3))
+    pi = special.expit(zi.coef()["zero_Intercept"] + zi.coef()["zero_x1"] * sim.x1.head(3))
+    lam = np.exp(zi.coef()["Intercept"] + zi.coef()["x1"] * sim.x1.head(3))
     np.testing.assert_allclose(mu, (1 - pi) * lam)
 
 
 def test_ame_logit_against_statsmodels_and_analytic(sim):
-    res = fit_regression("y_bin ~ x1 + x2", sim, family="binomial")
+    res = fit_regression(sim, "y_bin ~ x1 + x2", family="binomial")
     ame = res.marginal_effects()
     t = ame.tidy()
     assert list(t["term"]) == ["x1", "x2"]
@@ -130,7 +133,7 @@ def test_ame_logit_against_statsmodels_and_analytic(sim):
     np.testing.assert_allclose(t["std_error"], mfx.margeff_se, rtol=AME_RTOL)
     # independent analytic delta method: AME_j = mean(p(1-p)) b_j
     X = sm.add_constant(sim[["x1", "x2"]]).to_numpy()
-    b = res.params.to_numpy()
+    b = res.coef().to_numpy()
     p = special.expit(X @ b)
     d = p * (1 - p)
     est = d.mean() * b[1:]
@@ -139,7 +142,7 @@ def test_ame_logit_against_statsmodels_and_analytic(sim):
     for j in (1, 2):
         J[j - 1] = b[j] * dd.mean(axis=0)
         J[j - 1, j] += d.mean()
-    se = np.sqrt(np.diag(J @ res.vcov.to_numpy() @ J.T))
+    se = np.sqrt(np.diag(J @ res.vcov().to_numpy() @ J.T))
     np.testing.assert_allclose(t["estimate"], est, rtol=AME_RTOL)
     np.testing.assert_allclose(t["std_error"], se, rtol=AME_RTOL)
     assert ame.glance().loc[0, "n"] == 400
@@ -148,13 +151,13 @@ def test_ame_logit_against_statsmodels_and_analytic(sim):
 
 
 def test_ame_poisson_cluster_and_contrasts(sim):
-    res = fit_regression("y_count ~ x1 + grp", sim, family="poisson", cluster="cluster")
+    res = fit_regression(sim, "y_count ~ x1 + grp", family="poisson", cluster="cluster")
     ame = res.marginal_effects()
     t = ame.tidy().set_index("term")
     assert list(t.index) == ["x1", "grp[b - a]", "grp[c - a]"]
     # slope: mean(mu) * b for the log link
     mu = res.predict()
-    assert t.loc["x1", "estimate"] == pytest.approx(mu.mean() * res.params["x1"], rel=AME_RTOL)
+    assert t.loc["x1", "estimate"] == pytest.approx(mu.mean() * res.coef()["x1"], rel=AME_RTOL)
     # contrast: average of predictions with everyone at 'b' minus everyone at 'a'
     pa = res.predict(sim.assign(grp="a"))
     pb = res.predict(sim.assign(grp="b"))
@@ -164,7 +167,7 @@ def test_ame_poisson_cluster_and_contrasts(sim):
     Xb = Xa.copy()
     Xb[:, 1] = 1
     g = (pb.to_numpy()[:, None] * Xb - pa.to_numpy()[:, None] * Xa).mean(axis=0)
-    se = np.sqrt(g @ res.vcov.to_numpy() @ g)
+    se = np.sqrt(g @ res.vcov().to_numpy() @ g)
     assert t.loc["grp[b - a]", "std_error"] == pytest.approx(se, rel=AME_RTOL)
     assert t.loc["grp[b - a]", "contrast"] == "b - a"
     one = res.marginal_effects(variables="x1").tidy()
@@ -181,19 +184,20 @@ def _beta_negll(params, y, X):
 
 
 def test_beta_regression_against_direct_ml(sim):
-    res = fit_regression("y_beta ~ x1 + x2", sim, family="beta")
+    res = fit_regression(sim, "y_beta ~ x1 + x2", family="beta")
     X = sm.add_constant(sim[["x1", "x2"]]).to_numpy()
     y = sim["y_beta"].to_numpy()
     opt = optimize.minimize(
         _beta_negll, np.zeros(4), args=(y, X), method="BFGS", options={"gtol": 1e-10}
     )
-    np.testing.assert_allclose(res.params.to_numpy(), opt.x, rtol=1e-5, atol=1e-7)
-    # SEs from a numerical Hessian of the same log-likelihood
+    np.testing.assert_allclose(res.coef().to_numpy(), opt.x[:3], rtol=1e-5, atol=1e-7)
+    # SEs from a numerical Hessian of the same log-likelihood (coefficients and log(phi))
     from statsmodels.tools.numdiff import approx_hess
 
-    H = approx_hess(res.params.to_numpy(), _beta_negll, args=(y, X))
+    theta = np.r_[res.coef().to_numpy(), np.log(res.glance().loc[0, "precision"])]
+    H = approx_hess(theta, _beta_negll, args=(y, X))
     np.testing.assert_allclose(
-        np.sqrt(np.diag(res.vcov)), np.sqrt(np.diag(np.linalg.inv(H))), rtol=1e-4
+        np.sqrt(np.diag(res.vcov())), np.sqrt(np.diag(np.linalg.inv(H)))[:3], rtol=1e-4
     )
     assert res.glance().loc[0, "precision"] == pytest.approx(np.exp(opt.x[3]), rel=1e-5)
     assert res.glance().loc[0, "loglik"] == pytest.approx(-opt.fun, rel=1e-9)
@@ -206,7 +210,7 @@ def test_beta_recovers_parameters():
     x = rng.normal(size=n)
     mu = special.expit(-0.3 + 0.6 * x)
     y = rng.beta(mu * 12, (1 - mu) * 12)
-    res = fit_regression("y ~ x", pd.DataFrame({"y": y, "x": x}), family="beta")
+    res = fit_regression(pd.DataFrame({"y": y, "x": x}), "y ~ x", family="beta")
     t = res.tidy().set_index("term")
     for term, truth in (("Intercept", -0.3), ("x", 0.6)):
         assert t.loc[term, "conf_low"] < truth < t.loc[term, "conf_high"]
@@ -215,19 +219,19 @@ def test_beta_recovers_parameters():
 
 def test_beta_boundary_handling(sim):
     with pytest.warns(DataWarning, match="Smithson"):
-        res = fit_regression("y_frac ~ x1", sim, family="beta")
+        res = fit_regression(sim, "y_frac ~ x1", family="beta")
     assert any("squeezed" in n for n in res._notes())
     n = 400
     ys = (sim["y_frac"] * (n - 1) + 0.5) / n
-    direct = fit_regression("ys ~ x1", sim.assign(ys=ys), family="beta", beta_boundary="error")
-    np.testing.assert_allclose(res.params, direct.params, rtol=1e-8)
+    direct = fit_regression(sim.assign(ys=ys), "ys ~ x1", family="beta", beta_boundary="error")
+    np.testing.assert_allclose(res.coef(), direct.coef(), rtol=1e-8)
     with pytest.raises(DataValidationError, match="exactly 0 or 1"):
-        fit_regression("y_frac ~ x1", sim, family="beta", beta_boundary="error")
-    fit_regression("y_frac ~ x1", sim, family="beta", beta_boundary="transform")
+        fit_regression(sim, "y_frac ~ x1", family="beta", beta_boundary="error")
+    fit_regression(sim, "y_frac ~ x1", family="beta", beta_boundary="transform")
 
 
 def test_fractional_default_is_robust(sim):
-    res = fit_regression("y_frac ~ x1 + x2", sim, family="fractional_logit")
+    res = fit_regression(sim, "y_frac ~ x1 + x2", family="fractional_logit")
     assert res.cov_type == "HC0"
     assert res.glance().loc[0, "method"].startswith("quasi")
 
@@ -235,13 +239,13 @@ def test_fractional_default_is_robust(sim):
 def test_binomial_two_labelled_levels(sim):
     df = sim.assign(status=np.where(sim.y_bin == 1, "abstinent", "drinking"))
     # sorted levels: 'abstinent' < 'drinking', so drinking = 1
-    res = fit_regression("status ~ x1", df, family="binomial")
-    ref = fit_regression("y ~ x1", df.assign(y=1 - sim.y_bin), family="binomial")
-    np.testing.assert_allclose(res.params, ref.params)
+    res = fit_regression(df, "status ~ x1", family="binomial")
+    ref = fit_regression(df.assign(y=1 - sim.y_bin), "y ~ x1", family="binomial")
+    np.testing.assert_allclose(res.coef(), ref.coef())
     assert "Outcome coded 1 = 'drinking'." in res._notes()
     cat = df.assign(status=pd.Categorical(df.status, ["drinking", "abstinent"]))
-    res2 = fit_regression("status ~ x1", cat, family="binomial")
-    np.testing.assert_allclose(res2.params, -res.params)
+    res2 = fit_regression(cat, "status ~ x1", family="binomial")
+    np.testing.assert_allclose(res2.coef(), -res.coef())
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -249,43 +253,43 @@ def test_binomial_two_labelled_levels(sim):
 
 def test_unknown_formula_column_suggests(sim):
     with pytest.raises(ColumnNotFoundError, match="'x11'.*Did you mean 'x1'"):
-        fit_regression("y_bin ~ x11 + x2", sim, family="binomial")
+        fit_regression(sim, "y_bin ~ x11 + x2", family="binomial")
     with pytest.raises(ColumnNotFoundError, match="'y_bni'"):
-        fit_regression("y_bni ~ x1", sim, family="binomial")
+        fit_regression(sim, "y_bni ~ x1", family="binomial")
     with pytest.raises(ColumnNotFoundError, match="`cluster`"):
-        fit_regression("y_bin ~ x1", sim, family="binomial", cluster="clustr")
+        fit_regression(sim, "y_bin ~ x1", family="binomial", cluster="clustr")
     # functions and transforms are not columns
-    fit_regression("y_gauss ~ np.log(w) + C(grp) + I(x1 ** 2)", sim)
+    fit_regression(sim, "y_gauss ~ np.log(w) + C(grp) + I(x1 ** 2)")
 
 
 def test_binomial_outcome_not_binary(sim):
     with pytest.raises(DataValidationError, match=r"coded 0/1.*found other values \[2, 3"):
-        fit_regression("y_count ~ x1", sim, family="binomial")
+        fit_regression(sim, "y_count ~ x1", family="binomial")
     with pytest.raises(DataValidationError, match="exactly two levels; found 3"):
-        fit_regression("grp ~ x1", sim, family="binomial")
+        fit_regression(sim, "grp ~ x1", family="binomial")
 
 
 def test_fractional_outside_unit_interval(sim):
     with pytest.raises(DataValidationError, match=r"\[0, 1\]; 2 values.*percentages by 100"):
         fit_regression(
-            "y ~ x1", sim.assign(y=sim.y_frac.where(sim.index > 1, 1.5)), family="fractional_logit"
+            sim.assign(y=sim.y_frac.where(sim.index > 1, 1.5)), "y ~ x1", family="fractional_logit"
         )
     with pytest.raises(DataValidationError, match="non-negative whole"):
-        fit_regression("y_gauss ~ x1", sim, family="poisson")
+        fit_regression(sim, "y_gauss ~ x1", family="poisson")
 
 
 def test_single_cluster(sim):
     with pytest.raises(DataValidationError, match="single cluster"):
-        fit_regression("y_gauss ~ x1", sim.assign(site=1), cluster="site")
+        fit_regression(sim.assign(site=1), "y_gauss ~ x1", cluster="site")
     with pytest.warns(SmallSampleWarning, match="Only 4 clusters"):
-        fit_regression("y_gauss ~ x1", sim.assign(site=sim.cluster % 4), cluster="site")
+        fit_regression(sim.assign(site=sim.cluster % 4), "y_gauss ~ x1", cluster="site")
 
 
 def test_all_rows_dropped(sim):
     df = sim.assign(x1=np.where(sim.y_bin == 1, np.nan, sim.x1))
     df.loc[df.y_bin == 0, "x2"] = np.nan
     with pytest.raises(EstimationError, match="No rows.*x1: 229, x2: 171"):
-        fit_regression("y_bin ~ x1 + x2", df, family="binomial")
+        fit_regression(df, "y_bin ~ x1 + x2", family="binomial")
 
 
 def test_separation():
@@ -293,7 +297,7 @@ def test_separation():
     x = rng.normal(size=60)
     y = (x > 0).astype(int)
     with pytest.raises(EstimationError, match="Complete separation.*Firth"):
-        fit_regression("y ~ x", pd.DataFrame({"y": y, "x": x}), family="binomial")
+        fit_regression(pd.DataFrame({"y": y, "x": x}), "y ~ x", family="binomial")
     # quasi-complete: a level where everyone has the outcome
     g = np.repeat(["a", "b", "c"], 20)
     yq = rng.binomial(1, 0.5, 60)
@@ -301,7 +305,7 @@ def test_separation():
     df = pd.DataFrame({"y": yq, "g": g})
     with pytest.warns(DataWarning, match="Quasi-complete separation"):
         with pytest.warns(ConvergenceWarning):
-            res = fit_regression("y ~ g", df, family="binomial")
+            res = fit_regression(df, "y ~ g", family="binomial")
     assert not res.glance().loc[0, "converged"]
     assert "separation" in res.glance().loc[0, "message"]
 
@@ -311,7 +315,7 @@ def test_non_convergence_recorded_and_warned():
     df = pd.DataFrame({"x": rng.normal(size=200)})
     df["y"] = rng.binomial(4, 0.5, 200)  # under-dispersed: theta -> infinity
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = fit_regression("y ~ x", df, family="negative_binomial")
+        res = fit_regression(df, "y ~ x", family="negative_binomial")
     g = res.glance().iloc[0]
     assert not g["converged"]
     assert "poisson" in g["message"]
@@ -319,39 +323,41 @@ def test_non_convergence_recorded_and_warned():
 
 def test_option_errors(sim):
     with pytest.raises(OptionError, match="`family` must be one of"):
-        fit_regression("y_bin ~ x1", sim, family="logistic")
+        fit_regression(sim, "y_bin ~ x1", family="logistic")
     with pytest.raises(OptionError, match="`link`"):
-        fit_regression("y_count ~ x1", sim, family="poisson", link="logit")
-    with pytest.raises(OptionError, match="must be 'cluster'"):
-        fit_regression("y_gauss ~ x1", sim, cluster="cluster", cov_type="HC1")
-    with pytest.raises(OptionError, match="needs `cluster=`"):
-        fit_regression("y_gauss ~ x1", sim, cov_type="cluster")
+        fit_regression(sim, "y_count ~ x1", family="poisson", link="logit")
+    with pytest.raises(OptionError, match="cluster-robust: `cov_type` must be None or 'robust'"):
+        fit_regression(sim, "y_gauss ~ x1", cluster="cluster", cov_type="HC1")
+    with pytest.raises(OptionError, match="pass `cluster=` \\(a column\\)"):
+        fit_regression(sim, "y_gauss ~ x1", cov_type="cluster")
+    with pytest.raises(ArgumentTypeError, match="takes the data first"):
+        fit_regression("y_gauss ~ x1", sim)
     with pytest.raises(OptionError, match="hat values"):
-        fit_regression("y_beta ~ x1", sim, family="beta", cov_type="HC3")
+        fit_regression(sim, "y_beta ~ x1", family="beta", cov_type="HC3")
     with pytest.raises(OptionError, match="weights"):
-        fit_regression("y_ord ~ x1", sim, family="ordinal_logit", weights="w")
+        fit_regression(sim, "y_ord ~ x1", family="ordinal_logit", weights="w")
     with pytest.raises(DataValidationError, match="collinear"):
-        fit_regression("y_gauss ~ x1 + I(2 * x1)", sim)
+        fit_regression(sim, "y_gauss ~ x1 + I(2 * x1)")
     with pytest.raises(DataValidationError, match="no zeros"):
-        fit_regression("y ~ x1", sim.assign(y=sim.y_count + 1), family="zip")
+        fit_regression(sim.assign(y=sim.y_count + 1), "y ~ x1", family="zip")
     with pytest.raises(DataValidationError, match="at least 3"):
-        fit_regression("y_bin ~ x1", sim, family="ordinal_logit")
+        fit_regression(sim, "y_bin ~ x1", family="ordinal_logit")
     with pytest.raises(DataValidationError, match="exactly one '~'"):
-        fit_regression("y_gauss x1", sim)
+        fit_regression(sim, "y_gauss x1")
 
 
 def test_offset_validation(sim):
     df = sim.assign(logw=np.log(sim["w"]))
     with pytest.raises(OptionError, match="offset"):
-        fit_regression("y_beta ~ x1", df, family="beta", offset="logw")
+        fit_regression(df, "y_beta ~ x1", family="beta", offset="logw")
     with pytest.raises(DataValidationError, match="finite"):
-        fit_regression("y_count ~ x1", df.assign(logw=-np.inf), family="poisson", offset="logw")
+        fit_regression(df.assign(logw=-np.inf), "y_count ~ x1", family="poisson", offset="logw")
     with pytest.raises(ColumnNotFoundError, match="`offset`"):
-        fit_regression("y_count ~ x1", df, family="poisson", offset="log_w")
-    res = fit_regression("y_count ~ x1", df, family="poisson", offset="logw")
+        fit_regression(df, "y_count ~ x1", family="poisson", offset="log_w")
+    res = fit_regression(df, "y_count ~ x1", family="poisson", offset="logw")
     with pytest.raises(DataValidationError, match="offset column 'logw'"):
         res.predict(df.drop(columns="logw").head())
-    zi = fit_regression("y_count ~ x1", df, family="zip", offset="logw")
+    zi = fit_regression(df, "y_count ~ x1", family="zip", offset="logw")
     assert zi.glance().loc[0, "converged"]
 
 
@@ -373,7 +379,7 @@ def test_gaussian_fit_converges_when_deviance_is_large():
     df = pd.DataFrame(X[:, 1:], columns=["x1", "x2", "x3", "x4"]).assign(y=y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = fit_regression("y ~ x1 + x2 + x3 + x4", df)
+        res = fit_regression(df, "y ~ x1 + x2 + x3 + x4")
     assert bool(res.glance().loc[0, "converged"])
     ols = np.linalg.lstsq(X, y, rcond=None)[0]
     np.testing.assert_allclose(res.tidy()["estimate"], ols, rtol=1e-10)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,11 +15,9 @@ from mutualaid_outcomes.errors import (
     DataValidationError,
     OptionError,
 )
-from mutualaid_outcomes.models.survival.cox import fit_cox
-from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
-from mutualaid_outcomes.models.regression.gee import fit_gee
-from mutualaid_outcomes.models.regression.mixed import fit_mixed
+from mutualaid_outcomes.models.causal.iv import fit_iv
 from mutualaid_outcomes.models.mediation.product import mediate
+from mutualaid_outcomes.models.missing.imputation import ImputedData, impute
 from mutualaid_outcomes.models.missing.pooling import (
     POOLED_GLANCE_COLUMNS,
     POOLED_MEDIATION_GLANCE_COLUMNS,
@@ -29,11 +26,11 @@ from mutualaid_outcomes.models.missing.pooling import (
     pool_mediation,
     rubin_rules,
 )
+from mutualaid_outcomes.models.regression.gee import fit_gee
 from mutualaid_outcomes.models.regression.glm import fit_regression
-
-ROOT = Path(__file__).resolve().parents[1]
-IMPUTATIONS = ROOT / "data" / "mice_pool_imputations.csv"
-MICE_POOL_REF = ROOT / "reference" / "mice_pool.csv"
+from mutualaid_outcomes.models.regression.mixed import fit_mixed
+from mutualaid_outcomes.models.survival.cox import fit_cox
+from mutualaid_outcomes.models.survival.kaplan_meier import kaplan_meier
 
 pytestmark = pytest.mark.filterwarnings(
     # small n_boot keeps these tests fast; the warning itself is mediate()'s business
@@ -50,7 +47,7 @@ def _identical_imputed(data: pd.DataFrame, m: int) -> ImputedData:
         data.assign(_hole=np.r_[np.nan, np.zeros(len(data) - 1)], _x=np.arange(len(data))),
         columns=["_hole", "_x"],
         m=m,
-        n_iter=1,
+        max_iter=1,
         rng=0,
     )
     return dataclasses.replace(base, completed=tuple(data.copy() for _ in range(m)))
@@ -60,8 +57,8 @@ def _identical_imputed(data: pd.DataFrame, m: int) -> ImputedData:
 
 
 @pytest.fixture(scope="module")
-def mice_long() -> pd.DataFrame:
-    long = pd.read_csv(IMPUTATIONS)
+def mice_long(test_data) -> pd.DataFrame:
+    long = test_data("mice_pool_imputations.csv")
     long["hyp01"] = long["hyp"] - 1
     return long
 
@@ -75,11 +72,16 @@ def mice_long() -> pd.DataFrame:
     ],
 )
 def test_pool_matches_mice(
-    mice_long: pd.DataFrame, model: str, formula: str, family: str, dfcom: float | None
+    mice_long: pd.DataFrame,
+    model: str,
+    formula: str,
+    family: str,
+    dfcom: float | None,
+    r_reference,
 ) -> None:
-    ref = pd.read_csv(MICE_POOL_REF, comment="#")
+    ref = r_reference("mice_pool")
     ref = ref[ref["model"] == model].set_index("term")
-    fits = [fit_regression(formula, g, family=family) for _, g in mice_long.groupby(".imp")]
+    fits = [fit_regression(g, formula, family=family) for _, g in mice_long.groupby(".imp")]
     res = pool(fits, dfcom=dfcom)
     tidy = res.tidy().set_index("term")
     assert list(tidy.index) == list(ref.index)
@@ -94,23 +96,25 @@ def test_pool_matches_mice(
     assert g.loc[0, "df_method"] == ("large-sample" if dfcom else "Barnard-Rubin")
 
 
-def test_fit_imputed_equals_pool_of_fits(mice_long: pd.DataFrame) -> None:
+def test_fit_imputed_equals_pool_of_fits(mice_long: pd.DataFrame, test_data) -> None:
     frames = [g.drop(columns=[".imp", ".id"]) for _, g in mice_long.groupby(".imp")]
-    base = impute(pd.read_csv(ROOT / "data" / "mice_nhanes.csv"), m=5, n_iter=1, rng=1)
+    base = impute(test_data("mice_nhanes.csv"), m=5, max_iter=1, rng=1)
     imp = dataclasses.replace(base, completed=tuple(f.reset_index(drop=True) for f in frames))
     a = fit_imputed(imp, fit_regression, "chl ~ age + bmi").tidy()
-    b = pool([fit_regression("chl ~ age + bmi", f) for f in frames]).tidy()
+    b = pool([fit_regression(f, "chl ~ age + bmi") for f in frames]).tidy()
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_matrix_covariance_consistent_with_terms(mice_long: pd.DataFrame) -> None:
-    fits = [fit_regression("chl ~ age + bmi", g) for _, g in mice_long.groupby(".imp")]
+    fits = [fit_regression(g, "chl ~ age + bmi") for _, g in mice_long.groupby(".imp")]
     res = pool(fits)
-    est = np.vstack([f.params.to_numpy() for f in fits])
+    est = np.vstack([f.coef().to_numpy() for f in fits])
     np.testing.assert_allclose(res.between.to_numpy(), np.cov(est, rowvar=False), rtol=1e-12)
-    ubar = np.mean([f.vcov.to_numpy() for f in fits], axis=0)
+    ubar = np.mean([f.vcov().to_numpy() for f in fits], axis=0)
     np.testing.assert_allclose(res.within.to_numpy(), ubar, rtol=1e-12)
-    np.testing.assert_allclose(np.diag(res.vcov.to_numpy()), res.tidy()["t"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.diag(res.vcov().to_numpy()), res.tidy()["t"].to_numpy(), rtol=1e-12
+    )
     assert res.fit_estimates.shape == (5, 3)
 
 
@@ -118,8 +122,8 @@ def test_matrix_covariance_consistent_with_terms(mice_long: pd.DataFrame) -> Non
 
 
 @pytest.fixture(scope="module")
-def lung() -> pd.DataFrame:
-    df = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#")
+def lung(test_data) -> pd.DataFrame:
+    df = test_data("surv_lung.csv")
     df["dead"] = (df["status"] == 2).astype(int)
     return df[["time", "dead", "age", "sex", "ph.ecog", "wt.loss", "inst"]].rename(
         columns={"ph.ecog": "ecog", "wt.loss": "wtloss"}
@@ -135,66 +139,67 @@ def test_cox_identical_imputations_give_single_fit_with_robust_cov(lung: pd.Data
                       covariates=["age", "sex", "ecog"], cluster="inst")  # fmt: skip
     tidy = res.tidy()
     np.testing.assert_allclose(tidy["b"], 0.0, atol=1e-20)
-    np.testing.assert_allclose(tidy["estimate"], single.coef, rtol=1e-12)
+    np.testing.assert_allclose(tidy["estimate"], single.coef(), rtol=1e-12)
     # within = total = the fit's robust covariance, not the model-based one
-    np.testing.assert_allclose(res.vcov.to_numpy(), single.vcov, rtol=1e-12)
-    assert not np.allclose(np.diag(res.vcov.to_numpy()), np.diag(single.naive_vcov))
+    np.testing.assert_allclose(res.vcov().to_numpy(), single.vcov(), rtol=1e-12)
+    assert not np.allclose(np.diag(res.vcov().to_numpy()), np.diag(single.naive_vcov))
     np.testing.assert_allclose(tidy["std_error"], single.tidy()["std_error"], rtol=1e-12)
     np.testing.assert_allclose(tidy["fmi"], 2 / (tidy["df"] + 3), rtol=1e-12)
     # large-sample df with B = 0: lambda floored at 1e-4 -> (m - 1) / 1e-8
     np.testing.assert_allclose(tidy["df"], 2 / 1e-8)
     np.testing.assert_allclose(tidy["conf_low"], single.tidy()["conf_low"], rtol=1e-6)
     hr = res.tidy(exponentiate=True)
-    np.testing.assert_allclose(hr["estimate"], np.exp(single.coef), rtol=1e-12)
+    np.testing.assert_allclose(hr["estimate"], np.exp(single.coef()), rtol=1e-12)
     assert res.glance().loc[0, "model"] == "CoxResult"
 
 
 def test_cox_pooled_after_imputation(lung: pd.DataFrame) -> None:
     # lung has missing ecog / wtloss: impute with the outcome (time, event) as predictors
     cols = ["time", "dead", "age", "sex", "ecog", "wtloss"]
-    imp = impute(lung.drop(columns="inst"), columns=cols, m=5, n_iter=5, rng=3)
+    imp = impute(lung.drop(columns="inst"), columns=cols, m=5, max_iter=5, rng=3)
     res = fit_imputed(imp, fit_cox, duration="time", event="dead",
-                      covariates=["age", "sex", "ecog", "wtloss"], robust=True)  # fmt: skip
+                      covariates=["age", "sex", "ecog", "wtloss"], cov_type="robust")  # fmt: skip
     tidy = res.tidy()
     assert list(tidy.columns[:7]) == TIDY
     assert res.glance().loc[0, "n"] == len(lung)
     assert (tidy["b"] > 0).all() and (tidy["fmi"] > 0).all() and (tidy["fmi"] < 1).all()
     cc = fit_cox(lung.dropna(subset=cols), "time", "dead", ["age", "sex", "ecog", "wtloss"])
     # 6% of rows incomplete: pooled log hazard ratios stay within 1 complete-case SE
-    diff = tidy["estimate"].to_numpy() - cc.coef
-    assert np.all(np.abs(diff) < np.sqrt(np.diag(cc.vcov)))
+    diff = tidy["estimate"].to_numpy() - cc.coef()
+    assert np.all(np.abs(diff) < np.sqrt(np.diag(cc.vcov())))
 
 
-def test_gee_identical_imputations_use_robust_covariance() -> None:
-    ohio = pd.read_csv(ROOT / "data" / "gee_ohio.csv")
-    single = fit_gee("resp ~ age + smoke", ohio, groups="id", family="binomial",
-                     cov_struct="exchangeable")  # fmt: skip
+def test_gee_identical_imputations_use_robust_covariance(test_data) -> None:
+    ohio = test_data("gee_ohio.csv")
+    single = fit_gee(ohio, "resp ~ age + smoke", id="id", family="binomial", cov_struct="exchangeable")  # fmt: skip
     imp = _identical_imputed(ohio, m=2)
-    res = fit_imputed(imp, fit_gee, "resp ~ age + smoke", groups="id", family="binomial",
+    res = fit_imputed(imp, fit_gee, "resp ~ age + smoke", id="id", family="binomial",
                       cov_struct="exchangeable")  # fmt: skip
-    np.testing.assert_allclose(res.estimates, single.params.to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(res.vcov.to_numpy(), single.vcov.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.coef().to_numpy(), single.coef().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.vcov().to_numpy(), single.vcov().to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(res.between.to_numpy(), 0.0, atol=1e-20)
-    naive = single.with_cov_type("naive")
-    assert not np.allclose(res.vcov.to_numpy(), naive.vcov.to_numpy())
+    naive = single.with_cov_type("model")
+    assert not np.allclose(res.vcov().to_numpy(), naive.vcov().to_numpy())
     assert np.isinf(res.glance().loc[0, "dfcom"])
 
 
-def test_mixed_model_pooling_after_imputation() -> None:
-    sleep = pd.read_csv(ROOT / "data" / "mixed_sleepstudy.csv")
-    single = fit_mixed("Reaction ~ Days", sleep, groups="Subject")
+def test_mixed_model_pooling_after_imputation(test_data) -> None:
+    sleep = test_data("mixed_sleepstudy.csv")
+    single = fit_mixed(sleep, "Reaction ~ Days", id="Subject")
     same = fit_imputed(_identical_imputed(sleep, m=2), fit_mixed, "Reaction ~ Days",
-                       groups="Subject")  # fmt: skip
-    np.testing.assert_allclose(same.estimates, single.params.loc[list(same.terms)], rtol=1e-12)
+                       id="Subject")  # fmt: skip
     np.testing.assert_allclose(
-        same.vcov.to_numpy(),
-        single.vcov.loc[list(same.terms), list(same.terms)].to_numpy(),
+        same.coef().to_numpy(), single.coef().loc[list(same.terms)], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        same.vcov().to_numpy(),
+        single.vcov().loc[list(same.terms), list(same.terms)].to_numpy(),
         rtol=1e-12,
     )
     holed = sleep.copy()
     holed.loc[np.arange(3, len(sleep), 7), "Reaction"] = np.nan
-    imp = impute(holed, columns=["Reaction", "Days"], m=3, n_iter=3, rng=4)
-    res = fit_imputed(imp, fit_mixed, "Reaction ~ Days", groups="Subject")
+    imp = impute(holed, columns=["Reaction", "Days"], m=3, max_iter=3, rng=4)
+    res = fit_imputed(imp, fit_mixed, "Reaction ~ Days", id="Subject")
     assert list(res.tidy()["term"]) == list(single.tidy()["term"])
     assert res.glance().loc[0, "model"] == "MixedResult"
     assert (res.tidy()["b"] > 0).all()
@@ -202,9 +207,9 @@ def test_mixed_model_pooling_after_imputation() -> None:
 
 def test_regression_pool_uses_fit_covariance_type(mice_long: pd.DataFrame) -> None:
     frames = [g for _, g in mice_long.groupby(".imp")]
-    hc = pool([fit_regression("chl ~ age + bmi", f, cov_type="HC3") for f in frames])
+    hc = pool([fit_regression(f, "chl ~ age + bmi", cov_type="HC3") for f in frames])
     ubar = np.mean(
-        [np.diag(fit_regression("chl ~ age + bmi", f, cov_type="HC3").vcov) for f in frames],
+        [np.diag(fit_regression(f, "chl ~ age + bmi", cov_type="HC3").vcov()) for f in frames],
         axis=0,
     )
     np.testing.assert_allclose(hc.tidy()["ubar"], ubar, rtol=1e-12)
@@ -229,10 +234,13 @@ def med_data() -> pd.DataFrame:
 
 
 def test_pool_mediation_point_estimates_and_rubin(med_data: pd.DataFrame) -> None:
-    imp = impute(med_data, m=4, n_iter=5, rng=2)
-    res = pool_mediation(imp, "x", "m1", "y", n_boot=300, rng=5)
+    imp = impute(med_data, m=4, max_iter=5, rng=2)
+    res = pool_mediation(imp, "x", ["m1"], "y", n_boot=300, rng=5)
     plug = np.vstack(
-        [mediate(f, "x", "m1", "y", n_boot=50, ci="percentile", rng=0).estimates for f in imp]
+        [
+            mediate(f, "x", ["m1"], "y", n_boot=50, ci="percentile", rng=0).coef().to_numpy()
+            for f in imp
+        ]
     )
     tidy = res.tidy().set_index("term")
     # point estimates are the mean of the per-imputation plug-in values (not draws)
@@ -254,20 +262,20 @@ def test_pool_mediation_point_estimates_and_rubin(med_data: pd.DataFrame) -> Non
 
 
 def test_pool_mediation_pooled_percentile(med_data: pd.DataFrame) -> None:
-    imp = impute(med_data, m=3, n_iter=3, rng=2)
-    res = pool_mediation(imp, "x", "m1", "y", n_boot=200, interval="pooled_percentile", rng=5)
+    imp = impute(med_data, m=3, max_iter=3, rng=2)
+    res = pool_mediation(imp, "x", ["m1"], "y", n_boot=200, ci="pooled_percentile", rng=5)
     tidy = res.tidy(conf_level=0.9).set_index("term")
     q = res.draws["indirect[m1]"].quantile([0.05, 0.95]).to_numpy()
     np.testing.assert_allclose(tidy.loc["indirect[m1]", ["conf_low", "conf_high"]], q)
-    same = pool_mediation(imp, "x", "m1", "y", n_boot=200, interval="pooled_percentile", rng=5)
+    same = pool_mediation(imp, "x", ["m1"], "y", n_boot=200, ci="pooled_percentile", rng=5)
     pd.testing.assert_frame_equal(res.tidy(), same.tidy())
 
 
 def test_pool_mediation_identical_imputations(med_data: pd.DataFrame) -> None:
     cc = med_data.dropna().reset_index(drop=True)
-    single = mediate(cc, "x", "m1", "y", n_boot=200, ci="percentile", rng=1)
-    res = pool_mediation(_identical_imputed(cc, m=2), "x", "m1", "y", n_boot=200, rng=1)
-    np.testing.assert_allclose(res.estimates, single.estimates, rtol=1e-12)
+    single = mediate(cc, "x", ["m1"], "y", n_boot=200, ci="percentile", rng=1)
+    res = pool_mediation(_identical_imputed(cc, m=2), "x", ["m1"], "y", n_boot=200, rng=1)
+    np.testing.assert_allclose(res.coef().to_numpy(), single.coef().to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(res.b, 0.0, atol=1e-25)
 
 
@@ -303,11 +311,11 @@ def test_sample_cohort_mi_closer_to_truth_than_complete_cases(cohort_frame: pd.D
 
     truth = float(sample_truth().set_index("quantity").loc["total", "value"])
     formula = "pda_15 ~ attendance + " + " + ".join(MEDIATION_COVARIATES)
-    cc = fit_regression(formula, cohort_frame)
-    cc_est = float(cc.params["attendance"])
+    cc = fit_regression(cohort_frame, formula)
+    cc_est = float(cc.coef()["attendance"])
     assert cc.missing.n_dropped > 400  # about 30% lost by month 15
     cols = [c for c in cohort_frame.columns if c != "id"]
-    imp = impute(cohort_frame, columns=cols, m=10, n_iter=10, rng=101)
+    imp = impute(cohort_frame, columns=cols, m=10, max_iter=10, rng=101)
     with warnings.catch_warnings():
         # statsmodels' IRLS occasionally reports non-convergence of a gaussian fit whose
         # estimates equal OLS to 1e-14 (checked); irrelevant to pooling
@@ -320,13 +328,29 @@ def test_sample_cohort_mi_closer_to_truth_than_complete_cases(cohort_frame: pd.D
     assert 0 < row["fmi"] < 1
 
 
+def test_pool_uses_the_coefficient_protocol_for_any_model() -> None:
+    # any result with coef()/vcov()/nobs/df_resid pools; identical fits give the single fit
+    rng = np.random.default_rng(8)
+    z = rng.binomial(1, 0.5, 300)
+    u = rng.normal(size=300)
+    d = 1 + z + u + rng.normal(size=300)
+    df = pd.DataFrame({"z": z, "d": d, "y": 0.5 * d + u + rng.normal(size=300)})
+    single = fit_iv(df, "y", "d", "z", cov_type="HC1")
+    res = pool([single, single, single])
+    np.testing.assert_allclose(res.coef().to_numpy(), single.coef().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.vcov().to_numpy(), single.vcov().to_numpy(), rtol=1e-12)
+    g = res.glance().iloc[0]
+    assert g["model"] == "IVResult" and g["dfcom"] == single.df_resid == 298
+    assert res.terms == single.terms and res.nobs == 300 and res.df_resid is None
+
+
 # --------------------------------------------------------------------------- bad input
 
 
 def test_pool_rejects_bad_input(mice_long: pd.DataFrame, med_data: pd.DataFrame) -> None:
     frames = [g for _, g in mice_long.groupby(".imp")]
-    f1 = fit_regression("chl ~ age + bmi", frames[0])
-    f2 = fit_regression("chl ~ age", frames[1])
+    f1 = fit_regression(frames[0], "chl ~ age + bmi")
+    f2 = fit_regression(frames[1], "chl ~ age")
     with pytest.raises(DataValidationError, match="at least 2 results"):
         pool([f1])
     with pytest.raises(DataValidationError, match="Fit 1 has terms"):
@@ -345,13 +369,20 @@ def test_pool_rejects_bad_input(mice_long: pd.DataFrame, med_data: pd.DataFrame)
         pool([f1, cox])
     with pytest.raises(DataValidationError, match="`dfcom` must be a positive number"):
         pool([f1, f1], dfcom=0)
-    med = mediate(med_data.dropna(), "x", "m1", "y", n_boot=50, ci="percentile", rng=1)
+    med = mediate(med_data.dropna(), "x", ["m1"], "y", n_boot=50, ci="percentile", rng=1)
     with pytest.raises(OptionError, match="pool_mediation"):
         pool([med, med])
+    with pytest.raises(ArgumentTypeError, match="`fits`, which was renamed `results`"):
+        pool(fits=[f1, f1])
+    km = kaplan_meier(pd.DataFrame({"t": [1.0, 2, 3], "e": [1, 0, 1]}), "t", "e")
+    with pytest.raises(ArgumentTypeError, match="KaplanMeierResult has no coefficients"):
+        pool([km, km])
+    with pytest.raises(OptionError, match="already pooled"):
+        pool([pool([f1, f1]), pool([f1, f1])])
 
 
 def test_fit_imputed_rejects_bad_input(med_data: pd.DataFrame) -> None:
-    imp = impute(med_data, m=2, n_iter=1, rng=1)
+    imp = impute(med_data, m=2, max_iter=1, rng=1)
     with pytest.raises(ArgumentTypeError, match="ImputedData"):
         fit_imputed(med_data, fit_regression, "y ~ x")  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="pool_mediation"):
@@ -360,16 +391,18 @@ def test_fit_imputed_rejects_bad_input(med_data: pd.DataFrame) -> None:
         fit_imputed(imp, fit_regression, "y ~ x", data=med_data)
     with pytest.raises(ArgumentTypeError, match="`fit_function`"):
         fit_imputed(imp, "fit_regression")  # type: ignore[arg-type]
-    with pytest.raises(ArgumentTypeError, match="no `data` parameter"):
+    with pytest.raises(ArgumentTypeError, match="does not take the data as its first argument"):
         fit_imputed(imp, lambda frame: frame)
-    with pytest.raises(OptionError, match="`interval` must be one of"):
-        pool_mediation(imp, "x", "m1", "y", interval="bca")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match="`ci` cannot be passed"):
-        pool_mediation(imp, "x", "m1", "y", ci="bca")
+    with pytest.raises(OptionError, match="`ci` must be one of"):
+        pool_mediation(imp, "x", ["m1"], "y", ci="bca")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match="`interval`, which was renamed `ci`"):
+        pool_mediation(imp, "x", ["m1"], "y", interval="rubin")
+    with pytest.raises(OptionError, match="`n_sims` cannot be passed"):
+        pool_mediation(imp, "x", ["m1"], "y", n_sims=100)
 
 
 def test_result_is_immutable(mice_long: pd.DataFrame) -> None:
-    fits = [fit_regression("chl ~ bmi", g) for _, g in mice_long.groupby(".imp")]
+    fits = [fit_regression(g, "chl ~ bmi") for _, g in mice_long.groupby(".imp")]
     res = pool(fits)
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.m = 3  # type: ignore[misc]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,16 +23,20 @@ from mutualaid_outcomes.models.causal.iv import (
     fit_iv,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-REF = pd.read_csv(ROOT / "reference" / "iv_aer.csv", comment="#")
 RTOL = 1e-6  # deterministic closed-form estimators: agreement to rounding error
 
 
-def ref(model: str, quantity: str) -> pd.Series:
-    sub = REF[(REF["model"] == model) & (REF["quantity"] == quantity)]
-    assert len(sub), (model, quantity)
-    return pd.Series(sub["value"].to_numpy(float), index=sub["term"].tolist())
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """R values of tests/reference/iv_aer.csv for one model and quantity."""
+    table = r_reference("iv_aer")
+
+    def get(model: str, quantity: str) -> pd.Series:
+        sub = table[(table["model"] == model) & (table["quantity"] == quantity)]
+        assert len(sub), (model, quantity)
+        return pd.Series(sub["value"].to_numpy(float), index=sub["term"].tolist())
+
+    return get
 
 
 def close(actual, expected, rtol=RTOL):
@@ -41,23 +44,23 @@ def close(actual, expected, rtol=RTOL):
 
 
 @pytest.fixture(scope="module")
-def cig() -> pd.DataFrame:
-    d = pd.read_csv(DATA / "iv_cigarettes.csv")
+def cig(test_data) -> pd.DataFrame:
+    d = test_data("iv_cigarettes.csv")
     d["y1995"] = (d["year"] == 1995).astype(int)
     return d
 
 
 @pytest.fixture(scope="module")
-def trial() -> pd.DataFrame:
-    return pd.read_csv(DATA / "iv_encouragement.csv")
+def trial(test_data) -> pd.DataFrame:
+    return test_data("iv_encouragement.csv")
 
 
-def test_cigarettes_overidentified(cig):
+def test_cigarettes_overidentified(cig, ref):
     c95 = cig[cig["year"] == 1995]
-    res = fit_iv(c95, "lpacks", "lrprice", ["tdiff", "rtax"], "lrincome", cov_type="nonrobust")
+    res = fit_iv(c95, "lpacks", "lrprice", ["tdiff", "rtax"], "lrincome", cov_type="model")
     # R order: (Intercept), lrprice, lrincome; ours: Intercept, covariates, exposures
     order = ["Intercept", "lrprice", "lrincome"]
-    close(res.params[order], ref("cig95", "coef"))
+    close(res.coef()[order], ref("cig95", "coef"))
     close(res.tidy().set_index("term").loc[order, "std_error"], ref("cig95", "se_nonrobust"))
     for h in ("HC0", "HC1"):
         t = res.with_cov_type(h).tidy().set_index("term")
@@ -74,34 +77,33 @@ def test_cigarettes_overidentified(cig):
     close(res.with_cov_type("HC1").first_stage()["f_statistic"], fs["f_HC1"])
 
 
-def test_cigarettes_cluster(cig):
+def test_cigarettes_cluster(cig, ref):
     res = fit_iv(
         cig,
         "lpacks",
         "lrprice",
         "tdiff",
         ["lrincome", "y1995"],
-        cov_type="cluster",
         cluster="state",
         cluster_type="HC0",
     )
     order = ["Intercept", "lrprice", "lrincome", "y1995"]
-    close(res.params[order], ref("cig_panel", "coef"))
+    close(res.coef()[order], ref("cig_panel", "coef"))
     close(res.tidy().set_index("term").loc[order, "std_error"], ref("cig_panel", "se_cluster_HC0"))
     fs = ref("cig_panel", "first_stage")
     close(res.first_stage()["f_statistic"], fs["f_cluster_HC0"])
-    r1 = res.with_cov_type("cluster", cluster_type="HC1")
+    r1 = res.with_cov_type("robust", cluster_type="HC1")
     close(r1.tidy().set_index("term").loc[order, "std_error"], ref("cig_panel", "se_cluster_HC1"))
     close(r1.first_stage()["f_statistic"], fs["f_cluster_HC1"])
     assert res.glance()["n_clusters"].iloc[0] == 48
     assert np.isnan(res.glance()["sargan"].iloc[0])  # exactly identified
 
 
-def test_trial_with_covariates_all_cov_types(trial):
+def test_trial_with_covariates_all_cov_types(trial, ref):
     res = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cov_type="HC1")
     order = ["Intercept", "meetings", "age", "female", "pda0"]
-    close(res.params[order], ref("trial", "coef"))
-    for cov, q in (("nonrobust", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
+    close(res.coef()[order], ref("trial", "coef"))
+    for cov, q in (("model", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
         close(
             res.with_cov_type(cov).tidy().set_index("term").loc[order, "std_error"], ref("trial", q)
         )
@@ -109,40 +111,32 @@ def test_trial_with_covariates_all_cov_types(trial):
     close(res.first_stage()["f_statistic"], fs["f_HC1"])
     close(res.first_stage()["f_classical"], fs["f_classical"])
     with pytest.warns(SmallSampleWarning, match="9 clusters"):
-        rc = fit_iv(
-            trial,
-            "pda15",
-            "meetings",
-            "tsf",
-            ["age", "female", "pda0"],
-            cov_type="cluster",
-            cluster="site",
-        )
+        rc = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cluster="site")
     close(rc.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC1"))
     close(rc.first_stage()["f_statistic"], fs["f_cluster_HC1"])
-    rc0 = rc.with_cov_type("cluster", cluster_type="HC0")
+    rc0 = rc.with_cov_type("robust", cluster_type="HC0")
     close(rc0.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC0"))
     close(rc0.first_stage()["f_statistic"], fs["f_cluster_HC0"])
 
 
-def test_categorical_instrument_three_arms(trial):
-    res = fit_iv(trial, "pda15", "meetings", "arm", cov_type="nonrobust")
+def test_categorical_instrument_three_arms(trial, ref):
+    res = fit_iv(trial, "pda15", "meetings", "arm", cov_type="model")
     assert res.instruments == ("arm[MET]", "arm[TSF]")
-    close(res.params, ref("trial_arm", "coef"))
+    close(res.coef(), ref("trial_arm", "coef"))
     close(res.tidy()["std_error"], ref("trial_arm", "se_nonrobust"))
     close(res.with_cov_type("HC1").tidy()["std_error"], ref("trial_arm", "se_HC1"))
     close(res.glance()["sargan"], ref("trial_arm", "diagnostic")["sargan"])
     close(res.first_stage()["f_statistic"], ref("trial_arm", "first_stage")["f_classical"])
 
 
-def test_cace_equals_wald_and_2sls(trial):
+def test_cace_equals_wald_and_2sls(trial, ref):
     w = ref("trial_cace", "wald")
     res = cace(trial, "pda15", "attended", "tsf", cov_type="HC0")
     est = res.tidy().set_index("term")["estimate"]
     close(est[["itt", "first_stage", "cace"]], w[["itt", "first_stage", "cace"]])
-    for cov in ("nonrobust", "HC0", "HC1"):
+    for cov, q in (("model", "se_nonrobust"), ("HC0", "se_HC0"), ("HC1", "se_HC1")):
         c = cace(trial, "pda15", "attended", "tsf", cov_type=cov).tidy().set_index("term")
-        close(c.loc["cace", "std_error"], ref("trial_cace", f"se_{cov}")["attended"])
+        close(c.loc["cace", "std_error"], ref("trial_cace", q)["attended"])
     assert res.glance()["exposure_binary"].iloc[0]
     assert list(res.glance().columns) == list(CACE_GLANCE_COLUMNS)
 
@@ -159,9 +153,9 @@ def test_cace_with_covariates_matches_fit_iv(trial):
         c.loc["cace", "std_error"], iv.loc["meetings", "std_error"], rtol=1e-10
     )
     with pytest.warns(SmallSampleWarning):
-        cc = cace(trial, "pda15", "meetings", "tsf", covs, cov_type="cluster", cluster="site")
+        cc = cace(trial, "pda15", "meetings", "tsf", covs, cluster="site")
     with pytest.warns(SmallSampleWarning):
-        ic = fit_iv(trial, "pda15", "meetings", "tsf", covs, cov_type="cluster", cluster="site")
+        ic = fit_iv(trial, "pda15", "meetings", "tsf", covs, cluster="site")
     np.testing.assert_allclose(
         cc.tidy().set_index("term").loc["cace", "std_error"],
         ic.tidy().set_index("term").loc["meetings", "std_error"],
@@ -169,12 +163,12 @@ def test_cace_with_covariates_matches_fit_iv(trial):
     )
 
 
-def test_irrelevant_instrument_warns(trial):
+def test_irrelevant_instrument_warns(trial, ref):
     with pytest.warns(WeakInstrumentWarning, match="Weak instruments") as rec:
-        res = fit_iv(trial, "pda15", "meetings", "noise_inst", cov_type="nonrobust")
+        res = fit_iv(trial, "pda15", "meetings", "noise_inst", cov_type="model")
     assert issubclass(rec[0].category, DataWarning)
     close(res.first_stage()["f_statistic"], ref("trial_noise", "first_stage")["f_classical"])
-    close(res.params, ref("trial_noise", "coef"))
+    close(res.coef(), ref("trial_noise", "coef"))
     g = res.glance()
     assert bool(g["weak_instruments"].iloc[0])
     assert any("Weak instruments" in n for n in res._notes())
@@ -203,8 +197,12 @@ def test_validation_and_no_mutation(trial):
         fit_iv(trial, "pda15", ["meetings", "attended"], "tsf")
     with pytest.raises(OptionError, match="cov_type"):
         fit_iv(trial, "pda15", "meetings", "tsf", cov_type="HC3")
-    with pytest.raises(OptionError, match="needs `cluster=`"):
+    with pytest.raises(OptionError, match="pass `cluster=`"):
         fit_iv(trial, "pda15", "meetings", "tsf", cov_type="cluster")
+    with pytest.raises(OptionError, match="was renamed 'model'"):
+        cace(trial, "pda15", "attended", "tsf", cov_type="nonrobust")
+    with pytest.raises(OptionError, match="cluster-robust: `cov_type` must be None or 'robust'"):
+        fit_iv(trial, "pda15", "meetings", "tsf", cov_type="HC0", cluster="site")
     with pytest.raises(DataValidationError, match="both"):
         fit_iv(trial, "pda15", "meetings", "tsf", ["tsf"])
     with pytest.raises(DataValidationError, match="0/1"):
@@ -238,7 +236,9 @@ def test_tidy_uses_t_reference(trial):
         assert res.with_cov_type("HC0").cov_type == "HC0"
 
 
-def test_sample_cohort_naive_weighted_iv_against_truth():
+def test_sample_cohort_naive_weighted_iv_against_truth(
+    sample_waves, sample_participants, sample_latent
+):
     """Attendance in months 0-3 -> PDA at month 15 on the sample cohort.
 
     Truth: ``sample_truth()`` ``total`` (effect of one meeting). People who attend more
@@ -246,14 +246,13 @@ def test_sample_cohort_naive_weighted_iv_against_truth():
     on observed baseline covariates (dose tertiles, multinomial model) and 2SLS with
     TSF assignment as the instrument both cover the truth.
     """
-    from mutualaid_outcomes.datasets import load_sample, mediation_frame, sample_truth
+    from mutualaid_outcomes.datasets import mediation_frame, sample_truth
     from mutualaid_outcomes.models.causal.propensity import fit_weighted, propensity_scores
     from mutualaid_outcomes.models.regression.glm import fit_regression
 
     total = float(sample_truth().set_index("quantity").loc["total", "value"])
-    waves = load_sample("waves")
-    part = load_sample("participants")
-    mf = mediation_frame(load_sample("latent"), waves, part)
+    waves, part = sample_waves, sample_participants
+    mf = mediation_frame(sample_latent, waves, part)
     w = waves.set_index(["id", "month"])
     mf["aa_0"] = w["aa_meetings"].xs(0, level="month").reindex(mf["id"]).to_numpy()
     mf["phdd_0"] = w["phdd"].xs(0, level="month").reindex(mf["id"]).to_numpy()
@@ -261,12 +260,12 @@ def test_sample_cohort_naive_weighted_iv_against_truth():
     mf["aftercare"] = (trial == "aftercare").astype(float).to_numpy()
     obs = ["pda_0", "phdd_0", "aa_0", "sex", "age", "aftercare"]
 
-    naive = fit_regression("pda_15 ~ attendance", mf, cov_type="HC1").tidy().set_index("term")
+    naive = fit_regression(mf, "pda_15 ~ attendance", cov_type="HC1").tidy().set_index("term")
     cc = mf.dropna(subset=["pda_15", "attendance", *obs]).copy()
     cc["dose"] = pd.qcut(cc["attendance"], 3, labels=["low", "mid", "high"]).astype(str)
     ps = propensity_scores(cc, "dose", obs, method="multinomial", reference="low")
     assert ps.balance("ate", stabilized=True)["smd_adjusted"].abs().max() < 0.1
-    wt = fit_weighted("pda_15 ~ attendance", cc, ps, kind="ate", stabilized=True)
+    wt = fit_weighted(cc, "pda_15 ~ attendance", ps, kind="ate", stabilized=True)
     wt = wt.tidy().set_index("term")
     iv = fit_iv(mf, "pda_15", "attendance", "tsf", cov_type="HC1")
     assert iv.first_stage()["f_statistic"].iloc[0] > 30

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,10 +25,6 @@ from mutualaid_outcomes.models.mediation.causal import (
     causal_mediation,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "reference"
-JOBS = ROOT / "data" / "jobs.csv"
-
 # Deterministic quantities: plug-in values from the same models must agree this closely.
 RTOL_EXACT = 1e-6
 # Quantile Monte Carlo error: the SE of a 2.5% / 97.5% sample quantile of B draws is about
@@ -43,8 +38,8 @@ FACTORS = ["occp", "marital", "nonwhite", "educ", "income"]
 
 
 @pytest.fixture(scope="module")
-def jobs() -> pd.DataFrame:
-    raw = pd.read_csv(JOBS)
+def jobs(test_data) -> pd.DataFrame:
+    raw = test_data("jobs.csv")
     df = pd.get_dummies(raw, columns=FACTORS, drop_first=True, dtype=float)
     df["work"] = (raw["work1"] == "psyemp").astype(float)
     return df
@@ -57,67 +52,85 @@ def full_covs(jobs) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ref() -> pd.DataFrame:
-    return pd.read_csv(REF / "causal_mediation_jobs.csv", comment="#")
+def ref(r_reference) -> pd.DataFrame:
+    return r_reference("causal_mediation_jobs")
 
 
 @pytest.fixture(scope="module")
-def ref_mc() -> pd.DataFrame:
-    return pd.read_csv(REF / "causal_mediation_jobs_mc.csv", comment="#")
+def ref_mc(r_reference) -> pd.DataFrame:
+    return r_reference("causal_mediation_jobs_mc")
 
 
 BASIC = ["econ_hard", "sex", "age"]
 CASES = {
-    "domain": dict(treatment="treat", mediator="job_seek", outcome="depress2"),
-    "full": dict(treatment="treat", mediator="job_seek", outcome="depress2"),
+    "domain": dict(exposure="treat", mediators=["job_seek"], outcome="depress2"),
+    "full": dict(exposure="treat", mediators=["job_seek"], outcome="depress2"),
     "logit_out": dict(
-        treatment="treat", mediator="job_seek", outcome="work", outcome_model="logit"
+        exposure="treat",
+        mediators=["job_seek"],
+        outcome="work",
+        outcome_family="binomial",
+        outcome_link="logit",
     ),
     "probit_out": dict(
-        treatment="treat", mediator="job_seek", outcome="work", outcome_model="probit"
+        exposure="treat",
+        mediators=["job_seek"],
+        outcome="work",
+        outcome_family="binomial",
+        outcome_link="probit",
     ),
     "binmed": dict(
-        treatment="treat", mediator="job_dich", outcome="depress2", mediator_model="logit"
+        exposure="treat",
+        mediators=["job_dich"],
+        outcome="depress2",
+        mediator_family="binomial",
+        mediator_link="logit",
     ),
     "binmed_binout": dict(
-        treatment="treat",
-        mediator="job_dich",
+        exposure="treat",
+        mediators=["job_dich"],
         outcome="work",
-        mediator_model="probit",
-        outcome_model="logit",
+        mediator_family="binomial",
+        mediator_link="probit",
+        outcome_family="binomial",
+        outcome_link="logit",
     ),
     "continuous": dict(
-        treatment="econ_hard",
-        mediator="job_seek",
+        exposure="econ_hard",
+        mediators=["job_seek"],
         outcome="depress2",
         control_value=2,
         treat_value=4,
     ),
     "int_linear": dict(
-        treatment="treat", mediator="job_seek", outcome="depress2", interaction=True, m_value=4
+        exposure="treat", mediators=["job_seek"], outcome="depress2", interaction=True, m_value=4
     ),
     "int_logit": dict(
-        treatment="treat",
-        mediator="job_seek",
+        exposure="treat",
+        mediators=["job_seek"],
         outcome="work",
-        outcome_model="logit",
+        outcome_family="binomial",
+        outcome_link="logit",
         interaction=True,
         m_value=4,
     ),
     "int_binmed": dict(
-        treatment="treat",
-        mediator="job_dich",
+        exposure="treat",
+        mediators=["job_dich"],
         outcome="work",
-        mediator_model="logit",
-        outcome_model="logit",
+        mediator_family="binomial",
+        mediator_link="logit",
+        outcome_family="binomial",
+        outcome_link="logit",
         interaction=True,
         m_value=1,
     ),
     "int_binmed_lin": dict(
-        treatment="treat",
-        mediator="job_dich",
+        exposure="treat",
+        mediators=["job_dich"],
         outcome="depress2",
-        mediator_model="logit",
+        mediator_family="binomial",
+        mediator_link="logit",
         interaction=True,
         m_value=0,
     ),
@@ -150,23 +163,13 @@ def _plugin(jobs, full_covs, case):
 # ---------------------------------------------------------------------------
 
 
-def test_domain_plugin_values(jobs):
-    res = causal_mediation(jobs, "treat", "job_seek", "depress2", BASIC, n_sims=500, rng=1)
+def test_bootstrap_fit_has_the_exact_plugin_values(jobs, ref):
+    # the point estimates do not depend on the interval method or the draws
+    res = causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=500, rng=1)
     est = res.tidy().set_index("term")["estimate"]
-    # DOMAIN.md: exact plug-in values of R mediation's JOBS example
-    assert est["acme_average"] == pytest.approx(-0.01574465, rel=RTOL_EXACT)
-    assert est["ade_average"] == pytest.approx(-0.04026470, rel=RTOL_EXACT)
-    assert est["total"] == pytest.approx(-0.05600935, rel=RTOL_EXACT)
-    assert est["prop_mediated_average"] == pytest.approx(0.2811075, rel=RTOL_EXACT)
-
-
-def test_full_covariate_plugin_values(jobs, full_covs):
-    res = _plugin(jobs, full_covs, "full")
-    est = res.tidy().set_index("term")["estimate"]
-    # DOMAIN.md gives these to 6 decimals: agreement to half a unit of the last digit
-    assert est["acme_average"] == pytest.approx(-0.013733, abs=5e-7)
-    assert est["ade_average"] == pytest.approx(-0.036789, abs=5e-7)
-    assert est["total"] == pytest.approx(-0.050522, abs=5e-7)
+    r = ref[ref["case"] == "domain"].set_index("term")["estimate"]
+    for term in ("acme_average", "ade_average", "total", "prop_mediated_average"):
+        assert est[term] == pytest.approx(r[term], rel=RTOL_EXACT), term
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -211,7 +214,8 @@ def _r_run(ref_mc, case, method, variant=None):
 
 @pytest.mark.parametrize(("case", "method", "n_sims"), MC_RUNS)
 def test_intervals_match_r_within_mc_error(jobs, full_covs, ref_mc, case, method, n_sims):
-    res = _fit(jobs, full_covs, case, method=method, n_sims=n_sims, rng=20240611)
+    draws = {"n_boot" if method == "bootstrap" else "n_sims": n_sims}
+    res = _fit(jobs, full_covs, case, method=method, rng=20240611, **draws)
     ours = res.tidy().set_index("term")
     r = _r_run(ref_mc, case, method)
     b_r = int(r["sims"].iloc[0])
@@ -246,33 +250,33 @@ def test_r_mediate_means_agree_with_exact_integrals(jobs, full_covs, ref_mc, cas
         assert abs(est[term] - r.loc[term, "mean"]) < tol, term
 
 
-def test_domain_bootstrap_matches_printed_r_mediation(jobs):
-    # DOMAIN.md: R mediation::mediate(boot=TRUE, sims=1000) printed ACME [-0.0400, 0.01],
-    # ADE [-0.1237, 0.04], total [-0.1452, 0.03]. Tolerance: 4 quantile SEs for 1000 R
-    # draws and ours, plus half a unit of the printed rounding.
+def test_domain_bootstrap_matches_printed_r_mediation(jobs, r_reference):
+    # The intervals R mediation::mediate(boot=TRUE, sims=1000) printed
+    # (mediation_jobs_printed.csv). Tolerance: 4 quantile SEs for 1000 R draws and ours,
+    # plus half a unit of the printed rounding.
+    printed = r_reference("mediation_jobs_printed", case="domain").set_index("effect")
     res = (
-        causal_mediation(jobs, "treat", "job_seek", "depress2", BASIC, n_sims=2000, rng=7)
+        causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=2000, rng=7)
         .tidy()
         .set_index("term")
     )
-    printed = {
-        "acme_average": ((-0.0400, 5e-5), (0.01, 5e-3)),
-        "ade_average": ((-0.1237, 5e-5), (0.04, 5e-3)),
-        "total": ((-0.1452, 5e-5), (0.03, 5e-3)),
-    }
-    for term, ((lo, lo_round), (hi, hi_round)) in printed.items():
-        se = QUANTILE_SE_FACTOR * res.loc[term, "std_error"] * np.sqrt(1 / 1000 + 1 / 2000)
-        assert abs(res.loc[term, "conf_low"] - lo) < MC_SE_MULTIPLE * se + lo_round, term
-        assert abs(res.loc[term, "conf_high"] - hi) < MC_SE_MULTIPLE * se + hi_round, term
+    for effect, term in (("acme", "acme_average"), ("ade", "ade_average"), ("total", "total")):
+        r = printed.loc[effect]
+        se = QUANTILE_SE_FACTOR * res.loc[term, "std_error"] * np.sqrt(1 / r["sims"] + 1 / 2000)
+        tol_lo = MC_SE_MULTIPLE * se + r["half_unit_low"]
+        tol_hi = MC_SE_MULTIPLE * se + r["half_unit_high"]
+        assert abs(res.loc[term, "conf_low"] - r["conf_low"]) < tol_lo, term
+        assert abs(res.loc[term, "conf_high"] - r["conf_high"]) < tol_hi, term
 
 
-def test_full_quasi_bayesian_matches_printed_r_mediation(jobs, full_covs):
-    # DOMAIN.md: R quasi-Bayesian ACME [-0.0318, 0.0033] (1000 simulations)
+def test_full_quasi_bayesian_matches_printed_r_mediation(jobs, full_covs, r_reference):
+    # The quasi-Bayesian ACME interval R printed (1000 simulations; mediation_jobs_printed.csv)
+    r = r_reference("mediation_jobs_printed", case="full").set_index("effect").loc["acme"]
     res = _fit(jobs, full_covs, "full", method="quasi_bayesian", n_sims=4000, rng=11)
     row = res.tidy().set_index("term").loc["acme_average"]
-    se = QUANTILE_SE_FACTOR * row["std_error"] * np.sqrt(1 / 1000 + 1 / 4000)
-    assert abs(row["conf_low"] - -0.0318) < MC_SE_MULTIPLE * se + 5e-5
-    assert abs(row["conf_high"] - 0.0033) < MC_SE_MULTIPLE * se + 5e-5
+    se = QUANTILE_SE_FACTOR * row["std_error"] * np.sqrt(1 / r["sims"] + 1 / 4000)
+    assert abs(row["conf_low"] - r["conf_low"]) < MC_SE_MULTIPLE * se + r["half_unit_low"]
+    assert abs(row["conf_high"] - r["conf_high"]) < MC_SE_MULTIPLE * se + r["half_unit_high"]
 
 
 # ---------------------------------------------------------------------------
@@ -316,14 +320,16 @@ def test_binary_models_recover_simulated_truth():
     res = causal_mediation(
         df,
         "t",
-        "m",
+        ["m"],
         "y",
         ["x"],
-        mediator_model="logit",
-        outcome_model="probit",
+        mediator_family="binomial",
+        outcome_family="binomial",
         method="quasi_bayesian",
         n_sims=500,
         rng=2,
+        mediator_link="logit",
+        outcome_link="probit",
     )
     p1, p0 = special.expit(-0.3 + 1.0 + 0.5 * x), special.expit(-0.3 + 0.5 * x)
 
@@ -345,7 +351,7 @@ def test_binary_models_recover_simulated_truth():
 
 
 def test_vanderweele_linear_equals_ikt_and_four_way_sums(jobs, full_covs):
-    res = _fit(jobs, full_covs, "int_linear", n_sims=500, rng=2)
+    res = _fit(jobs, full_covs, "int_linear", n_boot=500, rng=2)
     est = res.tidy().set_index("term")["estimate"]
     assert est["pnde"] == pytest.approx(est["ade_control"], rel=1e-12)
     assert est["tnde"] == pytest.approx(est["ade_treated"], rel=1e-12)
@@ -400,14 +406,15 @@ def test_vanderweele_rare_outcome_simulation():
     res = causal_mediation(
         df,
         "t",
-        "m",
+        ["m"],
         "y",
-        outcome_model="logit",
+        outcome_family="binomial",
         interaction=True,
         m_value=0.0,
         method="quasi_bayesian",
         n_sims=500,
         rng=1,
+        outcome_link="logit",
     )
     tidy = res.tidy().set_index("term")
     # true log OR^CDE(0) = 0.4; true log OR^TNIE ~ (0.5 + 0.3) * 0.5 = 0.4 (rare outcome)
@@ -420,14 +427,15 @@ def test_probit_with_interaction_reports_ikt_only(jobs):
     res = causal_mediation(
         jobs,
         "treat",
-        "job_seek",
+        ["job_seek"],
         "work",
         BASIC,
-        outcome_model="probit",
+        outcome_family="binomial",
         interaction=True,
         method="quasi_bayesian",
         n_sims=500,
         rng=1,
+        outcome_link="probit",
     )
     tidy = res.tidy().set_index("term")
     assert "cde" not in tidy.index and tidy.loc["acme_control", "estimate"] != pytest.approx(
@@ -439,7 +447,7 @@ def test_probit_with_interaction_reports_ikt_only(jobs):
 
 
 def test_four_way_needs_interaction(jobs):
-    res = causal_mediation(jobs, "treat", "job_seek", "depress2", BASIC, n_sims=500, rng=1)
+    res = causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=500, rng=1)
     with pytest.raises(OptionError, match="interaction=True"):
         res.four_way()
 
@@ -451,7 +459,7 @@ def test_four_way_needs_interaction(jobs):
 
 def test_bca_intervals(jobs):
     a = causal_mediation(
-        jobs, "treat", "job_seek", "depress2", BASIC, n_sims=1000, ci="bca", rng=42
+        jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=1000, ci="bca", rng=42
     )
     assert a.jackknife.shape == (899, 10)
     t = a.tidy().set_index("term")
@@ -463,8 +471,8 @@ def test_bca_intervals(jobs):
     )
     # jackknife by weights equals an explicit leave-one-out refit for one row
     drop = jobs.drop(index=17)
-    loo = causal_mediation(drop, "treat", "job_seek", "depress2", BASIC, n_sims=500, rng=1)
-    assert a.jackknife[17, 0] == pytest.approx(loo.estimates[0], rel=1e-10)
+    loo = causal_mediation(drop, "treat", ["job_seek"], "depress2", BASIC, n_boot=500, rng=1)
+    assert a.jackknife[17, 0] == pytest.approx(loo.coef().to_numpy()[0], rel=1e-10)
     g = a.glance()
     assert list(g.columns) == list(GLANCE_COLUMNS)
     assert g["seed"].iloc[0] == 42 and g["n"].iloc[0] == 899 and g["n_failed"].iloc[0] == 0
@@ -472,16 +480,16 @@ def test_bca_intervals(jobs):
 
 
 def test_same_seed_same_result(jobs):
-    kw = dict(covariates=BASIC, n_sims=500, rng=5)
-    a = causal_mediation(jobs, "treat", "job_seek", "depress2", **kw)
-    b = causal_mediation(jobs, "treat", "job_seek", "depress2", **kw)
+    kw = dict(covariates=BASIC, n_boot=500, rng=5)
+    a = causal_mediation(jobs, "treat", ["job_seek"], "depress2", **kw)
+    b = causal_mediation(jobs, "treat", ["job_seek"], "depress2", **kw)
     pd.testing.assert_frame_equal(a.tidy(), b.tidy())
-    c = causal_mediation(jobs, "treat", "job_seek", "depress2", BASIC, n_sims=500, rng=6)
+    c = causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=500, rng=6)
     assert not np.allclose(a.draws, c.draws)
 
 
 def test_tidy_other_level_and_summary(jobs):
-    res = causal_mediation(jobs, "treat", "job_seek", "depress2", BASIC, n_sims=600, rng=3)
+    res = causal_mediation(jobs, "treat", ["job_seek"], "depress2", BASIC, n_boot=600, rng=3)
     t90 = res.tidy(conf_level=0.9).set_index("term")
     t95 = res.tidy().set_index("term")
     assert (t90["conf_low"] > t95["conf_low"]).all()
@@ -506,7 +514,7 @@ def test_missing_rows_reported_and_input_not_mutated(jobs):
     df.loc[[3, 10], "job_seek"] = np.nan
     df.loc[5, "depress2"] = np.nan
     before = df.copy()
-    res = causal_mediation(df, "treat", "job_seek", "depress2", "econ_hard", n_sims=500, rng=1)
+    res = causal_mediation(df, "treat", ["job_seek"], "depress2", "econ_hard", n_boot=500, rng=1)
     pd.testing.assert_frame_equal(df, before)
     g = res.glance()
     assert g["n"].iloc[0] == 896 and g["n_dropped"].iloc[0] == 3
@@ -516,12 +524,12 @@ def test_missing_rows_reported_and_input_not_mutated(jobs):
 def test_continuous_exposure_scales_linearly(jobs):
     kw = dict(covariates=["treat", "sex", "age"], method="quasi_bayesian", n_sims=500, rng=1)
     a = causal_mediation(
-        jobs, "econ_hard", "job_seek", "depress2", control_value=2, treat_value=3, **kw
+        jobs, "econ_hard", ["job_seek"], "depress2", control_value=2, treat_value=3, **kw
     )
     b = causal_mediation(
-        jobs, "econ_hard", "job_seek", "depress2", control_value=2, treat_value=4, **kw
+        jobs, "econ_hard", ["job_seek"], "depress2", control_value=2, treat_value=4, **kw
     )
-    assert b.estimates[0] == pytest.approx(2 * a.estimates[0], rel=1e-12)
+    assert b.coef().to_numpy()[0] == pytest.approx(2 * a.coef().to_numpy()[0], rel=1e-12)
 
 
 def test_failed_resamples_are_counted():
@@ -534,7 +542,9 @@ def test_failed_resamples_are_counted():
     y[[5, 40]] = 1.0
     df = pd.DataFrame({"t": t, "m": m, "y": y})
     with pytest.warns(BootstrapWarning, match="failed"):
-        res = causal_mediation(df, "t", "m", "y", outcome_model="logit", n_sims=500, rng=1)
+        res = causal_mediation(
+            df, "t", ["m"], "y", outcome_family="binomial", n_boot=500, rng=1, outcome_link="logit"
+        )
     g = res.glance()
     assert g["n_failed"].iloc[0] > 0
     assert np.isnan(res.draws).any(axis=1).sum() == g["n_failed"].iloc[0]
@@ -553,74 +563,108 @@ def small(jobs):
 def test_constant_treatment(small):
     df = small.assign(treat=1)
     with pytest.raises(DataValidationError, match="constant"):
-        causal_mediation(df, "treat", "job_seek", "depress2", n_sims=500)
+        causal_mediation(df, "treat", ["job_seek"], "depress2", n_boot=500)
 
 
 def test_mediator_equal_to_outcome_or_covariate(small):
     with pytest.raises(DataValidationError, match="different columns"):
-        causal_mediation(small, "treat", "job_seek", "job_seek", n_sims=500)
+        causal_mediation(small, "treat", ["job_seek"], "job_seek", n_boot=500)
     with pytest.raises(DataValidationError, match="also the mediator"):
-        causal_mediation(small, "treat", "job_seek", "depress2", ["job_seek"], n_sims=500)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", ["job_seek"], n_boot=500)
     with pytest.raises(DataValidationError, match="more than once"):
         causal_mediation(
-            small, "treat", "job_seek", "depress2", ["econ_hard", "econ_hard"], n_sims=500
+            small, "treat", ["job_seek"], "depress2", ["econ_hard", "econ_hard"], n_boot=500
         )
 
 
 def test_missing_columns(small):
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'job_seek'"):
-        causal_mediation(small, "treat", "job_sek", "depress2", n_sims=500)
+        causal_mediation(small, "treat", ["job_sek"], "depress2", n_boot=500)
     with pytest.raises(ColumnNotFoundError, match="covariates"):
-        causal_mediation(small, "treat", "job_seek", "depress2", ["age"], n_sims=500)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", ["age"], n_boot=500)
 
 
 def test_non_binary_outcome_with_logit(small):
     with pytest.raises(DataValidationError, match="0/1"):
-        causal_mediation(small, "treat", "job_seek", "depress2", outcome_model="logit", n_sims=500)
+        causal_mediation(
+            small,
+            "treat",
+            ["job_seek"],
+            "depress2",
+            outcome_family="binomial",
+            n_boot=500,
+            outcome_link="logit",
+        )
     with pytest.raises(DataValidationError, match="0/1"):
         causal_mediation(
-            small, "treat", "job_seek", "depress2", mediator_model="probit", n_sims=500
+            small,
+            "treat",
+            ["job_seek"],
+            "depress2",
+            mediator_family="binomial",
+            n_boot=500,
+            mediator_link="probit",
         )
 
 
 def test_binary_outcome_with_linear_model_warns(small):
     with pytest.warns(DataWarning, match="coded 0/1"):
-        causal_mediation(small, "treat", "job_seek", "work", n_sims=500, rng=1)
+        causal_mediation(small, "treat", ["job_seek"], "work", n_boot=500, rng=1)
 
 
 def test_equal_treatment_values(small):
     with pytest.raises(DataValidationError, match="must differ"):
-        causal_mediation(small, "treat", "job_seek", "depress2", control_value=1, treat_value=1)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", control_value=1, treat_value=1)
 
 
 def test_treatment_values_outside_range_warn(small):
     df = small.assign(treat=small["treat"] + 1)  # coded 1/2
     with pytest.warns(DataWarning, match="outside the observed range"):
-        causal_mediation(df, "treat", "job_seek", "depress2", n_sims=500, rng=1)
+        causal_mediation(df, "treat", ["job_seek"], "depress2", n_boot=500, rng=1)
 
 
 def test_bca_with_few_sims_warns(small):
     with pytest.warns(BootstrapWarning, match="small for 'bca'"):
-        causal_mediation(small, "treat", "job_seek", "depress2", n_sims=200, ci="bca", rng=1)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", n_boot=200, ci="bca", rng=1)
 
 
 def test_option_and_type_errors(small):
-    with pytest.raises(OptionError, match="mediator_model"):
-        causal_mediation(small, "treat", "job_seek", "depress2", mediator_model="poisson")
+    with pytest.raises(OptionError, match="mediator_family"):
+        causal_mediation(small, "treat", ["job_seek"], "depress2", mediator_family="poisson")
+    with pytest.raises(OptionError, match="mediator_link"):
+        causal_mediation(small, "treat", ["job_seek"], "depress2", mediator_link="log")
+    with pytest.raises(OptionError, match="old interface: use outcome_family='binomial'"):
+        causal_mediation(small, "treat", ["job_seek"], "depress2", outcome_family="logit")
+    with pytest.raises(ArgumentTypeError, match="renamed `mediator_family` and `mediator_link`"):
+        causal_mediation(small, "treat", ["job_seek"], "depress2", mediator_model="logit")
+    with pytest.raises(ArgumentTypeError, match="`treatment`, which was renamed `exposure`"):
+        causal_mediation(small, treatment="treat", mediators=["job_seek"], outcome="depress2")
+    with pytest.raises(ArgumentTypeError, match="`mediator`, which was renamed `mediators`"):
+        causal_mediation(small, "treat", mediator="job_seek", outcome="depress2")
+    with pytest.raises(DataValidationError, match="exactly one column"):
+        causal_mediation(small, "treat", ["job_seek", "econ_hard"], "depress2")
+    with pytest.raises(OptionError, match="`n_sims` counts quasi-Bayesian draws"):
+        causal_mediation(small, "treat", ["job_seek"], "depress2", n_sims=500)
+    with pytest.raises(OptionError, match="takes its number of draws from `n_sims`"):
+        causal_mediation(
+            small, "treat", ["job_seek"], "depress2", method="quasi_bayesian", n_boot=500
+        )
     with pytest.raises(OptionError, match="method='bootstrap'"):
-        causal_mediation(small, "treat", "job_seek", "depress2", method="quasi_bayesian", ci="bca")
+        causal_mediation(
+            small, "treat", ["job_seek"], "depress2", method="quasi_bayesian", ci="bca"
+        )
     with pytest.raises(ArgumentTypeError):
-        causal_mediation(small.to_numpy(), "treat", "job_seek", "depress2")
+        causal_mediation(small.to_numpy(), "treat", ["job_seek"], "depress2")
     with pytest.raises(ArgumentTypeError, match="rng"):
-        causal_mediation(small, "treat", "job_seek", "depress2", rng="seed")
+        causal_mediation(small, "treat", ["job_seek"], "depress2", rng="seed")
     with pytest.raises(DataValidationError, match="conf_level"):
-        causal_mediation(small, "treat", "job_seek", "depress2", conf_level=95)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", conf_level=95)
 
 
-def test_non_numeric_column(jobs):
-    raw = pd.read_csv(JOBS)
+def test_non_numeric_column(test_data):
+    raw = test_data("jobs.csv")
     with pytest.raises(DataValidationError, match="numeric"):
-        causal_mediation(raw, "treat", "job_seek", "depress2", ["occp"], n_sims=500)
+        causal_mediation(raw, "treat", ["job_seek"], "depress2", ["occp"], n_boot=500)
 
 
 def test_complete_separation_is_an_estimation_error():
@@ -629,16 +673,18 @@ def test_complete_separation_is_an_estimation_error():
     m = t + rng.normal(size=200)
     df = pd.DataFrame({"t": t, "m": m, "y": (m > 0.5).astype(float)})
     with pytest.raises(EstimationError, match="separation"):
-        causal_mediation(df, "t", "m", "y", outcome_model="logit", n_sims=500, rng=1)
+        causal_mediation(
+            df, "t", ["m"], "y", outcome_family="binomial", n_boot=500, rng=1, outcome_link="logit"
+        )
 
 
 def test_collinear_covariate(small):
     df = small.assign(econ2=small["econ_hard"] * 2)
     with pytest.raises(DataValidationError, match="rank deficient"):
-        causal_mediation(df, "treat", "job_seek", "depress2", ["econ_hard", "econ2"], n_sims=500)
+        causal_mediation(df, "treat", ["job_seek"], "depress2", ["econ_hard", "econ2"], n_boot=500)
 
 
 def test_no_warnings_in_default_fit(small):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        causal_mediation(small, "treat", "job_seek", "depress2", n_sims=500, rng=1)
+        causal_mediation(small, "treat", ["job_seek"], "depress2", n_boot=500, rng=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,8 +27,6 @@ from mutualaid_outcomes.models.power import (
     score_test_statistic,
 )
 from mutualaid_outcomes.results import TIDY_COLUMNS
-
-REF = Path(__file__).resolve().parents[1] / "reference"
 
 #: The score statistic is a closed-form sum; R and we differ only by floating-point order.
 SCORE_RTOL = 1e-10
@@ -55,9 +52,9 @@ def _t_power(ncp: float, df: int, alpha: float = 0.05) -> float:
 # --------------------------------------------------------------------------- R reference
 
 
-def test_score_statistic_matches_r_coxph():
-    data = pd.read_csv(REF / "power_score_test_data.csv", comment="#")
-    ref = pd.read_csv(REF / "power_score_test.csv", comment="#")
+def test_score_statistic_matches_r_coxph(r_reference):
+    data = r_reference("power_score_test_data")
+    ref = r_reference("power_score_test")
     assert len(ref) == 4
     for row in ref.itertuples():
         d = data[data["dataset"] == row.dataset]

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -214,11 +212,7 @@ def test_varying_invariant_warns(cohort):
     assert p.frame.set_index("id").loc[1, "arm"] == "TSF"
 
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
-
-
-@pytest.mark.skipif(not (SAMPLE / "latent.csv.gz").exists(), reason="sample cohort not built")
-def test_sample_cohort_recovers_attendance_to_mechanism_effects():
+def test_sample_cohort_recovers_attendance_to_mechanism_effects(paths):
     """Kelly et al. (2012) design on the sample cohort: attendance at month 3 -> latent
     mechanism at month 9, adjusting for month-0 PDA and mechanisms, arm, sex and age.
 
@@ -231,12 +225,12 @@ def test_sample_cohort_recovers_attendance_to_mechanism_effects():
 
     from mutualaid_outcomes.models.regression.glm import fit_regression
 
-    waves = pd.read_csv(SAMPLE / "waves.csv", usecols=["id", "month", "aa_meetings", "pda"])
-    latent = pd.read_csv(SAMPLE / "latent.csv.gz")
-    people = pd.read_csv(SAMPLE / "participants.csv", usecols=["id", "arm", "sex", "age"])
+    waves = pd.read_csv(paths.sample / "waves.csv", usecols=["id", "month", "aa_meetings", "pda"])
+    latent = pd.read_csv(paths.sample / "latent.csv.gz")
+    people = pd.read_csv(paths.sample / "participants.csv", usecols=["id", "arm", "sex", "age"])
     truth = {
         q["quantity"]: q["value"]
-        for q in json.loads((SAMPLE / "truth.json").read_text())["quantities"]
+        for q in json.loads((paths.sample / "truth.json").read_text())["quantities"]
     }
     mech = ["network", "efficacy", "motivation", "depression", "craving", "spirituality"]
     long = waves.merge(latent[["id", "month", *mech]], on=["id", "month"], how="outer").merge(
@@ -255,8 +249,8 @@ def test_sample_cohort_recovers_attendance_to_mechanism_effects():
         )
         assert panel.n + panel.n_dropped == long["id"].nunique()
         res = fit_regression(
-            f"{m}_t9 ~ aa_meetings_t3 + pda_t0 + {base} + C(arm, Treatment('MET')) + sex + age",
             panel.frame,
+            f"{m}_t9 ~ aa_meetings_t3 + pda_t0 + {base} + C(arm, Treatment('MET')) + sex + age",
             cov_type="HC3",
         )
         row = res.tidy(conf_level=level).set_index("term").loc["aa_meetings_t3"]

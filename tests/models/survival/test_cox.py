@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,63 +20,90 @@ from mutualaid_outcomes.models.survival.cox import (
     fit_cox,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(ROOT / "reference" / "survival_cox.csv", comment="#")
 # deterministic quantities: R was run with eps = 1e-12, so both sides are converged
 RTOL = 1e-6
 
 
-def _lung() -> pd.DataFrame:
-    lung = pd.read_csv(ROOT / "data" / "surv_lung.csv", comment="#")
+@pytest.fixture(scope="module")
+def lung(test_data) -> pd.DataFrame:
+    """R survival's lung data with survival_cox.R's event and weight columns."""
+    lung = test_data("surv_lung.csv")
     lung["dead"] = (lung["status"] == 2).astype(int)
     lung["w"] = 1 + (np.arange(1, len(lung) + 1) % 3) / 2
     return lung
 
 
-LUNG = _lung()
-VET = pd.read_csv(ROOT / "data" / "surv_veteran.csv", comment="#")
+@pytest.fixture(scope="module")
+def vet(test_data) -> pd.DataFrame:
+    return test_data("surv_veteran.csv")
 
 
-def _ref(case: str, quantity: str) -> pd.Series:
-    r = REF[(REF["case"] == case) & (REF["quantity"] == quantity)]
-    return r.set_index(r["term"].fillna(""))["value"]
+@pytest.fixture(scope="module")
+def ref(r_reference):
+    """``ref(case, quantity)``: survival_cox.csv values indexed by term."""
+    table = r_reference("survival_cox")
+
+    def get(case: str, quantity: str) -> pd.Series:
+        r = table[(table["case"] == case) & (table["quantity"] == quantity)]
+        return r.set_index(r["term"].fillna(""))["value"]
+
+    return get
 
 
-def _fits(ties: str) -> dict:
+def _fits(lung: pd.DataFrame, vet: pd.DataFrame, ties: str) -> dict:
     return {
-        f"lung_{ties}": fit_cox(LUNG, "time", "dead", ["age", "sex", "ph.ecog"], ties=ties),
+        f"lung_{ties}": fit_cox(lung, "time", "dead", ["age", "sex", "ph.ecog"], ties=ties),
         f"lung_strata_{ties}": fit_cox(
-            LUNG, "time", "dead", ["age", "ph.ecog"], strata="sex", ties=ties
+            lung, "time", "dead", ["age", "ph.ecog"], strata="sex", ties=ties
         ),
         f"lung_cluster_{ties}": fit_cox(
-            LUNG, "time", "dead", ["age", "sex", "ph.karno"], cluster="inst", ties=ties
+            lung, "time", "dead", ["age", "sex", "ph.karno"], cluster="inst", ties=ties
         ),
         f"lung_weights_{ties}": fit_cox(
-            LUNG, "time", "dead", ["age", "sex"], weights="w", robust=False, ties=ties
+            lung, "time", "dead", ["age", "sex"], weights="w", cov_type="model", ties=ties
         ),
         f"lung_weights_robust_{ties}": fit_cox(
-            LUNG, "time", "dead", ["age", "sex"], weights="w", ties=ties
+            lung, "time", "dead", ["age", "sex"], weights="w", ties=ties
         ),
-        f"veteran_{ties}": fit_cox(VET, "time", "status", ["trt", "karno", "age"], ties=ties),
+        f"veteran_{ties}": fit_cox(vet, "time", "status", ["trt", "karno", "age"], ties=ties),
         f"veteran_robust_{ties}": fit_cox(
-            VET, "time", "status", ["trt", "karno", "age"], ties=ties, robust=True
+            vet, "time", "status", ["trt", "karno", "age"], ties=ties, cov_type="robust"
         ),
         f"veteran_celltype_{ties}": fit_cox(
-            VET, "time", "status", formula="~ trt + C(celltype) + karno", ties=ties
+            vet, "time", "status", formula="~ trt + C(celltype) + karno", ties=ties
         ),
     }
 
 
-FITS = {**_fits("efron"), **_fits("breslow")}
+@pytest.fixture(scope="module")
+def fits(lung, vet) -> dict:
+    """The fits of survival_cox.R, by case name."""
+    return {**_fits(lung, vet, "efron"), **_fits(lung, vet, "breslow")}
 
 
-@pytest.mark.parametrize("case", sorted(FITS))
-def test_matches_r_coxph(case):
-    res = FITS[case]
+CASES = sorted(
+    f"{c}_{t}"
+    for c in (
+        "lung",
+        "lung_strata",
+        "lung_cluster",
+        "lung_weights",
+        "lung_weights_robust",
+        "veteran",
+        "veteran_robust",
+        "veteran_celltype",
+    )
+    for t in ("efron", "breslow")
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_r_coxph(case, ref, fits):
+    res = fits[case]
     tidy = res.tidy()
-    np.testing.assert_allclose(tidy["estimate"], _ref(case, "coef").to_numpy(), rtol=RTOL)
-    np.testing.assert_allclose(tidy["std_error"], _ref(case, "se").to_numpy(), rtol=RTOL)
-    naive = _ref(case, "naive_se")
+    np.testing.assert_allclose(tidy["estimate"], ref(case, "coef").to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(tidy["std_error"], ref(case, "se").to_numpy(), rtol=RTOL)
+    naive = ref(case, "naive_se")
     if len(naive):
         np.testing.assert_allclose(np.sqrt(np.diag(res.naive_vcov)), naive.to_numpy(), rtol=RTOL)
     g = res.glance().iloc[0]
@@ -91,34 +116,34 @@ def test_matches_r_coxph(case):
         ("n", "n"),
         ("nevent", "n_events"),
     ]:
-        assert g[col] == pytest.approx(_ref(case, q).iloc[0], rel=RTOL), q
-    rs = _ref(case, "robust_score")
+        assert g[col] == pytest.approx(ref(case, q).iloc[0], rel=RTOL), q
+    rs = ref(case, "robust_score")
     if len(rs):
         assert g["robust_score_statistic"] == pytest.approx(rs.iloc[0], rel=RTOL)
     else:
         assert np.isnan(g["robust_score_statistic"])
 
 
-@pytest.mark.parametrize("case", sorted(FITS))
-def test_zph_matches_r(case):
-    z = check_proportional_hazards(FITS[case])
-    np.testing.assert_allclose(z.table["chisq"], _ref(case, "zph_chisq").to_numpy(), rtol=RTOL)
-    np.testing.assert_array_equal(z.table["df"], _ref(case, "zph_df").to_numpy())
-    np.testing.assert_allclose(z.table["p_value"], _ref(case, "zph_p").to_numpy(), rtol=RTOL)
+@pytest.mark.parametrize("case", CASES)
+def test_zph_matches_r(case, ref, fits):
+    z = check_proportional_hazards(fits[case])
+    np.testing.assert_allclose(z.table["chisq"], ref(case, "zph_chisq").to_numpy(), rtol=RTOL)
+    np.testing.assert_array_equal(z.table["df"], ref(case, "zph_df").to_numpy())
+    np.testing.assert_allclose(z.table["p_value"], ref(case, "zph_p").to_numpy(), rtol=RTOL)
     assert z.table["term"].iloc[-1] == "GLOBAL"
 
 
 @pytest.mark.parametrize("transform", ["identity", "rank", "log"])
-def test_zph_other_transforms(transform):
-    res = FITS["lung_efron"]
+def test_zph_other_transforms(transform, ref, fits):
+    res = fits["lung_efron"]
     z = res.check_proportional_hazards(transform=transform)
-    ref = _ref(f"lung_zph_{transform}", "zph_chisq")
-    np.testing.assert_allclose(z.table["chisq"], ref.to_numpy(), rtol=RTOL)
+    r = ref(f"lung_zph_{transform}", "zph_chisq")
+    np.testing.assert_allclose(z.table["chisq"], r.to_numpy(), rtol=RTOL)
     assert z.glance()["transform"].iloc[0] == transform
 
 
-def test_zph_independent_of_row_order_with_ties():
-    vet = VET.copy()
+def test_zph_independent_of_row_order_with_ties(vet):
+    vet = vet.copy()
     # heavy ties: coarsen times to 30-day bins
     vet["t30"] = np.ceil(vet["time"] / 30)
     base = check_proportional_hazards(
@@ -136,10 +161,10 @@ def test_zph_independent_of_row_order_with_ties():
         np.testing.assert_allclose(z_e.table["chisq"], z_e0.table["chisq"], rtol=1e-10)
 
 
-def test_hazard_ratios_and_contract():
-    res = FITS["lung_efron"]
+def test_hazard_ratios_and_contract(fits):
+    res = fits["lung_efron"]
     hr = res.tidy(exponentiate=True)
-    np.testing.assert_allclose(hr["estimate"], np.exp(res.coef))
+    np.testing.assert_allclose(hr["estimate"], np.exp(res.coef()))
     assert list(hr.columns[:7]) == [
         "term",
         "estimate",
@@ -176,51 +201,51 @@ def test_recovers_simulated_hazard_ratio():
         assert abs(est - truth) < 0.08
 
 
-def test_does_not_mutate_input():
-    lung = LUNG.copy()
+def test_does_not_mutate_input(lung):
+    lung = lung.copy()
     before = lung.copy()
     fit_cox(lung, "time", "dead", ["age", "sex"], strata="ph.ecog", cluster="inst")
     pd.testing.assert_frame_equal(lung, before)
 
 
-def test_duplicate_index_is_fine():
-    lung = LUNG.set_index(np.zeros(len(LUNG), dtype=int))
-    res = fit_cox(lung, "time", "dead", ["age", "sex"])
-    ref = fit_cox(LUNG, "time", "dead", ["age", "sex"])
-    np.testing.assert_allclose(res.coef, ref.coef)
+def test_duplicate_index_is_fine(lung):
+    indexed = lung.set_index(np.zeros(len(lung), dtype=int))
+    res = fit_cox(indexed, "time", "dead", ["age", "sex"])
+    ref = fit_cox(lung, "time", "dead", ["age", "sex"])
+    np.testing.assert_allclose(res.coef(), ref.coef())
 
 
 # ---------------------------------------------------------------- bad input
 
 
-def test_negative_duration():
-    df = LUNG.copy()
+def test_negative_duration(lung):
+    df = lung.copy()
     df.loc[3, "time"] = -1
     with pytest.raises(DataValidationError, match="must be >= 0"):
         fit_cox(df, "time", "dead", ["age"])
 
 
-def test_missing_duration_is_reported():
-    df = LUNG.copy()
+def test_missing_duration_is_reported(lung):
+    df = lung.copy()
     df.loc[[1, 2], "time"] = np.nan
     res = fit_cox(df, "time", "dead", ["age"])
     assert res.glance()["n_dropped"].iloc[0] == 2
     assert "time: 2" in " ".join(res.notes)
 
 
-def test_event_not_binary():
+def test_event_not_binary(lung):
     with pytest.raises(DataValidationError, match=r"must be coded 0/1.*\[2\]"):
-        fit_cox(LUNG, "time", "status", ["age"])
+        fit_cox(lung, "time", "status", ["age"])
 
 
-def test_no_events():
-    df = LUNG.assign(dead=0)
+def test_no_events(lung):
+    df = lung.assign(dead=0)
     with pytest.raises(EstimationError, match="no events"):
         fit_cox(df, "time", "dead", ["age"])
 
 
-def test_covariate_constant_within_strata():
-    df = LUNG.copy()
+def test_covariate_constant_within_strata(lung):
+    df = lung.copy()
     with pytest.raises(DataValidationError, match=r"\['sex'\] are constant within every stratum"):
         fit_cox(df, "time", "dead", ["age", "sex"], strata="sex")
     with pytest.raises(DataValidationError, match="constant"):
@@ -247,20 +272,26 @@ def test_monotone_likelihood_is_reported():
         check_proportional_hazards(res)
 
 
-def test_argument_errors():
+def test_argument_errors(lung, fits):
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'age'"):
-        fit_cox(LUNG, "time", "dead", ["agee"])
+        fit_cox(lung, "time", "dead", ["agee"])
     with pytest.raises(OptionError, match="`ties` must be one of 'efron', 'breslow'"):
-        fit_cox(LUNG, "time", "dead", ["age"], ties="exact")
+        fit_cox(lung, "time", "dead", ["age"], ties="exact")
     with pytest.raises(OptionError, match="either `covariates` or `formula`"):
-        fit_cox(LUNG, "time", "dead", ["age"], formula="~ sex")
+        fit_cox(lung, "time", "dead", ["age"], formula="~ sex")
     with pytest.raises(ArgumentTypeError, match="DataFrame"):
-        fit_cox(LUNG.to_numpy(), "time", "dead", ["age"])
-    with pytest.raises(OptionError, match="robust=False"):
-        fit_cox(LUNG, "time", "dead", ["age"], cluster="inst", robust=False)
+        fit_cox(lung.to_numpy(), "time", "dead", ["age"])
+    with pytest.raises(OptionError, match="`cluster` was given with cov_type='model'"):
+        fit_cox(lung, "time", "dead", ["age"], cluster="inst", cov_type="model")
+    with pytest.raises(ArgumentTypeError, match="`robust`, which was renamed `cov_type`"):
+        fit_cox(lung, "time", "dead", ["age"], robust=True)
+    with pytest.raises(OptionError, match="`cov_type` must be one of 'model', 'robust'"):
+        fit_cox(lung, "time", "dead", ["age"], cov_type="HC0")
+    with pytest.raises(TypeError):
+        fit_cox(lung, "time", "dead", ["age"], None, None, "inst")  # keyword-only options
     with pytest.raises(DataValidationError, match="weights"):
-        fit_cox(LUNG.assign(w=-1.0), "time", "dead", ["age"], weights="w")
+        fit_cox(lung.assign(w=-1.0), "time", "dead", ["age"], weights="w")
     with pytest.raises(ArgumentTypeError, match="CoxResult"):
         check_proportional_hazards("not a fit")
     with pytest.raises(OptionError, match="transform"):
-        check_proportional_hazards(FITS["lung_efron"], transform="sqrt")
+        check_proportional_hazards(fits["lung_efron"], transform="sqrt")
