@@ -14,6 +14,7 @@ from mutualaid_outcomes.models._core.glm import (
     fit_glm,
     information,
     irls,
+    irls_chunked,
     logit_one_step_jackknife,
 )
 
@@ -157,3 +158,41 @@ def test_one_step_jackknife_approximates_leave_one_out(data):
         assert np.max(np.abs(jack[i] - exact)) < 0.05 * np.max(np.abs(exact - beta)) + 1e-12
     groups = np.arange(len(y)) % 10
     assert logit_one_step_jackknife(x, y, beta, groups).shape == (10, 3)
+
+
+# irls_chunked has no theta (negative binomial is not needed by its callers)
+CASES_CHUNKED = [c for c in CASES if c[0] != "negative_binomial"]
+
+
+@pytest.mark.parametrize("n_fits", [1, 6])
+@pytest.mark.parametrize(
+    "family,link,y", CASES_CHUNKED, ids=[f"{c[0]}-{c[1]}" for c in CASES_CHUNKED]
+)
+def test_chunked_entry_point_is_the_same_fitter(data, family, link, y, n_fits):
+    # irls_chunked only forms the sums over row chunks: same iterates, steps and flags
+    x, yv = data["x"], data[y]
+    rng = np.random.default_rng(5)
+    w = rng.uniform(0.5, 2, size=(n_fits, len(yv)))
+    ref = irls(x, yv, w, family=family, link=link)
+    for start in (None, ref.beta[0] * 0.9):
+        ref = irls(x, yv, w, family=family, link=link, start=start)
+        fit = irls_chunked(
+            x, yv, lambda rows: w.T[rows], family=family, link=link, start=start, chunk_rows=97
+        )
+        np.testing.assert_allclose(fit.beta, ref.beta, rtol=1e-10)
+        assert fit.converged.all() and ref.converged.all()
+        np.testing.assert_array_equal(fit.n_iter, ref.n_iter)
+
+
+def test_chunked_entry_point_flags_separation():
+    x, y = _quasi_separated()
+    j = int(np.flatnonzero(x[:, 2] == 1)[0])
+    y[j] = 0.0
+    w = np.ones((len(y), 2))
+    w[j, 1] = 0.0
+    res = irls_chunked(
+        x, y, lambda rows: w[rows], family="binomial", link="logit", max_iter=50, chunk_rows=50
+    )
+    assert res.separated.tolist() == [False, True]
+    assert res.converged.tolist() == [True, False]
+    assert res.n_boundary[1] == int(x[:, 2].sum()) - 1

@@ -1,13 +1,16 @@
 r"""Generalised linear models by IRLS: the one GLM fitter of the package.
 
 Every GLM the package fits itself goes through :func:`irls` (a batch of fits over the
-same rows, one per weight vector) or :func:`fit_glm` (one fit, the same iteration):
+same rows, one per weight vector), :func:`irls_chunked` (the same iteration with its sums
+formed over chunks of rows, for many fits on many rows: survey replicate weights) or
+:func:`fit_glm` (one fit, the same iteration):
 :func:`~mutualaid_outcomes.models.regression.glm.fit_regression` (gaussian, binomial,
 Poisson, negative binomial with fixed :math:`\theta`, fractional logit), GEE starting
 values, propensity scores, logistic imputation, and the mediator and outcome models of
 :func:`~mutualaid_outcomes.models.mediation.causal.causal_mediation` and
 :func:`~mutualaid_outcomes.models.mediation.product.mediate` with their bootstrap and
-jackknife refits.
+jackknife refits, and :func:`~mutualaid_outcomes.models.survey.glm.survey_glm` (the
+full-sample fit and its replicate-weight refits).
 
 Iteration
 ---------
@@ -64,6 +67,7 @@ capped estimates  finite estimates from a ridge penalty        ``impute`` (``log
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +86,7 @@ __all__ = [
     "fit_glm",
     "information",
     "irls",
+    "irls_chunked",
     "link_inverse",
     "logit_one_step_jackknife",
     "unit_weights",
@@ -295,18 +300,49 @@ def irls(
     else:
         beta = np.broadcast_to(np.asarray(start, dtype=float), (s, p)).copy()
         ok0 = np.isfinite(beta).all(axis=1)
-    active = ok0.copy()
-    converged = np.zeros(s, dtype=bool)
-    for _ in range(max_iter - int(start is None)):
+
+    def system(idx: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = weights[idx]
+        eta = b @ x.T + off
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu, cmu, ww, sw = _parts(eta, family, link, theta)
+            score = (w * sw * _residual(y, mu, cmu, family)) @ x - pen * b
+        return packer.gram(w * ww) + np.diag(pen), score
+
+    converged = _scoring(system, beta, ok0, n_iter, max_iter - int(start is None), tol)
+    with np.errstate(invalid="ignore"):
+        eta = np.nan_to_num(beta) @ x.T + off
+    return IRLSFit(
+        beta=beta,
+        converged=converged,
+        n_iter=n_iter,
+        n_boundary=boundary_rows(eta, weights, family, link),
+    )
+
+
+def _scoring(
+    system: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    beta: np.ndarray,
+    active: np.ndarray,
+    n_iter: np.ndarray,
+    max_iter: int,
+    tol: float,
+) -> np.ndarray:
+    """The scoring loop shared by :func:`irls` and :func:`irls_chunked` (updates in place).
+
+    ``system(idx, beta[idx])`` returns the information matrices ``(m, p, p)`` and scores
+    ``(m, p)`` of the fits ``idx`` still iterating; each step solves them with
+    :func:`.ols.solve_batched` and applies the module's convergence rule. Returns the
+    ``converged`` mask; ``beta`` and ``n_iter`` are updated in place.
+    """
+    active = active.copy()
+    converged = np.zeros(len(beta), dtype=bool)
+    for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        w = weights[idx]
-        eta = beta[idx] @ x.T + off
-        with np.errstate(over="ignore", invalid="ignore"):
-            mu, cmu, ww, sw = _parts(eta, family, link, theta)
-            score = (w * sw * _residual(y, mu, cmu, family)) @ x - pen * beta[idx]
-        step, ok = solve_batched(packer.gram(w * ww) + np.diag(pen), score)
+        info, score = system(idx, beta[idx])
+        step, ok = solve_batched(info, score)
         bad = ~ok | ~np.isfinite(step).all(axis=1)
         step[bad] = 0.0
         beta[idx] = beta[idx] + step
@@ -316,14 +352,140 @@ def irls(
         )
         converged[idx[done]] = True
         active[idx[done | bad]] = False
-    with np.errstate(invalid="ignore"):
-        eta = np.nan_to_num(beta) @ x.T + off
-    return IRLSFit(
-        beta=beta,
-        converged=converged,
-        n_iter=n_iter,
-        n_boundary=boundary_rows(eta, weights, family, link),
-    )
+    return converged
+
+
+# --------------------------------------------------------------------------- row chunks
+
+#: Rows per chunk of :func:`irls_chunked` (bounds the ``rows x S`` working arrays).
+CHUNK_ROWS = 8_192
+#: Above this many fits, information matrices come from packed row products (one matrix
+#: product for all fits); at or below it, one ``X' W X`` product per fit.
+_PACK_FROM = 4
+
+
+def irls_chunked(
+    x: np.ndarray,
+    y: np.ndarray,
+    weights_block: Callable[[slice], np.ndarray],
+    *,
+    family: str,
+    link: str,
+    start: np.ndarray | None = None,
+    max_iter: int = MAX_ITER,
+    tol: float = TOL,
+    chunk_rows: int = CHUNK_ROWS,
+) -> IRLSFit:
+    r""":func:`irls` over row chunks, for many fits on many rows (replicate weights).
+
+    The same scoring iteration, convergence rule, collinearity rule and separation test
+    as :func:`irls`; only the sums are formed chunk by chunk, so the ``(S, n)`` weights
+    are never held in memory: ``weights_block(rows)`` returns the ``(len(rows), S)``
+    prior weights of a slice of rows. Within a chunk the ``p (p + 1) / 2`` distinct
+    products of each row of ``x`` are multiplied by all working weights in one matrix
+    product. No offset or penalty (not needed by its callers).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        ``(n, p)`` design and ``(n,)`` response.
+    weights_block : callable
+        ``weights_block(slice) -> (rows, S)`` prior weights.
+    family, link : str
+        As for :func:`irls`.
+    start : numpy.ndarray, optional
+        ``(p,)`` or ``(S, p)`` starting coefficients (a warm start, e.g. the full-sample
+        estimate for replicate fits); R's ``mustart`` when omitted.
+    max_iter, tol, chunk_rows : int, float, int
+        Iteration limit, step tolerance, rows per chunk.
+
+    Returns
+    -------
+    IRLSFit
+
+    Examples
+    --------
+    >>> x = np.column_stack([np.ones(6), [0.0, 1, 2, 3, 4, 5]])
+    >>> y = np.array([0.0, 0, 1, 0, 1, 1])
+    >>> w = np.column_stack([np.ones(6), [1.0, 2, 1, 2, 1, 2]])
+    >>> fit = irls_chunked(x, y, lambda rows: w[rows], family="binomial", link="logit")
+    >>> ref = irls(x, y, w.T, family="binomial", link="logit")
+    >>> bool(np.allclose(fit.beta, ref.beta, rtol=1e-9) and fit.converged.all())
+    True
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = x.shape
+    chunks = [slice(a, min(n, a + chunk_rows)) for a in range(0, n, chunk_rows)]
+    s = weights_block(slice(0, 1)).shape[1]
+    iu, ju = np.triu_indices(p)
+    n_iter = np.zeros(s, dtype=int)
+    if start is None:
+        beta, ok0 = _chunked_start(x, y, weights_block, chunks, family, link, (iu, ju))
+        n_iter += 1
+    else:
+        beta = np.broadcast_to(np.asarray(start, dtype=float), (s, p)).copy()
+        ok0 = np.isfinite(beta).all(axis=1)
+
+    def system(idx: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        packed = idx.size > _PACK_FROM
+        info = np.zeros((len(iu), idx.size) if packed else (idx.size, p, p))
+        score = np.zeros((p, idx.size))
+        for rows in chunks:
+            xc, w = x[rows], weights_block(rows)
+            w = w[:, idx] if idx.size < w.shape[1] else w
+            eta = xc @ b.T
+            with np.errstate(over="ignore", invalid="ignore"):
+                mu, cmu, ww, sw = _parts(eta, family, link, None)
+                score += xc.T @ (w * sw * _residual(y[rows, None], mu, cmu, family))
+            ww *= w
+            if packed:
+                info += (xc[:, iu] * xc[:, ju]).T @ ww
+            else:
+                for j in range(idx.size):
+                    info[j] += xc.T @ (xc * ww[:, j, None])
+        return (_unpack(info.T, p, iu, ju) if packed else info), score.T
+
+    converged = _scoring(system, beta, ok0, n_iter, max_iter - int(start is None), tol)
+    n_boundary = np.zeros(s, dtype=int)
+    for rows in chunks:
+        with np.errstate(invalid="ignore"):
+            eta = np.nan_to_num(beta) @ x[rows].T
+        n_boundary += boundary_rows(eta, weights_block(rows).T, family, link)
+    return IRLSFit(beta=beta, converged=converged, n_iter=n_iter, n_boundary=n_boundary)
+
+
+def _unpack(c: np.ndarray, p: int, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    out = np.empty((c.shape[0], p, p))
+    out[:, iu, ju] = c
+    out[:, ju, iu] = c
+    return out
+
+
+def _chunked_start(
+    x: np.ndarray,
+    y: np.ndarray,
+    weights_block: Callable[[slice], np.ndarray],
+    chunks: list[slice],
+    family: str,
+    link: str,
+    tri: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """First step of :func:`irls_chunked` from R's ``mustart`` (as :func:`irls`)."""
+    iu, ju = tri
+    p = x.shape[1]
+    info, rhs = 0.0, 0.0
+    for rows in chunks:
+        xc, w, yc = x[rows], weights_block(rows), y[rows, None]
+        mu0 = _mustart(yc, w, family)
+        eta0 = _link(mu0, link)
+        _, _, ww, sw = _parts(eta0, family, link, None)
+        z = eta0 + (yc - mu0) * sw / ww
+        info = info + (xc[:, iu] * xc[:, ju]).T @ (w * ww)
+        rhs = rhs + xc.T @ (w * ww * z)
+    beta, ok0 = solve_batched(_unpack(np.asarray(info).T, p, iu, ju), np.asarray(rhs).T)
+    beta[~ok0] = np.nan
+    return beta, ok0
 
 
 # --------------------------------------------------------------------------- one fit
