@@ -14,9 +14,9 @@ from mutualaid_outcomes.models._core.glm import (
     fit_glm,
     information,
     irls,
-    irls_chunked,
     logit_one_step_jackknife,
 )
+from mutualaid_outcomes.models._core.glm_chunked import irls_chunked
 
 # Both fits run to full convergence (our step criterion 1e-10; statsmodels' deviance
 # criterion 1e-14); what remains is rounding and statsmodels' last partial step, which for

@@ -36,7 +36,8 @@ from ...errors import ConvergenceWarning, DataValidationError, DataWarning, Esti
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
-from .._core.glm import IRLSFit, irls_chunked, link_inverse
+from .._core.glm import IRLSFit, link_inverse
+from .._core.glm_chunked import irls_chunked
 from .._core.ols import solve_batched
 from ._engine import check_design
 from .linearization import linearized_vcov
@@ -245,7 +246,7 @@ def _first_newton_step(
 
     With PSU-level multipliers ``M``, the replicate information and score at ``beta`` are
     ``sum_g M_gr S_g`` and ``sum_g M_gr t_g`` (per-PSU sums), so this step costs no
-    ``n x R`` work; :func:`.._core.glm.irls_chunked` iterates from it. Canonical links
+    ``n x R`` work; :func:`.._core.glm_chunked.irls_chunked` iterates from it. Canonical links
     only (``mu' = V(mu)``): the information weight is ``w V(mu)`` and the score ``w (y - mu)``.
     """
     wx = design.weights * ok
