@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...errors import DataValidationError
+from ...errors import DataValidationError, OptionError
 
-__all__ = ["check_rank", "covariate_design"]
+__all__ = ["check_rank", "covariate_design", "exposure_levels"]
 
 
 # -- covariate design shared with models.iv -------------------------------------------------
@@ -50,3 +51,28 @@ def check_rank(X: np.ndarray, names: Sequence[str], argument: str) -> None:
             f"The columns of `{argument}` are collinear (rank {np.linalg.matrix_rank(X)} < "
             f"{X.shape[1]}: {list(names)}); remove redundant columns or constant variables."
         )
+
+
+def exposure_levels(t: pd.Series, exposure: str, method: str, reference: Any, n: int) -> list[Any]:
+    """Exposure levels, reference first (sorted or categorical order otherwise)."""
+    if isinstance(t.dtype, pd.CategoricalDtype):
+        levels = [lv for lv in t.cat.categories if (t == lv).any()]
+    else:
+        levels = sorted(pd.unique(t).tolist(), key=lambda v: (str(type(v)), v))
+    if pd.api.types.is_bool_dtype(t):
+        levels = [False, True]
+    if len(levels) < 2:
+        raise DataValidationError(
+            f"`exposure` ('{exposure}') takes a single value in the {n} rows used; "
+            "a propensity score needs at least two exposure levels."
+        )
+    if method == "logit" and len(levels) != 2:
+        raise DataValidationError(
+            f"`exposure` ('{exposure}') has {len(levels)} levels; method='logit' needs "
+            "two. Use method='multinomial' for dose groups."
+        )
+    if reference is not None:
+        if reference not in levels:
+            raise OptionError(f"`reference` must be one of {levels}; got {reference!r}.")
+        levels = [reference] + [lv for lv in levels if lv != reference]
+    return levels

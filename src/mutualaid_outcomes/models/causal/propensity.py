@@ -51,7 +51,7 @@ from ...errors import (
     OptionError,
 )
 from ..regression.glm import RegressionResult, fit_regression
-from ._design import check_rank, covariate_design
+from ._design import check_rank, covariate_design, exposure_levels
 from ._ps_models import fit_logit, fit_multinomial
 from ._ps_result import (
     POSITIVITY_TOL,
@@ -193,7 +193,7 @@ def propensity_scores(
     covs, cat = _check_ps_args(data, exposure, covariates, method, categorical, trim, positivity)
     clean, report = listwise_delete(data, [exposure, *covs])
     t = clean[exposure]
-    levels = _exposure_levels(t, exposure, method, reference, len(clean))
+    levels = exposure_levels(t, exposure, method, reference, len(clean))
     codes = np.asarray(pd.Categorical(t, categories=levels).codes)
     D = covariate_design(clean, covs, cat)
     X = np.column_stack([np.ones(len(clean)), D.to_numpy()])
@@ -259,31 +259,6 @@ def _check_ps_args(
                 f"`trim` must be a number in (0, 0.5), e.g. 0.05 or 0.1; got {trim!r}."
             )
     return covs, cat
-
-
-def _exposure_levels(t: pd.Series, exposure: str, method: str, reference: Any, n: int) -> list[Any]:
-    """Exposure levels, reference first (sorted or categorical order otherwise)."""
-    if isinstance(t.dtype, pd.CategoricalDtype):
-        levels = [lv for lv in t.cat.categories if (t == lv).any()]
-    else:
-        levels = sorted(pd.unique(t).tolist(), key=lambda v: (str(type(v)), v))
-    if pd.api.types.is_bool_dtype(t):
-        levels = [False, True]
-    if len(levels) < 2:
-        raise DataValidationError(
-            f"`exposure` ('{exposure}') takes a single value in the {n} rows used; "
-            "a propensity score needs at least two exposure levels."
-        )
-    if method == "logit" and len(levels) != 2:
-        raise DataValidationError(
-            f"`exposure` ('{exposure}') has {len(levels)} levels; method='logit' needs "
-            "two. Use method='multinomial' for dose groups."
-        )
-    if reference is not None:
-        if reference not in levels:
-            raise OptionError(f"`reference` must be one of {levels}; got {reference!r}.")
-        levels = [reference] + [lv for lv in levels if lv != reference]
-    return levels
 
 
 def _trim_and_check_positivity(
