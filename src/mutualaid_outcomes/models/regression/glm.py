@@ -243,7 +243,9 @@ def fit_regression(
         extra += check_columns(data, cluster, "cluster")
     if offset is not None:
         extra += check_columns(data, offset, "offset")
-    clean, report = listwise_delete(data, [*cols, *extra])
+    clean, report = listwise_delete(
+        data, [*cols, *extra], identifiers=[cluster] if cluster is not None else []
+    )
     y_raw = outcome_series(lhs, clean)
     X, design = build_design(rhs, clean)
     w = check_weights(clean[weights]) if weights is not None else np.ones(len(clean))

@@ -356,7 +356,9 @@ def _mixed_data(
     re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
     re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
     lhs, rhs = split_formula(formula)
-    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, id])))
+    clean, report = listwise_delete(
+        data, list(dict.fromkeys([*cols, *re_cols, id])), identifiers=[id]
+    )
     codes, uniq = pd.factorize(clean[id], sort=True)
     if len(uniq) < 2:
         raise DataValidationError(

@@ -23,6 +23,7 @@ from ..._validation import (
     check_columns,
     check_cov_type,
     check_dataframe,
+    check_finite,
     check_numeric,
     check_option,
     renamed,
@@ -381,6 +382,8 @@ def _prepare(
     data = data.reset_index(drop=True)
     x_df, names, groups = _design(data, covariates, formula)
     base_cols = list(dict.fromkeys(time_cols + [event] + strata_cols + extra))
+    check_finite(data, [*time_cols, *([weights] if weights else [])], "data", identifiers=extra)
+    check_finite(x_df.reindex(data.index), list(x_df.columns), "covariates")
     sub = data.loc[x_df.index, base_cols]
     n_input = len(data)
     miss_cov = n_input - len(x_df)
