@@ -25,7 +25,7 @@ FigureHandler = Callable[["FigureStep", "RunContext", Any, str], None]
 def _km(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
     from ..plotting import plot_km
 
-    plot_km(ctx.model(f.model, where), ax=ax)
+    plot_km(ctx.model(f.model, where), ax=ax, labels=f.labels or None, codebook=ctx.codebook)
 
 
 def _forest(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
