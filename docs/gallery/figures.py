@@ -64,9 +64,7 @@ def survival_figures(folder: Path, codebook) -> None:
         km, codebook=codebook, labels=labels, time_unit="days", pval=True, median_lines=True
     )
     save(ax, folder, "km_arm_days")
-    ax = plotting.plot_km(
-        km, codebook=codebook, time_unit="days", display_unit="months", pval=True
-    )
+    ax = plotting.plot_km(km, codebook=codebook, time_unit="days", display_unit="months", pval=True)
     save(ax, folder, "km_arm_months")
     # competing risks: the first heavy day, with leaving follow-up early (censored before
     # day 300) as a competing event, for illustration
@@ -84,6 +82,41 @@ def survival_figures(folder: Path, codebook) -> None:
     save(ax, folder, "cumulative_incidence_sex")
 
 
+def forest_figures(folder: Path, codebook) -> None:
+    """Forest plots of a Cox model (time to relapse) and a logistic model (abstinence)."""
+    from mutualaid_outcomes import fit_regression
+    from mutualaid_outcomes.models.survival.cox import fit_cox
+
+    data = relapse_frame()
+    cox = fit_cox(data, "duration", "event", formula="C(arm, Treatment('CBT')) + sex + age")
+    ax = plotting.plot_forest(cox, exponentiate=True, codebook=codebook)
+    save(ax, folder, "forest_cox")
+    waves = load_sample("waves")
+    people = load_sample("participants")[["id", "arm", "sex", "age"]]
+    m15 = waves[waves["month"] == 15].merge(people, on="id")
+    m15 = m15.assign(abstinent=(m15["pda"] >= 1).astype(float))
+    logit = fit_regression(
+        m15, "abstinent ~ C(arm, Treatment('CBT')) + sex + age + aa_meetings", family="binomial"
+    )
+    ax = plotting.plot_forest(logit, exponentiate=True, codebook=codebook)
+    save(ax, folder, "forest_logistic")
+    # subgroup forest: hazard ratio of TSF vs CBT overall and by sex, with N and events
+    rows = []
+    for name, sub in [("All participants", data), ("Male", data[data["sex"] == 0])] + [
+        ("Female", data[data["sex"] == 1])
+    ]:
+        fit = fit_cox(sub, "duration", "event", formula="C(arm, Treatment('CBT'))")
+        row = fit.tidy(exponentiate=True).iloc[[-1]].assign(label=name)
+        rows.append(row.assign(n=fit.glance()["n"].iloc[0], n_events=fit.n_events))
+    ax = plotting.plot_forest(
+        pd.concat(rows, ignore_index=True),
+        exponentiate=True,
+        columns=["n", "n_events"],
+        xlabel="Hazard ratio, TSF vs CBT (95% CI)",
+    )
+    save(ax, folder, "forest_subgroups")
+
+
 def main(argv: list[str]) -> int:
     """Write every gallery figure into the folder named by ``argv[0]``."""
     if len(argv) != 1:
@@ -93,6 +126,7 @@ def main(argv: list[str]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     codebook = load_sample("codebook")
     survival_figures(folder, codebook)
+    forest_figures(folder, codebook)
     return 0
 
 
