@@ -117,6 +117,49 @@ def forest_figures(folder: Path, codebook) -> None:
     save(ax, folder, "forest_subgroups")
 
 
+MECHANISM_LABELS = {
+    "attendance": "AA meetings, months 0-3",
+    "pda_15": "Percent days abstinent, month 15",
+    "network_9": "Pro-abstinence social network",
+    "efficacy_9": "Abstinence self-efficacy",
+    "motivation_9": "Motivation for abstinence",
+    "depression_9": "Depressive symptoms",
+    "craving_9": "Craving",
+    "spirituality_9": "Spirituality and religiosity",
+}
+
+
+def path_figures(folder: Path, codebook) -> None:
+    """Path diagrams with 1, 3 and 6 parallel mediators and a serial chain of three."""
+    from mutualaid_outcomes.datasets import mediation_frame
+    from mutualaid_outcomes.models.mediation.product import mediate
+
+    frame = mediation_frame(
+        load_sample("latent"), load_sample("waves"), load_sample("participants")
+    ).dropna()
+    mechanisms = [m for m in MECHANISM_LABELS if m.endswith("_9")]
+    runs = {
+        "path_1_mediator": (mechanisms[:1], "parallel"),
+        "path_3_mediators": (mechanisms[:3], "parallel"),
+        "path_6_mediators": (mechanisms, "parallel"),
+        "path_serial_3": (["network_9", "efficacy_9", "depression_9"], "serial"),
+    }
+    for name, (mediators, model) in runs.items():
+        fit = mediate(
+            frame,
+            "attendance",
+            mediators,
+            "pda_15",
+            ["pda_0", "sex", "age"],
+            model=model,
+            ci="percentile",
+            n_boot=1000,
+            rng=1,
+        )
+        ax = plotting.plot_path_diagram(fit, labels=MECHANISM_LABELS, codebook=codebook)
+        save(ax, folder, name)
+
+
 def main(argv: list[str]) -> int:
     """Write every gallery figure into the folder named by ``argv[0]``."""
     if len(argv) != 1:
@@ -127,6 +170,7 @@ def main(argv: list[str]) -> int:
     codebook = load_sample("codebook")
     survival_figures(folder, codebook)
     forest_figures(folder, codebook)
+    path_figures(folder, codebook)
     return 0
 
 

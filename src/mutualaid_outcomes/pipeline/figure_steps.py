@@ -43,8 +43,9 @@ def _path_diagram(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         ctx.model(f.model, where),
         ax=ax,
         labels=f.labels or None,
-        exposure=f.labels.get("exposure", "Exposure"),
-        outcome=f.labels.get("outcome", "Outcome"),
+        codebook=ctx.codebook,
+        exposure=f.labels.get("exposure"),
+        outcome=f.labels.get("outcome"),
     )
 
 

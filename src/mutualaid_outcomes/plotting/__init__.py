@@ -5,7 +5,7 @@ from .calendar import calendar_strip_data, plot_calendar_strips
 from .forest import forest_data, plot_forest
 from .incidence import cumulative_incidence_data, plot_cumulative_incidence
 from .meta import funnel_data, meta_forest_data, plot_funnel, plot_meta_forest
-from .path_diagram import path_diagram_data, plot_path_diagram
+from .path_diagram import path_diagram_data, path_effects_data, plot_path_diagram
 from .sensitivity import plot_sensitivity, sensitivity_data
 from .style import OKABE_ITO, publication_style, save_figure
 from .survival import at_risk_table_data, km_median_data, km_plot_data, plot_km
@@ -28,6 +28,7 @@ __all__ = [
     "cumulative_incidence_data",
     "plot_cumulative_incidence",
     "path_diagram_data",
+    "path_effects_data",
     "plot_path_diagram",
     "trajectory_data",
     "plot_trajectories",

@@ -252,7 +252,7 @@ def km_median_data(
 
 
 def p_value_text(p: float, test: str = "Log-rank", style: str = "apa") -> str:
-    """"Log-rank p = .042" with the p-value formatted by journal preset.
+    """Text like "Log-rank p = .042", the p-value formatted by journal preset.
 
     Examples
     --------
@@ -417,8 +417,12 @@ def plot_km(
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlabel(
         time_axis_label(
-            xlabel, getattr(result, "duration", None), unit, display_unit not in (None, time_unit),
-            labels, codebook,
+            xlabel,
+            getattr(result, "duration", None),
+            unit,
+            display_unit not in (None, time_unit),
+            labels,
+            codebook,
         )
     )
     ax.set_ylabel(ylabel)
