@@ -203,3 +203,17 @@ def test_bad_arguments_name_the_argument(km):
     with pytest.raises(OptionError, match="pval"):
         plot_km(km.table, pval=True)
     plt.close("all")
+
+
+def test_cumulative_incidence_curves_run_to_the_last_time_of_their_group():
+    tab = pd.DataFrame(
+        {
+            "cause": [1, 1, 2, 2],
+            "time": [3.0, 5.0, 12.0, 41.0],
+            "cif": [0.1, 0.2, 0.1, 0.4],
+        }
+    )
+    d = cumulative_incidence_data(tab)
+    ends = d.groupby("cause")["time"].max()
+    assert ends.tolist() == [41.0, 41.0]
+    assert d[d["cause"] == 1]["cif"].tolist() == [0.0, 0.1, 0.2, 0.2]

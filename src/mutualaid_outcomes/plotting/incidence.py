@@ -76,7 +76,8 @@ def cumulative_incidence_data(
     -------
     pandas.DataFrame
         Columns group, cause, group_label, cause_label, time, cif, conf_low,
-        conf_high; each curve starts with a time-0 row with incidence 0.
+        conf_high; each curve starts with a time-0 row with incidence 0 and is carried
+        flat to the group's last time in the table.
 
     Examples
     --------
@@ -104,6 +105,7 @@ def cumulative_incidence_data(
     factor = unit_factor(time_unit, display_unit)
     parts = []
     for g in groups:
+        end = float(table.loc[table["group"] == g, "time"].max())
         for cause in all_causes:
             sub = table[(table["group"] == g) & (table["cause"] == cause)].sort_values("time")
             cols = ["time", "cif", "conf_low", "conf_high"]
@@ -111,6 +113,9 @@ def cumulative_incidence_data(
             if not len(body) or body["time"].iloc[0] > 0:
                 start = pd.DataFrame([[0.0, 0.0, 0.0, 0.0]], columns=cols)
                 body = pd.concat([start, body], ignore_index=True)
+            if body["time"].iloc[-1] < end:  # flat to the group's last follow-up time
+                last = body.iloc[[-1]].assign(time=end)
+                body = pd.concat([body, last], ignore_index=True)
             body["time"] *= factor
             body.insert(0, "cause_label", _cause_name(cause, result, labels, codebook))
             body.insert(0, "group_label", gnames[g])
