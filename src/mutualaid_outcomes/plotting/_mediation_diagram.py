@@ -224,15 +224,20 @@ def draw_mediation(
     *,
     decimals: int,
     conf_level: float,
+    scale: float = 1.0,
 ) -> None:
-    """Draw boxes, arrows with their labels, and the effects box on ``ax`` (inches)."""
+    """Draw boxes, arrows with their labels, and the effects box on ``ax`` (inches).
+
+    ``scale`` (at most 1) shrinks the fonts when the Axes is smaller than the layout,
+    so that text keeps its place in the boxes.
+    """
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     for name, (x, y, w, h) in nodes.items():
         ax.add_patch(
             Rectangle((x - w / 2, y - h / 2), w, h, facecolor="white", edgecolor="black", lw=1)
         )
-        ax.text(x, y, name, ha="center", va="center", fontsize=NODE_FONT, zorder=3)
+        ax.text(x, y, name, ha="center", va="center", fontsize=NODE_FONT * scale, zorder=3)
     for _, e in edges.iterrows():
         ax.add_patch(
             FancyArrowPatch(
@@ -253,16 +258,16 @@ def draw_mediation(
             e["text"],
             ha="center",
             va="center",
-            fontsize=LABEL_FONT,
+            fontsize=LABEL_FONT * scale,
             zorder=4,
             linespacing=1.1,
             bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none"},
         )
-    _effects_box(ax, nodes, effects, decimals, conf_level)
+    _effects_box(ax, nodes, effects, decimals, conf_level, scale)
 
 
 def _effects_box(
-    ax: Any, nodes: dict, effects: pd.DataFrame, decimals: int, conf_level: float
+    ax: Any, nodes: dict, effects: pd.DataFrame, decimals: int, conf_level: float, scale: float
 ) -> None:
     if effects.empty:
         return
@@ -274,8 +279,8 @@ def _effects_box(
         estimate_text(r.estimate, r.conf_low, r.conf_high, decimals) for r in effects.itertuples()
     ]
     y = bottom - 0.45
-    ax.text(left, y, lines[0], fontsize=LABEL_FONT + 0.5, fontweight="bold", va="top")
+    ax.text(left, y, lines[0], fontsize=(LABEL_FONT + 0.5) * scale, fontweight="bold", va="top")
     for label, value in zip(effects["label"], values):
         y -= 0.19
-        ax.text(left + 0.1, y, label, fontsize=LABEL_FONT, va="top")
-        ax.text(left + 0.1 + width, y, value, fontsize=LABEL_FONT, va="top")
+        ax.text(left + 0.1, y, label, fontsize=LABEL_FONT * scale, va="top")
+        ax.text(left + 0.1 + width, y, value, fontsize=LABEL_FONT * scale, va="top")
