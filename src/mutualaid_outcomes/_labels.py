@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["resolve_codebook", "variable_label", "value_labels", "value_label"]
+__all__ = ["resolve_codebook", "variable_label", "value_labels", "value_label", "ratio_label"]
 
 
 def resolve_codebook(codebook: Any, data: pd.DataFrame | None = None) -> Any:
@@ -99,3 +99,46 @@ def value_label(value: Any, vlabels: Mapping[Any, Any]) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+_RATIO_BY_FAMILY = {
+    "binomial": "Odds ratio",
+    "quasibinomial": "Odds ratio",
+    "fractional_logit": "Odds ratio",
+    "ordinal_logit": "Odds ratio",
+    "beta": "Odds ratio",
+    "poisson": "Rate ratio",
+    "quasipoisson": "Rate ratio",
+    "negative_binomial": "Rate ratio",
+    "zip": "Rate ratio",
+    "zinb": "Rate ratio",
+    "gamma": "Mean ratio",
+}
+
+
+def ratio_label(result: Any) -> str:
+    """Name of the exponentiated coefficients of a model: "Hazard ratio", "Odds ratio" ...
+
+    Cox models give hazard ratios, Fine-Gray models subdistribution hazard ratios,
+    logit-link models odds ratios, log-link binomial models risk ratios and count
+    models rate ratios; anything else is a "Ratio".
+
+    Examples
+    --------
+    >>> class Fit:
+    ...     family, link = "binomial", "logit"
+    >>> ratio_label(Fit()), ratio_label(None)
+    ('Odds ratio', 'Ratio')
+    """
+    name = type(result).__name__
+    if name.startswith("FineGray"):
+        return "Subdistribution hazard ratio"
+    if name.startswith("Cox"):
+        return "Hazard ratio"
+    family = str(getattr(result, "family", "") or "").lower()
+    link = str(getattr(result, "link", "") or "").lower()
+    if family in ("binomial", "quasibinomial") and link == "log":
+        return "Risk ratio"
+    if family in ("binomial", "quasibinomial") and link not in ("", "logit"):
+        return "Ratio"
+    return _RATIO_BY_FAMILY.get(family, "Ratio")

@@ -3,17 +3,12 @@
 from .balance import love_plot, love_plot_data
 from .calendar import calendar_strip_data, plot_calendar_strips
 from .forest import forest_data, plot_forest
+from .incidence import cumulative_incidence_data, plot_cumulative_incidence
 from .meta import funnel_data, meta_forest_data, plot_funnel, plot_meta_forest
-from .path_diagram import path_diagram_data, plot_path_diagram
+from .path_diagram import path_diagram_data, path_effects_data, plot_path_diagram
 from .sensitivity import plot_sensitivity, sensitivity_data
 from .style import OKABE_ITO, publication_style, save_figure
-from .survival import (
-    at_risk_table_data,
-    cumulative_incidence_data,
-    km_plot_data,
-    plot_cumulative_incidence,
-    plot_km,
-)
+from .survival import at_risk_table_data, km_median_data, km_plot_data, plot_km
 from .trajectories import plot_trajectories, trajectory_data
 
 __all__ = [
@@ -28,10 +23,12 @@ __all__ = [
     "plot_funnel",
     "km_plot_data",
     "at_risk_table_data",
+    "km_median_data",
     "plot_km",
     "cumulative_incidence_data",
     "plot_cumulative_incidence",
     "path_diagram_data",
+    "path_effects_data",
     "plot_path_diagram",
     "trajectory_data",
     "plot_trajectories",

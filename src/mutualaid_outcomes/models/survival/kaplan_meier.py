@@ -189,6 +189,8 @@ class KaplanMeierResult(BaseResult):
         The grouping column.
     notes : tuple of str
         Exclusions.
+    duration, event : str or None
+        The follow-up time and event columns (figures label their axes with them).
     """
 
     table: pd.DataFrame
@@ -199,6 +201,8 @@ class KaplanMeierResult(BaseResult):
     n_dropped: int
     by: str | None = None
     notes: tuple[str, ...] = ()
+    duration: str | None = None
+    event: str | None = None
     _data: Any = field(default=None, compare=False)
     _can_exponentiate = False
 
@@ -485,6 +489,8 @@ def _recompute(res: KaplanMeierResult, conf_level: float) -> KaplanMeierResult:
         n_dropped=res.n_dropped,
         by=res.by,
         notes=res.notes,
+        duration=res.duration,
+        event=res.event,
         _data=d,
     )
 
@@ -591,6 +597,8 @@ def kaplan_meier(
         n_dropped=n_in - len(t),
         by=by,
         notes=tuple(notes),
+        duration=duration,
+        event=event,
         _data=d,
     )
     return _recompute(res, conf_level)
