@@ -34,14 +34,25 @@ from ..errors import (
     FileFormatError,
     MutualAidError,
 )
+from ._atomic import read_sidecar
 from ._formats import check_path, describe_format, format_of, sidecar_path
 from ._missing import (
     apply_missing,
     check_strict_labels,
     declare_missing_codes,
+    is_stringlike,
+    missing_codes_by_column,
     split_extended_missing,
     to_categoricals,
 )
+from ._text_files import (
+    read_delimited,
+    read_excel_raw,
+    reparse_in_memory,
+    reparser_delimited,
+    resolve_text_columns,
+)
+from ._textcols import needs_exact_integers
 from .codebook import (
     Code,
     Codebook,
@@ -71,6 +82,7 @@ SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
 )
 
 _STAT_FORMATS = ("sav", "por", "dta", "sas7bdat", "xpt")
+_TEXT_FORMATS = ("csv", "tsv", "xlsx")
 _USER_MISSING_FORMATS = ("sav", "dta", "sas7bdat")
 
 
@@ -258,37 +270,77 @@ def _read_stat(
     return df, cb, unknown, found
 
 
+def _exact_parquet_ints(p: Path, df: pd.DataFrame) -> pd.DataFrame:
+    """Integer Parquet columns with nulls, read exactly instead of through float.
+
+    pandas turns an integer column with nulls into float64 (as files written by R
+    or polars hold), which merges identifiers beyond 2**53. Identifiers and such
+    large integers are read again as nullable ``Int64``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(p)
+    names = [
+        f.name
+        for f in schema
+        if pa.types.is_integer(f.type)
+        and f.name in df.columns
+        and pd.api.types.is_float_dtype(df[f.name].dtype)
+    ]
+    if not names:
+        return df
+    exact = pq.read_table(p, columns=names).to_pandas(
+        types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None
+    )
+    fix = {
+        n: pd.Series(exact[n].to_numpy(), index=df.index, dtype="Int64")
+        for n in names
+        if needs_exact_integers(n, exact[n].dropna())
+    }
+    return df.assign(**fix) if fix else df
+
+
+def _read_parquet(p: Path, cols: list[str] | None) -> pd.DataFrame:
+    df = pd.read_parquet(p, columns=cols)
+    if not isinstance(df.index, pd.RangeIndex):
+        # a stored named index is a column of the file
+        df = df.reset_index()
+        if cols is not None:
+            df = df.loc[:, cols]
+    # missing text is None in Parquet; use NaN as the CSV reader does
+    fix = {
+        c: df[c].where(df[c].notna(), np.nan)
+        for c in df.columns
+        if pd.api.types.is_object_dtype(df[c].dtype) and bool(df[c].isna().any())
+    }
+    if fix:
+        df = df.assign(**fix)
+    return _exact_parquet_ints(p, df)
+
+
 def _read_plain(
-    p: Path, fmt: str, cols: list[str] | None, encoding: str | None, sheet_name: str | int
+    p: Path,
+    fmt: str,
+    header: list[str],
+    cols: list[str] | None,
+    encoding: str | None,
+    sheet_name: str | int,
 ) -> pd.DataFrame:
+    """First pass over a CSV, TSV, Parquet or Excel file (see :mod:`._text_files`).
+
+    CSV and TSV files are read whole (every column), so that a row longer than
+    the header is always detected; the selection is taken afterwards.
+    """
     try:
         if fmt in ("csv", "tsv"):
-            return pd.read_csv(
-                p, sep="," if fmt == "csv" else "\t", usecols=cols, encoding=encoding
-            )
+            df = read_delimited(p, fmt, header, encoding)
+            return df if cols is None else df.loc[:, cols]
         if fmt == "parquet":
-            df = pd.read_parquet(p, columns=cols)
-            if not isinstance(df.index, pd.RangeIndex):
-                # a stored named index is a column of the file
-                df = df.reset_index()
-                if cols is not None:
-                    df = df.loc[:, cols]
-            # missing text is None in Parquet; use NaN as the CSV reader does
-            fix = {
-                c: df[c].where(df[c].notna(), np.nan)
-                for c in df.columns
-                if pd.api.types.is_object_dtype(df[c].dtype) and bool(df[c].isna().any())
-            }
-            return df.assign(**fix) if fix else df
-        wanted = None if cols is None else set(cols)
-        df = pd.read_excel(
-            p,
-            sheet_name=sheet_name,
-            usecols=None if wanted is None else (lambda c: str(c) in wanted),
-        )
-        # a numeric header cell gives a numeric column name: use text throughout
-        df.columns = [str(c) for c in df.columns]
-        return df
+            return _read_parquet(p, cols)
+        return read_excel_raw(p, sheet_name, cols)
+    except MutualAidError:
+        raise
     except UnicodeDecodeError as err:
         raise FileFormatError(
             f"Could not decode '{p}' with encoding {encoding or 'utf-8'!r}; "
@@ -410,6 +462,52 @@ def read_data(
     """
     p = check_path(path, "path")
     _, fmt = format_of(p)
+    _check_flags(strict_labels, convert_categoricals, use_sidecar, encoding, sheet_name)
+    explicit = _as_codebook(codebook)
+
+    header = _header(p, fmt, encoding, sheet_name)
+    _check_header(p, header)
+    cols = _check_selection(p, header, columns)
+
+    df, declared, unknown_measure, found = _load(
+        p, fmt, header, cols, encoding, sheet_name, use_sidecar
+    )
+    cb, inferred = _assemble_codebook(df, declared, explicit, unknown_measure)
+    notes: dict[str, list[str]] = {}
+    text_columns = [c for c in df.columns if _is_text(df[c])]
+    if fmt in _TEXT_FORMATS:
+        df, cb, found, notes = _resolve_text(p, fmt, df, cb, missing_codes, header, encoding, found)
+    cb = declare_missing_codes(cb, df, missing_codes, header, str(p), text_columns)
+    df, cb = apply_missing(df, cb, found)
+    if strict_labels:
+        check_strict_labels(df, cb, str(p))
+
+    final = []
+    for name, var in cb.variables.items():
+        changes: dict[str, Any] = {
+            "dtype": str(df[name].dtype),
+            "read_notes": tuple(notes.get(name, ())),
+        }
+        if name in unknown_measure:
+            changes["measurement"] = guess_measurement(df[name], var.value_labels)
+        final.append(var.replace(**changes))
+    cb = Codebook(final, inferred=inferred)
+    if convert_categoricals:
+        df = to_categoricals(df, cb, str(p))
+    return set_codebook(df, cb)
+
+
+def _is_text(s: pd.Series) -> bool:
+    return is_stringlike(s) or pd.api.types.is_object_dtype(s.dtype)
+
+
+def _check_flags(
+    strict_labels: Any,
+    convert_categoricals: Any,
+    use_sidecar: Any,
+    encoding: Any,
+    sheet_name: Any,
+) -> None:
     for name, flag in (
         ("strict_labels", strict_labels),
         ("convert_categoricals", convert_categoricals),
@@ -423,24 +521,29 @@ def read_data(
         raise ArgumentTypeError(
             f"`sheet_name` must be a sheet name or a 0-based position; got {sheet_name!r}."
         )
-    explicit = _as_codebook(codebook)
 
-    header = _header(p, fmt, encoding, sheet_name)
-    _check_header(p, header)
-    cols = _check_selection(p, header, columns)
 
-    unknown_measure: set[str] = set()
-    found: dict[str, dict[Code, int]] = {}
-    declared: Codebook | None = None
+def _load(
+    p: Path,
+    fmt: str,
+    header: list[str],
+    cols: list[str] | None,
+    encoding: str | None,
+    sheet_name: str | int,
+    use_sidecar: bool,
+) -> tuple[pd.DataFrame, Codebook | None, set[str], dict[str, dict[Code, int]]]:
+    """Read the file; return the frame, its own declarations, unknown measures, codes found."""
     if fmt in _STAT_FORMATS:
-        df, declared, unknown_measure, found = _read_stat(p, fmt, cols, encoding)
+        df, declared, unknown, found = _read_stat(p, fmt, cols, encoding)
     else:
-        df = _read_plain(p, fmt, cols, encoding, sheet_name)
+        unknown, found = set(), {}
+        df = _read_plain(p, fmt, header, cols, encoding, sheet_name)
         side = sidecar_path(p)
         attached = df.attrs.get("mutualaid_codebook")
         df.attrs = {}
+        declared = None
         if use_sidecar and side.is_file():
-            declared = Codebook.from_json(side)
+            declared = read_sidecar(side, p)
         elif isinstance(attached, Mapping):
             try:
                 declared = Codebook.from_dict(attached)
@@ -450,8 +553,16 @@ def read_data(
         df = df.loc[:, cols]
     if df.columns.has_duplicates:  # pragma: no cover - guarded by the header check
         raise DataValidationError(f"'{p}' has duplicate column names.")
+    return df, declared, unknown, found
 
-    # Assemble declarations: file metadata or sidecar, then an explicit codebook.
+
+def _assemble_codebook(
+    df: pd.DataFrame,
+    declared: Codebook | None,
+    explicit: Codebook | None,
+    unknown_measure: set[str],
+) -> tuple[Codebook, bool]:
+    """File metadata or sidecar, then an explicit codebook; counts and notes start empty."""
     base: dict[str, Variable] = {}
     inferred = declared is None and explicit is None
     for source in (declared, explicit):
@@ -459,28 +570,54 @@ def read_data(
             continue
         for name, var in source.variables.items():
             if name in df.columns:
-                base[name] = var.replace(missing_counts={})
+                base[name] = var.replace(missing_counts={}, read_notes=())
                 if source is explicit:
                     unknown_measure.discard(name)
     for name in df.columns:
         if name not in base:
             base[name] = Variable(name=str(name))
             unknown_measure.add(name)
-    cb = Codebook([base[c] for c in df.columns], inferred=inferred)
+    return Codebook([base[c] for c in df.columns], inferred=inferred), inferred
 
-    cb = declare_missing_codes(cb, df, missing_codes, header, str(p))
-    df, cb = apply_missing(df, cb, found, coerce_numeric=fmt in ("csv", "tsv", "xlsx"))
-    if strict_labels:
-        check_strict_labels(df, cb, str(p))
 
-    final = []
+def _resolve_text(
+    p: Path,
+    fmt: str,
+    df: pd.DataFrame,
+    cb: Codebook,
+    missing_codes: Any,
+    header: list[str],
+    encoding: str | None,
+    found: dict[str, dict[Code, int]],
+) -> tuple[pd.DataFrame, Codebook, dict[str, dict[Code, int]], dict[str, list[str]]]:
+    """Decide the text columns of a CSV, TSV or Excel file (see :mod:`._textcols`).
+
+    Text missing codes (declared in a codebook or sidecar, or given in
+    ``missing_codes``) and missing tokens are set aside before a column's type is
+    decided; tokens read as missing become declared codes of the column.
+    """
+    text_columns = [c for c in df.columns if _is_text(df[c])]
+    by_col = missing_codes_by_column(df, missing_codes, header, str(p), text_columns)
+    declared_text: dict[str, list[str]] = {}
     for name, var in cb.variables.items():
-        changes: dict[str, Any] = {"dtype": str(df[name].dtype)}
-        if name in unknown_measure:
-            changes["measurement"] = guess_measurement(df[name], var.value_labels)
-        final.append(var.replace(**changes))
-    cb = Codebook(final, inferred=inferred)
-    if convert_categoricals:
-        df = to_categoricals(df, cb, str(p))
-    out = set_codebook(df, cb)
-    return out
+        codes = [c for c in (*var.missing_codes, *by_col.get(name, ())) if isinstance(c, str)]
+        if codes:
+            declared_text[name] = codes
+    if fmt in ("csv", "tsv"):
+        reparse = reparser_delimited(p, fmt, encoding)
+        reread = reparser_delimited(p, fmt, encoding, as_text=True)
+    else:
+        reparse, reread = reparse_in_memory(df), None
+    df, res = resolve_text_columns(df, declared_text, reparse, reread)
+    found = {k: dict(v) for k, v in found.items()}
+    for name, counts in res.found.items():
+        merged = found.setdefault(name, {})
+        for k, n in counts.items():
+            merged[k] = merged.get(k, 0) + n
+    new_vars = []
+    for name, var in cb.variables.items():
+        tokens = res.token_codes.get(name)
+        if tokens:
+            var = var.replace(missing_codes=(*var.missing_codes, *tokens))
+        new_vars.append(var)
+    return df, Codebook(new_vars, inferred=cb.inferred), found, res.notes
