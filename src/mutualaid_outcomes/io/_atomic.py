@@ -24,7 +24,13 @@ from typing import Any
 from ..errors import DataWarning, MutualAidError
 from .codebook import Codebook
 
-__all__ = ["DataWriteError", "write_atomically", "sidecar_text", "read_sidecar"]
+__all__ = [
+    "DataWriteError",
+    "IncompleteFileError",
+    "write_atomically",
+    "sidecar_text",
+    "read_sidecar",
+]
 
 #: Key of the sidecar JSON that identifies the data file it describes.
 DATA_FILE_KEY = "data_file"
@@ -91,6 +97,45 @@ def _temp_in(target: Path) -> Path:
     return Path(name)
 
 
+class IncompleteFileError(Exception):
+    """A writer returned without error but left a file that is not complete."""
+
+
+#: Bytes appended to a failed temporary file to ask the OS whether the disk is full.
+_PROBE_BYTES = 1 << 16
+
+
+def probe_os_error(tmp: Path) -> OSError | None:
+    """The operating system's error, if any, when more bytes are written to ``tmp``.
+
+    Some writers (pyreadstat) report a full disk as "Unable to write data", or not
+    at all; writing to the same file again makes the OS name the cause.
+    """
+    try:
+        with open(tmp, "ab") as fh:
+            fh.write(b"\0" * _PROBE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as err:
+        return err
+    return None
+
+
+def _write_one(tmp: Path, write: Writer) -> None:
+    try:
+        write(tmp)
+    except OSError:
+        raise
+    except Exception as err:
+        cause = probe_os_error(tmp)
+        if cause is not None:
+            raise cause from err
+        if isinstance(err, IncompleteFileError):
+            raise OSError(_errno.EIO, str(err)) from err
+        raise
+    _fsync_file(tmp)
+
+
 def write_atomically(
     targets: Sequence[tuple[Path, Writer]],
     *,
@@ -118,8 +163,7 @@ def write_atomically(
             for target, write in pending:
                 tmp = _temp_in(target)
                 temps.append((tmp, target))
-                write(tmp)
-                _fsync_file(tmp)
+                _write_one(tmp, write)
                 batch.append(tmp)
             pending = list(after_write(batch)) if after_write is not None else []
             after_write = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,32 +67,25 @@ def read_delimited(p: Path, fmt: str, header: Sequence[str], encoding: str | Non
     Raises FileFormatError naming the line when a row has more fields than the header.
     """
     ids = {c: str for c in header if is_identifier_name(c)}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        try:
-            df = pd.read_csv(
-                p,
-                sep=_sep(fmt),
-                encoding=encoding,
-                keep_default_na=False,
-                na_values=[""],
-                index_col=False,
-                dtype=ids or None,
-            )
-        except pd.errors.ParserError as err:
-            ragged = _ragged_error(p, fmt, encoding, len(header))
-            if ragged is not None:
-                raise ragged from err
-            raise
-    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught) or len(
-        df.columns
-    ) != len(header):
+    try:
+        df = pd.read_csv(
+            p,
+            sep=_sep(fmt),
+            encoding=encoding,
+            keep_default_na=False,
+            na_values=[""],
+            dtype=ids or None,
+        )
+    except pd.errors.ParserError as err:
+        ragged = _ragged_error(p, fmt, encoding, len(header))
+        if ragged is not None:
+            raise ragged from err
+        raise
+    # pandas makes the first columns the index when rows are longer than the header
+    if not isinstance(df.index, pd.RangeIndex) or len(df.columns) != len(header):
         ragged = _ragged_error(p, fmt, encoding, len(header))
         if ragged is not None:
             raise ragged
-    for w in caught:
-        if not issubclass(w.category, pd.errors.ParserWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return df
 
 

@@ -294,7 +294,7 @@ def _exact_parquet_ints(p: Path, df: pd.DataFrame) -> pd.DataFrame:
         types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None
     )
     fix = {
-        n: pd.Series(exact[n].to_numpy(), index=df.index, dtype="Int64")
+        n: pd.Series(exact[n].array, index=df.index)  # not via an object array: float
         for n in names
         if needs_exact_integers(n, exact[n].dropna())
     }

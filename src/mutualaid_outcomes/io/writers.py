@@ -34,7 +34,7 @@ from ..errors import (
     FileFormatError,
     MutualAidError,
 )
-from ._atomic import sidecar_text, write_atomically
+from ._atomic import IncompleteFileError, sidecar_text, write_atomically
 from ._export import integers_as_text, is_extended, spss_label_limits, stata_missing_codes
 from ._formats import WRITE_FORMATS, as_path, format_of, sidecar_path
 from ._missing import is_stringlike
@@ -54,6 +54,7 @@ SUPPORTED_WRITE_EXTENSIONS: tuple[str, ...] = tuple(WRITE_FORMATS)
 
 _STATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 _STATA_LABEL_MAX = 80
+_DTA_END = b"</stata_dta>"
 
 
 def _resolve_codebook(data: pd.DataFrame, codebook: Any) -> Codebook:
@@ -285,6 +286,12 @@ def _write_dta(
         variable_value_labels=value_labels or None,
         missing_user_values=user_values or None,
     )
+    # pyreadstat does not report a failed write of a .dta file (a full disk leaves a
+    # truncated file and no error); a complete file ends with this closing tag
+    with open(p, "rb") as fh:
+        fh.seek(max(0, p.stat().st_size - len(_DTA_END)))
+        if fh.read() != _DTA_END:
+            raise IncompleteFileError("the Stata writer stopped before the end of the file")
 
 
 def _plan(
