@@ -29,7 +29,13 @@ from ._textcols import (
 )
 from .codebook import Code
 
-__all__ = ["read_delimited", "read_excel_raw", "resolve_text_columns", "TextResult"]
+__all__ = [
+    "read_delimited",
+    "read_excel_raw",
+    "ragged_error",
+    "resolve_text_columns",
+    "TextResult",
+]
 
 Reparse = Callable[[str, list[str]], pd.Series]
 
@@ -50,7 +56,7 @@ def _first_long_row(p: Path, fmt: str, encoding: str | None, width: int) -> tupl
     return 0, 0
 
 
-def _ragged_error(p: Path, fmt: str, encoding: str | None, width: int) -> FileFormatError | None:
+def ragged_error(p: Path, fmt: str, encoding: str | None, width: int) -> FileFormatError | None:
     line, n = _first_long_row(p, fmt, encoding, width)
     if not line:
         return None
@@ -77,13 +83,13 @@ def read_delimited(p: Path, fmt: str, header: Sequence[str], encoding: str | Non
             dtype=ids or None,
         )
     except pd.errors.ParserError as err:
-        ragged = _ragged_error(p, fmt, encoding, len(header))
+        ragged = ragged_error(p, fmt, encoding, len(header))
         if ragged is not None:
             raise ragged from err
         raise
     # pandas makes the first columns the index when rows are longer than the header
     if not isinstance(df.index, pd.RangeIndex) or len(df.columns) != len(header):
-        ragged = _ragged_error(p, fmt, encoding, len(header))
+        ragged = ragged_error(p, fmt, encoding, len(header))
         if ragged is not None:
             raise ragged
     return df

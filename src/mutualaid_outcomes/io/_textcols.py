@@ -206,13 +206,13 @@ def token_note(name: str, decision: TextDecision, declared: Collection[str] = ()
     return None
 
 
-def needs_exact_integers(name: str, values: pd.Series) -> bool:
+def needs_exact_integers(name: str, values: pd.Series, identifier: bool = False) -> bool:
     """Whether integers with missing values must stay integers (not float).
 
     True for identifier columns and for magnitudes beyond 2**53, where a double
     would merge distinct values.
     """
-    if is_identifier_name(name):
+    if identifier or is_identifier_name(name):
         return True
     if len(values) == 0:
         return False
@@ -223,17 +223,21 @@ def needs_exact_integers(name: str, values: pd.Series) -> bool:
     return bool(big.fillna(False).any())
 
 
-def exact_integers(name: str, s: pd.Series, missing: pd.Series) -> tuple[pd.Series, str | None]:
+def exact_integers(
+    name: str, s: pd.Series, missing: pd.Series, identifier: bool = False
+) -> tuple[pd.Series, str | None]:
     """Convert integer text (``missing`` cells aside) without passing through float.
 
     Returns the new column and a note: ``int64`` when nothing is missing;
     ``Int64`` when something is and the column is an identifier or holds
     integers beyond 2**53; ``float64`` otherwise (exact below 2**53, as before).
     Identifiers with leading zeros, and integers beyond int64, stay text.
+    ``identifier`` marks the column as an identifier whatever its name.
     """
+    identifier = identifier or is_identifier_name(name)
     present = s[~missing].astype(object)
     keep_text = s.where(~missing)
-    if is_identifier_name(name) and present.map(lambda v: bool(_LEADING_ZERO.match(str(v)))).any():
+    if identifier and present.map(lambda v: bool(_LEADING_ZERO.match(str(v)))).any():
         return keep_text, "kept as text: some identifiers have leading zeros"
     as_int = [int(str(v).strip()) for v in pd.unique(present)]
     if as_int and (max(as_int) > _INT64_MAX or min(as_int) < -_INT64_MAX - 1):
@@ -243,7 +247,7 @@ def exact_integers(name: str, s: pd.Series, missing: pd.Series) -> tuple[pd.Seri
         return pd.Series(values.to_numpy(), index=s.index, name=s.name), None
     out = pd.Series(pd.array([pd.NA] * len(s), dtype="Int64"), index=s.index, name=s.name)
     out[~missing] = values.to_numpy()
-    if needs_exact_integers(name, values):
+    if needs_exact_integers(name, values, identifier):
         return out, "integers with missing values kept exact (nullable Int64)"
     return out.astype("float64"), None
 
