@@ -46,7 +46,7 @@ def split_extended_missing(
     new_cols: dict[str, pd.Series] = {}
     for col in numeric_columns:
         s = data[col]
-        if not pd.api.types.is_object_dtype(s.dtype):
+        if not is_stringlike(s):  # object, or pandas 3's str when every value is a code
             continue
         num = pd.to_numeric(s, errors="coerce")
         special = s.notna() & num.isna()

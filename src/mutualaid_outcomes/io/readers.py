@@ -35,16 +35,16 @@ from ..errors import (
     MutualAidError,
 )
 from ._atomic import read_sidecar
-from ._formats import check_path, describe_format, format_of, sidecar_path
+from ._formats import check_path, format_of, sidecar_path
 from ._missing import (
     apply_missing,
     check_strict_labels,
     declare_missing_codes,
     is_stringlike,
     missing_codes_by_column,
-    split_extended_missing,
     to_categoricals,
 )
+from ._stat_files import STAT_FORMATS, read_stat, stat_reader, wrap_read_error
 from ._text_files import (
     read_delimited,
     read_excel_raw,
@@ -59,7 +59,6 @@ from .codebook import (
     Variable,
     as_codebook,
     guess_measurement,
-    normalize_code,
     set_codebook,
 )
 
@@ -81,29 +80,7 @@ SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
     ".xpt",
 )
 
-_STAT_FORMATS = ("sav", "por", "dta", "sas7bdat", "xpt")
 _TEXT_FORMATS = ("csv", "tsv", "xlsx")
-_USER_MISSING_FORMATS = ("sav", "dta", "sas7bdat")
-
-
-def _wrap(p: Path, fmt: str, err: BaseException) -> FileFormatError:
-    msg = str(err).strip() or type(err).__name__
-    return FileFormatError(
-        f"Could not read '{p}' as {describe_format(fmt)} data ({type(err).__name__}: {msg}). "
-        "The file may be corrupt, truncated or of another format."
-    )
-
-
-def _stat_reader(fmt: str) -> Any:
-    import pyreadstat
-
-    return {
-        "sav": pyreadstat.read_sav,
-        "por": pyreadstat.read_por,
-        "dta": pyreadstat.read_dta,
-        "sas7bdat": pyreadstat.read_sas7bdat,
-        "xpt": pyreadstat.read_xport,
-    }[fmt]
 
 
 def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> list[str]:
@@ -135,7 +112,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
         kwargs: dict[str, Any] = {"metadataonly": True}
         if encoding is not None and fmt != "por":
             kwargs["encoding"] = encoding
-        _, meta = _stat_reader(fmt)(os.fspath(p), **kwargs)
+        _, meta = stat_reader(fmt)(os.fspath(p), **kwargs)
         return list(meta.column_names)
     except MutualAidError:
         raise
@@ -145,7 +122,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             "pass the file's encoding, e.g. encoding='latin-1'."
         ) from err
     except Exception as err:
-        raise _wrap(p, fmt, err) from err
+        raise wrap_read_error(p, fmt, err) from err
 
 
 def _check_header(p: Path, header: Sequence[str]) -> None:
@@ -185,89 +162,6 @@ def _check_selection(p: Path, header: Sequence[str], columns: Any) -> list[str] 
             text += " Did you mean " + "; ".join(hints) + "?"
         raise ColumnNotFoundError(text)
     return cols
-
-
-def _codebook_from_meta(meta: Any, fmt: str) -> tuple[Codebook, set[str], dict[str, list[str]]]:
-    """Read pyreadstat metadata.
-
-    Returns the variables, the names whose measurement is unknown, and the
-    declared extended-missing codes.
-    """
-    labels = dict(getattr(meta, "column_names_to_labels", {}) or {})
-    value_labels = dict(getattr(meta, "variable_value_labels", {}) or {})
-    ranges = dict(getattr(meta, "missing_ranges", {}) or {})
-    measure = dict(getattr(meta, "variable_measure", {}) or {})
-    user_values = dict(getattr(meta, "missing_user_values", {}) or {})
-    unknown: set[str] = set()
-    variables = []
-    for name in meta.column_names:
-        codes: list[Code] = []
-        rngs: list[tuple[float, float]] = []
-        for r in ranges.get(name, []) or []:
-            lo, hi = r["lo"], r["hi"]
-            if lo == hi:
-                codes.append(normalize_code(lo))
-            else:
-                rngs.append((float(lo), float(hi)))
-        m = measure.get(name)
-        if m not in ("nominal", "ordinal", "scale"):
-            unknown.add(name)
-            m = "scale"
-        label = labels.get(name)
-        variables.append(
-            Variable(
-                name=name,
-                label=label if label else None,
-                value_labels=value_labels.get(name, {}) or {},
-                missing_codes=tuple(codes),
-                missing_ranges=tuple(rngs),
-                measurement=m,
-            )
-        )
-    upper = fmt == "sas7bdat"
-    ext = {
-        k: ["." + (str(c) if upper else str(c).lower()) for c in v]
-        for k, v in user_values.items()
-        if fmt in ("dta", "sas7bdat")
-    }
-    return Codebook(variables), unknown, ext
-
-
-def _read_stat(
-    p: Path, fmt: str, cols: list[str] | None, encoding: str | None
-) -> tuple[pd.DataFrame, Codebook, set[str], dict[str, dict[Code, int]]]:
-    kwargs: dict[str, Any] = {"usecols": cols, "dates_as_pandas_datetime": True}
-    if fmt in _USER_MISSING_FORMATS:
-        kwargs["user_missing"] = True
-    if encoding is not None and fmt != "por":
-        kwargs["encoding"] = encoding
-    try:
-        df, meta = _stat_reader(fmt)(os.fspath(p), **kwargs)
-    except Exception as err:
-        raise _wrap(p, fmt, err) from err
-    cb, unknown, ext_declared = _codebook_from_meta(meta, fmt)
-    # These formats have no missing value for text: an empty string is missing.
-    text = {
-        c: df[c].mask(df[c] == "")
-        for c in df.columns
-        if pd.api.types.is_object_dtype(df[c].dtype) and bool((df[c] == "").any())
-    }
-    if text:
-        df = df.assign(**text)
-    found: dict[str, dict[Code, int]] = {}
-    if fmt in ("dta", "sas7bdat"):
-        types = dict(getattr(meta, "readstat_variable_types", {}) or {})
-        numeric = [c for c in df.columns if types.get(c, "string") != "string"]
-        df, found = split_extended_missing(df, numeric, upper=fmt == "sas7bdat")
-        # extended codes are declared missing for the columns where they occur
-        new_vars = []
-        for name, var in cb.variables.items():
-            ext = list(ext_declared.get(name, [])) + list(found.get(name, {}))
-            if ext:
-                var = var.replace(missing_codes=tuple(var.missing_codes) + tuple(ext))
-            new_vars.append(var)
-        cb = Codebook(new_vars)
-    return df, cb, unknown, found
 
 
 def _exact_parquet_ints(p: Path, df: pd.DataFrame) -> pd.DataFrame:
@@ -347,7 +241,7 @@ def _read_plain(
             "pass the file's encoding, e.g. encoding='latin-1'."
         ) from err
     except Exception as err:
-        raise _wrap(p, fmt, err) from err
+        raise wrap_read_error(p, fmt, err) from err
 
 
 def _as_codebook(codebook: Any) -> Codebook | None:
@@ -374,12 +268,16 @@ def read_data(
         ``.csv``, ``.tsv`` (optionally ``.gz``), ``.parquet``, ``.xlsx``,
         ``.sav``/``.zsav``/``.por`` (SPSS), ``.dta`` (Stata), ``.sas7bdat`` or ``.xpt`` (SAS).
     columns : list of str, optional
-        Read only these columns, in this order (only they are parsed from the file).
+        Read only these columns, in this order (CSV and TSV files are still read
+        whole, so that a malformed row anywhere is found).
     missing_codes : list or dict, optional
         Sentinel codes to treat as missing, in addition to those the file declares.
-        A list applies its numbers to every numeric column (identifiers included)
-        and its strings to every text column; a dict ``{column: [codes]}`` applies
-        to the named columns only.
+        A list applies its numbers to every column that is numeric once read
+        (identifiers included) and its strings to every column that is text in the
+        file; a dict ``{column: [codes]}`` applies to the named columns only. Codes
+        apply after type conversion: ``["refused", -9]`` removes both from a column
+        holding numbers, ``"refused"`` and ``-9``. A dict entry is also the way to
+        read a token such as ``"NA"`` as missing in a text column.
     strict_labels : bool, default False
         If True, a non-missing value of a labelled variable without a value label
         raises :class:`DataValidationError`.
@@ -411,8 +309,9 @@ def read_data(
     DataFileNotFoundError
         If the file does not exist.
     FileFormatError
-        If the extension is not supported (the message lists the supported ones)
-        or the file cannot be parsed (corrupt, truncated, wrong encoding).
+        If the extension is not supported (the message lists the supported ones),
+        the file cannot be parsed (corrupt, truncated, wrong encoding), or a CSV/TSV
+        row has more fields than the header (the line is named).
     DataValidationError
         If the file has duplicate column names, or ``strict_labels`` finds
         unlabelled values (column, codes and counts are named).
@@ -422,6 +321,26 @@ def read_data(
 
     Notes
     -----
+    Reading rule for CSV, TSV and Excel files: only empty cells are missing by
+    default. A token that programs write for a missing value (``NA``, ``.``,
+    ``NULL``, ``null``, ``None``, ``N/A``, ``NaN``, ``#N/A``, ...; see
+    ``mutualaid_outcomes.io.NA_TOKENS``) is missing only in a column whose other
+    values are all numbers, true/false or dates (R and SAS exports); in a text
+    column it is a value (``NA`` is Narcotics Anonymous in a ``fellowship``
+    column). Tokens read as missing become declared codes of the column and are
+    counted; every decision is recorded in the column's ``read_notes`` (shown by
+    :func:`describe_data`), which say how to override it.
+
+    Identifiers never pass through float: an identifier column (``id``,
+    ``record_id``, ``subjectID``, ...) or a column of integers beyond 2**53 that
+    has missing values becomes nullable ``Int64``; identifiers with leading zeros
+    and integers beyond the int64 range are read as text (with a note), so two
+    distinct identifiers never become equal.
+
+    A ``<name>.codebook.json`` sidecar records the size and checksum of the data
+    file it was written with; if they do not match (the data file was replaced
+    later), a :class:`DataWarning` says so.
+
     Missing values handled:
 
     * SPSS user-missing values and ranges (read with pyreadstat's
@@ -533,8 +452,8 @@ def _load(
     use_sidecar: bool,
 ) -> tuple[pd.DataFrame, Codebook | None, set[str], dict[str, dict[Code, int]]]:
     """Read the file; return the frame, its own declarations, unknown measures, codes found."""
-    if fmt in _STAT_FORMATS:
-        df, declared, unknown, found = _read_stat(p, fmt, cols, encoding)
+    if fmt in STAT_FORMATS:
+        df, declared, unknown, found = read_stat(p, fmt, cols, encoding)
     else:
         unknown, found = set(), {}
         df = _read_plain(p, fmt, header, cols, encoding, sheet_name)

@@ -361,7 +361,8 @@ def write_data(
     data : pandas.DataFrame
         The data; not modified.
     path : str or os.PathLike
-        Destination; the extension chooses the format. An existing file is replaced.
+        Destination; the extension chooses the format. An existing file is replaced
+        only once the new one is completely written (see Notes).
     codebook : Codebook, dict or path, optional
         Labels and missing declarations to write. Default: the codebook attached to
         ``data`` (:func:`get_codebook`), which is inferred when none is attached.
@@ -385,9 +386,30 @@ def write_data(
         If the destination directory does not exist.
     DataValidationError
         If the missing-value declarations of a column cannot be expressed in SPSS.
+    DataWriteError
+        If the operating system refused the write (disk full, quota, permission,
+        read-only folder): a subclass of :class:`OSError` whose message and
+        ``errno`` name the cause. The previous file is unchanged.
+
+    Warns
+    -----
+    DataWarning
+        When the format cannot hold something exactly and it was changed (the
+        message says what): integers beyond 2**53 written as text (SPSS, Stata);
+        declared missing codes written as Stata extended missing values ``.a``,
+        ``.b``, ... or declarations not carried (Stata); labels cut to what SPSS
+        or Stata keep; more than three SPSS missing codes merged into a range.
 
     Notes
     -----
+    Safety: the file (and its sidecar) is written to a temporary file in the
+    same folder, flushed and fsynced, and then moved over the destination with
+    :func:`os.replace`. A failure at any point, an interrupt included, leaves the
+    previous file byte-identical and removes the temporary file; the previous
+    file is never deleted first. The data file is replaced before its sidecar,
+    and the sidecar records the data file's size and SHA-256, so a crash between
+    the two renames is detected by :func:`read_data`.
+
     What is carried, by format:
 
     * **SPSS** (``.sav``, compressed ``.zsav``): variable labels, value labels
@@ -399,8 +421,11 @@ def write_data(
       file back counts them again. Stata/SAS extended codes (``".a"``) are not
       written (their values are already NaN).
     * **Stata** (``.dta``): variable labels (at most 80 characters) and value
-      labels of integer codes on numeric variables. Missing declarations and
-      measurement levels are not carried: NaN is written as Stata's ``.``.
+      labels of integer codes on numeric variables. Stata has no user-missing
+      declarations: declared codes still in the data are written as extended
+      missing values ``.a``, ``.b``, ... (with a warning naming the mapping), so
+      they stay missing in Stata; measurement levels are not carried; NaN is
+      written as Stata's ``.``.
     * **CSV** and **Parquet**: the data, plus the whole codebook (labels, missing
       declarations, measurement, the counts found when the data were read) in
       ``<name>.codebook.json`` next to the file, which :func:`read_data` picks up.
