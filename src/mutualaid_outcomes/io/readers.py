@@ -374,6 +374,12 @@ def read_data(
     >>> cb = get_codebook(df)
     >>> cb.label("sex"), cb.missing_counts("sex"), cb.missing_counts("aa_meetings")
     ('Sex', {9: 1}, {-1: 1})
+    >>> _ = (tmp / "m.csv").write_text("fellowship,meetings\\nAA,3\\nNA,NA\\n")
+    >>> df = read_data(tmp / "m.csv")  # NA: a fellowship, and a missing count
+    >>> df["fellowship"].tolist(), df["meetings"].tolist()
+    (['AA', 'NA'], [3.0, nan])
+    >>> get_codebook(df).variable("meetings").read_notes
+    ("read 'NA' (1) as missing: the other values are numbers; ...",)
     >>> read_data(tmp / "c.sav", columns=["aa_meeting"])
     Traceback (most recent call last):
     ...
