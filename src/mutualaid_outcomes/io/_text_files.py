@@ -2,8 +2,8 @@
 
 A first pass reads every cell with only empty cells missing (identifier columns as
 text); :func:`resolve_text_columns` then decides each text column (numbers, dates,
-true/false or text) and re-reads number columns with their missing tokens so that
-floats are exactly the ones pandas' own parser gives.
+true/false or text) and converts it with its missing tokens set aside. Float
+columns that may hold integers beyond 2**53 are read again as text, exactly.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .codebook import Code
 __all__ = [
     "read_delimited",
     "read_excel_raw",
+    "default_index",
     "ragged_error",
     "resolve_text_columns",
     "TextResult",
@@ -67,6 +68,11 @@ def ragged_error(p: Path, fmt: str, encoding: str | None, width: int) -> FileFor
     )
 
 
+def default_index(df: pd.DataFrame) -> bool:
+    """True for row numbering 0..n-1 (pandas 3 infers a RangeIndex from index values)."""
+    return df.index.equals(pd.RangeIndex(len(df))) and df.index.name is None
+
+
 def read_delimited(p: Path, fmt: str, header: Sequence[str], encoding: str | None) -> pd.DataFrame:
     """First pass: every column, only empty cells missing, identifier columns as text.
 
@@ -88,20 +94,20 @@ def read_delimited(p: Path, fmt: str, header: Sequence[str], encoding: str | Non
             raise ragged from err
         raise
     # pandas makes the first columns the index when rows are longer than the header
-    if not isinstance(df.index, pd.RangeIndex) or len(df.columns) != len(header):
+    if not default_index(df) or len(df.columns) != len(header):
         ragged = ragged_error(p, fmt, encoding, len(header))
         if ragged is not None:
             raise ragged
     return df
 
 
-def reparser_delimited(p: Path, fmt: str, encoding: str | None, as_text: bool = False) -> Reparse:
-    """A function re-reading one column with its missing tokens (pandas' own parsers).
+def reparser_delimited(p: Path, fmt: str, encoding: str | None) -> Reparse:
+    """A function re-reading one column as text (only empty cells missing).
 
-    With ``as_text``, the column comes back as text (only empty cells missing).
+    Used for float columns whose integers may exceed 2**53, to read them exactly.
     """
 
-    def reparse(name: str, tokens: list[str]) -> pd.Series:
+    def reread(name: str, tokens: list[str]) -> pd.Series:
         out = pd.read_csv(
             p,
             sep=_sep(fmt),
@@ -109,12 +115,11 @@ def reparser_delimited(p: Path, fmt: str, encoding: str | None, as_text: bool = 
             usecols=[name],
             keep_default_na=False,
             na_values={name: ["", *tokens]},
-            index_col=False,
-            dtype=str if as_text else None,
+            dtype=str,
         )
         return out[name]
 
-    return reparse
+    return reread
 
 
 def read_excel_raw(
@@ -138,8 +143,16 @@ def read_excel_raw(
     return df
 
 
+_BOOLS = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False, "false": False}
+
+
 def reparse_in_memory(frame: pd.DataFrame) -> Reparse:
-    """Re-parse a column held in memory (Excel cells are already numbers)."""
+    """Parse a first-pass column again with its missing tokens set aside.
+
+    Numbers go through :func:`pandas.to_numeric`, which gives the same doubles as
+    pandas' CSV parser (tests/reliability check this), so no second pass over the
+    file is needed; true/false text becomes booleans as ``read_csv`` makes them.
+    """
 
     def reparse(name: str, tokens: list[str]) -> pd.Series:
         s = frame[name]
@@ -147,6 +160,10 @@ def reparse_in_memory(frame: pd.DataFrame) -> Reparse:
         numeric = pd.to_numeric(masked, errors="coerce")
         if int(numeric.notna().sum()) == int(masked.notna().sum()):
             return numeric
+        present = masked.dropna()
+        if len(present) and bool(present.isin(list(_BOOLS)).all()):
+            out = masked.map(lambda v: _BOOLS.get(v, v) if isinstance(v, str) else v)
+            return out.astype(bool) if not bool(out.isna().any()) else out
         return masked.infer_objects()
 
     return reparse

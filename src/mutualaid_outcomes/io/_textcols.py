@@ -132,31 +132,66 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
-def _kind_of(values: list[Any]) -> Kind:
-    """The kind shared by every value (text, numbers or Excel cell objects)."""
-    if not values:
+def _all_match(text: pd.Series, pattern: re.Pattern[str]) -> bool:
+    """Whether every string matches; a sample first, as most columns fail early."""
+    if not len(text):
+        return True
+    head = text.iloc[:64]
+    if not bool(head.str.fullmatch(pattern.pattern).all()):
+        return False
+    return bool(text.str.fullmatch(pattern.pattern).all())
+
+
+def _kind_of_text(text: pd.Series) -> Kind:
+    """The kind shared by distinct strings (a CSV column).
+
+    Python's own ``int``/``float`` conversions only decide the kind (they are
+    fast); the values are parsed later by pandas' parser.
+    """
+    if not len(text):
         return "text"
-    texts = [v for v in values if isinstance(v, str)]
-    others = [v for v in values if not isinstance(v, str)]
-    if all(_is_number(v) for v in others):
-        if all(_INT_TEXT.match(t) for t in texts) and all(
-            isinstance(v, numbers.Integral) for v in others
-        ):
-            return "integer"
-        if texts:
-            parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
-            numeric = bool(parsed.notna().all())
-        else:
-            numeric = True
-        if numeric:
-            return "number"
-    if all(isinstance(v, (bool, np.bool_)) for v in others) and all(t in _BOOL_TEXT for t in texts):
+    try:
+        text.astype("int64")
+        return "integer"
+    except OverflowError:
+        if _all_match(text, _INT_TEXT):
+            return "integer"  # beyond int64: kept exact as text later
+    except (ValueError, TypeError):
+        pass
+    try:
+        text.astype("float64")
+        return "number"
+    except (ValueError, TypeError, OverflowError):
+        pass
+    if bool(text.isin(_BOOL_TEXT).all()):
         return "bool"
-    if all(isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)) for v in others) and all(
-        _DATE_TEXT.match(t) for t in texts
-    ):
+    if _all_match(text, _DATE_TEXT):
         return "date"
     return "text"
+
+
+def _kind_of(values: list[Any]) -> Kind:
+    """The kind shared by distinct values (text, numbers or Excel cell objects)."""
+    texts = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
+    others = [v for v in values if not isinstance(v, str)]
+    if not others:
+        return _kind_of_text(texts)
+    text_kind = _kind_of_text(texts) if len(texts) else None
+    if all(_is_number(v) for v in others):
+        if text_kind in (None, "integer") and all(isinstance(v, numbers.Integral) for v in others):
+            return "integer"
+        if text_kind in (None, "integer", "number"):
+            return "number"
+    if all(isinstance(v, (bool, np.bool_)) for v in others) and text_kind in (None, "bool"):
+        return "bool"
+    dates = (_dt.date, _dt.datetime, pd.Timestamp)
+    if all(isinstance(v, dates) for v in others) and text_kind in (None, "date"):
+        return "date"
+    return "text"
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(n) for k, n in values.value_counts(sort=False).items()}
 
 
 def classify_text(s: pd.Series, declared: Collection[str] = ()) -> TextDecision:
@@ -167,19 +202,17 @@ def classify_text(s: pd.Series, declared: Collection[str] = ()) -> TextDecision:
     missing whatever the type; tokens only when the rest is numbers, true/false or
     dates (and at least one such value exists).
     """
-    counts = s.dropna().astype(object).value_counts(sort=False)
+    present = s.dropna().astype(object)
     declared_set = {str(c) for c in declared}
-    tokens: dict[str, int] = {}
-    codes: dict[str, int] = {}
-    rest: list[Any] = []
-    for value, n in counts.items():
-        if isinstance(value, str) and value in declared_set:
-            codes[value] = int(n)
-        elif isinstance(value, str) and value in NA_TOKENS:
-            tokens[value] = int(n)
-        else:
-            rest.append(value)
-    kind = _kind_of(rest)
+    is_code = present.isin(declared_set)
+    is_token = present.isin(NA_TOKENS) & ~is_code
+    codes = _counts(present[is_code]) if bool(is_code.any()) else {}
+    tokens = _counts(present[is_token]) if bool(is_token.any()) else {}
+    rest = pd.unique(present[~(is_code | is_token)].to_numpy())
+    if pd.api.types.infer_dtype(rest, skipna=False) == "string":
+        kind = _kind_of_text(pd.Series(rest, dtype=object))
+    else:
+        kind = _kind_of(list(rest))
     if kind == "text":
         return TextDecision("text", missing=codes, kept=tokens)
     return TextDecision(kind, missing={**codes, **tokens}, kept={})
@@ -223,6 +256,13 @@ def needs_exact_integers(name: str, values: pd.Series, identifier: bool = False)
     return bool(big.fillna(False).any())
 
 
+def _has_leading_zeros(present: pd.Series) -> bool:
+    if not len(present):
+        return False
+    text = np.char.lstrip(present.to_numpy(dtype=str), " +-")
+    return bool((np.char.startswith(text, "0") & (np.char.str_len(text) > 1)).any())
+
+
 def exact_integers(
     name: str, s: pd.Series, missing: pd.Series, identifier: bool = False
 ) -> tuple[pd.Series, str | None]:
@@ -237,12 +277,12 @@ def exact_integers(
     identifier = identifier or is_identifier_name(name)
     present = s[~missing].astype(object)
     keep_text = s.where(~missing)
-    if identifier and present.map(lambda v: bool(_LEADING_ZERO.match(str(v)))).any():
+    if identifier and _has_leading_zeros(present):
         return keep_text, "kept as text: some identifiers have leading zeros"
-    as_int = [int(str(v).strip()) for v in pd.unique(present)]
-    if as_int and (max(as_int) > _INT64_MAX or min(as_int) < -_INT64_MAX - 1):
+    try:
+        values = present.astype("int64")  # Python's int: exact
+    except (OverflowError, ValueError):
         return keep_text, "kept as text: integers beyond the int64 range"
-    values = present.map(lambda v: int(str(v).strip())).astype("int64")
     if not bool(missing.any()):
         return pd.Series(values.to_numpy(), index=s.index, name=s.name), None
     out = pd.Series(pd.array([pd.NA] * len(s), dtype="Int64"), index=s.index, name=s.name)

@@ -83,6 +83,31 @@ SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
 _TEXT_FORMATS = ("csv", "tsv", "xlsx")
 
 
+def _parquet_columns(p: Path) -> tuple[list[str], list[str]]:
+    """Columns stored in a Parquet file, and named indexes kept only as metadata.
+
+    pandas writes a RangeIndex (pandas 3 also infers one for ``set_index`` on evenly
+    spaced integers) as metadata rather than as a column; a named one is still a
+    variable of the data. Unnamed stored indexes (``__index_level_0__``) are not.
+    """
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(p)
+    stored = [n for n in schema.names if not n.startswith("__index_level_")]
+    meta = schema.pandas_metadata or {}
+    range_index = [
+        str(ix["name"])
+        for ix in meta.get("index_columns", [])
+        if isinstance(ix, dict) and ix.get("kind") == "range" and ix.get("name") is not None
+    ]
+    return stored, [n for n in range_index if n not in stored]
+
+
+def _is_stored_index(index: pd.Index) -> bool:
+    """True unless ``index`` is an unnamed RangeIndex (row numbering, not data)."""
+    return not isinstance(index, pd.RangeIndex) or index.name is not None
+
+
 def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> list[str]:
     """Column names as stored in the file (before any renaming by pandas)."""
     try:
@@ -97,10 +122,8 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             # pandas names empty header cells "Unnamed: i"
             return [c if c != "" else f"Unnamed: {i}" for i, c in enumerate(row)]
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(p).names
-            return [n for n in names if not n.startswith("__index_level_")]
+            stored, range_index = _parquet_columns(p)
+            return stored + range_index
         if fmt == "xlsx":
             head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1)
             if head.shape[0] == 0:
@@ -196,8 +219,9 @@ def _exact_parquet_ints(p: Path, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_parquet(p: Path, cols: list[str] | None) -> pd.DataFrame:
-    df = pd.read_parquet(p, columns=cols)
-    if not isinstance(df.index, pd.RangeIndex):
+    stored, _ = _parquet_columns(p)
+    df = pd.read_parquet(p, columns=None if cols is None else [c for c in cols if c in stored])
+    if _is_stored_index(df.index):
         # a stored named index is a column of the file
         df = df.reset_index()
         if cols is not None:
@@ -260,7 +284,7 @@ def read_data(
     codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     use_sidecar: bool = True,
 ) -> pd.DataFrame:
-    """Read a data file into a DataFrame with its :class:`Codebook` attached.
+    r"""Read a data file into a DataFrame with its :class:`Codebook` attached.
 
     Parameters
     ----------
@@ -374,7 +398,7 @@ def read_data(
     >>> cb = get_codebook(df)
     >>> cb.label("sex"), cb.missing_counts("sex"), cb.missing_counts("aa_meetings")
     ('Sex', {9: 1}, {-1: 1})
-    >>> _ = (tmp / "m.csv").write_text("fellowship,meetings\\nAA,3\\nNA,NA\\n")
+    >>> _ = (tmp / "m.csv").write_text("fellowship,meetings\nAA,3\nNA,NA\n")
     >>> df = read_data(tmp / "m.csv")  # NA: a fellowship, and a missing count
     >>> df["fellowship"].tolist(), df["meetings"].tolist()
     (['AA', 'NA'], [3.0, nan])
@@ -528,11 +552,8 @@ def _resolve_text(
         codes = [c for c in (*var.missing_codes, *by_col.get(name, ())) if isinstance(c, str)]
         if codes:
             declared_text[name] = codes
-    if fmt in ("csv", "tsv"):
-        reparse = reparser_delimited(p, fmt, encoding)
-        reread = reparser_delimited(p, fmt, encoding, as_text=True)
-    else:
-        reparse, reread = reparse_in_memory(df), None
+    reparse = reparse_in_memory(df)
+    reread = reparser_delimited(p, fmt, encoding) if fmt in ("csv", "tsv") else None
     df, res = resolve_text_columns(df, declared_text, reparse, reread)
     found = {k: dict(v) for k, v in found.items()}
     for name, counts in res.found.items():

@@ -25,7 +25,7 @@ from .._validation import close_matches
 from ..errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, FileFormatError
 from ._formats import check_path
 from ._missing import check_strict_labels, to_categoricals
-from ._text_files import ragged_error
+from ._text_files import default_index, ragged_error
 from ._textcols import (
     NA_TOKENS,
     TextDecision,
@@ -138,7 +138,7 @@ def _read_strings(p: Path, encoding: str | None, width: int | None = None) -> pd
         raise FileFormatError(
             f"Could not read '{p}' as CSV ({type(err).__name__}: {err})."
         ) from err
-    if width and (not isinstance(df.index, pd.RangeIndex) or len(df.columns) != width):
+    if width and (not default_index(df) or len(df.columns) != width):
         ragged = ragged_error(p, "csv", enc, width)
         if ragged is not None:
             raise ragged
