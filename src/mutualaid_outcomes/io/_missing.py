@@ -39,7 +39,7 @@ def split_extended_missing(
     pyreadstat with ``user_missing=True`` returns them as strings: Stata
     ``'a'``-``'z'``, SAS ``'A'``-``'Z'`` and ``'_'``.
 
-    Only object columns that are numeric in the file are touched. Codes are
+    Only text columns that are numeric in the file are touched. Codes are
     recorded as ``".a"`` (Stata) or ``".A"`` (SAS).
     """
     counts: dict[str, dict[Code, int]] = {}

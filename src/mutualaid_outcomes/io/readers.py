@@ -83,6 +83,10 @@ SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
 _TEXT_FORMATS = ("csv", "tsv", "xlsx")
 
 
+#: the engine pandas reads .xlsx files with (a runtime dependency of this package)
+_XLSX = "openpyxl"
+
+
 def _parquet_columns(p: Path) -> tuple[list[str], list[str]]:
     """Columns stored in a Parquet file, and named indexes kept only as metadata.
 
@@ -125,7 +129,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             stored, range_index = _parquet_columns(p)
             return stored + range_index
         if fmt == "xlsx":
-            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1)
+            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1, engine=_XLSX)
             if head.shape[0] == 0:
                 raise FileFormatError(f"Sheet {sheet_name!r} of '{p}' is empty.")
             return [
@@ -256,7 +260,7 @@ def _read_plain(
             return df if cols is None else df.loc[:, cols]
         if fmt == "parquet":
             return _read_parquet(p, cols)
-        return read_excel_raw(p, sheet_name, cols)
+        return read_excel_raw(p, sheet_name, cols, engine=_XLSX)
     except MutualAidError:
         raise
     except UnicodeDecodeError as err:
@@ -275,8 +279,8 @@ def _as_codebook(codebook: Any) -> Codebook | None:
 def read_data(
     path: str | os.PathLike[str],
     columns: Sequence[str] | None = None,
-    missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None = None,
     *,
+    missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None = None,
     strict_labels: bool = False,
     convert_categoricals: bool = False,
     encoding: str | None = None,

@@ -457,7 +457,6 @@ def _convert_field(
     of text fields. NA-like tokens are missing in number and date fields only.
     Returns the column, the codes found, notes for the codebook and a problem.
     """
-    s = s.astype(object)
     text_codes = [c for c in codes if isinstance(c, str)]
     num_codes = [c for c in codes if not isinstance(c, str)]
     counts: dict[Code, int] = {c: int((s == c).sum()) for c in text_codes}

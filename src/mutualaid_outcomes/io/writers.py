@@ -350,8 +350,8 @@ def _plan(
 def write_data(
     data: pd.DataFrame,
     path: str | os.PathLike[str],
-    codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
+    codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     file_label: str = "",
 ) -> Path:
     """Write ``data`` with its labels to ``.sav``/``.zsav``, ``.dta``, ``.csv`` or ``.parquet``.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns
+from .._validation import check_columns, renamed
 from ..errors import DataValidationError
 
 __all__ = ["forest_data", "plot_forest", "ROW_KINDS"]
@@ -33,8 +33,9 @@ ROW_KINDS: tuple[str, ...] = ("effect", "study", "summary", "prediction", "heade
 _OPTIONAL = ("model", "label", "kind", "weight", "group")
 
 
+@renamed(effects="result")
 def forest_data(
-    effects: Any,
+    result: Any,
     *,
     terms: Sequence[str] | None = None,
     exponentiate: bool = False,
@@ -47,7 +48,7 @@ def forest_data(
 
     Parameters
     ----------
-    effects : result or pandas.DataFrame
+    result : result or pandas.DataFrame
         A fitted result (its ``tidy()`` is used) or a tidy frame with ``term``,
         ``estimate``, ``conf_low`` and ``conf_high``. Optional columns are kept: ``model``
         (grouped forests), ``label`` (row labels), ``kind`` (how a row is drawn, one of
@@ -78,20 +79,20 @@ def forest_data(
     """
     from ..tables.model_tables import term_label
 
-    if hasattr(effects, "tidy"):
-        frame = effects.tidy(conf_level=conf_level, exponentiate=exponentiate)
-    elif isinstance(effects, pd.DataFrame):
-        frame = effects.copy()
+    if isinstance(result, pd.DataFrame):
+        frame = result.copy()
+    elif hasattr(result, "tidy"):
+        frame = result.tidy(conf_level=conf_level, exponentiate=exponentiate)
     else:
         raise DataValidationError(
-            f"`effects` must be a fitted result or a tidy DataFrame; got {type(effects).__name__}."
+            f"`result` must be a fitted result or a tidy DataFrame; got {type(result).__name__}."
         )
-    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "effects")
+    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "result")
     if "kind" in frame:
         bad = sorted(set(frame["kind"]) - set(ROW_KINDS))
         if bad:
             raise DataValidationError(
-                f"`effects` has row kinds {bad}; use {', '.join(map(repr, ROW_KINDS))}."
+                f"`result` has row kinds {bad}; use {', '.join(map(repr, ROW_KINDS))}."
             )
     if drop_intercept:
         frame = frame[~frame["term"].isin(["Intercept", "(Intercept)", "const"])]
@@ -108,14 +109,15 @@ def forest_data(
         given = out.pop("label").astype(str)
         names = [labels[t] if labels and t in labels else g for t, g in zip(out["term"], given)]
     else:
-        names = [term_label(t, codebook, labels) for t in out["term"]]
+        names = [term_label(t, codebook=codebook, labels=labels) for t in out["term"]]
     out.insert(1, "label", names)
     out["y"] = np.arange(len(out))[::-1]
     return out
 
 
+@renamed(effects="result")
 def plot_forest(
-    effects: Any,
+    result: Any,
     ax: Any = None,
     *,
     exponentiate: bool = False,
@@ -130,7 +132,7 @@ def plot_forest(
 
     Parameters
     ----------
-    effects : result or tidy DataFrame
+    result : result or tidy DataFrame
         See :func:`forest_data`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
@@ -155,7 +157,7 @@ def plot_forest(
     """
     import matplotlib.pyplot as plt
 
-    data = forest_data(effects, exponentiate=exponentiate, **kwargs)
+    data = forest_data(result, exponentiate=exponentiate, **kwargs)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 0.35 * len(data) + 1.2))
     ref = reference if reference is not None else (1.0 if exponentiate else 0.0)
