@@ -302,8 +302,8 @@ def convert_text(
 
     Returns the new column, the decision as applied (a number column whose values
     the file reader cannot parse stays text) and an extra note.
-    ``reparse(name, tokens)`` re-reads the column with ``tokens`` as missing (the
-    file reader's own number parser, so floats are the ones it would give).
+    ``reparse(name, tokens)`` parses the column again with ``tokens`` as missing,
+    with pandas' own number parser, so floats are the ones ``read_csv`` gives.
     """
     aside = list(decision.missing)
     missing = s.isna() | s.isin(aside)
