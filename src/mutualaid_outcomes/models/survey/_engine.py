@@ -66,7 +66,7 @@ def variables_matrix(data: pd.DataFrame, variables: Any, argument: str) -> Varia
             lv = levels_of(col)
             miss = col.isna().to_numpy()
             for level in lv:
-                ind = (col == level).to_numpy(dtype=float)
+                ind = (col == level).to_numpy(dtype=float, copy=True)
                 ind[miss] = np.nan
                 mats.append(ind)
                 names.append(f"{c}[{level}]")

@@ -102,10 +102,10 @@ def _indicators(design: Any, variable: str, level: Any) -> tuple[np.ndarray, lis
     mats, names = [], []
     for v in lv:
         if level is None and not is_categorical(col):
-            ind = col.to_numpy(dtype=float, na_value=np.nan)
+            ind = col.to_numpy(dtype=float, na_value=np.nan, copy=True)
             names.append(variable)
         else:
-            ind = (col == v).to_numpy(dtype=float)
+            ind = (col == v).to_numpy(dtype=float, copy=True)
             names.append(f"{variable}[{v}]")
         ind[miss] = np.nan
         mats.append(ind)
