@@ -133,12 +133,14 @@ def test_read_only_folder_names_the_cause(tmp_path, monkeypatch, old_and_new):
     if os.geteuid() != 0:  # a real read-only folder (root ignores permissions)
         tmp_path.chmod(0o555)
     else:
-        import tempfile
+        real_open = os.open
 
-        def refuse(*args, **kwargs):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        def refuse_new_files(path, flags, *args, **kwargs):
+            if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(tmp_path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+            return real_open(path, flags, *args, **kwargs)
 
-        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+        monkeypatch.setattr(os, "open", refuse_new_files)
     try:
         with pytest.raises(OSError, match="Permission denied") as info:
             write_data(new, tmp_path / "d.dta")
@@ -274,3 +276,36 @@ def test_real_full_disk(full_disk, suffix):
         write_data(big, full_disk / f"d{suffix}")
     assert isinstance(info.value, MutualAidError)
     assert _snapshot(full_disk) == before
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".sav"])
+def test_replaced_file_keeps_its_permissions(tmp_path, old_and_new, suffix):
+    old, new = old_and_new
+    target = tmp_path / f"d{suffix}"
+    write_data(old, target)
+    target.chmod(0o640)
+    write_data(new, target)
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_new_file_gets_the_permissions_open_would_give(tmp_path, old_and_new):
+    old, _ = old_and_new
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    write_data(old, tmp_path / "d.csv")
+    assert (tmp_path / "d.csv").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path, old_and_new):
+    old, new = old_and_new
+    (tmp_path / "store").mkdir()
+    real = tmp_path / "store" / "d.csv"
+    write_data(old, real)
+    link = tmp_path / "d.csv"
+    link.symlink_to(real)
+    write_data(new, link)
+    assert link.is_symlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_data(link)["id"].tolist() == [4, 5]
+    assert read_data(real, use_sidecar=False)["id"].tolist() == [4, 5]

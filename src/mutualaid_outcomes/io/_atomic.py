@@ -6,6 +6,8 @@ on POSIX and Windows within one file system). A data file and its codebook
 sidecar are both written completely before either replaces its predecessor; the
 sidecar records the size and SHA-256 of the data file it describes, so a reader
 notices (and warns) if a crash between the two renames left them out of step.
+A replaced file keeps its permissions, and a symbolic link is written through (the
+file it points to is replaced, the link stays), as writing in place would do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import errno as _errno
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -92,9 +95,31 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _temp_in(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    return Path(name)
+    """A new empty file beside ``target``, with the permissions ``target`` will keep.
+
+    ``tempfile.mkstemp`` would create it readable by its owner only, and the
+    replaced file would silently lose its group and other permissions. The file is
+    created with mode 0o666 filtered by the umask (as ``open`` would create the
+    target), then given the mode of the file it replaces, if any.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        os.close(fd)
+        break
+    else:  # pragma: no cover
+        raise FileExistsError(_errno.EEXIST, "no free temporary name", str(target.parent))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return tmp
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, mode)
+    return tmp
 
 
 class IncompleteFileError(Exception):
@@ -136,6 +161,11 @@ def _write_one(tmp: Path, write: Writer) -> None:
     _fsync_file(tmp)
 
 
+def _through_links(target: Path) -> Path:
+    """The file a symbolic link points to, so that replacing it keeps the link."""
+    return target.resolve() if target.is_symlink() else target
+
+
 def write_atomically(
     targets: Sequence[tuple[Path, Writer]],
     *,
@@ -160,7 +190,8 @@ def write_atomically(
         pending = list(targets)
         while pending:
             batch = []
-            for target, write in pending:
+            for given, write in pending:
+                target = _through_links(given)
                 tmp = _temp_in(target)
                 temps.append((tmp, target))
                 _write_one(tmp, write)
