@@ -35,7 +35,7 @@ __all__ = [
     "default_index",
     "ragged_error",
     "resolve_text_columns",
-    "TextResult",
+    "TextDecisions",
 ]
 
 Reparse = Callable[[str, list[str]], pd.Series]
@@ -169,7 +169,7 @@ def reparse_in_memory(frame: pd.DataFrame) -> Reparse:
     return reparse
 
 
-class TextResult:
+class TextDecisions:
     """What :func:`resolve_text_columns` decided: codes found, tokens declared, notes."""
 
     def __init__(self) -> None:
@@ -208,13 +208,13 @@ def resolve_text_columns(
     declared_text: Mapping[str, Sequence[str]],
     reparse: Reparse,
     reread_text: Reparse | None = None,
-) -> tuple[pd.DataFrame, TextResult]:
+) -> tuple[pd.DataFrame, TextDecisions]:
     """Decide each text column of a first-pass frame (see :mod:`._textcols`).
 
     ``declared_text`` maps columns to their declared text missing codes.
     ``reread_text(name, [])`` returns a column as raw text (for exact integers).
     """
-    result = TextResult()
+    result = TextDecisions()
     new_cols: dict[str, pd.Series] = {}
     for name in df.columns:
         s = df[name]
