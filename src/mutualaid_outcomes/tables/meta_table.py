@@ -143,7 +143,7 @@ def _coefficient_table(result, exponentiate, st, decimals, labels, level) -> tup
     t = result.tidy(conf_level=level, exponentiate=exponentiate)
     index, body = [], []
     for _, r in t.iterrows():
-        index.append(term_label(r["term"], None, labels))
+        index.append(term_label(r["term"], labels=labels))
         body.append(
             [
                 format_number(r["estimate"], decimals, st.minus),
