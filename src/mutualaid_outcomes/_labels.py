@@ -29,6 +29,7 @@ API
       level, reference, coding, interaction parts);
     * ``reference_level(variable, levels)``: the reference level of a factor whose
       other ``levels`` have coefficients (from the term or the codebook's levels);
+    * ``measurement(name)``: the codebook's measurement level, or None;
     * ``binary_levels(name)``: the (1, 0) labels of a labelled 0/1 variable, or None;
     * ``merged(other)``: a resolver whose explicit labels add ``other``'s on top.
 
@@ -305,6 +306,15 @@ class Labels:
         if fm:
             return f"{fm.group('fn')}({self.variable(fm.group('var'))})"
         return name
+
+    def measurement(self, name: str) -> str | None:
+        """The codebook's measurement level of a variable (``"nominal"``, ...), or None."""
+        if self.codebook is None or not hasattr(self.codebook, "measurement"):
+            return None
+        try:
+            return str(self.codebook.measurement(str(name)))
+        except Exception:  # noqa: BLE001 - codebook without this variable
+            return None
 
     def has_label(self, name: str) -> bool:
         """Whether ``name`` gets a label other than itself."""

@@ -1,5 +1,6 @@
 """Publication tables: Table 1, regression, mediation, meta-analysis and SEM tables, exporters."""
 
+from .combine import merge_tables, stack_tables, univariable_table
 from .formatting import JOURNAL_STYLES, JournalStyle, format_ci, format_number, format_p
 from .meta_table import meta_table
 from .model_tables import mediation_table, regression_table, term_label
@@ -12,6 +13,9 @@ __all__ = [
     "table_one",
     "regression_table",
     "mediation_table",
+    "merge_tables",
+    "stack_tables",
+    "univariable_table",
     "sem_table",
     "sem_fit_table",
     "meta_table",

@@ -65,7 +65,7 @@ def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
     Examples
     --------
     >>> round(text_width("0.50"), 1)
-    17.5
+    18.4
     """
     total = 0
     for ch in text:

@@ -268,6 +268,7 @@ def _kind(su: _Setup, col: str) -> str:
         or not pd.api.types.is_numeric_dtype(s)
         or pd.api.types.is_bool_dtype(s)
         or bool(su.lab.value_labels(col))
+        or su.lab.measurement(col) in ("nominal", "ordinal")
         or set(pd.unique(s.dropna())) == {0, 1}
     )
     if not categorical:
