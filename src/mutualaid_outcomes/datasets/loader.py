@@ -178,7 +178,7 @@ def _codebook() -> Any:
 def _with_codebook(frame: pd.DataFrame) -> pd.DataFrame:
     """Attach the part of the sample codebook that describes ``frame``'s columns."""
     try:
-        from ..io.codebook import Codebook, set_codebook
+        from ..io.codebook import set_codebook
     except ImportError:  # pragma: no cover - io layer not installed
         return frame
     codebook = _codebook()
