@@ -5,6 +5,7 @@ from .formatting import JOURNAL_STYLES, JournalStyle, format_ci, format_number, 
 from .meta_table import meta_table
 from .model_tables import mediation_table, regression_table, term_label
 from .sem_tables import sem_fit_table, sem_table
+from .survival_table import survival_table
 from .table import Table
 from .table_one import smd_categorical, smd_continuous, suppress_cells, table_one
 
@@ -16,6 +17,7 @@ __all__ = [
     "merge_tables",
     "stack_tables",
     "univariable_table",
+    "survival_table",
     "sem_table",
     "sem_fit_table",
     "meta_table",
