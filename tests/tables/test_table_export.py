@@ -121,7 +121,7 @@ def test_latex_structure(small_table):
     body = lines[lines.index("\\midrule") + 1 : lines.index("\\bottomrule")]
     assert len(body) == len(small_table.body)
     assert all(row.count(" & ") == len(small_table.columns) for row in body)
-    assert body[2].startswith("\\hspace{1.2em}")  # a level row
+    assert body[2].startswith("\\hspace*{1.2em}")  # a level row
     assert "\\tnote{a}" in body[0] and "\\item[a] Welch's t test." in lines
 
 
@@ -217,3 +217,18 @@ def test_mediation_table_options():
     short = mediation_table(med, contrasts=False)
     assert not any(i.startswith("Contrast") for i in short.body.index)
     assert any(i.startswith("Contrast") for i in full.body.index)
+
+
+def test_latex_wraps_long_labels_and_headers():
+    long = Table(
+        pd.DataFrame(
+            {"Cognitive-Behavioural Coping Skills (n = 575)": ["1"]},
+            index=["Proportion of heavy drinking days, 90 days before the wave"],
+        ),
+        indent=[0],
+    )
+    tex = long.to_latex()
+    assert "\\begin{tabular}{p{14em}c}" in tex
+    row = next(x for x in tex.splitlines() if x.startswith("\\raggedright"))
+    assert row.endswith("\\tabularnewline") and "\\hspace*{1.2em}" in row
+    assert "Cognitive-Behavioural \\\\ Coping Skills \\\\ (n = 575)" in tex

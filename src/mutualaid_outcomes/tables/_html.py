@@ -41,6 +41,11 @@ def _caption(t: Table) -> str:
     return f"<caption style='{style}'>{inner}</caption>"
 
 
+def _keep_n(header: str) -> str:
+    """A header whose "n = 575" never breaks."""
+    return header.replace(" = ", "\u00a0=\u00a0")
+
+
 def _header_rows(t: Table) -> list[str]:
     esc = html.escape
     ncol = len(t.columns)
@@ -69,7 +74,7 @@ def _header_rows(t: Table) -> list[str]:
         f"{esc(t.stub_header)}</th>"
     ]
     cells += [
-        f"<th style='{_CELL}{top}{bottom}text-align:center;font-weight:normal;'>{esc(c)}</th>"
+        f"<th style='{_CELL}{top}{bottom}text-align:center;font-weight:normal;'>{esc(_keep_n(c))}</th>"
         for c in t.columns
     ]
     rows.append("<tr style='background:transparent'>" + "".join(cells) + "</tr>")

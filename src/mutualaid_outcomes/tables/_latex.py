@@ -41,6 +41,11 @@ _EXTRA = {
     "\u03b8": r"$\theta$",
     "\u03c7": r"$\chi$",
 }
+#: row labels longer than this many characters wrap in a column of STUB_WIDTH
+STUB_CHARS = 40
+STUB_WIDTH = "14em"
+#: characters per line of a wrapped column header
+HEADER_WIDTH = 16
 _MINUS = re.compile(r"(?<![\w)])-(?=\d|\.\d)")
 
 
@@ -75,9 +80,29 @@ def _header(t: Table) -> list[str]:
         cells += [""] * (ncol - j)
         lines.append(" & ".join(cells) + " \\\\")
         lines.append(" ".join(rules))
-    head = [tex(t.stub_header)] + [f"\\multicolumn{{1}}{{c}}{{{tex(c)}}}" for c in t.columns]
+    head = [tex(t.stub_header)] + [f"\\multicolumn{{1}}{{c}}{{{_stacked(c)}}}" for c in t.columns]
     lines.append(" & ".join(head) + " \\\\")
     return lines
+
+
+def _wrap(text: str, width: int = HEADER_WIDTH) -> list[str]:
+    """Greedy word wrap of a column header; "(n = 575)" stays in one piece."""
+    words = re.sub(r" (?==|\d|CI\))|(?<==) ", "\u00a0", text).split(" ")
+    lines: list[str] = []
+    for w in words:
+        if lines and len(lines[-1]) + 1 + len(w) <= width:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    return [ln.replace("\u00a0", " ") for ln in lines]
+
+
+def _stacked(text: str) -> str:
+    r"""A header set on several centred lines (a nested ``tabular``) when long."""
+    lines = _wrap(text)
+    if len(lines) == 1:
+        return tex(text)
+    return "\\begin{tabular}[b]{@{}c@{}}" + " \\\\ ".join(tex(x) for x in lines) + "\\end{tabular}"
 
 
 def _tnote(marker: str) -> str:
@@ -96,15 +121,19 @@ def to_latex(t: Table) -> str:
     ]
     if caption:
         lines.append(f"\\caption{{{tex(caption)}}}")
-    lines.append(f"\\begin{{tabular}}{{l{'c' * ncol}}}")
+    wrap = max((len(r[0]) + 3 * r[2] for r in t.rows()), default=0) > STUB_CHARS
+    stub = f"p{{{STUB_WIDTH}}}" if wrap else "l"
+    lines.append(f"\\begin{{tabular}}{{{stub}{'c' * ncol}}}")
     lines.append("\\toprule")
     lines += _header(t)
     lines.append("\\midrule")
     for i, (label, cells, level) in enumerate(t.rows()):
-        lab = f"\\hspace{{{1.2 * level:g}em}}" if level else ""
+        lab = "\\raggedright " if wrap else ""
+        lab += f"\\hspace*{{{1.2 * level:g}em}}" if level else ""
         lab += tex(label) + _tnote(t.marker(i, -1))
         vals = [tex(c, numeric=True) + _tnote(t.marker(i, j)) for j, c in enumerate(cells)]
-        lines.append(" & ".join([lab, *vals]) + " \\\\")
+        # \raggedright redefines \\ inside the cell; \tabularnewline ends the row
+        lines.append(" & ".join([lab, *vals]) + (" \\tabularnewline" if wrap else " \\\\"))
     lines.append("\\bottomrule")
     lines.append("\\end{tabular}")
     notes = t.notes()

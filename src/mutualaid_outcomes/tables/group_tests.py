@@ -63,7 +63,7 @@ EXPECTED_MIN = 5.0  # below this expected count the chi-square approximation is 
 TEST_LABELS = {
     "t_test": "Welch's t test",
     "student_t": "Student's t test",
-    "anova": "one-way analysis of variance",
+    "anova": "One-way analysis of variance",
     "welch_anova": "Welch's one-way analysis of variance",
     "kruskal": "Kruskal\u2013Wallis test",
     "wilcoxon": "Wilcoxon rank-sum test",

@@ -118,13 +118,14 @@ def mediation_table(
             return term.replace("_", " ").capitalize()
         kind, inner = m.group("kind"), m.group("inner")
         parts = re.split(r"(->|-)", inner)
-        text = "".join(p if p in ("->", "-") else lab.term(p) for p in parts).replace("->", " → ")
+        arrows = {"->": " \u2192 ", "-": " \u2212 "}
+        text = "".join(arrows.get(p) or lab.term(p) for p in parts)
         names = {
             "a": f"a path: {x_text} → ",
             "b": "b path: ",
             "d": "d path: ",
             "indirect": "Indirect via ",
-            "contrast": "Contrast ",
+            "contrast": "Contrast: ",
         }
         if kind == "b":
             return f"b path: {text} → {y_text}"
