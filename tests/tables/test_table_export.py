@@ -99,6 +99,12 @@ def test_docx_has_journal_rules_and_content_widths(tmp_path, small_table):
     indents = [el.get(f"{W}left") for el in tbl.iter(f"{W}ind")]
     assert len(indents) == len(small_table.indent) and all(int(i) > 0 for i in indents)
     assert not any(r[0].startswith(" ") for r in small_table.rows())
+    # a short table stays on one page: rows do not split and keep with the next row,
+    # the header repeats if it ever breaks
+    assert all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in rows)
+    assert rows[0].find(f"{W}trPr/{W}tblHeader") is not None
+    for row in rows[:-1]:
+        assert all(p.find(f"{W}pPr/{W}keepNext") is not None for p in row.iter(f"{W}p"))
 
 
 def test_docx_switches_wide_tables_to_landscape(tmp_path):
@@ -232,3 +238,25 @@ def test_latex_wraps_long_labels_and_headers():
     row = next(x for x in tex.splitlines() if x.startswith("\\raggedright"))
     assert row.endswith("\\tabularnewline") and "\\hspace*{1.2em}" in row
     assert "Cognitive-Behavioural \\\\ Coping Skills \\\\ (n = 575)" in tex
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdfinfo") is None,
+    reason="LibreOffice or poppler is not installed",
+)
+def test_eight_row_table_one_renders_on_one_page(tmp_path):
+    from mutualaid_outcomes.datasets import load_sample
+
+    p = load_sample("participants")
+    t = table_one(p, by="arm", variables=["age", "sex", "trial", "last_month"])
+    assert len(t.body) >= 6
+    path = t.save(tmp_path / "t1.docx")
+    run = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    info = subprocess.run(["pdfinfo", str(tmp_path / "t1.pdf")], capture_output=True, text=True)
+    pages = int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])
+    assert pages == 1
