@@ -115,7 +115,11 @@ def test_summary_shows_ratios_like_summary_coxph():
     np.testing.assert_allclose(s.ratios["lower 95%"], hr["conf_low"], rtol=1e-12)
     text = s.as_text()
     assert "Hazard ratios (HR)" in text and f"{hr['estimate'][0]:.3f}" in text
-    assert "Hazard ratios" in s.as_html() and "1/HR" in s.as_latex()
+    page = s.as_html()
+    assert "Hazard ratios" in page and "1/HR" in s.as_latex()
+    # coefficients first, then the ratios, then the fit statistics
+    assert page.index("class='tidy'") < page.index("Hazard ratios") < page.index("class='glance'")
+    assert "text-align:left'>x</td>" in page
     logit = fit_regression(d, "y ~ x + g", family="binomial").summary()
     assert logit.ratio_name == "OR" and logit.ratios["term"].tolist() == ["x", "g"]
     assert fit_regression(d, "c ~ x", family="poisson").summary().ratio_name == "IRR"

@@ -380,28 +380,42 @@ class Summary:
         return "\n".join(lines)
 
     def as_html(self) -> str:
-        """HTML rendering (a ``<div>`` with two tables)."""
+        """HTML rendering: the coefficients (and ratios) first, then the fit statistics.
+
+        Styles are inline so Jupyter's stylesheet cannot right-align the term column.
+        """
         esc = html.escape
+        cell = "padding:1px 8px;border:none;"
+        left, right = f"style='{cell}text-align:left'", f"style='{cell}text-align:right'"
+        rule = "style='border-collapse:collapse;border:none;margin:4px 0 8px 0'"
         parts = [f"<div class='mutualaid-summary'><h4>{esc(self.title)}</h4>"]
-        items = self._glance_items()
-        if items:
-            parts.append("<table class='glance'>")
-            parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items]
-            parts.append("</table>")
         frames = [(self.tidy, "")]
         if self.ratios is not None:
             frames.append((self.ratios, f"{RATIO_NAMES.get(self.ratio_name, self.ratio_name)}s"))
         for frame, caption in frames:
             table = _format_frame(frame, self.decimals)
-            parts.append("<table class='tidy'>")
+            parts.append(f"<table class='tidy' {rule}>")
             if caption:
                 parts.append(f"<caption style='text-align:left'>{esc(caption)}</caption>")
             parts.append("<thead><tr>")
-            parts += [f"<th>{esc(str(c))}</th>" for c in table.columns]
+            parts += [
+                f"<th {left if j == 0 else right}>{esc(str(c))}</th>"
+                for j, c in enumerate(table.columns)
+            ]
             parts.append("</tr></thead><tbody>")
             for _, row in table.iterrows():
-                parts.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
+                tds = "".join(
+                    f"<td {left if j == 0 else right}>{esc(str(v))}</td>" for j, v in enumerate(row)
+                )
+                parts.append(f"<tr>{tds}</tr>")
             parts.append("</tbody></table>")
+        items = self._glance_items()
+        if items:
+            parts.append(f"<table class='glance' {rule}>")
+            parts += [
+                f"<tr><th {left}>{esc(k)}</th><td {right}>{esc(v)}</td></tr>" for k, v in items
+            ]
+            parts.append("</table>")
         for n in self.notes:
             parts.append(f"<p><small>Note: {esc(n)}</small></p>")
         parts.append("</div>")
