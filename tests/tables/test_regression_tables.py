@@ -72,6 +72,9 @@ def test_models_side_by_side_with_spanners_and_events(cohort, fits):
     assert [s[0] for s in t.spanners] == ["Abstinence", "Relapse"]
     assert t.columns == ["Estimate (95% CI)", "p", "HR (95% CI)", "p"]
     assert t.body.loc["Events"].tolist() == ["", "", "20", ""]
+    # the reference row shows a dash only in the model that has the factor
+    ref = t.body.loc["Cognitive-Behavioural Coping Skills (ref.)"].tolist()
+    assert ref == ["\u2014", "", "", ""]
     assert t.numbers.groupby("model").size().to_dict() == {"Abstinence": 5, "Relapse": 1}
     assert t.footnotes == ("HR = hazard ratio.", f"{DASH} = reference category (ref.).")
 

@@ -243,13 +243,17 @@ def regression_table(
             heading.append(len(rows))
             index.append(b.label)
             rows.append(["", ""] * len(named))
+        terms = {term for _, term in b.rows if term}
         for text, term in b.rows:
             if b.heading:
                 indent[len(rows)] = 1
             index.append(text)
             line: list[str] = []
             for c in cells:
-                line += list(c.get(term, ("", ""))) if term else [_DASH, ""]
+                if term:
+                    line += list(c.get(term, ("", "")))
+                else:  # the reference row: a dash in the models that have the factor
+                    line += [_DASH if terms & set(c) else "", ""]
             rows.append(line)
     for key, text in _GLANCE_ROWS:
         vals = [res.glance() for _, res in named]
