@@ -14,6 +14,7 @@ from .survival import (
     plot_km,
 )
 from .trajectories import plot_trajectories, trajectory_data
+from .trajectory_classes import plot_trajectory_classes, trajectory_classes_data
 
 __all__ = [
     "OKABE_ITO",
@@ -30,6 +31,8 @@ __all__ = [
     "plot_path_diagram",
     "trajectory_data",
     "plot_trajectories",
+    "trajectory_classes_data",
+    "plot_trajectory_classes",
     "calendar_strip_data",
     "plot_calendar_strips",
     "sensitivity_data",

@@ -156,13 +156,17 @@ def _blrt(
                     boot, spec0, n_starts=boot_starts, rng=gen, max_iter=max_iter, tol=tol,
                     extra=[par0],
                 )  # fmt: skip
+            except EstimationError:
+                return float("nan")
+            try:
                 f1, b1 = estimate(
                     boot, spec1, n_starts=boot_starts, rng=gen, max_iter=max_iter, tol=tol,
                     extra=[par1],
                 )  # fmt: skip
             except EstimationError:
-                return float("nan")
-        return 2.0 * (f1[b1].loglik - f0[b0].loglik)
+                # every start emptied a class: the larger model collapses to the smaller
+                return 0.0
+        return max(0.0, 2.0 * (f1[b1].loglik - f0[b0].loglik))
 
     return np.asarray(run_replicates(one, n_boot, rng=root, n_jobs=n_jobs, client=client))
 
@@ -233,6 +237,11 @@ def compare_trajectories(
     ``(k - 1)``-class model (:func:`simulate_trajectories`: the same persons, times,
     missing waves and covariates), both models are refitted to each, and
     ``p = (1 + #{LR_b >= LR}) / (1 + B)`` over the ``B`` replicates that could be fitted.
+    A replicate in which every start of the ``k``-class model empties a class counts as
+    ``LR_b = 0`` (the larger model collapses to the smaller one), and a replicate's
+    statistic is floored at 0 (a ``k``-class fit below the ``(k - 1)``-class one is a local
+    optimum); replicates whose ``(k - 1)``-class model cannot be fitted are dropped and
+    ``blrt_n_boot`` counts the rest.
     ``k - 1`` must be among the fitted class numbers. BIC is the usual criterion for the
     number of classes in group-based trajectory models (Nagin 2005); a class below about
     5% of persons or AvePP below 0.7 argues against a solution whatever the criteria say.

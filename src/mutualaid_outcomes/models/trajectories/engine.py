@@ -133,7 +133,7 @@ def _update_gamma(Z: np.ndarray, tau: np.ndarray, gamma: np.ndarray) -> np.ndarr
 
 
 def _gaussian_m_step(panel: Panel, spec: Spec, params: Params, w: np.ndarray) -> Params:
-    X, y = panel.X, panel.y
+    X, y = panel.Xu, panel.obs.y[:, 0]
     act = spec.active()
     XtWX = np.stack([(X * w[:, k : k + 1]).T @ X for k in range(spec.n_groups)])
     XtWy = (w * y[:, None]).T @ X
@@ -149,7 +149,7 @@ def _gaussian_m_step(panel: Panel, spec: Spec, params: Params, w: np.ndarray) ->
         beta = np.einsum("kpq,kq->kp", np.linalg.pinv(XtWX), XtWy)
     r2 = (y[:, None] - X @ beta.T) ** 2
     if spec.shared_anc:
-        s2 = np.full(spec.n_groups, np.sum(w * r2) / np.sum(w))
+        s2 = np.full(spec.n_groups, np.sum(w * r2) / panel.n_obs)
     else:
         s2 = np.sum(w * r2, axis=0) / np.maximum(np.sum(w, axis=0), 1e-300)
     return Params(beta, 0.5 * np.log(np.maximum(s2, 1e-300)), params.gamma)
@@ -167,7 +167,7 @@ def _newton_class_step(
         cand = theta.copy()
         cand[:nc] += t * step
         new = layout.unpack(cand).with_(gamma=params.gamma)
-        logf = spec.family.loglik(panel.obs, panel.X @ new.beta.T, new.anc)
+        logf = spec.family.loglik(panel.obs, panel.Xu @ new.beta.T, new.anc)
         q = float(np.sum(w * logf))
         if np.isfinite(q) and q >= Q:
             return new, logf
@@ -183,7 +183,7 @@ def m_step(
     Returns the new parameters and, when it has them, the log-densities there.
     """
     gamma = _update_gamma(panel.Z, tau, params.gamma)
-    w = tau[panel.person]
+    w = panel.row_weights(tau)
     if spec.family.name == "gaussian":
         return _gaussian_m_step(panel, spec, params, w).with_(gamma=gamma), None
     out, logf = _newton_class_step(panel, spec, layout, params, w)

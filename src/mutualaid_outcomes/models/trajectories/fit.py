@@ -439,8 +439,8 @@ def build_result(
             ConvergenceWarning,
             stacklevel=3,
         )
-    w = o.tau[panel.person]
-    for k in boundary_classes(spec.family.name, panel.X @ params.beta.T, w):
+    w = panel.row_weights(o.tau)
+    for k in boundary_classes(spec.family.name, panel.Xu @ params.beta.T, w):
         notes.append(
             f"Class {k + 1} has fitted values at a limit (probability or mean at 0 or 1): "
             "its coefficients diverge and their SEs are not meaningful."

@@ -73,13 +73,13 @@ def log_prior(Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
 
 def class_loglik(panel: Panel, spec: Spec, params: Params) -> np.ndarray:
     """Per-person class log-likelihoods ``sum_j log f_k(y_ij)``, ``(N, K)``."""
-    eta = panel.X @ params.beta.T
+    eta = panel.Xu @ params.beta.T
     logf = spec.family.loglik(panel.obs, eta, params.anc)
     return panel.person_sum(logf)
 
 
 def _local_obs_scores(panel: Panel, d1: np.ndarray, a1: np.ndarray, has_anc: bool) -> np.ndarray:
-    L = d1[:, :, None] * panel.X[:, None, :]
+    L = d1[:, :, None] * panel.Xu[:, None, :]
     if has_anc:
         L = np.concatenate([L, a1[:, :, None]], axis=2)
     return L
@@ -125,16 +125,16 @@ def complete_class_derivs(
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Weighted complete-data objective ``Q`` of the class parameters, its gradient and Hessian.
 
-    ``w`` ``(n_obs, K)`` are the posterior probabilities of each observation's person.
+    ``w`` ``(n_rows, K)`` are the posterior weights of the panel's distinct rows.
     Gradient and Hessian are over the first ``layout.n_class`` entries of ``theta``.
     """
-    eta = panel.X @ params.beta.T
+    eta = panel.Xu @ params.beta.T
     D = spec.family.derivs(panel.obs, eta, params.anc)
     Q = float(np.sum(w * D.logf))
-    g_loc = np.einsum("nk,np->kp", w * D.d1, panel.X)
+    g_loc = np.einsum("nk,np->kp", w * D.d1, panel.Xu)
     if layout.has_anc:
         g_loc = np.concatenate([g_loc, np.sum(w * D.a1, axis=0)[:, None]], axis=1)
-    H_loc = _local_hessian(panel.X, w, D.d2, D.c12, D.a2, layout.has_anc)
+    H_loc = _local_hessian(panel.Xu, w, D.d2, D.c12, D.a2, layout.has_anc)
     n = layout.n_class
     return Q, _scatter_vec(layout, g_loc, n), _scatter_mat(layout, H_loc, n)
 
@@ -168,10 +168,10 @@ def observed(
     fam = spec.family
     if derivatives == 0:
         if logf is None:
-            logf = fam.loglik(panel.obs, panel.X @ params.beta.T, params.anc)
+            logf = fam.loglik(panel.obs, panel.Xu @ params.beta.T, params.anc)
         A = panel.person_sum(logf)
     else:
-        eta = panel.X @ params.beta.T
+        eta = panel.Xu @ params.beta.T
         D = fam.derivs(panel.obs, eta, params.anc, second=derivatives >= 2)
         A = panel.person_sum(D.logf)
     lp = log_prior(panel.Z, params.gamma)
@@ -189,8 +189,8 @@ def observed(
         grad[layout.n_class :] = ((tau - pi)[:, 1:].T @ Z).ravel()
     if derivatives == 1:
         return Observed(ll, tau, ll_i, grad, None)
-    w = tau[panel.person]
-    H = _scatter_mat(layout, _local_hessian(panel.X, w, D.d2, D.c12, D.a2, layout.has_anc), P)
+    w = panel.row_weights(tau)
+    H = _scatter_mat(layout, _local_hessian(panel.Xu, w, D.d2, D.c12, D.a2, layout.has_anc), P)
     if K > 1:
         g0 = layout.n_class
         H[g0:, g0:] += _membership_hessian(Z, pi)

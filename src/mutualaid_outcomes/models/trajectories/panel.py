@@ -1,7 +1,12 @@
 """Person-level panels for trajectory models: validation, ordering and design matrices.
 
-Rows are sorted by person and time, so that each person's observations are contiguous
-and per-person sums are one ``numpy.add.reduceat``. Time enters the trajectories as a
+Rows are sorted by person and time. The likelihood is computed on the *distinct*
+(outcome, design row) combinations only: with counts or 0/1 outcomes at common wave times
+a panel of 60,000 observations has a few hundred of them. A sparse incidence matrix
+``M`` (persons x distinct rows, entries the number of the person's observations equal to
+the row) gives per-person sums, ``M @ values``, and the posterior weight of each
+distinct row, ``M' @ tau``. This is exact, not an approximation; with continuous outcomes
+every observation is its own row and nothing changes. Time enters the trajectories as a
 polynomial in ``(time - centre) / half_range`` (values in [-1, 1]) and covariates are
 centred and scaled: the raw-scale coefficients reported to users (R's
 ``poly(time, d, raw = TRUE)``) are a fixed linear map of the internal ones, applied to
@@ -11,18 +16,19 @@ the estimates and their covariance alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import comb
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..._validation import MissingReport, check_binary, check_columns, listwise_delete
 from ...errors import DataValidationError, EstimationError
 from .._core.families import check_count
 from .families import Outcome
 
-__all__ = ["Panel", "build_panel", "raw_map_polynomial", "poly_names"]
+__all__ = ["Panel", "build_panel", "compress", "raw_map_polynomial", "poly_names"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +71,10 @@ class Panel:
     n_persons_dropped: int
     waves: np.ndarray  # observations per person
     n_distinct_times: int
-    obs: Outcome  # the outcome with precomputed pieces of its density
+    Xu: np.ndarray  # distinct design rows (with ``obs``: distinct outcome and design pairs)
+    obs: Outcome  # the distinct outcomes, with precomputed pieces of their density
+    M: sparse.csr_matrix  # persons x distinct rows incidence counts
+    Mt: sparse.csr_matrix  # its transpose
 
     @property
     def n_persons(self) -> int:
@@ -77,9 +86,31 @@ class Panel:
         """Observations in the fit."""
         return len(self.y)
 
+    @property
+    def n_rows(self) -> int:
+        """Distinct (outcome, design row) combinations."""
+        return self.Xu.shape[0]
+
     def person_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum ``values`` (first axis: observations) within persons."""
+        """Sum values of the distinct rows (first axis) over each person's observations."""
+        shape = values.shape
+        out = self.M @ values.reshape(shape[0], -1)
+        return np.asarray(out).reshape((self.n_persons, *shape[1:]))
+
+    def row_weights(self, tau: np.ndarray) -> np.ndarray:
+        """Posterior weight of each distinct row: ``sum over its observations of tau``."""
+        return np.asarray(self.Mt @ tau)
+
+    def obs_person_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum raw per-observation ``values`` within persons."""
         return np.add.reduceat(values, self.starts, axis=0)
+
+    def with_outcome(self, y: np.ndarray) -> Panel:
+        """The same panel with another outcome vector (parametric bootstrap)."""
+        y = np.asarray(y, dtype=float)
+        Xu, yu, M = compress(y, self.X, self.person, self.n_persons)
+        obs = Outcome(yu, self.obs.lower, self.obs.upper)
+        return replace(self, y=y, Xu=Xu, obs=obs, M=M, Mt=M.T.tocsr())
 
     def scaled_time(self, t: np.ndarray) -> np.ndarray:
         """Time on the internal scale."""
@@ -114,6 +145,27 @@ class Panel:
             tvv = np.zeros((len(s), k)) if tv is None else (tv - self.tv_center) / self.tv_scale
             cols += [tvv[:, j] for j in range(k)]
         return np.column_stack(cols)
+
+
+def compress(
+    y: np.ndarray, X: np.ndarray, person: np.ndarray, n_persons: int
+) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
+    """Distinct ``(y, X)`` rows and the persons x rows incidence matrix.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> Xu, yu, M = compress(np.array([2.0, 0.0, 2.0, 1.0]), X, np.array([0, 0, 1, 1]), 2)
+    >>> len(yu), M.toarray().tolist()
+    (3, [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    """
+    both = np.column_stack([y, X])
+    uniq, inv = np.unique(both, axis=0, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    M = sparse.coo_matrix(
+        (np.ones(len(y)), (person, inv)), shape=(n_persons, len(uniq))
+    ).tocsr()  # duplicates are summed: the count of each row per person
+    return np.ascontiguousarray(uniq[:, 1:]), uniq[:, 0], M
 
 
 def raw_map_polynomial(degree: int, center: float, scale: float) -> np.ndarray:
@@ -297,6 +349,7 @@ def build_panel(
     n_used = len(clean)
     report = MissingReport(report.n_input, n_used, by_column)
     y = clean[outcome].to_numpy(dtype=float)
+    Xu, yu, M = compress(y, X, person, len(ids))
     return Panel(
         y=y,
         time=t,
@@ -318,5 +371,8 @@ def build_panel(
         n_persons_dropped=int(n_before - len(ids)),
         waves=waves,
         n_distinct_times=len(uniq),
-        obs=Outcome(y, lower, upper),
+        Xu=Xu,
+        obs=Outcome(yu, lower, upper),
+        M=M,
+        Mt=M.T.tocsr(),
     )

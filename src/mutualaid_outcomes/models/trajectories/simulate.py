@@ -7,13 +7,10 @@ from the class's trajectory and family.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
 from ..._rng import RNGLike, check_rng
-from .families import Outcome
 from .information import log_prior
 from .panel import Panel
 from .params import Params, Spec
@@ -32,7 +29,7 @@ def draw_panel(
     k_obs = cls[panel.person]
     eta = np.einsum("np,np->n", panel.X, params.beta[k_obs])
     y = spec.family.simulate(eta, params.anc[k_obs], spec.lower, spec.upper, rng)
-    return replace(panel, y=y, obs=Outcome(y, spec.lower, spec.upper)), cls
+    return panel.with_outcome(y), cls
 
 
 def simulate_trajectories(result: TrajectoryResult, *, rng: RNGLike = None) -> pd.DataFrame:

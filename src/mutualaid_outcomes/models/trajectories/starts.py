@@ -83,11 +83,11 @@ def person_features(panel: Panel, spec: Spec) -> np.ndarray:
     n_i = panel.waves.astype(float)
     h = _link_mean(spec, panel.y)
     t = panel.time
-    tbar = panel.person_sum(t) / n_i
-    hbar = panel.person_sum(h) / n_i
+    tbar = panel.obs_person_sum(t) / n_i
+    hbar = panel.obs_person_sum(h) / n_i
     dt = t - tbar[panel.person]
-    sxx = panel.person_sum(dt * dt)
-    sxy = panel.person_sum(dt * (h - hbar[panel.person]))
+    sxx = panel.obs_person_sum(dt * dt)
+    sxy = panel.obs_person_sum(dt * (h - hbar[panel.person]))
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(sxx > 0, sxy / sxx, np.nan)
     fill = np.nanmean(slope) if np.isfinite(slope).any() else 0.0
