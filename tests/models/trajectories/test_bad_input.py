@@ -204,3 +204,16 @@ def test_too_few_persons():
     df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2], "time": [0, 1, 2] * 2, "y": [1, 2, 3, 2, 3, 4]})
     with pytest.raises(DataValidationError, match="2 persons cannot support 2 classes"):
         fit_trajectories(df, "id", "time", "y", 2, degree=1)
+
+
+def test_max_iter_reached_is_flagged(panel):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = fit(panel, family="poisson", max_iter=1, n_starts=2)
+    assert any(
+        issubclass(w.category, ConvergenceWarning) and "did not converge" in str(w.message)
+        for w in rec
+    )
+    g = res.glance().iloc[0]
+    assert not g["converged"] and "did not converge" in g["message"]
+    assert (res.starts["status"] == "max_iter").all()

@@ -126,6 +126,10 @@ def test_bch_monte_carlo():
         cover.append((b["conf_low"] <= truth) & (truth <= b["conf_high"]))
     bias_b, bias_m = np.array(bias_b), np.array(bias_m)
     mc_se = bias_b.std(axis=0, ddof=1) / np.sqrt(len(bias_b))
+    print(
+        f"BCH bias {bias_b.mean(axis=0).round(3)} (MC SE {mc_se.round(3)}), modal bias "
+        f"{bias_m.mean(axis=0).round(3)}, BCH 95% coverage {np.mean(cover):.3f}"
+    )
     assert np.all(np.abs(bias_b.mean(axis=0)) < 3 * mc_se + 0.02)
     # modal means of the two smaller classes are off by far more than Monte Carlo error
     assert np.sum(np.abs(bias_m.mean(axis=0)) > 5 * mc_se) >= 2

@@ -161,7 +161,7 @@ def _class_order(panel: Panel, spec: Spec, params: Params) -> np.ndarray:
     return order
 
 
-def _starts_frame(fits: list[StartFit], best: int, n_best_mask: np.ndarray) -> pd.DataFrame:
+def _starts_frame(fits: list[StartFit], n_best_mask: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "start": np.arange(1, len(fits) + 1),
@@ -383,6 +383,60 @@ def fit_trajectories(
     )  # fmt: skip
 
 
+def _warn(message: str, category: type[Warning]) -> None:
+    # _warn <- _diagnose <- build_result <- fit_trajectories <- the user's call
+    warnings.warn("fit_trajectories: " + message, category, stacklevel=5)
+
+
+def _diagnose(
+    panel: Panel, spec: Spec, fit: StartFit, tau: np.ndarray, params: Params, n_best: int,
+    n_starts: int, pd_ok: bool,
+) -> tuple[list[str], int]:  # fmt: skip
+    """Notes (and warnings) about convergence, local optima, boundaries and short panels."""
+    notes: list[str] = []
+    if not pd_ok:
+        notes.append(
+            "The observed information is not positive definite at the estimates: no "
+            "standard errors (a class may sit at a boundary, or the model is not identified)."
+        )
+    if fit.status == "em_only":
+        notes.append(f"Converged by the EM criterion only: {fit.message}.")
+    if fit.status not in ("converged", "em_only"):
+        notes.append(f"The best start did not converge: {fit.message}.")
+        _warn(f"the best start did not converge ({fit.message}); increase `max_iter`.",
+              ConvergenceWarning)  # fmt: skip
+    if n_starts > 1 and n_best < 2:
+        notes.append(
+            f"The best log-likelihood was found by only 1 of {n_starts} starts: it may be a "
+            "local maximum. Increase `n_starts`."
+        )
+        _warn(f"the best log-likelihood was reached by only 1 of {n_starts} starts and may "
+              "be a local maximum; increase `n_starts`.", ConvergenceWarning)  # fmt: skip
+    w = panel.row_weights(tau)
+    limits = [
+        f"Class {k + 1} has fitted values at a limit (probability or mean at 0 or 1): its "
+        "coefficients diverge and their SEs are not meaningful."
+        for k in boundary_classes(spec.family.name, panel.Xu @ params.beta.T, w)
+    ]
+    if limits:
+        notes += limits
+        _warn(" ".join(limits), ConvergenceWarning)
+    need = max(spec.degree) + 1
+    short = int(np.sum(panel.waves < need))
+    if short:
+        notes.append(
+            f"{short} of {panel.n_persons} persons have fewer than {need} waves; they are "
+            "kept and contribute the waves they have."
+        )
+        if short > SHORT_PANEL_WARN * panel.n_persons:
+            _warn(f"{short} of {panel.n_persons} persons have fewer than {need} waves; the "
+                  "class curves rest on few persons with full data. Consider a lower "
+                  "`degree`.", DataWarning)  # fmt: skip
+    if panel.n_persons_dropped:
+        notes.append(f"{panel.n_persons_dropped} persons excluded for missing `covariates`.")
+    return notes, short
+
+
 def build_result(
     panel: Panel,
     spec: Spec,
@@ -404,69 +458,12 @@ def build_result(
     with np.errstate(all="ignore"):
         o = observed(panel, spec, layout, params, derivatives=2)
         _, pd_ok = direction(o.grad, o.hess)
-    notes: list[str] = []
-    if pd_ok:
-        V = np.linalg.inv(-o.hess)
-    else:
-        V = np.full((layout.n_params, layout.n_params), np.nan)
-        notes.append(
-            "The observed information is not positive definite at the estimates: no "
-            "standard errors (a class may sit at a boundary, or the model is not identified)."
-        )
+    P = layout.n_params
+    V = np.linalg.inv(-o.hess) if pd_ok else np.full((P, P), np.nan)
     lls = np.array([f.loglik if f.usable else -np.inf for f in fits])
     reached = lls >= o.loglik - LL_REPLICATED_TOL
     n_best = int(reached.sum())
-    converged = fit.status in ("converged", "em_only")
-    if fit.status == "em_only":
-        notes.append(f"Converged by the EM criterion only: {fit.message}.")
-    if not converged:
-        notes.append(f"The best start did not converge: {fit.message}.")
-        warnings.warn(
-            f"fit_trajectories: the best start did not converge ({fit.message}); increase "
-            "`max_iter`.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    n_starts = len(fits)
-    if n_starts > 1 and n_best < 2:
-        notes.append(
-            f"The best log-likelihood was found by only 1 of {n_starts} starts: it may be a "
-            "local maximum. Increase `n_starts`."
-        )
-        warnings.warn(
-            f"fit_trajectories: the best log-likelihood was reached by only 1 of {n_starts} "
-            "starts and may be a local maximum; increase `n_starts`.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    w = panel.row_weights(o.tau)
-    for k in boundary_classes(spec.family.name, panel.Xu @ params.beta.T, w):
-        notes.append(
-            f"Class {k + 1} has fitted values at a limit (probability or mean at 0 or 1): "
-            "its coefficients diverge and their SEs are not meaningful."
-        )
-    if any("limit" in n for n in notes):
-        warnings.warn(
-            "fit_trajectories: " + " ".join(n for n in notes if "limit" in n),
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    short = int(np.sum(panel.waves < max(spec.degree) + 1))
-    if short:
-        notes.append(
-            f"{short} of {panel.n_persons} persons have fewer than {max(spec.degree) + 1} "
-            "waves; they are kept and contribute the waves they have."
-        )
-        if short > SHORT_PANEL_WARN * panel.n_persons:
-            warnings.warn(
-                f"fit_trajectories: {short} of {panel.n_persons} persons have fewer than "
-                f"{max(spec.degree) + 1} waves; the class curves rest on few persons with "
-                "full data. Consider a lower `degree`.",
-                DataWarning,
-                stacklevel=3,
-            )
-    if panel.n_persons_dropped:
-        notes.append(f"{panel.n_persons_dropped} persons excluded for missing `covariates`.")
+    notes, short = _diagnose(panel, spec, fit, o.tau, params, n_best, len(fits), pd_ok)
     params_s, cov_df, meta = report(panel, spec, layout, params, V)
     tau = o.tau
     K = spec.n_groups
@@ -490,11 +487,11 @@ def build_result(
         loglik=float(o.loglik),
         posterior=post,
         shares=tau.mean(axis=0),
-        starts=_starts_frame(fits, best, reached),
+        starts=_starts_frame(fits, reached),
         missing=panel.missing,
         n_persons_dropped=panel.n_persons_dropped,
         n_persons_short=short,
-        converged=bool(converged),
+        converged=fit.status in ("converged", "em_only"),
         n_iter=int(fit.n_iter),
         n_starts_best=n_best,
         seed=seed,

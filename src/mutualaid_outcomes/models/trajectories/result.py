@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..._validation import MissingReport, check_conf_level, check_option
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, Summary, glance_frame, wald_table
 from .diagnostics import class_table, relative_entropy
 from .panel import Panel
 from .params import Layout, Params, Spec
@@ -210,6 +210,13 @@ class TrajectoryResult(BaseResult):
             "message": self.message,
         }
         return glance_frame(values, TRAJECTORY_GLANCE_COLUMNS)
+
+    def summary(self, conf_level: float = 0.95, exponentiate: bool = False) -> Summary:
+        """A :class:`~mutualaid_outcomes.results.Summary` (text, HTML, LaTeX)."""
+        out = super().summary(conf_level=conf_level, exponentiate=exponentiate)
+        cls = out.tidy["class"].astype(object)
+        out.tidy["class"] = cls.where(out.tidy["class"].notna(), None)  # blank, not <NA>
+        return out
 
     def _title(self) -> str:
         deg = ",".join(str(d) for d in self.degree)
