@@ -1,6 +1,5 @@
 import copy
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +21,6 @@ from mutualaid_outcomes.io import (
     get_codebook,
     read_data,
 )
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "io"
 
 
 @pytest.fixture
@@ -186,8 +183,8 @@ def test_dta_extended_missing_detected_and_counted(tmp_path):
     assert cb.measurement("sex") == "nominal"
 
 
-def test_sas7bdat_fixture():
-    df = read_data(DATA / "iris.sas7bdat", columns=["Species", "Sepal_Length"])
+def test_sas7bdat_fixture(paths):
+    df = read_data(paths.io_data / "iris.sas7bdat", columns=["Species", "Sepal_Length"])
     assert df.shape == (150, 2)
     assert list(df.columns) == ["Species", "Sepal_Length"]
     assert get_codebook(df).measurement("Species") == "nominal"
@@ -364,6 +361,12 @@ def test_parquet_with_stored_index(tmp_path):
     back = read_data(tmp_path / "i.parquet", columns=["x", "id"], missing_codes={"x": [99]})
     assert list(back.columns) == ["x", "id"]
     assert back["id"].tolist() == [7, 8] and back["x"].isna().tolist() == [False, True]
+
+
+def test_parquet_row_numbers_are_not_a_column(tmp_path):
+    pd.DataFrame({"x": [1.0, 2.0, 3.0]}).iloc[1:].to_parquet(tmp_path / "r.parquet")
+    back = read_data(tmp_path / "r.parquet")
+    assert list(back.columns) == ["x"] and back["x"].tolist() == [2.0, 3.0]
 
 
 def test_csv_with_byte_order_mark(tmp_path):

@@ -244,6 +244,7 @@ class ReliabilityResult(BaseResult):
 def reliability(
     data: pd.DataFrame,
     items: Sequence[str],
+    *,
     conf_level: float = 0.95,
     reverse: Sequence[str] | None = None,
 ) -> ReliabilityResult:
@@ -338,7 +339,7 @@ def reliability(
         raise DataValidationError(f"`reverse` names {unknown}, which are not in `items`.")
 
     clean, report = listwise_delete(data, cols, "data")
-    x = clean.to_numpy(dtype=float)
+    x = clean.to_numpy(dtype=float, copy=True)  # written to below (reverse keying)
     n, k = x.shape
     if n < 3:
         raise EstimationError(f"reliability needs at least 3 complete rows; got {n}.")
