@@ -173,8 +173,9 @@ class TrajectoryResult(BaseResult):
         ``aic``/``bic`` are ``-2 loglik + 2 df`` and ``-2 loglik + df log(n)`` with ``n`` the
         number of persons; ``aic_traj``, ``bic_traj`` and ``bic_traj_obs`` follow PROC TRAJ
         (larger is better): ``loglik - df`` and ``loglik - df log(N) / 2`` with ``N`` the
-        persons or the observations. ``possibly_local`` is true when fewer than two starts
-        reached the best log-likelihood.
+        persons or the observations. ``possibly_local`` is true when several starts were
+        run and fewer than two reached the best log-likelihood (a one-class model is fitted
+        from one start).
         """
         tab = self.class_table()
         ll, k, n, n_obs = self.loglik, self.df, self.n, self.nobs
@@ -200,7 +201,7 @@ class TrajectoryResult(BaseResult):
             "smallest_class_assigned": float(tab["share_assigned"].min()),
             "min_avepp": float(tab["avepp"].min()),
             "converged": bool(self.converged),
-            "possibly_local": bool(self.n_starts_best < 2),
+            "possibly_local": bool(len(self.starts) > 1 and self.n_starts_best < 2),
             "n_starts": len(self.starts),
             "n_starts_best": self.n_starts_best,
             "n_starts_degenerate": int((self.starts["status"] == "degenerate").sum()),
