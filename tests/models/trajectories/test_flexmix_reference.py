@@ -22,8 +22,15 @@ REF = pd.read_csv(ROOT / "reference" / "trajectories_flexmix.csv", comment="#")
 DATA = ROOT / "data"
 LOGLIK_ATOL = 1e-4  # ours must match or exceed flexmix's maximum to this
 COEF_ATOL = 1e-4  # class coefficients, sigma and membership logits at the same optimum
-# SEs: flexmix reports none at this precision; the reference SEs are numDeriv Hessians of
-# an R-coded log-likelihood at flexmix's estimates, which differ from ours by < 1e-6.
+# flexmix's EM stops on a relative log-likelihood change of 1e-13; along flat directions of
+# the likelihood (membership logits with a covariate, binary classes) its estimates are then
+# still up to ~1e-3 from the maximum. The R script finishes them with Newton steps on an
+# R-coded likelihood ("coef" etc., compared at COEF_ATOL); the raw EM estimates
+# ("*_flexmix") are compared at this looser tolerance.
+FLEXMIX_EM_ATOL = 2e-3
+SHARE_ATOL = 1e-5  # estimated class shares at the common (polished) optimum
+# SEs: flexmix reports none at this precision; the reference SEs are numDeriv Hessians
+# (Richardson extrapolation) of the R-coded log-likelihood at the polished estimates.
 SE_RTOL = 1e-4
 
 CASES = {
@@ -69,10 +76,10 @@ def _class_coefs(res, k):
     return t[(t["class"] == k) & (t["part"] == "trajectory")]
 
 
-def _matched(res, name):
+def _matched(res, name, suffix=""):
     """Our classes' R components, matched on the coefficients (Hungarian algorithm)."""
     K = res.n_groups
-    rc = ref(name, "coef")
+    rc = ref(name, "coef" + suffix)
     R = np.stack([rc[rc.component == j + 1].value.to_numpy() for j in range(K)])
     ours = np.stack([_class_coefs(res, k + 1)["estimate"].to_numpy() for k in range(K)])
     cost = ((ours[:, None, :] - R[None, :, :]) ** 2).sum(axis=2)
@@ -91,18 +98,24 @@ def test_loglik_and_df(name, fits):
     assert ref(name, "converged").value.iloc[0] == 1
 
 
+@pytest.mark.parametrize(
+    "suffix, atol, share_atol",
+    [("", COEF_ATOL, SHARE_ATOL), ("_flexmix", FLEXMIX_EM_ATOL, FLEXMIX_EM_ATOL)],
+)
 @pytest.mark.parametrize("name", list(CASES))
-def test_coefficients_at_the_same_optimum(name, fits):
+def test_coefficients_at_the_same_optimum(name, suffix, atol, share_atol, fits):
     res = fits(name)
-    perm, R, ours = _matched(res, name)
-    np.testing.assert_allclose(ours, R[perm], atol=COEF_ATOL, rtol=0)
-    sig = ref(name, "sigma")
+    assert ref(name, "max_grad_polished").value.iloc[0] < 1e-6
+    assert ref(name, "loglik_polished").value.iloc[0] == pytest.approx(res.loglik, abs=1e-6)
+    perm, R, ours = _matched(res, name, suffix)
+    np.testing.assert_allclose(ours, R[perm], atol=atol, rtol=0)
+    sig = ref(name, "sigma" + suffix)
     if len(sig):
         r_sig = sig.value.to_numpy()[perm]
         got = [res.params[f"class{k + 1}:sigma"] for k in range(res.n_groups)]
-        np.testing.assert_allclose(got, r_sig, atol=COEF_ATOL, rtol=0)
+        np.testing.assert_allclose(got, r_sig, atol=atol, rtol=0)
     # membership logits, re-referenced to our first class
-    mem = ref(name, "membership")
+    mem = ref(name, "membership" + suffix)
     terms = list(dict.fromkeys(mem.term))
     alpha = np.zeros((res.n_groups, len(terms)))
     for j in range(2, res.n_groups + 1):
@@ -110,8 +123,9 @@ def test_coefficients_at_the_same_optimum(name, fits):
     alpha = alpha[perm] - alpha[perm[0]]
     for k in range(2, res.n_groups + 1):
         got = [res.params[f"membership:class{k}:{t}"] for t in terms]
-        np.testing.assert_allclose(got, alpha[k - 1], atol=COEF_ATOL, rtol=0)
-    np.testing.assert_allclose(res.shares, ref(name, "prior").value.to_numpy()[perm], atol=1e-5)
+        np.testing.assert_allclose(got, alpha[k - 1], atol=atol, rtol=0)
+    r_prior = ref(name, "prior" + suffix).value.to_numpy()[perm]
+    np.testing.assert_allclose(res.shares, r_prior, atol=share_atol)
 
 
 @pytest.mark.parametrize("name", list(CASES))
