@@ -157,7 +157,7 @@ def compress(
     >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     >>> Xu, yu, M = compress(np.array([2.0, 0.0, 2.0, 1.0]), X, np.array([0, 0, 1, 1]), 2)
     >>> len(yu), M.toarray().tolist()
-    (3, [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    (3, [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     """
     both = np.column_stack([y, X])
     uniq, inv = np.unique(both, axis=0, return_inverse=True)
