@@ -146,6 +146,7 @@ class ModelStep(BaseModel):
         "kaplan_meier",
         "cox",
         "cox_time_varying",
+        "trajectories",
     ]
     dataset: DatasetName = "data"
     filter: str | None = None
