@@ -25,7 +25,13 @@ from ._coxph import CoxData
 __all__ = ["concordance", "prefix_less"]
 
 
-def prefix_less(rank: np.ndarray, w: np.ndarray, pos: np.ndarray, r: np.ndarray) -> np.ndarray:
+def prefix_less(
+    rank: np.ndarray,
+    w: np.ndarray,
+    pos: np.ndarray,
+    r: np.ndarray,
+    orders: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """For each query ``q``: the sum of ``w[j]`` over ``j < pos[q]`` with ``rank[j] < r[q]``.
 
     ``rank`` holds non-negative integers. The prefix ``[0, pos)`` is the union of the
@@ -36,26 +42,37 @@ def prefix_less(rank: np.ndarray, w: np.ndarray, pos: np.ndarray, r: np.ndarray)
     block's count is one ``searchsorted`` into the level's cumulative weights. Queries
     are visited in an order that keeps the searches cache-friendly: by position while
     blocks are small, by rank (grouped by block with a 16-bit radix sort) once they
-    are few.
+    are few. ``orders`` may supply the three sorts: the rows by rank (stable) and the
+    queries by rank and by position.
     """
     n = len(rank)
     big = int(max(rank.max(initial=0), r.max(initial=0))) + 1
-    order = np.argsort(rank, kind="stable")
-    rk, ps, ww = rank[order], order, w[order]
-    idx = np.arange(n)
-    by_rank, by_pos = np.argsort(r, kind="stable"), np.argsort(pos, kind="stable")
+    if orders is None:
+        orders = (
+            np.argsort(rank, kind="stable"),
+            np.argsort(r, kind="stable"),
+            np.argsort(pos, kind="stable"),
+        )
+    order, by_rank, by_pos = orders
+    it = np.int32 if n < 2**31 - 1 else np.int64  # halves the memory traffic
+    unit = bool(np.all(w == 1))  # unweighted: the cumulative weights are the counts
+    ps, rk = order.astype(it), rank[order].astype(it)
+    carried = (ps, rk) if unit else (ps, rk, w[order])
+    idx = np.arange(n, dtype=it)
     views = {
         True: (pos[by_rank], r[by_rank], np.zeros(len(pos))),
         False: (pos[by_pos], r[by_pos], np.zeros(len(pos))),
     }
-    cw = np.zeros(n + 1)
+    cw = np.arange(n + 1, dtype=float) if unit else np.zeros(n + 1)
     for k in range(max(n.bit_length(), 1) - 1, -1, -1):
-        bit = (ps >> k) & 1
-        before = np.cumsum(1 - bit)
-        before -= 1 - bit  # rows going to the lower half, before this one in its block
-        base = (idx >> (k + 1)) << k
-        new = np.where(bit == 0, before + base, idx + (1 << k) - before + base)
-        for arr in (rk, ps, ww):
+        # stable partition of every block of 2^(k+1) slots into its two halves
+        upper = (ps >> k) & 1
+        lower = upper ^ 1
+        before = np.cumsum(lower, dtype=it)
+        before -= lower  # slots going to the lower half that precede this one
+        new = np.where(upper, idx - before + (1 << k), before)
+        new += (idx >> (k + 1)) << k
+        for arr in carried:
             arr[new] = arr.copy()
         few_blocks = (n >> k) < 65536
         qp, qr, out = views[few_blocks]
@@ -66,8 +83,12 @@ def prefix_less(rank: np.ndarray, w: np.ndarray, pos: np.ndarray, r: np.ndarray)
         if few_blocks:
             grp = np.argsort(b.astype(np.uint16), kind="stable")
             sel, b = sel[grp], b[grp]
-        np.cumsum(ww, out=cw[1:])
-        at = np.searchsorted((idx >> k) * big + rk, b * big + qr[sel], side="left")
+        if not unit:
+            np.cumsum(carried[2], out=cw[1:])
+        keys = (idx >> k).astype(np.int64)
+        keys *= big
+        keys += rk
+        at = np.searchsorted(keys, b * big + qr[sel], side="left")
         out[sel] += cw[at] - cw[b << k]
     res = np.zeros(len(pos))
     res[by_rank] = views[True][2]
@@ -75,8 +96,11 @@ def prefix_less(rank: np.ndarray, w: np.ndarray, pos: np.ndarray, r: np.ndarray)
     return res
 
 
-def _dense_rank(cd: CoxData, eta: np.ndarray) -> np.ndarray:
-    """Ranks 0, 1, ... of (stratum, eta): exact ties share a rank, later strata rank higher."""
+def _dense_rank(cd: CoxData, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks 0, 1, ... of (stratum, eta) and the rows in rank order (stable).
+
+    Exact ties share a rank; later strata rank higher.
+    """
     o = np.lexsort((eta, cd.strata))
     s, e = cd.strata[o], eta[o]
     change = np.ones(len(o), dtype=np.int64)
@@ -84,11 +108,38 @@ def _dense_rank(cd: CoxData, eta: np.ndarray) -> np.ndarray:
     change[1:] = (s[1:] != s[:-1]) | (e[1:] != e[:-1])
     rank = np.empty(len(o), dtype=np.int64)
     rank[o] = np.cumsum(change)
-    return rank
+    return rank, o
+
+
+def _suffix_counts(
+    rank: np.ndarray,
+    w: np.ndarray,
+    order: np.ndarray,
+    pos: np.ndarray,
+    r: np.ndarray,
+    by_rank: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weight of the rows at positions ``>= pos`` with rank ``< r`` and with rank ``== r``.
+
+    ``order`` sorts the rows by (rank, position); ``by_rank`` sorts the queries by
+    (rank, position).
+    """
+    n = len(rank)
+    below = np.zeros(int(max(rank.max(), r.max())) + 3)
+    np.cumsum(np.bincount(rank, weights=w, minlength=len(below) - 1), out=below[1:])
+    by_pos = np.arange(len(pos)) if np.all(pos[1:] >= pos[:-1]) else np.argsort(pos, kind="stable")
+    less = below[r] - prefix_less(rank, w, pos, r, (order, by_rank, by_pos))
+    # rows of rank r form one run of the (rank, position) order
+    keys = rank[order] * (n + 1) + order
+    cw = np.zeros(n + 1)
+    np.cumsum(w[order], out=cw[1:])
+    at = np.empty(len(pos), dtype=np.int64)
+    at[by_rank] = np.searchsorted(keys, (r * (n + 1) + pos)[by_rank], side="left")
+    return less, below[r + 1] - cw[at]
 
 
 def _tied_deaths(cd: CoxData, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each death: weight of deaths at its time with smaller / not larger rank."""
+    """For each death: weight of deaths at its time with smaller / equal rank."""
     dead, jd = cd.dead_pos, cd.dead_j
     big = int(rank.max(initial=0)) + 2
     key = jd * big + rank[dead]
@@ -96,10 +147,10 @@ def _tied_deaths(cd: CoxData, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     ks = key[srt]
     cw = np.zeros(len(dead) + 1)
     np.cumsum(cd.weights[dead][srt], out=cw[1:])
-    less = cw[np.searchsorted(ks, key, side="left")]
-    leq = cw[np.searchsorted(ks, key + 1, side="left")]
+    lo = cw[np.searchsorted(ks, key, side="left")]
+    hi = cw[np.searchsorted(ks, key + 1, side="left")]
     start = cw[np.searchsorted(ks, jd * big, side="left")]
-    return less - start, leq - start
+    return lo - start, hi - lo
 
 
 def _suffix(w: np.ndarray) -> np.ndarray:
@@ -112,31 +163,33 @@ def concordance(cd: CoxData, eta: np.ndarray) -> tuple[float, dict[str, float]]:
     """Harrell's C (R ``concordance``, ``timewt = "n"``) of ``eta`` given in sorted order."""
     if cd.n_times == 0:
         return float("nan"), {"concordant": 0.0, "discordant": 0.0, "tied_x": 0.0}
-    rank = _dense_rank(cd, eta)
+    rank, order = _dense_rank(cd, eta)
     dead, jd = cd.dead_pos, cd.dead_j
     w = cd.weights
-    rq = np.concatenate([rank[dead], rank[dead] + 1])  # "< r" and "<= r"
+    is_dead = np.zeros(cd.n, dtype=bool)
+    is_dead[dead] = True
+    death_index = np.cumsum(is_dead) - 1
+    q_by_rank = death_index[order[is_dead[order]]]  # deaths by (rank, position)
+    rq = rank[dead]
     # risk set = stop-order suffix minus start-order suffix (later strata cancel)
-    counts = -prefix_less(rank, w, np.tile(cd.ev_first[jd], 2), rq)
+    less, equal = _suffix_counts(rank, w, order, cd.ev_first[jd], rq, q_by_rank)
     at_risk = _suffix(w)[cd.ev_first]
     if cd.counting:
-        ws = w[cd.ord_start]
-        counts += prefix_less(rank[cd.ord_start], ws, np.tile(cd.lo_start[jd], 2), rq)
+        rs, ws = rank[cd.ord_start], w[cd.ord_start]
+        order_s = np.argsort(rs, kind="stable")
+        less_s, equal_s = _suffix_counts(rs, ws, order_s, cd.lo_start[jd], rq, q_by_rank)
+        less, equal = less - less_s, equal - equal_s
         at_risk = at_risk - _suffix(ws)[cd.lo_start]
     else:
-        by_rank = np.zeros(int(rank.max()) + 3)
-        np.cumsum(np.bincount(rank, weights=w, minlength=len(by_rank) - 1), out=by_rank[1:])
-        counts += by_rank[rq]  # all rows with a smaller rank (later strata rank higher)
         at_risk = at_risk - _suffix(w)[cd.hi_stratum]
-    less, leq = counts[: len(dead)], counts[len(dead) :]
-    t_less, t_leq = _tied_deaths(cd, rank)
+    t_less, t_equal = _tied_deaths(cd, rank)
     less = less - t_less
-    leq = leq - t_leq
+    equal = equal - t_equal
     total = at_risk[jd] - cd.ev_wsum[jd]
     wd = w[dead]
     conc = float(wd @ less)
-    tied = float(wd @ (leq - less))
-    disc = float(wd @ (total - leq))
+    tied = float(wd @ equal)
+    disc = float(wd @ (total - less - equal))
     denom = conc + disc + tied
     c = (conc + tied / 2) / denom if denom > 0 else float("nan")
     return c, {"concordant": conc, "discordant": disc, "tied_x": tied}

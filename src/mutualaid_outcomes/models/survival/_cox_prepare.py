@@ -233,7 +233,8 @@ def _prepare(
         id_col=id_col,
         stop_arg=stop_arg,
     )
-    data = data.reset_index(drop=True)
+    data = data.copy(deep=False)  # new row labels without copying the columns
+    data.index = pd.RangeIndex(len(data))
     x_df, names, groups = _design(data, covariates, formula)
     base_cols = list(dict.fromkeys(time_cols + [event] + strata_cols + extra))
     sub, x_df, notes = _complete_rows(data, x_df, names, base_cols, formula)

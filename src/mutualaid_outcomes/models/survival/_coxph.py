@@ -87,29 +87,54 @@ class CoxData:
         # R's centred linear predictor in the concordance)
         wsum = np.cumsum(weights)[-1]
         self.lp_means = np.array([np.cumsum(weights * x[:, k])[-1] / wsum for k in range(self.p)])
-        key_stop, key_start, m = _time_keys(stop, start, strata)
         ev = np.asarray(event) > 0
-        order = np.argsort(2 * key_stop + (~ev), kind="stable")
+        self.n_strata = int(strata.max()) + 1 if n else 0
+        keys = (~ev, stop) if self.n_strata == 1 else (~ev, stop, strata)
+        order = np.lexsort(keys)  # stratum, then stop time, deaths first at a tie
         self.order = order
         self.stop = stop[order]
         self.start = start[order] if start is not None else None
         self.event = ev[order]
         self.weights = weights[order]
         self.strata = strata[order]
-        self.x = np.ascontiguousarray(x[order].T)
+        self.x = np.take(x.T, order, axis=1)
         self.x_mean = self.x.mean(axis=1) if n else np.zeros(self.p)
         self.xc = self.x - self.x_mean[:, None]
-        self.n_strata = int(strata.max()) + 1 if n else 0
-        self.key_stop = key_stop[order]
-        self.key_start = key_start[order] if key_start is not None else None
-        self._index_events(m)
-        self._index_risk_sets(m)
+        self._time_keys()
+        self._index_events()
+        self._index_risk_sets()
         self._index_steps()
         wd = self.weights[self.dead_pos]
         self.wx_dead = np.einsum("ij,j->i", self.xc[:, self.dead_pos], wd)
         self.w_dead = float(wd.sum())
 
-    def _index_events(self, m: int) -> None:
+    def _time_keys(self) -> None:
+        """Integer keys that order (stratum, time) exactly, for stop and start times.
+
+        Right-censored data: the dense index of (stratum, stop) in the sorted rows.
+        Counting-process data: ``stratum * m + rank`` with ``rank(u)`` the number of
+        distinct stop times ``<= u``, so that for an event time ``t`` and any start
+        ``u`` in its stratum, ``u < t`` if and only if ``key(u) < key(t)``.
+        """
+        t, s = self.stop, self.strata
+        if not self.counting:
+            new = np.ones(self.n, dtype=np.int64)
+            new[0] = 0
+            new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
+            self.key_stop = np.cumsum(new)
+            self.key_start = None
+            return
+        uniq = np.unique(t)
+        m = len(uniq) + 1
+        self.key_stop = s * m + np.searchsorted(uniq, t, side="right")
+        self.ord_start = np.lexsort((self.start, s))
+        kst = s[self.ord_start] * m + np.searchsorted(
+            uniq, self.start[self.ord_start], side="right"
+        )
+        self.key_start = np.empty_like(kst)
+        self.key_start[self.ord_start] = kst
+
+    def _index_events(self) -> None:
         dpos = np.flatnonzero(self.event)
         dk = self.key_stop[dpos]
         new = np.ones(len(dpos), dtype=bool)
@@ -122,23 +147,23 @@ class CoxData:
         self.ev_first_d = first_d
         self.ev_m = np.diff(np.append(first_d, len(dpos)))
         self.ev_keys = dk[first_d]
-        self.ev_stratum = self.ev_keys // m
+        self.ev_stratum = self.strata[self.ev_first]
         self.ev_time = self.stop[self.ev_first]
         self.ev_wsum = np.add.reduceat(self.weights[dpos], first_d) if len(dpos) else np.zeros(0)
 
-    def _index_risk_sets(self, m: int) -> None:
+    def _index_risk_sets(self) -> None:
         """Suffix limits of every risk set and each row's range of event times."""
         self.row_hi = np.searchsorted(self.ev_keys, self.key_stop, side="right")
         if self.counting:
-            self.ord_start = np.argsort(self.key_start, kind="stable")
             kst = self.key_start[self.ord_start]
             self.lo_start = np.searchsorted(kst, self.ev_keys, side="left")
-            self.row_lo = np.searchsorted(self.ev_keys, self.key_start, side="right")
+            self.row_lo = np.empty(self.n, dtype=np.int64)
+            self.row_lo[self.ord_start] = np.searchsorted(self.ev_keys, kst, side="right")
             self.hi_stratum = None
         else:
             self.ord_start = self.lo_start = None
             self.hi_stratum = np.searchsorted(self.strata, self.ev_stratum, side="right")
-            self.row_lo = np.searchsorted(self.ev_keys, self.strata * m, side="left")
+            self.row_lo = np.searchsorted(self.ev_stratum, self.strata, side="left")
 
     def _index_steps(self) -> None:
         if self.efron:
@@ -156,7 +181,6 @@ class CoxData:
         self.step_count = np.diff(np.append(self.step_first, len(self.step_j)))
         # Efron steps that remove part of the tied deaths' risk (none without ties)
         self.tied = bool(self.efron and np.any(self.ev_m > 1))
-        self.tied_steps = np.flatnonzero(self.step_f > 0)
 
     def risk_and_death_sums(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sums of ``v`` (q, n) over the risk set and the deaths of every event time (q, J).
@@ -193,23 +217,6 @@ class CoxData:
         return out
 
 
-def _time_keys(
-    stop: np.ndarray, start: np.ndarray | None, strata: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Integer keys ``stratum * m + rank`` that compare start and stop times exactly.
-
-    ``rank(t)`` is the number of distinct stop times ``<= t``, so for an event time
-    ``t`` and any time ``u``: ``u < t`` if and only if ``rank(u) < rank(t)``.
-    """
-    uniq = np.unique(stop)
-    m = len(uniq) + 1
-    key_stop = strata * m + np.searchsorted(uniq, stop, side="right")
-    key_start = None
-    if start is not None:
-        key_start = strata * m + np.searchsorted(uniq, start, side="right")
-    return key_stop, key_start, m
-
-
 @dataclass
 class Pieces:
     """Log partial likelihood, score, information and the per-step risk-set quantities."""
@@ -241,10 +248,11 @@ def pieces(cd: CoxData, beta: np.ndarray, info: bool = True) -> Pieces:
     np.multiply(r, w, out=v[0])
     np.multiply(xc, v[0], out=v[1:])
     risk, deaths = cd.risk_and_death_sums(v)
-    tot = risk if not cd.efron else np.take(risk, cd.step_j, axis=1)
-    if deaths is not None:
-        k = cd.tied_steps
-        tot[:, k] -= cd.step_f[k] * np.take(deaths, cd.step_j[k], axis=1)
+    if deaths is not None:  # Efron with ties: step k removes k/m of the deaths' risk
+        tot = np.take(risk, cd.step_j, axis=1)
+        tot -= cd.step_f * np.take(deaths, cd.step_j, axis=1)
+    else:
+        tot = risk if not cd.efron else np.take(risk, cd.step_j, axis=1)
     denom = tot[0]
     xbar = tot[1:] / denom
     loglik = float(beta @ cd.wx_dead - cd.step_w @ np.log(denom) - shift * cd.w_dead)
