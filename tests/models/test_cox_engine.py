@@ -258,6 +258,40 @@ def test_engine_matches_naive_reference(setting, seed):
     np.testing.assert_allclose(got, nc, rtol=RTOL_COUNTS, atol=1e-9)
 
 
+def _edge_cases(counting: bool):
+    df = random_data(1, counting=counting, n_strata=3, weighted=True, tied=True)
+    no_events_in_stratum = df.assign(event=np.where(df["s"] == 2, 0, df["event"]))
+    one_event = df.assign(event=0)
+    one_event.loc[one_event.index[3], "event"] = 1
+    all_tied = df.assign(stop=(df["start"] + 5.0) if counting else 5.0)
+    return {
+        "no_events_in_stratum": no_events_in_stratum,
+        "one_event": one_event,
+        "all_tied": all_tied,
+    }
+
+
+@pytest.mark.parametrize("case", ["no_events_in_stratum", "one_event", "all_tied"])
+@pytest.mark.parametrize("counting", [False, True])
+@pytest.mark.parametrize("efron", [True, False])
+def test_edge_cases_match_naive_reference(case, counting, efron):
+    df = _edge_cases(counting)[case]
+    covs = ["x0", "age"]
+    d = _arrays(df, counting, covs)
+    cd = _engine(df, counting, covs, efron)
+    beta = np.array([0.3, -0.2])
+    pc = pieces(cd, beta)
+    ll, u, info = naive_pieces((*d[:3], d[3] - cd.x_mean, *d[4:]), beta, efron)
+    assert pc.loglik == pytest.approx(ll, rel=RTOL_NAIVE)
+    np.testing.assert_allclose(pc.info, info, rtol=RTOL_NAIVE, atol=1e-12)
+    resid = _unsort(cd, score_residuals(cd, beta))
+    np.testing.assert_allclose(resid, naive_score_residuals(d, beta, efron), atol=1e-12)
+    eta = np.round(np.random.default_rng(0).normal(0, 1, len(df)))
+    _, counts = concordance(cd, eta[cd.order])
+    got = (counts["concordant"], counts["discordant"], counts["tied_x"])
+    np.testing.assert_allclose(got, naive_concordance(d, eta), rtol=RTOL_COUNTS)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fits_match_naive_reference(seed):
     """Public fits: the naive score vanishes at the estimate and the SEs agree."""
