@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mutualaid_outcomes.errors import DataValidationError
 from mutualaid_outcomes.models.survival._concordance import concordance, prefix_less
 from mutualaid_outcomes.models.survival._cox_prepare import _linear_predictor
 from mutualaid_outcomes.models.survival._cox_residuals import (
@@ -355,6 +356,12 @@ def _ref(case: str, quantity: str) -> np.ndarray:
 
 def _sim_fit(case: str):
     ties = case.rsplit("_", 1)[1]
+    if case.startswith("timefix_cp"):
+        covs = ["x1", "age", "z"]
+        return fit_cox_time_varying(SIM, "id", "wstart", "wstop", "status", covs, ties=ties)
+    if case.startswith("timefix_rc"):
+        last = SIM.drop_duplicates("id", keep="last")
+        return fit_cox(last, "wstop", "status", ["x1", "age"], ties=ties)
     if case.startswith("cp"):
         return fit_cox_time_varying(
             SIM,
@@ -376,7 +383,11 @@ def _sim_fit(case: str):
     )
 
 
-R_CASES = [f"{c}_{t}" for c in ("cp", "rc", "rc_plain") for t in ("efron", "breslow")]
+R_CASES = [
+    f"{c}_{t}"
+    for c in ("cp", "rc", "rc_plain", "timefix_rc", "timefix_cp")
+    for t in ("efron", "breslow")
+]
 
 
 @pytest.mark.parametrize("case", R_CASES)
@@ -409,6 +420,25 @@ def test_simulated_paths_match_r(case):
         assert counts[key] == pytest.approx(_ref(case, q)[0], rel=RTOL_COUNTS), q
     z = check_proportional_hazards(res)
     np.testing.assert_allclose(z.table["chisq"], _ref(case, "zph_chisq"), rtol=RTOL)
+
+
+def test_almost_equal_times_are_tied_as_in_r():
+    # the simulated weeks differ from exact ties in the last bits for every third person
+    last = SIM.drop_duplicates("id", keep="last")
+    exact = last.assign(wstop=last["tstop"] / 7)
+    assert (exact["wstop"] != last["wstop"]).sum() > 50
+    a = fit_cox(last, "wstop", "status", ["x1", "age"])
+    b = fit_cox(exact, "wstop", "status", ["x1", "age"])
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+    assert a.concordance == b.concordance
+
+
+def test_interval_shorter_than_time_tolerance():
+    df = SIM.assign(wstop=SIM["wstop"].astype(float))
+    i = df.index[0]
+    df.loc[i, "wstop"] = df.loc[i, "wstart"] * (1 + 1e-12) + 1e-12
+    with pytest.raises(DataValidationError, match="shorter than the tolerance for tied times"):
+        fit_cox_time_varying(df, "id", "wstart", "wstop", "status", ["x1"])
 
 
 # ----------------------------------------------------------------- lifelines (optional)

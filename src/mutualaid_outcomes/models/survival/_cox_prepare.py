@@ -3,6 +3,12 @@
 Turns a data frame and the role arguments into a :class:`~._coxph.CoxData` (rows with
 missing values removed and reported), the covariate names and term groups, and the
 cluster codes; and computes R's centred linear predictor for the concordance.
+
+Times that differ by no more than ``sqrt(machine epsilon)`` (absolutely, or relative to
+the mean absolute time) are made equal before fitting, as R ``coxph`` does by default
+(``coxph.control(timefix = TRUE)``, ``aeqSurv``): times computed in floating point
+(fractions of years, differences of dates) that should tie then tie in the partial
+likelihood, the concordance and the proportional-hazards test, as in R.
 """
 
 from __future__ import annotations
@@ -164,6 +170,37 @@ def _times(
     return t_start, t_stop
 
 
+def _time_fix(
+    start: np.ndarray | None, stop: np.ndarray, names: tuple[str, str]
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """R's ``aeqSurv``: replace each run of almost-equal times by its smallest value."""
+    vals = stop if start is None else np.concatenate([start, stop])
+    y = np.unique(vals[np.isfinite(vals)])
+    if len(y) < 2:
+        return start, stop
+    dy = np.diff(y)
+    tol = np.sqrt(np.finfo(float).eps)
+    tied = (dy <= tol) | (dy / np.mean(np.abs(y)) <= tol)
+    if not tied.any():
+        return start, stop
+    cuts = y[np.concatenate([[True], ~tied])]
+
+    def fix(t: np.ndarray) -> np.ndarray:
+        return cuts[np.searchsorted(cuts, t, side="right") - 1]
+
+    stop = fix(stop)
+    if start is not None:
+        start = fix(start)
+        bad = np.flatnonzero(stop <= start)
+        if bad.size:
+            raise DataValidationError(
+                f"{bad.size} interval(s) ({names[0]}, {names[1]}] are shorter than the "
+                f"tolerance for tied times (sqrt(machine epsilon), as R's aeqSurv) at row "
+                f"positions {bad[:10].tolist()}; lengthen or drop them."
+            )
+    return start, stop
+
+
 def _case_weights(sub: pd.DataFrame, weights: str | None) -> np.ndarray:
     if weights is None:
         return np.ones(len(sub))
@@ -240,7 +277,7 @@ def _prepare(
     sub, x_df, notes = _complete_rows(data, x_df, names, base_cols, formula)
     n_used = len(sub)
     ev = event_indicator(sub[event], event)
-    t_start, t_stop = _times(sub, start, stop, stop_arg)
+    t_start, t_stop = _time_fix(*_times(sub, start, stop, stop_arg), (str(start), stop))
     if ev.sum() == 0:
         raise EstimationError(
             f"There are no events (`event` '{event}' is 0 on all {n_used} rows used); "
