@@ -35,7 +35,7 @@ def cohort_frame() -> pd.DataFrame:
 
 
 def ours(df: pd.DataFrame) -> None:
-    impute(df, m=M, n_iter=N_ITER, rng=1)
+    impute(df, m=M, max_iter=N_ITER, rng=1)
 
 
 def statsmodels_mice(df: pd.DataFrame) -> None:

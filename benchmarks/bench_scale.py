@@ -58,7 +58,7 @@ MEMORY_SCRIPT = textwrap.dedent(
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    est = float(res.estimate["indirect[m]"])
+    est = float(res.coef()["indirect[m]"])
     print(seconds, peak, rss_before * 1024, rss_after * 1024, est, df.memory_usage().sum())
     """
 )

@@ -131,7 +131,9 @@ def ours_fit(df: pd.DataFrame, kind: str):
     from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
 
     if kind == "tv":
-        return lambda: fit_cox_time_varying(df, "id", "start", "stop", "event", TV_COVS)
+        return lambda: fit_cox_time_varying(
+            df, "id", "start", "stop", "event", TV_COVS, cov_type="robust"
+        )
     cluster = "cl" if kind == "cluster" else None
     return lambda: fit_cox(df, "time", "event", COVS, cluster=cluster)
 

@@ -56,8 +56,8 @@ def load_data(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ours(cal: pd.DataFrame, rel: pd.DataFrame):
-    from mutualaid_outcomes.prep.counting_process import to_counting_process
     from mutualaid_outcomes.models.survival.cox_time_varying import fit_cox_time_varying
+    from mutualaid_outcomes.prep.counting_process import to_counting_process
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

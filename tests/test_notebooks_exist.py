@@ -2,11 +2,9 @@
 
 import ast
 import json
-from pathlib import Path
 
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = [
     "01_quickstart.ipynb",
     "02_instruments_and_participation.ipynb",
@@ -17,13 +15,19 @@ EXPECTED = [
 ]
 
 
-def _load(name: str) -> dict:
-    return json.loads((NOTEBOOK_DIR / name).read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def load(paths):
+    """``load(name)``: a notebook of ``notebooks/`` as parsed JSON."""
+
+    def get(name: str) -> dict:
+        return json.loads((paths.notebooks / name).read_text(encoding="utf-8"))
+
+    return get
 
 
 @pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_is_committed_clean(name):
-    nb = _load(name)
+def test_notebook_is_committed_clean(name, load):
+    nb = load(name)
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert nb["metadata"]["kernelspec"]["language"] == "python"
     code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -37,16 +41,16 @@ def test_notebook_is_committed_clean(name):
 
 
 @pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_code_parses(name):
-    for cell in _load(name)["cells"]:
+def test_notebook_code_parses(name, load):
+    for cell in load(name)["cells"]:
         if cell["cell_type"] == "code":
             ast.parse("".join(cell["source"]))
 
 
 @pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_writes_only_to_temporary_folders(name):
+def test_notebook_writes_only_to_temporary_folders(name, load):
     source = "\n".join(
-        "".join(c["source"]) for c in _load(name)["cells"] if c["cell_type"] == "code"
+        "".join(c["source"]) for c in load(name)["cells"] if c["cell_type"] == "code"
     )
     for call in ("save_figure(", ".save(", ".to_docx(", ".to_csv(", "write_data("):
         if call in source:

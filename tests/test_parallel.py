@@ -77,10 +77,12 @@ def test_seed_sequence_used_as_root():
 def test_bad_arguments():
     with pytest.raises(ArgumentTypeError, match="`func` must be callable"):
         run_replicates(3, 2, rng=1)
-    with pytest.raises(DataValidationError, match="`n` must be an integer >= 1; got 0"):
+    with pytest.raises(DataValidationError, match="`n_sims` must be an integer >= 1; got 0"):
         run_replicates(_draw, 0, rng=1)
-    with pytest.raises(ArgumentTypeError, match="`n` must be an integer"):
+    with pytest.raises(ArgumentTypeError, match="`n_sims` must be an integer"):
         run_replicates(_draw, 2.5, rng=1)
+    with pytest.raises(ArgumentTypeError, match="`n`, which was renamed `n_sims`"):
+        run_replicates(_draw, n=2, rng=1)
     with pytest.raises(ArgumentTypeError, match="`n_jobs` must be a non-zero integer"):
         run_replicates(_draw, 2, rng=1, n_jobs=0)
     with pytest.raises(DataValidationError, match="`batch_size` must be an integer >= 1"):

@@ -3,10 +3,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mutualaid_outcomes.errors import OptionError
+from mutualaid_outcomes.errors import ArgumentTypeError, OptionError
 from mutualaid_outcomes.results import (
     TIDY_COLUMNS,
     BaseResult,
+    Summary,
     exponentiate_tidy,
     glance_frame,
     wald_table,
@@ -73,3 +74,22 @@ def test_cannot_exponentiate_when_not_meaningful():
 def test_glance_frame_rejects_unknown_columns():
     with pytest.raises(KeyError):
         glance_frame({"bogus": 1}, ["n"])
+
+
+def test_base_result_protocol_defaults_name_the_class():
+    r = _Toy()
+    for member in ("coef", "vcov"):
+        with pytest.raises(NotImplementedError, match="_Toy has no coefficients"):
+            getattr(r, member)()
+    for member in ("terms", "nobs", "df_resid"):
+        with pytest.raises(NotImplementedError, match="_Toy has no coefficients"):
+            getattr(r, member)
+
+
+def test_summary_rounds_with_decimals():
+    t = wald_table(["a"], [1.23456], [0.5])
+    s = Summary("x", t, glance_frame({"n": 3}, ["n"]), decimals=2)
+    assert "1.23 " in s.as_text() and "1.235" not in s.as_text()
+    assert "1.235" in Summary("x", t, glance_frame({"n": 3}, ["n"])).as_text()
+    with pytest.raises(ArgumentTypeError, match=r"Summary\(\) got the keyword `digits`"):
+        Summary("x", t, glance_frame({"n": 3}, ["n"]), digits=2)

@@ -1,3 +1,5 @@
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,10 +9,13 @@ from mutualaid_outcomes._validation import (
     check_binary,
     check_columns,
     check_conf_level,
+    check_cov_type,
+    check_data_first,
     check_dataframe,
     check_option,
     check_positive_int,
     listwise_delete,
+    renamed,
 )
 from mutualaid_outcomes.errors import (
     ArgumentTypeError,
@@ -103,3 +108,39 @@ def test_rng_handling():
         check_rng(-1)
     kids = spawn_rngs(check_rng(1), 2)
     assert kids[0].random() != kids[1].random()
+
+
+def test_renamed_refuses_old_keywords_and_passes_new_ones():
+    @renamed(group="by", small_sample="cov_type='bias_reduced'")
+    def f(data, by=None, *, cov_type=None):
+        """Doc."""
+        return data, by, cov_type
+
+    assert f(1, "arm") == (1, "arm", None)
+    assert f(1, by="arm", cov_type="model") == (1, "arm", "model")
+    with pytest.raises(TypeError, match="f\\(\\) got the keyword `group`, which was renamed `by`"):
+        f(1, group="arm")
+    with pytest.raises(ArgumentTypeError, match="renamed cov_type='bias_reduced'"):
+        f(1, small_sample="mancl_derouen")
+    assert f.__doc__ == "Doc." and list(inspect.signature(f).parameters) == [
+        "data",
+        "by",
+        "cov_type",
+    ]
+
+
+def test_check_cov_type_names_the_replacement():
+    assert check_cov_type("robust", ("model", "robust")) == "robust"
+    with pytest.raises(OptionError, match="`cov_type='naive'` was renamed 'model'"):
+        check_cov_type("naive", ("model", "robust"))
+    with pytest.raises(OptionError, match="pass `cluster=`"):
+        check_cov_type("cluster", ("model", "robust"))
+    with pytest.raises(OptionError, match="must be one of 'model', 'robust'; got 'HC9'"):
+        check_cov_type("HC9", ("model", "robust"))
+
+
+def test_check_data_first():
+    frame = pd.DataFrame({"y": [1.0]})
+    check_data_first(frame, "y ~ 1", "fit")
+    with pytest.raises(ArgumentTypeError, match="takes the data first"):
+        check_data_first("y ~ 1", frame, "fit")

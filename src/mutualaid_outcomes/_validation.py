@@ -7,10 +7,12 @@ that name the argument, what was received and what would be valid.
 from __future__ import annotations
 
 import difflib
+import functools
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,14 @@ __all__ = [
     "MissingReport",
     "listwise_delete",
     "close_matches",
+    "renamed",
+    "check_data_first",
+    "COV_TYPES",
+    "check_cov_type",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -162,6 +171,121 @@ def check_option(value: Any, allowed: Sequence[Any], argument: str) -> Any:
         choices = ", ".join(repr(a) for a in allowed)
         raise OptionError(f"`{argument}` must be one of {choices}; got {value!r}.")
     return value
+
+
+def _replacement(new: str) -> str:
+    """Render a replacement: a bare name as `name`, a hint (``cov_type='model'``) as given."""
+    return f"`{new}`" if new.isidentifier() else new
+
+
+def renamed(**renames: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Refuse keywords that were renamed, with a TypeError naming the replacement.
+
+    The package renamed arguments directly at version 0.2 (see ``CHANGELOG.md``); there are
+    no silent aliases. Decorate a public function with the old names mapped to the new
+    ones (a bare name, or a hint such as ``"cov_type='bias_reduced'"`` where a value
+    replaces an argument). Calls with new names pass through untouched; the signature,
+    docstring and type hints are those of the function. The mapping is kept in the
+    ``__renamed__`` attribute, so other code (the pipeline's spec checks) can point at
+    the new name too.
+
+    Raises
+    ------
+    ArgumentTypeError
+        (a ``TypeError``) when an old keyword is passed.
+
+    Examples
+    --------
+    >>> @renamed(groups="id")
+    ... def fit(data, *, id="id"):
+    ...     return id
+    >>> fit(None, id="pid")
+    'pid'
+    >>> fit(None, groups="pid")
+    Traceback (most recent call last):
+    ...
+    mutualaid_outcomes.errors.ArgumentTypeError: fit() got the keyword `groups`, which was renamed `id` (see CHANGELOG.md).
+    >>> dict(fit.__renamed__)
+    {'groups': 'id'}
+    """
+    table = MappingProxyType(dict(renames))
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        name = func.__qualname__.removesuffix(".__init__")
+
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            for old in table.keys() & kwargs.keys():
+                raise ArgumentTypeError(
+                    f"{name}() got the keyword `{old}`, which was renamed "
+                    f"{_replacement(table[old])} (see CHANGELOG.md)."
+                )
+            return func(*args, **kwargs)
+
+        wrapper.__renamed__ = table  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def check_data_first(data: Any, second: Any, function: str, second_name: str = "formula") -> None:
+    """Point out the old argument order ``f(formula, data)`` of a data-first function.
+
+    Raises
+    ------
+    ArgumentTypeError
+        When ``data`` is a string and the second argument a DataFrame.
+
+    Examples
+    --------
+    >>> check_data_first("y ~ x", pd.DataFrame({"y": [1.0]}), "fit_regression")
+    Traceback (most recent call last):
+    ...
+    mutualaid_outcomes.errors.ArgumentTypeError: fit_regression() takes the data first: fit_regression(data, formula, ...); got the formula as `data` and a DataFrame as `formula`.
+    """
+    if isinstance(data, str) and isinstance(second, pd.DataFrame):
+        raise ArgumentTypeError(
+            f"{function}() takes the data first: {function}(data, {second_name}, ...); got "
+            f"the {second_name} as `data` and a DataFrame as `{second_name}`."
+        )
+
+
+#: every value of ``cov_type`` (docs/conventions.md); a function accepts the subset it supports
+COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1", "HC2", "HC3", "bias_reduced")
+_OLD_COV_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "nonrobust": "was renamed 'model'",
+        "naive": "was renamed 'model'",
+        "cluster": (
+            "is no longer a value: pass `cluster=` (a column) and the standard errors are "
+            "cluster-robust"
+        ),
+    }
+)
+
+
+def check_cov_type(cov_type: Any, allowed: Sequence[str], argument: str = "cov_type") -> str:
+    """Check a ``cov_type`` value against the values one function supports.
+
+    Old values (``'nonrobust'``, ``'naive'``, ``'cluster'``) raise an :class:`OptionError`
+    naming their replacement.
+
+    Examples
+    --------
+    >>> check_cov_type("HC1", ("model", "robust", "HC0", "HC1"))
+    'HC1'
+    >>> check_cov_type("nonrobust", ("model", "robust"))
+    Traceback (most recent call last):
+    ...
+    mutualaid_outcomes.errors.OptionError: `cov_type='nonrobust'` was renamed 'model'; `cov_type` must be one of 'model', 'robust'.
+    """
+    if isinstance(cov_type, str) and cov_type in _OLD_COV_TYPES:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise OptionError(
+            f"`{argument}={cov_type!r}` {_OLD_COV_TYPES[cov_type]}; `{argument}` must be one "
+            f"of {choices}."
+        )
+    return str(check_option(cov_type, allowed, argument))
 
 
 def check_conf_level(conf_level: Any, argument: str = "conf_level") -> float:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._rng import RNGLike
+from ._validation import renamed
 from .errors import ArgumentTypeError, DataValidationError
 
 __all__ = ["run_replicates", "replicate_seed", "root_seed_sequence", "n_workers"]
@@ -235,16 +236,17 @@ def run_range(
     )[0]
 
 
+@renamed(n="n_sims")
 def run_replicates(
     func: Callable[[np.random.Generator], T],
-    n: int,
+    n_sims: int,
     *,
     rng: RNGLike = None,
     n_jobs: int = 1,
     client: Any = None,
     batch_size: int | None = None,
 ) -> list[T]:
-    """Call ``func(generator)`` for ``n`` replicates, each with an independent random stream.
+    """Call ``func(generator)`` for ``n_sims`` replicates, each with an independent random stream.
 
     Parameters
     ----------
@@ -252,7 +254,7 @@ def run_replicates(
         Takes a :class:`numpy.random.Generator` and returns one replicate's result. It must
         draw all its randomness from that generator. For ``n_jobs != 1`` or ``client`` it
         is pickled (cloudpickle), so closures and lambdas work; results must be picklable.
-    n : int
+    n_sims : int
         Number of replicates (at least 1).
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
         Root of the random streams (keyword-only); see :func:`root_seed_sequence`.
@@ -268,15 +270,15 @@ def run_replicates(
     Returns
     -------
     list
-        ``n`` results, in replicate order.
+        ``n_sims`` results, in replicate order.
 
     Raises
     ------
     ArgumentTypeError
-        ``func`` is not callable, ``n``, ``n_jobs`` or ``batch_size`` is not an integer,
+        ``func`` is not callable, ``n_sims``, ``n_jobs`` or ``batch_size`` is not an integer,
         ``rng`` or ``client`` is of the wrong type.
     DataValidationError
-        ``n`` or ``batch_size`` is smaller than 1.
+        ``n_sims`` or ``batch_size`` is smaller than 1.
 
     Notes
     -----
@@ -303,10 +305,10 @@ def run_replicates(
     """
     if not callable(func):
         raise ArgumentTypeError(f"`func` must be callable; got {type(func).__name__}.")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise ArgumentTypeError(f"`n` must be an integer >= 1; got {n!r}.")
-    if int(n) < 1:
-        raise DataValidationError(f"`n` must be an integer >= 1; got {n}.")
+    if isinstance(n_sims, bool) or not isinstance(n_sims, numbers.Integral):
+        raise ArgumentTypeError(f"`n_sims` must be an integer >= 1; got {n_sims!r}.")
+    if int(n_sims) < 1:
+        raise DataValidationError(f"`n_sims` must be an integer >= 1; got {n_sims}.")
     if batch_size is not None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
             raise ArgumentTypeError(f"`batch_size` must be an integer >= 1; got {batch_size!r}.")
@@ -318,4 +320,6 @@ def run_replicates(
     else:
         _check_n_jobs(n_jobs)
     root = root_seed_sequence(rng)
-    return run_range(func, root, 0, int(n), n_jobs=n_jobs, client=client, batch_size=batch_size)
+    return run_range(
+        func, root, 0, int(n_sims), n_jobs=n_jobs, client=client, batch_size=batch_size
+    )

@@ -9,6 +9,15 @@ Every estimator returns an immutable result with
 * ``summary()``: a :class:`Summary` built from the two, rendering as text, HTML
   (shown by Jupyter) and LaTeX.
 
+A result that has coefficients also implements the coefficient protocol of
+``docs/conventions.md``: ``terms`` (tuple of names), ``coef()`` (a Series indexed by
+term), ``vcov()`` (a DataFrame indexed by term on both axes), ``nobs`` (rows used) and
+``df_resid`` (residual degrees of freedom of t-based inference, ``None`` for
+large-sample z inference). Consumers -- ``pool``, ``regression_table``, ``forest_data``
+-- use only the protocol and ``tidy()``/``glance()``, never the class of a result. A
+result without coefficients (Kaplan-Meier curves, a log-rank test) raises
+``NotImplementedError`` from the protocol members.
+
 Numbers are stored at full precision; rounding happens only when rendering.
 Re-running inference with other options returns a new result; results are never
 modified in place.
@@ -36,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validation import check_conf_level
+from ._validation import check_conf_level, renamed
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -190,6 +199,11 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # symbols used in table notes and labels, so the output compiles with pdflatex
+    "²": r"\textsuperscript{2}",
+    "τ": r"$\tau$",
+    "χ": r"$\chi$",
+    "×": r"$\times$",
 }
 
 
@@ -200,6 +214,8 @@ def latex_escape(text: str) -> str:
     --------
     >>> print(latex_escape("a_b & 50%"))
     a\_b \& 50\%
+    >>> print(latex_escape("τ² = 0.31"))
+    $\tau$\textsuperscript{2} = 0.31
     """
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
@@ -217,8 +233,8 @@ class Summary:
         The one-row model summary.
     notes : sequence of str
         Footnotes (rows excluded, warnings, how intervals were computed).
-    digits : int
-        Decimals shown.
+    decimals : int
+        Decimals shown (3 by default, the ``summary()`` default of docs/conventions.md).
 
     Examples
     --------
@@ -230,19 +246,21 @@ class Summary:
     True
     """
 
+    @renamed(digits="decimals")
     def __init__(
         self,
         title: str,
         tidy: pd.DataFrame,
         glance: pd.DataFrame,
         notes: Sequence[str] = (),
-        digits: int = 3,
+        *,
+        decimals: int = 3,
     ) -> None:
         self.title = title
         self.tidy = tidy
         self.glance = glance
         self.notes = tuple(notes)
-        self.digits = digits
+        self.decimals = decimals
 
     def _glance_items(self) -> list[tuple[str, str]]:
         if self.glance is None or self.glance.empty:
@@ -250,7 +268,7 @@ class Summary:
         row = self.glance.iloc[0]
         items = []
         for k, v in row.items():
-            s = _fmt(v, self.digits)
+            s = _fmt(v, self.decimals)
             if s != "":
                 items.append((str(k), s))
         return items
@@ -263,7 +281,7 @@ class Summary:
             width = max(len(k) for k, _ in items)
             lines += [f"{k:<{width}}  {v}" for k, v in items]
             lines.append("-" * max(len(self.title), 20))
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         lines.append(table.to_string(index=False))
         if self.notes:
             lines.append("")
@@ -279,7 +297,7 @@ class Summary:
             parts.append("<table class='glance'>")
             parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items]
             parts.append("</table>")
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         parts.append("<table class='tidy'><thead><tr>")
         parts += [f"<th>{esc(str(c))}</th>" for c in table.columns]
         parts.append("</tr></thead><tbody>")
@@ -293,7 +311,7 @@ class Summary:
 
     def as_latex(self) -> str:
         """LaTeX rendering (a booktabs ``tabular``)."""
-        table = _format_frame(self.tidy, self.digits)
+        table = _format_frame(self.tidy, self.decimals)
         cols = list(table.columns)
         spec = "l" + "r" * (len(cols) - 1)
         out = [
@@ -326,11 +344,56 @@ class BaseResult(ABC):
 
     Subclasses implement :meth:`_tidy` (a frame with :data:`TIDY_COLUMNS`, before
     any exponentiation) and :meth:`glance`, and may override :meth:`_title` and
-    :meth:`_notes`. Subclasses are typically frozen dataclasses.
+    :meth:`_notes`. Subclasses are typically frozen dataclasses. Their class names end
+    in ``Result``.
+
+    A subclass with coefficients overrides the coefficient protocol: :attr:`terms`,
+    :meth:`coef`, :meth:`vcov`, :attr:`nobs` and :attr:`df_resid`. The defaults here
+    raise ``NotImplementedError`` naming the class. Dataclass fields must therefore not
+    be named ``terms``, ``coef``, ``vcov``, ``nobs`` or ``df_resid``.
     """
 
     #: whether ``tidy(exponentiate=True)`` makes sense for this result
     _can_exponentiate: bool = True
+    #: why ``pool()`` refuses results of this class (None: pooled through the protocol)
+    _not_poolable: str | None = None
+
+    # -- coefficient protocol ------------------------------------------------------------
+    def _no_coefficients(self) -> NotImplementedError:
+        return NotImplementedError(
+            f"{type(self).__name__} has no coefficients: the coefficient protocol (terms, "
+            "coef(), vcov(), nobs, df_resid) applies to results of models with "
+            "coefficients; use tidy() and glance()."
+        )
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        raise self._no_coefficients()
+
+    def coef(self) -> pd.Series:
+        """Estimates as a Series indexed by term."""
+        raise self._no_coefficients()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef`, indexed by term on both axes."""
+        raise self._no_coefficients()
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used in the fit."""
+        raise self._no_coefficients()
+
+    @property
+    def df_resid(self) -> float | None:
+        """Residual degrees of freedom for t-based inference; None for z inference."""
+        raise self._no_coefficients()
+
+    @property
+    def _pool_dfcom(self) -> float:
+        """Complete-data degrees of freedom ``pool()`` uses by default (``df_resid``)."""
+        df = self.df_resid
+        return math.inf if df is None else float(df)
 
     @abstractmethod
     def _tidy(self, conf_level: float) -> pd.DataFrame:

@@ -23,7 +23,6 @@ from mutualaid_outcomes.datasets import (
 from mutualaid_outcomes.datasets._items import INSTRUMENTS, item_codes, item_columns
 from mutualaid_outcomes.errors import ArgumentTypeError, OptionError
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 GENERATED = (
     "participants.csv",
     "waves.csv",
@@ -60,12 +59,12 @@ def calendar() -> pd.DataFrame:
 # --- determinism ---------------------------------------------------------------------
 
 
-def test_regenerated_files_are_byte_identical(tmp_path: Path) -> None:
+def test_regenerated_files_are_byte_identical(tmp_path: Path, paths) -> None:
     written = write_sample_files(tmp_path, rng=SAMPLE_SEED)
     assert sorted(p.name for p in written) == sorted(GENERATED)
     for name in GENERATED:
         new = (tmp_path / name).read_bytes()
-        old = (SAMPLE_DIR / name).read_bytes()
+        old = (paths.sample / name).read_bytes()
         assert new == old, f"{name} differs from the committed file"
 
 
@@ -89,9 +88,9 @@ def test_same_seed_same_cohort_other_seed_differs() -> None:
     assert not a.calendar["drinks"].equals(c.calendar["drinks"])
 
 
-def test_sizes_within_limits() -> None:
-    assert (SAMPLE_DIR / "calendar.csv.gz").stat().st_size < 5_000_000
-    total = sum((SAMPLE_DIR / n).stat().st_size for n in GENERATED)
+def test_sizes_within_limits(paths) -> None:
+    assert (paths.sample / "calendar.csv.gz").stat().st_size < 5_000_000
+    total = sum((paths.sample / n).stat().st_size for n in GENERATED)
     assert total < 15_000_000
 
 
@@ -146,8 +145,8 @@ def test_waves_schema(waves, participants) -> None:
     assert waves.loc[waves["assessed"] == 1, "interview_date"].notna().all()
 
 
-def test_raw_sentinels_declared_and_counted(raw_waves, waves) -> None:
-    codebook = json.loads((SAMPLE_DIR / "codebook.json").read_text())["variables"]
+def test_raw_sentinels_declared_and_counted(raw_waves, waves, paths) -> None:
+    codebook = json.loads((paths.sample / "codebook.json").read_text())["variables"]
     total = 0
     for inst in INSTRUMENTS:
         for col in item_columns(inst):
@@ -176,9 +175,9 @@ def test_raw_sentinels_declared_and_counted(raw_waves, waves) -> None:
     assert codebook["sex"]["value_labels"] == {"0": "Male", "1": "Female"}
 
 
-def test_sav_matches_csv(raw_waves) -> None:
+def test_sav_matches_csv(raw_waves, paths) -> None:
     pyreadstat = pytest.importorskip("pyreadstat")
-    df, meta = pyreadstat.read_sav(str(SAMPLE_DIR / "waves.sav"), user_missing=True)
+    df, meta = pyreadstat.read_sav(str(paths.sample / "waves.sav"), user_missing=True)
     assert list(df.columns) == list(raw_waves.columns)
     items = [c for inst in INSTRUMENTS for c in item_columns(inst)]
     np.testing.assert_array_equal(
@@ -187,7 +186,7 @@ def test_sav_matches_csv(raw_waves) -> None:
     assert meta.missing_ranges["cesd_1"] == [{"lo": 8.0, "hi": 8.0}, {"lo": 9.0, "hi": 9.0}]
     assert meta.variable_value_labels["cesd_1"][9.0] == "Refused"
     assert meta.column_names_to_labels["pda"].startswith("Proportion of days abstinent")
-    cleaned, _ = pyreadstat.read_sav(str(SAMPLE_DIR / "waves.sav"))
+    cleaned, _ = pyreadstat.read_sav(str(paths.sample / "waves.sav"))
     # read without user-missing values, every declared sentinel becomes NaN
     assert not cleaned[items].isin([8, 9]).any().any()
 

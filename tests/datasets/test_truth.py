@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,6 @@ from mutualaid_outcomes.datasets import (
 from mutualaid_outcomes.datasets.truth import TRUTH_SEED
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, OptionError
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 # One fixed sample, several estimates: each must lie within this many standard errors
 # of its true value (2 for the single pre-registered arm effect; 2.5 for the groups of
 # six a-paths and b-paths, where one 2-SE miss in six has probability ~0.25).
@@ -60,9 +58,9 @@ def test_truth_frame_layout(truth) -> None:
     assert truth["indirect[network]"] > 0 and truth["arm_effect_attendance"] > 5
 
 
-def test_truth_md_shows_stored_values(truth) -> None:
-    text = (SAMPLE_DIR / "TRUTH.md").read_text()
-    stored = json.loads((SAMPLE_DIR / "truth.json").read_text())
+def test_truth_md_shows_stored_values(truth, paths) -> None:
+    text = (paths.sample / "TRUTH.md").read_text()
+    stored = json.loads((paths.sample / "truth.json").read_text())
     assert stored["meta"]["n"] == 200_000
     for q in ("arm_effect_attendance", "indirect[network]", "hr_attendance"):
         assert f"`{q}` | {truth[q]:.6g}" in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,9 +18,6 @@ from mutualaid_outcomes.errors import (
 from mutualaid_outcomes.instruments import reliability
 from mutualaid_outcomes.instruments.reliability import GLANCE_COLUMNS
 from mutualaid_outcomes.results import TIDY_COLUMNS
-
-HERE = Path(__file__).resolve().parents[1]
-REF = pd.read_csv(HERE / "reference" / "reliability.csv", comment="#", keep_default_na=False)
 
 #: closed-form statistics (alpha, item-total correlations, if-deleted values, Feldt CI)
 #: are deterministic functions of the covariance matrix: 1e-6 relative as required.
@@ -39,21 +35,34 @@ DATASETS = {
 }
 
 
-@functools.cache
-def fit(ds):
-    fname, rev = DATASETS[ds]
-    data = pd.read_csv(HERE / "data" / fname)
-    return data, reliability(data, list(data.columns), reverse=rev)
+@pytest.fixture(scope="module")
+def fit(test_data):
+    """``fit(ds)``: a data set and its reliability() result (computed once)."""
+
+    @functools.cache
+    def get(ds):
+        fname, rev = DATASETS[ds]
+        data = test_data(fname)
+        return data, reliability(data, list(data.columns), reverse=rev)
+
+    return get
 
 
-def ref_value(ds, stat, item=""):
-    r = REF[(REF.dataset == ds) & (REF.statistic == stat) & (REF.item == item)]
-    assert len(r) == 1, (ds, stat, item)
-    return float(r.value.iloc[0])
+@pytest.fixture(scope="module")
+def ref_value(r_reference):
+    """``ref_value(ds, statistic, item)``: one value of tests/reference/reliability.csv."""
+    table = r_reference("reliability", keep_default_na=False)
+
+    def get(ds, stat, item=""):
+        r = table[(table.dataset == ds) & (table.statistic == stat) & (table.item == item)]
+        assert len(r) == 1, (ds, stat, item)
+        return float(r.value.iloc[0])
+
+    return get
 
 
 @pytest.mark.parametrize("ds", list(DATASETS))
-def test_scale_statistics_match_psych(ds):
+def test_scale_statistics_match_psych(ds, fit, ref_value):
     _, res = fit(ds)
     assert res.n == ref_value(ds, "n")
     pairs = {
@@ -82,7 +91,7 @@ def test_scale_statistics_match_psych(ds):
 
 
 @pytest.mark.parametrize("ds", list(DATASETS))
-def test_item_statistics_match_psych(ds):
+def test_item_statistics_match_psych(ds, fit, ref_value):
     _, res = fit(ds)
     items = res.item_stats.set_index("item")
     cols = {
@@ -108,7 +117,7 @@ def test_item_statistics_match_psych(ds):
         )
 
 
-def test_listwise_deletion_is_reported():
+def test_listwise_deletion_is_reported(fit):
     data, res = fit("bfi_conscientiousness")
     complete = int(data.notna().all(axis=1).sum())
     assert res.n == complete
@@ -118,7 +127,7 @@ def test_listwise_deletion_is_reported():
     assert "excluded for missing values" in res.summary().as_text()
 
 
-def test_result_contract():
+def test_result_contract(fit):
     data, res = fit("attitude")
     t = res.tidy(conf_level=0.9)
     assert list(t.columns)[:7] == list(TIDY_COLUMNS)
@@ -152,8 +161,8 @@ def test_recovers_population_alpha_in_simulation():
     assert lo < 6 / 7 < hi
 
 
-def test_bad_input():
-    data = pd.read_csv(HERE / "data" / "attitude.csv")
+def test_bad_input(test_data):
+    data = test_data("attitude.csv")
     before = data.copy(deep=True)
     reliability(data, list(data.columns), reverse=["critical"])
     pd.testing.assert_frame_equal(data, before)

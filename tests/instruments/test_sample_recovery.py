@@ -11,15 +11,12 @@ cesd .937, whoqol_bref .943, rbb .899, drinc .938, audit .949.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from mutualaid_outcomes.instruments import get_spec, network_indices, score
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 #: recovery threshold: a 5-50 item sum of graded-response items with loadings 1.3-2.2
 #: correlates with its latent at about .88-.96; .85 leaves room for regeneration.
 MIN_R = 0.85
@@ -44,9 +41,9 @@ PAIRS = {
 
 
 @pytest.fixture(scope="module")
-def sample():
-    waves = pd.read_csv(SAMPLE / "waves.csv")
-    latent = pd.read_csv(SAMPLE / "latent.csv.gz")
+def sample(paths):
+    waves = pd.read_csv(paths.sample / "waves.csv")
+    latent = pd.read_csv(paths.sample / "latent.csv.gz")
     waves = waves[waves["assessed"] == 1].reset_index(drop=True)
     merged = waves[["id", "month"]].merge(latent, on=["id", "month"], how="left")
     assert len(merged) == len(waves)
@@ -71,12 +68,12 @@ def test_scores_recover_latent(sample, sid, record_property):
     assert r > MIN_R, f"{sid}: r = {r:.3f} with latent {latent_name}"
 
 
-def test_network_indices_track_latent_network(record_property):
+def test_network_indices_track_latent_network(record_property, paths):
     # TRUTH.md: abstainers, AA members and support for abstinence rise with the latent
     # network score, heavy drinkers fall. Observed r: pct_abstainers .67, pct_aa .59,
     # mean_stance .68, pct_heavy -.54, network_size .41.
-    roster = pd.read_csv(SAMPLE / "network.csv.gz")
-    latent = pd.read_csv(SAMPLE / "latent.csv.gz")
+    roster = pd.read_csv(paths.sample / "network.csv.gz")
+    latent = pd.read_csv(paths.sample / "latent.csv.gz")
     out = network_indices(roster, by="month")
     assert len(out) == len(roster[["id", "month"]].drop_duplicates())
     assert (out["network_size"] == roster.groupby(["id", "month"]).size().to_numpy()).all()

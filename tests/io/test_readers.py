@@ -1,6 +1,5 @@
 import copy
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +21,6 @@ from mutualaid_outcomes.io import (
     get_codebook,
     read_data,
 )
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "io"
 
 
 @pytest.fixture
@@ -186,8 +183,8 @@ def test_dta_extended_missing_detected_and_counted(tmp_path):
     assert cb.measurement("sex") == "nominal"
 
 
-def test_sas7bdat_fixture():
-    df = read_data(DATA / "iris.sas7bdat", columns=["Species", "Sepal_Length"])
+def test_sas7bdat_fixture(paths):
+    df = read_data(paths.io_data / "iris.sas7bdat", columns=["Species", "Sepal_Length"])
     assert df.shape == (150, 2)
     assert list(df.columns) == ["Species", "Sepal_Length"]
     assert get_codebook(df).measurement("Species") == "nominal"

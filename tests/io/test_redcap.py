@@ -1,5 +1,4 @@
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,14 +11,20 @@ from mutualaid_outcomes.errors import (
 )
 from mutualaid_outcomes.io import describe_data, get_codebook, parse_choices, read_redcap
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "io"
-RECORDS = DATA / "redcap_records.csv"
-DICTIONARY = DATA / "redcap_dictionary.csv"
+
+@pytest.fixture(scope="module")
+def records(paths):
+    return paths.io_data / "redcap_records.csv"
+
+
+@pytest.fixture(scope="module")
+def dictionary(paths):
+    return paths.io_data / "redcap_dictionary.csv"
 
 
 @pytest.fixture
-def df():
-    return read_redcap(RECORDS, DICTIONARY, missing_codes=["UNK"])
+def df(records, dictionary):
+    return read_redcap(records, dictionary, missing_codes=["UNK"])
 
 
 def test_long_form_and_types(df):
@@ -69,41 +74,41 @@ def test_missing_data_code_counted(df):
     assert "UNK: 1" in describe_data(df).set_index("variable").loc["craving", "missing_codes_found"]
 
 
-def test_unknown_code_without_declaration_is_an_error():
+def test_unknown_code_without_declaration_is_an_error(records, dictionary):
     with pytest.raises(
         DataValidationError, match=r"'craving': 1 value\(s\) are not numbers \(rows 6\)"
     ):
-        read_redcap(RECORDS, DICTIONARY)
+        read_redcap(records, dictionary)
 
 
-def test_strict_labels_and_categoricals(tmp_path):
-    text = RECORDS.read_text().replace(",0.55,7,UNK,3,1,", ",0.55,7,7,3,1,")
+def test_strict_labels_and_categoricals(tmp_path, records, dictionary):
+    text = records.read_text().replace(",0.55,7,UNK,3,1,", ",0.55,7,7,3,1,")
     (tmp_path / "r.csv").write_text(text)
-    df = read_redcap(tmp_path / "r.csv", DICTIONARY)  # lenient by default
+    df = read_redcap(tmp_path / "r.csv", dictionary)  # lenient by default
     assert df["craving"].max() == 7
     with pytest.raises(DataValidationError, match=r"'craving': \[7\] \(1 value"):
-        read_redcap(tmp_path / "r.csv", DICTIONARY, strict_labels=True)
+        read_redcap(tmp_path / "r.csv", dictionary, strict_labels=True)
     cats = read_redcap(
-        RECORDS, DICTIONARY, missing_codes={"craving": "UNK"}, convert_categoricals=True
+        records, dictionary, missing_codes={"craving": "UNK"}, convert_categoricals=True
     )
     assert cats["arm"].dropna().tolist() == ["TSF", "CBT", "MET"]
     assert cats["craving"].cat.ordered
 
 
-def test_fields_not_matching_dictionary_are_listed(tmp_path):
-    rec = pd.read_csv(RECORDS, dtype=str)
+def test_fields_not_matching_dictionary_are_listed(tmp_path, records, dictionary):
+    rec = pd.read_csv(records, dtype=str)
     rec.rename(columns={"pda": "pda_90"}).drop(columns=["supports___4"]).to_csv(
         tmp_path / "r.csv", index=False
     )
     with pytest.raises(DataValidationError) as info:
-        read_redcap(tmp_path / "r.csv", DICTIONARY)
+        read_redcap(tmp_path / "r.csv", dictionary)
     msg = str(info.value)
     assert "not in the dictionary: ['pda_90']" in msg
     assert "missing from the records: ['supports___4', 'pda']" in msg
 
 
-def test_snake_case_dictionary_from_the_api(tmp_path):
-    d = pd.read_csv(DICTIONARY, dtype=str)
+def test_snake_case_dictionary_from_the_api(tmp_path, records, dictionary):
+    d = pd.read_csv(dictionary, dtype=str)
     d = d.rename(
         columns={
             "Variable / Field Name": "field_name",
@@ -115,28 +120,28 @@ def test_snake_case_dictionary_from_the_api(tmp_path):
         }
     )
     d.to_csv(tmp_path / "meta.csv", index=False)
-    df = read_redcap(RECORDS, tmp_path / "meta.csv", missing_codes=["UNK"])
+    df = read_redcap(records, tmp_path / "meta.csv", missing_codes=["UNK"])
     assert get_codebook(df).value_labels("sex") == {0: "Male", 1: "Female"}
 
 
-def test_bad_files(tmp_path):
+def test_bad_files(tmp_path, records, dictionary):
     with pytest.raises(DataFileNotFoundError, match="nope.csv"):
-        read_redcap(tmp_path / "nope.csv", DICTIONARY)
+        read_redcap(tmp_path / "nope.csv", dictionary)
     pd.DataFrame({"name": ["x"], "type": ["text"]}).to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(FileFormatError, match="not a REDCap data dictionary"):
-        read_redcap(RECORDS, tmp_path / "d.csv")
+        read_redcap(records, tmp_path / "d.csv")
     (tmp_path / "dup.csv").write_text("record_id,age,age\n1,3,4\n")
     with pytest.raises(DataValidationError, match="'age' \\(2 times\\)"):
-        read_redcap(tmp_path / "dup.csv", DICTIONARY)
+        read_redcap(tmp_path / "dup.csv", dictionary)
     with pytest.raises(ColumnNotFoundError, match="'craving'"):
-        read_redcap(RECORDS, DICTIONARY, missing_codes={"cravin": ["UNK"]})
+        read_redcap(records, dictionary, missing_codes={"cravin": ["UNK"]})
 
 
-def test_inputs_not_modified(tmp_path):
-    shutil.copy(RECORDS, tmp_path / "r.csv")
+def test_inputs_not_modified(tmp_path, records, dictionary):
+    shutil.copy(records, tmp_path / "r.csv")
     before = (tmp_path / "r.csv").read_bytes()
     codes = {"craving": ["UNK"]}
-    read_redcap(tmp_path / "r.csv", DICTIONARY, missing_codes=codes)
+    read_redcap(tmp_path / "r.csv", dictionary, missing_codes=codes)
     assert (tmp_path / "r.csv").read_bytes() == before
     assert codes == {"craving": ["UNK"]}
 

@@ -1,24 +1,16 @@
 """The io layer on the committed sample cohort files (labelled .sav, CSV + codebook.json)."""
 
-from pathlib import Path
-
-import pytest
-
 from mutualaid_outcomes.io import Codebook, get_codebook, read_data
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 COLUMNS = ["id", "month", "aas_1", "aas_2", "pda"]
 
-pytestmark = pytest.mark.skipif(
-    not (SAMPLE / "waves.sav").is_file() or not (SAMPLE / "codebook.json").is_file(),
-    reason="sample cohort files not generated in this checkout",
-)
 
-
-def test_sav_and_csv_with_codebook_agree():
-    sav = read_data(SAMPLE / "waves.sav", columns=COLUMNS)
-    csv = read_data(SAMPLE / "waves.csv", columns=COLUMNS, codebook=SAMPLE / "codebook.json")
-    book = Codebook.from_json(SAMPLE / "codebook.json")
+def test_sav_and_csv_with_codebook_agree(paths):
+    sav = read_data(paths.sample / "waves.sav", columns=COLUMNS)
+    csv = read_data(
+        paths.sample / "waves.csv", columns=COLUMNS, codebook=paths.sample / "codebook.json"
+    )
+    book = Codebook.from_json(paths.sample / "codebook.json")
     for col in ("aas_1", "aas_2"):
         declared = book.variable(col).missing_codes
         assert declared  # the items carry sentinel codes

@@ -9,7 +9,6 @@ recover the documented probability of a heavy day by day 454 (`p_heavy_by_455`).
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,6 @@ import pytest
 
 from mutualaid_outcomes.participation import relapse_times, summarize_calendar
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mutualaid_outcomes" / "datasets" / "sample"
 WAVE_DAYS = {0: 0, 3: 91, 6: 182, 9: 273, 12: 364, 15: 455}  # TRUTH.md, d_m
 # waves.csv stores floats with 10 significant digits (float_format="%.10g"), so
 # agreement is limited to that rounding: relative error <= 5e-10.
@@ -25,11 +23,11 @@ WAVES_CSV_RTOL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def sample():
-    cal = pd.read_csv(SAMPLE / "calendar.csv.gz", parse_dates=["date"])
-    part = pd.read_csv(SAMPLE / "participants.csv", parse_dates=["index_date"])
+def sample(paths):
+    cal = pd.read_csv(paths.sample / "calendar.csv.gz", parse_dates=["date"])
+    part = pd.read_csv(paths.sample / "participants.csv", parse_dates=["index_date"])
     waves = pd.read_csv(
-        SAMPLE / "waves.csv",
+        paths.sample / "waves.csv",
         usecols=["id", "month", "pda", "ddd", "phdd", "aa_meetings", "aa_days_pct"],
     )
     windows = {str(m): (d - 90, d) for m, d in WAVE_DAYS.items()}
@@ -82,12 +80,12 @@ def test_documented_wave_outcomes_reproduced(sample):
     assert (merged.loc[~ok, "coverage"] == 0).all()
 
 
-def test_first_heavy_day_recovers_documented_probability(sample):
+def test_first_heavy_day_recovers_documented_probability(sample, paths):
     """TRUTH.md `p_heavy_by_455`: P(first heavy day by day 454), complete follow-up."""
     from lifelines import KaplanMeierFitter
 
     cal, part, _, _ = sample
-    truth = json.loads((SAMPLE / "truth.json").read_text())["quantities"]
+    truth = json.loads((paths.sample / "truth.json").read_text())["quantities"]
     target = next(q for q in truth if q["quantity"] == "p_heavy_by_455")
     times = relapse_times(
         cal,

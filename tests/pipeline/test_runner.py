@@ -1,6 +1,5 @@
 import json
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,15 +11,12 @@ from mutualaid_outcomes.errors import ColumnNotFoundError, DataFileNotFoundError
 from mutualaid_outcomes.pipeline.runner import run_analysis, run_spec_file
 from mutualaid_outcomes.pipeline.spec import validate_spec
 
-ROOT = Path(__file__).resolve().parents[2]
-MINIMAL = ROOT / "examples" / "minimal.toml"
-
 
 @pytest.fixture(scope="module")
-def minimal_runs(tmp_path_factory):
+def minimal_runs(tmp_path_factory, paths):
     base = tmp_path_factory.mktemp("runs")
-    first = run_spec_file(MINIMAL, base / "first", progress=False)
-    second = run_spec_file(MINIMAL, base / "second", progress=False)
+    first = run_spec_file(paths.examples / "minimal.toml", base / "first", progress=False)
+    second = run_spec_file(paths.examples / "minimal.toml", base / "second", progress=False)
     return first, second
 
 
@@ -70,17 +66,17 @@ def test_report_holds_no_participant_rows(minimal_runs):
     assert "No participant-level rows" in html
 
 
-def test_existing_output_folder_is_refused_unless_overwrite(tmp_path):
+def test_existing_output_folder_is_refused_unless_overwrite(tmp_path, paths):
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(SpecError, match="already exists.*--overwrite"):
-        run_spec_file(MINIMAL, out, progress=False)
-    res = run_spec_file(MINIMAL, out, overwrite=True, progress=False)
+        run_spec_file(paths.examples / "minimal.toml", out, progress=False)
+    res = run_spec_file(paths.examples / "minimal.toml", out, overwrite=True, progress=False)
     assert (res.out_dir / "report.html").is_file()
 
 
-def test_interrupted_run_leaves_no_complete_looking_output(tmp_path):
-    raw = tomllib.loads(MINIMAL.read_text())
+def test_interrupted_run_leaves_no_complete_looking_output(tmp_path, paths):
+    raw = tomllib.loads((paths.examples / "minimal.toml").read_text())
     raw["models"][0]["formula"] = "cesd_total ~ no_such_column"
     spec = validate_spec(raw)
     out = tmp_path / "out"
@@ -93,8 +89,8 @@ def test_interrupted_run_leaves_no_complete_looking_output(tmp_path):
     shutil.rmtree(partial[0])
 
 
-def test_bad_data_sources(tmp_path):
-    raw = tomllib.loads(MINIMAL.read_text())
+def test_bad_data_sources(tmp_path, paths):
+    raw = tomllib.loads((paths.examples / "minimal.toml").read_text())
     raw["data"] = {"path": "missing.csv"}
     with pytest.raises(DataFileNotFoundError, match="missing.csv"):
         run_analysis(validate_spec(raw), tmp_path / "o", base_dir=tmp_path, progress=False)
@@ -103,8 +99,8 @@ def test_bad_data_sources(tmp_path):
         run_analysis(validate_spec(raw), tmp_path / "o2", base_dir=tmp_path, progress=False)
 
 
-def test_instrument_mapping_to_missing_columns(tmp_path):
-    raw = tomllib.loads(MINIMAL.read_text())
+def test_instrument_mapping_to_missing_columns(tmp_path, paths):
+    raw = tomllib.loads((paths.examples / "minimal.toml").read_text())
     raw["instruments"] = [
         {"instrument": "pacs", "items": {str(i): f"craving_q{i}" for i in range(1, 6)}}
     ]
@@ -112,9 +108,9 @@ def test_instrument_mapping_to_missing_columns(tmp_path):
         run_analysis(validate_spec(raw), tmp_path / "o", progress=False)
 
 
-def test_cli_validate_describe_instruments(tmp_path):
+def test_cli_validate_describe_instruments(tmp_path, paths):
     runner = CliRunner()
-    res = runner.invoke(app, ["validate", str(MINIMAL)])
+    res = runner.invoke(app, ["validate", str(paths.examples / "minimal.toml")])
     assert res.exit_code == 0 and "valid" in res.output
     bad = tmp_path / "bad.toml"
     bad.write_text('title = "x"\nseed = 1\n[data]\npath = "a.csv"\nextra = 1\n')

@@ -1,12 +1,8 @@
-from pathlib import Path
-
 import pytest
 import tomllib
 
 from mutualaid_outcomes.errors import DataFileNotFoundError, SpecError
 from mutualaid_outcomes.pipeline.spec import load_spec, validate_spec
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _base(**extra):
@@ -15,15 +11,15 @@ def _base(**extra):
     return spec
 
 
-def test_examples_are_valid():
-    for path in sorted((ROOT / "examples").glob("*.toml")):
+def test_examples_are_valid(paths):
+    for path in sorted((paths.examples).glob("*.toml")):
         spec, raw = load_spec(path)
         assert spec.title and raw["title"] == spec.title
 
 
-def test_packaged_demo_spec_is_the_example():
-    packaged = ROOT / "src" / "mutualaid_outcomes" / "pipeline" / "demo.toml"
-    assert packaged.read_text() == (ROOT / "examples" / "demo.toml").read_text()
+def test_packaged_demo_spec_is_the_example(paths):
+    packaged = paths.root / "src" / "mutualaid_outcomes" / "pipeline" / "demo.toml"
+    assert packaged.read_text() == (paths.examples / "demo.toml").read_text()
 
 
 def test_unknown_keys_are_named():
@@ -44,9 +40,7 @@ def test_wrong_types_are_named():
 
 def test_model_options_checked_against_the_function():
     bad_option = _base(
-        models=[
-            {"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id", "cov_strct": "ar1"}
-        ]
+        models=[{"name": "m", "type": "gee", "formula": "y ~ x", "id": "id", "cov_strct": "ar1"}]
     )
     with pytest.raises(
         SpecError, match=r"unknown option\(s\) \['cov_strct'\].*allowed:.*cov_struct"
@@ -58,26 +52,26 @@ def test_model_options_checked_against_the_function():
                 "name": "m",
                 "type": "gee",
                 "formula": "y ~ x",
-                "groups": "id",
+                "id": "id",
                 "cov_struct": "toeplitz",
             }
         ]
     )
     with pytest.raises(SpecError, match=r"cov_struct.*must be one of.*exchangeable"):
         validate_spec(bad_value)
-    missing = _base(models=[{"name": "m", "type": "gee", "groups": "id"}])
+    missing = _base(models=[{"name": "m", "type": "gee", "id": "id"}])
     with pytest.raises(SpecError, match=r"missing required option\(s\) \['formula'\]"):
         validate_spec(missing)
 
 
 def test_cross_references():
     spec = _base(
-        models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}],
+        models=[{"name": "m", "type": "gee", "formula": "y ~ x", "id": "id"}],
         tables=[{"name": "t", "type": "regression_table", "models": ["nope"]}],
     )
     with pytest.raises(SpecError, match=r"unknown model 'nope'"):
         validate_spec(spec)
-    dup = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}] * 2)
+    dup = _base(models=[{"name": "m", "type": "gee", "formula": "y ~ x", "id": "id"}] * 2)
     with pytest.raises(SpecError, match="repeated"):
         validate_spec(dup)
     needs = _base(
@@ -104,8 +98,8 @@ def test_missing_and_malformed_files(tmp_path):
         load_spec(bad)
 
 
-def test_instrument_mapping_keys_survive_toml(tmp_path):
-    text = (ROOT / "examples" / "minimal.toml").read_text()
+def test_instrument_mapping_keys_survive_toml(tmp_path, paths):
+    text = (paths.examples / "minimal.toml").read_text()
     raw = tomllib.loads(text)
     raw["instruments"] = [{"instrument": "pacs", "items": {"1": "q1", "2": "q2"}}]
     spec = validate_spec(raw)

@@ -196,7 +196,7 @@ def test_calendar_strips_are_deidentified():
     pd.testing.assert_frame_equal(data, again)
     ax = plot_calendar_strips(daily, ids=[202])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Participant 1"]
-    with pytest.raises(DataValidationError, match="not in `daily`"):
+    with pytest.raises(DataValidationError, match="not in `data`"):
         calendar_strip_data(daily, ids=[999])
 
 

@@ -32,7 +32,7 @@ def sens():
     y = 0.4 * m + 0.2 * t + rng.normal(size=n)
     df = pd.DataFrame({"t": t, "m": m, "y": y})
     fit = causal_mediation(
-        df, "t", "m", "y", interaction=True, method="quasi_bayesian", n_sims=500, rng=1
+        df, "t", ["m"], "y", interaction=True, method="quasi_bayesian", n_sims=500, rng=1
     )
     return fit.sensitivity()
 

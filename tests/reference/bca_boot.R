@@ -41,6 +41,6 @@ rows <- lapply(seq_along(names_out), function(k) {
 out <- do.call(rbind, rows)
 con <- file("bca_boot.csv", "w")
 writeLines(sprintf("# %s; boot %s", R.version.string, packageVersion("boot")), con)
-writeLines("# Data: ../data/jobs.csv (R mediation::jobs); models as in DOMAIN.md (JOBS II).", con)
+writeLines("# Data: ../data/jobs.csv (R mediation::jobs); the JOBS II models of causal_mediation_jobs.R (case \"domain\").", con)
 write.csv(out, con, row.names = FALSE)
 close(con)

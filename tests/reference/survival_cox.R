@@ -62,6 +62,22 @@ for (ties in c("efron", "breslow")) {
                                               cluster(id), data = cgd, ties = ties, control = ctl),
          zph = TRUE)
 }
+# R's default variance rule with id (no cluster term): model-based unless an id has more
+# than one event or the weights are not whole numbers (survival 3.x coxph: robust is TRUE
+# with has.cluster || has.rwt || (has.id && anyDuplicated(id[status == 1])))
+heart$w <- 1 + (seq_len(nrow(heart)) %% 3) / 2
+for (ties in c("efron", "breslow")) {
+  record(paste0("heart_default_", ties), coxph(Surv(start, stop, event) ~ age + year + surgery +
+                                                 transplant, id = id, data = heart, ties = ties,
+                                               control = ctl), zph = FALSE)
+  record(paste0("heart_weights_default_", ties), coxph(Surv(start, stop, event) ~ age + year +
+                                                         surgery + transplant, id = id,
+                                                       weights = w, data = heart, ties = ties,
+                                                       control = ctl), zph = FALSE)
+  record(paste0("cgd_default_", ties), coxph(Surv(tstart, tstop, status) ~ treat + female + age +
+                                               autosomal + steroids + propylac, id = id,
+                                             data = cgd, ties = ties, control = ctl), zph = FALSE)
+}
 # cox.zph with the other transforms on one model
 fit <- coxph(Surv(time, dead) ~ age + sex + ph.ecog, data = lung, control = ctl)
 for (tr in c("identity", "rank", "log")) {

@@ -16,10 +16,10 @@ from mutualaid_outcomes.tables import (
 
 class _Fit(BaseResult):
     def __init__(self, terms, est, se, n, events=None):
-        self.terms, self.est, self.se, self.n, self.events = terms, est, se, n, events
+        self.names, self.est, self.se, self.n, self.events = terms, est, se, n, events
 
     def _tidy(self, conf_level):
-        return wald_table(self.terms, self.est, self.se, conf_level)
+        return wald_table(self.names, self.est, self.se, conf_level)
 
     def glance(self):
         vals = {"n": self.n}

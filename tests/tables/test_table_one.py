@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,20 +5,19 @@ import pytest
 from mutualaid_outcomes.errors import ColumnNotFoundError, DataValidationError
 from mutualaid_outcomes.tables import suppress_cells, table_one
 
-HERE = Path(__file__).resolve().parents[1]
 # Deterministic statistics computed the same way in base R: agreement is exact up to
 # floating-point summation order.
 REL_TOL = 1e-8
 
 
 @pytest.fixture(scope="module")
-def jobs():
-    return pd.read_csv(HERE / "data" / "jobs.csv")
+def jobs(test_data):
+    return test_data("jobs.csv")
 
 
 @pytest.fixture(scope="module")
-def reference():
-    return pd.read_csv(HERE / "reference" / "table_one.csv", comment="#", keep_default_na=False)
+def reference(r_reference):
+    return r_reference("table_one", keep_default_na=False)
 
 
 @pytest.mark.parametrize("by", ["treat", "income"])

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import as_column_list, check_columns, check_dataframe, check_option
+from .._validation import as_column_list, check_columns, check_dataframe, check_option, renamed
 from ..errors import ColumnNotFoundError, DataValidationError
 
 __all__ = ["network_indices", "NETWORK_COLUMNS"]
@@ -98,8 +98,9 @@ def _wide_to_long(roster: pd.DataFrame, keys: list[str], attrs: dict[str, str]) 
     return long
 
 
+@renamed(roster="data")
 def network_indices(
-    roster: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     id: str = "id",
     by: str | Sequence[str] | None = None,
@@ -113,8 +114,8 @@ def network_indices(
 
     Parameters
     ----------
-    roster : pandas.DataFrame
-        ``layout="long"``: one row per network member, with the person id, optional
+    data : pandas.DataFrame
+        The Important People roster. ``layout="long"``: one row per network member, with the person id, optional
         ``by`` columns (e.g. ``"month"``), a member number and the attributes.
         ``layout="wide"``: one row per person (x wave) with columns
         ``{drinker_type}_1, {drinker_type}_2, ...`` (likewise for ``stance`` and
@@ -187,7 +188,7 @@ def network_indices(
     0   1             2          0.0
     1   2             1          1.0
     """
-    roster = check_dataframe(roster, "roster", allow_empty=False)
+    roster = check_dataframe(data, allow_empty=False)
     check_option(layout, ("long", "wide"), "layout")
     by_cols = as_column_list(by, "by")
     keys = [id, *by_cols]
@@ -204,7 +205,7 @@ def network_indices(
             if dup.any():
                 pos = np.flatnonzero(dup)
                 raise DataValidationError(
-                    f"`roster` has {int(dup.sum())} rows with duplicated ({', '.join(keys)}, "
+                    f"`data` has {int(dup.sum())} rows with duplicated ({', '.join(keys)}, "
                     f"{member}) at row position(s) {', '.join(map(str, pos[:10]))}; each "
                     "member must appear once per person and wave."
                 )

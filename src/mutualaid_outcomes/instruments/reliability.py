@@ -244,6 +244,7 @@ class ReliabilityResult(BaseResult):
 def reliability(
     data: pd.DataFrame,
     items: Sequence[str],
+    *,
     conf_level: float = 0.95,
     reverse: Sequence[str] | None = None,
 ) -> ReliabilityResult:

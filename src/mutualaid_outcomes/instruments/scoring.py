@@ -211,6 +211,7 @@ def score(
     data: pd.DataFrame,
     instrument: str | InstrumentSpec,
     items: str | Sequence[str] | Mapping[int, str] | None = None,
+    *,
     missing: MissingRule = "published",
     on_invalid: OnInvalid = "raise",
 ) -> pd.DataFrame:

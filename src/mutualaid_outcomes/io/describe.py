@@ -33,6 +33,7 @@ def _fmt_number(x: float) -> str:
 
 def describe_data(
     data: pd.DataFrame,
+    *,
     codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Summarise each column: label, type, counts, value labels and missing codes found.
@@ -69,7 +70,7 @@ def describe_data(
     >>> df = pd.DataFrame({"sex": [0, 1, None], "pda": [0.5, 0.9, 1.0]})
     >>> cb = Codebook([Variable("sex", "Sex", {0: "male", 1: "female"}, missing_codes=(9,),
     ...                         measurement="nominal", missing_counts={9: 1})])
-    >>> describe_data(df, cb)[["variable", "label", "n", "n_missing", "value_labels",
+    >>> describe_data(df, codebook=cb)[["variable", "label", "n", "n_missing", "value_labels",
     ...                        "missing_codes_found"]]
       variable label  n  n_missing         value_labels missing_codes_found
     0      sex   Sex  2          1  0 = male; 1 = female                9: 1

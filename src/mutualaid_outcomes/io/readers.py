@@ -305,8 +305,8 @@ def _as_codebook(codebook: Any) -> Codebook | None:
 def read_data(
     path: str | os.PathLike[str],
     columns: Sequence[str] | None = None,
-    missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None = None,
     *,
+    missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None = None,
     strict_labels: bool = False,
     convert_categoricals: bool = False,
     encoding: str | None = None,

@@ -253,8 +253,8 @@ def _write_dta(out: pd.DataFrame, cb: Codebook, p: Path, file_label: str) -> Non
 def write_data(
     data: pd.DataFrame,
     path: str | os.PathLike[str],
-    codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
+    codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     file_label: str = "",
 ) -> Path:
     """Write ``data`` with its labels to ``.sav``/``.zsav``, ``.dta``, ``.csv`` or ``.parquet``.

@@ -14,7 +14,7 @@ from .survival.competing_risks import (
     gray_test,
 )
 from ..prep.counting_process import CountingProcess, to_counting_process, validate_counting_process
-from .survival.cox import CoxResult, ProportionalHazardsTest, check_proportional_hazards, fit_cox
+from .survival.cox import CoxResult, ProportionalHazardsResult, check_proportional_hazards, fit_cox
 from .survival.cox_time_varying import fit_cox_time_varying
 from .causal.evalue import EValueResult, e_value, e_values
 from .missing.imputation import ImputedData, impute
@@ -29,7 +29,7 @@ from .power.simulation import PowerBudgetError, PowerResult, power_mediation, po
 from .causal.propensity import PositivityError, PropensityResult, fit_weighted, propensity_scores
 from .regression.glm import RegressionResult, fit_regression
 from .mediation.sensitivity import SensitivityResult, mediation_sensitivity
-from .survival.kaplan_meier import KaplanMeierResult, LogRankTest, kaplan_meier
+from .survival.kaplan_meier import KaplanMeierResult, LogRankResult, kaplan_meier
 
 __all__ = [
     "fit_regression",
@@ -49,11 +49,11 @@ __all__ = [
     "SensitivityResult",
     "kaplan_meier",
     "KaplanMeierResult",
-    "LogRankTest",
+    "LogRankResult",
     "fit_cox",
     "CoxResult",
     "check_proportional_hazards",
-    "ProportionalHazardsTest",
+    "ProportionalHazardsResult",
     "to_counting_process",
     "validate_counting_process",
     "CountingProcess",

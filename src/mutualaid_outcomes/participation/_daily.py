@@ -251,7 +251,7 @@ def prepare_daily(
     heavy_threshold: Any,
 ) -> DailyArrays:
     """Validate a daily calendar and return sorted arrays (the input is not modified)."""
-    daily = check_dataframe(daily, "daily")
+    daily = check_dataframe(daily, "data")
     for arg, col in (("id", id), ("date", date), ("drinks", drinks)):
         if not isinstance(col, str):
             raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
@@ -268,12 +268,12 @@ def prepare_daily(
     id_na = id_values.isna().to_numpy()
     if id_na.any():
         raise DataValidationError(
-            f"`daily` id column '{id}' has {id_na.sum()} missing value(s) at positions "
+            f"`data` id column '{id}' has {id_na.sum()} missing value(s) at positions "
             f"{shown(np.flatnonzero(id_na))}."
         )
     codes, ids = pd.factorize(id_values, sort=True)
     ids = np.asarray(ids)
-    days, kind = _as_day_numbers(daily[date], "daily", f"date column '{date}'")
+    days, kind = _as_day_numbers(daily[date], "data", f"date column '{date}'")
 
     order = np.lexsort((days, codes))  # stable: equal keys keep their row order
     cs, ds = codes[order], days[order]
@@ -281,7 +281,7 @@ def prepare_daily(
     if repeat.any():
         pos = np.sort(order[repeat])
         raise DataValidationError(
-            f"`daily` has {len(pos)} duplicate (id, date) row(s) (same person and day as an "
+            f"`data` has {len(pos)} duplicate (id, date) row(s) (same person and day as an "
             f"earlier row) at positions {shown(pos)}; give one row per person and day."
         )
 
@@ -315,7 +315,7 @@ def prepare_daily(
         if missing.any():
             raise DataValidationError(
                 f"`index_date` has no value for {missing.sum()} of {len(ids)} person(s) in "
-                f"`daily` (person positions {shown(np.flatnonzero(missing))})."
+                f"`data` (person positions {shown(np.flatnonzero(missing))})."
             )
         index_day, idx_kind = _as_day_numbers(idx, "index_date", "values")
         if idx_kind != kind:

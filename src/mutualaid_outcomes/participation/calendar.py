@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option
+from .._validation import check_option, renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from ._daily import (
     DEFAULT_HEAVY_THRESHOLD,
@@ -94,25 +94,26 @@ def _resolve_windows(windows: Any) -> list[tuple[str, int, int]]:
     return out
 
 
+@renamed(daily="data")
 def summarize_calendar(
-    daily: pd.DataFrame,
+    data: pd.DataFrame,
     id: str = "id",
     date: str = "date",
     drinks: str = "drinks",
     meetings: str | None = None,
+    *,
     windows: Sequence[tuple[int, int]] | Mapping[str, tuple[int, int]] = ((0, 90),),
     sex: str | pd.Series | pd.DataFrame | Mapping[Any, Any] | None = None,
     controlled: str | None = None,
     index_date: str | pd.Series | pd.DataFrame | Mapping[Any, Any] | None = None,
     heavy_threshold: Mapping[str, float] | tuple[float, float] | float = DEFAULT_HEAVY_THRESHOLD,
-    *,
     before_index: Literal["exclude", "raise"] = "exclude",
 ) -> pd.DataFrame:
     """Summarise daily drinking and meeting calendars per person and window.
 
     Parameters
     ----------
-    daily : pandas.DataFrame
+    data : pandas.DataFrame
         One row per person and day (long format). Days absent from the frame, or
         with a missing drink count, are unobserved.
     id : str
@@ -130,7 +131,7 @@ def summarize_calendar(
         (day 0). ``(0, 90)`` is the first 90 days; ``(-90, 0)`` the 90 days before
         the index date. A list gives windows named ``"start-end"``.
     sex : str, Series, DataFrame or mapping, optional
-        Sex per person, used for the heavy-day threshold: a column of ``daily``
+        Sex per person, used for the heavy-day threshold: a column of ``data``
         (constant within person), a Series/mapping from id to value, or a frame
         with the id column and a ``sex`` column. Codes
         0 = male, 1 = female, or ``"male"``/``"female"``/``"m"``/``"f"``. When
@@ -142,7 +143,7 @@ def summarize_calendar(
         Missing values count as not controlled.
     index_date : str, Series, DataFrame or mapping, optional
         Each person's index date (day 0), of the same kind as ``date``: a column
-        of ``daily`` (constant within person), a Series or mapping from id to
+        of ``data`` (constant within person), a Series or mapping from id to
         date, or a frame with the id column and a column named ``index_date`` (or
         exactly one other column), such as the sample cohort's participants table.
         Default: each person's first calendar row.
@@ -156,7 +157,7 @@ def summarize_calendar(
     Returns
     -------
     pandas.DataFrame
-        One row per person and window (every person in ``daily`` times every
+        One row per person and window (every person in ``data`` times every
         window, in that order), with the id column followed by
         :data:`CALENDAR_COLUMNS` and, when ``meetings`` is given,
         ``days_meetings_recorded, meeting_days, total_meetings,
@@ -168,7 +169,7 @@ def summarize_calendar(
     Raises
     ------
     ColumnNotFoundError
-        A named column is not in ``daily`` (with close-match suggestions).
+        A named column is not in ``data`` (with close-match suggestions).
     DataValidationError
         Duplicate (id, date) rows (count and positions), negative, infinite or
         non-numeric drink or meeting counts (column, positions, values), missing
@@ -244,7 +245,7 @@ def summarize_calendar(
     check_option(before_index, ("exclude", "raise"), "before_index")
     wins = _resolve_windows(windows)
     arr = prepare_daily(
-        daily,
+        data,
         id=id,
         date=date,
         drinks=drinks,
@@ -272,7 +273,7 @@ def summarize_calendar(
     }
     if before_index == "raise" and before.any():
         raise DataValidationError(
-            f"`daily` has {int(before.sum())} row(s) dated before the person's index date "
+            f"`data` has {int(before.sum())} row(s) dated before the person's index date "
             f"that fall in no window ({int(np.unique(arr.person[before]).size)} person(s)). "
             "Check `index_date`, or pass before_index='exclude' to leave them out."
         )

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, check_dataframe
+from .._validation import check_columns, check_dataframe, renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from ._daily import _nonneg_numeric, shown
 
@@ -87,18 +87,20 @@ class PatternRules:
             )
 
 
+@renamed(panel="data")
 def attendance_patterns(
-    panel: pd.DataFrame,
+    data: pd.DataFrame,
     id: str = "id",
     time: str = "month",
     attendance: str = "aa_meetings",
+    *,
     rules: PatternRules | None = None,
 ) -> pd.DataFrame:
     r"""Classify each person's attendance over waves into a pattern, with time to drop-out.
 
     Parameters
     ----------
-    panel : pandas.DataFrame
+    data : pandas.DataFrame
         Long panel, one row per person and wave.
     id : str
         Person identifier column.
@@ -125,7 +127,7 @@ def attendance_patterns(
         Duplicate (id, time) rows, missing ids or times, negative or non-numeric
         attendance.
     ColumnNotFoundError
-        A named column is not in ``panel``.
+        A named column is not in ``data``.
     ArgumentTypeError
         ``rules`` is not a :class:`PatternRules`.
 
@@ -175,7 +177,7 @@ def attendance_patterns(
         rules = PatternRules()
     if not isinstance(rules, PatternRules):
         raise ArgumentTypeError(f"`rules` must be a PatternRules; got {type(rules).__name__}.")
-    panel = check_dataframe(panel, "panel")
+    panel = check_dataframe(data)
     for arg, col in (("id", id), ("time", time), ("attendance", attendance)):
         if not isinstance(col, str):
             raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
@@ -184,7 +186,7 @@ def attendance_patterns(
         na = panel[col].isna().to_numpy()
         if na.any():
             raise DataValidationError(
-                f"`panel` {arg} column '{col}' has {na.sum()} missing value(s) at positions "
+                f"`data` {arg} column '{col}' has {na.sum()} missing value(s) at positions "
                 f"{shown(np.flatnonzero(na))}."
             )
     values = _nonneg_numeric(panel, attendance, "attendance")
@@ -193,7 +195,7 @@ def attendance_patterns(
     dup = pd.DataFrame({"p": pcode, "t": tcode}).duplicated().to_numpy()
     if dup.any():
         raise DataValidationError(
-            f"`panel` has {dup.sum()} duplicate (id, time) row(s) at positions "
+            f"`data` has {dup.sum()} duplicate (id, time) row(s) at positions "
             f"{shown(np.flatnonzero(dup))}; give one row per person and wave."
         )
     n, n_t = len(ids), len(times)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option, check_positive_int
+from .._validation import check_option, check_positive_int, renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from ._daily import (
     DEFAULT_HEAVY_THRESHOLD,
@@ -65,8 +65,9 @@ def _check_definition(
     return k, window_days, True
 
 
+@renamed(daily="data")
 def relapse_times(
-    daily: pd.DataFrame,
+    data: pd.DataFrame,
     id: str = "id",
     date: str = "date",
     drinks: str = "drinks",
@@ -87,7 +88,7 @@ def relapse_times(
 
     Parameters
     ----------
-    daily : pandas.DataFrame
+    data : pandas.DataFrame
         One row per person and day (long format), as for :func:`summarize_calendar`.
     id, date, drinks : str
         Person, day (``datetime64`` or integer day number) and standard-drink columns.
@@ -111,7 +112,7 @@ def relapse_times(
     end : int, str, Series or mapping, optional
         End of follow-up as a day number relative to the index date, exclusive:
         follow-up covers days ``0 .. end - 1``. One integer for everyone, or per
-        person (a column of ``daily`` or a Series/mapping from id to integer; a
+        person (a column of ``data`` or a Series/mapping from id to integer; a
         missing value means no limit). Default: no limit.
     heavy_threshold : dict, (male, female) pair or number
         Heavy day = ``drinks >= threshold``; default 5 men, 4 women.
@@ -125,7 +126,7 @@ def relapse_times(
     Returns
     -------
     pandas.DataFrame
-        One row per person in ``daily`` (sorted by id) with the id column and
+        One row per person in ``data`` (sorted by id) with the id column and
         ``duration`` (days, see Notes), ``event`` (1 relapse, 0 censored),
         ``relapse_day`` (day number of the day the definition is met; missing if
         censored), ``onset_day`` (day number of the first of the ``k`` heavy days;
@@ -143,7 +144,7 @@ def relapse_times(
     OptionError
         ``definition`` or ``gaps`` not one of the allowed values.
     ColumnNotFoundError
-        A named column is not in ``daily``.
+        A named column is not in ``data``.
 
     Notes
     -----
@@ -194,7 +195,7 @@ def relapse_times(
     k_, span, use_heavy = _check_definition(definition, k, window_days)
     check_option(gaps, ("ignore", "censor"), "gaps")
     arr = prepare_daily(
-        daily,
+        data,
         id=id,
         date=date,
         drinks=drinks,
@@ -205,7 +206,7 @@ def relapse_times(
         heavy_threshold=heavy_threshold,
     )
     n = len(arr.ids)
-    end_day = _resolve_end(end, daily, id, arr.ids)
+    end_day = _resolve_end(end, data, id, arr.ids)
 
     p, d = arr.person, arr.day
     after_index = d >= 0

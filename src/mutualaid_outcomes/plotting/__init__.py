@@ -3,6 +3,7 @@
 from .balance import love_plot, love_plot_data
 from .calendar import calendar_strip_data, plot_calendar_strips
 from .forest import forest_data, plot_forest
+from .meta import funnel_data, meta_forest_data, plot_funnel, plot_meta_forest
 from .path_diagram import path_diagram_data, plot_path_diagram
 from .sensitivity import plot_sensitivity, sensitivity_data
 from .style import OKABE_ITO, publication_style, save_figure
@@ -21,6 +22,10 @@ __all__ = [
     "save_figure",
     "forest_data",
     "plot_forest",
+    "meta_forest_data",
+    "plot_meta_forest",
+    "funnel_data",
+    "plot_funnel",
     "km_plot_data",
     "at_risk_table_data",
     "plot_km",

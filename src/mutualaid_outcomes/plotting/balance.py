@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns
+from .._validation import check_columns, renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from .style import OKABE_ITO
 
 __all__ = ["love_plot_data", "love_plot"]
 
 
+@renamed(balance="result")
 def love_plot_data(
-    balance: Any,
+    result: Any,
     *,
     kind: str = "ate",
     absolute: bool = True,
@@ -27,7 +28,7 @@ def love_plot_data(
 
     Parameters
     ----------
-    balance : PropensityResult or pandas.DataFrame
+    result : PropensityResult or pandas.DataFrame
         A fitted propensity model (its ``balance(kind)`` is used) or a balance frame
         with ``covariate``, ``smd_unadjusted`` and ``smd_adjusted`` (and optionally
         ``contrast``).
@@ -51,7 +52,7 @@ def love_plot_data(
     Raises
     ------
     ArgumentTypeError
-        ``balance`` of another type.
+        ``result`` of another type.
     DataValidationError
         Unknown ``order``.
 
@@ -66,16 +67,16 @@ def love_plot_data(
     2       age    Adjusted  0.02  1
     3    female    Adjusted  0.01  0
     """
-    if hasattr(balance, "balance") and callable(balance.balance):
-        frame = balance.balance(kind)
-    elif isinstance(balance, pd.DataFrame):
-        frame = balance.copy()
+    if hasattr(result, "balance") and callable(result.balance):
+        frame = result.balance(kind)
+    elif isinstance(result, pd.DataFrame):
+        frame = result.copy()
     else:
         raise ArgumentTypeError(
-            "`balance` must be a PropensityResult or a balance DataFrame; got "
-            f"{type(balance).__name__}."
+            "`result` must be a PropensityResult or a balance DataFrame; got "
+            f"{type(result).__name__}."
         )
-    check_columns(frame, ["covariate", "smd_unadjusted", "smd_adjusted"], "balance")
+    check_columns(frame, ["covariate", "smd_unadjusted", "smd_adjusted"], "result")
     if order not in ("unadjusted", "adjusted", "original"):
         raise DataValidationError(
             f"`order` must be one of 'unadjusted', 'adjusted', 'original'; got {order!r}."
@@ -101,8 +102,9 @@ def love_plot_data(
     return out
 
 
+@renamed(balance="result")
 def love_plot(
-    balance: Any,
+    result: Any,
     ax: Any = None,
     *,
     kind: str = "ate",
@@ -115,7 +117,7 @@ def love_plot(
 
     Parameters
     ----------
-    balance : PropensityResult or pandas.DataFrame
+    result : PropensityResult or pandas.DataFrame
         See :func:`love_plot_data`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
@@ -140,7 +142,7 @@ def love_plot(
     """
     import matplotlib.pyplot as plt
 
-    data = love_plot_data(balance, kind=kind, absolute=absolute, labels=labels, order=order)
+    data = love_plot_data(result, kind=kind, absolute=absolute, labels=labels, order=order)
     n_rows = int(data["y"].max()) + 1
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 0.3 * n_rows + 1.2))

@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 
 from .._rng import RNGLike, check_rng
-from .._validation import check_columns, check_dataframe, check_positive_int
+from .._validation import check_columns, check_dataframe, check_positive_int, renamed
 from ..errors import DataValidationError
 
 __all__ = ["calendar_strip_data", "plot_calendar_strips"]
 
 
+@renamed(daily="data")
 def calendar_strip_data(
-    daily: pd.DataFrame,
+    data: pd.DataFrame,
     id: str = "id",
     day: str = "day",
     drinks: str = "drinks",
@@ -30,7 +31,7 @@ def calendar_strip_data(
 
     Parameters
     ----------
-    daily : pandas.DataFrame
+    data : pandas.DataFrame
         Daily calendar (one row per person and day).
     id, day, drinks, meetings : str
         Columns; ``day`` is the day number since the index date.
@@ -53,7 +54,7 @@ def calendar_strip_data(
     >>> calendar_strip_data(d, ids=[9])["participant"].unique().tolist()
     [1]
     """
-    check_dataframe(daily, "daily")
+    daily = check_dataframe(data)
     cols = [id, day, drinks] + ([meetings] if meetings else [])
     check_columns(daily, cols, "columns")
     all_ids = pd.unique(daily[id])
@@ -65,7 +66,7 @@ def calendar_strip_data(
         unknown = [i for i in ids if i not in set(all_ids)]
         if unknown:
             raise DataValidationError(
-                f"`ids`: {len(unknown)} of the requested ids are not in `daily`."
+                f"`ids`: {len(unknown)} of the requested ids are not in `data`."
             )
         chosen = list(ids)
     sub = daily.loc[daily[id].isin(chosen), cols]
@@ -81,8 +82,9 @@ def calendar_strip_data(
     return out.sort_values(["participant", "day"]).reset_index(drop=True)
 
 
+@renamed(daily="data")
 def plot_calendar_strips(
-    daily: pd.DataFrame,
+    data: pd.DataFrame,
     ax: Any = None,
     *,
     max_drinks: float = 10.0,
@@ -92,7 +94,7 @@ def plot_calendar_strips(
 
     Parameters
     ----------
-    daily : pandas.DataFrame
+    data : pandas.DataFrame
         Daily calendar; see :func:`calendar_strip_data` for the column arguments.
     ax : matplotlib Axes, optional
         Axes to draw on.
@@ -107,13 +109,15 @@ def plot_calendar_strips(
     """
     import matplotlib.pyplot as plt
 
-    data = calendar_strip_data(daily, **kwargs)
+    strips = calendar_strip_data(data, **kwargs)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.4 * data["participant"].nunique() + 1))
-    k = int(data["participant"].max())
-    days = np.arange(int(data["day"].min()), int(data["day"].max()) + 1)
+        _, ax = plt.subplots(figsize=(7, 0.4 * strips["participant"].nunique() + 1))
+    k = int(strips["participant"].max())
+    days = np.arange(int(strips["day"].min()), int(strips["day"].max()) + 1)
     grid = np.full((k, len(days)), np.nan)
-    grid[data["participant"].to_numpy() - 1, data["day"].to_numpy() - days[0]] = data["drinks"]
+    grid[strips["participant"].to_numpy() - 1, strips["day"].to_numpy() - days[0]] = strips[
+        "drinks"
+    ]
     mesh = ax.pcolormesh(
         np.append(days, days[-1] + 1) - 0.5,
         np.arange(k + 1) + 0.5,
@@ -123,7 +127,7 @@ def plot_calendar_strips(
         vmax=max_drinks,
         shading="flat",
     )
-    met = data[data["meeting"]]
+    met = strips[strips["meeting"]]
     ax.plot(
         met["day"],
         met["participant"] + 0.3,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed
 from ..errors import ArgumentTypeError, ColumnNotFoundError, OptionError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,27 +18,28 @@ __all__ = ["sensitivity_data", "plot_sensitivity"]
 _REQUIRED = ("rho", "acme", "conf_low", "conf_high")
 
 
-def _frame_of(result_or_frame: Any) -> pd.DataFrame:
-    frame = getattr(result_or_frame, "frame", result_or_frame)
+def _frame_of(result: Any) -> pd.DataFrame:
+    frame = getattr(result, "frame", result)
     if not isinstance(frame, pd.DataFrame):
         raise ArgumentTypeError(
-            "`result_or_frame` must be a SensitivityResult or a DataFrame with columns "
-            f"{list(_REQUIRED)}; got {type(result_or_frame).__name__}."
+            "`result` must be a SensitivityResult or a DataFrame with columns "
+            f"{list(_REQUIRED)}; got {type(result).__name__}."
         )
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise ColumnNotFoundError(
-            f"`result_or_frame` lacks column(s) {missing}; it needs {list(_REQUIRED)}."
+            f"`result` lacks column(s) {missing}; it needs {list(_REQUIRED)}."
         )
     return frame
 
 
-def sensitivity_data(result_or_frame: Any, effect: str | None = None) -> pd.DataFrame:
+@renamed(result_or_frame="result")
+def sensitivity_data(result: Any, *, effect: str | None = None) -> pd.DataFrame:
     """The frame :func:`plot_sensitivity` draws.
 
     Parameters
     ----------
-    result_or_frame : SensitivityResult or pandas.DataFrame
+    result : SensitivityResult or pandas.DataFrame
         A result of :meth:`CausalMediationResult.sensitivity` or its ``frame``.
     effect : str, optional
         Which effect to draw (``acme_average``, ``acme_control`` or ``acme_treated``);
@@ -67,7 +69,7 @@ def sensitivity_data(result_or_frame: Any, effect: str | None = None) -> pd.Data
     >>> float(sensitivity_data(f)["rho_at_zero"].iloc[0])
     0.25
     """
-    frame = _frame_of(result_or_frame)
+    frame = _frame_of(result)
     frame = frame.copy()
     if "effect" not in frame.columns:
         frame.insert(0, "effect", "acme")
@@ -78,7 +80,7 @@ def sensitivity_data(result_or_frame: Any, effect: str | None = None) -> pd.Data
         raise OptionError(f"`effect` must be one of {effects}; got {effect!r}.")
     out = frame.loc[frame["effect"] == effect, ["effect", *_REQUIRED]]
     out = out.sort_values("rho").reset_index(drop=True)
-    roots = getattr(result_or_frame, "roots", None)
+    roots = getattr(result, "roots", None)
     root = np.nan
     if isinstance(roots, pd.DataFrame) and effect in set(roots["effect"]):
         root = float(roots.loc[roots["effect"] == effect, "rho_at_zero"].iloc[0])
@@ -92,9 +94,8 @@ def sensitivity_data(result_or_frame: Any, effect: str | None = None) -> pd.Data
     return out
 
 
-def plot_sensitivity(
-    result_or_frame: Any, ax: Axes | None = None, effect: str | None = None
-) -> Axes:
+@renamed(result_or_frame="result")
+def plot_sensitivity(result: Any, ax: Axes | None = None, *, effect: str | None = None) -> Axes:
     """Plot the ACME against the mediator-outcome error correlation rho.
 
     Draws the ACME curve, its pointwise confidence band, a horizontal line at zero and
@@ -103,7 +104,7 @@ def plot_sensitivity(
 
     Parameters
     ----------
-    result_or_frame : SensitivityResult or pandas.DataFrame
+    result : SensitivityResult or pandas.DataFrame
         A result of :meth:`CausalMediationResult.sensitivity` or its ``frame``.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure's axes by default.
@@ -130,7 +131,7 @@ def plot_sensitivity(
     >>> ax.get_xlabel()
     'Sensitivity parameter ρ'
     """
-    data = sensitivity_data(result_or_frame, effect=effect)
+    data = sensitivity_data(result, effect=effect)
     if ax is None:
         import matplotlib.pyplot as plt
 

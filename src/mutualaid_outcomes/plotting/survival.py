@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns
+from .._validation import check_columns, renamed
 from ..errors import DataValidationError
 from .style import OKABE_ITO
 
@@ -153,12 +153,13 @@ def _confidence_band(ax: Any, curve: pd.DataFrame, color: str, alpha: float) -> 
     )
 
 
+@renamed(conf_int="show_ci")
 def plot_km(
     result: Any,
     ax: Any = None,
     *,
     times: Sequence[float] | None = None,
-    conf_int: bool = True,
+    show_ci: bool = True,
     censor_marks: bool = True,
     median_lines: bool = False,
     at_risk: bool = True,
@@ -177,7 +178,7 @@ def plot_km(
         Axes for the curves; the at-risk table is drawn in an inset axes beneath it.
     times : sequence of float, optional
         Tick times for the x axis and the at-risk table; default 6 evenly spaced ticks.
-    conf_int, censor_marks, median_lines, at_risk, show_events : bool
+    show_ci, censor_marks, median_lines, at_risk, show_events : bool
         Elements to draw (``show_events`` adds cumulative events in the table).
     labels : mapping, optional
         Group labels (e.g. from the codebook's value labels).
@@ -203,7 +204,7 @@ def plot_km(
         color = OKABE_ITO[i % len(OKABE_ITO)]
         name = (labels or {}).get(g, str(g))
         ax.step(s["time"], s["survival"], where="post", color=color, label=name)
-        if conf_int:
+        if show_ci:
             _confidence_band(ax, s, color, 0.15)
         if censor_marks:
             c = s[s["censored"] > 0]
@@ -305,11 +306,12 @@ def cumulative_incidence_data(result: Any) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+@renamed(conf_int="show_ci")
 def plot_cumulative_incidence(
     result: Any,
     ax: Any = None,
     *,
-    conf_int: bool = True,
+    show_ci: bool = True,
     labels: Mapping[Any, str] | None = None,
     xlabel: str = "Days since index date",
     ylabel: str = "Cumulative incidence",
@@ -322,7 +324,7 @@ def plot_cumulative_incidence(
         See :func:`cumulative_incidence_data`.
     ax : matplotlib Axes, optional
         Axes to draw on.
-    conf_int : bool
+    show_ci : bool
         Draw confidence bands when the table has limits.
     labels : mapping, optional
         Labels for ``(group, cause)`` pairs or for groups.
@@ -351,7 +353,7 @@ def plot_cumulative_incidence(
             ax.step(
                 s["time"], s["cif"], where="post", color=color, linestyle=styles[ci % 4], label=lab
             )
-            if conf_int and s["conf_low"].notna().any():
+            if show_ci and s["conf_low"].notna().any():
                 _confidence_band(ax, s, color, 0.12)
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)

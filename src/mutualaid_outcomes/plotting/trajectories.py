@@ -9,17 +9,24 @@ import pandas as pd
 from scipy import stats
 
 from .._labels import resolve_codebook, value_label, value_labels, variable_label
-from .._validation import check_columns, check_conf_level, check_dataframe, check_numeric
+from .._validation import (
+    check_columns,
+    check_conf_level,
+    check_dataframe,
+    check_numeric,
+    renamed,
+)
 from .style import OKABE_ITO
 
 __all__ = ["trajectory_data", "plot_trajectories"]
 
 
+@renamed(group="by")
 def trajectory_data(
     data: pd.DataFrame,
     time: str,
     value: str,
-    group: str | None = None,
+    by: str | None = None,
     *,
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
@@ -31,7 +38,7 @@ def trajectory_data(
         Long panel, one row per person and wave.
     time, value : str
         Wave and measure columns.
-    group : str, optional
+    by : str, optional
         Grouping column (e.g. arm).
     conf_level : float
         Confidence level.
@@ -48,12 +55,12 @@ def trajectory_data(
     [[0.0, 2.0, 0.3], [3.0, 2.0, 0.7]]
     """
     check_dataframe(data)
-    cols = [time, value] + ([group] if group else [])
+    cols = [time, value] + ([by] if by else [])
     check_columns(data, cols, "columns")
     check_numeric(data, [value], "value")
     conf_level = check_conf_level(conf_level)
     df = data[cols].dropna(subset=[value])
-    g = df[group] if group else pd.Series("all", index=df.index)
+    g = df[by] if by else pd.Series("all", index=df.index)
     agg = df.groupby([g, df[time]])[value].agg(["count", "mean", "std"]).reset_index()
     agg.columns = ["group", "time", "n", "mean", "sd"]
     se = agg["sd"] / np.sqrt(agg["n"])
@@ -64,11 +71,12 @@ def trajectory_data(
     return agg
 
 
+@renamed(group="by")
 def plot_trajectories(
     data: pd.DataFrame,
     time: str,
     value: str,
-    group: str | None = None,
+    by: str | None = None,
     ax: Any = None,
     *,
     conf_level: float = 0.95,
@@ -85,8 +93,8 @@ def plot_trajectories(
     ----------
     data : pandas.DataFrame
         Long panel.
-    time, value, group : str
-        Columns.
+    time, value, by : str
+        Columns (``by``: the grouping, optional).
     ax : matplotlib Axes, optional
         Axes to draw on.
     conf_level : float
@@ -102,7 +110,7 @@ def plot_trajectories(
     """
     import matplotlib.pyplot as plt
 
-    traj = trajectory_data(data, time, value, group, conf_level=conf_level)
+    traj = trajectory_data(data, time, value, by, conf_level=conf_level)
     codebook = resolve_codebook(codebook, data)
 
     def lab(name: str) -> str:
@@ -123,10 +131,10 @@ def plot_trajectories(
             marker="o",
             color=color,
             capsize=2,
-            label=vlab(group, g),
+            label=vlab(by, g),
         )
     ax.set_xlabel(xlabel or lab(time))
     ax.set_ylabel(ylabel or lab(value))
-    if group:
-        ax.legend(title=lab(group))
+    if by:
+        ax.legend(title=lab(by))
     return ax

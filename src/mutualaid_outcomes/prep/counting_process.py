@@ -356,6 +356,7 @@ def validate_counting_process(
     start: str,
     stop: str,
     event: str,
+    *,
     recurrent: bool = False,
 ) -> None:
     """Check (start, stop] interval data; raise on the first problem found.

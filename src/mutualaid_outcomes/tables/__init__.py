@@ -1,6 +1,7 @@
-"""Publication tables: Table 1, regression and mediation tables, and their exporters."""
+"""Publication tables: Table 1, regression, mediation and meta-analysis tables, and exporters."""
 
 from .formatting import JOURNAL_STYLES, JournalStyle, format_ci, format_number, format_p
+from .meta_table import meta_table
 from .model_tables import mediation_table, regression_table, term_label
 from .table import Table
 from .table_one import smd_categorical, smd_continuous, suppress_cells, table_one
@@ -10,6 +11,7 @@ __all__ = [
     "table_one",
     "regression_table",
     "mediation_table",
+    "meta_table",
     "term_label",
     "format_p",
     "format_ci",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._labels import value_label, value_labels, variable_label
+from .._validation import renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_ci, format_number, format_p, get_style
 from .table import Table
@@ -26,7 +27,7 @@ _GLANCE_ROWS = (
 )
 
 
-def term_label(term: str, codebook: Any = None, labels: Mapping[str, str] | None = None) -> str:
+def term_label(term: str, *, codebook: Any = None, labels: Mapping[str, str] | None = None) -> str:
     """Readable label of a model term using explicit labels, then the codebook.
 
     ``C(arm)[T.TSF]`` becomes ``"arm: TSF"`` (with the codebook's variable and value
@@ -46,7 +47,7 @@ def term_label(term: str, codebook: Any = None, labels: Mapping[str, str] | None
     if term in ("Intercept", "const", "(Intercept)"):
         return "(Intercept)"
     if ":" in term and not term.startswith("C("):
-        return " × ".join(term_label(t, codebook, labels) for t in term.split(":"))
+        return " × ".join(term_label(t, codebook=codebook, labels=labels) for t in term.split(":"))
 
     m = _PATSY_LEVEL.match(term) or _PLAIN_LEVEL.match(term)
     if m:
@@ -74,11 +75,12 @@ def _as_named(results: Any) -> list[tuple[str, Any]]:
     return items
 
 
+@renamed(ci="show_ci")
 def regression_table(
     results: Any,
-    exponentiate: bool | Sequence[bool] = False,
-    ci: bool = True,
     *,
+    exponentiate: bool | Sequence[bool] = False,
+    show_ci: bool = True,
     conf_level: float = 0.95,
     style: str = "apa",
     decimals: int = 2,
@@ -96,7 +98,7 @@ def regression_table(
         GEE, mixed, Cox and mediation results.
     exponentiate : bool or sequence of bool
         Exponentiate estimates (OR, IRR, HR); one value for all models or one per model.
-    ci : bool
+    show_ci : bool
         Show the confidence interval.
     conf_level : float
         Confidence level.
@@ -153,7 +155,7 @@ def regression_table(
             if term not in order:
                 order.append(term)
             est = format_number(row["estimate"], decimals, st.minus)
-            if ci and np.isfinite(row.get("conf_low", np.nan)):
+            if show_ci and np.isfinite(row.get("conf_low", np.nan)):
                 est += " " + format_ci(row["conf_low"], row["conf_high"], st, decimals)
             cells[(term, name)] = est
             pcells[(term, name)] = format_p(row.get("p_value", np.nan), st)
@@ -165,7 +167,7 @@ def regression_table(
     est_head = "Estimate"
     if any(expo):
         est_head = "Ratio" if all(expo) else "Estimate / ratio"
-    if ci:
+    if show_ci:
         est_head += f" ({int(round(conf_level * 100))}% CI)"
     multi = len(named) > 1
     cols = []
@@ -176,7 +178,7 @@ def regression_table(
             [v for name, _ in named for v in (cells.get((t, name), ""), pcells.get((t, name), ""))]
             for t in order
         ],
-        index=[term_label(t, codebook, labels) for t in order],
+        index=[term_label(t, codebook=codebook, labels=labels) for t in order],
         columns=cols,
     )
     for lab, vals in glance_rows.items():
@@ -266,7 +268,8 @@ def mediation_table(
         kind, inner = m.group("kind"), m.group("inner")
         parts = re.split(r"(->|-)", inner)
         lab = "".join(
-            p if p in ("->", "-") else term_label(p, codebook, labels) for p in parts
+            p if p in ("->", "-") else term_label(p, codebook=codebook, labels=labels)
+            for p in parts
         ).replace("->", " → ")
         names = {
             "a": "a path: exposure → ",

@@ -22,15 +22,28 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..._validation import check_columns, check_option
+from ..._validation import check_columns, check_option, renamed
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
+from ...results import BaseResult, glance_frame
 
-__all__ = ["EValueResult", "e_value", "e_values"]
+__all__ = ["EValueResult", "e_value", "e_values", "EVALUE_GLANCE_COLUMNS"]
 
 Measure = Literal["RR", "OR", "HR", "SMD"]
 MEASURES: tuple[str, ...] = ("RR", "OR", "HR", "SMD")
 #: VanderWeele & Ding (2017): a standardised mean difference d approximates log RR 0.91 d
 SMD_TO_LOGRR = 0.91
+
+EVALUE_GLANCE_COLUMNS: tuple[str, ...] = (
+    "measure",
+    "estimate",
+    "conf_low",
+    "conf_high",
+    "rare",
+    "true",
+    "e_value",
+    "e_value_ci",
+    "method",
+)
 
 
 def _e(rr: float) -> float:
@@ -63,8 +76,14 @@ def _number(value: Any, argument: str) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class EValueResult:
+class EValueResult(BaseResult):
     """E-values of one estimate (immutable).
+
+    ``tidy()`` has two rows as R ``EValue::evalues.RR``: ``risk_ratio`` (the estimate
+    and its limits on the risk-ratio scale) and ``e_value`` (the E-value of the
+    estimate, with the E-value of the limit closest to the null in that limit's
+    column). ``glance()`` gives the inputs and both E-values. An E-value has no
+    coefficients, so the coefficient protocol does not apply.
 
     Attributes
     ----------
@@ -96,6 +115,45 @@ class EValueResult:
     e_value_ci: float
     rare: bool | None
     true: float
+
+    _can_exponentiate = False
+
+    def _tidy(self, conf_level: float) -> pd.DataFrame:
+        """Rows ``risk_ratio`` and ``e_value``; the limits are those given (any level)."""
+        t = self.table()
+        return pd.DataFrame(
+            {
+                "term": ["risk_ratio", "e_value"],
+                "estimate": t["point"].to_numpy(),
+                "std_error": np.nan,
+                "statistic": np.nan,
+                "p_value": np.nan,
+                "conf_low": t["lower"].to_numpy(),
+                "conf_high": t["upper"].to_numpy(),
+            }
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """One row: ``measure, estimate, conf_low, conf_high, rare, true, e_value,
+        e_value_ci, method``.
+        """  # noqa: D205
+        return glance_frame(
+            {
+                "measure": self.measure,
+                "estimate": self.estimate,
+                "conf_low": self.conf_low,
+                "conf_high": self.conf_high,
+                "rare": np.nan if self.rare is None else self.rare,
+                "true": self.true,
+                "e_value": self.e_value,
+                "e_value_ci": self.e_value_ci,
+                "method": "E-value (VanderWeele & Ding 2017)",
+            },
+            EVALUE_GLANCE_COLUMNS,
+        )
+
+    def _title(self) -> str:
+        return f"E-value of {self.measure} {self.estimate:.3g}"
 
     def table(self) -> pd.DataFrame:
         """Two rows (``risk_ratio``, ``e_value``) by ``point, lower, upper``, as R EValue.
@@ -258,8 +316,9 @@ def e_value(
     )
 
 
+@renamed(effects="result")
 def e_values(
-    effects: Any,
+    result: Any,
     *,
     measure: Measure = "RR",
     rare: bool | None = None,
@@ -270,8 +329,8 @@ def e_values(
 
     Parameters
     ----------
-    effects : result or pandas.DataFrame
-        A result with ``tidy()`` (called with ``exponentiate=True`` for ratio
+    result : result or pandas.DataFrame
+        A fitted result (its ``tidy()`` is called with ``exponentiate=True`` for ratio
         measures) or a tidy frame with ``term, estimate, conf_low, conf_high`` on the
         scale of ``measure``.
     measure, rare
@@ -295,15 +354,15 @@ def e_values(
     0   aa    2.366       1.431
     """
     check_option(measure, MEASURES, "measure")
-    if hasattr(effects, "tidy"):
-        frame = effects.tidy(conf_level=conf_level, exponentiate=measure != "SMD")
-    elif isinstance(effects, pd.DataFrame):
-        frame = effects
+    if isinstance(result, pd.DataFrame):
+        frame = result
+    elif hasattr(result, "tidy"):
+        frame = result.tidy(conf_level=conf_level, exponentiate=measure != "SMD")
     else:
         raise ArgumentTypeError(
-            f"`effects` must be a fitted result or a tidy DataFrame; got {type(effects).__name__}."
+            f"`result` must be a fitted result or a tidy DataFrame; got {type(result).__name__}."
         )
-    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "effects")
+    check_columns(frame, ["term", "estimate", "conf_low", "conf_high"], "result")
     frame = frame[~frame["term"].isin(["Intercept", "(Intercept)", "const"])]
     if terms is not None:
         missing = [t for t in terms if t not in set(frame["term"])]

@@ -20,7 +20,7 @@ Examples
 >>> res.tidy().loc[1, ["term", "estimate"]].tolist()[0]
 'meetings'
 >>> res.first_stage()["f_statistic"].round(0).tolist()
-[231.0]
+[293.0]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from ..._validation import (
     as_column_list,
     check_binary,
     check_columns,
+    check_cov_type,
     check_dataframe,
     check_numeric,
     check_option,
@@ -65,8 +66,11 @@ __all__ = [
     "cace",
 ]
 
-IVCov = Literal["nonrobust", "HC0", "HC1", "cluster"]
-IV_COV_TYPES: tuple[str, ...] = ("nonrobust", "HC0", "HC1", "cluster")
+IVCov = Literal["model", "robust", "HC0", "HC1"]
+#: ``cov_type`` values of fit_iv and cace (docs/conventions.md)
+IV_COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1")
+#: what each public value computes (the covariance helpers' names)
+_CORE_COV = {"model": "nonrobust", "robust": "HC0", "HC0": "HC0", "HC1": "HC1"}
 #: first-stage F below this flags weak instruments (Staiger & Stock 1997 rule of thumb)
 WEAK_F = 10.0
 #: fewer clusters than this: cluster-robust SEs are biased downward (as fit_regression)
@@ -107,17 +111,30 @@ class WeakInstrumentWarning(DataWarning):
 
 
 def _check_cov(cov_type: Any, cluster: Any, cluster_type: Any) -> str:
-    check_option(cov_type, IV_COV_TYPES, "cov_type")
+    """The covariance estimator by the default rule of docs/conventions.md.
+
+    Cluster-robust with ``cluster`` (``cov_type`` None or ``'robust'``); otherwise
+    ``cov_type``, model-based (classical 2SLS, as R ``AER::ivreg``) by default.
+    Returns ``'nonrobust'``, ``'HC0'``, ``'HC1'`` or ``'cluster'``.
+    """
+    if cov_type is not None:
+        check_cov_type(cov_type, IV_COV_TYPES)
     check_option(cluster_type, ("HC0", "HC1"), "cluster_type")
     if cluster is not None and not isinstance(cluster, str):
         raise ArgumentTypeError(f"`cluster` must be a column name; got {cluster!r}.")
-    if cluster is not None and cov_type != "cluster":
-        raise OptionError(
-            f"`cluster` was given, so `cov_type` must be 'cluster'; got {cov_type!r}."
-        )
-    if cov_type == "cluster" and cluster is None:
-        raise OptionError("`cov_type='cluster'` needs `cluster=` (a column of cluster ids).")
-    return str(cov_type)
+    if cluster is not None:
+        if cov_type not in (None, "robust"):
+            raise OptionError(
+                f"`cluster` was given, so the standard errors are cluster-robust: `cov_type` "
+                f"must be None or 'robust'; got {cov_type!r}."
+            )
+        return "cluster"
+    return _CORE_COV["model" if cov_type is None else cov_type]
+
+
+def _public_cov(core: str) -> str:
+    """The reported ``cov_type``: ``'model'`` for the classical covariance."""
+    return "model" if core == "nonrobust" else core
 
 
 def _cluster_codes(
@@ -198,7 +215,7 @@ def _first_stage(
                 "p_value": float(stats.f.sf(f, q, n - kz)),
                 "f_classical": float(f_classical),
                 "partial_r2": (rss_r - rss_u) / rss_r if rss_r > 0 else float("nan"),
-                "cov_type": cov_type,
+                "cov_type": _public_cov(cov_type),
                 "weak": bool(f < WEAK_F),
             }
         )
@@ -235,15 +252,17 @@ class IVResult(BaseResult):
     covariates : tuple of str
         Exogenous covariate design columns (in both stages).
     cov_type : str
-        Covariance estimator.
-    params : pandas.Series
-        Second-stage coefficients.
-    vcov : pandas.DataFrame
-        Their covariance matrix.
+        Covariance estimator: ``'model'``, ``'HC0'``, ``'HC1'`` or ``'cluster'``.
     missing : MissingReport
         Rows used and excluded.
     n_clusters : int or None
         Number of clusters for cluster-robust SEs.
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` gives the second-stage coefficients and
+    :meth:`vcov` their covariance under ``cov_type``; :attr:`nobs` is the number of rows
+    used and :attr:`df_resid` is ``n - k`` (t-based inference).
     """
 
     outcome: str
@@ -251,8 +270,8 @@ class IVResult(BaseResult):
     instruments: tuple[str, ...]
     covariates: tuple[str, ...]
     cov_type: str
-    params: pd.Series
-    vcov: pd.DataFrame
+    _params: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     missing: MissingReport
     n_clusters: int | None
     cluster_type: str
@@ -268,18 +287,31 @@ class IVResult(BaseResult):
     _can_exponentiate = False
 
     @property
-    def n(self) -> int:
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names: intercept, covariates, exposures."""
+        return tuple(self._params.index)
+
+    def coef(self) -> pd.Series:
+        """Second-stage coefficients indexed by term."""
+        return self._params.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef` under ``cov_type``."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
         """Rows used."""
         return self.missing.n_used
 
     @property
-    def df_resid(self) -> int:
+    def df_resid(self) -> float:
         """Residual degrees of freedom ``n - k``."""
-        return self.n - len(self.params)
+        return float(self.nobs - len(self._params))
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        return wald_table(self.params.index, self.params.to_numpy(), se, conf_level, self.df_resid)
+        se = np.sqrt(np.diag(self._cov.to_numpy()))
+        return wald_table(self.terms, self._params.to_numpy(), se, conf_level, self.df_resid)
 
     def first_stage(self) -> pd.DataFrame:
         """First-stage strength of the excluded instruments, one row per exposure.
@@ -310,13 +342,13 @@ class IVResult(BaseResult):
             g = np.linalg.lstsq(self._Z, u, rcond=None)[0]
             fitted = self._Z @ g
             r2 = 1 - np.sum((u - fitted) ** 2) / np.sum((u - u.mean()) ** 2)
-            sargan = float(self.n * r2)
+            sargan = float(self.nobs * r2)
             p_sargan = float(stats.chi2.sf(sargan, over))
         fs = self._first
         values = {
             "method": "2SLS",
             "cov_type": self.cov_type,
-            "n": self.n,
+            "n": self.nobs,
             "n_dropped": self.missing.n_dropped,
             "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
             "n_exposures": len(self.exposures),
@@ -348,31 +380,29 @@ class IVResult(BaseResult):
     ) -> IVResult:
         """Return a new result with standard errors and first-stage F from ``cov_type``.
 
-        ``'cluster'`` needs the model to have been fitted with ``cluster=``.
+        Values as in :func:`fit_iv`. For a model fitted with ``cluster=``, ``'robust'``
+        gives the cluster-robust SEs and the other values SEs that ignore the clusters.
         """
-        check_option(cov_type, IV_COV_TYPES, "cov_type")
+        check_cov_type(cov_type, IV_COV_TYPES)
         ctype = self.cluster_type if cluster_type is None else cluster_type
         check_option(ctype, ("HC0", "HC1"), "cluster_type")
-        if cov_type == "cluster" and self._clusters is None:
-            raise OptionError(
-                "`cov_type='cluster'` needs cluster ids; refit with `cluster=` set to a column."
-            )
+        if cov_type == "robust" and self._clusters is not None:
+            core = "cluster"
+        else:
+            core = _CORE_COV[cov_type]
+        clusters = self._clusters if core == "cluster" else None
         bread = np.linalg.inv(self._xhat.T @ self._xhat)
         u = self._resid
-        V = _vcov(
-            bread, u[:, None] * self._xhat, cov_type, u @ u / self.df_resid, self._clusters, ctype
-        )
+        V = _vcov(bread, u[:, None] * self._xhat, core, u @ u / self.df_resid, clusters, ctype)
         excl = np.zeros(self._Z.shape[1], dtype=bool)
         excl[self._W.shape[1] :] = True
-        fs = _first_stage(
-            self._D, self._Z, self._W, excl, self.exposures, cov_type, self._clusters, ctype
-        )
-        idx = self.params.index
+        fs = _first_stage(self._D, self._Z, self._W, excl, self.exposures, core, clusters, ctype)
+        idx = self._params.index
         return replace(
             self,
-            cov_type=cov_type,
+            cov_type=_public_cov(core),
             cluster_type=ctype,
-            vcov=pd.DataFrame(V, index=idx, columns=idx),
+            _cov=pd.DataFrame(V, index=idx, columns=idx),
             _first=fs,
         )
 
@@ -389,7 +419,7 @@ def fit_iv(
     covariates: str | Sequence[str] = (),
     *,
     categorical: Sequence[str] = (),
-    cov_type: IVCov = "HC1",
+    cov_type: IVCov | None = None,
     cluster: str | None = None,
     cluster_type: Literal["HC0", "HC1"] = "HC1",
 ) -> IVResult:
@@ -412,12 +442,14 @@ def fit_iv(
         indicators).
     categorical : sequence of str
         Numeric-coded instruments or covariates to treat as categories.
-    cov_type : {'nonrobust', 'HC0', 'HC1', 'cluster'}
-        Classical (homoskedastic), heteroskedasticity-robust (HC1 = HC0 times
-        ``n / (n - k)``) or cluster-robust standard errors. Also used for the
-        first-stage F.
+    cov_type : {'model', 'robust', 'HC0', 'HC1'}, optional
+        Classical (homoskedastic, ``'model'``) or heteroskedasticity-robust
+        (``'robust'`` = HC0; HC1 = HC0 times ``n / (n - k)``) standard errors, also used
+        for the first-stage F. Default (docs/conventions.md): cluster-robust with
+        ``cluster``, ``'model'`` otherwise (R ``summary(ivreg)``).
     cluster : str, optional
-        Cluster column (site); needs ``cov_type='cluster'``.
+        Cluster column (site): cluster-robust standard errors (``cov_type`` None or
+        ``'robust'``).
     cluster_type : {'HC0', 'HC1'}
         Cluster-robust small-sample factor: ``G / (G - 1)``, and for ``'HC1'`` also
         ``(n - 1) / (n - k)`` (Stata ``vce(cluster)``).
@@ -488,7 +520,7 @@ def fit_iv(
     >>> res = fit_iv(df, "pda", "meetings", "arm", cov_type="HC0")
     >>> res.instruments
     ('arm[MET]', 'arm[TSF]')
-    >>> round(float(res.params["meetings"]), 3)
+    >>> round(float(res.coef()["meetings"]), 3)
     0.01
     """
     data = check_dataframe(data)
@@ -572,9 +604,9 @@ def fit_iv(
         exposures=tuple(exps),
         instruments=tuple(Zd.columns),
         covariates=tuple(Wd.columns),
-        cov_type=cov_type,
-        params=pd.Series(beta, index=names, name="estimate"),
-        vcov=pd.DataFrame(V, index=names, columns=names),
+        cov_type=_public_cov(cov_type),
+        _params=pd.Series(beta, index=names, name="estimate"),
+        _cov=pd.DataFrame(V, index=names, columns=names),
         missing=report,
         n_clusters=n_clusters,
         cluster_type=cluster_type,
@@ -596,14 +628,19 @@ class CACEResult(BaseResult):
     ``tidy()`` has three rows: ``itt`` (effect of assignment on the outcome),
     ``first_stage`` (effect of assignment on the exposure; for a binary exposure the
     share of compliers) and ``cace`` (their ratio).
+
+    Coefficient protocol: :meth:`coef` gives ``itt``, ``first_stage`` and ``cace``,
+    :meth:`vcov` their joint covariance (sandwich of the stacked regressions, delta
+    method for the ratio), :attr:`nobs` the rows used and :attr:`df_resid` ``n - k`` of
+    the ITT regressions (t-based inference).
     """
 
     outcome: str
     exposure: str
     assignment: str
     cov_type: str
-    estimates: pd.Series
-    vcov: pd.DataFrame
+    _estimates: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     missing: MissingReport
     n_clusters: int | None
     exposure_binary: bool
@@ -614,11 +651,32 @@ class CACEResult(BaseResult):
 
     _can_exponentiate = False
 
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """``('itt', 'first_stage', 'cace')``."""
+        return tuple(self._estimates.index)
+
+    def coef(self) -> pd.Series:
+        """The ITT effect, the first-stage effect and their ratio."""
+        return self._estimates.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Joint covariance of the three estimates."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Rows used."""
+        return self.missing.n_used
+
+    @property
+    def df_resid(self) -> float:
+        """Residual degrees of freedom ``n - k`` of the two ITT regressions."""
+        return float(self._df_resid)
+
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        return wald_table(
-            self.estimates.index, self.estimates.to_numpy(), se, conf_level, self._df_resid
-        )
+        se = np.sqrt(np.diag(self._cov.to_numpy()))
+        return wald_table(self.terms, self._estimates.to_numpy(), se, conf_level, self.df_resid)
 
     def glance(self) -> pd.DataFrame:
         """One-row summary with the fixed CACE columns.
@@ -629,7 +687,7 @@ class CACEResult(BaseResult):
         values = {
             "method": "Wald (ratio of ITT effects)",
             "cov_type": self.cov_type,
-            "n": self.missing.n_used,
+            "n": self.nobs,
             "n_dropped": self.missing.n_dropped,
             "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
             "n_assigned": self.n_assigned,
@@ -654,7 +712,7 @@ def cace(
     covariates: str | Sequence[str] = (),
     *,
     categorical: Sequence[str] = (),
-    cov_type: IVCov = "HC1",
+    cov_type: IVCov | None = None,
     cluster: str | None = None,
     cluster_type: Literal["HC0", "HC1"] = "HC1",
 ) -> CACEResult:
@@ -788,7 +846,7 @@ def cace(
     Ay = (ey[:, None] * Z) @ ZtZi[:, 1]
     Ad = (ed[:, None] * Z) @ ZtZi[:, 1]
     scores = np.column_stack([Ay, Ad])
-    if cov_type == "nonrobust":
+    if cov_type == "nonrobust":  # cov_type='model'
         # classical: sigma_yd (Z'Z)^{-1}[1, 1] with residual (co)variances over n - k
         S = np.cov(np.column_stack([ey, ed]).T, bias=True) * n / (n - k)
         Vjoint = S * ZtZi[1, 1]
@@ -814,7 +872,7 @@ def cace(
     notes = []
     if f_stat < WEAK_F:
         msg = (
-            f"Weak instrument: first-stage F = {f_stat:.2f} (below {WEAK_F:g}, {cov_type}); "
+            f"Weak instrument: first-stage F = {f_stat:.2f} (below {WEAK_F:g}, {_public_cov(cov_type)}); "
             f"assignment barely changes '{exposure}', so the CACE is imprecise and its Wald "
             "interval undercovers."
         )
@@ -841,9 +899,9 @@ def cace(
         outcome=outcome,
         exposure=exposure,
         assignment=assignment,
-        cov_type=cov_type,
-        estimates=est,
-        vcov=pd.DataFrame(V, index=est.index, columns=est.index),
+        cov_type=_public_cov(cov_type),
+        _estimates=est,
+        _cov=pd.DataFrame(V, index=est.index, columns=est.index),
         missing=report,
         n_clusters=n_clusters,
         exposure_binary=binary,

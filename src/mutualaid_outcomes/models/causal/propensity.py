@@ -37,9 +37,12 @@ from ..._validation import (
     MissingReport,
     as_column_list,
     check_columns,
+    check_cov_type,
+    check_data_first,
     check_dataframe,
     check_option,
     listwise_delete,
+    renamed,
 )
 from ...errors import (
     ArgumentTypeError,
@@ -75,7 +78,7 @@ EXTREME = 0.01
 
 PROPENSITY_GLANCE_COLUMNS: tuple[str, ...] = (
     "method",
-    "treatment",
+    "exposure",
     "n_levels",
     "n",
     "n_dropped",
@@ -247,7 +250,7 @@ class PropensityResult(BaseResult):
 
     Attributes
     ----------
-    treatment : str
+    exposure : str
         Exposure column.
     covariates : tuple of str
         Covariate columns.
@@ -265,9 +268,15 @@ class PropensityResult(BaseResult):
         True for rows excluded by ``trim`` (their weights are NaN).
     missing : MissingReport
         Rows used and excluded for missing values.
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` and :meth:`vcov` are the propensity model's
+    coefficients (log odds against the reference level) and their model-based
+    covariance; :attr:`nobs` is the number of rows fitted; :attr:`df_resid` is None.
     """
 
-    treatment: str
+    exposure: str
     covariates: tuple[str, ...]
     method: str
     levels: tuple[Any, ...]
@@ -275,8 +284,8 @@ class PropensityResult(BaseResult):
     received: pd.Series
     trimmed: pd.Series
     missing: MissingReport
-    params: pd.Series
-    vcov: pd.DataFrame
+    _params: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     loglik: float
     converged: bool
     n_iter: int
@@ -284,11 +293,29 @@ class PropensityResult(BaseResult):
     _design: pd.DataFrame = field(repr=False)
     _notes_: tuple[str, ...] = ()
 
-    # -- contract -----------------------------------------------------------------------
+    # -- coefficient protocol -----------------------------------------------------------
     @property
-    def n(self) -> int:
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names (``level:covariate`` for a multinomial model)."""
+        return tuple(self._params.index)
+
+    def coef(self) -> pd.Series:
+        """Propensity-model coefficients (log odds) indexed by term."""
+        return self._params.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Model-based covariance of :meth:`coef`."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
         """Rows used to fit the propensity model."""
         return self.missing.n_used
+
+    @property
+    def df_resid(self) -> None:
+        """None: Wald intervals use the normal distribution."""
+        return None
 
     @property
     def scores(self) -> pd.Series:
@@ -300,28 +327,28 @@ class PropensityResult(BaseResult):
         if len(self.levels) == 2:
             return self.probabilities.iloc[:, 1].rename("propensity")
         codes = pd.Categorical(self.received, categories=list(self.levels)).codes
-        vals = self.probabilities.to_numpy()[np.arange(self.n), codes]
+        vals = self.probabilities.to_numpy()[np.arange(self.nobs), codes]
         return pd.Series(vals, index=self.probabilities.index, name="propensity")
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        return wald_table(self.params.index, self.params.to_numpy(), se, conf_level)
+        se = np.sqrt(np.diag(self._cov.to_numpy()))
+        return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
 
     def glance(self) -> pd.DataFrame:
         """One-row summary with the fixed propensity columns.
 
-        Columns ``method, treatment, n_levels, n, n_dropped, n_trimmed, n_positivity``
+        Columns ``method, exposure, n_levels, n, n_dropped, n_trimmed, n_positivity``
         (fitted probabilities numerically 0 or 1), ``n_extreme`` (a probability below
         0.01 or above 0.99), ``ps_min, ps_max`` (of :attr:`scores`), ``loglik, aic,
         converged, n_iter``.
         """
         P = self.probabilities.to_numpy()
-        k = len(self.params)
+        k = len(self._params)
         values = {
             "method": self.method,
-            "treatment": self.treatment,
+            "exposure": self.exposure,
             "n_levels": len(self.levels),
-            "n": self.n,
+            "n": self.nobs,
             "n_dropped": self.missing.n_dropped,
             "n_trimmed": int(self.trimmed.sum()),
             "n_positivity": int(
@@ -339,7 +366,7 @@ class PropensityResult(BaseResult):
 
     def _title(self) -> str:
         kind = "logistic" if self.method == "logit" else "multinomial logistic"
-        return f"Propensity score model for {self.treatment} ({kind})"
+        return f"Propensity score model for {self.exposure} ({kind})"
 
     def _notes(self) -> list[str]:
         return [self.missing.describe(), *self._notes_]
@@ -411,12 +438,12 @@ class PropensityResult(BaseResult):
             )
         P = self.probabilities.to_numpy()
         codes = pd.Categorical(self.received, categories=list(self.levels)).codes
-        p_recv = P[np.arange(self.n), codes]
+        p_recv = P[np.arange(self.nobs), codes]
         with np.errstate(divide="ignore"):
             if kind == "ate":
                 w = 1.0 / p_recv
                 if stabilized:
-                    share = np.bincount(codes, minlength=len(self.levels)) / self.n
+                    share = np.bincount(codes, minlength=len(self.levels)) / self.nobs
                     w = w * share[codes]
             elif kind == "att":
                 j = self.levels.index(self._focal(focal))
@@ -612,9 +639,10 @@ def _check_truncate(truncate: Any) -> tuple[float, float]:
     return lo, hi
 
 
+@renamed(treatment="exposure")
 def propensity_scores(
     data: pd.DataFrame,
-    treatment: str,
+    exposure: str,
     covariates: str | Sequence[str],
     *,
     method: PSMethod = "logit",
@@ -629,7 +657,7 @@ def propensity_scores(
     ----------
     data : pandas.DataFrame
         One row per person. Not modified.
-    treatment : str
+    exposure : str
         Exposure column: binary (0/1, boolean or two labels) for ``method='logit'``;
         any set of levels (e.g. dose groups none / some / frequent) for
         ``'multinomial'``.
@@ -660,7 +688,7 @@ def propensity_scores(
     Raises
     ------
     ColumnNotFoundError
-        ``treatment`` or a covariate is not a column.
+        ``exposure`` or a covariate is not a column.
     DataValidationError
         The exposure has one level (or not two for ``'logit'``), collinear
         covariates, or invalid ``trim``.
@@ -729,9 +757,9 @@ def propensity_scores(
     data = check_dataframe(data)
     check_option(method, ("logit", "multinomial"), "method")
     check_option(positivity, ("error", "warn"), "positivity")
-    if not isinstance(treatment, str):
-        raise ArgumentTypeError(f"`treatment` must be a column name; got {treatment!r}.")
-    check_columns(data, treatment, "treatment")
+    if not isinstance(exposure, str):
+        raise ArgumentTypeError(f"`exposure` must be a column name; got {exposure!r}.")
+    check_columns(data, exposure, "exposure")
     covs = check_columns(data, covariates, "covariates")
     if not covs:
         raise DataValidationError("`covariates` is empty; name at least one confounder column.")
@@ -739,15 +767,15 @@ def propensity_scores(
     bad = [c for c in cat if c not in covs]
     if bad:
         raise DataValidationError(f"`categorical` names {bad}, which are not in `covariates`.")
-    if treatment in covs:
-        raise DataValidationError(f"`covariates` must not contain the exposure ('{treatment}').")
+    if exposure in covs:
+        raise DataValidationError(f"`covariates` must not contain the exposure ('{exposure}').")
     if trim is not None:
         if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim < 0.5:
             raise DataValidationError(
                 f"`trim` must be a number in (0, 0.5), e.g. 0.05 or 0.1; got {trim!r}."
             )
-    clean, report = listwise_delete(data, [treatment, *covs])
-    t = clean[treatment]
+    clean, report = listwise_delete(data, [exposure, *covs])
+    t = clean[exposure]
     if isinstance(t.dtype, pd.CategoricalDtype):
         levels = [lv for lv in t.cat.categories if (t == lv).any()]
     else:
@@ -756,12 +784,12 @@ def propensity_scores(
         levels = [False, True]
     if len(levels) < 2:
         raise DataValidationError(
-            f"`treatment` ('{treatment}') takes a single value in the {len(clean)} rows used; "
+            f"`exposure` ('{exposure}') takes a single value in the {len(clean)} rows used; "
             "a propensity score needs at least two exposure levels."
         )
     if method == "logit" and len(levels) != 2:
         raise DataValidationError(
-            f"`treatment` ('{treatment}') has {len(levels)} levels; method='logit' needs "
+            f"`exposure` ('{exposure}') has {len(levels)} levels; method='logit' needs "
             "two. Use method='multinomial' for dose groups."
         )
     if reference is not None:
@@ -800,7 +828,7 @@ def propensity_scores(
         )
         msg = (
             f"Positivity violation: {int(viol.sum())} of {len(clean)} rows have a fitted "
-            f"probability of 0 or 1 (within {POSITIVITY_TOL:g}) for '{treatment}' "
+            f"probability of 0 or 1 (within {POSITIVITY_TOL:g}) for '{exposure}' "
             f"(rows by level received: {by_level}), so their exposure is determined by the "
             "covariates and inverse-probability weights are unbounded."
         )
@@ -816,7 +844,7 @@ def propensity_scores(
         notes.append(msg)
     if not fit["converged"] and not viol.any():
         warnings.warn(
-            f"The propensity model for '{treatment}' did not converge in {fit['n_iter']} "
+            f"The propensity model for '{exposure}' did not converge in {fit['n_iter']} "
             "iterations (often separation: a covariate pattern determines the exposure).",
             ConvergenceWarning,
             stacklevel=2,
@@ -828,7 +856,7 @@ def propensity_scores(
         )
     params = pd.Series(fit["params"].ravel(), index=terms, name="estimate")
     return PropensityResult(
-        treatment=treatment,
+        exposure=exposure,
         covariates=tuple(covs),
         method=method,
         levels=tuple(levels),
@@ -836,8 +864,8 @@ def propensity_scores(
         received=t.rename("received"),
         trimmed=pd.Series(trimmed, index=clean.index, name="trimmed"),
         missing=report,
-        params=params,
-        vcov=pd.DataFrame(fit["vcov"], index=terms, columns=terms),
+        _params=params,
+        _cov=pd.DataFrame(fit["vcov"], index=terms, columns=terms),
         loglik=float(fit["loglik"]),
         converged=bool(fit["converged"]),
         n_iter=int(fit["n_iter"]),
@@ -847,33 +875,35 @@ def propensity_scores(
     )
 
 
-WeightedCov = Literal["HC0", "HC1", "HC2", "HC3", "cluster"]
+WeightedCov = Literal["robust", "HC0", "HC1", "HC2", "HC3"]
+#: ``cov_type`` values of fit_weighted: sandwich estimators only
+WEIGHTED_COV_TYPES: tuple[str, ...] = ("robust", "HC0", "HC1", "HC2", "HC3")
 
 
 def fit_weighted(
-    formula: str,
     data: pd.DataFrame,
+    formula: str,
     weights: str | pd.Series | PropensityResult,
     *,
     family: str = "gaussian",
+    link: str | None = None,
     kind: WeightKind = "ate",
     stabilized: bool = False,
     truncate: tuple[float, float] | None = None,
     focal: Any = None,
-    cov_type: WeightedCov = "HC0",
+    cov_type: WeightedCov | None = None,
     cluster: str | None = None,
-    link: str | None = None,
     ps_uncertainty: Literal["ignore", "stacked"] = "ignore",
 ) -> RegressionResult:
     """Fit a propensity-weighted outcome model with robust (sandwich) standard errors.
 
     Parameters
     ----------
+    data : pandas.DataFrame
+        Not modified. Rows are matched to the weights by index.
     formula : str
         Outcome model, e.g. ``"pda_15 ~ attends"`` (marginal effect) or with
         covariates for a doubly robust fit.
-    data : pandas.DataFrame
-        Not modified. Rows are matched to the weights by index.
     weights : str, pandas.Series or PropensityResult
         A weight column, a Series indexed like ``data``, or a fitted propensity
         model (weights from :meth:`PropensityResult.weights` with ``kind``,
@@ -883,14 +913,16 @@ def fit_weighted(
         Any GLM family of :func:`~mutualaid_outcomes.models.regression.glm.fit_regression`
         (``'gaussian'``, ``'binomial'``, ``'poisson'``, ``'negative_binomial'``,
         ``'fractional_logit'``).
-    kind, stabilized, truncate, focal
-        See :meth:`PropensityResult.weights`.
-    cov_type : {'HC0', 'HC1', 'HC2', 'HC3', 'cluster'}
-        Robust covariance; model-based SEs are not valid with balancing weights.
-    cluster : str, optional
-        Cluster column (implies ``cov_type='cluster'``).
     link : str, optional
         Link function (see ``fit_regression``).
+    kind, stabilized, truncate, focal
+        See :meth:`PropensityResult.weights`.
+    cov_type : {'robust', 'HC0', 'HC1', 'HC2', 'HC3'}, optional
+        Sandwich covariance (``'robust'`` is HC0, the default: a weighted estimator is
+        defined with its sandwich); model-based SEs are not valid with balancing
+        weights and ``'model'`` is refused.
+    cluster : str, optional
+        Cluster column: cluster-robust SEs (``cov_type`` then None or ``'robust'``).
     ps_uncertainty : {'ignore', 'stacked'}
         ``'ignore'``: sandwich SEs that treat the weights as known. ``'stacked'``:
         M-estimation SEs that also carry the uncertainty of an estimated logistic
@@ -908,7 +940,7 @@ def fit_weighted(
     ArgumentTypeError
         ``weights`` of another type.
     OptionError
-        ``cov_type='nonrobust'`` or another invalid option.
+        ``cov_type='model'`` or another invalid option.
     DataValidationError
         Negative or non-finite weights.
 
@@ -938,14 +970,23 @@ def fit_weighted(
     >>> df["attends"] = rng.binomial(1, 1 / (1 + np.exp(-df["sev"])))
     >>> df["pda"] = 0.6 + 0.1 * df["attends"] - 0.1 * df["sev"] + rng.normal(0, 0.1, 800)
     >>> ps = propensity_scores(df, "attends", "sev")
-    >>> res = fit_weighted("pda ~ attends", df, ps, kind="ate")
+    >>> res = fit_weighted(df, "pda ~ attends", ps, kind="ate")
     >>> round(float(res.tidy().loc[1, "estimate"]), 2)
     0.1
     """
     from ..regression.glm import fit_regression
 
+    check_data_first(data, formula, "fit_weighted")
     data = check_dataframe(data)
-    check_option(cov_type, ("HC0", "HC1", "HC2", "HC3", "cluster"), "cov_type")
+    if cov_type == "model":
+        raise OptionError(
+            "`cov_type='model'` is not valid with balancing weights (they are not precision "
+            "weights); use one of " + ", ".join(repr(c) for c in WEIGHTED_COV_TYPES) + "."
+        )
+    if cov_type is not None:
+        check_cov_type(cov_type, WEIGHTED_COV_TYPES)
+    if cluster is None and cov_type in (None, "robust"):
+        cov_type = "HC0"
     check_option(ps_uncertainty, ("ignore", "stacked"), "ps_uncertainty")
     if ps_uncertainty == "stacked":
         if not isinstance(weights, PropensityResult) or weights.method != "logit":
@@ -965,7 +1006,10 @@ def fit_weighted(
             )
     if isinstance(weights, PropensityResult):
         w = weights.weights(kind, stabilized=stabilized, truncate=truncate, focal=focal)
-        source = f"{'ate' if kind == 'ipw' else kind} weights from the propensity model for '{weights.treatment}'"
+        source = (
+            f"{'ate' if kind == 'ipw' else kind} weights from the propensity model for "
+            f"'{weights.exposure}'"
+        )
         if stabilized:
             source = "stabilised " + source
         if truncate is not None:
@@ -988,15 +1032,13 @@ def fit_weighted(
         name += "_"
     frame = data.copy()
     frame[name] = pd.to_numeric(w, errors="coerce").to_numpy(dtype=float)
-    if cluster is not None and cov_type != "cluster":
-        cov_type = "cluster"
     res = fit_regression(
-        formula,
         frame,
+        formula,
         family=family,  # type: ignore[arg-type]
         link=link,
         weights=name,
-        cov_type=cov_type,
+        cov_type=cov_type,  # type: ignore[arg-type]
         cluster=cluster,
     )
     if ps_uncertainty == "stacked" and isinstance(weights, PropensityResult):
@@ -1005,14 +1047,15 @@ def fit_weighted(
             f"Weighted by {source} (column '{name}'); stacked M-estimation SEs include "
             "the estimation of the propensity score."
         )
+        idx = res._params.index
         return replace(
             res,
             cov_type="stacked",
-            vcov=pd.DataFrame(V, index=res.params.index, columns=res.params.index),
+            _cov=pd.DataFrame(V, index=idx, columns=idx),
             _notes_=(*res._notes_, note),
         )
     note = (
-        f"Weighted by {source} (column '{name}'); {cov_type} sandwich SEs treat the "
+        f"Weighted by {source} (column '{name}'); {res.cov_type} sandwich SEs treat the "
         "weights as known (conservative for the ATE)."
     )
     return replace(res, _notes_=(*res._notes_, note))
@@ -1020,7 +1063,7 @@ def fit_weighted(
 
 def _stacked_vcov(ps: PropensityResult, res: Any, wcol: str, kind: str, focal: Any) -> np.ndarray:
     """Joint M-estimation covariance of (propensity, outcome) coefficients; outcome block."""
-    Xp = np.column_stack([np.ones(ps.n), ps._design.to_numpy()])
+    Xp = np.column_stack([np.ones(ps.nobs), ps._design.to_numpy()])
     t = np.asarray(pd.Categorical(ps.received, categories=list(ps.levels)).codes, dtype=float)
     e = ps.probabilities.to_numpy()[:, 1]
     psi1 = (t - e)[:, None] * Xp
@@ -1057,7 +1100,7 @@ def _stacked_vcov(ps: PropensityResult, res: Any, wcol: str, kind: str, focal: A
     A[:ka, :ka] = A11
     A[ka:, :ka] = A21
     A[ka:, ka:] = A22
-    psi = np.zeros((ps.n, ka + k))
+    psi = np.zeros((ps.nobs, ka + k))
     psi[:, :ka] = psi1
     psi[pos, ka:] = scores
     Ainv = np.linalg.inv(A)

@@ -3,8 +3,10 @@
 :func:`causal_mediation` estimates the average causal mediation effects (ACME), average
 direct effects (ADE), total effect and proportion mediated of Imai, Keele & Tingley
 (2010) for linear, logit and probit mediator and outcome models, with nonparametric
-bootstrap or quasi-Bayesian intervals; with a treatment-mediator interaction it also
+bootstrap or quasi-Bayesian intervals; with a exposure-mediator interaction it also
 reports VanderWeele's controlled and natural effects and the four-way decomposition.
+Models are named by family and link (``"gaussian"``; ``"binomial"`` with ``"logit"`` or
+``"probit"``) as everywhere in the package.
 :meth:`CausalMediationResult.sensitivity` runs the sensitivity analysis for unmeasured
 mediator-outcome confounding (:mod:`mutualaid_outcomes.models.mediation.sensitivity`).
 """
@@ -29,6 +31,7 @@ from ..._validation import (
     check_numeric,
     check_option,
     listwise_delete,
+    renamed,
 )
 from ...errors import (
     ArgumentTypeError,
@@ -56,11 +59,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["causal_mediation", "CausalMediationResult"]
 
-ModelType = Literal["linear", "logit", "probit"]
+Family = Literal["gaussian", "binomial"]
+Link = Literal["identity", "logit", "probit"]
 MethodType = Literal["bootstrap", "quasi_bayesian"]
 CIType = Literal["percentile", "bca"]
 
-_MODELS = ("linear", "logit", "probit")
+_LINKS = {"gaussian": ("identity",), "binomial": ("logit", "probit")}
+#: default number of bootstrap resamples (``n_boot``) or quasi-Bayesian draws (``n_sims``)
+DEFAULT_DRAWS = 1000
 # Resamples fitted in one batch (bounds memory at about _CHUNK * n * p^2 doubles).
 _CHUNK = 250
 _METHODS = ("bootstrap", "quasi_bayesian")
@@ -71,11 +77,14 @@ GLANCE_COLUMNS: tuple[str, ...] = (
     "n_dropped",
     "method",
     "ci",
+    "n_boot",
     "n_sims",
     "n_failed",
     "seed",
-    "mediator_model",
-    "outcome_model",
+    "mediator_family",
+    "mediator_link",
+    "outcome_family",
+    "outcome_link",
     "interaction",
     "control_value",
     "treat_value",
@@ -89,22 +98,26 @@ class CausalMediationResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Effect names, in the order of ``estimates`` and the columns of ``draws``.
-    estimates : numpy.ndarray
-        Plug-in estimates (exact, not simulation means).
     draws : numpy.ndarray
-        ``(n_sims, k)`` bootstrap or quasi-Bayesian draws (NaN rows: failed resamples).
+        ``(n_boot or n_sims, k)`` bootstrap or quasi-Bayesian draws, columns in the order
+        of :attr:`terms` (NaN rows: failed resamples).
     scales : tuple of str
         Scale of each term (``"difference"``, ``"ratio"`` or ``"log_odds_ratio"``).
     four_way_estimates, four_way_draws : numpy.ndarray or None
         The four-way decomposition (with ``interaction=True``).
     four_way_scale : str or None
         ``"difference"`` (linear outcome) or ``"excess_relative_risk"`` (logit outcome).
+
+    Notes
+    -----
+    Coefficient protocol: :attr:`terms` are the effect names, :meth:`coef` the exact
+    plug-in estimates (not simulation means), :meth:`vcov` the covariance of the
+    bootstrap or quasi-Bayesian draws (failed resamples excluded) -- a simulation
+    estimate; :attr:`nobs` is the number of rows used and :attr:`df_resid` is None.
     """
 
-    terms: tuple[str, ...]
-    estimates: np.ndarray
+    _terms: tuple[str, ...]
+    _estimates: np.ndarray
     draws: np.ndarray
     scales: tuple[str, ...]
     ci: str
@@ -117,9 +130,42 @@ class CausalMediationResult(BaseResult):
     glance_values: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     design: Design | None = None
-    treatment_values: tuple[float, float] = (0.0, 1.0)
+    exposure_values: tuple[float, float] = (0.0, 1.0)
 
     _can_exponentiate = False
+    _not_poolable = (
+        "Causal mediation effects are not pooled by pool(); fit causal_mediation to each "
+        "completed data set and combine the draws."
+    )
+
+    # -- coefficient protocol -------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Effect names (``acme_control`` ...), in :meth:`tidy` order."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Exact plug-in estimates indexed by term."""
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of the bootstrap or quasi-Bayesian draws (failed draws excluded)."""
+        d = self.draws[~np.isnan(self.draws).any(axis=1)]
+        names = list(self._terms)
+        v = np.cov(d, rowvar=False, ddof=1).reshape(len(names), len(names))
+        return pd.DataFrame(v, index=names, columns=names)
+
+    @property
+    def nobs(self) -> int:
+        """Rows used."""
+        return int(self.glance_values["n"])
+
+    @property
+    def df_resid(self) -> None:
+        """None: the intervals are percentiles of draws."""
+        return None
 
     def _intervals(self, draws, estimates, jackknife, conf_level):
         if self.ci == "bca":
@@ -151,7 +197,7 @@ class CausalMediationResult(BaseResult):
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         return self._frame(
-            self.terms, self.estimates, self.draws, self.jackknife, conf_level, self.scales
+            self._terms, self._estimates, self.draws, self.jackknife, conf_level, self.scales
         )
 
     def four_way(self, conf_level: float | None = None) -> pd.DataFrame:
@@ -197,8 +243,8 @@ class CausalMediationResult(BaseResult):
     def _title(self) -> str:
         g = self.glance_values
         return (
-            f"Causal mediation analysis ({g['mediator_model']} mediator, "
-            f"{g['outcome_model']} outcome; {g['method']})"
+            f"Causal mediation analysis ({g['mediator_family']}/{g['mediator_link']} mediator, "
+            f"{g['outcome_family']}/{g['outcome_link']} outcome; {g['method']})"
         )
 
     def _notes(self) -> list[str]:
@@ -206,9 +252,9 @@ class CausalMediationResult(BaseResult):
 
     def sensitivity(
         self,
+        *,
         rho: Sequence[float] | np.ndarray | None = None,
         conf_level: float | None = None,
-        *,
         n_sims: int = 500,
         rng: RNGLike = None,
     ) -> SensitivityResult:
@@ -250,23 +296,77 @@ def _is_binary(values: np.ndarray) -> bool:
     return u.size <= 2 and set(u.tolist()) <= {0.0, 1.0}
 
 
+#: link of each engine model code
+_LINK_OF = {"linear": "identity", "logit": "logit", "probit": "probit"}
+
+
+def _model_code(family: str, link: str | None, role: str) -> str:
+    """The engine's model (``'linear'``, ``'logit'``, ``'probit'``) of a family and link."""
+    if family in ("linear", "logit", "probit"):
+        new = "'gaussian'" if family == "linear" else f"'binomial', {role}_link='{family}'"
+        raise OptionError(
+            f"`{role}_family={family!r}` is a model name of the old interface: use "
+            f"{role}_family={new}."
+        )
+    check_option(family, tuple(_LINKS), f"{role}_family")
+    link = _LINKS[family][0] if link is None else link
+    check_option(link, _LINKS[family], f"{role}_link")
+    return "linear" if family == "gaussian" else str(link)
+
+
+def _one_mediator(mediators: str | Sequence[str]) -> str:
+    meds = as_column_list(mediators, "mediators")
+    if len(meds) != 1:
+        raise DataValidationError(
+            f"`mediators` must name exactly one column for causal_mediation (the estimands "
+            f"are defined for one mediator); got {meds}. Use mediate() for several."
+        )
+    return meds[0]
+
+
+def _check_draws(method: str, n_boot: int | None, n_sims: int | None) -> tuple[int, str]:
+    """The number of draws and its argument: ``n_boot`` (bootstrap) or ``n_sims``."""
+    if method == "bootstrap":
+        if n_sims is not None:
+            raise OptionError(
+                "`n_sims` counts quasi-Bayesian draws (method='quasi_bayesian'); the bootstrap "
+                "takes its number of resamples from `n_boot`."
+            )
+        return (DEFAULT_DRAWS if n_boot is None else n_boot), "n_boot"
+    if n_boot is not None:
+        raise OptionError(
+            "`n_boot` counts bootstrap resamples; method='quasi_bayesian' takes its number of "
+            "draws from `n_sims`."
+        )
+    return (DEFAULT_DRAWS if n_sims is None else n_sims), "n_sims"
+
+
+@renamed(
+    treatment="exposure",
+    mediator="mediators",
+    mediator_model="`mediator_family` and `mediator_link`",
+    outcome_model="`outcome_family` and `outcome_link`",
+)
 def causal_mediation(
     data: pd.DataFrame,
-    treatment: str,
-    mediator: str,
+    exposure: str,
+    mediators: str | Sequence[str],
     outcome: str,
     covariates: str | Sequence[str] = (),
     *,
-    mediator_model: ModelType = "linear",
-    outcome_model: ModelType = "linear",
+    mediator_family: Family = "gaussian",
+    mediator_link: Link | None = None,
+    outcome_family: Family = "gaussian",
+    outcome_link: Link | None = None,
     interaction: bool = False,
     control_value: float = 0,
     treat_value: float = 1,
     m_value: float | None = None,
     method: MethodType = "bootstrap",
-    n_sims: int = 1000,
-    conf_level: float = 0.95,
+    n_boot: int | None = None,
+    n_sims: int | None = None,
     ci: CIType = "percentile",
+    conf_level: float = 0.95,
     rng: RNGLike = None,
 ) -> CausalMediationResult:
     r"""Causal mediation effects (Imai, Keele & Tingley) and VanderWeele's decomposition.
@@ -275,37 +375,45 @@ def causal_mediation(
     ----------
     data : pandas.DataFrame
         One row per person. Not modified.
-    treatment : str
-        Treatment (exposure) column; binary or continuous (see ``control_value``).
-    mediator : str
-        Mediator column.
+    exposure : str
+        Exposure (treatment) column; binary or continuous (see ``control_value``).
+    mediators : list of str
+        The mediator column, as a one-element list (the estimands are defined for one
+        mediator; a single name is accepted too).
     outcome : str
         Outcome column.
     covariates : str or sequence of str
-        Pre-treatment covariates, entered in both models (numeric; dummy-code categories).
-    mediator_model, outcome_model : {'linear', 'logit', 'probit'}
-        Regression model of the mediator and of the outcome; ``logit`` and ``probit``
-        need a 0/1 variable.
+        Pre-exposure covariates, entered in both models (numeric; dummy-code categories).
+    mediator_family, outcome_family : {'gaussian', 'binomial'}
+        Family of the mediator and of the outcome model: linear regression, or a
+        regression for a 0/1 variable.
+    mediator_link, outcome_link : {'identity', 'logit', 'probit'}, optional
+        Links: ``'identity'`` for gaussian; ``'logit'`` (default) or ``'probit'`` for
+        binomial.
     interaction : bool
-        Include the treatment x mediator product in the outcome model. With linear or
+        Include the exposure x mediator product in the outcome model. With linear or
         logit models this adds VanderWeele's effects (``cde``, ``pnde``, ``tnde``,
         ``pnie``, ``tnie``) to ``tidy()`` and the four-way decomposition
         (:meth:`CausalMediationResult.four_way`); with a probit model only the
         Imai-Keele-Tingley estimands are reported (a note says so).
     control_value, treat_value : float
-        The two treatment levels compared (any two values of a continuous exposure).
+        The two exposure levels compared (any two values of a continuous exposure).
     m_value : float, optional
         Mediator level of the controlled direct effect and the four-way decomposition;
         by default the mediator mean for a linear mediator and 0 for a binary one.
     method : {'bootstrap', 'quasi_bayesian'}
         Nonparametric bootstrap (both models refitted on the same resampled rows), or
         draws of both models' coefficients from their asymptotic normal distributions.
-    n_sims : int
-        Number of resamples or draws.
-    conf_level : float
-        Level of the intervals.
+    n_boot : int, optional
+        Bootstrap resamples for ``method='bootstrap'`` (default 1000).
+    n_sims : int, optional
+        Quasi-Bayesian draws for ``method='quasi_bayesian'`` (default 1000). Giving
+        ``n_boot`` with quasi-Bayesian draws, or ``n_sims`` with the bootstrap, is an
+        error.
     ci : {'percentile', 'bca'}
         Interval type; BCa (jackknife acceleration) needs ``method='bootstrap'``.
+    conf_level : float
+        Level of the intervals.
     rng : int, numpy.random.Generator or None
         Randomness (keyword only).
 
@@ -316,33 +424,35 @@ def causal_mediation(
         ``ade_control``, ``ade_treated``, ``ade_average``, ``total``,
         ``prop_mediated_control``, ``prop_mediated_treated``, ``prop_mediated_average``
         (and the VanderWeele rows with ``interaction=True``); a ``scale`` column says on
-        which scale each row is. ``glance()`` reports ``n``, ``n_dropped``, method, draws,
-        failed resamples and the seed.
+        which scale each row is. ``glance()`` reports ``n``, ``n_dropped``, method,
+        ``n_boot`` or ``n_sims``, failed resamples, the seed and the models.
 
     Raises
     ------
     ColumnNotFoundError
         A named column is not in ``data``.
     DataValidationError
-        Non-numeric columns, a constant treatment, a variable used in two roles,
-        ``treat_value == control_value``, a non-binary variable with a logit or probit
-        model, or a rank-deficient model.
+        Non-numeric columns, a constant exposure, a variable used in two roles, more
+        than one mediator, ``treat_value == control_value``, a non-binary variable with a
+        binomial model, or a rank-deficient model.
     OptionError
-        An unknown option, or BCa with quasi-Bayesian draws.
+        An unknown option, BCa with quasi-Bayesian draws, or ``n_boot`` / ``n_sims``
+        given with the other method.
     EstimationError
         A model cannot be fitted (no rows left, separation).
 
     Warns
     -----
     DataWarning
-        A 0/1 mediator or outcome is given a linear model, or ``control_value`` /
-        ``treat_value`` lie outside the observed treatment range.
+        A 0/1 mediator or outcome is given a gaussian model, or ``control_value`` /
+        ``treat_value`` lie outside the observed exposure range.
     BootstrapWarning
-        ``n_sims`` is small for the chosen interval, or some resamples failed.
+        ``n_boot`` / ``n_sims`` is small for the chosen interval, or some resamples
+        failed.
 
     Notes
     -----
-    With treatment levels :math:`t_0` (control) and :math:`t_1`, and
+    With exposure levels :math:`t_0` (control) and :math:`t_1`, and
     :math:`\bar\mu(t, t') = n^{-1}\sum_i E[Y_i(t, M_i(t'))]`, the estimands are
 
     .. math::
@@ -417,7 +527,7 @@ def causal_mediation(
     >>> m = 0.5 * t + rng.normal(size=300)
     >>> y = 0.4 * m + 0.2 * t + rng.normal(size=300)
     >>> df = pd.DataFrame({"t": t, "m": m, "y": y})
-    >>> res = causal_mediation(df, "t", "m", "y", n_sims=500, rng=2)
+    >>> res = causal_mediation(df, "t", ["m"], "y", n_boot=500, rng=2)
     >>> res.tidy().loc[[2, 5, 6], ["term", "estimate", "conf_low", "conf_high"]].round(3)
                term  estimate  conf_low  conf_high
     2  acme_average     0.261     0.147      0.375
@@ -425,20 +535,21 @@ def causal_mediation(
     6         total     0.567     0.307      0.821
     """
     data = check_dataframe(data)
-    for arg, val in (("treatment", treatment), ("mediator", mediator), ("outcome", outcome)):
+    for arg, val in (("exposure", exposure), ("outcome", outcome)):
         if not isinstance(val, str):
             raise ArgumentTypeError(f"`{arg}` must be a column name (str); got {val!r}.")
+    mediator = _one_mediator(mediators)
     covs = as_column_list(covariates, "covariates")
-    check_columns(data, [treatment], "treatment")
-    check_columns(data, [mediator], "mediator")
+    check_columns(data, [exposure], "exposure")
+    check_columns(data, [mediator], "mediators")
     check_columns(data, [outcome], "outcome")
     check_columns(data, covs, "covariates")
-    roles = {"treatment": treatment, "mediator": mediator, "outcome": outcome}
+    roles = {"exposure": exposure, "mediators": mediator, "outcome": outcome}
     seen: dict[str, str] = {}
     for role, col in roles.items():
         if col in seen:
             raise DataValidationError(
-                f"`{role}` and `{seen[col]}` both name column '{col}'; the treatment, "
+                f"`{role}` and `{seen[col]}` both name column '{col}'; the exposure, "
                 "mediator and outcome must be different columns."
             )
         seen[col] = role
@@ -451,8 +562,8 @@ def causal_mediation(
     dup = sorted({c for c in covs if covs.count(c) > 1})
     if dup:
         raise DataValidationError(f"`covariates` lists {dup} more than once.")
-    mediator_model = check_option(mediator_model, _MODELS, "mediator_model")
-    outcome_model = check_option(outcome_model, _MODELS, "outcome_model")
+    mediator_model = _model_code(mediator_family, mediator_link, "mediator")
+    outcome_model = _model_code(outcome_family, outcome_link, "outcome")
     method = check_option(method, _METHODS, "method")
     ci = check_option(ci, _CIS, "ci")
     if not isinstance(interaction, (bool, np.bool_)):
@@ -471,51 +582,52 @@ def causal_mediation(
         raise DataValidationError(
             f"`treat_value` and `control_value` must differ; both are {t0:g}."
         )
-    n_sims = check_n_boot(n_sims, ci, "n_sims")
-    if n_sims < 2:
-        raise DataValidationError(f"`n_sims` must be at least 2; got {n_sims}.")
-    cols = [treatment, mediator, outcome, *covs]
-    check_numeric(data, cols, "treatment, mediator, outcome and covariates")
+    n_draws, draws_arg = _check_draws(method, n_boot, n_sims)
+    n_draws = check_n_boot(n_draws, ci, draws_arg)
+    if n_draws < 2:
+        raise DataValidationError(f"`{draws_arg}` must be at least 2; got {n_draws}.")
+    cols = [exposure, mediator, outcome, *covs]
+    check_numeric(data, cols, "exposure, mediators, outcome and covariates")
     generator = check_rng(rng)
 
     clean, report = listwise_delete(data, cols)
     arr = {c: clean[c].to_numpy(dtype=float) for c in cols}
-    t, m, y = arr[treatment], arr[mediator], arr[outcome]
+    t, m, y = arr[exposure], arr[mediator], arr[outcome]
     cmat = np.column_stack([arr[c] for c in covs]) if covs else np.zeros((t.size, 0))
     if np.unique(t).size < 2:
         raise DataValidationError(
-            f"`treatment` ('{treatment}') is constant in the {t.size} rows used; it must vary."
+            f"`exposure` ('{exposure}') is constant in the {t.size} rows used; it must vary."
         )
     outside = [v for v in (t0, t1) if not t.min() <= v <= t.max()]
     if outside:
         warnings.warn(
             f"`control_value`/`treat_value` {[float(v) for v in outside]} lie outside the "
-            f"observed range of `treatment` ('{treatment}', {t.min():g} to {t.max():g}); "
+            f"observed range of `exposure` ('{exposure}', {t.min():g} to {t.max():g}); "
             "the effects extrapolate the fitted models.",
             DataWarning,
             stacklevel=2,
         )
-    for role, col, model, values in (
-        ("mediator", mediator, mediator_model, m),
-        ("outcome", outcome, outcome_model, y),
+    for role, arg, col, model, values in (
+        ("mediator", "mediators", mediator, mediator_model, m),
+        ("outcome", "outcome", outcome, outcome_model, y),
     ):
         if model != "linear":
-            check_binary(clean[col], f"{role} ({role}_model={model!r})")
+            check_binary(clean[col], f"{arg} ({role}_family='binomial')")
         elif _is_binary(values):
             warnings.warn(
-                f"`{role}` ('{col}') is coded 0/1 but `{role}_model='linear'`; "
-                "consider 'logit' or 'probit'.",
+                f"`{arg}` ('{col}') is coded 0/1 but `{role}_family='gaussian'`; "
+                f"consider {role}_family='binomial'.",
                 DataWarning,
                 stacklevel=2,
             )
         if np.unique(values).size < 2:
-            raise DataValidationError(f"`{role}` ('{col}') is constant in the rows used.")
+            raise DataValidationError(f"`{arg}` ('{col}') is constant in the rows used.")
     design = Design(t, m, y, cmat, mediator_model, outcome_model, bool(interaction))
     xm, xy = design.x_m, design.x_y
     for name, x in (("mediator", xm), ("outcome", xy)):
         if np.linalg.matrix_rank(x) < x.shape[1]:
             raise DataValidationError(
-                f"The {name} model's design matrix is rank deficient (collinear treatment, "
+                f"The {name} model's design matrix is rank deficient (collinear exposure, "
                 "mediator or covariates, or a covariate constant in the rows used)."
             )
     if m_value is None:
@@ -546,15 +658,15 @@ def causal_mediation(
     if method == "quasi_bayesian":
         vm = vcov(xm, m, bm[0], float(sm[0]), mediator_model)
         vy = vcov(xy, y, by[0], float(sy[0]), outcome_model)
-        dm = generator.multivariate_normal(bm[0], vm, size=n_sims, method="cholesky")
-        dy = generator.multivariate_normal(by[0], vy, size=n_sims, method="cholesky")
-        draws = estimands(dm, dy, np.full(n_sims, sm[0]), None)
+        dm = generator.multivariate_normal(bm[0], vm, size=n_draws, method="cholesky")
+        dy = generator.multivariate_normal(by[0], vy, size=n_draws, method="cholesky")
+        draws = estimands(dm, dy, np.full(n_draws, sm[0]), None)
     else:
-        chunks = iter_bootstrap_counts(n, n_sims, generator, chunk_size=_CHUNK)
+        chunks = iter_bootstrap_counts(n, n_draws, generator, chunk_size=_CHUNK)
         draws, n_failed = _replicate(design, chunks, bm[0], by[0], estimands)
         if n_failed:
             warnings.warn(
-                f"{n_failed} of {n_sims} bootstrap resamples failed (singular design or "
+                f"{n_failed} of {n_draws} bootstrap resamples failed (singular design or "
                 "separation) and were dropped.",
                 BootstrapWarning,
                 stacklevel=2,
@@ -581,9 +693,9 @@ def causal_mediation(
     notes.append(
         "Point estimates are exact plug-in values; intervals: "
         + (
-            f"{ci} bootstrap ({n_sims} resamples of rows, both models refitted)"
+            f"{ci} bootstrap ({n_draws} resamples of rows, both models refitted)"
             if method == "bootstrap"
-            else f"quasi-Bayesian ({n_sims} draws of both models' coefficients)"
+            else f"quasi-Bayesian ({n_draws} draws of both models' coefficients)"
         )
         + "."
     )
@@ -609,19 +721,22 @@ def causal_mediation(
         "n_dropped": int(report.n_dropped),
         "method": method,
         "ci": ci,
-        "n_sims": int(n_sims),
+        "n_boot": int(n_draws) if method == "bootstrap" else np.nan,
+        "n_sims": int(n_draws) if method == "quasi_bayesian" else np.nan,
         "n_failed": int(n_failed),
         "seed": seed_of(rng),
-        "mediator_model": mediator_model,
-        "outcome_model": outcome_model,
+        "mediator_family": mediator_family,
+        "mediator_link": _LINK_OF[mediator_model],
+        "outcome_family": outcome_family,
+        "outcome_link": _LINK_OF[outcome_model],
         "interaction": bool(interaction),
         "control_value": t0,
         "treat_value": t1,
         "m_value": m_star if vanderweele else np.nan,
     }
     return CausalMediationResult(
-        terms=tuple(terms),
-        estimates=est,
+        _terms=tuple(terms),
+        _estimates=est,
         draws=draws,
         scales=tuple(scales),
         ci=ci,
@@ -634,7 +749,7 @@ def causal_mediation(
         glance_values=glance_values,
         notes=tuple(notes),
         design=design,
-        treatment_values=(t0, t1),
+        exposure_values=(t0, t1),
     )
 
 

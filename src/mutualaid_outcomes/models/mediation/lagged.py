@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 
 from ..._rng import check_rng, seed_of
-from ..._validation import as_column_list, check_columns, check_dataframe
+from ..._validation import as_column_list, check_columns, check_dataframe, renamed
 from ...errors import ArgumentTypeError, DataValidationError
-from .product import CIType, MediationResult, ModelType, OutcomeFamily, mediate
 from ...prep.panel import lagged_panel
+from .product import CIType, MediationResult, ModelType, OutcomeFamily, mediate
 
 __all__ = ["lagged_mediation"]
 
@@ -67,8 +67,9 @@ def _check_order(waves: dict[str, Any]) -> None:
             )
 
 
+@renamed(panel="data")
 def lagged_mediation(
-    panel: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     id: str,
     time: str,
@@ -83,7 +84,9 @@ def lagged_mediation(
     covariates: str | Sequence[str] = (),
     model: ModelType = "parallel",
     outcome_family: OutcomeFamily = "gaussian",
-    n_boot: int = 5000,
+    outcome_link: str | None = None,
+    n_boot: int | None = None,
+    n_sims: int | None = None,
     ci: CIType = "bca",
     conf_level: float = 0.95,
     rng: int | np.random.Generator | None = None,
@@ -92,7 +95,7 @@ def lagged_mediation(
 
     Parameters
     ----------
-    panel : pandas.DataFrame
+    data : pandas.DataFrame
         Long data, one row per person and wave. Not modified.
     id : str
         Person identifier column.
@@ -100,8 +103,9 @@ def lagged_mediation(
         Wave column (e.g. ``month``).
     exposure : str
         Exposure column (e.g. ``aa_meetings``), taken at ``exposure_at``.
-    mediators : str or sequence of str
-        Mechanism columns, taken at ``mediator_at``.
+    mediators : list of str
+        Mechanism columns, taken at ``mediator_at`` (a single name is accepted as a
+        one-element list).
     outcome : str
         Outcome column (e.g. ``pda``), taken at ``outcome_at``.
     exposure_at, mediator_at, outcome_at : scalar
@@ -110,16 +114,20 @@ def lagged_mediation(
         Add the baseline values of every mediator and of the outcome as covariates in
         every equation (default, as in Kelly et al. 2012).
     baseline_at : scalar, optional
-        Baseline wave; the earliest wave in ``panel`` by default. Must not be later than
+        Baseline wave; the earliest wave in ``data`` by default. Must not be later than
         ``exposure_at``.
     covariates : str or sequence of str
         Time-invariant covariates (arm, sex, age), taken from each person's earliest row.
     model : {"parallel", "serial"}
         As in :func:`~mutualaid_outcomes.models.mediation.product.mediate`.
-    outcome_family : {"gaussian", "logit"}
+    outcome_family : {"gaussian", "binomial"}
         As in :func:`~mutualaid_outcomes.models.mediation.product.mediate`.
-    n_boot : int
-        Bootstrap resamples (people are resampled; one row per person).
+    outcome_link : {"identity", "logit"}, optional
+        As in :func:`~mutualaid_outcomes.models.mediation.product.mediate`.
+    n_boot : int, optional
+        Bootstrap resamples (people are resampled; one row per person); default 5000.
+    n_sims : int, optional
+        Monte Carlo draws for ``ci="monte_carlo"``; default 5000.
     ci : {"bca", "percentile", "monte_carlo"}
         Interval type.
     conf_level : float
@@ -138,7 +146,7 @@ def lagged_mediation(
     Raises
     ------
     ColumnNotFoundError
-        A named column is not in ``panel``.
+        A named column is not in ``data``.
     DataValidationError
         Waves out of order, a column in two roles, duplicated person-wave rows, or a
         requested wave absent from the data (see :func:`lagged_panel`).
@@ -186,7 +194,7 @@ def lagged_mediation(
          n  n_dropped
     0  200          0
     """
-    panel = check_dataframe(panel, "panel")
+    panel = check_dataframe(data)
     for arg, value in (("id", id), ("time", time), ("exposure", exposure), ("outcome", outcome)):
         if not isinstance(value, str):
             raise ArgumentTypeError(
@@ -249,7 +257,9 @@ def lagged_mediation(
         [*covs, *base_names],
         model=model,
         outcome_family=outcome_family,
+        outcome_link=outcome_link,
         n_boot=n_boot,
+        n_sims=n_sims,
         ci=ci,
         conf_level=conf_level,
         rng=gen,

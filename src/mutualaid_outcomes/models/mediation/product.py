@@ -14,8 +14,8 @@ Examples
 >>> m = 0.5 * x + rng.normal(size=n)
 >>> y = 0.4 * m + 0.2 * x + rng.normal(size=n)
 >>> df = pd.DataFrame({"x": x, "m": m, "y": y})
->>> res = mediate(df, "x", "m", "y", n_boot=1000, ci="percentile", rng=1)
->>> round(float(res.estimate["indirect[m]"]), 3)
+>>> res = mediate(df, "x", ["m"], "y", n_boot=1000, ci="percentile", rng=1)
+>>> round(float(res.coef()["indirect[m]"]), 3)
 0.163
 """
 
@@ -68,8 +68,10 @@ __all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
 
 ModelType = Literal["parallel", "serial"]
 MediatorFamily = Literal["gaussian"]
-OutcomeFamily = Literal["gaussian", "logit"]
+OutcomeFamily = Literal["gaussian", "binomial"]
 CIType = Literal["bca", "percentile", "monte_carlo"]
+#: default number of bootstrap resamples (``n_boot``) or Monte Carlo draws (``n_sims``)
+DEFAULT_DRAWS = 5000
 
 #: Columns of :meth:`MediationResult.glance` (fixed for the mediation family).
 GLANCE_COLUMNS: tuple[str, ...] = (
@@ -197,10 +199,6 @@ class MediationResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Effect names, in :meth:`tidy` order (see :func:`mediate`).
-    estimates : numpy.ndarray
-        Plug-in estimates on the full (complete-case) data.
     draws : pandas.DataFrame
         One row per bootstrap resample (or Monte Carlo draw), one column per term;
         failed resamples are rows of NaN.
@@ -210,15 +208,27 @@ class MediationResult(BaseResult):
         Interval type: ``"bca"``, ``"percentile"`` or ``"monte_carlo"``.
     conf_level : float
         Confidence level requested in :func:`mediate` (``tidy()`` accepts others).
+    n_boot : int
+        Bootstrap resamples, or Monte Carlo draws for ``ci="monte_carlo"`` (the rows of
+        ``draws``).
+
+    Notes
+    -----
+    Coefficient protocol: :attr:`terms` are the effect names in :meth:`tidy` order,
+    :meth:`coef` the plug-in estimates on the full (complete-case) data, :meth:`vcov`
+    the covariance of the bootstrap (or Monte Carlo) draws over the draws that did
+    not fail -- a simulation estimate, not an analytic covariance; :attr:`nobs` is the
+    number of rows used and :attr:`df_resid` is None. ``pool()`` refuses mediation
+    results: use ``pool_mediation``.
     """
 
-    terms: tuple[str, ...]
-    estimates: np.ndarray
+    _terms: tuple[str, ...]
+    _estimates: np.ndarray
     draws: pd.DataFrame
     jackknife: np.ndarray | None
     ci: str
     conf_level: float
-    n: int
+    _nobs: int
     n_dropped: int
     n_boot: int
     n_failed: int
@@ -235,6 +245,42 @@ class MediationResult(BaseResult):
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     _can_exponentiate = False
+    _not_poolable = (
+        "Mediation results are pooled with pool_mediation(imputed, ...), which pools the "
+        "bootstrap draws of every imputation; pool() handles model fits."
+    )
+
+    # -- coefficient protocol -------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Effect names, in :meth:`tidy` order (see :func:`mediate`)."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Plug-in estimates of the paths and effects, indexed by term."""
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of the bootstrap or Monte Carlo draws (failed draws excluded)."""
+        d = self.draws[list(self._terms)].dropna().to_numpy(dtype=float)
+        names = list(self._terms)
+        return pd.DataFrame(
+            np.cov(d, rowvar=False, ddof=1).reshape(len(names), len(names)),
+            index=names,
+            columns=names,
+        )
+
+    @property
+    def nobs(self) -> int:
+        """Rows used (complete cases)."""
+        return int(self._nobs)
+
+    @property
+    def df_resid(self) -> None:
+        """None: p-values use the normal distribution with the draws' SD."""
+        return None
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         draws = self.draws.to_numpy()
@@ -242,17 +288,17 @@ class MediationResult(BaseResult):
             warnings.simplefilter("ignore", RuntimeWarning)
             se = np.nanstd(draws, axis=0, ddof=1)
         if self.ci == "bca" and self.jackknife is not None:
-            low, high = bs.bca_interval(draws, self.estimates, self.jackknife, conf_level)
+            low, high = bs.bca_interval(draws, self._estimates, self.jackknife, conf_level)
         else:
             low, high = bs.percentile_interval(draws, conf_level)
-        wald = np.array([t in self.wald_terms for t in self.terms])
+        wald = np.array([t in self.wald_terms for t in self._terms])
         with np.errstate(divide="ignore", invalid="ignore"):
-            stat = np.where(wald, self.estimates / se, np.nan)
+            stat = np.where(wald, self._estimates / se, np.nan)
         p = np.where(wald, 2 * stats.norm.sf(np.abs(stat)), np.nan)
         out = pd.DataFrame(
             {
-                "term": list(self.terms),
-                "estimate": self.estimates,
+                "term": list(self._terms),
+                "estimate": self._estimates,
                 "std_error": se,
                 "statistic": stat,
                 "p_value": p,
@@ -268,7 +314,7 @@ class MediationResult(BaseResult):
         """  # noqa: D205
         return glance_frame(
             {
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.n_dropped,
                 "n_boot": self.n_boot,
                 "n_failed": self.n_failed,
@@ -281,11 +327,6 @@ class MediationResult(BaseResult):
             },
             GLANCE_COLUMNS,
         )
-
-    @property
-    def estimate(self) -> pd.Series:
-        """Plug-in estimates as a Series indexed by term."""
-        return pd.Series(self.estimates, index=list(self.terms), name="estimate")
 
     def _title(self) -> str:
         k = len(self.mediators)
@@ -558,14 +599,17 @@ def mediate(
     mediators: str | Sequence[str],
     outcome: str,
     covariates: str | Sequence[str] = (),
+    *,
     model: ModelType = "parallel",
     mediator_family: MediatorFamily = "gaussian",
+    mediator_link: Literal["identity"] | None = None,
     outcome_family: OutcomeFamily = "gaussian",
-    n_boot: int = 5000,
-    ci: CIType = "bca",
+    outcome_link: Literal["identity", "logit"] | None = None,
     cluster: str | None = None,
+    n_boot: int | None = None,
+    n_sims: int | None = None,
+    ci: CIType = "bca",
     conf_level: float = 0.95,
-    *,
     rng: int | np.random.Generator | None = None,
 ) -> MediationResult:
     r"""Product-of-coefficients mediation analysis with bootstrap or Monte Carlo intervals.
@@ -576,8 +620,9 @@ def mediate(
         One row per observation. Not modified.
     exposure : str
         Exposure (treatment, attendance) column; numeric, not constant.
-    mediators : str or sequence of str
-        One or more mediator columns (for ``model="serial"`` in causal order).
+    mediators : list of str
+        Mediator columns (for ``model="serial"`` in causal order); a list even for one
+        mediator (a single name is accepted as a one-element list).
     outcome : str
         Outcome column.
     covariates : str or sequence of str
@@ -588,16 +633,23 @@ def mediate(
         model 6 for two mediators).
     mediator_family : {"gaussian"}
         Mediator models are linear (binary mediators: use ``causal_mediation``).
-    outcome_family : {"gaussian", "logit"}
-        Linear outcome model, or logistic for a 0/1 outcome (b-paths, direct and indirect
-        effects then on the log-odds scale).
-    n_boot : int
-        Bootstrap resamples (Monte Carlo draws for ``ci="monte_carlo"``).
-    ci : {"bca", "percentile", "monte_carlo"}
-        Interval type.
+    mediator_link : {"identity"}, optional
+        Link of the mediator models (identity).
+    outcome_family : {"gaussian", "binomial"}
+        Linear outcome model, or logistic (``outcome_link="logit"``) for a 0/1 outcome
+        (b-paths, direct and indirect effects then on the log-odds scale).
+    outcome_link : {"identity", "logit"}, optional
+        Link of the outcome model; the canonical one of ``outcome_family`` by default.
     cluster : str, optional
         Cluster (person) column for repeated measures: whole clusters are resampled and the
         BCa jackknife leaves out one cluster at a time.
+    n_boot : int, optional
+        Bootstrap resamples for ``ci="bca"`` or ``"percentile"`` (default 5000).
+    n_sims : int, optional
+        Monte Carlo draws for ``ci="monte_carlo"`` (default 5000). Giving ``n_boot`` with
+        Monte Carlo intervals, or ``n_sims`` with bootstrap ones, is an error.
+    ci : {"bca", "percentile", "monte_carlo"}
+        Interval type.
     conf_level : float
         Confidence level.
     rng : int, numpy.random.Generator or None
@@ -617,9 +669,10 @@ def mediate(
         A named column is not in ``data``.
     DataValidationError
         A column plays two roles, a column is non-numeric or constant, the cluster column
-        has missing values, or a ``"logit"`` outcome is not 0/1.
+        has missing values, or a ``"binomial"`` outcome is not 0/1.
     OptionError
-        An unknown option, or ``cluster`` with ``ci="monte_carlo"``.
+        An unknown option, ``cluster`` with ``ci="monte_carlo"``, or ``n_boot`` /
+        ``n_sims`` given with the other kind of interval.
     EstimationError
         Collinear regressors, too few rows, or every bootstrap resample failed.
 
@@ -706,14 +759,9 @@ def mediate(
     if cluster is not None:
         cluster = _as_single(cluster, "cluster")
     check_option(model, ("parallel", "serial"), "model")
-    if mediator_family != "gaussian":
-        raise OptionError(
-            f"`mediator_family` must be 'gaussian'; got {mediator_family!r}. Product-of-"
-            "coefficients mediation here uses linear mediator models; for binary mediators "
-            "use causal_mediation(mediator_model='logit')."
-        )
-    check_option(outcome_family, ("gaussian", "logit"), "outcome_family")
+    engine_family = _check_families(mediator_family, mediator_link, outcome_family, outcome_link)
     check_option(ci, ("bca", "percentile", "monte_carlo"), "ci")
+    n_boot = _check_draws(ci, n_boot, n_sims)
     conf_level = check_conf_level(conf_level)
     if len(set(meds)) != len(meds):
         dup = sorted({m for m in meds if meds.count(m) > 1})
@@ -745,7 +793,7 @@ def mediate(
                 f"`cluster` column '{cluster}' has {n_na} missing value(s); every row needs "
                 "a cluster label for the cluster bootstrap."
             )
-    n_boot = bs.check_n_boot(n_boot, ci)
+    n_boot = bs.check_n_boot(n_boot, ci, "n_sims" if ci == "monte_carlo" else "n_boot")
     gen = check_rng(rng)
     cols = [exposure, *meds, *covs, outcome]
     clean, report = listwise_delete(data, cols + ([cluster] if cluster else []), "data")
@@ -757,7 +805,7 @@ def mediate(
         outcome,
         covs,
         model,
-        outcome_family,
+        engine_family,
         n_boot,
         ci,
         cluster,
@@ -766,6 +814,56 @@ def mediate(
         seed_of(rng),
         extra_notes=(),
     )
+
+
+def _check_families(
+    mediator_family: str,
+    mediator_link: str | None,
+    outcome_family: str,
+    outcome_link: str | None,
+) -> str:
+    """Check the family and link arguments; return the engine's outcome model.
+
+    ``'gaussian'`` (identity link) or ``'logit'`` (binomial family, logit link).
+    """
+    if mediator_family != "gaussian":
+        raise OptionError(
+            f"`mediator_family` must be 'gaussian'; got {mediator_family!r}. Product-of-"
+            "coefficients mediation here uses linear mediator models; for binary mediators "
+            "use causal_mediation(mediator_family='binomial')."
+        )
+    if mediator_link is not None:
+        check_option(mediator_link, ("identity",), "mediator_link")
+    if outcome_family == "logit":
+        raise OptionError(
+            "`outcome_family='logit'` was renamed: use outcome_family='binomial' (its link "
+            "is outcome_link='logit')."
+        )
+    check_option(outcome_family, ("gaussian", "binomial"), "outcome_family")
+    links = {"gaussian": ("identity",), "binomial": ("logit",)}[outcome_family]
+    if outcome_link is not None:
+        check_option(outcome_link, links, "outcome_link")
+    return "logit" if outcome_family == "binomial" else "gaussian"
+
+
+def _check_draws(ci: str, n_boot: int | None, n_sims: int | None) -> int:
+    """The number of draws: ``n_boot`` for bootstrap intervals, ``n_sims`` for Monte Carlo.
+
+    Returns the count (default :data:`DEFAULT_DRAWS`); giving the other one is an error.
+    """
+    if ci == "monte_carlo":
+        if n_boot is not None:
+            raise OptionError(
+                "`n_boot` counts bootstrap resamples; Monte Carlo intervals "
+                "(ci='monte_carlo') take their number of draws from `n_sims`."
+            )
+        return DEFAULT_DRAWS if n_sims is None else n_sims
+    if n_sims is not None:
+        raise OptionError(
+            f"`n_sims` counts Monte Carlo draws (ci='monte_carlo'); bootstrap intervals "
+            f"(ci={ci!r}) take their number of resamples from `n_boot`."
+        )
+    return DEFAULT_DRAWS if n_boot is None else n_boot
 
 
 def _mediate_clean(
@@ -798,7 +896,7 @@ def _mediate_clean(
             "needs variation in the exposure, every mediator, covariate and the outcome."
         )
     notes = list(extra_notes)
-    if outcome_family == "logit":
+    if outcome_family == "logit":  # binomial family, logit link
         check_binary(clean[outcome], "outcome")
         notes.append(
             "Outcome model is logistic: b-paths, direct, indirect and total effects are on "
@@ -810,7 +908,7 @@ def _mediate_clean(
             warnings.warn(
                 f"`outcome` '{outcome}' is binary (0/1) but outcome_family='gaussian'; "
                 "effects are differences in probability from a linear probability model. "
-                "Use outcome_family='logit' for log-odds effects.",
+                "Use outcome_family='binomial' for log-odds effects.",
                 DataWarning,
                 stacklevel=3,
             )
@@ -872,13 +970,13 @@ def _mediate_clean(
             "is the bootstrap SD; p-values only for single paths, direct and total."
         )
     return MediationResult(
-        terms=tuple(terms),
-        estimates=estimates,
+        _terms=tuple(terms),
+        _estimates=estimates,
         draws=draws,
         jackknife=jack,
         ci=ci,
         conf_level=conf_level,
-        n=report.n_used,
+        _nobs=report.n_used,
         n_dropped=report.n_dropped,
         n_boot=n_boot,
         n_failed=n_failed,
@@ -890,7 +988,7 @@ def _mediate_clean(
         mediators=tuple(meds),
         outcome=outcome,
         covariates=tuple(covs),
-        outcome_family=outcome_family,
+        outcome_family="binomial" if outcome_family == "logit" else outcome_family,
         wald_terms=frozenset(spec.wald_terms),
         notes=tuple(notes),
     )

@@ -19,12 +19,13 @@ from scipy import optimize, special, stats
 from ..._rng import RNGLike, check_rng
 from ..._validation import check_conf_level, check_positive_int
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
+from ...results import BaseResult, glance_frame
 from ._causal_engine import fit_weighted, vcov
 
 if TYPE_CHECKING:  # pragma: no cover
     from .causal import CausalMediationResult
 
-__all__ = ["SensitivityResult", "mediation_sensitivity"]
+__all__ = ["SensitivityResult", "mediation_sensitivity", "SENSITIVITY_GLANCE_COLUMNS"]
 
 #: Default grid of error correlations.
 DEFAULT_RHO = np.linspace(-0.9, 0.9, 181)
@@ -39,11 +40,26 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "r2star_prod",
     "r2tilde_prod",
 )
+SENSITIVITY_GLANCE_COLUMNS: tuple[str, ...] = (
+    "n_rho",
+    "rho_min",
+    "rho_max",
+    "conf_level",
+    "r_squared_mediator",
+    "r_squared_outcome",
+    "method",
+)
 
 
 @dataclass(frozen=True, repr=False)
-class SensitivityResult:
+class SensitivityResult(BaseResult):
     r"""Result of :func:`mediation_sensitivity`.
+
+    ``tidy()`` has one row per effect, ``rho_at_zero[effect]``: the :math:`\rho` at
+    which the ACME is zero (no standard error or interval), with the :math:`R^2` products
+    at that :math:`\rho` as extra columns. ``glance()`` describes the grid and the two
+    models' :math:`R^2`. A sensitivity analysis has no coefficients, so the coefficient
+    protocol does not apply.
 
     Attributes
     ----------
@@ -70,6 +86,52 @@ class SensitivityResult:
     r_squared_outcome: float
     conf_level: float
     acme_function: Callable[[np.ndarray, str], np.ndarray] | None = field(default=None, repr=False)
+
+    _can_exponentiate = False
+
+    def _tidy(self, conf_level: float) -> pd.DataFrame:
+        r = self.roots
+        return pd.DataFrame(
+            {
+                "term": [f"rho_at_zero[{e}]" for e in r["effect"]],
+                "estimate": r["rho_at_zero"].to_numpy(dtype=float),
+                "std_error": np.nan,
+                "statistic": np.nan,
+                "p_value": np.nan,
+                "conf_low": np.nan,
+                "conf_high": np.nan,
+                "r2star_prod": r["r2star_prod"].to_numpy(dtype=float),
+                "r2tilde_prod": r["r2tilde_prod"].to_numpy(dtype=float),
+            }
+        )
+
+    def glance(self) -> pd.DataFrame:
+        """One row: ``n_rho, rho_min, rho_max, conf_level, r_squared_mediator,
+        r_squared_outcome, method``.
+        """  # noqa: D205
+        rho = self.frame["rho"].to_numpy(dtype=float)
+        return glance_frame(
+            {
+                "n_rho": int(len(np.unique(rho))),
+                "rho_min": float(rho.min()),
+                "rho_max": float(rho.max()),
+                "conf_level": self.conf_level,
+                "r_squared_mediator": self.r_squared_mediator,
+                "r_squared_outcome": self.r_squared_outcome,
+                "method": "sensitivity to mediator-outcome confounding (Imai et al. 2010)",
+            },
+            SENSITIVITY_GLANCE_COLUMNS,
+        )
+
+    def _title(self) -> str:
+        return "Sensitivity of the ACME to mediator-outcome confounding (rho)"
+
+    def _notes(self) -> list[str]:
+        return [
+            f"{r['effect']}: ACME = 0 at rho = {r['rho_at_zero']:.4f} "
+            f"(R2*_M R2*_Y = {r['r2star_prod']:.4f}, R2~_M R2~_Y = {r['r2tilde_prod']:.4f})."
+            for _, r in self.roots.iterrows()
+        ]
 
     def acme_by_r2(
         self,
@@ -151,16 +213,6 @@ class SensitivityResult:
             )
         return float(row["rho_at_zero"].iloc[0])
 
-    def __repr__(self) -> str:
-        lines = ["Sensitivity of the ACME to mediator-outcome confounding (rho)"]
-        for _, r in self.roots.iterrows():
-            lines.append(
-                f"{r['effect']}: ACME = 0 at rho = {r['rho_at_zero']:.4f} "
-                f"(R2*_M R2*_Y = {r['r2star_prod']:.4f}, "
-                f"R2~_M R2~_Y = {r['r2tilde_prod']:.4f})"
-            )
-        return "\n".join(lines)
-
 
 def _check_rho(rho) -> np.ndarray:
     if rho is None:
@@ -184,7 +236,7 @@ class _LinearSystem:
 
     def __init__(self, result: CausalMediationResult) -> None:
         d = result.design
-        self.t0, self.t1 = result.treatment_values
+        self.t0, self.t1 = result.exposure_values
         self.interaction = d.interaction
         self.xm, self.xy = d.x_m, d.x_y
         self.n = d.n
@@ -242,9 +294,9 @@ class _LinearSystem:
 
 def mediation_sensitivity(
     result: CausalMediationResult,
+    *,
     rho: Sequence[float] | np.ndarray | None = None,
     conf_level: float | None = None,
-    *,
     n_sims: int = 500,
     rng: RNGLike = None,
 ) -> SensitivityResult:
@@ -254,8 +306,8 @@ def mediation_sensitivity(
     ----------
     result : CausalMediationResult
         A fit of :func:`~mutualaid_outcomes.models.mediation.causal.causal_mediation`
-        with ``mediator_model='linear'`` and ``outcome_model='linear'`` or ``'probit'``
-        (the probit case without a treatment-mediator interaction).
+        with a gaussian mediator model and a gaussian or binomial-probit outcome model
+        (the probit case without an exposure-mediator interaction).
     rho : array-like, optional
         Error correlations in (-1, 1); default ``numpy.linspace(-0.9, 0.9, 181)``.
     conf_level : float, optional
@@ -275,8 +327,8 @@ def mediation_sensitivity(
     Raises
     ------
     OptionError
-        If the mediator model is not linear, the outcome model is logit, or a probit
-        outcome model has a treatment-mediator interaction.
+        If the mediator model is not gaussian, the outcome model is logit, or a probit
+        outcome model has an exposure-mediator interaction.
     DataValidationError
         If a ``rho`` value is outside (-1, 1).
 
@@ -352,7 +404,7 @@ def mediation_sensitivity(
     >>> m = 0.6 * t + rng.normal(size=400)
     >>> y = 0.5 * m + rng.normal(size=400)
     >>> df = pd.DataFrame({"t": t, "m": m, "y": y})
-    >>> fit = causal_mediation(df, "t", "m", "y", n_sims=500, rng=1)
+    >>> fit = causal_mediation(df, "t", ["m"], "y", n_boot=500, rng=1)
     >>> sens = fit.sensitivity()
     >>> round(sens.rho_at_zero(), 3)
     0.46
@@ -362,14 +414,14 @@ def mediation_sensitivity(
     if supported and design.outcome_model == "probit":
         return _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng)
     if not supported or design.outcome_model != "linear":
+        g = result.glance().iloc[0]
         got = (
-            "unknown"
-            if design is None
-            else f"mediator_model={design.mediator_model!r}, outcome_model={design.outcome_model!r}"
+            f"mediator_family={g['mediator_family']!r} (link {g['mediator_link']!r}), "
+            f"outcome_family={g['outcome_family']!r} (link {g['outcome_link']!r})"
         )
         raise OptionError(
-            "The sensitivity analysis is implemented for a linear mediator model with a "
-            f"linear or probit outcome model; got {got}."
+            "The sensitivity analysis is implemented for a gaussian mediator model with a "
+            f"gaussian or binomial-probit outcome model; got {got}."
         )
     rho = _check_rho(rho)
     conf_level = check_conf_level(result.conf_level if conf_level is None else conf_level)
@@ -441,7 +493,7 @@ class _ProbitSystem:
 
     def __init__(self, result: CausalMediationResult) -> None:
         d = result.design
-        self.t0, self.t1 = result.treatment_values
+        self.t0, self.t1 = result.exposure_values
         self.n = d.n
         xm, xy = d.x_m, d.x_y
         ones = np.ones((1, d.n))
@@ -489,8 +541,8 @@ def _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng) -> Sensiti
     design = result.design
     if design.interaction:
         raise OptionError(
-            "The sensitivity analysis for a probit outcome is not available with a "
-            "treatment-mediator interaction (as in R mediation::medsens)."
+            "The sensitivity analysis for a probit outcome is not available with an "
+            "exposure-mediator interaction (as in R mediation::medsens)."
         )
     rho = _check_rho(rho)
     conf_level = check_conf_level(result.conf_level if conf_level is None else conf_level)

@@ -14,7 +14,7 @@ Examples
 >>> df = pd.DataFrame({"x": rng.normal(size=200)})
 >>> df["y"] = 1 + 0.5 * df["x"] + rng.normal(size=200)
 >>> df.loc[df["x"] > 0.8, "y"] = np.nan
->>> imp = impute(df, m=5, n_iter=5, rng=1)
+>>> imp = impute(df, m=5, max_iter=5, rng=1)
 >>> imp.report[["column", "n_missing", "pct_missing"]]
   column  n_missing  pct_missing
 0      x          0          0.0
@@ -42,6 +42,7 @@ from ..._validation import (
     check_dataframe,
     check_option,
     check_positive_int,
+    renamed,
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning, OptionError
 
@@ -67,7 +68,7 @@ class ImputedData:
     completed : tuple of pandas.DataFrame
         The ``m`` completed frames (same index and columns as ``data``); prefer
         :meth:`complete`, which returns a copy.
-    m, n_iter : int
+    m, max_iter : int
         Number of imputations and of chained-equation iterations.
     method : dict
         Imputation method of every imputed column (``"pmm"``, ``"norm"`` or ``"logreg"``).
@@ -91,7 +92,7 @@ class ImputedData:
     data: pd.DataFrame
     completed: tuple[pd.DataFrame, ...]
     m: int
-    n_iter: int
+    max_iter: int
     method: dict[str, str]
     predictors: dict[str, tuple[str, ...]]
     visit_sequence: tuple[str, ...]
@@ -143,7 +144,7 @@ class ImputedData:
         n_cols = int((self.report["n_missing"] > 0).sum())
         lines = [
             f"ImputedData: m = {self.m} imputations of {len(self.data)} rows, "
-            f"{self.n_iter} iterations, {n_cols} imputed column(s)",
+            f"{self.max_iter} iterations, {n_cols} imputed column(s)",
             self.report.to_string(index=False),
         ]
         lines += [f"Note: {n}" for n in self.notes]
@@ -260,7 +261,7 @@ def _chain(
     targets: list[int],
     methods: list[str],
     pred_index: list[np.ndarray],
-    n_iter: int,
+    max_iter: int,
     gen: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run one chain of the chained-equations sampler; completed matrix and trace."""
@@ -270,9 +271,9 @@ def _chain(
     for j in targets:
         obs = z[~miss[:, j], j]
         z[miss[:, j], j] = gen.choice(obs, size=int(miss[:, j].sum()), replace=True)
-    trace = np.empty((n_iter, len(targets), 2))
+    trace = np.empty((max_iter, len(targets), 2))
     ones = np.ones((n, 1))
-    for it in range(n_iter):
+    for it in range(max_iter):
         for t, (j, meth, preds) in enumerate(zip(targets, methods, pred_index)):
             r = miss[:, j]
             X = np.hstack([ones, z[:, preds]])
@@ -286,14 +287,15 @@ def _chain(
 # --------------------------------------------------------------------------- API
 
 
+@renamed(n_iter="max_iter")
 def impute(
     data: pd.DataFrame,
     columns: str | Sequence[str] | None = None,
+    *,
     m: int = 20,
     method: Method | Mapping[str, Method] | None = None,
-    n_iter: int = 10,
+    max_iter: int = 10,
     predictors: Mapping[str, Sequence[str]] | None = None,
-    *,
     rng: int | np.random.Generator | None = None,
 ) -> ImputedData:
     r"""Multiple imputation by chained equations.
@@ -316,7 +318,7 @@ def impute(
         (Bayesian linear regression) or ``"logreg"`` (Bayesian logistic regression for a
         0/1 column; the default for boolean columns). One string applies to every
         incomplete column; a mapping sets it per column (others keep the default).
-    n_iter : int
+    max_iter : int
         Iterations of the chained equations per imputation (mice's ``maxit``).
     predictors : mapping, optional
         ``{column: [predictor columns]}`` to restrict the conditional model of an
@@ -355,7 +357,7 @@ def impute(
     than wrapping ``statsmodels.imputation.mice.MICEData`` so that the draws follow R
     ``mice`` exactly and each of the ``m`` chains has its own random stream. Each chain
     starts from random draws of the observed values of every incomplete column; then,
-    for ``n_iter`` iterations, every incomplete column :math:`y_j` (left to right) is
+    for ``max_iter`` iterations, every incomplete column :math:`y_j` (left to right) is
     re-imputed from its regression on the current values of its predictors
     :math:`X_{-j}` (with intercept), fitted on the rows where :math:`y_j` is observed:
 
@@ -405,7 +407,7 @@ def impute(
     >>> df = pd.DataFrame({"pda_0": rng.uniform(0, 1, 300)})
     >>> df["pda_15"] = np.clip(0.3 + 0.6 * df["pda_0"] + rng.normal(0, 0.1, 300), 0, 1)
     >>> df.loc[rng.random(300) < 0.6 * (1 - df["pda_0"]), "pda_15"] = np.nan
-    >>> imp = impute(df, m=5, n_iter=5, rng=42)
+    >>> imp = impute(df, m=5, max_iter=5, rng=42)
     >>> len(imp), imp.method
     (5, {'pda_15': 'pmm'})
     >>> bool(imp.complete(2)["pda_15"].between(0, 1).all())
@@ -413,7 +415,7 @@ def impute(
     """
     data = check_dataframe(data)
     m = check_positive_int(m, "m", minimum=2)
-    n_iter = check_positive_int(n_iter, "n_iter", minimum=1)
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
     if columns is None:
         cols = [
             str(c)
@@ -551,7 +553,7 @@ def impute(
     completed = []
     traces = []
     for k, child in enumerate(spawn_rngs(gen, m), start=1):
-        z, tr = _chain(values, miss, targets, meth_list, pred_index, n_iter, child)
+        z, tr = _chain(values, miss, targets, meth_list, pred_index, max_iter, child)
         frame = data.copy()
         for c in incomplete:
             j = idx[c]
@@ -559,7 +561,7 @@ def impute(
             # imputed columns are float (boolean columns stay boolean)
             frame[c] = col.astype(bool) if pd.api.types.is_bool_dtype(data[c]) else col
         completed.append(frame)
-        it, cc = np.meshgrid(np.arange(1, n_iter + 1), np.arange(len(incomplete)), indexing="ij")
+        it, cc = np.meshgrid(np.arange(1, max_iter + 1), np.arange(len(incomplete)), indexing="ij")
         traces.append(
             pd.DataFrame(
                 {
@@ -583,7 +585,7 @@ def impute(
         data=data.copy(),
         completed=tuple(completed),
         m=m,
-        n_iter=n_iter,
+        max_iter=max_iter,
         method=dict(methods),
         predictors={c: pred_sets[c] for c in incomplete},
         visit_sequence=tuple(incomplete),

@@ -2,7 +2,8 @@
 
 :func:`fit_imputed` fits one model to every completed data set of an
 :class:`~mutualaid_outcomes.models.missing.imputation.ImputedData` and pools the fits;
-:func:`pool` pools fits made elsewhere (regression, GEE, mixed and Cox results);
+:func:`pool` pools fits made elsewhere (any result with the coefficient protocol:
+regression, GEE, mixed, Cox, IV ... results);
 :func:`pool_mediation` pools a product-of-coefficients mediation analysis,
 bootstrapping within every completed data set.
 
@@ -15,7 +16,7 @@ Examples
 >>> df = pd.DataFrame({"x": rng.normal(size=300), "z": rng.normal(size=300)})
 >>> df["y"] = 1 + 0.5 * df["x"] + 0.5 * df["z"] + rng.normal(size=300)
 >>> df.loc[df["z"] > 0.5, "y"] = np.nan
->>> imp = impute(df, m=10, n_iter=5, rng=2)
+>>> imp = impute(df, m=10, max_iter=5, rng=2)
 >>> res = fit_imputed(imp, fit_regression, "y ~ x")
 >>> res.tidy()[["term", "estimate", "df", "fmi"]].round(2)
         term  estimate      df   fmi
@@ -37,7 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from ..._rng import check_rng, seed_of, spawn_rngs
-from ..._validation import check_option, check_positive_int
+from ..._validation import check_option, check_positive_int, renamed
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError, OptionError
 from ...results import BaseResult, glance_frame
 from .imputation import ImputedData
@@ -65,7 +66,7 @@ POOLED_GLANCE_COLUMNS: tuple[str, ...] = (
 )
 POOLED_MEDIATION_GLANCE_COLUMNS: tuple[str, ...] = (
     "method",
-    "interval",
+    "ci",
     "m",
     "n",
     "n_dropped",
@@ -77,7 +78,7 @@ POOLED_MEDIATION_GLANCE_COLUMNS: tuple[str, ...] = (
 
 _LAMBDA_FLOOR = 1e-4  # mice's barnard.rubin() floors lambda at 1e-4 (df stays finite)
 
-Interval = Literal["rubin", "pooled_percentile"]
+PoolCI = Literal["rubin", "pooled_percentile"]
 
 
 # --------------------------------------------------------------------------- Rubin's rules
@@ -159,12 +160,6 @@ class PooledResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Parameter names.
-    estimates : numpy.ndarray
-        Pooled estimates :math:`\bar Q`.
-    vcov : pandas.DataFrame
-        Total covariance :math:`\bar U + (1 + 1/m) B` (matrix form).
     within, between : pandas.DataFrame
         :math:`\bar U` and :math:`B` as matrices.
     df, riv, lambda_, fmi : numpy.ndarray
@@ -176,11 +171,19 @@ class PooledResult(BaseResult):
         Class of the pooled fits (``"RegressionResult"``, ``"CoxResult"`` ...).
     dfcom : float
         Complete-data degrees of freedom (``inf``: large-sample df).
+
+    Notes
+    -----
+    Coefficient protocol: :attr:`terms` are the parameter names, :meth:`coef` the pooled
+    estimates :math:`\bar Q`, :meth:`vcov` the total covariance
+    :math:`\bar U + (1 + 1/m) B` (matrix form), :attr:`nobs` the rows of each completed
+    data set; :attr:`df_resid` is None because the degrees of freedom differ by term
+    (``tidy()["df"]``).
     """
 
-    terms: tuple[str, ...]
-    estimates: np.ndarray
-    vcov: pd.DataFrame
+    _terms: tuple[str, ...]
+    _estimates: np.ndarray
+    _cov: pd.DataFrame
     within: pd.DataFrame
     between: pd.DataFrame
     df: np.ndarray
@@ -189,29 +192,57 @@ class PooledResult(BaseResult):
     fmi: np.ndarray
     fit_estimates: pd.DataFrame
     m: int
-    n: int
+    _nobs: int
     n_dropped: int
     model: str
     dfcom: float
     exponentiable: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    _not_poolable = "These results are already pooled over imputations."
+
     @property
     def _can_exponentiate(self) -> bool:  # type: ignore[override]
         return self.exponentiable
 
+    # -- coefficient protocol -------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Parameter names."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Pooled estimates indexed by term."""
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Total covariance ``Ubar + (1 + 1/m) B``."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Rows of each completed data set used by the fits."""
+        return int(self._nobs)
+
+    @property
+    def df_resid(self) -> None:
+        """None: the t reference has one df per term (``tidy()["df"]``)."""
+        return None
+
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        est = self.estimates
+        est = self._estimates
         ubar = np.diag(self.within.to_numpy())
         b = np.diag(self.between.to_numpy())
-        t = np.diag(self.vcov.to_numpy())
+        t = np.diag(self._cov.to_numpy())
         se = np.sqrt(t)
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = est / se
         q = stats.t.ppf(0.5 + conf_level / 2, self.df)
         out = pd.DataFrame(
             {
-                "term": list(self.terms),
+                "term": list(self._terms),
                 "estimate": est,
                 "std_error": se,
                 "statistic": stat,
@@ -236,7 +267,7 @@ class PooledResult(BaseResult):
                 "model": self.model,
                 "method": "Rubin's rules",
                 "m": self.m,
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.n_dropped,
                 "dfcom": self.dfcom,
                 "df_method": "large-sample" if np.isinf(self.dfcom) else "Barnard-Rubin",
@@ -253,79 +284,63 @@ class PooledResult(BaseResult):
 
 
 def _extract(fit: Any, position: int) -> dict[str, Any]:
-    """Terms, estimates, covariance, n and complete-data df of one fit."""
-    from ..survival.cox import CoxResult
-    from ..regression.gee import GEEResult
-    from ..regression.mixed import MixedResult
-    from ..mediation.product import MediationResult
-    from ..regression.glm import RegressionResult
-
-    if isinstance(fit, MediationResult):
-        raise OptionError(
-            "Mediation results are pooled with pool_mediation(imputed, ...), which pools the "
-            "bootstrap draws of every imputation; pool() handles model fits."
+    """Terms, estimates, covariance, n and complete-data df of one fit (the protocol)."""
+    reason = getattr(fit, "_not_poolable", None)
+    if reason:
+        raise OptionError(reason)
+    if not (hasattr(fit, "coef") and hasattr(fit, "vcov") and hasattr(fit, "glance")):
+        raise ArgumentTypeError(
+            f"`results` item {position} is a {type(fit).__name__}; pool() accepts fitted "
+            "results with coefficients (fit_regression, fit_gee, fit_mixed, fit_cox, "
+            "fit_cox_time_varying, fit_iv, fit_fine_gray, propensity_scores ...)."
         )
-    if isinstance(fit, RegressionResult):
-        terms = list(fit.tidy()["term"])
-        est = fit.params.loc[terms].to_numpy(dtype=float)
-        cov = fit.vcov.loc[terms, terms].to_numpy(dtype=float)
-        return {
-            "terms": terms,
-            "est": est,
-            "cov": cov,
-            "n": fit.n,
-            "n_dropped": fit.missing.n_dropped,
-            "dfcom": float(fit.n - len(terms)),
-            "exp": fit._can_exponentiate,
-        }
-    if isinstance(fit, (GEEResult, MixedResult)):
-        terms = list(fit.tidy()["term"])
-        return {
-            "terms": terms,
-            "est": fit.params.loc[terms].to_numpy(dtype=float),
-            "cov": fit.vcov.loc[terms, terms].to_numpy(dtype=float),
-            "n": fit.n,
-            "n_dropped": fit.missing.n_dropped,
-            "dfcom": np.inf,
-            "exp": fit._can_exponentiate,
-        }
-    if isinstance(fit, CoxResult):
-        if fit.infinite_terms:
-            raise EstimationError(
-                f"Fit {position} has infinite coefficients {list(fit.infinite_terms)} "
-                "(monotone likelihood); Rubin's rules need finite estimates."
-            )
-        return {
-            "terms": list(fit.terms),
-            "est": np.asarray(fit.coef, dtype=float),
-            "cov": np.asarray(fit.vcov, dtype=float),
-            "n": fit.n,
-            "n_dropped": fit.n_dropped,
-            "dfcom": np.inf,
-            "exp": True,
-        }
-    raise ArgumentTypeError(
-        f"`fits` item {position} is a {type(fit).__name__}; pool() accepts the results of "
-        "fit_regression, fit_gee, fit_mixed, fit_cox and fit_cox_time_varying."
-    )
+    try:
+        est = fit.coef()
+        cov = fit.vcov()
+    except NotImplementedError as exc:
+        raise ArgumentTypeError(f"`results` item {position} cannot be pooled: {exc}") from None
+    terms = [str(t) for t in est.index]
+    values = est.to_numpy(dtype=float)
+    bad = [t for t, v in zip(terms, values) if not np.isfinite(v)]
+    if bad:
+        raise EstimationError(
+            f"Fit {position} has infinite or missing coefficients {bad} (a monotone "
+            "likelihood, for instance); Rubin's rules need finite estimates."
+        )
+    g = fit.glance()
+    dropped = g["n_dropped"].iloc[0] if "n_dropped" in g.columns else 0
+    return {
+        "terms": terms,
+        "est": values,
+        "cov": cov.loc[est.index, est.index].to_numpy(dtype=float),
+        "n": fit.nobs,
+        "n_dropped": int(dropped) if pd.notna(dropped) else 0,
+        "dfcom": fit._pool_dfcom,
+        "exp": bool(fit._can_exponentiate),
+    }
 
 
-def pool(fits: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
+@renamed(fits="results")
+def pool(results: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
     r"""Combine fits of the same model to ``m`` imputed data sets by Rubin's rules.
 
     Parameters
     ----------
-    fits : sequence of results
-        ``m >= 2`` results of :func:`~mutualaid_outcomes.models.regression.glm.fit_regression`,
+    results : sequence of results
+        ``m >= 2`` fitted results with the coefficient protocol (``coef()``,
+        ``vcov()``, ``nobs``, ``df_resid``): from
+        :func:`~mutualaid_outcomes.models.regression.glm.fit_regression`,
         :func:`~mutualaid_outcomes.models.regression.gee.fit_gee`,
         :func:`~mutualaid_outcomes.models.regression.mixed.fit_mixed`,
-        :func:`~mutualaid_outcomes.models.survival.cox.fit_cox` or
-        :func:`~mutualaid_outcomes.models.survival.cox_time_varying.fit_cox_time_varying`, one per
+        :func:`~mutualaid_outcomes.models.survival.cox.fit_cox`,
+        :func:`~mutualaid_outcomes.models.survival.cox_time_varying.fit_cox_time_varying`,
+        :func:`~mutualaid_outcomes.models.causal.iv.fit_iv` and others; one per
         completed data set, all of the same class and with the same terms.
     dfcom : float, optional
-        Complete-data degrees of freedom. Default: ``n - k`` (residual df) for regression
-        results -- what R ``mice::pool`` uses for ``lm`` and ``glm`` -- and infinity
-        (large-sample df) for GEE, mixed and Cox models.
+        Complete-data degrees of freedom. Default: the results' ``df_resid``, infinity
+        (large-sample df) when it is None (GEE, mixed, Cox models); for
+        ``fit_regression`` results ``n - k`` in every family -- R ``df.residual()``, what
+        R ``mice::pool`` uses for ``lm`` and ``glm``.
 
     Returns
     -------
@@ -336,19 +351,22 @@ def pool(fits: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
     Raises
     ------
     ArgumentTypeError
-        ``fits`` is not a sequence of supported results, or they differ in class.
+        ``results`` is not a sequence of results with coefficients, or they differ in
+        class.
     DataValidationError
         Fewer than 2 fits, fits with different terms, or an invalid ``dfcom``.
     OptionError
-        A mediation result (use :func:`pool_mediation`).
+        A mediation result (use :func:`pool_mediation`) or another result that cannot
+        be pooled.
     EstimationError
-        A Cox fit with infinite coefficients.
+        A fit with infinite coefficients (a Cox model with a monotone likelihood).
 
     Notes
     -----
-    Each fit contributes its estimate and its own covariance matrix -- the covariance the
-    fit reports, i.e. the robust (sandwich) one for GEE, for Cox models fitted with
-    ``robust=True`` or ``cluster=``, and for regression with robust ``cov_type``. The
+    Each fit contributes ``coef()`` and its own covariance ``vcov()`` -- the covariance
+    the fit reports, i.e. the robust (sandwich) one for GEE, for Cox models fitted with
+    ``cov_type='robust'`` or ``cluster=``, and for regression with a robust
+    ``cov_type``. The
     formulas are those of :func:`rubin_rules` applied per term, and in matrix form for
     ``vcov``. Exponentiated output (odds, rate, hazard ratios) transforms the pooled
     estimate and limits; pooling itself is on the linear-predictor scale, where the
@@ -374,23 +392,23 @@ def pool(fits: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
     >>> for _ in range(3):
     ...     x = rng.normal(size=50)
     ...     frames.append(pd.DataFrame({"x": x, "y": x + rng.normal(size=50)}))
-    >>> res = pool([fit_regression("y ~ x", f) for f in frames])
+    >>> res = pool([fit_regression(f, "y ~ x") for f in frames])
     >>> res.glance()[["m", "n", "dfcom", "df_method"]]
        m   n  dfcom      df_method
     0  3  50   48.0  Barnard-Rubin
     """
-    if isinstance(fits, (str, bytes)) or not isinstance(fits, Sequence):
+    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence):
         raise ArgumentTypeError(
-            f"`fits` must be a list of fitted results; got {type(fits).__name__}."
+            f"`results` must be a list of fitted results; got {type(results).__name__}."
         )
-    fits = list(fits)
+    fits = list(results)
     if len(fits) < 2:
         raise DataValidationError(
-            f"`fits` must hold at least 2 results (one per imputed data set); got {len(fits)}."
+            f"`results` must hold at least 2 results (one per imputed data set); got {len(fits)}."
         )
     kinds = {type(f).__name__ for f in fits}
     if len(kinds) > 1:
-        raise ArgumentTypeError(f"`fits` mixes result classes {sorted(kinds)}; pool one model.")
+        raise ArgumentTypeError(f"`results` mixes result classes {sorted(kinds)}; pool one model.")
     parts = [_extract(f, i) for i, f in enumerate(fits)]
     terms = parts[0]["terms"]
     for i, p in enumerate(parts[1:], start=1):
@@ -454,9 +472,9 @@ def _pooled_result(
     tmat = ubar + (1 + 1 / m) * bmat
     idx = list(terms)
     return PooledResult(
-        terms=tuple(terms),
-        estimates=rr["estimate"],
-        vcov=pd.DataFrame(tmat, index=idx, columns=idx),
+        _terms=tuple(terms),
+        _estimates=rr["estimate"],
+        _cov=pd.DataFrame(tmat, index=idx, columns=idx),
         within=pd.DataFrame(ubar, index=idx, columns=idx),
         between=pd.DataFrame(bmat, index=idx, columns=idx),
         df=rr["df"],
@@ -465,7 +483,7 @@ def _pooled_result(
         fmi=rr["fmi"],
         fit_estimates=pd.DataFrame(est, columns=idx, index=pd.RangeIndex(1, m + 1, name="imp")),
         m=m,
-        n=n,
+        _nobs=n,
         n_dropped=n_dropped,
         model=model,
         dfcom=dfcom,
@@ -497,11 +515,12 @@ def fit_imputed(
     imputed : ImputedData
         The result of :func:`~mutualaid_outcomes.models.missing.imputation.impute`.
     fit_function : callable
-        A model function taking the data as keyword ``data``: ``fit_regression``,
-        ``fit_gee``, ``fit_mixed``, ``fit_cox``, ``fit_cox_time_varying``.
+        A model function taking the data first (every model function does):
+        ``fit_regression``, ``fit_gee``, ``fit_mixed``, ``fit_cox``,
+        ``fit_cox_time_varying``, ``fit_iv`` ...
     *args, **kwargs
-        Passed on, e.g. the formula: ``fit_imputed(imp, fit_regression, "y ~ x")`` calls
-        ``fit_regression("y ~ x", data=completed_i)`` for each ``i``.
+        Passed on after the data, e.g. the formula: ``fit_imputed(imp, fit_regression,
+        "y ~ x")`` calls ``fit_regression(completed_i, "y ~ x")`` for each ``i``.
     dfcom : float, optional
         Complete-data degrees of freedom, see :func:`pool`.
 
@@ -530,7 +549,7 @@ def fit_imputed(
     >>> df = pd.DataFrame({"x": rng.normal(size=100)})
     >>> df["y"] = 2 * df["x"] + rng.normal(size=100)
     >>> df.loc[:19, "y"] = np.nan
-    >>> res = fit_imputed(impute(df, m=5, n_iter=3, rng=1), fit_regression, "y ~ x")
+    >>> res = fit_imputed(impute(df, m=5, max_iter=3, rng=1), fit_regression, "y ~ x")
     >>> res.glance()[["m", "n"]]
        m    n
     0  5  100
@@ -546,15 +565,15 @@ def fit_imputed(
     if "data" in kwargs:
         raise OptionError("Do not pass `data`; fit_imputed supplies each completed data set.")
     try:
-        has_data = "data" in inspect.signature(fit_function).parameters
+        params = list(inspect.signature(fit_function).parameters)
     except (TypeError, ValueError):  # pragma: no cover - builtins without signature
-        has_data = True
-    if not has_data:
+        params = ["data"]
+    if not params or params[0] != "data":
         raise ArgumentTypeError(
-            f"`fit_function` ({getattr(fit_function, '__name__', fit_function)!r}) has no "
-            "`data` parameter."
+            f"`fit_function` ({getattr(fit_function, '__name__', fit_function)!r}) does not "
+            "take the data as its first argument `data`."
         )
-    fits = [fit_function(*args, data=frame, **kwargs) for frame in imputed]
+    fits = [fit_function(frame, *args, **kwargs) for frame in imputed]
     return pool(fits, dfcom=dfcom)
 
 
@@ -567,22 +586,27 @@ class PooledMediationResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Effect names (as :func:`~mutualaid_outcomes.models.mediation.product.mediate`).
-    estimates : numpy.ndarray
-        Pooled point estimates (means of the ``m`` plug-in estimates).
     draws : pandas.DataFrame
         All bootstrap draws of all imputations, with an ``imp`` column (1..m).
     fit_estimates : pandas.DataFrame
         The ``m`` plug-in estimates (one row per imputation).
     ubar, b, t, df, riv, lambda_, fmi : numpy.ndarray
         Rubin's-rules quantities per effect (within variance = bootstrap variance).
-    interval : str
+    ci : str
         ``"rubin"`` or ``"pooled_percentile"``.
+
+    Notes
+    -----
+    Coefficient protocol: :attr:`terms` are the effect names (as
+    :func:`~mutualaid_outcomes.models.mediation.product.mediate`), :meth:`coef` the
+    pooled point estimates (means of the ``m`` plug-in estimates), :meth:`vcov` the
+    matrix form of Rubin's total variance with the bootstrap covariance of each
+    imputation as within covariance (its diagonal is ``t``); :attr:`nobs` is the number
+    of rows of each completed data set and :attr:`df_resid` None.
     """
 
-    terms: tuple[str, ...]
-    estimates: np.ndarray
+    _terms: tuple[str, ...]
+    _estimates: np.ndarray
     draws: pd.DataFrame
     fit_estimates: pd.DataFrame
     ubar: np.ndarray
@@ -592,9 +616,9 @@ class PooledMediationResult(BaseResult):
     riv: np.ndarray
     lambda_: np.ndarray
     fmi: np.ndarray
-    interval: str
+    ci: str
     m: int
-    n: int
+    _nobs: int
     n_dropped: int
     n_boot: int
     n_failed: int
@@ -603,27 +627,63 @@ class PooledMediationResult(BaseResult):
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     _can_exponentiate = False
+    _not_poolable = "These mediation results are already pooled over imputations."
+
+    # -- coefficient protocol -------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Effect names, in :meth:`tidy` order."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Pooled plug-in estimates indexed by term."""
+        return pd.Series(
+            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Rubin's total covariance: mean bootstrap covariance + ``(1 + 1/m)`` B."""
+        names = list(self._terms)
+        k = len(names)
+        within = np.zeros((k, k))
+        for _, d in self.draws.groupby("imp"):
+            x = d[names].dropna().to_numpy(dtype=float)
+            within += np.cov(x, rowvar=False, ddof=1).reshape(k, k)
+        within /= self.m
+        between = np.cov(self.fit_estimates[names].to_numpy(dtype=float), rowvar=False, ddof=1)
+        total = within + (1 + 1 / self.m) * between.reshape(k, k)
+        return pd.DataFrame(total, index=names, columns=names)
+
+    @property
+    def nobs(self) -> int:
+        """Rows of each completed data set."""
+        return int(self._nobs)
+
+    @property
+    def df_resid(self) -> None:
+        """None: the t reference has one df per effect (``tidy()["df"]``)."""
+        return None
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         se = np.sqrt(self.t)
         q = stats.t.ppf(0.5 + conf_level / 2, self.df)
-        if self.interval == "rubin":
-            low, high = self.estimates - q * se, self.estimates + q * se
+        if self.ci == "rubin":
+            low, high = self._estimates - q * se, self._estimates + q * se
         else:
-            d = self.draws[list(self.terms)].to_numpy(dtype=float)
+            d = self.draws[list(self._terms)].to_numpy(dtype=float)
             alpha = (1 - conf_level) / 2
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 low = np.nanquantile(d, alpha, axis=0)
                 high = np.nanquantile(d, 1 - alpha, axis=0)
-        wald = np.array([t in self.wald_terms for t in self.terms])
+        wald = np.array([t in self.wald_terms for t in self._terms])
         with np.errstate(divide="ignore", invalid="ignore"):
-            stat = np.where(wald, self.estimates / se, np.nan)
+            stat = np.where(wald, self._estimates / se, np.nan)
         p = np.where(wald, 2 * stats.t.sf(np.abs(stat), self.df), np.nan)
         out = pd.DataFrame(
             {
-                "term": list(self.terms),
-                "estimate": self.estimates,
+                "term": list(self._terms),
+                "estimate": self._estimates,
                 "std_error": se,
                 "statistic": stat,
                 "p_value": p,
@@ -641,13 +701,13 @@ class PooledMediationResult(BaseResult):
         return out
 
     def glance(self) -> pd.DataFrame:
-        """One row: ``method, interval, m, n, n_dropped, n_boot, n_failed, seed, fmi_max``."""
+        """One row: ``method, ci, m, n, n_dropped, n_boot, n_failed, seed, fmi_max``."""
         return glance_frame(
             {
                 "method": "MI-boot (bootstrap within each imputation)",
-                "interval": self.interval,
+                "ci": self.ci,
                 "m": self.m,
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.n_dropped,
                 "n_boot": self.n_boot,
                 "n_failed": self.n_failed,
@@ -658,12 +718,13 @@ class PooledMediationResult(BaseResult):
         )
 
     def _title(self) -> str:
-        return f"Mediation analysis pooled over m = {self.m} imputations ({self.interval})"
+        return f"Mediation analysis pooled over m = {self.m} imputations ({self.ci})"
 
     def _notes(self) -> list[str]:
         return list(self.notes)
 
 
+@renamed(interval="ci")
 def pool_mediation(
     imputed: ImputedData,
     exposure: str,
@@ -672,7 +733,7 @@ def pool_mediation(
     covariates: str | Sequence[str] = (),
     *,
     n_boot: int = 1000,
-    interval: Interval = "rubin",
+    ci: PoolCI = "rubin",
     rng: int | np.random.Generator | None = None,
     **mediate_kwargs: Any,
 ) -> PooledMediationResult:
@@ -686,8 +747,8 @@ def pool_mediation(
         As in :func:`~mutualaid_outcomes.models.mediation.product.mediate`.
     n_boot : int
         Bootstrap resamples per imputed data set (``m * n_boot`` draws in all).
-    interval : {"rubin", "pooled_percentile"}
-        ``"rubin"``: t interval from Rubin's rules with the bootstrap variance as the
+    ci : {"rubin", "pooled_percentile"}
+        Interval method. ``"rubin"``: t interval from Rubin's rules with the bootstrap variance as the
         within-imputation variance. ``"pooled_percentile"``: percentile limits of the
         ``m * n_boot`` pooled draws (keeps the skewness of indirect effects).
     rng : int, numpy.random.Generator or None
@@ -695,7 +756,8 @@ def pool_mediation(
         stream.
     **mediate_kwargs
         Other arguments of ``mediate`` (``model``, ``outcome_family``, ``cluster``).
-        ``ci`` is fixed to ``"percentile"`` (no BCa jackknife per imputation).
+        Each imputation is bootstrapped with percentile draws (no BCa jackknife per
+        imputation); ``n_sims`` and ``conf_level`` are not accepted.
 
     Returns
     -------
@@ -707,7 +769,7 @@ def pool_mediation(
     ArgumentTypeError
         ``imputed`` is not an ImputedData.
     OptionError
-        Unknown ``interval``, or ``ci`` / ``conf_level`` / ``data`` in ``mediate_kwargs``.
+        Unknown ``ci``, or ``n_sims`` / ``conf_level`` / ``data`` in ``mediate_kwargs``.
 
     Notes
     -----
@@ -742,21 +804,21 @@ def pool_mediation(
     >>> y = 0.4 * med + 0.2 * x + rng.normal(size=n)
     >>> df = pd.DataFrame({"x": x, "med": med, "y": y})
     >>> df.loc[rng.random(n) < 0.2, "med"] = np.nan
-    >>> imp = impute(df, m=5, n_iter=5, rng=3)
-    >>> res = pool_mediation(imp, "x", "med", "y", n_boot=500, rng=1)
+    >>> imp = impute(df, m=5, max_iter=5, rng=3)
+    >>> res = pool_mediation(imp, "x", ["med"], "y", n_boot=500, rng=1)
     >>> round(float(res.tidy().set_index("term").loc["indirect[med]", "estimate"]), 2)
     0.27
     """
     from ..mediation.product import mediate
 
     imputed = _check_imputed(imputed)
-    check_option(interval, ("rubin", "pooled_percentile"), "interval")
+    check_option(ci, ("rubin", "pooled_percentile"), "ci")
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    for bad in ("ci", "conf_level", "data", "rng", "n_boot"):
+    for bad in ("n_sims", "conf_level", "data", "rng", "n_boot"):
         if bad in mediate_kwargs:
             raise OptionError(
                 f"`{bad}` cannot be passed to pool_mediation's mediate calls; intervals come "
-                "from `interval` and tidy(conf_level=...)."
+                "from `ci` and tidy(conf_level=...)."
             )
     gen = check_rng(rng)
     fits = []
@@ -775,7 +837,7 @@ def pool_mediation(
             )
         )
     terms = list(fits[0].terms)
-    est = np.vstack([f.estimates for f in fits])
+    est = np.vstack([f.coef().to_numpy(dtype=float) for f in fits])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         boot_var = np.vstack([np.nanvar(f.draws[terms].to_numpy(), axis=0, ddof=1) for f in fits])
@@ -786,13 +848,13 @@ def pool_mediation(
     n_dropped = max(f.n_dropped for f in fits)
     notes = [
         f"MI-boot: {n_boot} bootstrap resamples in each of {imputed.m} imputed data sets; "
-        f"{'Rubin t intervals' if interval == 'rubin' else 'percentile limits of the pooled draws'}."
+        f"{'Rubin t intervals' if ci == 'rubin' else 'percentile limits of the pooled draws'}."
     ]
     if n_dropped:
         notes.append(f"Up to {n_dropped} rows per imputation excluded for missing values.")
     return PooledMediationResult(
-        terms=tuple(terms),
-        estimates=rr["estimate"],
+        _terms=tuple(terms),
+        _estimates=rr["estimate"],
         draws=draws,
         fit_estimates=pd.DataFrame(est, columns=terms, index=pd.RangeIndex(1, imputed.m + 1)),
         ubar=rr["ubar"],
@@ -802,9 +864,9 @@ def pool_mediation(
         riv=rr["riv"],
         lambda_=rr["lambda"],
         fmi=rr["fmi"],
-        interval=interval,
+        ci=ci,
         m=imputed.m,
-        n=int(fits[0].n),
+        _nobs=int(fits[0].nobs),
         n_dropped=int(n_dropped),
         n_boot=n_boot,
         n_failed=int(sum(f.n_failed for f in fits)),

@@ -105,12 +105,12 @@ class PowerResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
+    effects : tuple of str
         The tested effects (``indirect[m]`` ..., or ``log_hr``).
     n_grid : tuple of int
         Sample sizes simulated.
     rejections : numpy.ndarray
-        ``(len(n_grid), len(terms))`` counts of replicates that rejected the null.
+        ``(len(n_grid), len(effects))`` counts of replicates that rejected the null.
     n_sims : int
         Replicates per sample size.
     grid_info : pandas.DataFrame
@@ -119,7 +119,7 @@ class PowerResult(BaseResult):
         analysed, ``mean_events``).
     """
 
-    terms: tuple[str, ...]
+    effects: tuple[str, ...]
     n_grid: tuple[int, ...]
     rejections: np.ndarray
     n_sims: int
@@ -141,7 +141,7 @@ class PowerResult(BaseResult):
             k = self.rejections[g].astype(float)
             p = k / self.n_sims
             low, high = _wilson(k, self.n_sims, conf_level)
-            for t, term in enumerate(self.terms):
+            for t, term in enumerate(self.effects):
                 rows.append(
                     {
                         "term": term,
@@ -158,7 +158,7 @@ class PowerResult(BaseResult):
         out = pd.DataFrame(rows, columns=[*TIDY_COLUMNS, "n", "n_sims"])
         info = self.grid_info.drop(columns="n")
         extra = pd.DataFrame(
-            np.repeat(info.to_numpy(dtype=float), len(self.terms), axis=0), columns=info.columns
+            np.repeat(info.to_numpy(dtype=float), len(self.effects), axis=0), columns=info.columns
         )
         return pd.concat([out, extra], axis=1)
 
@@ -190,7 +190,7 @@ class PowerResult(BaseResult):
         return pd.DataFrame(
             self.rejections / self.n_sims,
             index=pd.Index(self.n_grid, name="n"),
-            columns=list(self.terms),
+            columns=list(self.effects),
         )
 
     def smallest_n(self, target: float = 0.8, term: str | None = None) -> int | None:
@@ -210,9 +210,9 @@ class PowerResult(BaseResult):
         """
         if not isinstance(target, numbers.Real) or not 0 < float(target) < 1:
             raise DataValidationError(f"`target` must be a number in (0, 1); got {target!r}.")
-        term = self.terms[0] if term is None else term
-        if term not in self.terms:
-            raise ColumnNotFoundError(f"`term` must be one of {list(self.terms)}; got {term!r}.")
+        term = self.effects[0] if term is None else term
+        if term not in self.effects:
+            raise ColumnNotFoundError(f"`term` must be one of {list(self.effects)}; got {term!r}.")
         col = self.power[term]
         hit = col[col >= target]
         return int(hit.index[0]) if len(hit) else None
@@ -831,7 +831,7 @@ def power_mediation(
     if generator is not None:
         notes.append("Generated frames were analysed on their complete rows (see mean_n_used).")
     return PowerResult(
-        terms=tuple(f"indirect[{m}]" for m in meds),
+        effects=tuple(f"indirect[{m}]" for m in meds),
         n_grid=grid,
         rejections=rejections,
         n_sims=n_sims_r,
@@ -1141,7 +1141,7 @@ def power_survival(
         "Wilson intervals.",
     ]
     return PowerResult(
-        terms=("log_hr",),
+        effects=("log_hr",),
         n_grid=grid,
         rejections=rejections,
         n_sims=n_sims_r,

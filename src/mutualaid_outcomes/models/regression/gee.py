@@ -12,7 +12,7 @@ Examples
 ...                    "arm": np.repeat(rng.integers(0, 2, 60), 3)})
 >>> person = np.repeat(rng.normal(0, 0.1, 60), 3)
 >>> df["pda"] = 0.4 + 0.1 * df["arm"] + person + rng.normal(0, 0.1, 180)
->>> res = fit_gee("pda ~ arm + month", df, groups="id", time="month",
+>>> res = fit_gee(df, "pda ~ arm + month", id="id", time="month",
 ...               cov_struct="exchangeable")
 >>> res.glance()[["n", "n_clusters", "cov_struct"]]
      n  n_clusters    cov_struct
@@ -32,21 +32,23 @@ import statsmodels.api as sm
 from ..._validation import (
     MissingReport,
     check_columns,
+    check_cov_type,
+    check_data_first,
     check_dataframe,
     check_option,
     listwise_delete,
+    renamed,
 )
 from ...errors import (
     ArgumentTypeError,
     ConvergenceWarning,
     DataValidationError,
-    EstimationError,
     SmallSampleWarning,
 )
 from ...results import BaseResult, glance_frame, wald_table
-from . import _gee_engine as eng
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
+from . import _gee_engine as eng
 from .marginal import MarginalEffectsResult, average_marginal_effects
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
 
 GEEFamily = Literal["gaussian", "binomial", "poisson"]
 CovStruct = Literal["independence", "exchangeable", "ar1", "unstructured"]
-GEECovType = Literal["robust", "naive", "bias_reduced"]
+GEECovType = Literal["robust", "model", "bias_reduced"]
+#: ``cov_type`` values of fit_gee (docs/conventions.md)
+GEE_COV_TYPES: tuple[str, ...] = ("robust", "model", "bias_reduced")
 
 GEE_GLANCE_COLUMNS: tuple[str, ...] = (
     "family",
@@ -103,10 +107,6 @@ class GEEResult(BaseResult):
     ----------
     formula, family, link, cov_struct, cov_type : str
         The model and its inference settings.
-    params : pandas.Series
-        Regression coefficients.
-    vcov : pandas.DataFrame
-        Their covariance under ``cov_type``.
     working_correlation : pandas.Series
         Estimated working-correlation parameters (``alpha``; for unstructured one per
         pair of waves, named ``'alpha[t1,t2]'``).
@@ -114,6 +114,11 @@ class GEEResult(BaseResult):
         Estimated scale ``phi = sum r^2 / N`` (Pearson residuals).
     missing : MissingReport
         Rows used and excluded.
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` and :meth:`vcov` (under ``cov_type``), :attr:`nobs`
+    (rows used); :attr:`df_resid` is None (Wald z inference, as geepack).
     """
 
     formula: str
@@ -121,8 +126,8 @@ class GEEResult(BaseResult):
     link: str
     cov_struct: str
     cov_type: str
-    params: pd.Series
-    vcov: pd.DataFrame
+    _params: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     working_correlation: pd.Series
     scale: float
     missing: MissingReport
@@ -141,9 +146,27 @@ class GEEResult(BaseResult):
     _notes_: tuple[str, ...] = ()
 
     @property
-    def n(self) -> int:
-        """Observations used."""
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        return tuple(self._params.index)
+
+    def coef(self) -> pd.Series:
+        """Estimated coefficients indexed by term."""
+        return self._params.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef` under ``cov_type``."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used."""
         return self.missing.n_used
+
+    @property
+    def df_resid(self) -> None:
+        """None: Wald tests and intervals use the normal distribution."""
+        return None
 
     @property
     def _can_exponentiate(self) -> bool:  # type: ignore[override]
@@ -166,7 +189,7 @@ class GEEResult(BaseResult):
         return predictor
 
     def marginal_effects(
-        self, variables: str | list[str] | None = None, conf_level: float = 0.95
+        self, variables: str | list[str] | None = None, *, conf_level: float = 0.95
     ) -> MarginalEffectsResult:
         """Population-averaged average marginal effects with delta-method SEs.
 
@@ -178,8 +201,8 @@ class GEEResult(BaseResult):
         return average_marginal_effects(self, variables=variables, conf_level=conf_level)
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        return wald_table(self.params.index, self.params.to_numpy(), se, conf_level)
+        se = np.sqrt(np.diag(self._cov.to_numpy()))
+        return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
 
     def glance(self) -> pd.DataFrame:
         """One-row model summary with the fixed GEE columns.
@@ -197,7 +220,7 @@ class GEEResult(BaseResult):
                 "method": "GEE",
                 "cov_struct": self.cov_struct,
                 "cov_type": self.cov_type,
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.missing.n_dropped,
                 "n_clusters": self.n_clusters,
                 "cluster_size_min": self.cluster_sizes[0],
@@ -224,14 +247,11 @@ class GEEResult(BaseResult):
         return [self.missing.describe(), *self._notes_]
 
     def with_cov_type(self, cov_type: GEECovType) -> GEEResult:
-        """Return a new result with ``'robust'``, ``'naive'`` or ``'bias_reduced'`` SEs."""
-        check_option(cov_type, ("robust", "naive", "bias_reduced"), "cov_type")
+        """Return a new result with ``'robust'``, ``'model'`` or ``'bias_reduced'`` SEs."""
+        check_cov_type(cov_type, GEE_COV_TYPES)
         V = _gee_vcov(self._bread, self._scores, cov_type, self.scale)
-        return replace(
-            self,
-            cov_type=cov_type,
-            vcov=pd.DataFrame(V, index=self.params.index, columns=self.params.index),
-        )
+        idx = self._params.index
+        return replace(self, cov_type=cov_type, _cov=pd.DataFrame(V, index=idx, columns=idx))
 
     def predict(
         self, newdata: pd.DataFrame, type: Literal["response", "link"] = "response"
@@ -239,14 +259,14 @@ class GEEResult(BaseResult):
         """Population-averaged predictions (mean or linear predictor) for ``newdata``."""
         check_dataframe(newdata, "newdata")
         check_option(type, ("response", "link"), "type")
-        out = self._predictor(self._matrices(newdata), self.params.to_numpy(), type)
+        out = self._predictor(self._matrices(newdata), self._params.to_numpy(), type)
         return pd.Series(out, index=newdata.index, name="predicted")
 
 
 def _gee_vcov(
     Ainv: np.ndarray, scores: dict[str, np.ndarray], cov_type: str, scale: float
 ) -> np.ndarray:
-    if cov_type == "naive":
+    if cov_type == "model":
         return scale * Ainv
     U = scores["bias_reduced" if cov_type == "bias_reduced" else "robust"]
     return Ainv @ (U.T @ U) @ Ainv
@@ -339,28 +359,29 @@ def _solve_gee(
     }
 
 
+@renamed(groups="id", small_sample="cov_type='bias_reduced'")
 def fit_gee(
-    formula: str,
     data: pd.DataFrame,
-    groups: str,
-    time: str | None = None,
+    formula: str,
     *,
+    id: str,
+    time: str | None = None,
     family: GEEFamily = "gaussian",
     link: str | None = None,
     cov_struct: CovStruct = "independence",
-    cov_type: GEECovType = "robust",
-    small_sample: Literal["mancl_derouen"] | None = None,
+    cov_type: GEECovType | None = None,
 ) -> GEEResult:
     """Fit a marginal (population-averaged) model by generalised estimating equations.
 
     Parameters
     ----------
-    formula : str
-        statsmodels/patsy formula, e.g. ``"pda ~ C(arm) * month"``.
     data : pandas.DataFrame
         Long data, one row per person and wave. Not modified.
-    groups : str
-        Cluster (person) id column.
+    formula : str
+        statsmodels/patsy formula, e.g. ``"pda ~ C(arm) * month"``.
+    id : str
+        Person id column: the clusters of the working correlation and of the robust
+        covariance (geepack's ``id``).
     time : str, optional
         Wave column. Orders the observations within a cluster and, for ``'ar1'``, gives
         the spacing: the correlation of two visits ``d`` time units apart is
@@ -374,10 +395,10 @@ def fit_gee(
     cov_struct : {'independence', 'exchangeable', 'ar1', 'unstructured'}
         Working correlation (default ``'independence'``, as geepack and statsmodels). The
         estimates are consistent under any choice; a closer structure gives smaller SEs.
-    cov_type : {'robust', 'naive', 'bias_reduced'}
-        Sandwich (default), model-based, or Mancl-DeRouen bias-reduced sandwich.
-    small_sample : {'mancl_derouen'}, optional
-        Shortcut for ``cov_type='bias_reduced'`` (recommended with fewer than ~40 clusters).
+    cov_type : {'robust', 'model', 'bias_reduced'}, optional
+        The sandwich clustered by ``id`` (the default: GEE is defined by it), model-based
+        (geepack's naive), or the Mancl-DeRouen bias-reduced sandwich (recommended with
+        fewer than about 40 people).
 
     Returns
     -------
@@ -386,9 +407,9 @@ def fit_gee(
     Raises
     ------
     ColumnNotFoundError
-        A formula, ``groups`` or ``time`` column is not in ``data``.
+        A formula, ``id`` or ``time`` column is not in ``data``.
     DataValidationError
-        Duplicate ``(groups, time)`` rows, a single cluster, outcome values that do not
+        Duplicate ``(id, time)`` rows, a single cluster, outcome values that do not
         fit the family, or no cluster with two observations for a correlated structure.
     OptionError
         Unknown family, link, structure or covariance type.
@@ -445,31 +466,29 @@ def fit_gee(
     >>> df["x"] = rng.normal(size=240)
     >>> df["drank"] = rng.binomial(1, 1 / (1 + np.exp(-(0.5 * df["x"]))))
     >>> df = df.drop(index=df.index[(df.visit == 2) & (df.id < 20)])  # drop-out
-    >>> res = fit_gee("drank ~ x", df, groups="id", time="visit", family="binomial",
+    >>> res = fit_gee(df, "drank ~ x", id="id", time="visit", family="binomial",
     ...               cov_struct="ar1")
     >>> res.glance()[["n", "cluster_size_min", "converged"]]
          n  cluster_size_min  converged
     0  220                 2       True
     """
+    check_data_first(data, formula, "fit_gee")
     data = check_dataframe(data)
     check_option(family, tuple(_LINKS), "family")
     link = _LINKS[family][0] if link is None else link
     check_option(link, _LINKS[family], "link")
     check_option(cov_struct, ("independence", "exchangeable", "ar1", "unstructured"), "cov_struct")
-    check_option(cov_type, ("robust", "naive", "bias_reduced"), "cov_type")
-    if small_sample is not None:
-        check_option(small_sample, ("mancl_derouen",), "small_sample")
-        cov_type = "bias_reduced"
-    if not isinstance(groups, str):
-        raise ArgumentTypeError(f"`groups` must be a column name; got {groups!r}.")
-    check_columns(data, groups, "groups")
+    cov_type = "robust" if cov_type is None else check_cov_type(cov_type, GEE_COV_TYPES)
+    if not isinstance(id, str):
+        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
+    check_columns(data, id, "id")
     if time is not None:
         if not isinstance(time, str):
             raise ArgumentTypeError(f"`time` must be a column name; got {time!r}.")
         check_columns(data, time, "time")
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
-    used = [*cols, groups] + ([time] if time is not None else [])
+    used = [*cols, id] + ([time] if time is not None else [])
     clean, report = listwise_delete(data, list(dict.fromkeys(used)))
     if time is not None:
         if not pd.api.types.is_numeric_dtype(clean[time]):
@@ -477,17 +496,17 @@ def fit_gee(
                 f"`time` ('{time}') must be numeric (months or a visit index); "
                 f"got {clean[time].dtype}."
             )
-        dup = clean.duplicated([groups, time])
+        dup = clean.duplicated([id, time])
         if dup.any():
             raise DataValidationError(
-                f"`data` has {int(dup.sum())} rows repeating a (`groups`, `time`) pair; each "
+                f"`data` has {int(dup.sum())} rows repeating an (`id`, `time`) pair; each "
                 "person needs at most one row per wave."
             )
-    codes, uniq = pd.factorize(clean[groups], sort=True)
+    codes, uniq = pd.factorize(clean[id], sort=True)
     G = len(uniq)
     if G < 2:
         raise DataValidationError(
-            f"`groups` ('{groups}') has a single cluster among the {len(clean)} rows used; GEE "
+            f"`id` ('{id}') has a single cluster among the {len(clean)} rows used; GEE "
             "needs many clusters. Use fit_regression for one group."
         )
     # sort by cluster, then time (stable: data order when time is None)
@@ -527,7 +546,7 @@ def fit_gee(
         )
     if cov_type == "robust" and G < MIN_CLUSTERS_WARN:
         warnings.warn(
-            f"Only {G} clusters: robust SEs are biased downward; use small_sample='mancl_derouen'.",
+            f"Only {G} clusters: robust SEs are biased downward; use cov_type='bias_reduced'.",
             SmallSampleWarning,
             stacklevel=2,
         )
@@ -561,8 +580,8 @@ def fit_gee(
         link=link,
         cov_struct=cov_struct,
         cov_type=cov_type,
-        params=pd.Series(sol["beta"], index=names, name="estimate"),
-        vcov=pd.DataFrame(V, index=names, columns=names),
+        _params=pd.Series(sol["beta"], index=names, name="estimate"),
+        _cov=pd.DataFrame(V, index=names, columns=names),
         working_correlation=pd.Series(sol["alpha"], index=lv, name="alpha", dtype=float),
         scale=float(sol["phi"]),
         missing=report,
@@ -585,4 +604,3 @@ def fit_gee(
 # --------------------------------------------------------------------------------------
 # Linear mixed models
 # --------------------------------------------------------------------------------------
-

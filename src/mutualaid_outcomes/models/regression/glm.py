@@ -11,7 +11,7 @@ Examples
 >>> rng = np.random.default_rng(1)
 >>> df = pd.DataFrame({"aa": rng.poisson(4, 200), "arm": rng.choice(["CBT", "TSF"], 200)})
 >>> df["abstinent"] = rng.binomial(1, 1 / (1 + np.exp(-(-1 + 0.25 * df["aa"]))))
->>> res = fit_regression("abstinent ~ aa + arm", df, family="binomial", cov_type="HC0")
+>>> res = fit_regression(df, "abstinent ~ aa + arm", family="binomial", cov_type="HC0")
 >>> res.tidy(exponentiate=True)[["term", "estimate"]].round(2)
          term  estimate
 0   Intercept      0.22
@@ -31,6 +31,8 @@ import pandas as pd
 from ..._validation import (
     MissingReport,
     check_columns,
+    check_cov_type,
+    check_data_first,
     check_dataframe,
     check_option,
     listwise_delete,
@@ -45,7 +47,7 @@ from ...errors import (
     SmallSampleWarning,
 )
 from ...results import BaseResult, glance_frame, wald_table
-from .._core.covariance import COV_TYPES, sandwich_vcov
+from .._core.covariance import sandwich_vcov
 from .._core.design import (
     Design,
     build_design,
@@ -81,7 +83,9 @@ Family = Literal[
     "zinb",
     "ordinal_logit",
 ]
-CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
+CovType = Literal["model", "robust", "HC0", "HC1", "HC2", "HC3"]
+#: ``cov_type`` values of fit_regression (docs/conventions.md)
+REGRESSION_COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1", "HC2", "HC3")
 BetaBoundary = Literal["warn", "transform", "error"]
 
 REGRESSION_GLANCE_COLUMNS: tuple[str, ...] = (
@@ -122,22 +126,27 @@ class RegressionResult(BaseResult):
     family, link : str
         Model family and link function.
     cov_type : str
-        Covariance estimator of the standard errors.
-    params : pandas.Series
-        All estimated parameters (coefficients first; ancillary ones such as
-        ``log(phi)`` or ``log(theta)`` after them).
-    vcov : pandas.DataFrame
-        Their covariance matrix under ``cov_type``.
+        Covariance estimator of the standard errors: ``'model'``, ``'HC0'`` ...
+        ``'HC3'``, or ``'cluster'`` (cluster-robust, from ``cluster=``).
     missing : MissingReport
         Rows used and excluded (listwise over formula, weight and cluster columns).
+
+    Notes
+    -----
+    Coefficient protocol: :attr:`terms`, :meth:`coef` and :meth:`vcov` cover the
+    coefficients shown by ``tidy()`` (for ordinal models the thresholds and slopes, for
+    zero-inflated models the count and zero parts); ancillary parameters such as
+    ``log(theta)`` are reported in ``glance()``. :attr:`nobs` is the number of rows used
+    and :attr:`df_resid` is ``n - k`` for the gaussian and fractional-logit families
+    (t-based intervals) and None for the others (z-based).
     """
 
     formula: str
     family: str
     link: str
     cov_type: str
-    params: pd.Series
-    vcov: pd.DataFrame
+    _params: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     missing: MissingReport
     n_clusters: int | None
     cluster_type: str | None
@@ -151,22 +160,42 @@ class RegressionResult(BaseResult):
     _notes_: tuple[str, ...] = ()
     _levels: tuple[Any, ...] = ()
 
-    # -- contract -------------------------------------------------------------------
+    # -- coefficient protocol -------------------------------------------------------
     @property
-    def n(self) -> int:
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        return tuple(self._params.index[: self._fit.n_coef])
+
+    def coef(self) -> pd.Series:
+        """Estimated coefficients indexed by term."""
+        return self._params.iloc[: self._fit.n_coef].copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef` under ``cov_type``."""
+        k = self._fit.n_coef
+        return self._cov.iloc[:k, :k].copy()
+
+    @property
+    def nobs(self) -> int:
         """Rows used in estimation."""
         return self.missing.n_used
 
     @property
-    def df_resid(self) -> float:
-        """Residual degrees of freedom (n minus estimated parameters)."""
-        return float(self.n - len(self.params) + (1 if self.family == "negative_binomial" else 0))
+    def df_resid(self) -> float | None:
+        """``n - k`` for gaussian and fractional-logit models (t-based); None otherwise."""
+        if self.family in _T_FAMILIES:
+            return float(self.nobs - self._fit.n_coef)
+        return None
 
+    @property
+    def _pool_dfcom(self) -> float:
+        """``n - k`` for every family: R ``df.residual()``, which ``mice::pool`` uses."""
+        return float(self.nobs - self._fit.n_coef)
+
+    # -- contract -------------------------------------------------------------------
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        k = self._fit.n_coef
-        se = np.sqrt(np.diag(self.vcov.to_numpy())[:k])
-        df = self.n - k if self.family in _T_FAMILIES else None
-        return wald_table(self.params.index[:k], self.params.to_numpy()[:k], se, conf_level, df)
+        se = np.sqrt(np.diag(self.vcov().to_numpy()))
+        return wald_table(self.terms, self.coef().to_numpy(), se, conf_level, self.df_resid)
 
     def glance(self) -> pd.DataFrame:
         """One-row model summary with the fixed regression columns.
@@ -179,7 +208,7 @@ class RegressionResult(BaseResult):
         ll = f.loglik
         k_ic = f.n_params_ic
         aic = -2 * ll + 2 * k_ic if np.isfinite(ll) else np.nan
-        bic = -2 * ll + np.log(self.n) * k_ic if np.isfinite(ll) else np.nan
+        bic = -2 * ll + np.log(self.nobs) * k_ic if np.isfinite(ll) else np.nan
         values = {
             "family": self.family,
             "link": self.link,
@@ -187,11 +216,11 @@ class RegressionResult(BaseResult):
             if self.family == "fractional_logit"
             else ("IRLS" if self.family in FAMILIES[:5] else "maximum likelihood"),
             "cov_type": self.cov_type,
-            "n": self.n,
+            "n": self.nobs,
             "n_dropped": self.missing.n_dropped,
             "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
             "df_model": f.n_coef - (1 if self._design.has_intercept else 0),
-            "df_resid": self.n - f.n_coef,
+            "df_resid": self.nobs - f.n_coef,
             "loglik": ll,
             "aic": aic,
             "bic": bic,
@@ -220,19 +249,19 @@ class RegressionResult(BaseResult):
     def with_cov_type(self, cov_type: CovType) -> RegressionResult:
         """Return a new result with standard errors from ``cov_type``.
 
-        ``'cluster'`` needs the model to have been fitted with ``cluster=``.
+        Parameters
+        ----------
+        cov_type : {'model', 'robust', 'HC0', 'HC1', 'HC2', 'HC3'}
+            As in :func:`fit_regression`. For a model fitted with ``cluster=``,
+            ``'robust'`` gives the cluster-robust SEs and the other values SEs that
+            ignore the clusters.
         """
-        check_option(cov_type, COV_TYPES, "cov_type")
-        if cov_type == "cluster" and self._clusters is None:
-            raise OptionError(
-                "`cov_type='cluster'` needs cluster ids; refit with `cluster=` set to a column."
-            )
-        V = _vcov(self._fit, cov_type, self._clusters, self.family, self.cluster_type)
-        return replace(
-            self,
-            cov_type=cov_type,
-            vcov=pd.DataFrame(V, index=self.params.index, columns=self.params.index),
-        )
+        check_cov_type(cov_type, REGRESSION_COV_TYPES)
+        used = _used_cov_type(cov_type, self._clusters is not None, self.family)
+        clusters = self._clusters if used == "cluster" else None
+        V = _vcov(self._fit, used, clusters, self.family, self.cluster_type)
+        idx = self._params.index
+        return replace(self, cov_type=used, _cov=pd.DataFrame(V, index=idx, columns=idx))
 
     # -- prediction -----------------------------------------------------------------
     @property
@@ -281,14 +310,14 @@ class RegressionResult(BaseResult):
         """
         check_option(type, ("response", "link"), "type")
         mats = self._matrices(newdata)
-        out = self._fit.predictor(mats, self.params.to_numpy(), type)
+        out = self._fit.predictor(mats, self._params.to_numpy(), type)
         index = (self._data if newdata is None else newdata).index
         if out.ndim == 2:
             return pd.DataFrame(out, index=index, columns=[f"p_{lv}" for lv in self._levels])
         return pd.Series(out, index=index, name="predicted")
 
     def marginal_effects(
-        self, variables: str | list[str] | None = None, conf_level: float = 0.95
+        self, variables: str | list[str] | None = None, *, conf_level: float = 0.95
     ) -> MarginalEffectsResult:
         """Average marginal effects on the response scale, with delta-method SEs.
 
@@ -314,6 +343,25 @@ def _offset_values(clean: pd.DataFrame, offset: str | None) -> np.ndarray | None
     return col.to_numpy(dtype=float)
 
 
+def _used_cov_type(cov_type: str | None, clustered: bool, family: str) -> str:
+    """The covariance estimator the default rule of docs/conventions.md picks.
+
+    Cluster-robust with cluster ids (``cov_type`` None or ``'robust'``); otherwise HC0
+    for ``'robust'`` and for the fractional logit's default (a quasi-likelihood estimator,
+    defined with its sandwich: Papke & Wooldridge 1996), model-based by default.
+    """
+    if clustered:
+        if cov_type not in (None, "robust"):
+            raise OptionError(
+                f"`cluster` was given, so the standard errors are cluster-robust: "
+                f"`cov_type` must be None or 'robust'; got {cov_type!r}."
+            )
+        return "cluster"
+    if cov_type is None:
+        return "HC0" if family == "fractional_logit" else "model"
+    return "HC0" if cov_type == "robust" else cov_type
+
+
 def _vcov(
     fit: Fit, cov_type: str, clusters: np.ndarray | None, family: str, cluster_type: str | None
 ) -> np.ndarray:
@@ -321,7 +369,7 @@ def _vcov(
     return sandwich_vcov(
         fit.bread,
         fit.scores,
-        cov_type,
+        "nonrobust" if cov_type == "model" else cov_type,
         scale=fit.scale,
         hat=fit.hat,
         clusters=clusters,
@@ -331,8 +379,8 @@ def _vcov(
 
 
 def fit_regression(
-    formula: str,
     data: pd.DataFrame,
+    formula: str,
     *,
     family: Family = "gaussian",
     link: str | None = None,
@@ -348,10 +396,10 @@ def fit_regression(
 
     Parameters
     ----------
-    formula : str
-        statsmodels/patsy formula, e.g. ``"pda ~ aa_meetings + C(arm) + age"``.
     data : pandas.DataFrame
         One row per observation. Not modified.
+    formula : str
+        statsmodels/patsy formula, e.g. ``"pda ~ aa_meetings + C(arm) + age"``.
     family : str
         ``'gaussian'`` (linear), ``'binomial'`` (logit/probit; outcome 0/1 or two labelled
         levels, the second level in sorted or categorical order coded 1), ``'poisson'``,
@@ -364,16 +412,20 @@ def fit_regression(
         ``'logit'`` (default) or ``'probit'`` for binomial, fractional, beta and ordinal
         models; the canonical link otherwise.
     cluster : str, optional
-        Column of cluster ids (site, therapist, group); implies ``cov_type='cluster'``.
+        Column of cluster ids (site, therapist, group); the standard errors are then
+        cluster-robust (``glance()['cov_type']`` is ``'cluster'``).
     weights : str, optional
         Column of analytic (prior / precision) weights, as R ``glm(weights=)`` and
         statsmodels ``var_weights``: a row with weight 2 counts as one observation with
         half the variance, so residual degrees of freedom use the number of rows. They are
         not frequency weights. GLM families only.
-    cov_type : str, optional
-        ``'nonrobust'`` (model-based), ``'HC0'``-``'HC3'`` (heteroskedasticity-robust; HC2
-        and HC3 need hat values and are GLM-only) or ``'cluster'``. Default: ``'cluster'``
-        with ``cluster``, ``'HC0'`` for fractional logit, ``'nonrobust'`` otherwise.
+    cov_type : {'model', 'robust', 'HC0', 'HC1', 'HC2', 'HC3'}, optional
+        ``'model'`` (model-based, R ``vcov(glm)``), ``'robust'`` (the sandwich HC0),
+        ``'HC0'``-``'HC3'`` (heteroskedasticity-robust, R ``sandwich::vcovHC``; HC2 and
+        HC3 need hat values and are GLM-only). With ``cluster`` only None or
+        ``'robust'`` (cluster-robust). Default (docs/conventions.md): cluster-robust with
+        ``cluster``; otherwise ``'HC0'`` for the fractional logit (a quasi-likelihood
+        estimator defined with its sandwich) and ``'model'`` for every other family.
     cluster_type : {'HC0', 'HC1'}, optional
         Small-sample factor of cluster-robust SEs. Both multiply by ``G / (G - 1)``;
         ``'HC1'`` also by ``(n - 1) / (n - k)``. Default: ``'HC1'`` for gaussian models
@@ -474,32 +526,23 @@ def fit_regression(
     >>> rng = np.random.default_rng(7)
     >>> df = pd.DataFrame({"site": np.repeat(np.arange(20), 15), "x": rng.normal(size=300)})
     >>> df["pda"] = np.clip(0.5 + 0.1 * df["x"] + rng.normal(0, 0.2, 300), 0, 1)
-    >>> res = fit_regression("pda ~ x", df, family="fractional_logit", cluster="site")
+    >>> res = fit_regression(df, "pda ~ x", family="fractional_logit", cluster="site")
     >>> res.glance()[["n", "n_clusters", "cov_type"]]
          n  n_clusters cov_type
     0  300          20  cluster
     >>> round(float(res.marginal_effects().tidy().loc[0, "estimate"]), 3)
     0.092
     """
+    check_data_first(data, formula, "fit_regression")
     data = check_dataframe(data)
     check_option(family, FAMILIES, "family")
     if link is None:
         link = LINKS[family][0]
     check_option(link, LINKS[family], "link")
     check_option(beta_boundary, ("warn", "transform", "error"), "beta_boundary")
-    if cov_type is None:
-        cov_type = (
-            "cluster"
-            if cluster is not None
-            else ("HC0" if family == "fractional_logit" else "nonrobust")
-        )
-    check_option(cov_type, COV_TYPES, "cov_type")
-    if cluster is not None and cov_type != "cluster":
-        raise OptionError(
-            f"`cluster` was given, so `cov_type` must be 'cluster' (or None); got {cov_type!r}."
-        )
-    if cov_type == "cluster" and cluster is None:
-        raise OptionError("`cov_type='cluster'` needs `cluster=` (a column of cluster ids).")
+    if cov_type is not None:
+        check_cov_type(cov_type, REGRESSION_COV_TYPES)
+    cov_type = _used_cov_type(cov_type, cluster is not None, family)
     if cluster_type is None:
         cluster_type = "HC1" if family == "gaussian" else "HC0"
     check_option(cluster_type, ("HC0", "HC1"), "cluster_type")
@@ -659,8 +702,8 @@ def fit_regression(
         family=family,
         link=link,
         cov_type=cov_type,
-        params=params,
-        vcov=pd.DataFrame(V, index=fit.names, columns=fit.names),
+        _params=params,
+        _cov=pd.DataFrame(V, index=fit.names, columns=fit.names),
         missing=report,
         n_clusters=n_clusters,
         cluster_type=cluster_type if cluster is not None else None,

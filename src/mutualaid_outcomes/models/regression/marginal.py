@@ -14,7 +14,7 @@ unweighted over the estimation rows.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,17 +36,47 @@ AME_GLANCE_COLUMNS: tuple[str, ...] = ("method", "family", "link", "cov_type", "
 
 @dataclass(frozen=True, repr=False, eq=False)
 class MarginalEffectsResult(BaseResult):
-    """Average marginal effects on the response scale (probability, count, proportion)."""
+    """Average marginal effects on the response scale (probability, count, proportion).
+
+    Coefficient protocol: :meth:`coef` gives the average marginal effects by term,
+    :meth:`vcov` their delta-method covariance, :attr:`nobs` the rows averaged over;
+    :attr:`df_resid` is None (normal reference).
+    """
 
     table: pd.DataFrame
-    vcov: pd.DataFrame
+    _cov: pd.DataFrame = field(repr=False)
     family: str
     link: str
     cov_type: str
-    n: int
+    _nobs: int
     n_dropped: int
     conf_level: float = 0.95
     _can_exponentiate = False
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Effect names (a column, or ``column[level - reference]``)."""
+        return tuple(self.table["term"])
+
+    def coef(self) -> pd.Series:
+        """Average marginal effects indexed by term."""
+        return pd.Series(
+            np.array(self.table["estimate"], dtype=float), index=list(self.terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Delta-method covariance of the effects."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Rows the effects are averaged over (the model's estimation rows)."""
+        return self._nobs
+
+    @property
+    def df_resid(self) -> None:
+        """None: the intervals use the normal distribution."""
+        return None
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         t = wald_table(
@@ -63,7 +93,7 @@ class MarginalEffectsResult(BaseResult):
                 "family": self.family,
                 "link": self.link,
                 "cov_type": self.cov_type,
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.n_dropped,
             },
             AME_GLANCE_COLUMNS,
@@ -82,6 +112,7 @@ def _is_categorical(var: str, series: pd.Series, formula: str) -> bool:
 def average_marginal_effects(
     result: RegressionResult | GEEResult,
     variables: str | list[str] | None = None,
+    *,
     conf_level: float = 0.95,
 ) -> MarginalEffectsResult:
     """Average marginal effects of ``variables`` (default: every predictor column).
@@ -121,8 +152,9 @@ def average_marginal_effects(
         raise DataValidationError(
             f"`variables` {bad} are not predictors of this model; predictors: {predictors}."
         )
-    theta = result.params.to_numpy()
-    V = result.vcov.to_numpy()
+    # every parameter the predictions depend on (e.g. the zero part of zero-inflated models)
+    theta = result._params.to_numpy()
+    V = result._cov.to_numpy()
     predictor = result._predictor
 
     # Build the counterfactual design matrices once; the parameter Jacobian reuses them.
@@ -184,11 +216,11 @@ def average_marginal_effects(
     )
     return MarginalEffectsResult(
         table=table,
-        vcov=pd.DataFrame(cov, index=terms, columns=terms),
+        _cov=pd.DataFrame(cov, index=terms, columns=terms),
         family=result.family,
         link=result.link,
         cov_type=result.cov_type,
-        n=result.n,
+        _nobs=result.nobs,
         n_dropped=result.missing.n_dropped,
         conf_level=conf_level,
     )

@@ -6,8 +6,7 @@ Rows are deleted listwise across every model column and the deletion is reported
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,22 +15,21 @@ import statsmodels.api as sm
 from ..._validation import (
     MissingReport,
     check_columns,
+    check_data_first,
     check_dataframe,
-    check_option,
+    check_positive_int,
     listwise_delete,
+    renamed,
 )
 from ...errors import (
     ArgumentTypeError,
     ConvergenceWarning,
     DataValidationError,
     EstimationError,
-    SmallSampleWarning,
 )
 from ...results import BaseResult, glance_frame, wald_table
-from . import _gee_engine as eng
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
-from .._core.families import binary_outcome, check_count
-from .marginal import MarginalEffectsResult, average_marginal_effects
+from . import _gee_engine as eng
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
@@ -58,28 +56,30 @@ class MixedResult(BaseResult):
 
     Attributes
     ----------
-    formula, groups, re_formula : str
-        Model specification.
+    formula, id, re_formula : str
+        Model specification (``id``: the grouping column of the random effects).
     reml : bool
         REML (True) or ML fit.
-    params : pandas.Series
-        Fixed effects.
-    vcov : pandas.DataFrame
-        Their covariance ``(X' V^{-1} X)^{-1}`` at the estimated variance components.
     cov_re : pandas.DataFrame
         Random-effects covariance matrix.
     sigma2 : float
         Residual variance.
     missing : MissingReport
         Rows used and excluded.
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` gives the fixed effects and :meth:`vcov` their
+    covariance ``(X' V^{-1} X)^{-1}`` at the estimated variance components; :attr:`nobs`
+    is the number of rows used and :attr:`df_resid` is None (Wald z intervals).
     """
 
     formula: str
-    groups: str
+    id: str
     re_formula: str
     reml: bool
-    params: pd.Series
-    vcov: pd.DataFrame
+    _params: pd.Series = field(repr=False)
+    _cov: pd.DataFrame = field(repr=False)
     cov_re: pd.DataFrame
     sigma2: float
     loglik: float
@@ -92,13 +92,31 @@ class MixedResult(BaseResult):
     _can_exponentiate = False
 
     @property
-    def n(self) -> int:
-        """Observations used."""
+    def terms(self) -> tuple[str, ...]:
+        """Fixed-effect names, in model order."""
+        return tuple(self._params.index)
+
+    def coef(self) -> pd.Series:
+        """Fixed effects indexed by term."""
+        return self._params.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed effects."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used."""
         return self.missing.n_used
 
+    @property
+    def df_resid(self) -> None:
+        """None: Wald intervals use the normal distribution."""
+        return None
+
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov.to_numpy()))
-        return wald_table(self.params.index, self.params.to_numpy(), se, conf_level)
+        se = np.sqrt(np.diag(self._cov.to_numpy()))
+        return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
 
     def predict(self, newdata: pd.DataFrame) -> pd.Series:
         """Population-level predictions ``X beta`` (random effects set to zero)."""
@@ -107,7 +125,7 @@ class MixedResult(BaseResult):
             X = self._design.matrix(newdata)
         except Exception as exc:  # patsy raises many types
             raise DataValidationError(f"`newdata` does not fit the model: {exc}") from None
-        return pd.Series(X @ self.params.to_numpy(), index=newdata.index, name="predicted")
+        return pd.Series(X @ self._params.to_numpy(), index=newdata.index, name="predicted")
 
     def variance_components(self) -> pd.DataFrame:
         """Variances, covariances, SDs and correlations of the random effects and residual.
@@ -119,13 +137,13 @@ class MixedResult(BaseResult):
         names = list(self.cov_re.index)
         rows = []
         for i, a in enumerate(names):
-            rows.append((self.groups, a, "", C[i, i], np.sqrt(max(C[i, i], 0.0))))
+            rows.append((self.id, a, "", C[i, i], np.sqrt(max(C[i, i], 0.0))))
         for i in range(len(names)):
             for j in range(i + 1, len(names)):
                 denom = np.sqrt(C[i, i] * C[j, j])
                 rows.append(
                     (
-                        self.groups,
+                        self.id,
                         names[i],
                         names[j],
                         C[i, j],
@@ -142,16 +160,16 @@ class MixedResult(BaseResult):
         singular, message``. ``loglik`` is the REML criterion's log-likelihood for REML fits
         (as R ``logLik(lmer)``).
         """
-        k = len(self.params) + self.cov_re.shape[0] * (self.cov_re.shape[0] + 1) // 2 + 1
+        k = len(self._params) + self.cov_re.shape[0] * (self.cov_re.shape[0] + 1) // 2 + 1
         return glance_frame(
             {
                 "method": "REML" if self.reml else "ML",
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.missing.n_dropped,
                 "n_groups": self.n_groups,
                 "loglik": self.loglik,
                 "aic": -2 * self.loglik + 2 * k,
-                "bic": -2 * self.loglik + np.log(self.n) * k,
+                "bic": -2 * self.loglik + np.log(self.nobs) * k,
                 "sigma": float(np.sqrt(self.sigma2)),
                 "converged": bool(self.converged),
                 "singular": bool(self.singular),
@@ -161,7 +179,7 @@ class MixedResult(BaseResult):
         )
 
     def _title(self) -> str:
-        return f"Linear mixed model ({'REML' if self.reml else 'ML'}; groups: {self.groups})"
+        return f"Linear mixed model ({'REML' if self.reml else 'ML'}; groups: {self.id})"
 
     def _notes(self) -> list[str]:
         vc = self.variance_components()
@@ -171,31 +189,32 @@ class MixedResult(BaseResult):
         return [self.missing.describe(), "Random effects: " + "; ".join(parts) + "."]
 
 
+@renamed(groups="id", maxiter="max_iter")
 def fit_mixed(
-    formula: str,
     data: pd.DataFrame,
-    groups: str,
-    re_formula: str | None = None,
+    formula: str,
     *,
+    id: str,
+    re_formula: str | None = None,
     reml: bool = True,
-    maxiter: int = 2000,
+    max_iter: int = 2000,
 ) -> MixedResult:
     """Fit a linear mixed model with random intercepts (and slopes) by REML or ML.
 
     Parameters
     ----------
-    formula : str
-        Fixed-effects formula, e.g. ``"pda ~ C(arm) * month"``.
     data : pandas.DataFrame
         Long data. Not modified.
-    groups : str
-        Grouping (person) column.
+    formula : str
+        Fixed-effects formula, e.g. ``"pda ~ C(arm) * month"``.
+    id : str
+        Person column: the grouping of the random effects (lme4's ``(1 | id)``).
     re_formula : str, optional
         Random-effects formula: ``"~ 1"`` (default, random intercept) or ``"~ month"``
         (correlated random intercept and slope), as lme4's ``(month | id)``.
     reml : bool
         REML (default) or maximum likelihood (needed to compare fixed effects by LR tests).
-    maxiter : int
+    max_iter : int
         Maximum optimiser iterations.
 
     Returns
@@ -207,7 +226,7 @@ def fit_mixed(
     Raises
     ------
     ColumnNotFoundError
-        A formula or ``groups`` column is not in ``data``.
+        A formula or ``id`` column is not in ``data``.
     DataValidationError
         A single group, or a non-numeric outcome.
     EstimationError
@@ -242,28 +261,30 @@ def fit_mixed(
     >>> df = pd.DataFrame({"id": np.repeat(np.arange(50), 4), "month": np.tile([0, 3, 6, 9], 50)})
     >>> person = np.repeat(rng.normal(0, 1, 50), 4)
     >>> df["y"] = 1 + 0.1 * df["month"] + person + rng.normal(0, 0.5, 200)
-    >>> res = fit_mixed("y ~ month", df, groups="id")
+    >>> res = fit_mixed(df, "y ~ month", id="id")
     >>> res.glance()[["method", "n_groups", "converged"]]
       method  n_groups  converged
     0   REML        50       True
-    >>> round(float(res.params["month"]), 2)
+    >>> round(float(res.coef()["month"]), 2)
     0.1
     """
+    check_data_first(data, formula, "fit_mixed")
     data = check_dataframe(data)
-    if not isinstance(groups, str):
-        raise ArgumentTypeError(f"`groups` must be a column name; got {groups!r}.")
+    if not isinstance(id, str):
+        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise ArgumentTypeError(f"`reml` must be True or False; got {reml!r}.")
-    check_columns(data, groups, "groups")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    check_columns(data, id, "id")
     cols = formula_columns(formula, data)
     re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
     re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
     lhs, rhs = split_formula(formula)
-    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, groups])))
-    codes, uniq = pd.factorize(clean[groups], sort=True)
+    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, id])))
+    codes, uniq = pd.factorize(clean[id], sort=True)
     if len(uniq) < 2:
         raise DataValidationError(
-            f"`groups` ('{groups}') has a single group among the {len(clean)} rows used; a "
+            f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
             "mixed model needs several groups."
         )
     y = outcome_series(lhs, clean)
@@ -283,7 +304,7 @@ def fit_mixed(
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always")
             try:
-                cand = model.fit(reml=bool(reml), maxiter=maxiter, start_params=start, **kw)
+                cand = model.fit(reml=bool(reml), maxiter=max_iter, start_params=start, **kw)
             except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover
                 caught = [f"{kw['method']}: {exc}"]
                 continue
@@ -334,11 +355,11 @@ def fit_mixed(
     re_names = list(re_design.columns)
     return MixedResult(
         formula=formula,
-        groups=groups,
+        id=id,
         re_formula=f"~ {re_rhs}",
         reml=bool(reml),
-        params=pd.Series(np.asarray(res.fe_params, dtype=float), index=names, name="estimate"),
-        vcov=pd.DataFrame(vcov, index=names, columns=names),
+        _params=pd.Series(np.asarray(res.fe_params, dtype=float), index=names, name="estimate"),
+        _cov=pd.DataFrame(vcov, index=names, columns=names),
         cov_re=pd.DataFrame(psi, index=re_names, columns=re_names),
         sigma2=sigma2,
         loglik=float(res.llf),

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._validation import check_columns, check_conf_level, check_dataframe
+from ..._validation import check_columns, check_conf_level, check_dataframe, renamed
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError
-from ...results import BaseResult, glance_frame
 from ...prep._survival_input import (
     check_column_names,
     check_durations,
@@ -25,6 +24,7 @@ from ...prep._survival_input import (
     group_codes,
     missing_note,
 )
+from ...results import BaseResult, glance_frame
 
 __all__ = [
     "CumulativeIncidenceResult",
@@ -179,7 +179,7 @@ class CumulativeIncidenceResult(BaseResult):
             )
         return pd.concat(out, ignore_index=True)
 
-    def gray_test(self, rho: float = 0.0) -> GrayTestResult:
+    def gray_test(self, *, rho: float = 0.0) -> GrayTestResult:
         """Gray's test across the groups of this result (no strata); see :func:`gray_test`."""
         d = self._data
         if len(self.groups) < 2:
@@ -209,15 +209,15 @@ def _prepare(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    group: str | None,
+    by: str | None,
     strata: str | None,
     censor_code: Any,
 ) -> tuple[dict[str, np.ndarray], tuple, tuple, int, list[str]]:
     data = check_dataframe(data)
     check_column_names(("duration", duration), ("event", event))
-    extra = [c for c in (group, strata) if c is not None]
-    check_column_names(("group", group), ("strata", strata), optional=True)
-    check_columns(data, [duration, event] + extra, "duration/event/group/strata")
+    extra = [c for c in (by, strata) if c is not None]
+    check_column_names(("by", by), ("strata", strata), optional=True)
+    check_columns(data, [duration, event] + extra, "duration/event/by/strata")
     sub, notes, n_in = complete_survival_rows(data, duration, event, extra)
     t = sub[duration].to_numpy(dtype=float)
     check_durations(t, duration, positions=False)
@@ -231,7 +231,7 @@ def _prepare(
     cause_code = np.zeros(len(t), dtype=np.int64)  # 0 = censored, k = causes[k-1]
     for k, c in enumerate(causes, start=1):
         cause_code[(status == c).to_numpy()] = k
-    g, groups = group_codes(sub, group, len(t))
+    g, groups = group_codes(sub, by, len(t))
     s = (
         pd.factorize(sub[strata], sort=True)[0]
         if strata is not None
@@ -288,11 +288,13 @@ def _cinc(time: np.ndarray, cause: np.ndarray, k: int) -> pd.DataFrame:
     )
 
 
+@renamed(group="by")
 def cumulative_incidence(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    group: str | None = None,
+    by: str | None = None,
+    *,
     censor_code: Any = 0,
     conf_level: float = 0.95,
 ) -> CumulativeIncidenceResult:
@@ -307,7 +309,7 @@ def cumulative_incidence(
     event : str
         Cause of the event (any codes, e.g. 1 = relapse, 2 = death), or
         ``censor_code`` for censored rows.
-    group : str, optional
+    by : str, optional
         Estimate separately per value of this column.
     censor_code : scalar
         Value of ``event`` that means censored.
@@ -360,7 +362,7 @@ def cumulative_incidence(
     5      2   2.0  0.167
     """
     conf_level = check_conf_level(conf_level)
-    d, causes, groups, n_in, notes = _prepare(data, duration, event, group, None, censor_code)
+    d, causes, groups, n_in, notes = _prepare(data, duration, event, by, None, censor_code)
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
     parts = []
     for gi, g in enumerate(groups):
@@ -505,12 +507,14 @@ def _gray(
     return GrayTestResult(table=table, rho=float(rho))
 
 
+@renamed(group="by")
 def gray_test(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    group: str,
+    by: str,
     strata: str | None = None,
+    *,
     rho: float = 0.0,
     censor_code: Any = 0,
 ) -> GrayTestResult:
@@ -522,8 +526,8 @@ def gray_test(
         One row per person. Not modified.
     duration, event : str
         Time and cause columns as in :func:`cumulative_incidence`.
-    group : str
-        Groups to compare.
+    by : str
+        Column of the groups to compare.
     strata : str, optional
         Stratified test: scores and variances are summed over strata.
     rho : float
@@ -566,11 +570,11 @@ def gray_test(
     """
     if not isinstance(rho, (int, float)) or isinstance(rho, bool):
         raise ArgumentTypeError(f"`rho` must be a number; got {rho!r}.")
-    if group is None:
-        raise ArgumentTypeError("`group` must be a column name; got None.")
-    d, causes, groups, _, _ = _prepare(data, duration, event, group, strata, censor_code)
+    if by is None:
+        raise ArgumentTypeError("`by` must be a column name; got None.")
+    d, causes, groups, _, _ = _prepare(data, duration, event, by, strata, censor_code)
     if len(groups) < 2:
-        raise EstimationError(f"Gray's test needs at least two groups in `{group}`; found one.")
+        raise EstimationError(f"Gray's test needs at least two groups in `{by}`; found one.")
     return _gray(d["time"], d["cause"], d["group"], d["strata"], causes, len(groups), float(rho))
 
 
@@ -603,24 +607,23 @@ class FineGrayResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Covariate names.
-    coef : numpy.ndarray
-        Log subdistribution hazard ratios.
-    vcov : numpy.ndarray
-        Sandwich variance (cmprsk ``crr``), accounting for the estimated censoring
-        distribution.
     naive_vcov : numpy.ndarray
         Inverse of the information of the weighted partial likelihood.
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` gives the log subdistribution hazard ratios,
+    :meth:`vcov` their sandwich covariance (cmprsk ``crr``, accounting for the estimated
+    censoring distribution), :attr:`nobs` the rows used; :attr:`df_resid` is None.
     """
 
-    terms: tuple[str, ...]
-    coef: np.ndarray
-    vcov: np.ndarray
+    _terms: tuple[str, ...]
+    _coef: np.ndarray
+    _cov: np.ndarray
     naive_vcov: np.ndarray
     loglik: float
     loglik_null: float
-    n: int
+    _nobs: int
     n_dropped: int
     n_events: int
     n_competing: int
@@ -629,6 +632,32 @@ class FineGrayResult(BaseResult):
     n_iter: int
     cause: Any
     notes: tuple[str, ...] = ()
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Covariate names."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Log subdistribution hazard ratios indexed by term."""
+        return pd.Series(
+            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Sandwich covariance of :meth:`coef`."""
+        names = list(self._terms)
+        return pd.DataFrame(np.array(self._cov, dtype=float), index=names, columns=names)
+
+    @property
+    def nobs(self) -> int:
+        """Rows used."""
+        return int(self._nobs)
+
+    @property
+    def df_resid(self) -> None:
+        """None: Wald tests and intervals use the normal distribution."""
+        return None
 
     def _title(self) -> str:
         return f"Fine-Gray subdistribution hazards (cause {self.cause})"
@@ -639,15 +668,15 @@ class FineGrayResult(BaseResult):
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         from ...results import wald_table
 
-        return wald_table(list(self.terms), self.coef, np.sqrt(np.diag(self.vcov)), conf_level)
+        return wald_table(list(self._terms), self._coef, np.sqrt(np.diag(self._cov)), conf_level)
 
     def glance(self) -> pd.DataFrame:
         """One row: counts by status, log pseudo-likelihoods, LR statistic, convergence."""
-        p = len(self.terms)
+        p = len(self._terms)
         lr = 2 * (self.loglik - self.loglik_null)
         return glance_frame(
             {
-                "n": self.n,
+                "n": self.nobs,
                 "n_dropped": self.n_dropped,
                 "n_events": self.n_events,
                 "n_competing": self.n_competing,
@@ -790,6 +819,7 @@ def fit_fine_gray(
     duration: str,
     event: str,
     covariates: str | list[str],
+    *,
     cause: Any = 1,
     censor_code: Any = 0,
     max_iter: int = 50,
@@ -922,13 +952,13 @@ def fit_fine_gray(
     h = np.linalg.inv(info)
     vcov = h @ fg.sandwich_meat(beta) @ h.T
     return FineGrayResult(
-        terms=tuple(covs),
-        coef=beta,
-        vcov=vcov,
+        _terms=tuple(covs),
+        _coef=beta,
+        _cov=vcov,
         naive_vcov=h,
         loglik=ll,
         loglik_null=ll0,
-        n=len(fg.t),
+        _nobs=len(fg.t),
         n_dropped=n_dropped,
         n_events=int((status == 1).sum()),
         n_competing=int((status == 2).sum()),

@@ -22,23 +22,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...errors import ArgumentTypeError, ConvergenceWarning, OptionError
+from ..._validation import check_cov_type, renamed
+from ...errors import ConvergenceWarning, OptionError
 from ...results import BaseResult, glance_frame, wald_table
 from ._concordance import concordance
 from ._cox_prepare import _linear_predictor, _prepare, _Prepared
 from ._cox_residuals import robust_score_test, robust_variance
 from ._coxph import fit_coxph
-from .proportional_hazards import ProportionalHazardsTest, check_proportional_hazards
+from .proportional_hazards import ProportionalHazardsResult, check_proportional_hazards
 
 __all__ = [
     "CoxResult",
-    "ProportionalHazardsTest",
+    "ProportionalHazardsResult",
     "fit_cox",
     "check_proportional_hazards",
     "COX_GLANCE_COLUMNS",
+    "COX_COV_TYPES",
 ]
 
 Ties = Literal["efron", "breslow"]
+CoxCovType = Literal["model", "robust"]
+#: ``cov_type`` values of fit_cox and fit_cox_time_varying (docs/conventions.md)
+COX_COV_TYPES: tuple[str, ...] = ("model", "robust")
 
 #: glance() columns of every Cox result (fit_cox and fit_cox_time_varying)
 COX_GLANCE_COLUMNS: tuple[str, ...] = (
@@ -76,30 +81,34 @@ class CoxResult(BaseResult):
 
     Attributes
     ----------
-    terms : tuple of str
-        Coefficient names.
-    coef : numpy.ndarray
-        Log hazard ratios (``±inf`` for a coefficient whose likelihood is monotone).
-    vcov : numpy.ndarray
-        Variance matrix used for inference (robust when ``robust`` is True).
     naive_vcov : numpy.ndarray
-        Inverse of the observed information.
+        Inverse of the observed information (the model-based covariance).
+    robust : bool
+        Whether the standard errors are the robust (dfbeta sandwich) ones; see
+        :attr:`cov_type`.
     term_groups : dict
         Columns of each model term (a factor expands to several columns).
     infinite_terms : tuple of str
         Coefficients diverging to infinity (monotone likelihood).
+
+    Notes
+    -----
+    Coefficient protocol: :meth:`coef` gives the log hazard ratios (``±inf`` for a
+    coefficient whose likelihood is monotone), :meth:`vcov` the covariance used for
+    inference (robust when :attr:`cov_type` is ``'robust'``), :attr:`nobs` the rows
+    (intervals) used; :attr:`df_resid` is None (Wald z inference, as R ``coxph``).
     """
 
-    terms: tuple[str, ...]
-    coef: np.ndarray
-    vcov: np.ndarray
+    _terms: tuple[str, ...]
+    _coef: np.ndarray
+    _cov: np.ndarray
     naive_vcov: np.ndarray
     loglik: float
     loglik_null: float
     score_statistic: float
     robust_score_statistic: float
     concordance: float
-    n: int
+    _nobs: int
     n_dropped: int
     n_ids: float
     n_events: int
@@ -115,6 +124,38 @@ class CoxResult(BaseResult):
     _cd: Any = field(default=None, compare=False)
     _beta_c: Any = field(default=None, compare=False)
 
+    # -- coefficient protocol -------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names (one per design column)."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Log hazard ratios indexed by term (``±inf`` for a monotone likelihood)."""
+        return pd.Series(
+            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix used for inference (robust when ``cov_type='robust'``)."""
+        names = list(self._terms)
+        return pd.DataFrame(np.array(self._cov, dtype=float), index=names, columns=names)
+
+    @property
+    def nobs(self) -> int:
+        """Rows (intervals for counting-process data) used."""
+        return int(self._nobs)
+
+    @property
+    def df_resid(self) -> None:
+        """None: Wald tests and intervals use the normal distribution."""
+        return None
+
+    @property
+    def cov_type(self) -> str:
+        """``'robust'`` (dfbeta sandwich, by cluster or id when given) or ``'model'``."""
+        return "robust" if self.robust else "model"
+
     def _title(self) -> str:
         return f"{self.method} ({self.ties} ties{', robust SE' if self.robust else ''})"
 
@@ -122,8 +163,8 @@ class CoxResult(BaseResult):
         return list(self.notes)
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov))
-        out = wald_table(list(self.terms), self.coef, se, conf_level=conf_level)
+        se = np.sqrt(np.diag(self._cov))
+        out = wald_table(list(self._terms), self._coef, se, conf_level=conf_level)
         bad = np.isin(out["term"], list(self.infinite_terms))
         if bad.any():
             out.loc[bad, ["std_error", "statistic", "p_value"]] = np.nan
@@ -132,12 +173,12 @@ class CoxResult(BaseResult):
         return out
 
     def _tests(self) -> dict[str, float]:
-        p = len(self.terms)
+        p = len(self._terms)
         lr = 2 * (self.loglik - self.loglik_null)
-        finite = [i for i, t in enumerate(self.terms) if t not in self.infinite_terms]
+        finite = [i for i, t in enumerate(self._terms) if t not in self.infinite_terms]
         if finite:
-            b = self.coef[finite]
-            v = self.vcov[np.ix_(finite, finite)]
+            b = self._coef[finite]
+            v = self._cov[np.ix_(finite, finite)]
             wald = float(b @ np.linalg.solve(v, b))
         else:
             wald = np.nan
@@ -161,9 +202,9 @@ class CoxResult(BaseResult):
 
     def glance(self) -> pd.DataFrame:
         """One row: n, events, concordance, LR / Wald / score tests, log-likelihood, AIC."""
-        p = len(self.terms)
+        p = len(self._terms)
         vals = {
-            "n": self.n,
+            "n": self.nobs,
             "n_dropped": self.n_dropped,
             "n_ids": self.n_ids,
             "n_events": self.n_events,
@@ -183,9 +224,10 @@ class CoxResult(BaseResult):
 
     def check_proportional_hazards(
         self,
+        *,
         transform: Literal["km", "identity", "rank", "log"] = "km",
         global_test: bool = True,
-    ) -> ProportionalHazardsTest:
+    ) -> ProportionalHazardsResult:
         """Scaled-Schoenfeld score test of proportional hazards.
 
         See :func:`check_proportional_hazards`.
@@ -225,16 +267,16 @@ def _fit(prep: _Prepared, *, robust: bool, ties: str, method: str) -> CoxResult:
         notes.append(f"Robust (sandwich) standard errors from dfbeta residuals summed by {unit}.")
     conc, _ = concordance(cd, _linear_predictor(cd, raw.beta))
     return CoxResult(
-        terms=tuple(names),
-        coef=coef,
-        vcov=vcov,
+        _terms=tuple(names),
+        _coef=coef,
+        _cov=vcov,
         naive_vcov=naive,
         loglik=raw.loglik,
         loglik_null=raw.loglik0,
         score_statistic=raw.score_test,
         robust_score_statistic=rscore,
         concordance=conc,
-        n=cd.n,
+        _nobs=cd.n,
         n_dropped=prep.n_dropped,
         n_ids=prep.n_ids,
         n_events=int(cd.event.sum()),
@@ -252,17 +294,31 @@ def _fit(prep: _Prepared, *, robust: bool, ties: str, method: str) -> CoxResult:
     )
 
 
+def _robust(cov_type: str | None, cluster: str | None, default: bool) -> bool:
+    """Robust SEs or not: ``cov_type``, or R ``coxph``'s rule (``default``) when None."""
+    if cov_type is None:
+        return default
+    if cov_type == "model" and cluster is not None:
+        raise OptionError(
+            "`cluster` was given with cov_type='model'; a cluster term only changes the "
+            "robust variance. Drop `cluster` or use cov_type='robust' (or None)."
+        )
+    return cov_type == "robust"
+
+
+@renamed(robust="cov_type")
 def fit_cox(
     data: pd.DataFrame,
     duration: str,
     event: str,
     covariates: str | Sequence[str] | None = None,
+    *,
     formula: str | None = None,
     strata: str | Sequence[str] | None = None,
     cluster: str | None = None,
-    ties: Ties = "efron",
-    robust: bool | None = None,
     weights: str | None = None,
+    ties: Ties = "efron",
+    cov_type: CoxCovType | None = None,
 ) -> CoxResult:
     r"""Fit a Cox proportional-hazards model.
 
@@ -284,14 +340,15 @@ def fit_cox(
     cluster : str, optional
         Cluster identifier; implies robust standard errors summed within clusters
         (R ``+ cluster(id)``).
-    ties : {"efron", "breslow"}
-        Handling of tied event times (R's default is Efron; SAS and SPSS use Breslow).
-    robust : bool, optional
-        Sandwich standard errors (per row unless ``cluster`` is given). The default
-        (None) follows R: robust when ``cluster`` is given or the weights are not
-        whole numbers (sampling weights), model-based otherwise.
     weights : str, optional
         Positive case weights.
+    ties : {"efron", "breslow"}
+        Handling of tied event times (R's default is Efron; SAS and SPSS use Breslow).
+    cov_type : {"model", "robust"}, optional
+        ``"model"``: inverse information; ``"robust"``: dfbeta sandwich (per row unless
+        ``cluster`` is given; R ``coxph(robust = TRUE)``). The default (None) is R
+        ``coxph``'s rule: robust when ``cluster`` is given or the weights are not whole
+        numbers (sampling weights), model-based otherwise.
 
     Returns
     -------
@@ -307,7 +364,8 @@ def fit_cox(
     EstimationError
         No events, or no complete rows.
     ColumnNotFoundError, OptionError, ArgumentTypeError
-        Unknown columns, ``ties`` not recognised, wrong argument types.
+        Unknown columns, ``ties`` or ``cov_type`` not recognised (or ``cov_type='model'``
+        with ``cluster``), wrong argument types.
 
     Warns
     -----
@@ -355,8 +413,8 @@ def fit_cox(
       term  estimate
     0    x      2.01
     """
-    if robust is not None and not isinstance(robust, bool):
-        raise ArgumentTypeError(f"`robust` must be True, False or None; got {robust!r}.")
+    if cov_type is not None:
+        check_cov_type(cov_type, COX_COV_TYPES)
     prep = _prepare(
         data,
         start=None,
@@ -370,12 +428,6 @@ def fit_cox(
         ties=ties,
         id_col=None,
     )
-    if robust is None:
-        w = prep.cd.weights
-        robust = cluster is not None or bool(np.any(w != np.floor(w)))
-    elif not robust and cluster is not None:
-        raise OptionError(
-            "`cluster` was given with robust=False; a cluster term only changes the "
-            "robust variance. Drop `cluster` or use robust=True/None."
-        )
+    w = prep.cd.weights
+    robust = _robust(cov_type, cluster, cluster is not None or bool(np.any(w != np.floor(w))))
     return _fit(prep, robust=robust, ties=ties, method="Cox PH")

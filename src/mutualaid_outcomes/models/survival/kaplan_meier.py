@@ -15,9 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._validation import check_columns, check_conf_level, check_dataframe, check_option
+from ..._validation import (
+    check_columns,
+    check_conf_level,
+    check_dataframe,
+    check_option,
+    renamed,
+)
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError
-from ...results import BaseResult, glance_frame
 from ...prep._survival_input import (
     check_column_names,
     check_durations,
@@ -25,8 +30,9 @@ from ...prep._survival_input import (
     event_indicator,
     group_codes,
 )
+from ...results import BaseResult, glance_frame
 
-__all__ = ["KaplanMeierResult", "LogRankTest", "kaplan_meier", "KM_TABLE_COLUMNS"]
+__all__ = ["KaplanMeierResult", "LogRankResult", "kaplan_meier", "KM_TABLE_COLUMNS"]
 
 ConfType = Literal["log", "log-log", "plain"]
 
@@ -106,7 +112,7 @@ def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class LogRankTest(BaseResult):
+class LogRankResult(BaseResult):
     """A log-rank test (``KaplanMeierResult.logrank()`` or ``.trend_test()``).
 
     Attributes
@@ -176,9 +182,11 @@ class KaplanMeierResult(BaseResult):
     conf_type : str
         Transformation used for the limits.
     groups : tuple
-        Group labels in sorted order (``("all",)`` without groups).
+        Group labels in sorted order (``("all",)`` without ``by``).
     n, n_dropped : int
         Rows used and rows excluded for missing values.
+    by : str or None
+        The grouping column.
     notes : tuple of str
         Exclusions.
     """
@@ -189,7 +197,7 @@ class KaplanMeierResult(BaseResult):
     groups: tuple[Any, ...]
     n: int
     n_dropped: int
-    group_column: str | None = None
+    by: str | None = None
     notes: tuple[str, ...] = ()
     _data: Any = field(default=None, compare=False)
     _can_exponentiate = False
@@ -372,12 +380,12 @@ class KaplanMeierResult(BaseResult):
         var = np.diag(v) - np.einsum("t,tg,th->gh", f, n_risk, n_risk)
         return obs, exp_, var
 
-    def logrank(self) -> LogRankTest:
+    def logrank(self) -> LogRankResult:
         """Log-rank test of equal survival across groups (R ``survdiff``, rho = 0).
 
         Returns
         -------
-        LogRankTest
+        LogRankResult
             Chi-square on (number of groups with expected > 0) - 1 df.
         """
         obs, exp_, var = self._logrank_parts()
@@ -387,9 +395,9 @@ class KaplanMeierResult(BaseResult):
         chisq = float(oe @ np.linalg.solve(var[np.ix_(idx, idx)], oe)) if len(idx) else np.nan
         df = int(keep.sum() - 1)
         table = self._group_table(obs, exp_)
-        return LogRankTest(chisq, df, float(stats.chi2.sf(chisq, df)), table, var, "logrank")
+        return LogRankResult(chisq, df, float(stats.chi2.sf(chisq, df)), table, var, "logrank")
 
-    def trend_test(self, scores: Sequence[float] | None = None) -> LogRankTest:
+    def trend_test(self, scores: Sequence[float] | None = None) -> LogRankResult:
         r"""Log-rank test for trend across ordered groups.
 
         Parameters
@@ -399,7 +407,7 @@ class KaplanMeierResult(BaseResult):
 
         Returns
         -------
-        LogRankTest
+        LogRankResult
             :math:`(s^\top(O-E))^2 / s^\top V s` on 1 df, with :math:`V` the
             log-rank variance matrix (R ``survdiff()$var``).
         """
@@ -415,7 +423,7 @@ class KaplanMeierResult(BaseResult):
         chisq = num * num / float(s @ var @ s)
         table = self._group_table(obs, exp_)
         table["score"] = s
-        return LogRankTest(chisq, 1, float(stats.chi2.sf(chisq, 1)), table, var, "trend")
+        return LogRankResult(chisq, 1, float(stats.chi2.sf(chisq, 1)), table, var, "trend")
 
     def _group_table(self, obs: np.ndarray, exp_: np.ndarray) -> pd.DataFrame:
         n = np.bincount(self._data["group"], minlength=len(self.groups))
@@ -475,17 +483,19 @@ def _recompute(res: KaplanMeierResult, conf_level: float) -> KaplanMeierResult:
         groups=res.groups,
         n=res.n,
         n_dropped=res.n_dropped,
-        group_column=res.group_column,
+        by=res.by,
         notes=res.notes,
         _data=d,
     )
 
 
+@renamed(group="by")
 def kaplan_meier(
     data: pd.DataFrame,
     duration: str,
     event: str,
-    group: str | None = None,
+    by: str | None = None,
+    *,
     conf_level: float = 0.95,
     conf_type: ConfType = "log",
 ) -> KaplanMeierResult:
@@ -499,7 +509,7 @@ def kaplan_meier(
         Follow-up time (>= 0).
     event : str
         1 = event, 0 = censored (booleans accepted).
-    group : str, optional
+    by : str, optional
         Estimate one curve per value of this column (sorted).
     conf_level : float
         Level of the pointwise limits.
@@ -562,15 +572,15 @@ def kaplan_meier(
     check_columns(data, [duration], "duration")
     check_columns(data, [event], "event")
     extra = []
-    if group is not None:
-        check_column_names(("group", group))
-        check_columns(data, [group], "group")
-        extra.append(group)
+    if by is not None:
+        check_column_names(("by", by))
+        check_columns(data, [by], "by")
+        extra.append(by)
     sub, notes, n_in = complete_survival_rows(data, duration, event, extra)
     t = sub[duration].to_numpy(dtype=float)
     check_durations(t, duration)
     e = event_indicator(sub[event], event)
-    codes, groups = group_codes(sub, group, len(t))
+    codes, groups = group_codes(sub, by, len(t))
     d = {"time": t, "event": e, "group": codes}
     res = KaplanMeierResult(
         table=pd.DataFrame(columns=list(KM_TABLE_COLUMNS)),
@@ -579,7 +589,7 @@ def kaplan_meier(
         groups=groups,
         n=len(t),
         n_dropped=n_in - len(t),
-        group_column=group,
+        by=by,
         notes=tuple(notes),
         _data=d,
     )

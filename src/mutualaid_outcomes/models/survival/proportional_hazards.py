@@ -23,11 +23,11 @@ from ._coxph import CoxData
 if TYPE_CHECKING:
     from .cox import CoxResult
 
-__all__ = ["ProportionalHazardsTest", "check_proportional_hazards"]
+__all__ = ["ProportionalHazardsResult", "check_proportional_hazards"]
 
 
 @dataclass(frozen=True, repr=False)
-class ProportionalHazardsTest(BaseResult):
+class ProportionalHazardsResult(BaseResult):
     """Result of :func:`check_proportional_hazards`: one row per term and ``GLOBAL``."""
 
     table: pd.DataFrame
@@ -85,9 +85,10 @@ def _km_left(cd: CoxData) -> np.ndarray:
 
 def check_proportional_hazards(
     result: CoxResult,
+    *,
     transform: Literal["km", "identity", "rank", "log"] = "km",
     global_test: bool = True,
-) -> ProportionalHazardsTest:
+) -> ProportionalHazardsResult:
     r"""Test proportional hazards with the scaled-Schoenfeld score test (R ``cox.zph``).
 
     Parameters
@@ -102,7 +103,7 @@ def check_proportional_hazards(
 
     Returns
     -------
-    ProportionalHazardsTest
+    ProportionalHazardsResult
         ``table`` with ``term, chisq, df, p_value`` (one row per model term, a factor
         being one term with several df) and ``GLOBAL``.
 
@@ -181,4 +182,4 @@ def check_proportional_hazards(
         rows.append(("GLOBAL", float(u_full @ np.linalg.solve(imat, u_full)), p))
     table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
-    return ProportionalHazardsTest(table=table, transform=transform)
+    return ProportionalHazardsResult(table=table, transform=transform)
