@@ -328,7 +328,7 @@ def check_numeric(data: pd.DataFrame, columns: Sequence[str], argument: str) -> 
     >>> check_numeric(pd.DataFrame({"a": ["x"]}), ["a"], "covariates")
     Traceback (most recent call last):
     ...
-    mutualaid_outcomes.errors.DataValidationError: `covariates` must name numeric columns; non-numeric: 'a' (object). Encode categories as numbers or dummy variables first.
+    mutualaid_outcomes.errors.DataValidationError: `covariates` must name numeric columns; non-numeric: 'a' (...). Encode categories as numbers or dummy variables first.
     """
     bad = [
         f"'{c}' ({data[c].dtype})"

@@ -8,7 +8,6 @@ library with citations).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,6 +22,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Outcomes research on 12-step mutual-aid groups.",
+    # plain help text: rich formatting would load rich's markdown stack at start-up
+    # (about half a second); benchmarks/bench_import.py measures it
+    rich_markup_mode=None,
 )
 
 
@@ -158,4 +160,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -363,6 +363,12 @@ def test_parquet_with_stored_index(tmp_path):
     assert back["id"].tolist() == [7, 8] and back["x"].isna().tolist() == [False, True]
 
 
+def test_parquet_row_numbers_are_not_a_column(tmp_path):
+    pd.DataFrame({"x": [1.0, 2.0, 3.0]}).iloc[1:].to_parquet(tmp_path / "r.parquet")
+    back = read_data(tmp_path / "r.parquet")
+    assert list(back.columns) == ["x"] and back["x"].tolist() == [2.0, 3.0]
+
+
 def test_csv_with_byte_order_mark(tmp_path):
     (tmp_path / "bom.csv").write_bytes("\ufeffid,x\n1,2\n".encode())
     df = read_data(tmp_path / "bom.csv", columns=["id"], encoding="utf-8")

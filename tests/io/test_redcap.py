@@ -40,7 +40,7 @@ def test_long_form_and_types(df):
     logs = df[df["redcap_repeat_instrument"] == "meeting_log"]
     assert logs["redcap_repeat_instance"].tolist() == [1.0, 2.0, 1.0]
     assert logs["meeting_type"].tolist() == [1.0, 4.0, 3.0]
-    assert df["consent_date"].dtype == "datetime64[ns]"
+    assert df["consent_date"].dtype.kind == "M"  # pandas' default unit: ns in 2.x, us in 3
     assert df["consent_date"].iloc[0] == pd.Timestamp("2024-03-04")
     assert df["age"].dtype == "float64" and df["pda"].dtype == "float64"
 

@@ -65,18 +65,24 @@ def _codebook_dict() -> dict[str, Any]:
     return json.loads(_read_bytes("codebook").decode("utf-8"))
 
 
+def _dates(values: pd.Series) -> pd.Series:
+    # nanosecond resolution under pandas 2 and 3 alike (pandas 3 parses text to
+    # microseconds), as simulate_cohort makes them
+    return pd.to_datetime(values, format="%Y-%m-%d").astype("datetime64[ns]")
+
+
 @functools.cache
 def _load_frame(name: str, raw: bool) -> pd.DataFrame:
     if name == "participants":
         df = _read_csv(name, dtype={"trial": str, "arm": str})
-        df["index_date"] = pd.to_datetime(df["index_date"], format="%Y-%m-%d")
+        df["index_date"] = _dates(df["index_date"])
         return df
     if name == "waves":
         items = [c for inst in INSTRUMENTS for c in item_columns(inst)]
         dtypes: dict[str, Any] = {c: "float64" for c in items}
         dtypes["aa_meetings"] = "float64"
         df = _read_csv(name, dtype=dtypes)
-        df["interview_date"] = pd.to_datetime(df["interview_date"], format="%Y-%m-%d")
+        df["interview_date"] = _dates(df["interview_date"])
         if raw:
             df[items] = df[items].astype("Int64")
         else:
@@ -89,7 +95,7 @@ def _load_frame(name: str, raw: bool) -> pd.DataFrame:
         return df
     if name == "calendar":
         df = _read_csv(name, dtype={"drinks": "float64", "meetings": "int64"})
-        df["date"] = pd.to_datetime(df["date"], format="%Y-%m-%d")
+        df["date"] = _dates(df["date"])
         df["controlled"] = df["controlled"].astype(bool)
         return df
     if name == "network":

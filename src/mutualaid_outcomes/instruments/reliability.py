@@ -339,7 +339,7 @@ def reliability(
         raise DataValidationError(f"`reverse` names {unknown}, which are not in `items`.")
 
     clean, report = listwise_delete(data, cols, "data")
-    x = clean.to_numpy(dtype=float)
+    x = clean.to_numpy(dtype=float, copy=True)  # written to below (reverse keying)
     n, k = x.shape
     if n < 3:
         raise EstimationError(f"reliability needs at least 3 complete rows; got {n}.")

@@ -38,14 +38,14 @@ def split_extended_missing(
     pyreadstat with ``user_missing=True`` returns them as strings: Stata
     ``'a'``-``'z'``, SAS ``'A'``-``'Z'`` and ``'_'``.
 
-    Only object columns that are numeric in the file are touched. Codes are
+    Only text columns that are numeric in the file are touched. Codes are
     recorded as ``".a"`` (Stata) or ``".A"`` (SAS).
     """
     counts: dict[str, dict[Code, int]] = {}
     new_cols: dict[str, pd.Series] = {}
     for col in numeric_columns:
         s = data[col]
-        if not pd.api.types.is_object_dtype(s.dtype):
+        if not is_stringlike(s):  # object, or pandas 3's str when every value is a code
             continue
         num = pd.to_numeric(s, errors="coerce")
         special = s.notna() & num.isna()

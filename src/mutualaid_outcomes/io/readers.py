@@ -39,6 +39,7 @@ from ._missing import (
     apply_missing,
     check_strict_labels,
     declare_missing_codes,
+    is_stringlike,
     split_extended_missing,
     to_categoricals,
 )
@@ -94,6 +95,35 @@ def _stat_reader(fmt: str) -> Any:
     }[fmt]
 
 
+#: the engine pandas reads .xlsx files with (a runtime dependency of this package)
+_XLSX = "openpyxl"
+
+
+def _parquet_columns(p: Path) -> tuple[list[str], list[str]]:
+    """Columns stored in a Parquet file, and named indexes kept only as metadata.
+
+    pandas writes a RangeIndex (pandas 3 also infers one for ``set_index`` on evenly
+    spaced integers) as metadata rather than as a column; a named one is still a
+    variable of the data. Unnamed stored indexes (``__index_level_0__``) are not.
+    """
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(p)
+    stored = [n for n in schema.names if not n.startswith("__index_level_")]
+    meta = schema.pandas_metadata or {}
+    range_index = [
+        str(ix["name"])
+        for ix in meta.get("index_columns", [])
+        if isinstance(ix, dict) and ix.get("kind") == "range" and ix.get("name") is not None
+    ]
+    return stored, [n for n in range_index if n not in stored]
+
+
+def _is_stored_index(index: pd.Index) -> bool:
+    """True unless ``index`` is an unnamed RangeIndex (row numbering, not data)."""
+    return not isinstance(index, pd.RangeIndex) or index.name is not None
+
+
 def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> list[str]:
     """Column names as stored in the file (before any renaming by pandas)."""
     try:
@@ -108,12 +138,10 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             # pandas names empty header cells "Unnamed: i"
             return [c if c != "" else f"Unnamed: {i}" for i, c in enumerate(row)]
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(p).names
-            return [n for n in names if not n.startswith("__index_level_")]
+            stored, range_index = _parquet_columns(p)
+            return stored + range_index
         if fmt == "xlsx":
-            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1)
+            head = pd.read_excel(p, sheet_name=sheet_name, header=None, nrows=1, engine=_XLSX)
             if head.shape[0] == 0:
                 raise FileFormatError(f"Sheet {sheet_name!r} of '{p}' is empty.")
             return [
@@ -238,7 +266,7 @@ def _read_stat(
     text = {
         c: df[c].mask(df[c] == "")
         for c in df.columns
-        if pd.api.types.is_object_dtype(df[c].dtype) and bool((df[c] == "").any())
+        if is_stringlike(df[c]) and bool((df[c] == "").any())
     }
     if text:
         df = df.assign(**text)
@@ -267,8 +295,11 @@ def _read_plain(
                 p, sep="," if fmt == "csv" else "\t", usecols=cols, encoding=encoding
             )
         if fmt == "parquet":
-            df = pd.read_parquet(p, columns=cols)
-            if not isinstance(df.index, pd.RangeIndex):
+            stored, _ = _parquet_columns(p)
+            df = pd.read_parquet(
+                p, columns=None if cols is None else [c for c in cols if c in stored]
+            )
+            if _is_stored_index(df.index):
                 # a stored named index is a column of the file
                 df = df.reset_index()
                 if cols is not None:
@@ -285,6 +316,7 @@ def _read_plain(
             p,
             sheet_name=sheet_name,
             usecols=None if wanted is None else (lambda c: str(c) in wanted),
+            engine=_XLSX,
         )
         # a numeric header cell gives a numeric column name: use text throughout
         df.columns = [str(c) for c in df.columns]

@@ -22,7 +22,7 @@ _DEPENDENCIES = (
     "pandas",
     "scipy",
     "statsmodels",
-    "lifelines",
+    "patsy",
     "matplotlib",
     "pyreadstat",
     "pyarrow",

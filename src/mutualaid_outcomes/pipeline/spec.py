@@ -18,20 +18,18 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DataFileNotFoundError, SpecError
+from .functions import MODEL_FUNCTIONS, check_function_arguments
 
 try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib  # type: ignore[no-redef,import-not-found]
 
 __all__ = [
     "AnalysisSpec",
@@ -42,26 +40,11 @@ __all__ = [
     "SurvivalStep",
     "FigureStep",
     "OutputOptions",
+    "CalendarStep",
     "MODEL_FUNCTIONS",
     "load_spec",
     "validate_spec",
 ]
-
-#: model type -> (module, function, name of the data argument)
-MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "regression": ("mutualaid_outcomes.models.regression.glm", "fit_regression"),
-    "gee": ("mutualaid_outcomes.models.regression.gee", "fit_gee"),
-    "mixed": ("mutualaid_outcomes.models.regression.mixed", "fit_mixed"),
-    "mediation": ("mutualaid_outcomes.models.mediation.product", "mediate"),
-    "lagged_mediation": ("mutualaid_outcomes.models.mediation.lagged", "lagged_mediation"),
-    "causal_mediation": ("mutualaid_outcomes.models.mediation.causal", "causal_mediation"),
-    "kaplan_meier": ("mutualaid_outcomes.models.survival.kaplan_meier", "kaplan_meier"),
-    "cox": ("mutualaid_outcomes.models.survival.cox", "fit_cox"),
-    "cox_time_varying": ("mutualaid_outcomes.models.survival.cox_time_varying", "fit_cox_time_varying"),
-}
-
-#: arguments filled by the runner, never by the spec
-_RUNNER_ARGS = {"data", "panel", "rng", "daily"}
 
 DatasetName = Literal[
     "data", "participants", "calendar", "baseline", "analysis", "relapse", "counting_process"
@@ -90,7 +73,7 @@ class InstrumentStep(_Strict):
 
     instrument: str
     items: str | list[str] | dict[str, str] | None = None
-    missing: str = "published"
+    missing: Literal["published", "none", "prorate", "available"] = "published"
     on_invalid: Literal["raise", "missing"] = "raise"
     prefix: str | None = None
 
@@ -101,6 +84,13 @@ class CalendarStep(_Strict):
     windows: dict[str, tuple[int, int]] = Field(default_factory=lambda: {"months_0_3": (0, 90)})
     sex: str | None = None
     heavy_threshold: tuple[float, float] = (5, 4)
+
+
+RollingWindow = tuple[str, int] | tuple[str, int, Literal["sum", "any", "mean"]]
+
+
+def _default_rolling() -> dict[str, RollingWindow]:
+    return {"attended_30d": ("meetings", 30, "any")}
 
 
 class SurvivalStep(_Strict):
@@ -119,9 +109,7 @@ class SurvivalStep(_Strict):
     )
     k: int | None = None
     window_days: int | None = None
-    rolling: dict[str, tuple[str, int] | tuple[str, int, Literal["sum", "any", "mean"]]] = Field(
-        default_factory=lambda: {"attended_30d": ("meetings", 30, "any")}
-    )
+    rolling: dict[str, RollingWindow] = Field(default_factory=_default_rolling)
     baseline_covariates: list[str] = Field(default_factory=list)
 
 
@@ -185,10 +173,17 @@ class FigureStep(_Strict):
     dataset: DatasetName = "data"
     time: str | None = None
     value: str | None = None
-    group: str | None = None
+    by: str | None = None
     exponentiate: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
     title: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "group" in data:
+            raise ValueError("`group` was renamed `by` (docs/conventions.md)")
+        return data
 
 
 class OutputOptions(_Strict):
@@ -232,7 +227,8 @@ class AnalysisSpec(_Strict):
     output: OutputOptions = Field(default_factory=OutputOptions)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> AnalysisSpec:
+    def _model_names(self) -> AnalysisSpec:
+        """Model names are unique, and tables and figures name defined models."""
         names = [m.name for m in self.models]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -249,6 +245,11 @@ class AnalysisSpec(_Strict):
                 raise ValueError(
                     f"figures[{i}].model names unknown model '{f.model}'; defined: {names}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _model_datasets(self) -> AnalysisSpec:
+        """A model's dataset is one the spec builds."""
         needs_calendar = {"calendar", "relapse", "counting_process", "analysis"}
         for i, m in enumerate(self.models):
             if m.dataset in needs_calendar and self.calendar is None:
@@ -264,67 +265,6 @@ class AnalysisSpec(_Strict):
                     f"models[{i}] uses dataset 'analysis', which needs a [calendar_summary] section"
                 )
         return self
-
-
-def _resolve_function(kind: str) -> Any:
-    module, func = MODEL_FUNCTIONS[kind]
-    try:
-        return getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as exc:  # pragma: no cover - all shipped
-        raise SpecError(
-            f"model type '{kind}' is not available in this installation: {exc}"
-        ) from None
-
-
-def check_function_arguments(kind: str, options: dict[str, Any]) -> None:
-    """Check spec options against the model function's signature and Literal types.
-
-    Raises ``ValueError`` (turned into a :class:`SpecError` naming the key by
-    :func:`validate_spec`).
-    """
-    func = _resolve_function(kind)
-    sig = inspect.signature(func)
-    params = {n: p for n, p in sig.parameters.items() if n not in _RUNNER_ARGS}
-    allowed = sorted(params)
-    unknown = sorted(set(options) - set(params))
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for model type '{kind}'; allowed: {allowed}")
-    required = [
-        n
-        for n, p in params.items()
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
-    missing = [n for n in required if n not in options]
-    if missing:
-        raise ValueError(f"missing required option(s) {missing} for model type '{kind}'")
-    try:
-        hints = typing.get_type_hints(func)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: skip literal checks
-        hints = {}
-    for key, value in options.items():
-        choices = _literal_choices(hints.get(key))
-        if choices and isinstance(value, str) and value not in choices:
-            raise ValueError(
-                f"option '{key}' of model type '{kind}' must be one of {sorted(choices)}; got '{value}'"
-            )
-
-
-def _literal_choices(hint: Any) -> set[Any]:
-    if hint is None:
-        return set()
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        return set(typing.get_args(hint))
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        out: set[Any] = set()
-        for a in typing.get_args(hint):
-            if typing.get_origin(a) is Literal:
-                out |= set(typing.get_args(a))
-            elif a is str:
-                return set()  # free strings allowed
-        return out
-    return set()
 
 
 def _format_errors(exc: ValidationError, source: str) -> str:

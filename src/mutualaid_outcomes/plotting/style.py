@@ -66,7 +66,7 @@ def publication_style(preset: str = "apa", columns: int = 1) -> Iterator[dict[st
     PS output embed TrueType fonts (``pdf.fonttype = 42``) as journals require.
     """
     import matplotlib as mpl
-    from cycler import cycler
+    from matplotlib import cycler
 
     check_option(preset, tuple(_PRESETS), "preset")
     check_option(columns, (1, 2), "columns")

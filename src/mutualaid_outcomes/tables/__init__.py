@@ -1,8 +1,9 @@
-"""Publication tables: Table 1, regression, mediation and meta-analysis tables, and exporters."""
+"""Publication tables: Table 1, regression, mediation, meta-analysis and SEM tables, exporters."""
 
 from .formatting import JOURNAL_STYLES, JournalStyle, format_ci, format_number, format_p
 from .meta_table import meta_table
 from .model_tables import mediation_table, regression_table, term_label
+from .sem_tables import sem_fit_table, sem_table
 from .table import Table
 from .table_one import smd_categorical, smd_continuous, suppress_cells, table_one
 
@@ -11,6 +12,8 @@ __all__ = [
     "table_one",
     "regression_table",
     "mediation_table",
+    "sem_table",
+    "sem_fit_table",
     "meta_table",
     "term_label",
     "format_p",

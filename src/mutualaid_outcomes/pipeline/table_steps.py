@@ -1,0 +1,83 @@
+"""Stage 6 of a run: the ``[[tables]]``, each made by the handler of its ``type``.
+
+``TABLE_HANDLERS`` maps a table step's ``type`` to a small function
+``handler(step, ctx, where) -> Table``. A new table kind is one handler here and one
+value in :class:`~mutualaid_outcomes.pipeline.spec.TableStep`'s ``type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
+from .report import ReportSection
+
+if TYPE_CHECKING:
+    from .context import RunContext
+    from .spec import TableStep
+
+__all__ = ["TABLE_HANDLERS", "make_tables"]
+
+TableHandler = Callable[["TableStep", "RunContext", str], Any]
+
+
+def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
+    from ..tables import table_one
+
+    return table_one(
+        ctx.dataset(t.dataset, where),
+        codebook=ctx.codebook,
+        by=t.by,
+        variables=t.variables,
+        categorical=t.categorical,
+        nonnormal=t.nonnormal,
+        style=ctx.spec.output.style,
+        min_cell=ctx.spec.output.min_cell,
+        title=t.title or "Table 1. Participant characteristics",
+    )
+
+
+def _regression_table(t: TableStep, ctx: RunContext, where: str) -> Any:
+    from ..tables import regression_table
+
+    if not t.models:
+        raise SpecError(f"{where}: `models` must list at least one model name.")
+    return regression_table(
+        {n: ctx.models[n] for n in t.models},
+        exponentiate=t.exponentiate,
+        style=ctx.spec.output.style,
+        codebook=ctx.codebook,
+        title=t.title,
+    )
+
+
+def _mediation_table(t: TableStep, ctx: RunContext, where: str) -> Any:
+    from ..tables import mediation_table
+
+    if not t.models or len(t.models) != 1:
+        raise SpecError(f"{where}: a mediation table takes exactly one model name.")
+    return mediation_table(
+        ctx.models[t.models[0]], style=ctx.spec.output.style, title=t.title, codebook=ctx.codebook
+    )
+
+
+#: table step ``type`` -> handler(step, ctx, where) -> Table
+TABLE_HANDLERS: dict[str, TableHandler] = {
+    "table_one": _table_one,
+    "regression_table": _regression_table,
+    "mediation_table": _mediation_table,
+}
+
+
+def make_tables(ctx: RunContext) -> None:
+    """Make every table of the spec and save it in each of ``output.table_formats``."""
+    formats = list(ctx.spec.output.table_formats)
+    for i, t in enumerate(ctx.spec.tables):
+        table = TABLE_HANDLERS[t.type](t, ctx, f"tables[{i}] ({t.name})")
+        ctx.tables[t.name] = table
+        for ext in formats:
+            table.save(ctx.tmp / "tables" / f"{t.name}.{ext}")
+        ctx.table_sections.append(
+            ReportSection(title=t.title or t.name, html_blocks=[table.to_html()])
+        )

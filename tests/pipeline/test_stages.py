@@ -1,0 +1,99 @@
+import inspect
+import typing
+
+import pytest
+
+from mutualaid_outcomes.errors import SpecError
+from mutualaid_outcomes.pipeline.figure_steps import FIGURE_HANDLERS
+from mutualaid_outcomes.pipeline.functions import (
+    MODEL_FUNCTIONS,
+    resolve_function,
+    spec_parameters,
+)
+from mutualaid_outcomes.pipeline.runner import STAGES, run_analysis
+from mutualaid_outcomes.pipeline.spec import FigureStep, ModelStep, TableStep, validate_spec
+from mutualaid_outcomes.pipeline.table_steps import TABLE_HANDLERS
+
+
+def _kinds(model) -> set[str]:
+    return set(typing.get_args(model.model_fields["type"].annotation))
+
+
+@pytest.mark.parametrize(
+    ("step", "registry"),
+    [(TableStep, TABLE_HANDLERS), (FigureStep, FIGURE_HANDLERS), (ModelStep, MODEL_FUNCTIONS)],
+)
+def test_every_spec_type_has_exactly_one_handler(step, registry):
+    assert _kinds(step) == set(registry)
+
+
+def test_stages_run_in_the_documented_order():
+    assert [label for label, _ in STAGES] == [
+        "load data",
+        "score instruments",
+        "derive variables",
+        "code participation",
+        "models",
+        "tables",
+        "figures",
+        "report",
+    ]
+
+
+def _spec(**extra):
+    raw = {
+        "title": "figures",
+        "seed": 3,
+        "data": {"path": "sample:waves", "columns": ["id", "month", "pda"]},
+        "calendar": {"path": "sample:calendar"},
+        "output": {"figure_formats": ["svg"], "table_formats": ["csv"]},
+    }
+    raw.update(extra)
+    return validate_spec(raw)
+
+
+def test_data_figures_are_drawn_and_a_png_is_always_made_for_the_report(tmp_path):
+    spec = _spec(
+        derive={"pda_pct": "pda * 100"},
+        figures=[
+            {"name": "strips", "type": "calendar_strips"},
+            {"name": "traj", "type": "trajectories", "time": "month", "value": "pda_pct"},
+        ],
+    )
+    res = run_analysis(spec, tmp_path / "out", progress=False)
+    figures = sorted(p.name for p in (res.out_dir / "figures").iterdir())
+    assert figures == ["strips.png", "strips.svg", "traj.png", "traj.svg"]
+    assert (
+        res.files["figures/traj.svg"]
+        and "derived pda_pct = pda * 100" in (res.out_dir / "report.html").read_text()
+    )
+
+
+def test_a_model_figure_without_a_model_is_refused(tmp_path):
+    spec = _spec(figures=[{"name": "km", "type": "km"}])
+    with pytest.raises(SpecError, match=r"figures\[0\] \(km\): needs `model`"):
+        run_analysis(spec, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_trajectories_need_time_and_value(tmp_path):
+    spec = _spec(figures=[{"name": "t", "type": "trajectories", "time": "month"}])
+    with pytest.raises(SpecError, match=r"figures\[0\] \(t\): trajectories need `time`"):
+        run_analysis(spec, tmp_path / "out", progress=False)
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_FUNCTIONS))
+def test_every_model_function_takes_data_first_and_spec_keys_are_its_keywords(kind):
+    params = spec_parameters(kind)  # raises unless the first argument is `data`
+    assert "data" not in params and "rng" not in params
+    assert set(params) < set(inspect.signature(resolve_function(kind)).parameters)
+
+
+def test_renamed_keys_name_their_replacement():
+    base = {"title": "t", "seed": 1, "data": {"path": "sample:waves"}}
+    gee = {"name": "m", "type": "gee", "formula": "y ~ x", "groups": "id"}
+    with pytest.raises(SpecError, match=r"models\.0: .*'groups' was renamed 'id'"):
+        validate_spec({**base, "models": [gee]})
+    traj = {"name": "f", "type": "trajectories", "time": "month", "value": "pda", "group": "arm"}
+    with pytest.raises(SpecError, match=r"figures\.0: .*`group` was renamed `by`"):
+        validate_spec({**base, "figures": [traj]})
