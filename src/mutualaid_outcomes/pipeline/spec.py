@@ -146,6 +146,7 @@ class ModelStep(BaseModel):
         "kaplan_meier",
         "cox",
         "cox_time_varying",
+        "trajectories",
     ]
     dataset: DatasetName = "data"
     filter: str | None = None
@@ -226,6 +227,18 @@ class FigureStep(_Strict):
         return data
 
 
+class LabelsSection(_Strict):
+    """Variable and value labels for every table, figure and the report.
+
+    ``[labels.variables]`` maps a column (or model term) to its label;
+    ``[labels.values.<column>]`` maps codes to value labels. They take precedence
+    over the codebook and the instrument specs.
+    """
+
+    variables: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
 class OutputOptions(_Strict):
     """Output formats, journal style and disclosure control (on by default)."""
 
@@ -264,6 +277,7 @@ class AnalysisSpec(_Strict):
     models: list[ModelStep] = Field(default_factory=list)
     tables: list[TableStep] = Field(default_factory=list)
     figures: list[FigureStep] = Field(default_factory=list)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
     output: OutputOptions = Field(default_factory=OutputOptions)
 
     @field_validator("derive")
