@@ -6,7 +6,8 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SpecError
+from .._convergence import NONCONVERGENCE_MARK, nonconvergence
+from ..errors import ConvergenceWarning, SpecError
 from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
 from .functions import resolve_function, takes_rng
@@ -118,6 +119,14 @@ def fit_models(ctx: RunContext) -> None:
                 float_format="%.10g",
             )
         msgs = sorted({str(w.message) for w in caught})
+        why = nonconvergence(fitted)
+        if why is not None:  # also on the console, not only in the report
+            warnings.warn(
+                f"Model {m.name} did not converge ({why}); its tables mark it with "
+                f"{NONCONVERGENCE_MARK}.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         ctx.model_sections.append(
             ReportSection(
                 title=f"Model: {m.name} ({m.type})",
