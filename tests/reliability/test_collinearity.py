@@ -98,6 +98,19 @@ def test_other_models_on_the_shared_design_warn_too(fit):
         fit(_data())
 
 
+def test_mixed_model_glance_flags_it():
+    df = _data(noise=None)
+    rng = np.random.default_rng(9)
+    df["x2"] = df["x"] + 1e-3 * rng.normal(size=N)  # scaled condition number about 2e3
+    df["x3"] = df["x"] + 1e-6 * rng.normal(size=N)
+    res = mo.fit_mixed(df, "y ~ x + z", id="id")
+    assert bool(res.glance()["collinear"].iloc[0]) is False
+    with pytest.warns(DataWarning, match=r"nearly collinear.*\['x', 'x3'\]"):
+        flagged = mo.fit_mixed(df, "y ~ x + x3", id="id", max_iter=50)
+    g = flagged.glance().iloc[0]
+    assert bool(g["collinear"]) is True and g["condition_number"] > 1e4
+
+
 def test_exact_collinearity_is_refused_naming_the_columns():
     df = _data(noise=None)
     df["x2"] = 2 * df["x"]
