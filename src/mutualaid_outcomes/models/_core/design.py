@@ -186,7 +186,9 @@ def scaled_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
     zero = norms == 0
     if zero.any():
         return math.inf, [n for n, z in zip(names, zero, strict=True) if z]
-    _, sv, vt = np.linalg.svd(X / norms, full_matrices=False)
+    # the singular values and right vectors of X equal those of R in X = QR (cheaper)
+    r = np.linalg.qr(X / norms, mode="r") if X.shape[0] > X.shape[1] else X / norms
+    _, sv, vt = np.linalg.svd(r, full_matrices=False)
     tol = sv[0] * max(X.shape) * np.finfo(float).eps
     if sv[-1] <= tol:
         null = vt[sv <= tol]
