@@ -17,12 +17,20 @@ import pandas as pd
 
 from .._labels import value_label, value_labels
 from .._validation import check_columns, renamed
+from ..disclosure import check_min_cell
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
 from ._risk_table import draw_risk_table
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
-from .survival import _confidence_band, at_risk_table_data, new_curve_axes, p_value_text
+from .survival import (
+    _confidence_band,
+    at_risk_table_data,
+    hidden_groups,
+    hidden_groups_note,
+    new_curve_axes,
+    p_value_text,
+)
 
 __all__ = ["cumulative_incidence_data", "plot_cumulative_incidence"]
 
@@ -56,6 +64,7 @@ def cumulative_incidence_data(
     codebook: Any = None,
     time_unit: str | None = None,
     display_unit: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """The curves a cumulative-incidence figure draws.
 
@@ -71,6 +80,10 @@ def cumulative_incidence_data(
         column: ``{event: {1: "Relapse", 2: "Death"}}`` or the codebook's).
     time_unit, display_unit : str, optional
         Unit of the durations and the unit to show them in.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are left out and each curve stops at the last time with at least ``min_cell``
+        people at risk (needs a result with ``at_risk``, or an ``n_risk`` column).
 
     Returns
     -------
@@ -101,6 +114,11 @@ def cumulative_incidence_data(
             raise DataValidationError(f"`causes` {unknown} are not among the causes {all_causes}.")
         all_causes = list(causes)
     groups = list(getattr(result, "groups", None) or dict.fromkeys(table["group"]))
+    min_cell = check_min_cell(min_cell)
+    if min_cell is not None:
+        table = _stop_curves(result, table, min_cell)
+        hidden = set(hidden_groups(result, min_cell)) if hasattr(result, "at_risk") else set()
+        groups = [g for g in groups if g not in hidden and (table["group"] == g).any()]
     gnames = dict(zip(groups, group_names(groups, getattr(result, "by", None), labels, codebook)))
     factor = unit_factor(time_unit, display_unit)
     parts = []
@@ -123,6 +141,23 @@ def cumulative_incidence_data(
             body.insert(0, "group", g)
             parts.append(body)
     return pd.concat(parts, ignore_index=True)
+
+
+def _stop_curves(result: Any, table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Rows of ``table`` with at least ``min_cell`` people at risk."""
+    if hasattr(result, "at_risk"):
+        parts = []
+        for g, sub in table.groupby("group", sort=False):
+            risk = result.at_risk(sub["time"].to_numpy(float))
+            n = risk.loc[risk["group"] == g, "n_risk"].to_numpy()
+            parts.append(sub[n >= min_cell])
+        return pd.concat(parts) if parts else table.iloc[:0]
+    if "n_risk" not in table:
+        raise OptionError(
+            "`min_cell` needs a cumulative-incidence result (with `at_risk`) or a table "
+            "with an `n_risk` column."
+        )
+    return table[table["n_risk"] >= min_cell]
 
 
 def _curve_label(
@@ -156,6 +191,7 @@ def plot_cumulative_incidence(
     ylabel: str = "Cumulative incidence",
     legend_title: str | None = None,
     style: str = "apa",
+    min_cell: int | None = None,
 ) -> Any:
     """Draw cumulative incidence curves (Aalen-Johansen) per group and cause.
 
@@ -186,6 +222,10 @@ def plot_cumulative_incidence(
         Axis labels and legend title.
     style : {"apa", "jama", "nejm"}
         Journal preset of the p-value format.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are not drawn (named in a note), curves stop where fewer than ``min_cell``
+        remain at risk, and numbers at risk below ``min_cell`` show as ``<min_cell``.
 
     Returns
     -------
@@ -203,7 +243,8 @@ def plot_cumulative_incidence(
     """
     labels = check_labels(labels) or {}
     units = {"time_unit": time_unit, "display_unit": display_unit}
-    naming = {"labels": labels, "codebook": codebook}
+    min_cell = check_min_cell(min_cell)
+    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     data = cumulative_incidence_data(result, causes=causes, **naming, **units)
     groups = list(dict.fromkeys(data["group"]))
     names = [data.loc[data["group"] == g, "group_label"].iloc[0] for g in groups]
@@ -236,6 +277,12 @@ def plot_cumulative_incidence(
     _legends(ax, data, colours, shown_causes, labels, title)
     if p_text:
         ax.text(0.03, 0.95, p_text, transform=ax.transAxes, ha="left", va="top")
+    note = ""
+    if min_cell is not None and hasattr(result, "at_risk"):
+        note = hidden_groups_note(result, min_cell, labels, codebook)
+    if note:
+        ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom",
+                fontsize="x-small")  # fmt: skip
     if at_risk:
         if not hasattr(result, "at_risk"):
             raise OptionError("`at_risk=True` needs a cumulative-incidence result, not a table.")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._labels import resolve_labels
 from .._validation import check_positive_int
+from ..disclosure import SUPPRESSED, check_min_cell
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_number, get_style
 from .table import Table
@@ -48,6 +49,7 @@ def survival_table(
     labels: Any = None,
     codebook: Any = None,
     title: str = "",
+    min_cell: int | None = None,
 ) -> Table:
     """Survival at chosen times and median survival with CIs, one row per group.
 
@@ -72,6 +74,12 @@ def survival_table(
         Labels of the grouping variable and of its values.
     title : str
         Caption.
+    min_cell : int, optional
+        Disclosure control (default none; the pipeline uses ``output.min_cell``):
+        groups with fewer than ``min_cell`` people are left out (named in a note);
+        survival at a time when fewer than ``min_cell`` are at risk, and a median or
+        limit reached only after the last time with ``min_cell`` at risk, show as
+        "suppressed".
 
     Returns
     -------
@@ -119,17 +127,36 @@ def survival_table(
     lab = resolve_labels(labels, codebook)
     level = int(round(100 * float(result.conf_level)))
     by = getattr(result, "by", None)
+    min_cell = check_min_cell(min_cell)
     groups = list(result.groups)
+    notes: list[str] = []
+    if min_cell is not None:
+        from ..plotting.survival import hidden_groups, hidden_groups_note
+
+        hidden = set(hidden_groups(result, min_cell))
+        groups = [g for g in groups if g not in hidden]
+        notes += [hidden_groups_note(result, min_cell, labels, codebook)] if hidden else []
     numbers: list[dict[str, Any]] = []
+    hid = False
     columns: dict[str, list[str]] = {}
     if tq:
         s = result.survival_at(tq)
+        if min_cell is not None:
+            few = result.at_risk(tq)["n_risk"].to_numpy() < min_cell
+            s.loc[few, ["survival", "std_error", "conf_low", "conf_high"]] = -1.0
         for t in tq:
             col = []
             for g in groups:
                 r = s[(s["group"] == g) & (s["time"] == t)].iloc[0]
                 for stat in ("survival", "conf_low", "conf_high"):
-                    numbers.append(dict(group=g, statistic=stat, time=t, value=float(r[stat])))
+                    v = float(r[stat])
+                    numbers.append(
+                        dict(group=g, statistic=stat, time=t, value=np.nan if v < 0 else v)
+                    )
+                if r["survival"] < 0:
+                    col.append(SUPPRESSED)
+                    hid = True
+                    continue
                 if np.isnan(r["survival"]):
                     col.append("\u2014")
                     continue
@@ -141,12 +168,19 @@ def survival_table(
             ] = col
     if median:
         med = result.median_survival()
+        shown = result.median_survival(min_cell=min_cell)
         col = []
         for g in groups:
             r = med[med["group"] == g].iloc[0]
+            r_shown = shown[shown["group"] == g].iloc[0]
             vals = []
             for stat, c in (("median", "median"), ("median_low", "conf_low"),
                             ("median_high", "conf_high")):  # fmt: skip
+                if np.isnan(r_shown[c]) and not np.isnan(r[c]):
+                    numbers.append(dict(group=g, statistic=stat, time=np.nan, value=np.nan))
+                    vals.append(SUPPRESSED)
+                    hid = True
+                    continue
                 numbers.append(dict(group=g, statistic=stat, time=np.nan, value=float(r[c])))
                 vals.append("NR" if np.isnan(r[c]) else format_number(r[c], decimals, st.minus))
             col.append(_interval(st, *vals))
@@ -159,10 +193,15 @@ def survival_table(
         body = pd.concat([pd.DataFrame([[""] * body.shape[1]], index=[lab.variable(by)],
                                        columns=body.columns), body])  # fmt: skip
         heading, indent = [0], {i + 1: 1 for i in range(len(groups))}
-    notes = [f"Kaplan\u2013Meier estimates with {level}% pointwise confidence intervals "
+    notes[:0] = [f"Kaplan\u2013Meier estimates with {level}% pointwise confidence intervals "
              f"({result.conf_type} transformation)."]  # fmt: skip
     if median:
         notes.append("NR = not reached.")
+    if hid:
+        notes.append(
+            f"Estimates resting on fewer than {min_cell} people at risk are suppressed "
+            "to protect confidentiality."
+        )
     return Table(
         body=body, title=title, footnotes=notes, stub_header="Group", indent=indent,
         heading_rows=heading, style=st,
