@@ -22,6 +22,7 @@ people in a note (:func:`small_levels`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "suppress_counts",
     "suppress_frame",
     "stop_curve",
+    "suppress_text",
     "small_levels",
     "SUPPRESSED",
     "COUNT_COLUMNS",
@@ -285,3 +287,30 @@ def small_levels(
             if 0 < n < min_cell:
                 out.append((str(c), level, int(n)))
     return out
+
+
+_COUNTED = re.compile(
+    r"\b(\d+)(?=\s+(?:of\s+\d+\s+)?(?:rows?|participants?|people|persons?|observations?|"
+    r"events?|clusters?|subjects?|cases?|records?|values?)\b)",
+    re.IGNORECASE,
+)
+
+
+def suppress_text(text: str, min_cell: int | None) -> str:
+    """A note or message with counts of people or rows below ``min_cell`` replaced.
+
+    Catches the counts that notes and warnings write as "3 rows", "2 participants",
+    "4 events" (numbers followed by a word for people, rows or events).
+
+    Examples
+    --------
+    >>> suppress_text("3 rows with missing values were dropped; 120 rows used.", 11)
+    '<11 rows with missing values were dropped; 120 rows used.'
+    """
+    if min_cell is None:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        return count_text(int(m.group(1)), min_cell)
+
+    return _COUNTED.sub(repl, text)
