@@ -214,9 +214,10 @@ def suppress_counts(
 def suppress_frame(
     frame: pd.DataFrame, min_cell: int | None, columns: Iterable[str] = COUNT_COLUMNS
 ) -> pd.DataFrame:
-    """A copy of ``frame`` with counts below ``min_cell`` in ``columns`` set to missing.
+    """A copy of ``frame`` with counts from 1 to ``min_cell - 1`` in ``columns`` set to missing.
 
-    Used for the ``tidy()``/``glance()`` files a run writes: a model fitted on fewer
+    A zero stays: in a model-level summary "0 rows dropped" or "0 clusters" says
+    nothing about any person (unlike a zero cell of a group in Table 1). Used for the ``tidy()``/``glance()`` files a run writes: a model fitted on fewer
     than ``min_cell`` people, or with fewer than ``min_cell`` events or dropped rows,
     does not publish those counts.
 
@@ -231,7 +232,7 @@ def suppress_frame(
     for c in columns:
         if c in out.columns:
             values = pd.to_numeric(out[c], errors="coerce")
-            small = values.notna() & (values < min_cell)
+            small = values.notna() & (values > 0) & (values < min_cell)
             if small.any():
                 out[c] = values.astype(float).where(~small)
     return out

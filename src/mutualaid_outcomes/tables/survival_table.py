@@ -131,11 +131,13 @@ def survival_table(
     groups = list(result.groups)
     notes: list[str] = []
     if min_cell is not None:
-        from ..plotting.survival import hidden_groups, hidden_groups_note
+        from ..plotting.survival import hidden_groups
 
-        hidden = set(hidden_groups(result, min_cell))
+        hidden = hidden_groups(result, min_cell)
         groups = [g for g in groups if g not in hidden]
-        notes += [hidden_groups_note(result, min_cell, labels, codebook)] if hidden else []
+        if hidden:
+            names = ", ".join(lab.value(by, g) if by else str(g) for g in hidden)
+            notes.append(f"Not shown (fewer than {min_cell} people): {names}.")
     numbers: list[dict[str, Any]] = []
     hid = False
     columns: dict[str, list[str]] = {}
