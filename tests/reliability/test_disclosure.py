@@ -312,3 +312,20 @@ def test_counts_in_notes_are_replaced():
     assert suppress_text("2 participants with missing arm are excluded.", 11) == (
         "<11 participants with missing arm are excluded."
     )
+
+
+def test_figures_with_every_group_hidden_draw_only_the_note():
+    import matplotlib.pyplot as plt
+
+    from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence
+    from mutualaid_outcomes.plotting import plot_cumulative_incidence
+
+    small = cohort()[lambda d: d["fellowship"] == "CA"]
+    ax = plot_km(kaplan_meier(small, "days", "relapsed", by="fellowship"), min_cell=MIN_CELL)
+    assert [t.get_text() for t in ax.texts] == ["Not shown (fewer than 11 people): CA."]
+    assert not ax.lines
+    plt.close(ax.figure)
+    ci = cumulative_incidence(small, "days", "relapsed", by="fellowship")
+    ax = plot_cumulative_incidence(ci, min_cell=MIN_CELL, at_risk=True)
+    assert "Not shown (fewer than 11 people): CA." in [t.get_text() for t in ax.texts]
+    plt.close(ax.figure)

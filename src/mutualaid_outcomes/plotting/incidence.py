@@ -140,6 +140,9 @@ def cumulative_incidence_data(
             body.insert(0, "cause", cause)
             body.insert(0, "group", g)
             parts.append(body)
+    if not parts:  # every group hidden by min_cell
+        columns = ["group", "cause", "group_label", "cause_label", "time", "cif"]
+        return pd.DataFrame(columns=columns + ["conf_low", "conf_high"])
     return pd.concat(parts, ignore_index=True)
 
 
@@ -250,9 +253,9 @@ def plot_cumulative_incidence(
     names = [data.loc[data["group"] == g, "group_label"].iloc[0] for g in groups]
     colours = dict(zip(groups, group_colors(groups, names, colors)))
     shown_causes = list(dict.fromkeys(data["cause"]))
-    p_text = _gray_p(result, pval, shown_causes[0], style)
+    p_text = _gray_p(result, pval, shown_causes[0], style) if shown_causes else None
     ticks = check_times(times)
-    tmax = float(data["time"].max())
+    tmax = float(data["time"].max()) if len(data) else 1.0  # every group hidden
     unit = display_unit or time_unit
     ticks = ticks if ticks is not None else round_time_ticks(tmax, unit)
     own = ax is None
@@ -264,7 +267,7 @@ def plot_cumulative_incidence(
         ax.step(s["time"], s["cif"], where="post", color=colours[g], linestyle=ls, label=lab)
         if show_ci and s["conf_low"].notna().any():
             _confidence_band(ax, s, colours[g], 0.12)
-    top = float(np.nanmax(data[["cif", "conf_high"]].to_numpy(float)))
+    top = float(np.nanmax(data[["cif", "conf_high"]].to_numpy(float))) if len(data) else 1.0
     ax.set_ylim(0, 1 if top > 0.6 else min(1.0, np.ceil(top * 10 + 0.5) / 10))
     ax.set_xlim(0, max(tmax, ticks[-1]) * 1.02)
     ax.set_xticks(ticks)
@@ -283,7 +286,7 @@ def plot_cumulative_incidence(
     if note:
         ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom",
                 fontsize="x-small")  # fmt: skip
-    if at_risk:
+    if at_risk and groups:  # no table when min_cell hides every group
         if not hasattr(result, "at_risk"):
             raise OptionError("`at_risk=True` needs a cumulative-incidence result, not a table.")
         risk = at_risk_table_data(result, ticks, **naming, **units)

@@ -477,7 +477,7 @@ def plot_km(
     colours = group_colors(groups, names, colors)
     p_text = _pvalue(result, pval, style)
     ticks = check_times(times)
-    tmax = float(step["time"].max())
+    tmax = float(step["time"].max()) if len(step) else 1.0  # every group hidden
     unit = display_unit or time_unit
     if ticks is None:
         ticks = round_time_ticks(tmax, unit)
@@ -518,7 +518,7 @@ def plot_km(
     if note:
         ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top",
                 fontsize="x-small")  # fmt: skip
-    if at_risk:
+    if at_risk and groups:  # no table when min_cell hides every group
         risk = at_risk_table_data(result, ticks, **naming, **units)
         draw_risk_table(ax, risk, names, colours, show_events=show_events)
     if own:
