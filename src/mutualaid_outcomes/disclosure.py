@@ -41,6 +41,7 @@ __all__ = [
     "stop_curve",
     "suppress_text",
     "small_levels",
+    "hidden_groups",
     "SUPPRESSED",
     "COUNT_COLUMNS",
 ]
@@ -315,3 +316,28 @@ def suppress_text(text: str, min_cell: int | None) -> str:
         return count_text(int(m.group(1)), min_cell)
 
     return _COUNTED.sub(repl, text)
+
+
+def hidden_groups(result: Any, min_cell: int | None) -> list[Any]:
+    """Groups of a survival result with fewer than ``min_cell`` people.
+
+    Sizes come from ``result.at_risk([0])`` when the result has it (Kaplan-Meier and
+    cumulative-incidence results), else from the first ``n_risk`` of each group in a
+    Kaplan-Meier ``table`` (or such a frame).
+
+    Examples
+    --------
+    >>> tab = pd.DataFrame({"group": ["a", "a", "b"], "time": [1.0, 2, 3],
+    ...                     "n_risk": [20, 19, 3]})
+    >>> hidden_groups(tab, 11)
+    ['b']
+    """
+    if min_cell is None:
+        return []
+    if hasattr(result, "at_risk"):
+        start = result.at_risk([0.0])
+        first = pd.Series(start["n_risk"].to_numpy(), index=start["group"].to_numpy())
+    else:
+        table = getattr(result, "table", result)
+        first = table.sort_values("time").groupby("group", sort=False)["n_risk"].first()
+    return [g for g, n in first.items() if n < min_cell]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, renamed
-from ..disclosure import check_min_cell, count_text, stop_curve
+from ..disclosure import check_min_cell, count_text, hidden_groups, stop_curve
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
@@ -68,19 +68,6 @@ def _naming(
     hidden = set(hidden_groups(table, min_cell))
     groups = [g for g in groups if g not in hidden]
     return groups, group_names(groups, getattr(result, "by", None), labels, codebook)
-
-
-def hidden_groups(result: Any, min_cell: int | None) -> list[Any]:
-    """Groups with fewer than ``min_cell`` people, not drawn or tabulated."""
-    if min_cell is None:
-        return []
-    if hasattr(result, "at_risk"):
-        start = result.at_risk([0.0])
-        first = pd.Series(start["n_risk"].to_numpy(), index=start["group"].to_numpy())
-    else:
-        table = _km_table(result)
-        first = table.sort_values("time").groupby("group", sort=False)["n_risk"].first()
-    return [g for g, n in first.items() if n < min_cell]
 
 
 def hidden_groups_note(

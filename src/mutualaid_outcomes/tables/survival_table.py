@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._labels import resolve_labels
 from .._validation import check_positive_int
-from ..disclosure import SUPPRESSED, check_min_cell
+from ..disclosure import SUPPRESSED, check_min_cell, hidden_groups
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_number, get_style
 from .table import Table
@@ -35,6 +35,41 @@ def _times(times: Any) -> list[float]:
 def _interval(st: Any, est: str, low: str, high: str) -> str:
     ci = st.interval(low, high)
     return f"{est} ({ci})" if st.ci_open == "" else f"{est} {ci}"
+
+
+def _shown_groups(result: Any, lab: Any, by: Any, min_cell: int | None) -> tuple[list, list]:
+    """Groups with at least ``min_cell`` people, and a note naming the others."""
+    groups = list(result.groups)
+    hidden = hidden_groups(result, min_cell)
+    if not hidden:
+        return groups, []
+    names = ", ".join(lab.value(by, g) if by else str(g) for g in hidden)
+    note = f"Not shown (fewer than {min_cell} people): {names}."
+    return [g for g in groups if g not in hidden], [note]
+
+
+def _median_column(
+    result: Any, groups: list, min_cell: int | None, decimals: int, st: Any, numbers: list
+) -> tuple[list[str], bool]:
+    """Median (CI) cells per group; True if any value was suppressed under ``min_cell``."""
+    med = result.median_survival()
+    shown = result.median_survival(min_cell=min_cell)
+    col, hid = [], False
+    for g in groups:
+        r = med[med["group"] == g].iloc[0]
+        r_shown = shown[shown["group"] == g].iloc[0]
+        vals = []
+        for stat, c in (("median", "median"), ("median_low", "conf_low"),
+                        ("median_high", "conf_high")):  # fmt: skip
+            if np.isnan(r_shown[c]) and not np.isnan(r[c]):
+                numbers.append(dict(group=g, statistic=stat, time=np.nan, value=np.nan))
+                vals.append(SUPPRESSED)
+                hid = True
+                continue
+            numbers.append(dict(group=g, statistic=stat, time=np.nan, value=float(r[c])))
+            vals.append("NR" if np.isnan(r[c]) else format_number(r[c], decimals, st.minus))
+        col.append(_interval(st, *vals))
+    return col, hid
 
 
 def survival_table(
@@ -128,16 +163,7 @@ def survival_table(
     level = int(round(100 * float(result.conf_level)))
     by = getattr(result, "by", None)
     min_cell = check_min_cell(min_cell)
-    groups = list(result.groups)
-    notes: list[str] = []
-    if min_cell is not None:
-        from ..plotting.survival import hidden_groups
-
-        hidden = hidden_groups(result, min_cell)
-        groups = [g for g in groups if g not in hidden]
-        if hidden:
-            names = ", ".join(lab.value(by, g) if by else str(g) for g in hidden)
-            notes.append(f"Not shown (fewer than {min_cell} people): {names}.")
+    groups, notes = _shown_groups(result, lab, by, min_cell)
     numbers: list[dict[str, Any]] = []
     hid = False
     columns: dict[str, list[str]] = {}
@@ -169,23 +195,8 @@ def survival_table(
                 f"{time_label} {format_number(t, 0 if t == int(t) else 1)}, % ({level}% CI)"
             ] = col
     if median:
-        med = result.median_survival()
-        shown = result.median_survival(min_cell=min_cell)
-        col = []
-        for g in groups:
-            r = med[med["group"] == g].iloc[0]
-            r_shown = shown[shown["group"] == g].iloc[0]
-            vals = []
-            for stat, c in (("median", "median"), ("median_low", "conf_low"),
-                            ("median_high", "conf_high")):  # fmt: skip
-                if np.isnan(r_shown[c]) and not np.isnan(r[c]):
-                    numbers.append(dict(group=g, statistic=stat, time=np.nan, value=np.nan))
-                    vals.append(SUPPRESSED)
-                    hid = True
-                    continue
-                numbers.append(dict(group=g, statistic=stat, time=np.nan, value=float(r[c])))
-                vals.append("NR" if np.isnan(r[c]) else format_number(r[c], decimals, st.minus))
-            col.append(_interval(st, *vals))
+        col, hid_median = _median_column(result, groups, min_cell, decimals, st, numbers)
+        hid |= hid_median
         columns[f"Median ({level}% CI), {time_unit}"] = col
     names = [lab.value(by, g) if by else "All participants" for g in groups]
     body = pd.DataFrame(columns, index=names)
