@@ -349,8 +349,8 @@ def reliability(
         raise DataValidationError(f"`items` {flat} have no variance in the complete rows.")
     if rev:
         adjust = np.nanmin(x) + np.nanmax(x)
-        for c in rev:
-            j = cols.index(c)
+        for name in rev:
+            j = cols.index(name)
             x[:, j] = adjust - x[:, j]
 
     c = np.cov(x, rowvar=False, ddof=1)
@@ -368,7 +368,7 @@ def reliability(
     col_c = c.sum(axis=0)
     v_drop = sum_c - 2 * col_c + np.diag(c)
     r_drop = (col_c - np.diag(c)) / np.sqrt(np.diag(c) * v_drop)
-    drop = {"raw": [], "std": [], "g6": [], "av_r": []}
+    drop: dict[str, list[float]] = {"raw": [], "std": [], "g6": [], "av_r": []}
     for j in range(k):
         keep = [i for i in range(k) if i != j]
         if k > 2:

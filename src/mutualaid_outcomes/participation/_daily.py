@@ -200,7 +200,7 @@ def resolve_thresholds(heavy_threshold: Any) -> tuple[float, float]:
             f"{{'male': ..., 'female': ...}}; got {type(heavy_threshold).__name__}."
         )
     for v in pair:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not float(v) > 0:
             raise DataValidationError(
                 f"`heavy_threshold` values must be positive numbers of drinks; got {pair!r}."
             )
@@ -226,7 +226,9 @@ def _sex_thresholds(
             "Give every person a sex, or pass sex=None to use one threshold for all."
         )
     keys = values.map(
-        lambda v: str(int(v)) if isinstance(v, numbers.Real) and float(v).is_integer() else str(v)
+        lambda v: (
+            str(int(float(v))) if isinstance(v, numbers.Real) and float(v).is_integer() else str(v)
+        )
     )
     labels = keys.str.strip().str.lower().map(_SEX_LABELS)
     unknown = sorted(set(keys[labels.isna()].tolist()))
@@ -256,8 +258,9 @@ def prepare_daily(
         if not isinstance(col, str):
             raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
         check_columns(daily, col, arg)
-    for arg, col in (("meetings", meetings), ("controlled", controlled)):
-        if col is not None:
+    for arg, optional in (("meetings", meetings), ("controlled", controlled)):
+        if optional is not None:
+            col = optional
             if not isinstance(col, str):
                 raise ArgumentTypeError(
                     f"`{arg}` must be a column name or None; got {type(col).__name__}."

@@ -273,7 +273,7 @@ def _frequency_to_monthly(
                 f"got {type(conversion).__name__}."
             )
         for lab, val in conversion.items():
-            if isinstance(val, bool) or not isinstance(val, numbers.Real) or not val >= 0:
+            if isinstance(val, bool) or not isinstance(val, numbers.Real) or not float(val) >= 0:
                 raise DataValidationError(
                     f"`conversion` values must be non-negative numbers; got {lab!r}: {val!r}."
                 )

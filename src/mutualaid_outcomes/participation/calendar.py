@@ -58,7 +58,7 @@ _MEETING_COLUMNS: tuple[str, ...] = (
 def _resolve_windows(windows: Any) -> list[tuple[str, int, int]]:
     """Normalise ``windows`` to a list of (name, start, end)."""
     if isinstance(windows, Mapping):
-        items = [(str(k), v) for k, v in windows.items()]
+        items: list[tuple[str | None, Any]] = [(str(k), v) for k, v in windows.items()]
     elif isinstance(windows, Sequence) and not isinstance(windows, str):
         if len(windows) == 2 and all(isinstance(v, numbers.Integral) for v in windows):
             windows = [tuple(windows)]

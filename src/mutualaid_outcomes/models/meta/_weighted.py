@@ -84,7 +84,7 @@ def wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> WLSFit:
             w=w, X=X, beta=np.array([mean]), A=A, resid=y - mean, h=np.full(len(y), 1.0 / sum_w)
         )
     sw = np.sqrt(w)
-    r = np.linalg.qr(sw[:, None] * X, mode="r")
+    r: np.ndarray = np.linalg.qr(sw[:, None] * X, mode="r")  # type: ignore[assignment]
     r_inv = _upper_inverse(r)
     A = r_inv @ r_inv.T
     beta = A @ (X.T @ (w * y))

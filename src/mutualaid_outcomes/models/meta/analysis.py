@@ -12,7 +12,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -453,7 +453,9 @@ def meta_analysis(
             f"{rule['n_corrected']} studies (to={rule['to']!r})."
         )
     fit, fit_notes = fit_arrays(y, v, X, method, test, tol=tol, max_iter=max_iter)
-    common = dict(measure=measure, method=method, conf_level=conf_level, tol=tol, max_iter=max_iter)
+    common: dict[str, Any] = dict(
+        measure=measure, method=method, conf_level=conf_level, tol=tol, max_iter=max_iter
+    )
     extra: dict = {}
     if by is not None:
         _, extra = _subgroups(clean, by, y, v, labels, test, common)

@@ -257,9 +257,9 @@ def trim_and_fill(
     if side is not None:
         check_option(side, ("left", "right"), "side")
     max_iter = check_positive_int(max_iter, "max_iter")
-    side = side or _side(result)
+    chosen: str = side or _side(result)
     f = result.fit
-    sign = -1.0 if side == "right" else 1.0
+    sign = -1.0 if chosen == "right" else 1.0
     order = np.argsort(sign * f.y, kind="stable")
     yy, vv = sign * f.y[order], f.v[order]
     k = f.k
@@ -318,4 +318,4 @@ def trim_and_fill(
             tol=result.tol,
             max_iter=result.max_iter,
         )
-    return TrimFillResult(result, filled, k0, se_k0, p_k0, side, estimator)
+    return TrimFillResult(result, filled, k0, se_k0, p_k0, chosen, estimator)

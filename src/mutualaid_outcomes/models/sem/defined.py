@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,9 +72,9 @@ def _compile(name: str, text: str, known: set[str]) -> ast.expr:
     return tree
 
 
-def _eval(node: ast.expr, env: Mapping[str, complex]):
+def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # numbers only (checked at compile)
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
@@ -81,7 +82,7 @@ def _eval(node: ast.expr, env: Mapping[str, complex]):
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp):
         return _BINOPS[type(node.op)](_eval(node.left, env), _eval(node.right, env))
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return _FUNCS[node.func.id](_eval(node.args[0], env))
     raise TypeError(type(node).__name__)  # pragma: no cover - rejected at compile time
 
@@ -118,14 +119,16 @@ class DefinedParameters:
             self._trees.append(_compile(name, text, known))
             known.add(name)
         self.analytic = not any(
-            isinstance(n, ast.Call) and n.func.id == "abs" for t in self._trees for n in ast.walk(t)
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "abs"
+            for t in self._trees
+            for n in ast.walk(t)
         )
 
     def __len__(self) -> int:
         return len(self.names)
 
     def _values(self, theta: np.ndarray) -> np.ndarray:
-        env = {lab: theta[..., k] for lab, k in self.labels.items()}
+        env: dict[str, Any] = {lab: theta[..., k] for lab, k in self.labels.items()}
         env.update(self.constants)
         out = []
         for name, tree in zip(self.names, self._trees):

@@ -98,7 +98,7 @@ def check_identification(pt: ParTable, lik: Likelihood, theta0: np.ndarray) -> N
         bad = _null_params(_jacobian(lik, theta), _RANK_TOL)
         if bad is None:
             return
-    names = describe_params(pt, bad)
+    names = describe_params(pt, bad)  # type: ignore[arg-type]  # not None after the loop
     raise IdentificationError(
         "The model is not identified: the Jacobian of the model-implied moments is rank "
         f"deficient, so these parameters cannot be estimated separately: {', '.join(names)}. "
@@ -129,9 +129,9 @@ def heywood_rows(pt: ParTable, values: np.ndarray, lik: Likelihood, theta: np.nd
             out.append(f"{r.lhs} ~~ {r.lhs}{g} = {values[k]:.4g}")
     p = lik.model.p
     if lik.model.m > p:
-        for g in range(pt.n_groups):
-            lv = lik.model.implied_group(theta, g).sigma_all[p:, p:]
+        for grp in range(pt.n_groups):
+            lv = lik.model.implied_group(theta, grp).sigma_all[p:, p:]
             if np.linalg.eigvalsh(lv).min() < -1e-10 * max(np.abs(lv).max(), 1.0):
-                where = f" in group {g + 1}" if pt.n_groups > 1 else ""
+                where = f" in group {grp + 1}" if pt.n_groups > 1 else ""
                 out.append(f"model-implied latent covariance matrix{where} not positive definite")
     return out

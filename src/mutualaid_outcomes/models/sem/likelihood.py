@@ -220,7 +220,7 @@ class Likelihood:
             sc = np.zeros((st.n, self.model.q))
             for pat in st.patterns:
                 o = pat.obs
-                inv = _chol_inv(imp.sigma[np.ix_(o, o)])[0]
+                inv = _chol_inv(imp.sigma[np.ix_(o, o)])[0]  # type: ignore[index]  # PD at a fit
                 Y = st.X[np.ix_(pat.rows, o)] - imp.mu[o]
                 Z = Y @ inv
                 ds = dsig[:, o][:, :, o]

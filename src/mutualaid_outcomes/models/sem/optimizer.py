@@ -225,7 +225,7 @@ def optimize(
             "model-implied covariance matrix not positive definite at the starting values",
         )
     phase = "fisher"
-    H = None
+    H = np.empty((0, 0))  # set in the first (Fisher) iteration
     bfgs_tol = 1e-10 if newton else tol
     for it in range(1, max_iter + 1):
         if phase == "fisher":

@@ -50,8 +50,8 @@ class PreparedData:
 
 
 def _check_types(data: pd.DataFrame, ov: Sequence[str], ov_x: Sequence[str]) -> None:
-    bad = []
-    ordinal = []
+    bad: list[str] = []
+    ordinal: list[str] = []
     for c in ov:
         s = data[c]
         if isinstance(s.dtype, pd.CategoricalDtype):
@@ -92,7 +92,7 @@ def _not_pd_message(cov: np.ndarray, names: Sequence[str], where: str) -> str | 
     if w.min() > 1e-10 * max(w.max(), 1e-300):
         return None
     vec = v[:, 0]
-    involved = [names[i] for i in np.flatnonzero(np.abs(vec) > 0.1 * np.abs(vec).max())]
+    involved = [names[int(i)] for i in np.flatnonzero(np.abs(vec) > 0.1 * np.abs(vec).max())]
     return (
         f"The sample covariance matrix{where} is not positive definite (smallest eigenvalue "
         f"{w.min():.3g}); variables {involved} are (nearly) linearly dependent. Drop or "

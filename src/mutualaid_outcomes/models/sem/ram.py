@@ -113,8 +113,12 @@ class RamModel:
                 k, i, j = _M, idx[r.lhs], 0
             else:  # pragma: no cover - defensive
                 continue
-            kind.append(k), ii.append(i), jj.append(j), par.append(r.free - 1)
-            val.append(value), rows.append(r_id)
+            kind.append(k)
+            ii.append(i)
+            jj.append(j)
+            par.append(r.free - 1)
+            val.append(value)
+            rows.append(r_id)
         return _GroupEntries(
             np.array(kind, dtype=int),
             np.array(ii, dtype=int),

@@ -163,13 +163,19 @@ class SEMResult(BaseResult):
             out["boot_se"] = self._boot_se()
         return out.loc[:, list(TIDY_COLUMNS) + [c for c in out.columns if c not in TIDY_COLUMNS]]
 
+    @property
+    def _draws(self) -> pd.DataFrame:
+        if self.draws is None:  # pragma: no cover - callers check first
+            raise RuntimeError("this fit has no resampling draws")
+        return self.draws
+
     def _boot_index(self) -> np.ndarray:
-        cols = {c: k for k, c in enumerate(self.draws.columns)}
+        cols = {c: k for k, c in enumerate(self._draws.columns)}
         return np.array([cols.get(t, -1) for t in self.parameters["term"]])
 
     def _boot_se(self) -> np.ndarray:
         idx = self._boot_index()
-        d = self.draws.to_numpy()
+        d = self._draws.to_numpy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             sd = np.nanstd(d, axis=0, ddof=1)
@@ -177,9 +183,9 @@ class SEMResult(BaseResult):
 
     def _boot_limits(self, conf_level: float, low: np.ndarray, high: np.ndarray):
         idx = self._boot_index()
-        d = self.draws.to_numpy()
+        d = self._draws.to_numpy()
         if self.info["ci"] == "bca" and self.jackknife is not None:
-            est = self.parameters.set_index("term").loc[self.draws.columns, "estimate"]
+            est = self.parameters.set_index("term").loc[self._draws.columns, "estimate"]
             lo, hi = bs.bca_interval(d, est.to_numpy(float), self.jackknife, conf_level)
         else:
             lo, hi = bs.percentile_interval(d, conf_level)

@@ -45,7 +45,7 @@ class Pattern:
 
     obs: np.ndarray
     rows: np.ndarray
-    n: int
+    n: float  # rows in the pattern (a weighted count inside resampling)
     mean: np.ndarray
     cov: np.ndarray
 

@@ -236,13 +236,16 @@ class _Parser:
             for s in items:
                 s2 = s.strip("\"'")
                 if s2 == "NA":
-                    fixed.append(None), labels.append(None), forced.append(True)
+                    entry: tuple[float | None, str | None, bool] = (None, None, True)
                 elif _NUMBER.fullmatch(s2):
-                    fixed.append(float(s2)), labels.append(None), forced.append(False)
+                    entry = (float(s2), None, False)
                 elif _NAME.fullmatch(s2):
-                    fixed.append(None), labels.append(s2), forced.append(False)
+                    entry = (None, s2, False)
                 else:
                     raise self.fail(f"{s!r} is not a number, NA or a label in c()", line, lead)
+                fixed.append(entry[0])
+                labels.append(entry[1])
+                forced.append(entry[2])
             out: dict[str, tuple] = {"free_forced": tuple(forced)}
             if any(v is not None for v in fixed) or any(forced):
                 out["fixed"] = tuple(fixed)
