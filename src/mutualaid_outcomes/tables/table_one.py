@@ -133,6 +133,7 @@ def table_one(
     min_cell: int | None = None,
     labels: Mapping[str, str] | None = None,
     title: str = "Table 1. Participant characteristics",
+    design: Any = None,
 ) -> Table:
     """Describe participants overall and by group (a journal's "Table 1").
 
@@ -172,6 +173,14 @@ def table_one(
         Variable labels overriding the codebook.
     title : str
         Caption.
+    design : SurveyDesign or ReplicateDesign, optional
+        A complex-survey design built on ``data`` (``survey_design(data, ...)``): the
+        table then shows weighted percentages, means and SDs (medians and quartiles for
+        ``nonnormal``) with the *unweighted* n of respondents, and design-based
+        p-values (Rao-Scott F, Wald F); ``smd`` does not apply. As R
+        ``gtsummary::tbl_svysummary``, but with unweighted counts; the numbers are
+        those of :func:`~mutualaid_outcomes.models.survey.weighted_summary`, checked
+        against R survey 4.1.1.
 
     Returns
     -------
@@ -201,6 +210,15 @@ def table_one(
     '35.0 (7.1)'
     """
     check_dataframe(data, "data")
+    if design is not None:
+        from ._survey_table_one import survey_table_one
+
+        return survey_table_one(
+            data, design, by, variables,
+            dict(categorical=categorical, nonnormal=nonnormal, overall=overall, tests=tests,
+                 missing=missing, decimals=decimals, style=style, min_cell=min_cell,
+                 labels=labels, title=title),
+        )  # fmt: skip
     st = get_style(style)
     if min_cell is not None:
         min_cell = check_positive_int(min_cell, "min_cell", minimum=2)
