@@ -7,6 +7,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
+from .design_step import first_argument
 from .functions import resolve_function, takes_rng
 from .report import ReportSection
 
@@ -58,7 +59,7 @@ def fit_models(ctx: RunContext) -> None:
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fitted = func(frame, **options)
+            fitted = func(first_argument(ctx, m.type, frame), **options)
         elapsed = time.perf_counter() - t0
         ctx.models[m.name] = fitted
         for part, table in (("tidy", fitted.tidy()), ("glance", fitted.glance())):

@@ -9,10 +9,14 @@ filled in:
 3. :func:`~mutualaid_outcomes.pipeline.variables.derive_variables`;
 4. :func:`~mutualaid_outcomes.pipeline.participation.code_participation` -- calendar
    summaries and the survival datasets;
-5. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`;
-6. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
-7. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
-8. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
+5. :func:`~mutualaid_outcomes.pipeline.design_step.build_design` -- the survey design
+   of ``[design]``;
+6. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`, then the ``[[meta]]``
+   (:func:`~mutualaid_outcomes.pipeline.meta_steps.run_meta_analyses`) and ``[[sem]]``
+   (:func:`~mutualaid_outcomes.pipeline.sem_steps.fit_sems`) sections;
+7. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
+8. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
+9. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
 
 The run writes into a temporary folder beside the output folder and renames it into
 place only when every stage has finished, so an interrupted run never leaves a
@@ -32,12 +36,15 @@ from typing import Any
 
 from ..errors import SpecError
 from .context import RunContext
+from .design_step import build_design
 from .figure_steps import make_figures
 from .fitting import fit_models
+from .meta_steps import run_meta_analyses
 from .participation import code_participation
 from .progress import step_progress
 from .provenance import collect_provenance, sha256_file, write_provenance
 from .report import ReportSection, render_report
+from .sem_steps import fit_sems
 from .sources import SAMPLE_FILES, load_data
 from .spec import AnalysisSpec, load_spec
 from .table_steps import make_tables
@@ -118,7 +125,10 @@ STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
     ("score instruments", score_instruments),
     ("derive variables", derive_variables),
     ("code participation", code_participation),
+    ("survey design", build_design),
     ("models", fit_models),
+    ("meta-analyses", run_meta_analyses),
+    ("structural equation models", fit_sems),
     ("tables", make_tables),
     ("figures", make_figures),
     ("report", write_report),

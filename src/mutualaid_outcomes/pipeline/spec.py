@@ -18,13 +18,18 @@ Examples
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DataFileNotFoundError, SpecError
-from .functions import MODEL_FUNCTIONS, check_function_arguments
+from .design_step import DesignStep
+from .functions import DESIGN_FIRST, MODEL_FUNCTIONS, check_function_arguments
+from .meta_steps import MetaStep
+from .section_args import check_sections
+from .sem_steps import SemStep
 
 try:  # Python 3.11+
     import tomllib
@@ -41,6 +46,9 @@ __all__ = [
     "FigureStep",
     "OutputOptions",
     "CalendarStep",
+    "MetaStep",
+    "DesignStep",
+    "SemStep",
     "MODEL_FUNCTIONS",
     "load_spec",
     "validate_spec",
@@ -133,6 +141,7 @@ class ModelStep(BaseModel):
         "kaplan_meier",
         "cox",
         "cox_time_varying",
+        "survey_glm",
     ]
     dataset: DatasetName = "data"
     filter: str | None = None
@@ -161,6 +170,7 @@ class TableStep(_Strict):
     nonnormal: list[str] | None = None
     models: list[str] | None = None
     exponentiate: bool | list[bool] = False
+    design: bool = False
     title: str = ""
 
 
@@ -224,15 +234,20 @@ class AnalysisSpec(_Strict):
     models: list[ModelStep] = Field(default_factory=list)
     tables: list[TableStep] = Field(default_factory=list)
     figures: list[FigureStep] = Field(default_factory=list)
+    design: DesignStep | None = None
+    meta: list[MetaStep] = Field(default_factory=list)
+    sem: list[SemStep] = Field(default_factory=list)
     output: OutputOptions = Field(default_factory=OutputOptions)
 
     @model_validator(mode="after")
     def _model_names(self) -> AnalysisSpec:
         """Model names are unique, and tables and figures name defined models."""
-        names = [m.name for m in self.models]
+        names = [m.name for m in self.models] + [m.name for m in self.meta + self.sem]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"model names must be unique; repeated: {dup}")
+            raise ValueError(
+                f"names of [[models]], [[meta]] and [[sem]] must be unique; repeated: {dup}"
+            )
         known = set(names)
         for i, t in enumerate(self.tables):
             for m in t.models or []:
@@ -245,6 +260,12 @@ class AnalysisSpec(_Strict):
                 raise ValueError(
                     f"figures[{i}].model names unknown model '{f.model}'; defined: {names}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _sections(self) -> AnalysisSpec:
+        """[[meta]], [[sem]] and [design] fit the rest of the spec."""
+        check_sections(self, typing.get_args(DatasetName), DESIGN_FIRST)
         return self
 
     @model_validator(mode="after")
