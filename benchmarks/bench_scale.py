@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from mutualaid_outcomes.models.power.simulation import power_mediation, power_survival
+from mutualaid_outcomes.models.power import power_mediation, power_survival
 
 WORKERS = 2
 REPEATS = 3

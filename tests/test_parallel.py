@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError
-from mutualaid_outcomes.models.power.simulation import power_mediation, power_survival
+from mutualaid_outcomes.models.power import power_mediation, power_survival
 from mutualaid_outcomes.parallel import (
     n_workers,
     replicate_seed,

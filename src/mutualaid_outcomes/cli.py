@@ -8,12 +8,17 @@ library with citations).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .errors import MutualAidError
+
+#: exit status after Ctrl-C (128 + SIGINT), as shells report it
+EXIT_INTERRUPTED = 130
 
 SpecPath = Annotated[Path, typer.Argument(help="Analysis spec (TOML).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")]
@@ -33,6 +38,29 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+@contextlib.contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn the package's errors, operating-system errors and Ctrl-C into a message.
+
+    A problem with the spec, the data or the environment (read-only folder, full disk)
+    is one ``error:`` message and exit status 2, never a traceback; Ctrl-C prints what
+    was left where and exits with status 130.
+    """
+    from ._files import os_cause
+
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        text = str(exc) or "Interrupted."
+        typer.secho(f"interrupted: {text}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    except MutualAidError as exc:
+        _fail(exc)
+    except OSError as exc:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        _fail(OSError(f"{os_cause(exc)}{where}"))
+
+
 def demo_spec_path() -> Path:
     """Path of the demo analysis spec shipped inside the package."""
     from importlib import resources
@@ -48,10 +76,8 @@ def demo(
     """Run the full worked analysis on the bundled sample cohort."""
     from .pipeline.runner import run_spec_file
 
-    try:
+    with _reported_errors():
         res = run_spec_file(demo_spec_path(), out, overwrite=overwrite)
-    except MutualAidError as exc:
-        _fail(exc)
     _print_run(res)
 
 
@@ -68,22 +94,22 @@ def run(
     from .pipeline.runner import run_spec_file
 
     target = out if out is not None else spec.with_suffix("").parent / f"{spec.stem}-output"
-    try:
+    with _reported_errors():
         res = run_spec_file(spec, target, overwrite=overwrite)
-    except MutualAidError as exc:
-        _fail(exc)
     _print_run(res)
 
 
 @app.command()
 def validate(spec: SpecPath) -> None:
-    """Check an analysis spec without running it."""
-    from .pipeline.spec import load_spec
+    """Check an analysis spec and its data without fitting anything.
 
-    try:
-        parsed, _ = load_spec(spec)
-    except MutualAidError as exc:
-        _fail(exc)
+    Reads the data files, scores the instruments, derives the columns and checks every
+    column, expression, name and reference the spec uses; lists every problem found.
+    """
+    from .pipeline.runner import check_spec_file
+
+    with _reported_errors():
+        parsed = check_spec_file(spec, progress=False).spec
     typer.echo(
         f"{spec}: valid ({len(parsed.instruments)} instruments, {len(parsed.models)} models, "
         f"{len(parsed.tables)} tables, {len(parsed.figures)} figures)."
@@ -106,16 +132,34 @@ def describe(
 
     from .io import describe_data, read_data
 
-    codes = [float(c) for c in missing_codes.split(",")] if missing_codes else None
-    try:
+    codes = _missing_codes(missing_codes)
+    with _reported_errors():
         frame = read_data(path, missing_codes=codes)
-    except MutualAidError as exc:
-        _fail(exc)
     summary = describe_data(frame)
     with pd.option_context(
         "display.max_rows", 500, "display.max_colwidth", 60, "display.width", 160
     ):
         typer.echo(summary.to_string(index=False))
+
+
+def _missing_codes(text: str | None) -> list[float] | None:
+    """The numbers of ``--missing-codes``; a bad entry is one error message."""
+    if not text:
+        return None
+    codes, bad = [], []
+    for part in text.split(","):
+        try:
+            codes.append(float(part.strip()))
+        except ValueError:
+            bad.append(part.strip())
+    if bad:
+        _fail(
+            ValueError(
+                f"--missing-codes must be comma-separated numbers such as -9,98,99; "
+                f"cannot read {', '.join(repr(b) for b in bad)}."
+            )
+        )
+    return codes
 
 
 @app.command()

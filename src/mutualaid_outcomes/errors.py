@@ -22,6 +22,9 @@ __all__ = [
     "DataFileNotFoundError",
     "FileFormatError",
     "SpecError",
+    "OutputFolderError",
+    "OutputWriteError",
+    "RunInterrupted",
     "EstimationError",
     "ConvergenceError",
     "MutualAidWarning",
@@ -68,6 +71,33 @@ class FileFormatError(MutualAidError, ValueError):
 
 class SpecError(MutualAidError, ValueError):
     """An instrument or analysis specification is invalid."""
+
+
+class OutputFolderError(SpecError):
+    """An output folder cannot be used or replaced safely.
+
+    For example it holds inputs or files the package did not write, or another run is
+    writing to it.
+    """
+
+
+class OutputWriteError(MutualAidError, OSError):
+    """Output could not be written; the message names the operating system's cause.
+
+    Carries ``errno`` and ``filename`` of the underlying error when there is one.
+    """
+
+    def __init__(self, message: str, *, errno: int | None = None, filename: str | None = None):
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return str(self.args[0]) if self.args else ""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run was interrupted (Ctrl-C); the message says what was left where."""
 
 
 class EstimationError(MutualAidError, RuntimeError):

@@ -267,3 +267,38 @@ def test_unknown_columns_stop_the_run_before_fitting(tmp_path, paths, spec, data
     with pytest.raises(SpecError, match=match):
         _run(tmp_path, spec.replace(*bad))
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_checks_section_columns_and_study_files(tmp_path, paths, test_data):
+    from mutualaid_outcomes.pipeline.runner import check_spec_file
+
+    shutil.copy(paths.data / "sem_holzinger_swineford.csv", tmp_path / "hs.csv")
+    missing_file = SEM_SPEC + '\n[[meta]]\nname = "pooled"\npath = "missing.csv"\n'
+    with pytest.raises(SpecError, match=r"meta\[0\]\.path: .*missing\.csv.* does not exist"):
+        check_spec_file(_spec(tmp_path, missing_file), progress=False)
+    test_data("meta_bcg.csv").to_csv(tmp_path / "bcg.csv", index=False)
+    text = SEM_SPEC.replace("x9\n", "x99\n") + (
+        '\n[[meta]]\nname = "pooled"\npath = "bcg.csv"\nstudy = "authors"\n'
+        '\n[design]\ndataset = "data"\nweights = "sampling_weight"\n'
+    )
+    with pytest.raises(SpecError) as err:
+        check_spec_file(_spec(tmp_path, text), progress=False)
+    message = str(err.value)  # every problem at once
+    for name in ("'x99'", "'sampling_weight'", "'authors'", "'yi'"):
+        assert name in message, name
+
+
+def test_overwrite_never_replaces_a_folder_holding_a_study_file(tmp_path, test_data):
+    from mutualaid_outcomes.errors import OutputFolderError
+
+    bcg = test_data("meta_bcg.csv")
+    studies = tmp_path / "studies"
+    studies.mkdir()
+    bcg.assign(n1=bcg.tpos + bcg.tneg, n2=bcg.cpos + bcg.cneg).to_csv(
+        studies / "bcg.csv", index=False
+    )
+    shutil.copy(studies / "bcg.csv", tmp_path / "bcg.csv")
+    text = META_SPEC.replace('path = "bcg.csv"\nstudy', 'path = "studies/bcg.csv"\nstudy')
+    with pytest.raises(OutputFolderError):
+        run_spec_file(_spec(tmp_path, text), studies, overwrite=True, progress=False)
+    assert (studies / "bcg.csv").is_file()

@@ -1,4 +1,4 @@
-# Reference for mutualaid_outcomes.models.power.simulation.score_test_statistic:
+# Reference for mutualaid_outcomes.models.power.score_test_statistic:
 # the Cox partial-likelihood score test at beta = 0 (R survival coxph, Breslow ties,
 # no tied event times), for a binary exposure and for a switch-on time-varying exposure
 # in counting-process form. Writes the simulated data sets and the statistics.

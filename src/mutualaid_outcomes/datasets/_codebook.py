@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._cohort import ARMS, RELATIONSHIPS, SampleCohort
 from ._dgp import MECHANISMS
 from ._items import (
     INSTRUMENTS,
@@ -17,9 +18,6 @@ from ._items import (
     item_label,
     item_value_labels,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .simulate import SampleCohort
 
 __all__ = ["build_codebook", "write_sav"]
 
@@ -62,8 +60,6 @@ def build_codebook(cohort: SampleCohort, raw_waves: pd.DataFrame) -> dict[str, A
     ``missing_counts`` gives, for each item column, how many answers in
     ``waves.csv``/``waves.sav`` carry each sentinel code.
     """
-    from .simulate import ARMS, RELATIONSHIPS
-
     v: dict[str, dict[str, Any]] = {}
     v["id"] = _var("Participant identifier", "nominal")
     v["trial"] = _var(

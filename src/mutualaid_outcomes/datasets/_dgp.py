@@ -2,7 +2,8 @@
 
 Everything here is vectorised over people and days. The public entry point is
 :func:`mutualaid_outcomes.datasets.simulate_cohort`; :func:`simulate_core` is shared
-with the large-sample truth computation in :mod:`mutualaid_outcomes.datasets.truth`.
+with the large-sample truth computation in :mod:`mutualaid_outcomes.datasets.truth`, as is
+:func:`attrition` (who is assessed at each wave).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "PRE_DAYS",
     "WINDOW",
     "CohortParameters",
+    "attrition",
     "simulate_core",
     "wave_days",
     "window_outcomes",
@@ -225,155 +227,27 @@ def simulate_core(
     """Simulate baseline data, latent mechanisms and complete daily calendars.
 
     Returns a dict of arrays; calendar arrays have shape ``(n, PRE_DAYS + days)``
-    with column ``j`` holding day ``j - PRE_DAYS``.
+    with column ``j`` holding day ``j - PRE_DAYS``. Each stage draws from its own
+    stream (spawned from ``rng`` in a fixed order), so the stages below can change
+    without shifting the random numbers of the others.
     """
-    p = params
     g_base, g_att, g_mech, g_drink, g_heavy, g_ctrl = rng.spawn(6)
-    n_days = PRE_DAYS + days
     kday = _day_interval(days)
     dwave = wave_days(days)
     start = dwave - WINDOW + PRE_DAYS  # calendar column of each window's first day
-
-    # --- baseline -------------------------------------------------------------
-    outpatient = g_base.random(n) < p.p_outpatient
-    site = np.where(outpatient, g_base.integers(1, 6, n), g_base.integers(6, 10, n))
-    arm = g_base.permutation(np.resize(np.array([0, 1, 2]), n))  # 0 TSF, 1 CBT, 2 MET
-    female = (g_base.random(n) < p.p_female).astype(np.int64)
-    age = np.clip(np.round(g_base.normal(40.0, 11.0, n)), 18, 75).astype(np.int64)
-    entry = g_base.integers(0, RECRUIT_DAYS, n)
-    severity = g_base.normal(0.0, 1.0, n) + 0.3 * (~outpatient)
-    chol = np.linalg.cholesky(np.asarray(p.base_corr))
-    m0 = g_base.standard_normal((n, 6)) @ chol.T
-    m0 += np.outer(severity, [-0.3, -0.3, 0.3, 0.25, 0.4, 0.0])
-    m0[:, 3] += 0.3 * female
-    theta = 0.8 * severity + g_base.normal(0.0, 0.7, n)
-    propensity = (
-        0.35 * m0[:, 5]
-        + 0.2 * m0[:, 2]
-        + 0.25 * severity
-        + 0.3 * (~outpatient)
-        + g_base.normal(0.0, 0.8, n)
+    base = _baseline(n, params, g_base)
+    meetings, win_meet = _attendance(base, params, kday, start, g_att)
+    mech = _mechanisms(base, win_meet, params, g_mech)
+    controlled = _controlled_stays(n, days, params, g_ctrl)
+    drinks = _daily_drinking(base, mech, win_meet, controlled, params, kday, days, g_drink)
+    threshold = np.where(base["female"] == 1, 4, 5)
+    phdd0 = window_outcomes(drinks, meetings, controlled, threshold, int(start[0]))["phdd"]
+    past30, first_heavy = _first_heavy_day(
+        meetings, drinks, controlled, threshold, phdd0, params, days, g_heavy
     )
-
-    # --- attendance: engaged in the interval?  then daily meetings ---------------
-    tsf = (arm == 0).astype(float)
-    lin_eng = np.empty((n, 6))
-    lin_day = np.empty((n, 6))
-    lin_eng[:, 0] = p.eng_intercept[0]
-    lin_day[:, 0] = p.att_intercept[0]
-    for k in range(1, 6):
-        lin_eng[:, k] = p.eng_intercept[k] + p.eng_tsf[k - 1] * tsf
-        lin_day[:, k] = p.att_intercept[k] + p.att_tsf[k - 1] * tsf
-    lin_eng += 1.2 * propensity[:, None]
-    lin_day += 0.6 * propensity[:, None] + g_att.normal(0.0, p.att_sd_interval, (n, 6))
-    engaged = g_att.random((n, 6)) < expit(lin_eng)
-    p_att = np.where(engaged, expit(lin_day), 0.0)
-    u = g_att.random((n, n_days))
-    attend = u < p_att[:, kday]
-    double = g_att.random((n, n_days)) < p.p_double_meeting
-    meetings = (attend.astype(np.int16) * (1 + double)).astype(np.int16)
-    win_meet = np.stack([meetings[:, s : s + WINDOW].sum(axis=1) for s in start], axis=1).astype(
-        float
-    )
-
-    # --- latent mechanisms ------------------------------------------------------
-    mech = np.empty((n, 6, 6))  # person x wave x mechanism
-    mech[:, 0, :] = m0
-    rho = np.asarray(p.mech_rho)
-    a = np.asarray(p.mech_attend)
-    for w in range(1, 6):
-        common = g_mech.normal(0.0, p.mech_common_sd, n)
-        unique = g_mech.standard_normal((n, 6)) * np.asarray(p.mech_sd)
-        shift = np.asarray(p.mech_shift) if w == 1 else 0.0
-        mech[:, w, :] = (
-            rho * mech[:, w - 1, :]
-            + shift
-            + np.outer(win_meet[:, w] / 10.0, a)
-            + np.outer(common, p.mech_common)
-            + unique
-        )
-    mech[:, 1:, 3] += 0.1 * female[:, None]
-
-    # --- controlled-environment stays (follow-up only) --------------------------
-    controlled = np.zeros((n, n_days), dtype=bool)
-    has_stay = g_ctrl.random(n) < p.p_controlled
-    s0 = g_ctrl.integers(1, max(days - 30, 2), n) + PRE_DAYS
-    length = g_ctrl.integers(5, 31, n)
-    col = np.arange(n_days)[None, :]
-    controlled = has_stay[:, None] & (col >= s0[:, None]) & (col < (s0 + length)[:, None])
-
-    # --- daily drinking ---------------------------------------------------------
-    interval_lin = np.empty((n, 6))
-    interval_qty = np.empty((n, 6))
-    for w in range(6):
-        base = p.drink_intercept[0] if w == 0 else p.drink_intercept[1]
-        qbase = p.quantity_log_mean[0] if w == 0 else p.quantity_log_mean[1]
-        interval_lin[:, w] = (
-            base
-            + theta
-            + mech[:, w, :] @ np.asarray(p.drink_mech)
-            + (p.drink_attend * win_meet[:, w] / 10.0 if w > 0 else 0.0)
-        )
-        interval_qty[:, w] = (
-            qbase + 0.35 * severity + 0.2 * mech[:, w, 4] - 0.15 * mech[:, w, 1] - 0.3 * female
-        )
-    interval_lin += g_drink.normal(0.0, 0.5, (n, 6))
-    interval_qty += g_drink.normal(0.0, 0.3, (n, 6))
-    epoch_day = (RECRUIT_START - np.datetime64("1970-01-01")).astype(np.int64)
-    dow = (epoch_day + entry[:, None] + np.arange(-PRE_DAYS, days)[None, :] + 3) % 7
-    weekend = (dow == 4) | (dow == 5)  # Friday, Saturday (Monday = 0)
-    p_drink = expit(interval_lin[:, kday] + p.drink_weekend * weekend)
-    drinking = g_drink.random((n, n_days)) < p_drink
-    mu = np.exp(interval_qty)[:, kday]
-    lam = g_drink.gamma(p.quantity_shape, mu / p.quantity_shape)
-    drinks = np.where(drinking, 1 + np.minimum(g_drink.poisson(lam), 39), 0).astype(np.int16)
-    drinks[controlled] = 0
-
-    threshold = np.where(female == 1, 4, 5)
-    base_win = window_outcomes(drinks, meetings, controlled, threshold, int(start[0]))
-    phdd0 = base_win["phdd"]
-
-    # --- first heavy drinking day: discrete-time cloglog hazard -----------------
-    any_meet = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(meetings > 0, axis=1)], 1)
-    tcol = np.arange(PRE_DAYS, n_days)
-    past30 = (any_meet[:, tcol] - any_meet[:, tcol - 30]) > 0  # days t-30 .. t-1
-    t = np.arange(days)
-    lin_h = (
-        p.heavy_log_hazard
-        + p.heavy_log_hazard_treatment * (t < 84)[None, :]
-        + p.heavy_log_hr_attend * past30
-        + p.heavy_log_hr_phdd0 * phdd0[:, None]
-    )
-    hazard = -np.expm1(-np.exp(lin_h))
-    hazard[controlled[:, PRE_DAYS:]] = 0.0
-    event = g_heavy.random((n, days)) < hazard
-    has_event = event.any(axis=1)
-    first_heavy = np.where(has_event, event.argmax(axis=1), days)
-
-    follow = drinks[:, PRE_DAYS:]  # view
-    thr = threshold[:, None]
-    before = t[None, :] < first_heavy[:, None]
-    too_heavy = before & (follow >= thr)
-    if too_heavy.any():
-        highs = np.broadcast_to(thr, follow.shape)[too_heavy]
-        follow[too_heavy] = g_heavy.integers(1, highs)
-    on_event = t[None, :] == first_heavy[:, None]
-    light = on_event & (follow < thr)
-    if light.any():
-        extra = g_heavy.poisson(2.0, int(light.sum()))
-        follow[light] = np.broadcast_to(thr, follow.shape)[light] + extra
-
     return {
         "n": np.asarray(n),
-        "outpatient": outpatient,
-        "site": site,
-        "arm": arm,
-        "female": female,
-        "age": age,
-        "entry": entry,
-        "severity": severity,
-        "theta": theta,
-        "propensity": propensity,
+        **{key: value for key, value in base.items() if key != "m0"},
         "mech": mech,
         "meetings": meetings,
         "drinks": drinks,
@@ -387,6 +261,197 @@ def simulate_core(
     }
 
 
+def _baseline(n: int, p: CohortParameters, g: np.random.Generator) -> dict[str, np.ndarray]:
+    """Site, arm, sex, age, entry day, severity, baseline mechanisms, drinking and AA traits."""
+    outpatient = g.random(n) < p.p_outpatient
+    site = np.where(outpatient, g.integers(1, 6, n), g.integers(6, 10, n))
+    arm = g.permutation(np.resize(np.array([0, 1, 2]), n))  # 0 TSF, 1 CBT, 2 MET
+    female = (g.random(n) < p.p_female).astype(np.int64)
+    age = np.clip(np.round(g.normal(40.0, 11.0, n)), 18, 75).astype(np.int64)
+    entry = g.integers(0, RECRUIT_DAYS, n)
+    severity = g.normal(0.0, 1.0, n) + 0.3 * (~outpatient)
+    chol = np.linalg.cholesky(np.asarray(p.base_corr))
+    m0 = g.standard_normal((n, 6)) @ chol.T
+    m0 += np.outer(severity, [-0.3, -0.3, 0.3, 0.25, 0.4, 0.0])
+    m0[:, 3] += 0.3 * female
+    theta = 0.8 * severity + g.normal(0.0, 0.7, n)
+    propensity = (
+        0.35 * m0[:, 5]
+        + 0.2 * m0[:, 2]
+        + 0.25 * severity
+        + 0.3 * (~outpatient)
+        + g.normal(0.0, 0.8, n)
+    )
+    return {
+        "outpatient": outpatient,
+        "site": site,
+        "arm": arm,
+        "female": female,
+        "age": age,
+        "entry": entry,
+        "severity": severity,
+        "theta": theta,
+        "propensity": propensity,
+        "m0": m0,
+    }
+
+
+def _attendance(
+    base: dict[str, np.ndarray],
+    p: CohortParameters,
+    kday: np.ndarray,
+    start: np.ndarray,
+    g: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily AA meetings (engaged in an interval? then daily attendance) and window sums."""
+    n, n_days = base["arm"].size, kday.size
+    tsf = (base["arm"] == 0).astype(float)
+    lin_eng = np.empty((n, 6))
+    lin_day = np.empty((n, 6))
+    lin_eng[:, 0] = p.eng_intercept[0]
+    lin_day[:, 0] = p.att_intercept[0]
+    for k in range(1, 6):
+        lin_eng[:, k] = p.eng_intercept[k] + p.eng_tsf[k - 1] * tsf
+        lin_day[:, k] = p.att_intercept[k] + p.att_tsf[k - 1] * tsf
+    lin_eng += 1.2 * base["propensity"][:, None]
+    lin_day += 0.6 * base["propensity"][:, None] + g.normal(0.0, p.att_sd_interval, (n, 6))
+    engaged = g.random((n, 6)) < expit(lin_eng)
+    p_att = np.where(engaged, expit(lin_day), 0.0)
+    u = g.random((n, n_days))
+    attend = u < p_att[:, kday]
+    double = g.random((n, n_days)) < p.p_double_meeting
+    meetings = (attend.astype(np.int16) * (1 + double)).astype(np.int16)
+    win_meet = np.stack([meetings[:, s : s + WINDOW].sum(axis=1) for s in start], axis=1)
+    return meetings, win_meet.astype(float)
+
+
+def _mechanisms(
+    base: dict[str, np.ndarray], win_meet: np.ndarray, p: CohortParameters, g: np.random.Generator
+) -> np.ndarray:
+    """Latent mechanisms, person x wave x mechanism: AR(1) driven by recent meetings."""
+    n = win_meet.shape[0]
+    mech = np.empty((n, 6, 6))
+    mech[:, 0, :] = base["m0"]
+    rho = np.asarray(p.mech_rho)
+    a = np.asarray(p.mech_attend)
+    for w in range(1, 6):
+        common = g.normal(0.0, p.mech_common_sd, n)
+        unique = g.standard_normal((n, 6)) * np.asarray(p.mech_sd)
+        shift = np.asarray(p.mech_shift) if w == 1 else 0.0
+        mech[:, w, :] = (
+            rho * mech[:, w - 1, :]
+            + shift
+            + np.outer(win_meet[:, w] / 10.0, a)
+            + np.outer(common, p.mech_common)
+            + unique
+        )
+    mech[:, 1:, 3] += 0.1 * base["female"][:, None]
+    return mech
+
+
+def _controlled_stays(n: int, days: int, p: CohortParameters, g: np.random.Generator) -> np.ndarray:
+    """Days in a controlled environment (one stay of 5-30 days for some people, follow-up only)."""
+    n_days = PRE_DAYS + days
+    has_stay = g.random(n) < p.p_controlled
+    s0 = g.integers(1, max(days - 30, 2), n) + PRE_DAYS
+    length = g.integers(5, 31, n)
+    col = np.arange(n_days)[None, :]
+    return has_stay[:, None] & (col >= s0[:, None]) & (col < (s0 + length)[:, None])
+
+
+def _daily_drinking(
+    base: dict[str, np.ndarray],
+    mech: np.ndarray,
+    win_meet: np.ndarray,
+    controlled: np.ndarray,
+    p: CohortParameters,
+    kday: np.ndarray,
+    days: int,
+    g: np.random.Generator,
+) -> np.ndarray:
+    """Drinks per day: drinking days by interval and weekday, quantities gamma-Poisson."""
+    n, n_days = controlled.shape
+    female = base["female"]
+    interval_lin = np.empty((n, 6))
+    interval_qty = np.empty((n, 6))
+    for w in range(6):
+        lin0 = p.drink_intercept[0] if w == 0 else p.drink_intercept[1]
+        qbase = p.quantity_log_mean[0] if w == 0 else p.quantity_log_mean[1]
+        interval_lin[:, w] = (
+            lin0
+            + base["theta"]
+            + mech[:, w, :] @ np.asarray(p.drink_mech)
+            + (p.drink_attend * win_meet[:, w] / 10.0 if w > 0 else 0.0)
+        )
+        interval_qty[:, w] = (
+            qbase
+            + 0.35 * base["severity"]
+            + 0.2 * mech[:, w, 4]
+            - 0.15 * mech[:, w, 1]
+            - 0.3 * female
+        )
+    interval_lin += g.normal(0.0, 0.5, (n, 6))
+    interval_qty += g.normal(0.0, 0.3, (n, 6))
+    epoch_day = (RECRUIT_START - np.datetime64("1970-01-01")).astype(np.int64)
+    dow = (epoch_day + base["entry"][:, None] + np.arange(-PRE_DAYS, days)[None, :] + 3) % 7
+    weekend = (dow == 4) | (dow == 5)  # Friday, Saturday (Monday = 0)
+    p_drink = expit(interval_lin[:, kday] + p.drink_weekend * weekend)
+    drinking = g.random((n, n_days)) < p_drink
+    mu = np.exp(interval_qty)[:, kday]
+    lam = g.gamma(p.quantity_shape, mu / p.quantity_shape)
+    drinks = np.where(drinking, 1 + np.minimum(g.poisson(lam), 39), 0).astype(np.int16)
+    drinks[controlled] = 0
+    return drinks
+
+
+def _first_heavy_day(
+    meetings: np.ndarray,
+    drinks: np.ndarray,
+    controlled: np.ndarray,
+    threshold: np.ndarray,
+    phdd0: np.ndarray,
+    p: CohortParameters,
+    days: int,
+    g: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """First heavy drinking day from a discrete-time cloglog hazard; calendars made consistent.
+
+    Returns the past-30-day attendance indicator and the first heavy day (``days`` when
+    censored). ``drinks`` is edited in place: no heavy day before the event, a heavy day
+    on it.
+    """
+    n, n_days = meetings.shape
+    any_meet = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(meetings > 0, axis=1)], 1)
+    tcol = np.arange(PRE_DAYS, n_days)
+    past30 = (any_meet[:, tcol] - any_meet[:, tcol - 30]) > 0  # days t-30 .. t-1
+    t = np.arange(days)
+    lin_h = (
+        p.heavy_log_hazard
+        + p.heavy_log_hazard_treatment * (t < 84)[None, :]
+        + p.heavy_log_hr_attend * past30
+        + p.heavy_log_hr_phdd0 * phdd0[:, None]
+    )
+    hazard = -np.expm1(-np.exp(lin_h))
+    hazard[controlled[:, PRE_DAYS:]] = 0.0
+    event = g.random((n, days)) < hazard
+    has_event = event.any(axis=1)
+    first_heavy = np.where(has_event, event.argmax(axis=1), days)
+
+    follow = drinks[:, PRE_DAYS:]  # view
+    thr = threshold[:, None]
+    before = t[None, :] < first_heavy[:, None]
+    too_heavy = before & (follow >= thr)
+    if too_heavy.any():
+        highs = np.broadcast_to(thr, follow.shape)[too_heavy]
+        follow[too_heavy] = g.integers(1, highs)
+    on_event = t[None, :] == first_heavy[:, None]
+    light = on_event & (follow < thr)
+    if light.any():
+        extra = g.poisson(2.0, int(light.sum()))
+        follow[light] = np.broadcast_to(thr, follow.shape)[light] + extra
+    return past30, first_heavy
+
+
 def all_window_outcomes(core: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Wave outcomes for all six windows: arrays of shape ``(n, 6)``."""
     per = [
@@ -396,3 +461,18 @@ def all_window_outcomes(core: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for s in core["window_start"]
     ]
     return {key: np.stack([w[key] for w in per], axis=1) for key in per[0]}
+
+
+def attrition(phdd: np.ndarray, params: CohortParameters, rng: np.random.Generator) -> np.ndarray:
+    """Assessed indicator (n, 6): monotone drop-out plus intermittently missed waves."""
+    n = phdd.shape[0]
+    assessed = np.zeros((n, 6), dtype=bool)
+    assessed[:, 0] = True
+    dropped = np.zeros(n, dtype=bool)
+    prev = np.nan_to_num(phdd, nan=0.0)
+    for k in range(1, 6):
+        p_drop = expit(params.drop_intercept[k - 1] + params.drop_phdd * prev[:, k - 1])
+        dropped |= rng.random(n) < p_drop
+        missed = rng.random(n) < params.p_missed_wave
+        assessed[:, k] = ~dropped & ~missed
+    return assessed

@@ -12,95 +12,43 @@ import json
 import numbers
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .._rng import check_rng
 from ..errors import ArgumentTypeError, DataValidationError
-from ._dgp import (
-    MECHANISMS,
-    PRE_DAYS,
-    RECRUIT_START,
-    WAVE_MONTHS,
-    CohortParameters,
-    all_window_outcomes,
-    simulate_core,
+from ._codebook import build_codebook, write_sav
+from ._cohort import SampleCohort
+from ._dgp import RECRUIT_START, CohortParameters, all_window_outcomes, attrition, simulate_core
+from ._frames import (
+    MEASUREMENT_LATENTS,
+    calendar_frame,
+    item_responses,
+    latent_frame,
+    measurement_latents,
+    network_frame,
+    participants_frame,
+    waves_frame,
 )
-from ._items import INSTRUMENTS, generate_items, item_columns
+from ._items import INSTRUMENTS, item_columns
+from ._truth_text import README_TEXT
+from .truth import mediation_frame, render_truth_md, sample_truth, structural_truth
 
 __all__ = [
     "SAMPLE_SEED",
     "MEASUREMENT_LATENTS",
     "SampleCohort",
     "CohortParameters",
+    "sample_cohort_mediation_data",
     "simulate_cohort",
     "write_sample_files",
 ]
 
 #: Seed of the committed sample files.
 SAMPLE_SEED = 20260127
-#: Latent scores that drive instruments but are not mechanisms of change.
-MEASUREMENT_LATENTS: tuple[str, ...] = (
-    "involvement",
-    "service",
-    "temptation",
-    "quality_of_life",
-    "consequences",
-    "hazardous_drinking",
-)
-WAVE_OUTCOMES: tuple[str, ...] = ("pda", "ddd", "phdd", "aa_meetings", "aa_days_pct")
-ARMS: tuple[str, ...] = ("TSF", "CBT", "MET")
-RELATIONSHIPS: dict[int, str] = {
-    1: "Spouse or partner",
-    2: "Family member",
-    3: "Friend",
-    4: "Co-worker",
-    5: "Fellow 12-step member or sponsor",
-    6: "Other",
-}
-_P_ITEM_BLANK = 0.02
-_P_ITEM_SENTINEL = 0.004
-_P_FORM_SKIPPED = 0.01
-
-
-@dataclass(frozen=True, eq=False)
-class SampleCohort:
-    """A simulated cohort (see :func:`simulate_cohort`).
-
-    Attributes
-    ----------
-    participants : pandas.DataFrame
-        One row per person: ``id, trial, site, arm, sex, age, index_date, last_month``.
-    waves : pandas.DataFrame
-        One row per person and wave month: ``id, month, assessed, interview_date``,
-        the calendar-derived outcomes ``pda, ddd, phdd, aa_meetings, aa_days_pct`` and
-        the item columns.
-    calendar : pandas.DataFrame
-        One row per person and observed day: ``id, date, day, drinks, meetings,
-        controlled``.
-    network : pandas.DataFrame
-        Important-people roster: one row per person, assessed wave and member.
-    latent : pandas.DataFrame
-        True latent scores per person and wave month (complete, before attrition).
-    truth : pandas.DataFrame
-        True effects (``quantity, value, mc_se, kind, description``); see
-        :func:`mutualaid_outcomes.datasets.sample_truth`.
-    parameters : CohortParameters
-        The structural parameters used.
-    """
-
-    participants: pd.DataFrame
-    waves: pd.DataFrame
-    calendar: pd.DataFrame
-    network: pd.DataFrame
-    latent: pd.DataFrame
-    truth: pd.DataFrame
-    parameters: CohortParameters
 
 
 def _check_n(n: Any) -> int:
@@ -120,88 +68,6 @@ def _check_days(days: Any) -> int:
             f"got {int(days)}."
         )
     return int(days)
-
-
-def _measurement_latents(
-    core: dict[str, np.ndarray], win: dict[str, np.ndarray], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Latent scores behind the non-mechanism instruments, shape (n, 6 waves)."""
-    mech = core["mech"]
-    n = mech.shape[0]
-    net, eff, dep, crav, spir = (mech[:, :, i] for i in (0, 1, 3, 4, 5))
-    att = (np.log1p(win["aa_meetings"]) - 1.5) / 1.2
-    weekly = (np.log1p(win["total_drinks"] / 90.0 * 7.0) - 2.5) / 1.2
-    involvement = 0.8 * att + 0.3 * spir + 0.2 * net + rng.normal(0.0, 0.5, (n, 6))
-    return {
-        "involvement": involvement,
-        "service": 0.8 * involvement - 0.5 + rng.normal(0.0, 0.5, (n, 6)),
-        "temptation": 0.7 * crav - 0.3 * eff + rng.normal(0.0, 0.4, (n, 6)),
-        "quality_of_life": -0.45 * dep + 0.25 * net + 0.2 * eff + rng.normal(0.0, 0.5, (n, 6)),
-        "consequences": 0.8 * weekly + 0.3 * dep + rng.normal(0.0, 0.4, (n, 6)),
-        "hazardous_drinking": 0.9 * weekly + rng.normal(0.0, 0.3, (n, 6)),
-    }
-
-
-def _attrition(phdd: np.ndarray, params: CohortParameters, rng: np.random.Generator) -> np.ndarray:
-    """Assessed indicator (n, 6): monotone drop-out plus intermittently missed waves."""
-    n = phdd.shape[0]
-    assessed = np.zeros((n, 6), dtype=bool)
-    assessed[:, 0] = True
-    dropped = np.zeros(n, dtype=bool)
-    prev = np.nan_to_num(phdd, nan=0.0)
-    for k in range(1, 6):
-        p_drop = expit(params.drop_intercept[k - 1] + params.drop_phdd * prev[:, k - 1])
-        dropped |= rng.random(n) < p_drop
-        missed = rng.random(n) < params.p_missed_wave
-        assessed[:, k] = ~dropped & ~missed
-    return assessed
-
-
-def _network_roster(
-    ids: np.ndarray,
-    months: np.ndarray,
-    network: np.ndarray,
-    involvement: np.ndarray,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    """Important-people roster, one row per member, for the given person-waves."""
-    size = 1 + rng.binomial(11, expit(-0.4 + 0.3 * network))
-    rows = np.repeat(np.arange(ids.size), size)
-    first = np.cumsum(size) - size
-    member = np.arange(rows.size) - np.repeat(first, size) + 1
-    net = network[rows]
-    inv = involvement[rows]
-    in_aa = rng.random(rows.size) < expit(-2.0 + 0.9 * net + 0.5 * inv)
-    rel = rng.choice([2, 3, 4, 6], size=rows.size, p=[0.4, 0.35, 0.12, 0.13])
-    spouse = (member == 1) & (rng.random(rows.size) < 0.45)
-    rel = np.where(spouse, 1, rel)
-    rel = np.where(in_aa & ~spouse & (rng.random(rows.size) < 0.6), 5, rel)
-    z = 0.9 * net + 1.5 * in_aa + rng.logistic(0.0, 1.0, rows.size)
-    drinker = np.where(z > 1.0, 0, np.where(z < -1.6, 2, 1))
-    drinker = np.where(rng.random(rows.size) < 0.06, 3, drinker)
-    z2 = (
-        0.7 * net
-        + 0.8 * (drinker == 0)
-        + 1.2 * in_aa
-        - 0.8 * (drinker == 2)
-        + rng.logistic(0.0, 1.0, rows.size)
-    )
-    stance = np.where(z2 > 0.0, 1, np.where(z2 < -2.2, -1, 0))
-    base_p = np.array([np.nan, 0.9, 0.35, 0.25, 0.5, 0.3, 0.15])[rel]
-    p_contact = expit(np.log(base_p / (1 - base_p)) + rng.normal(0.0, 0.7, rows.size))
-    contact = rng.binomial(90, p_contact)
-    return pd.DataFrame(
-        {
-            "id": ids[rows],
-            "month": months[rows],
-            "member": member.astype(np.int64),
-            "relationship": rel.astype(np.int64),
-            "contact_days": contact.astype(np.int64),
-            "drinker_type": drinker.astype(np.int64),
-            "stance": stance.astype(np.int64),
-            "in_aa": in_aa.astype(np.int64),
-        }
-    )
 
 
 def simulate_cohort(
@@ -294,110 +160,51 @@ def simulate_cohort(
 
     core = simulate_core(n, days, parameters, g_core)
     win = all_window_outcomes(core)
-    meas = _measurement_latents(core, win, g_meas)
-    assessed = _attrition(win["phdd"], parameters, g_attr)
+    meas = measurement_latents(core, win, g_meas)
+    assessed = attrition(win["phdd"], parameters, g_attr)
     last = np.where(assessed, np.arange(6)[None, :], 0).max(axis=1)
-    ids = np.arange(1, n + 1, dtype=np.int64)
-    months = np.asarray(WAVE_MONTHS, dtype=np.int64)
     index_date = RECRUIT_START + core["entry"].astype("timedelta64[D]")
-
-    participants = pd.DataFrame(
-        {
-            "id": ids,
-            "trial": np.where(core["outpatient"], "outpatient", "aftercare"),
-            "site": core["site"].astype(np.int64),
-            "arm": np.asarray(ARMS)[core["arm"]],
-            "sex": core["female"].astype(np.int64),
-            "age": core["age"].astype(np.int64),
-            "index_date": pd.to_datetime(index_date).astype("datetime64[ns]"),
-            "last_month": months[last],
-        }
-    )
-
-    # --- latent frame (complete) -------------------------------------------------
-    latent = {"id": np.repeat(ids, 6), "month": np.tile(months, n)}
-    for i, name in enumerate(MECHANISMS):
-        latent[name] = core["mech"][:, :, i].ravel()
-    for name in MEASUREMENT_LATENTS:
-        latent[name] = meas[name].ravel()
-    latent_df = pd.DataFrame(latent)
-
-    # --- waves --------------------------------------------------------------------
-    covered = np.arange(6)[None, :] <= last[:, None]  # calendar window observed
-    wd = core["wave_days"]
-    interview = index_date[:, None] + wd[None, :].astype("timedelta64[D]")
-    interview = np.where(assessed, interview, np.datetime64("NaT"))
-    waves: dict[str, Any] = {
-        "id": np.repeat(ids, 6),
-        "month": np.tile(months, n),
-        "assessed": assessed.ravel().astype(np.int64),
-        "interview_date": pd.to_datetime(interview.ravel()).astype("datetime64[ns]"),
-    }
-    for key in WAVE_OUTCOMES:
-        vals = np.where(covered, win[key].astype(float), np.nan)
-        waves[key] = vals.ravel()
-    rows_assessed = assessed.ravel()
-    n_rows = rows_assessed.size
-    for inst in INSTRUMENTS:
-        z = (
-            meas[inst.latent]
-            if inst.latent in meas
-            else core["mech"][:, :, MECHANISMS.index(inst.latent)]
-        )
-        codes = generate_items(inst, z.ravel(), g_items, win["aa_meetings"].ravel())
-        # survey missingness: skipped forms, blank items, sentinel answers
-        skipped = g_miss.random(n_rows) < _P_FORM_SKIPPED
-        blank = g_miss.random(codes.shape) < _P_ITEM_BLANK
-        sentinel = g_miss.random(codes.shape) < _P_ITEM_SENTINEL
-        which = np.where(g_miss.random(codes.shape) < 0.4, 8.0, 9.0)
-        codes = np.where(sentinel, which if sentinel_codes else np.nan, codes)
-        codes[blank | skipped[:, None] | ~rows_assessed[:, None]] = np.nan
-        for j, col in enumerate(item_columns(inst)):
-            waves[col] = codes[:, j]
-    waves_df = pd.DataFrame(waves)
-
-    # --- calendar (observed days only) ----------------------------------------------
-    end_col = PRE_DAYS + wd[last]  # exclusive column: day before the last interview
-    n_days = core["drinks"].shape[1]
-    observed = np.arange(n_days)[None, :] < end_col[:, None]
-    pid, col = np.nonzero(observed)
-    day = col - PRE_DAYS
-    calendar = pd.DataFrame(
-        {
-            "id": ids[pid],
-            "date": pd.to_datetime(index_date[pid] + day.astype("timedelta64[D]")).astype(
-                "datetime64[ns]"
-            ),
-            "day": day.astype(np.int64),
-            "drinks": core["drinks"][pid, col].astype(float),
-            "meetings": core["meetings"][pid, col].astype(np.int64),
-            "controlled": core["controlled"][pid, col],
-        }
-    )
-
-    # --- network roster (assessed waves) -----------------------------------------------
-    a_idx = np.flatnonzero(rows_assessed)
-    network = _network_roster(
-        np.repeat(ids, 6)[a_idx],
-        np.tile(months, n)[a_idx],
-        core["mech"][:, :, 0].ravel()[a_idx],
-        meas["involvement"].ravel()[a_idx],
-        g_net,
-    )
-
-    from .truth import sample_truth, structural_truth
-
+    items = item_responses(core, win, meas, assessed, g_items, g_miss, sentinel_codes)
     default = parameters == CohortParameters() and days == 455
-    truth = sample_truth() if default else structural_truth(parameters)
     return SampleCohort(
-        participants=participants,
-        waves=waves_df,
-        calendar=calendar,
-        network=network,
-        latent=latent_df,
-        truth=truth,
+        participants=participants_frame(core, last, index_date),
+        waves=waves_frame(core, win, assessed, last, index_date, items),
+        calendar=calendar_frame(core, last, index_date),
+        network=network_frame(core, meas, assessed, g_net),
+        latent=latent_frame(core, meas),
+        truth=sample_truth() if default else structural_truth(parameters),
         parameters=parameters,
     )
+
+
+def sample_cohort_mediation_data(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Simulate ``n`` participants from the sample cohort's generator, as a mediation frame.
+
+    A ready-made ``generator`` for
+    :func:`~mutualaid_outcomes.models.power.power_mediation`: runs
+    :func:`simulate_cohort` and returns :func:`~mutualaid_outcomes.datasets.mediation_frame` (AA meetings in months 1-3
+    ``attendance``, the six latent mechanisms at month 9 such as ``network_9``, the
+    month-15 ``pda_15`` outcome and the baseline covariates, with drop-out as NaN).
+
+    Parameters
+    ----------
+    n : int
+        Participants (at least 10).
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> frame = sample_cohort_mediation_data(20, np.random.default_rng(0))
+    >>> {"attendance", "network_9", "pda_15"} <= set(frame.columns)
+    True
+    """
+    cohort = simulate_cohort(n, rng=rng)
+    return mediation_frame(cohort.latent, cohort.waves, cohort.participants)
 
 
 # ----------------------------------------------------------------------------------
@@ -429,9 +236,7 @@ def _int_columns(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def raw_waves(cohort_waves: pd.DataFrame) -> pd.DataFrame:
     """Wave frame as stored: item codes as nullable integers, dates as ISO text."""
-    from ._items import INSTRUMENTS as _inst
-
-    items = [c for inst in _inst for c in item_columns(inst)]
+    items = [c for inst in INSTRUMENTS for c in item_columns(inst)]
     out = _int_columns(cohort_waves, items)
     out["interview_date"] = out["interview_date"].dt.strftime("%Y-%m-%d")
     return out
@@ -481,10 +286,6 @@ def write_sample_files(
     ...     sorted(p.name for p in files)[:3]
     ['README.md', 'TRUTH.md', 'calendar.csv.gz']
     """
-    from ._codebook import build_codebook, write_sav
-    from ._truth_text import README_TEXT
-    from .truth import render_truth_md
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cohort = simulate_cohort(n, rng=rng, sentinel_codes=True)
@@ -532,7 +333,9 @@ def _main(argv: Sequence[str] | None = None) -> None:
         prog="python -m mutualaid_outcomes.datasets.simulate",
         description="Regenerate the sample cohort files.",
     )
-    parser.add_argument("--out", default="src/mutualaid_outcomes/datasets/sample", help="output directory")
+    parser.add_argument(
+        "--out", default="src/mutualaid_outcomes/datasets/sample", help="output directory"
+    )
     parser.add_argument("--seed", type=int, default=SAMPLE_SEED, help="random seed")
     parser.add_argument("--n", type=int, default=1726, help="number of participants")
     args = parser.parse_args(argv)

@@ -27,8 +27,10 @@ from scipy.special import expit
 
 from .._rng import check_rng
 from .._validation import as_column_list, check_option
-from ..errors import ArgumentTypeError, DataValidationError
-from ._dgp import MECHANISMS, CohortParameters, all_window_outcomes, simulate_core
+from ..errors import ArgumentTypeError, DataFileNotFoundError, DataValidationError
+from ..models._core.ols import fit_ols
+from ._dgp import MECHANISMS, CohortParameters, all_window_outcomes, attrition, simulate_core
+from ._truth_text import TRUTH_TEMPLATE
 
 __all__ = [
     "TRUTH_SEED",
@@ -187,8 +189,8 @@ def mediation_frame(
 
 
 def _ols(design: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients from the normal equations (columns are well scaled)."""
-    return np.linalg.solve(design.T @ design, design.T @ y)
+    """Least-squares coefficients (the package's one OLS fitter)."""
+    return fit_ols(design, y).beta
 
 
 def _batch_estimates(
@@ -198,8 +200,6 @@ def _batch_estimates(
     mediators: Sequence[str] = MECHANISMS,
 ) -> dict[str, float]:
     """Population-type estimates from one complete-data batch."""
-    from .simulate import _attrition
-
     win = all_window_outcomes(core)
     mech = core["mech"]
     x = win["aa_meetings"][:, 1].astype(float)
@@ -231,7 +231,7 @@ def _batch_estimates(
     est["arm_effect_attendance"] = est["mean_attendance_tsf"] - est["mean_attendance_other"]
     est["mean_pda_15"] = float(np.nanmean(win["pda"][:, 5]))
     est["p_heavy_by_455"] = float((core["first_heavy"] < 455).mean())
-    assessed = _attrition(win["phdd"], params, rng)
+    assessed = attrition(win["phdd"], params, rng)
     est["p_missing_month_15"] = float(1.0 - assessed[:, 5].mean())
     return est
 
@@ -413,8 +413,6 @@ def sample_truth() -> pd.DataFrame:
     >>> bool(t.loc["arm_effect_attendance", "value"] > 0)
     True
     """
-    from ..errors import DataFileNotFoundError
-
     try:
         data = _read_truth_json()
     except FileNotFoundError as exc:  # pragma: no cover - broken installation
@@ -452,8 +450,6 @@ def _fmt(value: float, se: float) -> str:
 
 def render_truth_md() -> str:
     """Render ``TRUTH.md`` from the stored truth and the default parameters."""
-    from ._truth_text import TRUTH_TEMPLATE
-
     t = sample_truth()
     p = CohortParameters()
     rows = "\n".join(

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         pool,
         pool_mediation,
     )
-    from .power.simulation import (
+    from .power import (
         PowerBudgetError,
         PowerResult,
         power_mediation,

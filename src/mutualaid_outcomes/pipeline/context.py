@@ -64,6 +64,8 @@ class RunContext:
         Output file (relative path) -> SHA-256, set by the last stage.
     provenance : dict
         The provenance record, set by the last stage.
+    stage : str
+        The label of the stage running (named in the message of an interrupted run).
     """
 
     spec: AnalysisSpec
@@ -85,6 +87,7 @@ class RunContext:
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     files: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    stage: str = "start"
 
     @property
     def data(self) -> pd.DataFrame:

@@ -108,9 +108,14 @@ def make_figures(ctx: RunContext) -> None:
             FIGURE_HANDLERS[f.type](f, ctx, ax, f"figures[{i}] ({f.name})")
             if f.title:
                 ax.set_title(f.title)
-            written = save_figure(fig, ctx.tmp / "figures" / f.name, formats=formats)
-            plt.close(fig)
+            # one explicit file per format: a name may contain dots ("fig.v2")
+            written = [
+                w
+                for ext in formats
+                for w in save_figure(fig, ctx.tmp / "figures" / f"{f.name}.{ext}")
+            ]
             pngs = [w for w in written if w.suffix == ".png"]
             if not pngs:
                 pngs = save_figure(fig, ctx.tmp / "figures" / f"{f.name}.png")[:1]
+            plt.close(fig)
             ctx.figures.extend(pngs)

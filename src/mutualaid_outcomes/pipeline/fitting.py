@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from .design_step import first_argument
+from .evaluation import evaluate
+from .expressions import check_expression, check_formula, missing_columns
 from .functions import resolve_function, takes_rng
+from .problems import problem_list
 from .report import ReportSection
+from .spec_rules import COLUMN_OPTIONS, is_formula_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,20 +21,66 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .spec import ModelStep
 
-__all__ = ["fit_models"]
+__all__ = ["fit_models", "model_arguments"]
 
 
 def _model_frame(ctx: RunContext, i: int, m: ModelStep) -> pd.DataFrame:
-    """The dataset a model is fitted to, after its ``filter`` query."""
-    frame = ctx.dataset(m.dataset, f"models[{i}] ({m.name})")
+    """The dataset a model is fitted to, after its ``filter``.
+
+    The filter is checked and evaluated by the pipeline's own evaluator; rows where it
+    is missing are dropped (as pandas ``query`` does).
+    """
+    where = f"models[{i}] ({m.name})"
+    frame = ctx.dataset(m.dataset, where)
     if m.filter:
-        try:
-            frame = frame.query(m.filter)
-        except Exception as exc:  # noqa: BLE001 - pandas raises many types
+        checked = check_expression(m.filter, key=f"{where}.filter", kind="filter")
+        mask = evaluate(checked, frame)
+        if not _is_logical(mask):
             raise SpecError(
-                f"models[{i}] ({m.name}).filter '{m.filter}' could not be applied: {exc}"
-            ) from None
+                f"{where}.filter '{m.filter}' must give True or False for each row; "
+                f"got {getattr(mask, 'dtype', type(mask).__name__)}."
+            )
+        frame = frame.loc[mask.fillna(False).astype(bool)]
     return frame
+
+
+def _is_logical(mask: object) -> bool:
+    import pandas as pd
+
+    return isinstance(mask, pd.Series) and (
+        pd.api.types.is_bool_dtype(mask.dtype) or isinstance(mask.dtype, pd.BooleanDtype)
+    )
+
+
+def model_arguments(where: str, m: ModelStep, frame: pd.DataFrame) -> dict[str, Any]:
+    """The step's options as handed to the model function.
+
+    Formula options are rebuilt from their checked pieces
+    (:attr:`~mutualaid_outcomes.pipeline.expressions.CheckedFormula.engine_text`), and
+    every column a formula or a column option names must be a column of ``frame``, so
+    no name in a spec is ever looked up anywhere but the data.
+
+    Raises
+    ------
+    SpecError
+        If a formula is refused or names a column that is not in ``frame``.
+    """
+    options = dict(m.options)
+    problems: list[str] = []
+    available = f"dataset '{m.dataset}'"
+    for key, value in options.items():
+        if is_formula_option(key) and value is not None:
+            checked = check_formula(value, key=f"{where}.{key}")
+            problems += missing_columns(
+                checked.columns, frame.columns, key=f"{where}.{key}", where=available
+            )
+            options[key] = checked.engine_text
+        elif key in COLUMN_OPTIONS and value is not None:
+            names = [value] if isinstance(value, str) else list(value)
+            problems += missing_columns(names, frame.columns, key=f"{where}.{key}", where=available)
+    if problems:
+        raise SpecError(problem_list(problems, "columns"))
+    return options
 
 
 def fit_models(ctx: RunContext) -> None:
@@ -53,7 +103,7 @@ def fit_models(ctx: RunContext) -> None:
         func = resolve_function(m.type)
         seed = int(child_seeds[i].generate_state(1)[0])
         ctx.seeds[m.name] = seed
-        options = dict(m.options)
+        options = model_arguments(f"models[{i}] ({m.name})", m, frame)
         if takes_rng(m.type):
             options["rng"] = np.random.default_rng(seed)
         t0 = time.perf_counter()

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..errors import SpecError
 from .report import ReportSection
-from .section_args import column_problems, keyword_problems, plain_name
+from .section_args import StudyFile, column_problems, keyword_problems, plain_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,9 +117,8 @@ def meta_columns(step: MetaStep) -> list[str]:
 
 def _read(step: MetaStep, ctx: RunContext, where: str) -> pd.DataFrame:
     from .sources import load_source
-    from .spec import DataSource
 
-    frame, path = load_source(DataSource(path=step.path), ctx.base_dir)
+    frame, path = load_source(StudyFile(step.path), ctx.base_dir)
     ctx.inputs.append(path)
     problems = column_problems(meta_columns(step), frame.columns, where)
     if problems:

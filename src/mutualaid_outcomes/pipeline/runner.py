@@ -4,53 +4,81 @@ A run is a fixed sequence of stages (:data:`STAGES`), each a function of the
 :class:`~mutualaid_outcomes.pipeline.context.RunContext` that the earlier stages
 filled in:
 
-1. :func:`~mutualaid_outcomes.pipeline.sources.load_data` -- read the data sources;
-2. :func:`~mutualaid_outcomes.pipeline.variables.score_instruments`;
-3. :func:`~mutualaid_outcomes.pipeline.variables.derive_variables`;
-4. :func:`~mutualaid_outcomes.pipeline.participation.code_participation` -- calendar
+1. :func:`~mutualaid_outcomes.pipeline.sources.load_data` -- read the data sources
+   (every missing or unreadable file is reported at once);
+2. :func:`~mutualaid_outcomes.pipeline.checks.check_columns` -- every column the spec
+   names, checked against the columns its dataset will have (computed on empty copies
+   of the data, so nothing is fitted);
+3. :func:`~mutualaid_outcomes.pipeline.variables.score_instruments`;
+4. :func:`~mutualaid_outcomes.pipeline.variables.derive_variables`;
+5. :func:`~mutualaid_outcomes.pipeline.participation.code_participation` -- calendar
    summaries and the survival datasets;
-5. :func:`~mutualaid_outcomes.pipeline.design_step.build_design` -- the survey design
-   of ``[design]``;
-6. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`, then the ``[[meta]]``
+6. :func:`~mutualaid_outcomes.pipeline.checks.check_references` -- the same checks on
+   the real datasets, before anything is fitted;
+7. :func:`~mutualaid_outcomes.pipeline.design_step.build_design` -- the survey design
+   of ``[design]`` (its columns checked, the design built; nothing is fitted);
+8. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`, then the ``[[meta]]``
    (:func:`~mutualaid_outcomes.pipeline.meta_steps.run_meta_analyses`) and ``[[sem]]``
    (:func:`~mutualaid_outcomes.pipeline.sem_steps.fit_sems`) sections;
-7. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
-8. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
-9. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
+9. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
+10. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
+11. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
 
-The run writes into a temporary folder beside the output folder and renames it into
-place only when every stage has finished, so an interrupted run never leaves a
-half-written report that looks complete.
+The first seven stages are :data:`PREPARE`, which is all ``mutualaid validate`` runs.
+A run writes into a build folder beside the output folder and renames it into place
+only when every stage has finished (:mod:`~mutualaid_outcomes.pipeline.output_folder`),
+so an interrupted or failed run never leaves a half-written output that looks complete
+and never touches the previous output.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import MutualAidError, OutputWriteError, RunInterrupted
+from .checks import check_columns, check_references
 from .context import RunContext
 from .design_step import build_design
 from .figure_steps import make_figures
 from .fitting import fit_models
 from .meta_steps import run_meta_analyses
+from .output_folder import (
+    OutputLock,
+    OutputPlan,
+    commit_output,
+    discard_build_folder,
+    held_interrupts,
+    os_cause,
+    plan_output,
+    start_build_folder,
+)
 from .participation import code_participation
 from .progress import step_progress
 from .provenance import collect_provenance, sha256_file, write_provenance
 from .report import ReportSection, render_report
 from .sem_steps import fit_sems
-from .sources import SAMPLE_FILES, load_data
+from .sources import SAMPLE_FILES, input_paths, load_data
 from .spec import AnalysisSpec, load_spec
 from .table_steps import make_tables
 from .variables import derive_variables, score_instruments
 
-__all__ = ["RunResult", "run_analysis", "run_spec_file", "write_report", "STAGES", "SAMPLE_FILES"]
+__all__ = [
+    "RunResult",
+    "run_analysis",
+    "run_spec_file",
+    "check_analysis",
+    "check_spec_file",
+    "write_report",
+    "STAGES",
+    "PREPARE",
+    "SAMPLE_FILES",
+]
 
 
 @dataclass
@@ -119,13 +147,20 @@ def write_report(ctx: RunContext) -> None:
     ctx.provenance = prov
 
 
-#: the stages of a run, in order: (progress label, stage function)
-STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
+#: the stages that prepare the data and check the spec against it; nothing is fitted
+#: or written (``mutualaid validate`` runs exactly these)
+PREPARE: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
     ("load data", load_data),
+    ("check spec", check_columns),
     ("score instruments", score_instruments),
     ("derive variables", derive_variables),
     ("code participation", code_participation),
+    ("check references", check_references),
     ("survey design", build_design),
+)
+
+#: the stages of a run, in order: (progress label, stage function)
+STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = PREPARE + (
     ("models", fit_models),
     ("meta-analyses", run_meta_analyses),
     ("structural equation models", fit_sems),
@@ -135,16 +170,39 @@ STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
 )
 
 
-def _start_folder(out_dir: Path) -> Path:
-    """Create the unfinished output folder beside ``out_dir``, marked INCOMPLETE."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.incomplete-", dir=out_dir.parent))
-    (tmp / "tables").mkdir()
-    (tmp / "figures").mkdir()
-    (tmp / "INCOMPLETE").write_text(
-        "This folder is an unfinished run; its contents are not a complete analysis.\n"
+def _run_stages(ctx: RunContext, stages: Sequence[tuple[str, Any]], progress: bool | None) -> None:
+    """Run ``stages`` in order; ``ctx.stage`` names the one running."""
+    with step_progress([label for label, _ in stages], enabled=progress) as advance:
+        for label, stage in stages:
+            ctx.stage = label
+            stage(ctx)
+            advance()
+
+
+def _interrupted(plan: OutputPlan, stage: str, left: str | None) -> str:
+    before = (
+        f"'{plan.out_dir}' was not changed; it still holds the previous output."
+        if plan.existed
+        else f"'{plan.out_dir}' was not created."
     )
-    return tmp
+    return f"Interrupted during '{stage}'. {before} " + (
+        left or "The unfinished output was removed."
+    )
+
+
+def _failed(exc: BaseException, stage: str, left: str | None) -> BaseException:
+    """Turn an operating-system error into an OutputWriteError; name what was left."""
+    if isinstance(exc, OSError) and not isinstance(exc, MutualAidError):
+        where = f" '{exc.filename}'" if exc.filename else ""
+        exc = OutputWriteError(
+            f"The run stopped during '{stage}': {os_cause(exc)}{where}. "
+            "The output folder was not changed. " + (left or "The unfinished output was removed."),
+            errno=exc.errno,
+            filename=exc.filename,
+        )
+    elif left:
+        exc.add_note(left)
+    return exc
 
 
 def run_analysis(
@@ -155,6 +213,7 @@ def run_analysis(
     overwrite: bool = False,
     raw_spec: dict[str, Any] | None = None,
     progress: bool | None = None,
+    spec_file: str | Path | None = None,
 ) -> RunResult:
     """Run a validated analysis spec and write the output folder.
 
@@ -167,11 +226,13 @@ def run_analysis(
     base_dir : path
         Folder that relative data paths are resolved against (the spec's folder).
     overwrite : bool
-        Replace an existing output folder.
+        Replace an existing output folder that a previous run wrote (see Notes).
     raw_spec : dict, optional
         The spec as written, recorded in the provenance next to the resolved one.
     progress : bool, optional
         Show progress bars; default only when attached to a terminal.
+    spec_file : path, optional
+        The spec's file; a folder holding it is never replaced.
 
     Returns
     -------
@@ -179,45 +240,89 @@ def run_analysis(
 
     Raises
     ------
+    OutputFolderError
+        If ``out_dir`` names a file, exists without ``overwrite``, may not be replaced
+        (it holds the spec or an input, files the package did not write, or is the
+        current or home folder), or another run is writing to it.
+    OutputWriteError
+        If the output cannot be written (read-only location, disk full); the message
+        names the operating system's cause.
     SpecError
-        If the output folder exists and ``overwrite`` is False, or a step refers to
-        columns or data sets that are not there.
+        If the spec does not fit its data (every problem listed), before anything is
+        fitted.
+    RunInterrupted
+        On Ctrl-C; the message says what was left where.
 
     Notes
     -----
-    The stages run in the order of :data:`STAGES`; the folder is renamed into place
-    only after every stage has succeeded.
+    The rules for the output folder are those of
+    :mod:`~mutualaid_outcomes.pipeline.output_folder`: the run builds in a folder beside
+    ``out_dir`` and renames it into place after every stage of :data:`STAGES` has
+    succeeded; a failed or interrupted run removes it.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise SpecError(
-            f"Output folder '{out_dir}' already exists; choose another with --out or pass "
-            "--overwrite to replace it."
+    base = Path(base_dir)
+    inputs = input_paths(spec, base) + ([Path(spec_file)] if spec_file else [])
+    plan = plan_output(out_dir, overwrite=overwrite, inputs=inputs)
+    with OutputLock(plan.target):
+        ctx = RunContext(
+            spec=spec,
+            base_dir=base,
+            tmp=start_build_folder(plan.target),
+            raw_spec=raw_spec,
+            started=datetime.now(timezone.utc),
+            seeds={"spec_seed": spec.seed},
         )
-    started = datetime.now(timezone.utc)
-    ctx = RunContext(
-        spec=spec,
-        base_dir=Path(base_dir),
-        tmp=_start_folder(out_dir),
-        raw_spec=raw_spec,
-        started=started,
-        seeds={"spec_seed": spec.seed},
-    )
-    with step_progress([label for label, _ in STAGES], enabled=progress) as advance:
-        for _, stage in STAGES:
-            stage(ctx)
-            advance()
-    (ctx.tmp / "INCOMPLETE").unlink()
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    ctx.tmp.rename(out_dir)
+        try:
+            _run_stages(ctx, STAGES, progress)
+        except KeyboardInterrupt:
+            left = discard_build_folder(ctx.tmp)
+            raise RunInterrupted(_interrupted(plan, ctx.stage, left)) from None
+        except BaseException as exc:
+            left = discard_build_folder(ctx.tmp)
+            raise _failed(exc, ctx.stage, left) from (exc if isinstance(exc, OSError) else None)
+        with held_interrupts() as received:
+            commit_output(ctx.tmp, plan, ctx.provenance)
+        if received:
+            raise RunInterrupted(
+                f"Interrupted as the run finished; '{plan.out_dir}' holds the complete new output."
+            )
     return RunResult(
-        out_dir=out_dir,
+        out_dir=plan.out_dir,
         models=ctx.models,
         tables=ctx.tables,
         files=ctx.files,
         provenance=ctx.provenance,
     )
+
+
+def check_analysis(
+    spec: AnalysisSpec, *, base_dir: str | Path = ".", progress: bool | None = None
+) -> RunContext:
+    """Run the :data:`PREPARE` stages: everything a run checks before it fits anything.
+
+    Reads the data, scores the instruments, derives the columns and codes participation,
+    and checks every column the spec names; nothing is fitted and nothing is written.
+
+    Returns
+    -------
+    RunContext
+        The prepared datasets.
+
+    Raises
+    ------
+    SpecError
+        Listing every problem found.
+    """
+    with tempfile.TemporaryDirectory(prefix="mutualaid-validate-") as scratch:
+        ctx = RunContext(spec=spec, base_dir=Path(base_dir), tmp=Path(scratch))
+        _run_stages(ctx, PREPARE, progress)
+    return ctx
+
+
+def check_spec_file(path: str | Path, *, progress: bool | None = None) -> RunContext:
+    """Load a TOML spec and run every check a run makes before fitting (``validate``)."""
+    spec, _ = load_spec(path)
+    return check_analysis(spec, base_dir=Path(path).resolve().parent, progress=progress)
 
 
 def run_spec_file(
@@ -232,4 +337,5 @@ def run_spec_file(
         overwrite=overwrite,
         raw_spec=raw,
         progress=progress,
+        spec_file=Path(path),
     )

@@ -15,11 +15,22 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .functions import _literal_choices
 
-__all__ = ["keyword_problems", "plain_name", "column_problems", "check_sections"]
+__all__ = ["keyword_problems", "plain_name", "column_problems", "check_sections", "StudyFile"]
+
+
+@dataclass(frozen=True)
+class StudyFile:
+    """A file a section reads on its own (a ``[[meta]]`` study file), read like a data source."""
+
+    path: str
+    columns: list[str] | None = None
+    missing_codes: list[float] | None = None
+
 
 _STEM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -89,7 +100,9 @@ def check_sections(spec: Any, datasets: Iterable[str], design_models: Iterable[s
     * ``[[sem]]`` and ``[design]`` name datasets the spec can build;
     * ``survey_glm`` models and ``table_one`` tables with ``design = true`` need a
       ``[design]`` and must use its dataset; ``survey_glm`` models take no ``filter``;
-    * ``design = true`` only on ``table_one`` tables.
+    * ``design = true`` only on ``table_one`` tables;
+    * names are unique across ``[[models]]``, ``[[meta]]`` and ``[[sem]]``, and no table
+      takes the file name of a ``[[meta]]`` or ``[[sem]]`` table.
 
     Raises
     ------
@@ -99,6 +112,19 @@ def check_sections(spec: Any, datasets: Iterable[str], design_models: Iterable[s
     known = list(datasets)
     design = spec.design
     problems = []
+    names = [m.name for m in spec.models] + [m.name for m in spec.meta] + [s.name for s in spec.sem]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        problems.append(
+            f"names of [[models]], [[meta]] and [[sem]] must be unique; repeated: {dup}"
+        )
+    section_files = {f"meta_{m.name}" for m in spec.meta} | {f"sem_{s.name}" for s in spec.sem}
+    section_files |= {"sem_fit"} if spec.sem else set()
+    for i, t in enumerate(spec.tables):
+        if t.name in section_files:
+            problems.append(
+                f"tables[{i}]: the name '{t.name}' is the file of a [[meta]] or [[sem]] table"
+            )
     for i, s in enumerate(spec.sem):
         if s.dataset not in known:
             problems.append(f"sem[{i}].dataset '{s.dataset}' is not one of {known}")

@@ -7,15 +7,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import DataFileNotFoundError, SpecError
+from .problems import problem_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..datasets.loader import SampleName
     from .context import RunContext
-    from .spec import DataSource
+    from .section_args import StudyFile
+    from .spec import AnalysisSpec, DataSource
 
-__all__ = ["SAMPLE_FILES", "load_source", "load_data"]
+__all__ = [
+    "SAMPLE_FILES",
+    "source_path",
+    "source_problems",
+    "input_paths",
+    "load_source",
+    "load_data",
+]
 
 #: bundled sample data sets usable as ``sample:NAME`` in a spec
 SAMPLE_FILES = {
@@ -37,7 +46,64 @@ def _sample_path(name: str) -> Path:
     return Path(str(ref))
 
 
-def load_source(src: DataSource, base: Path) -> tuple[pd.DataFrame, Path]:
+def source_path(src: DataSource | StudyFile, base: Path) -> Path:
+    """The file a data source reads: a sample file, or ``path`` resolved against ``base``."""
+    if src.path.startswith("sample:"):
+        return _sample_path(src.path.split(":", 1)[1])
+    path = Path(src.path).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _sources(spec: AnalysisSpec) -> list[tuple[str, DataSource | StudyFile]]:
+    from .section_args import StudyFile
+
+    named: list[tuple[str, DataSource | StudyFile | None]] = [
+        ("data", spec.data),
+        ("participants", spec.participants),
+        ("calendar", spec.calendar),
+    ]
+    named += [(f"meta[{i}]", StudyFile(m.path)) for i, m in enumerate(spec.meta)]
+    return [(k, v) for k, v in named if v is not None]
+
+
+def input_paths(spec: AnalysisSpec, base: Path) -> list[Path]:
+    """Every input file of a spec whose path can be resolved (for the output-folder rules)."""
+    out = []
+    for _, src in _sources(spec):
+        try:
+            out.append(source_path(src, base))
+        except SpecError:
+            continue
+    return out
+
+
+def source_problems(spec: AnalysisSpec, base: Path) -> list[str]:
+    """Every data source that does not name an existing, readable file (one line each)."""
+    problems = []
+    for key, src in _sources(spec):
+        try:
+            path = source_path(src, base)
+        except SpecError as exc:
+            problems.append(f"{key}.path: {exc}")
+            continue
+        if not path.exists():
+            problems.append(
+                f"{key}.path: data file '{src.path}' (resolved to '{path}') does not exist"
+            )
+        elif not path.is_file():
+            problems.append(f"{key}.path: '{src.path}' (resolved to '{path}') is not a file")
+        else:
+            try:
+                with path.open("rb") as fh:
+                    fh.read(1)
+            except OSError as exc:
+                problems.append(
+                    f"{key}.path: data file '{path}' cannot be read: {exc.strerror or exc}"
+                )
+    return problems
+
+
+def load_source(src: DataSource | StudyFile, base: Path) -> tuple[pd.DataFrame, Path]:
     """Read one data source; return the frame and the file it came from.
 
     ``sample:NAME`` reads a file of the bundled sample cohort; any other path is
@@ -57,9 +123,7 @@ def load_source(src: DataSource, base: Path) -> tuple[pd.DataFrame, Path]:
             check_columns(frame, src.columns, "data.columns")
             frame = frame[src.columns]
         return frame, path
-    path = Path(src.path)
-    if not path.is_absolute():
-        path = (base / path).resolve()
+    path = source_path(src, base)
     if not path.exists():
         raise DataFileNotFoundError(
             f"Data file '{src.path}' (resolved to '{path}') does not exist."
@@ -87,6 +151,9 @@ def load_data(ctx: RunContext) -> None:
     and records every input file for the provenance.
     """
     spec = ctx.spec
+    problems = source_problems(spec, ctx.base_dir)
+    if problems:
+        raise SpecError(problem_list(problems, "data source"))
     data, path = load_source(spec.data, ctx.base_dir)
     ctx.inputs.append(path)
     participants = calendar = None
@@ -98,6 +165,13 @@ def load_data(ctx: RunContext) -> None:
         ctx.inputs.append(path)
     codebook = _codebook_of(spec.data, data)
     if participants is not None and spec.participants is not None:
+        missing = [
+            f"{key}: has no id column '{spec.id}' (set `id` at the top of the spec)"
+            for key, frame in (("data", data), ("participants", participants))
+            if spec.id not in frame.columns
+        ]
+        if missing:
+            raise SpecError(problem_list(missing, "data source"))
         pcb = _codebook_of(spec.participants, participants)
         codebook = codebook.merge([pcb.variable(n) for n in pcb.names if n not in codebook])
         extra = [c for c in participants.columns if c not in data.columns or c == spec.id]

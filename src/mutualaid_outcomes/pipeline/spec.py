@@ -26,10 +26,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import DataFileNotFoundError, SpecError
 from .design_step import DesignStep
+from .expressions import check_expression
 from .functions import DESIGN_FIRST, MODEL_FUNCTIONS, check_function_arguments
 from .meta_steps import MetaStep
 from .section_args import check_sections
 from .sem_steps import SemStep
+from .spec_rules import (
+    check_instrument_id,
+    check_output_name,
+    derive_problems,
+    link_problems,
+    model_option_problems,
+)
 
 try:  # Python 3.11+
     import tomllib
@@ -84,6 +92,11 @@ class InstrumentStep(_Strict):
     missing: Literal["published", "none", "prorate", "available"] = "published"
     on_invalid: Literal["raise", "missing"] = "raise"
     prefix: str | None = None
+
+    @field_validator("instrument")
+    @classmethod
+    def _known_instrument(cls, v: str) -> str:
+        return check_instrument_id(v)
 
 
 class CalendarStep(_Strict):
@@ -148,8 +161,25 @@ class ModelStep(BaseModel):
 
     @model_validator(mode="after")
     def _check_arguments(self) -> ModelStep:
+        """The name is a plain file stem, the options fit the function, expressions pass."""
+        problems = []
+        try:
+            check_output_name(self.name)
+        except ValueError as exc:
+            problems.append(f"name: {exc}")
         options = dict(self.model_extra or {})
-        check_function_arguments(self.type, options)
+        try:
+            check_function_arguments(self.type, options)
+        except ValueError as exc:
+            problems.append(str(exc))
+        problems += model_option_problems(options, f"model '{self.name}'")
+        if self.filter is not None:
+            try:
+                check_expression(self.filter, key=f"model '{self.name}'.filter", kind="filter")
+            except SpecError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("\n    ".join(problems))
         return self
 
     @property
@@ -173,6 +203,11 @@ class TableStep(_Strict):
     design: bool = False
     title: str = ""
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        return check_output_name(v)
+
 
 class FigureStep(_Strict):
     """A figure of a named model or of the data."""
@@ -187,6 +222,11 @@ class FigureStep(_Strict):
     exponentiate: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
     title: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        return check_output_name(v)
 
     @model_validator(mode="before")
     @classmethod
@@ -239,27 +279,20 @@ class AnalysisSpec(_Strict):
     sem: list[SemStep] = Field(default_factory=list)
     output: OutputOptions = Field(default_factory=OutputOptions)
 
+    @field_validator("derive")
+    @classmethod
+    def _checked_derive(cls, v: dict[str, str]) -> dict[str, str]:
+        problems = derive_problems(v)
+        if problems:
+            raise ValueError("\n    ".join(problems))
+        return v
+
     @model_validator(mode="after")
-    def _model_names(self) -> AnalysisSpec:
-        """Model names are unique, and tables and figures name defined models."""
-        names = [m.name for m in self.models] + [m.name for m in self.meta + self.sem]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(
-                f"names of [[models]], [[meta]] and [[sem]] must be unique; repeated: {dup}"
-            )
-        known = set(names)
-        for i, t in enumerate(self.tables):
-            for m in t.models or []:
-                if m not in known:
-                    raise ValueError(
-                        f"tables[{i}].models names unknown model '{m}'; defined: {names}"
-                    )
-        for i, f in enumerate(self.figures):
-            if f.model is not None and f.model not in known:
-                raise ValueError(
-                    f"figures[{i}].model names unknown model '{f.model}'; defined: {names}"
-                )
+    def _references(self) -> AnalysisSpec:
+        """Names are unique; tables and figures name models they can show; datasets exist."""
+        problems = link_problems(self)
+        if problems:
+            raise ValueError("\n    ".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -268,31 +301,12 @@ class AnalysisSpec(_Strict):
         check_sections(self, typing.get_args(DatasetName), DESIGN_FIRST)
         return self
 
-    @model_validator(mode="after")
-    def _model_datasets(self) -> AnalysisSpec:
-        """A model's dataset is one the spec builds."""
-        needs_calendar = {"calendar", "relapse", "counting_process", "analysis"}
-        for i, m in enumerate(self.models):
-            if m.dataset in needs_calendar and self.calendar is None:
-                raise ValueError(
-                    f"models[{i}] uses dataset '{m.dataset}', which needs a [calendar] data source"
-                )
-            if m.dataset in ("relapse", "counting_process") and self.survival is None:
-                raise ValueError(
-                    f"models[{i}] uses dataset '{m.dataset}', which needs a [survival] section"
-                )
-            if m.dataset == "analysis" and self.calendar_summary is None:
-                raise ValueError(
-                    f"models[{i}] uses dataset 'analysis', which needs a [calendar_summary] section"
-                )
-        return self
-
 
 def _format_errors(exc: ValidationError, source: str) -> str:
     lines = [f"Invalid analysis spec {source}:"]
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._files import check_parent_folder, os_errors_named
 from .._validation import check_option
 from ..errors import FileFormatError
 
@@ -125,10 +126,13 @@ def save_figure(
     ------
     FileFormatError
         For an unsupported extension or ``dpi`` below 300.
+    OutputWriteError
+        If the folder of ``path`` does not exist or a file cannot be written (the
+        message names the operating system's cause, e.g. a full disk).
     """
     if dpi < 300:
         raise FileFormatError(f"`dpi` must be at least 300 for publication figures; got {dpi}.")
-    path = Path(path)
+    path = check_parent_folder(path)
     allowed = ("pdf", "svg", "png", "eps", "tiff")
     if path.suffix:
         exts = [path.suffix.lower().lstrip(".")]
@@ -146,7 +150,7 @@ def save_figure(
 
     with mpl.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none"}):
         for ext in exts:
-            out = base.with_suffix("." + ext)
+            out = base.with_name(f"{base.name}.{ext}")  # keeps dots in the name
             meta = (
                 {"CreationDate": None}
                 if ext == "pdf"
@@ -155,6 +159,7 @@ def save_figure(
             kwargs: dict[str, Any] = {"bbox_inches": "tight"}
             if meta is not None:
                 kwargs["metadata"] = meta
-            fig.savefig(out, dpi=dpi, **kwargs)
+            with os_errors_named(out):
+                fig.savefig(out, dpi=dpi, **kwargs)
             written.append(out)
     return written

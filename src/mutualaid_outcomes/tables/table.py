@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._files import check_parent_folder, os_errors_named
 from ..errors import ArgumentTypeError, FileFormatError
 from ..results import latex_escape
 
@@ -248,7 +249,9 @@ class Table:
     def save(self, path: str | Path) -> Path:
         """Write the table in the format given by the file extension.
 
-        Supported: ``.html``, ``.htm``, ``.md``, ``.tex``, ``.docx``, ``.csv``.
+        Supported: ``.html``, ``.htm``, ``.md``, ``.tex``, ``.docx``, ``.csv``. A missing
+        folder, a read-only location or a full disk raises
+        :class:`~mutualaid_outcomes.errors.OutputWriteError` naming the cause.
         """
         path = Path(path)
         ext = path.suffix.lower()
@@ -257,16 +260,18 @@ class Table:
                 f"`path` has unsupported extension '{ext}' for a table; "
                 f"use one of {', '.join(_EXPORTERS)}."
             )
-        if ext in (".html", ".htm"):
-            self.to_html(path, standalone=True)
-        elif ext == ".md":
-            self.to_markdown(path)
-        elif ext == ".tex":
-            self.to_latex(path)
-        elif ext == ".csv":
-            self.to_csv(path)
-        else:
-            self.to_docx(path)
+        check_parent_folder(path)
+        with os_errors_named(path):
+            if ext in (".html", ".htm"):
+                self.to_html(path, standalone=True)
+            elif ext == ".md":
+                self.to_markdown(path)
+            elif ext == ".tex":
+                self.to_latex(path)
+            elif ext == ".csv":
+                self.to_csv(path)
+            else:
+                self.to_docx(path)
         return path
 
     def __str__(self) -> str:

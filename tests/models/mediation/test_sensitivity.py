@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mutualaid_outcomes.errors import DataValidationError, OptionError
+from mutualaid_outcomes.errors import ArgumentTypeError, DataValidationError, OptionError
 from mutualaid_outcomes.models.mediation.causal import causal_mediation
 from mutualaid_outcomes.models.mediation.sensitivity import (
     DEFAULT_RHO,
@@ -180,6 +180,8 @@ def test_bad_input(jobs):
         sens.coef()
     with pytest.raises(TypeError):
         fit.sensitivity([0.1, 0.2])  # rho is keyword-only
+    with pytest.raises(ArgumentTypeError, match=r"causal_mediation\(\).*got DataFrame"):
+        mediation_sensitivity(jobs2)
 
 
 def test_acme_by_r2_matches_rho_curve(full_sens):

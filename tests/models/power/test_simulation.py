@@ -10,19 +10,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mutualaid_outcomes.datasets import sample_cohort_mediation_data
 from mutualaid_outcomes.errors import (
     ArgumentTypeError,
     ColumnNotFoundError,
     DataValidationError,
     OptionError,
 )
-from mutualaid_outcomes.models.power.simulation import (
+from mutualaid_outcomes.models.power import (
     POWER_GLANCE_COLUMNS,
     PowerBudgetError,
     PowerResult,
     power_mediation,
     power_survival,
-    sample_cohort_mediation_data,
     schoenfeld_events,
     score_test_statistic,
 )

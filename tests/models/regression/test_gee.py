@@ -281,9 +281,9 @@ def test_marginal_effects_match_cluster_robust_glm(dropout):
 
 def test_non_convergence_recorded_and_warned(dropout, monkeypatch):
     from mutualaid_outcomes.errors import ConvergenceWarning
-    from mutualaid_outcomes.models.regression import gee as longitudinal
+    from mutualaid_outcomes.models.regression import _gee_solver
 
-    monkeypatch.setattr(longitudinal, "GEE_MAXITER", 1)
+    monkeypatch.setattr(_gee_solver, "GEE_MAXITER", 1)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = fit_gee(dropout, "y ~ arm + x", id="id", time="wave", cov_struct="ar1")
     g = res.glance().iloc[0]

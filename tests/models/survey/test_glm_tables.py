@@ -7,6 +7,7 @@ import pytest
 from mutualaid_outcomes.errors import (
     ColumnNotFoundError,
     DataValidationError,
+    DataWarning,
     EstimationError,
     OptionError,
 )
@@ -143,3 +144,28 @@ def test_glm_without_clusters_is_hc0_times_n_over_n_minus_1(clustered):
     hc0 = fit_regression(clustered, "y ~ x", weights="w", cov_type="HC0").vcov().to_numpy()
     n = len(clustered)
     np.testing.assert_allclose(ours, hc0 * n / (n - 1), rtol=1e-8)
+
+
+def test_glm_coefficients_only_through_the_protocol(design):
+    res = survey_glm(design, "y ~ x")
+    assert not hasattr(res, "params")
+    assert list(res.coef().index) == list(res.terms) == ["Intercept", "x"]
+    assert list(res.vcov().columns) == list(res.terms)
+
+
+def test_glm_separation_warns_and_notes(clustered):
+    # everyone with x above 1 has the outcome: quasi-complete separation. As R svyglm
+    # ("fitted probabilities numerically 0 or 1 occurred"): a warning and a note, the
+    # replicate refits counted; the linearised information is singular (an error).
+    df = clustered.assign(sep=lambda d: ((d.x > 1) | (d.b == 1)).astype(int), hi=lambda d: d.x > 1)
+    des = survey_design(df, weights="w", strata="stratum", cluster="psu")
+    rep = des.as_replicate("bootstrap", n_boot=20, rng=1)
+    with pytest.warns(DataWarning, match="numerically 0 or 1"):
+        res = survey_glm(rep, "sep ~ x + hi", family="binomial")
+    assert not res.glance().converged[0]
+    notes = " ".join(res._notes())
+    assert "Full-sample fit: fitted probabilities numerically 0 or 1" in notes
+    assert "Replicate fits: fitted probabilities numerically 0 or 1 occurred" in notes
+    with pytest.warns(DataWarning, match="numerically 0 or 1"):
+        with pytest.raises(EstimationError, match="information matrix is singular"):
+            survey_glm(des, "sep ~ x + hi", family="binomial")

@@ -1,1 +1,8 @@
-"""_core."""
+"""The numerical core every estimator shares.
+
+``design`` (formulas and design matrices), ``ols`` (the one least-squares fitter, single
+and batched), ``glm`` (the one IRLS fitter and its separation policy), ``families`` and
+``likelihood`` (the families of fit_regression), ``covariance`` (model, HC0-HC3 and
+cluster sandwiches), ``bootstrap`` (resampling, BCa and Monte Carlo intervals) and
+``groupsum`` (grouped sums). Internal: import from the modules.
+"""

@@ -5,7 +5,8 @@ Each fitter returns a :class:`Fit`: estimates on the reported scale, the bread
 that every covariance type is computed by one sandwich routine.
 
 GLM families (gaussian, binomial, poisson, negative binomial, fractional logit)
-use the expected-information bread ``(X'WX)^{-1}`` with IRLS working weights, as
+are fitted by the package's one IRLS fitter (:mod:`.glm`, with its separation test)
+and use the expected-information bread ``(X'WX)^{-1}`` with IRLS working weights, as
 R's ``glm`` and ``sandwich`` do. Likelihood families (beta, zero-inflated,
 ordinal) use the inverse observed information.
 """
@@ -23,6 +24,15 @@ import statsmodels.api as sm
 from scipy import special
 
 from ...errors import ConvergenceError, DataValidationError, EstimationError
+from .glm import (
+    MAX_ITER,
+    GLMFit,
+    deviance,
+    fit_glm,
+    information,
+    link_inverse,
+    unit_weights,
+)
 
 THETA_MAX = 1e7  # NB size beyond this: no overdispersion to estimate (theta -> infinity)
 GLM_FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "fractional_logit")
@@ -71,6 +81,7 @@ class Fit:
     message: str
     extras: dict[str, float] = field(default_factory=dict)
     predictor: Callable[..., Any] | None = None
+    n_boundary: int = 0  # rows with fitted probabilities numerically 0 or 1 (glm.py's test)
 
 
 def _link(name: str) -> Any:
@@ -78,19 +89,6 @@ def _link(name: str) -> Any:
     return {"identity": links.Identity(), "logit": links.Logit(), "probit": links.Probit()}.get(
         name, links.Log()
     )
-
-
-def _sm_family(family: str, link: str, theta: float | None = None) -> Any:
-    fam = sm.families
-    if family == "gaussian":
-        return fam.Gaussian()
-    if family in ("binomial", "fractional_logit"):
-        return fam.Binomial(link=_link(link))
-    if family == "poisson":
-        return fam.Poisson()
-    if family == "negative_binomial":
-        return fam.NegativeBinomial(alpha=1.0 / float(theta))
-    raise ValueError(family)  # pragma: no cover - guarded by callers
 
 
 def _catch(record: list[str]) -> Any:
@@ -108,25 +106,6 @@ def _catch(record: list[str]) -> Any:
                 record.append(f"{w.category.__name__}: {w.message}")
 
     return _Ctx()
-
-
-def _irls(
-    y: np.ndarray,
-    X: np.ndarray,
-    w: np.ndarray,
-    family: str,
-    link: str,
-    theta: float | None,
-    start: np.ndarray | None,
-    notes: list[str],
-    offset: np.ndarray | None = None,
-) -> Any:
-    model = sm.GLM(y, X, family=_sm_family(family, link, theta), var_weights=w, offset=offset)
-    with _catch(notes):
-        # deviance change judged relative to the deviance (like R glm), not only absolutely:
-        # an absolute 1e-13 is below rounding error when the deviance is large
-        res = model.fit(start_params=start, tol=1e-13, atol=1e-13, rtol=1e-13, maxiter=200)
-    return res
 
 
 def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray, t0: float | None = None) -> tuple:
@@ -198,6 +177,88 @@ def nb_loglik(y: np.ndarray, mu: np.ndarray, theta: float, w: np.ndarray) -> flo
     )
 
 
+def _fit_negative_binomial(
+    y: np.ndarray, X: np.ndarray, w: np.ndarray, link: str, offset: np.ndarray | None
+) -> tuple[GLMFit, float, float, bool, int, list[str]]:
+    """MASS::glm.nb: a Poisson fit, then IRLS at fixed theta and Newton for theta in turn.
+
+    Stops when theta changes by less than 1e-10 relatively. Returns the final fit at the
+    final theta, theta and its SE, whether the alternation converged, the rounds taken
+    and notes for ``glance()['message']``.
+    """
+    notes: list[str] = []
+    converged = True
+    res = fit_glm(X, y, w, family="poisson", link="log", offset=offset)
+    theta, theta_se, ok = _theta_ml(y, res.mu, w)
+    n_iter = 0
+    for n_iter in range(1, 101):  # noqa: B007 - the count is reported
+        if not ok:
+            break
+        res = fit_glm(
+            X,
+            y,
+            w,
+            family="negative_binomial",
+            link=link,
+            theta=theta,
+            start=res.beta,
+            offset=offset,
+        )
+        th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta)
+        done = abs(th_new - theta) <= 1e-10 * th_new
+        theta = th_new
+        if done:
+            break
+    else:
+        converged = False
+        notes.append("alternating estimation of theta did not converge in 100 rounds")
+    if not ok:
+        converged = False
+        notes.append(
+            f"theta estimation did not converge (theta reached {theta:.3g}; the counts show "
+            "no overdispersion, so theta may be infinite: use family='poisson')"
+        )
+    res = fit_glm(
+        X, y, w, family="negative_binomial", link=link, theta=theta, start=res.beta, offset=offset
+    )
+    return res, float(theta), float(theta_se), converged, n_iter, notes
+
+
+def _likelihood_summary(
+    family: str,
+    y: np.ndarray,
+    eta: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    link: str,
+    theta: float | None,
+) -> tuple[float, float, int, dict[str, float]]:
+    """Scale, log-likelihood, parameters counted by AIC/BIC and extras of a GLM fit."""
+    with np.errstate(over="ignore", under="ignore"):
+        mu = link_inverse(eta, link)
+    resid = y - mu
+    pos = w > 0
+    n = int(pos.sum())
+    df_resid = n - k
+    if family == "gaussian":
+        rss = float(np.sum(w * resid**2))
+        scale = rss / df_resid if df_resid > 0 else np.nan
+        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * float(np.sum(np.log(w[pos])))
+        return scale, loglik, k + 1, {"scale": scale}
+    if family == "fractional_logit":
+        var = mu * link_inverse(-eta, link)
+        pearson = float(np.sum(w * resid**2 / var))
+        scale = pearson / df_resid if df_resid > 0 else np.nan
+        return scale, np.nan, k, {"scale": scale}
+    if family == "binomial":
+        loglik = float(np.sum(w * (special.xlogy(y, mu) + special.xlogy(1 - y, 1 - mu))))
+        return 1.0, loglik, k, {}
+    if family == "poisson":
+        loglik = float(np.sum(w * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))))
+        return 1.0, loglik, k, {}
+    return 1.0, nb_loglik(y, mu, float(theta), w), k + 1, {}  # type: ignore[arg-type]
+
+
 def fit_glm_family(
     y: np.ndarray,
     X: np.ndarray,
@@ -207,52 +268,31 @@ def fit_glm_family(
     names: list[str],
     offset: np.ndarray | None = None,
 ) -> Fit:
-    """Fit a GLM-type family; NB alternates IRLS and ML for theta like MASS::glm.nb."""
-    notes: list[str] = []
+    """Fit a GLM-type family by :func:`.glm.fit_glm` (NB: :func:`_fit_negative_binomial`).
+
+    Separation is detected by :func:`.glm.boundary_rows` (``Fit.n_boundary``) and
+    handled by the caller.
+    """
+    theta: float | None = None
     extras: dict[str, float] = {}
-    converged = True
-    n_iter = 0
     if family == "negative_binomial":
-        res = _irls(y, X, w, "poisson", "log", None, None, notes, offset)
-        theta, theta_se, ok = _theta_ml(y, res.fittedvalues, w)
-        for n_iter in range(1, 101):  # noqa: B007 - the count is reported
-            if not ok:
-                break
-            res = _irls(y, X, w, family, link, theta, res.params, notes, offset)
-            th_new, theta_se, ok = _theta_ml(y, res.fittedvalues, w, theta)
-            done = abs(th_new - theta) <= 1e-10 * th_new
-            theta = th_new
-            if done:
-                break
-        else:
-            converged = False
-            notes.append("alternating estimation of theta did not converge in 100 rounds")
-        if not ok:
-            converged = False
-            notes.append(
-                f"theta estimation did not converge (theta reached {theta:.3g}; the counts show "
-                "no overdispersion, so theta may be infinite: use family='poisson')"
-            )
-        res = _irls(y, X, w, family, link, theta, res.params, notes, offset)
-        extras = {"theta": float(theta), "theta_se": float(theta_se)}
+        res, theta, theta_se, converged, n_iter, notes = _fit_negative_binomial(
+            y, X, w, link, offset
+        )
+        extras = {"theta": theta, "theta_se": theta_se}
     else:
-        res = _irls(y, X, w, family, link, None, None, notes, offset)
-        n_iter = int(getattr(res, "fit_history", {}).get("iteration", 0))
-    converged = converged and bool(getattr(res, "converged", True))
-    beta = np.asarray(res.params, dtype=float)
+        res = fit_glm(X, y, w, family=family, link=link, offset=offset)
+        converged, n_iter, notes = True, res.n_iter, []
+    if not res.converged:
+        notes.append(f"IRLS did not converge in {MAX_ITER} iterations")
+    beta = np.asarray(res.beta, dtype=float)
     if not np.all(np.isfinite(beta)):
         raise ConvergenceError(
             f"The {family} model produced non-finite estimates; check for separation, "
             "extreme values or collinear predictors."
         )
-    fam = res.model.family
-    eta = X @ beta + (0.0 if offset is None else offset)
-    with np.errstate(over="ignore", under="ignore"):
-        mu = fam.link.inverse(eta)
-    dmu = 1.0 / fam.link.deriv(mu)
-    var = fam.variance(mu)
-    Wt = w * dmu**2 / var
-    XtWX = X.T @ (Wt[:, None] * X)
+    eta = res.eta
+    XtWX = information(X, eta, w, family=family, link=link, theta=theta)
     try:
         bread = np.linalg.inv(XtWX)
     except np.linalg.LinAlgError:
@@ -260,67 +300,34 @@ def fit_glm_family(
             f"The information matrix of the {family} model is singular; the predictors "
             "may be collinear or a category may predict the outcome perfectly."
         ) from None
-    resid = y - mu
-    scores = (w * resid * dmu / var)[:, None] * X
-    hat = Wt * np.einsum("ij,jk,ik->i", X, bread, X)
-    pos = w > 0
-    n = int(pos.sum())
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        resid = y - link_inverse(eta, link)
+        ww, sw = unit_weights(eta, family, link, theta)
     k = X.shape[1]
-    df_resid = n - k
-    if family == "gaussian":
-        rss = float(np.sum(w * resid**2))
-        scale = rss / df_resid if df_resid > 0 else np.nan
-        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * float(np.sum(np.log(w[pos])))
-        n_ic = k + 1
-        extras = {"scale": scale}
-    elif family == "fractional_logit":
-        pearson = float(np.sum(w * resid**2 / var))
-        scale = pearson / df_resid if df_resid > 0 else np.nan
-        loglik = np.nan
-        n_ic = k
-        extras = {"scale": scale}
-    else:
-        scale = 1.0
-        n_ic = k
-        if family == "binomial":
-            loglik = float(np.sum(w * (special.xlogy(y, mu) + special.xlogy(1 - y, 1 - mu))))
-        elif family == "poisson":
-            loglik = float(np.sum(w * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))))
-        else:
-            loglik = nb_loglik(y, mu, extras["theta"], w)
-            n_ic = k + 1
-    message = "; ".join(dict.fromkeys(notes))
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        deviance = float(res.deviance)
+    scale, loglik, n_ic, more = _likelihood_summary(family, y, eta, w, k, link, theta)
 
     def predictor(mats: dict[str, np.ndarray], params: np.ndarray, kind: str) -> np.ndarray:
         e = mats["X"] @ params[:k] + mats.get("offset", 0.0)
-        return e if kind == "link" else fam.link.inverse(e)
+        return e if kind == "link" else link_inverse(e, link)
 
     return Fit(
         params=beta,
         names=list(names),
         n_coef=k,
         bread=bread,
-        scores=scores,
-        hat=hat,
+        scores=(w * resid * sw)[:, None] * X,
+        hat=w * ww * np.einsum("ij,jk,ik->i", X, bread, X),
         scale=float(scale),
         loglik=float(loglik),
-        deviance=deviance,
+        deviance=deviance(y, eta, w, family=family, link=link, theta=theta),
         n_params_ic=n_ic,
-        converged=converged,
+        converged=converged and res.converged,
         n_iter=int(n_iter),
-        message=message,
-        extras=extras,
+        message="; ".join(dict.fromkeys(notes)),
+        extras={**extras, **more},
         predictor=predictor,
+        n_boundary=res.n_boundary,
     )
-
-
-def check_separation(mu: np.ndarray, family: str) -> int:
-    """Number of fitted probabilities numerically at 0 or 1."""
-    if family not in ("binomial",):
-        return 0
-    return int(np.sum((mu < 1e-8) | (mu > 1 - 1e-8)))
 
 
 def binary_outcome(y: pd.Series, argument: str) -> tuple[np.ndarray, str | None]:

@@ -27,34 +27,38 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..._validation import (
-    MissingReport,
     as_column_list,
     check_binary,
     check_columns,
-    check_cov_type,
     check_dataframe,
-    check_numeric,
-    check_option,
     listwise_delete,
 )
 from ...errors import (
     ArgumentTypeError,
     DataValidationError,
-    DataWarning,
-    OptionError,
-    SmallSampleWarning,
 )
-from ...results import BaseResult, glance_frame, wald_table
 from .._core.covariance import sandwich_vcov
-from .propensity import covariate_design
+from .._core.ols import fit_ols
+from ._design import covariate_design
+from ._iv_core import (
+    WEAK_F,
+    IVCov,
+    WeakInstrumentWarning,
+    check_cov,
+    cluster_codes,
+    first_stage_f,
+    iv_vcov,
+    numeric_columns,
+    public_cov,
+    warn_weak,
+)
+from ._iv_results import CACE_GLANCE_COLUMNS, IV_GLANCE_COLUMNS, CACEResult, IVResult
 
 __all__ = [
     "WeakInstrumentWarning",
@@ -65,350 +69,6 @@ __all__ = [
     "fit_iv",
     "cace",
 ]
-
-IVCov = Literal["model", "robust", "HC0", "HC1"]
-#: ``cov_type`` values of fit_iv and cace (docs/conventions.md)
-IV_COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1")
-#: what each public value computes (the covariance helpers' names)
-_CORE_COV = {"model": "nonrobust", "robust": "HC0", "HC0": "HC0", "HC1": "HC1"}
-#: first-stage F below this flags weak instruments (Staiger & Stock 1997 rule of thumb)
-WEAK_F = 10.0
-#: fewer clusters than this: cluster-robust SEs are biased downward (as fit_regression)
-MIN_CLUSTERS_WARN = 10
-
-IV_GLANCE_COLUMNS: tuple[str, ...] = (
-    "method",
-    "cov_type",
-    "n",
-    "n_dropped",
-    "n_clusters",
-    "n_exposures",
-    "n_instruments",
-    "df_resid",
-    "sigma",
-    "first_stage_f",
-    "first_stage_f_classical",
-    "partial_r2",
-    "weak_instruments",
-    "sargan",
-    "sargan_p_value",
-)
-CACE_GLANCE_COLUMNS: tuple[str, ...] = (
-    "method",
-    "cov_type",
-    "n",
-    "n_dropped",
-    "n_clusters",
-    "n_assigned",
-    "exposure_binary",
-    "first_stage_f",
-    "weak_instruments",
-)
-
-
-class WeakInstrumentWarning(DataWarning):
-    """The instruments barely predict the exposure (first-stage F below 10)."""
-
-
-def _check_cov(cov_type: Any, cluster: Any, cluster_type: Any) -> str:
-    """The covariance estimator by the default rule of docs/conventions.md.
-
-    Cluster-robust with ``cluster`` (``cov_type`` None or ``'robust'``); otherwise
-    ``cov_type``, model-based (classical 2SLS, as R ``AER::ivreg``) by default.
-    Returns ``'nonrobust'``, ``'HC0'``, ``'HC1'`` or ``'cluster'``.
-    """
-    if cov_type is not None:
-        check_cov_type(cov_type, IV_COV_TYPES)
-    check_option(cluster_type, ("HC0", "HC1"), "cluster_type")
-    if cluster is not None and not isinstance(cluster, str):
-        raise ArgumentTypeError(f"`cluster` must be a column name; got {cluster!r}.")
-    if cluster is not None:
-        if cov_type not in (None, "robust"):
-            raise OptionError(
-                f"`cluster` was given, so the standard errors are cluster-robust: `cov_type` "
-                f"must be None or 'robust'; got {cov_type!r}."
-            )
-        return "cluster"
-    return _CORE_COV["model" if cov_type is None else cov_type]
-
-
-def _public_cov(core: str) -> str:
-    """The reported ``cov_type``: ``'model'`` for the classical covariance."""
-    return "model" if core == "nonrobust" else core
-
-
-def _cluster_codes(
-    clean: pd.DataFrame, cluster: str | None
-) -> tuple[np.ndarray | None, int | None]:
-    if cluster is None:
-        return None, None
-    codes, uniq = pd.factorize(clean[cluster], sort=True)
-    if len(uniq) < 2:
-        raise DataValidationError(
-            f"`cluster` ('{cluster}') has a single cluster among the {len(clean)} rows used; "
-            "cluster-robust SEs need at least 2."
-        )
-    if len(uniq) < MIN_CLUSTERS_WARN:
-        warnings.warn(
-            f"Only {len(uniq)} clusters in `cluster` ('{cluster}'); cluster-robust SEs and "
-            "F statistics are biased with few clusters.",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
-    return codes, len(uniq)
-
-
-def _vcov(
-    bread: np.ndarray,
-    scores: np.ndarray,
-    cov_type: str,
-    scale: float,
-    clusters: np.ndarray | None,
-    cluster_type: str,
-) -> np.ndarray:
-    return sandwich_vcov(
-        bread,
-        scores,
-        cov_type,
-        scale=scale,
-        clusters=clusters,
-        cluster_hc1=cluster_type == "HC1",
-    )
-
-
-def _first_stage(
-    D: np.ndarray,
-    Z: np.ndarray,
-    W: np.ndarray,
-    excl: np.ndarray,
-    names: Sequence[str],
-    cov_type: str,
-    clusters: np.ndarray | None,
-    cluster_type: str,
-) -> pd.DataFrame:
-    """F statistics of the excluded instruments in each first-stage regression."""
-    n, kz = Z.shape
-    q = int(excl.sum())
-    ZtZi = np.linalg.inv(Z.T @ Z)
-    rows = []
-    for j, name in enumerate(names):
-        d = D[:, j]
-        b = ZtZi @ (Z.T @ d)
-        e = d - Z @ b
-        rss_u = float(e @ e)
-        br = np.linalg.lstsq(W, d, rcond=None)[0]
-        er = d - W @ br
-        rss_r = float(er @ er)
-        f_classical = ((rss_r - rss_u) / q) / (rss_u / (n - kz))
-        if cov_type == "nonrobust":
-            f = f_classical
-        else:
-            V = _vcov(ZtZi, e[:, None] * Z, cov_type, 1.0, clusters, cluster_type)
-            bq = b[excl]
-            f = float(bq @ np.linalg.solve(V[np.ix_(excl, excl)], bq)) / q
-        rows.append(
-            {
-                "exposure": name,
-                "f_statistic": float(f),
-                "df_num": q,
-                "df_denom": n - kz,
-                "p_value": float(stats.f.sf(f, q, n - kz)),
-                "f_classical": float(f_classical),
-                "partial_r2": (rss_r - rss_u) / rss_r if rss_r > 0 else float("nan"),
-                "cov_type": _public_cov(cov_type),
-                "weak": bool(f < WEAK_F),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _warn_weak(fs: pd.DataFrame, stacklevel: int = 3) -> str | None:
-    weak = fs[fs["weak"]]
-    if weak.empty:
-        return None
-    detail = ", ".join(f"'{r.exposure}': F = {r.f_statistic:.2f}" for r in weak.itertuples())
-    msg = (
-        f"Weak instruments: first-stage F below {WEAK_F:g} ({detail}; {weak['cov_type'].iloc[0]} "
-        "Wald F). The instruments barely predict the exposure, so 2SLS is biased toward "
-        "the confounded OLS estimate and Wald intervals undercover; report "
-        "Anderson-Rubin intervals or find a stronger instrument."
-    )
-    warnings.warn(msg, WeakInstrumentWarning, stacklevel=stacklevel)
-    return msg
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class IVResult(BaseResult):
-    """A two-stage least-squares fit (immutable).
-
-    Attributes
-    ----------
-    outcome : str
-        Outcome column.
-    exposures : tuple of str
-        Endogenous exposure columns.
-    instruments : tuple of str
-        Excluded instrument design columns (indicators for categorical instruments).
-    covariates : tuple of str
-        Exogenous covariate design columns (in both stages).
-    cov_type : str
-        Covariance estimator: ``'model'``, ``'HC0'``, ``'HC1'`` or ``'cluster'``.
-    missing : MissingReport
-        Rows used and excluded.
-    n_clusters : int or None
-        Number of clusters for cluster-robust SEs.
-
-    Notes
-    -----
-    Coefficient protocol: :meth:`coef` gives the second-stage coefficients and
-    :meth:`vcov` their covariance under ``cov_type``; :attr:`nobs` is the number of rows
-    used and :attr:`df_resid` is ``n - k`` (t-based inference).
-    """
-
-    outcome: str
-    exposures: tuple[str, ...]
-    instruments: tuple[str, ...]
-    covariates: tuple[str, ...]
-    cov_type: str
-    _params: pd.Series = field(repr=False)
-    _cov: pd.DataFrame = field(repr=False)
-    missing: MissingReport
-    n_clusters: int | None
-    cluster_type: str
-    _first: pd.DataFrame = field(repr=False)
-    _xhat: np.ndarray = field(repr=False)
-    _resid: np.ndarray = field(repr=False)
-    _Z: np.ndarray = field(repr=False)
-    _D: np.ndarray = field(repr=False)
-    _W: np.ndarray = field(repr=False)
-    _clusters: np.ndarray | None = field(repr=False)
-    _notes_: tuple[str, ...] = ()
-
-    _can_exponentiate = False
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names: intercept, covariates, exposures."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Second-stage coefficients indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of :meth:`coef` under ``cov_type``."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> float:
-        """Residual degrees of freedom ``n - k``."""
-        return float(self.nobs - len(self._params))
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self._cov.to_numpy()))
-        return wald_table(self.terms, self._params.to_numpy(), se, conf_level, self.df_resid)
-
-    def first_stage(self) -> pd.DataFrame:
-        """First-stage strength of the excluded instruments, one row per exposure.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``exposure, f_statistic`` (Wald F of the excluded instruments using the
-            fit's ``cov_type``: classical, HC0/HC1 or cluster-robust), ``df_num,
-            df_denom, p_value, f_classical`` (homoskedastic F), ``partial_r2``
-            (share of the exposure's residual variance, after covariates, explained
-            by the instruments), ``cov_type``, ``weak`` (F below 10).
-        """
-        return self._first.copy()
-
-    def glance(self) -> pd.DataFrame:
-        """One-row summary with the fixed IV columns.
-
-        Columns ``method, cov_type, n, n_dropped, n_clusters, n_exposures,
-        n_instruments, df_resid, sigma, first_stage_f`` (smallest over exposures),
-        ``first_stage_f_classical, partial_r2, weak_instruments, sargan,
-        sargan_p_value`` (NaN when exactly identified).
-        """
-        u = self._resid
-        sargan = p_sargan = np.nan
-        over = len(self.instruments) - len(self.exposures)
-        if over > 0:
-            g = np.linalg.lstsq(self._Z, u, rcond=None)[0]
-            fitted = self._Z @ g
-            r2 = 1 - np.sum((u - fitted) ** 2) / np.sum((u - u.mean()) ** 2)
-            sargan = float(self.nobs * r2)
-            p_sargan = float(stats.chi2.sf(sargan, over))
-        fs = self._first
-        values = {
-            "method": "2SLS",
-            "cov_type": self.cov_type,
-            "n": self.nobs,
-            "n_dropped": self.missing.n_dropped,
-            "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
-            "n_exposures": len(self.exposures),
-            "n_instruments": len(self.instruments),
-            "df_resid": self.df_resid,
-            "sigma": float(np.sqrt(u @ u / self.df_resid)),
-            "first_stage_f": float(fs["f_statistic"].min()),
-            "first_stage_f_classical": float(fs["f_classical"].min()),
-            "partial_r2": float(fs["partial_r2"].min()),
-            "weak_instruments": bool(fs["weak"].any()),
-            "sargan": sargan,
-            "sargan_p_value": p_sargan,
-        }
-        return glance_frame(values, IV_GLANCE_COLUMNS)
-
-    def _title(self) -> str:
-        return f"Instrumental variables (2SLS, {self.cov_type} SEs): {self.outcome}"
-
-    def _notes(self) -> list[str]:
-        inst = ", ".join(self.instruments)
-        return [
-            self.missing.describe(),
-            f"Instruments: {inst}; exposures: {', '.join(self.exposures)}.",
-            *self._notes_,
-        ]
-
-    def with_cov_type(
-        self, cov_type: IVCov, *, cluster_type: Literal["HC0", "HC1"] | None = None
-    ) -> IVResult:
-        """Return a new result with standard errors and first-stage F from ``cov_type``.
-
-        Values as in :func:`fit_iv`. For a model fitted with ``cluster=``, ``'robust'``
-        gives the cluster-robust SEs and the other values SEs that ignore the clusters.
-        """
-        check_cov_type(cov_type, IV_COV_TYPES)
-        ctype = self.cluster_type if cluster_type is None else cluster_type
-        check_option(ctype, ("HC0", "HC1"), "cluster_type")
-        if cov_type == "robust" and self._clusters is not None:
-            core = "cluster"
-        else:
-            core = _CORE_COV[cov_type]
-        clusters = self._clusters if core == "cluster" else None
-        bread = np.linalg.inv(self._xhat.T @ self._xhat)
-        u = self._resid
-        V = _vcov(bread, u[:, None] * self._xhat, core, u @ u / self.df_resid, clusters, ctype)
-        excl = np.zeros(self._Z.shape[1], dtype=bool)
-        excl[self._W.shape[1] :] = True
-        fs = _first_stage(self._D, self._Z, self._W, excl, self.exposures, core, clusters, ctype)
-        idx = self._params.index
-        return replace(
-            self,
-            cov_type=_public_cov(core),
-            cluster_type=ctype,
-            _cov=pd.DataFrame(V, index=idx, columns=idx),
-            _first=fs,
-        )
-
-
-def _numeric_columns(clean: pd.DataFrame, cols: Sequence[str], argument: str) -> None:
-    check_numeric(clean, list(cols), argument)
 
 
 def fit_iv(
@@ -524,69 +184,29 @@ def fit_iv(
     0.01
     """
     data = check_dataframe(data)
-    cov_type = _check_cov(cov_type, cluster, cluster_type)
-    if not isinstance(outcome, str):
-        raise ArgumentTypeError(f"`outcome` must be a column name; got {outcome!r}.")
-    check_columns(data, outcome, "outcome")
-    exps = check_columns(data, exposure, "exposure")
-    insts = check_columns(data, instruments, "instruments")
-    covs = check_columns(data, covariates, "covariates")
+    cov_type = check_cov(cov_type, cluster, cluster_type)
+    exps, insts, covs = _check_iv_roles(data, outcome, exposure, instruments, covariates)
     cat = as_column_list(list(categorical), "categorical")
-    if not exps:
-        raise DataValidationError("`exposure` is empty; name the endogenous exposure column.")
-    if not insts:
-        raise DataValidationError("`instruments` is empty; name at least one instrument column.")
-    roles = {"outcome": [outcome], "exposure": exps, "instruments": insts, "covariates": covs}
-    seen: dict[str, str] = {}
-    for role, cols in roles.items():
-        for c in cols:
-            if c in seen:
-                raise DataValidationError(
-                    f"Column '{c}' appears in both `{seen[c]}` and `{role}`; each column "
-                    "can have one role."
-                )
-            seen[c] = role
     extra = [cluster] if cluster is not None else []
     if extra:
         check_columns(data, extra, "cluster")
     clean, report = listwise_delete(data, [outcome, *exps, *insts, *covs, *extra])
-    _numeric_columns(clean, [outcome], "outcome")
-    _numeric_columns(clean, exps, "exposure")
+    numeric_columns(clean, [outcome], "outcome")
+    numeric_columns(clean, exps, "exposure")
     Wd = covariate_design(clean, covs, cat)
     Zd = covariate_design(clean, insts, cat)
-    if Zd.shape[1] < len(exps):
-        raise DataValidationError(
-            f"Under-identified: {Zd.shape[1]} instrument column(s) ({list(Zd.columns)}) for "
-            f"{len(exps)} exposure(s); 2SLS needs at least one instrument per exposure."
-        )
+    W, Z, D, X = _iv_design(clean, Wd, Zd, exps)
     n = len(clean)
-    W = np.column_stack([np.ones(n), Wd.to_numpy()])
-    Z = np.column_stack([W, Zd.to_numpy()])
-    D = clean[exps].to_numpy(dtype=float)
-    X = np.column_stack([W, D])
     y = clean[outcome].to_numpy(dtype=float)
-    if np.linalg.matrix_rank(W) < W.shape[1]:
-        raise DataValidationError(
-            f"The `covariates` columns are collinear ({list(Wd.columns)}); remove redundant ones."
-        )
-    if np.linalg.matrix_rank(Z) < Z.shape[1]:
-        raise DataValidationError(
-            f"The `instruments` ({list(Zd.columns)}) are constant or collinear with the "
-            "covariates in the rows used, so they carry no information about the exposure."
-        )
-    if n <= Z.shape[1] or n <= X.shape[1]:
-        raise DataValidationError(
-            f"Only {n} complete rows for {max(Z.shape[1], X.shape[1])} parameters; need more rows."
-        )
-    codes, n_clusters = _cluster_codes(clean, cluster)
+    codes, n_clusters = cluster_codes(clean, cluster)
     excl = np.zeros(Z.shape[1], dtype=bool)
     excl[W.shape[1] :] = True
-    fs = _first_stage(D, Z, W, excl, exps, cov_type, codes, cluster_type)
+    fs = first_stage_f(D, Z, W, excl, exps, cov_type, codes, cluster_type)
     notes = []
-    msg = _warn_weak(fs)
+    msg = warn_weak(fs)
     if msg:
         notes.append(msg)
-    Pz_X = Z @ np.linalg.lstsq(Z, X, rcond=None)[0]
+    Pz_X = Z @ fit_ols(Z, X, what="first-stage regression").beta
     XhXh = Pz_X.T @ Pz_X
     if np.linalg.matrix_rank(XhXh) < X.shape[1]:
         raise DataValidationError(
@@ -597,14 +217,14 @@ def fit_iv(
     beta = bread @ (Pz_X.T @ y)
     u = y - X @ beta
     k = X.shape[1]
-    V = _vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, cluster_type)
+    V = iv_vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, cluster_type)
     names = ["Intercept", *Wd.columns, *exps]
     return IVResult(
         outcome=outcome,
         exposures=tuple(exps),
         instruments=tuple(Zd.columns),
         covariates=tuple(Wd.columns),
-        cov_type=_public_cov(cov_type),
+        cov_type=public_cov(cov_type),
         _params=pd.Series(beta, index=names, name="estimate"),
         _cov=pd.DataFrame(V, index=names, columns=names),
         missing=report,
@@ -621,87 +241,65 @@ def fit_iv(
     )
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class CACEResult(BaseResult):
-    """Complier average causal effect from a randomised encouragement (immutable).
+def _check_iv_roles(
+    data: pd.DataFrame, outcome: Any, exposure: Any, instruments: Any, covariates: Any
+) -> tuple[list[str], list[str], list[str]]:
+    """Validate the role columns of :func:`fit_iv`: present, non-empty, one role each."""
+    if not isinstance(outcome, str):
+        raise ArgumentTypeError(f"`outcome` must be a column name; got {outcome!r}.")
+    check_columns(data, outcome, "outcome")
+    exps = check_columns(data, exposure, "exposure")
+    insts = check_columns(data, instruments, "instruments")
+    covs = check_columns(data, covariates, "covariates")
+    if not exps:
+        raise DataValidationError("`exposure` is empty; name the endogenous exposure column.")
+    if not insts:
+        raise DataValidationError("`instruments` is empty; name at least one instrument column.")
+    roles = {"outcome": [outcome], "exposure": exps, "instruments": insts, "covariates": covs}
+    seen: dict[str, str] = {}
+    for role, cols in roles.items():
+        for c in cols:
+            if c in seen:
+                raise DataValidationError(
+                    f"Column '{c}' appears in both `{seen[c]}` and `{role}`; each column "
+                    "can have one role."
+                )
+            seen[c] = role
+    return exps, insts, covs
 
-    ``tidy()`` has three rows: ``itt`` (effect of assignment on the outcome),
-    ``first_stage`` (effect of assignment on the exposure; for a binary exposure the
-    share of compliers) and ``cace`` (their ratio).
 
-    Coefficient protocol: :meth:`coef` gives ``itt``, ``first_stage`` and ``cace``,
-    :meth:`vcov` their joint covariance (sandwich of the stacked regressions, delta
-    method for the ratio), :attr:`nobs` the rows used and :attr:`df_resid` ``n - k`` of
-    the ITT regressions (t-based inference).
+def _iv_design(
+    clean: pd.DataFrame, Wd: pd.DataFrame, Zd: pd.DataFrame, exps: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``W = [1, covariates]``, ``Z = [W, instruments]``, exposures ``D``, ``X = [W, D]``.
+
+    Raises :class:`DataValidationError` when the model is under-identified, the covariates
+    or instruments are collinear, or there are too few rows.
     """
-
-    outcome: str
-    exposure: str
-    assignment: str
-    cov_type: str
-    _estimates: pd.Series = field(repr=False)
-    _cov: pd.DataFrame = field(repr=False)
-    missing: MissingReport
-    n_clusters: int | None
-    exposure_binary: bool
-    n_assigned: int
-    first_stage_f: float
-    _df_resid: int = 0
-    _notes_: tuple[str, ...] = ()
-
-    _can_exponentiate = False
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """``('itt', 'first_stage', 'cace')``."""
-        return tuple(self._estimates.index)
-
-    def coef(self) -> pd.Series:
-        """The ITT effect, the first-stage effect and their ratio."""
-        return self._estimates.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Joint covariance of the three estimates."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> float:
-        """Residual degrees of freedom ``n - k`` of the two ITT regressions."""
-        return float(self._df_resid)
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self._cov.to_numpy()))
-        return wald_table(self.terms, self._estimates.to_numpy(), se, conf_level, self.df_resid)
-
-    def glance(self) -> pd.DataFrame:
-        """One-row summary with the fixed CACE columns.
-
-        Columns ``method, cov_type, n, n_dropped, n_clusters, n_assigned,
-        exposure_binary, first_stage_f, weak_instruments``.
-        """
-        values = {
-            "method": "Wald (ratio of ITT effects)",
-            "cov_type": self.cov_type,
-            "n": self.nobs,
-            "n_dropped": self.missing.n_dropped,
-            "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
-            "n_assigned": self.n_assigned,
-            "exposure_binary": self.exposure_binary,
-            "first_stage_f": self.first_stage_f,
-            "weak_instruments": bool(self.first_stage_f < WEAK_F),
-        }
-        return glance_frame(values, CACE_GLANCE_COLUMNS)
-
-    def _title(self) -> str:
-        return f"Complier average causal effect of {self.exposure} on {self.outcome}"
-
-    def _notes(self) -> list[str]:
-        return [self.missing.describe(), *self._notes_]
+    if Zd.shape[1] < len(exps):
+        raise DataValidationError(
+            f"Under-identified: {Zd.shape[1]} instrument column(s) ({list(Zd.columns)}) for "
+            f"{len(exps)} exposure(s); 2SLS needs at least one instrument per exposure."
+        )
+    n = len(clean)
+    W = np.column_stack([np.ones(n), Wd.to_numpy()])
+    Z = np.column_stack([W, Zd.to_numpy()])
+    D = clean[exps].to_numpy(dtype=float)
+    X = np.column_stack([W, D])
+    if np.linalg.matrix_rank(W) < W.shape[1]:
+        raise DataValidationError(
+            f"The `covariates` columns are collinear ({list(Wd.columns)}); remove redundant ones."
+        )
+    if np.linalg.matrix_rank(Z) < Z.shape[1]:
+        raise DataValidationError(
+            f"The `instruments` ({list(Zd.columns)}) are constant or collinear with the "
+            "covariates in the rows used, so they carry no information about the exposure."
+        )
+    if n <= Z.shape[1] or n <= X.shape[1]:
+        raise DataValidationError(
+            f"Only {n} complete rows for {max(Z.shape[1], X.shape[1])} parameters; need more rows."
+        )
+    return W, Z, D, X
 
 
 def cace(
@@ -798,29 +396,15 @@ def cace(
     2         cace      0.15
     """
     data = check_dataframe(data)
-    cov_type = _check_cov(cov_type, cluster, cluster_type)
-    for argname, value in (
-        ("outcome", outcome),
-        ("exposure", exposure),
-        ("assignment", assignment),
-    ):
-        if not isinstance(value, str):
-            raise ArgumentTypeError(f"`{argname}` must be a column name; got {value!r}.")
-    check_columns(data, [outcome], "outcome")
-    check_columns(data, [exposure], "exposure")
-    check_columns(data, [assignment], "assignment")
-    covs = check_columns(data, covariates, "covariates")
+    cov_type = check_cov(cov_type, cluster, cluster_type)
+    covs = _check_cace_roles(data, outcome, exposure, assignment, covariates)
     cat = as_column_list(list(categorical), "categorical")
-    if len({outcome, exposure, assignment, *covs}) != 3 + len(covs):
-        raise DataValidationError(
-            "`outcome`, `exposure`, `assignment` and `covariates` must name different columns."
-        )
     extra = [cluster] if cluster is not None else []
     if extra:
         check_columns(data, extra, "cluster")
     clean, report = listwise_delete(data, [outcome, exposure, assignment, *covs, *extra])
-    _numeric_columns(clean, [outcome], "outcome")
-    _numeric_columns(clean, [exposure], "exposure")
+    numeric_columns(clean, [outcome], "outcome")
+    numeric_columns(clean, [exposure], "exposure")
     z = check_binary(clean[assignment], "assignment").to_numpy()
     if z.min() == z.max():
         raise DataValidationError(
@@ -834,72 +418,25 @@ def cace(
         raise DataValidationError(
             f"`assignment` and `covariates` are collinear ({['Intercept', assignment, *Wd.columns]})."
         )
-    codes, n_clusters = _cluster_codes(clean, cluster)
+    codes, n_clusters = cluster_codes(clean, cluster)
     y = clean[outcome].to_numpy(dtype=float)
     d = clean[exposure].to_numpy(dtype=float)
-    ZtZi = np.linalg.inv(Z.T @ Z)
-    by = ZtZi @ (Z.T @ y)
-    bd = ZtZi @ (Z.T @ d)
-    ey, ed = y - Z @ by, d - Z @ bd
     k = Z.shape[1]
-    # joint sandwich of (itt, first_stage) from the stacked scores of both regressions
-    Ay = (ey[:, None] * Z) @ ZtZi[:, 1]
-    Ad = (ed[:, None] * Z) @ ZtZi[:, 1]
-    scores = np.column_stack([Ay, Ad])
-    if cov_type == "nonrobust":  # cov_type='model'
-        # classical: sigma_yd (Z'Z)^{-1}[1, 1] with residual (co)variances over n - k
-        S = np.cov(np.column_stack([ey, ed]).T, bias=True) * n / (n - k)
-        Vjoint = S * ZtZi[1, 1]
-    else:
-        Vjoint = sandwich_vcov(
-            np.eye(2),
-            scores,
-            cov_type,
-            clusters=codes,
-            n_params=k,
-            cluster_hc1=cluster_type == "HC1",
-        )
+    by, bd, Vjoint = _itt_regressions(Z, y, d, cov_type, codes, cluster_type)
     itt, fs = float(by[1]), float(bd[1])
     if fs == 0:
         raise DataValidationError(
             f"`assignment` ('{assignment}') does not change the exposure at all (first-stage "
             "difference 0); the CACE is not identified."
         )
-    ratio = itt / fs
-    g = np.array([1 / fs, -itt / fs**2])
-    var_ratio = float(g @ Vjoint @ g)
-    f_stat = fs**2 / Vjoint[1, 1]
-    notes = []
-    if f_stat < WEAK_F:
-        msg = (
-            f"Weak instrument: first-stage F = {f_stat:.2f} (below {WEAK_F:g}, {_public_cov(cov_type)}); "
-            f"assignment barely changes '{exposure}', so the CACE is imprecise and its Wald "
-            "interval undercovers."
-        )
-        warnings.warn(msg, WeakInstrumentWarning, stacklevel=2)
-        notes.append(msg)
-    est = pd.Series([itt, fs, ratio], index=["itt", "first_stage", "cace"], name="estimate")
-    V = np.zeros((3, 3))
-    V[:2, :2] = Vjoint
-    cov_r = Vjoint @ g
-    V[2, :2] = V[:2, 2] = cov_r
-    V[2, 2] = var_ratio
+    est, V, f_stat = _cace_estimates(itt, fs, Vjoint)
+    notes = _cace_notes(f_stat, fs, d, exposure, cov_type)
     binary = bool(np.isin(np.unique(d), (0.0, 1.0)).all())
-    if binary:
-        notes.append(
-            f"first_stage is the share of compliers ({fs:.3f}) under monotonicity; cace is the "
-            "effect of the exposure among compliers."
-        )
-    else:
-        notes.append(
-            "The exposure is not binary: cace is the average causal response per unit of "
-            "exposure among people whose exposure the assignment changes (Angrist & Imbens 1995)."
-        )
     return CACEResult(
         outcome=outcome,
         exposure=exposure,
         assignment=assignment,
-        cov_type=_public_cov(cov_type),
+        cov_type=public_cov(cov_type),
         _estimates=est,
         _cov=pd.DataFrame(V, index=est.index, columns=est.index),
         missing=report,
@@ -910,3 +447,99 @@ def cace(
         _df_resid=n - k,
         _notes_=tuple(notes),
     )
+
+
+def _check_cace_roles(
+    data: pd.DataFrame, outcome: Any, exposure: Any, assignment: Any, covariates: Any
+) -> list[str]:
+    """Validate the role columns of :func:`cace`; the covariate list."""
+    for argname, value in (
+        ("outcome", outcome),
+        ("exposure", exposure),
+        ("assignment", assignment),
+    ):
+        if not isinstance(value, str):
+            raise ArgumentTypeError(f"`{argname}` must be a column name; got {value!r}.")
+    check_columns(data, [outcome], "outcome")
+    check_columns(data, [exposure], "exposure")
+    check_columns(data, [assignment], "assignment")
+    covs = check_columns(data, covariates, "covariates")
+    if len({outcome, exposure, assignment, *covs}) != 3 + len(covs):
+        raise DataValidationError(
+            "`outcome`, `exposure`, `assignment` and `covariates` must name different columns."
+        )
+    return covs
+
+
+def _itt_regressions(
+    Z: np.ndarray,
+    y: np.ndarray,
+    d: np.ndarray,
+    cov_type: str,
+    codes: np.ndarray | None,
+    cluster_type: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome and exposure regressed on ``Z = [1, assignment, covariates]``.
+
+    Returns both coefficient vectors and the joint covariance of the two assignment
+    coefficients (classical, or the sandwich of the stacked scores).
+    """
+    n, k = Z.shape
+    itt_fs = fit_ols(Z, np.column_stack([y, d]), what="intention-to-treat regression")
+    ZtZi = itt_fs.xtx_inv
+    by, bd = itt_fs.beta[:, 0], itt_fs.beta[:, 1]
+    ey, ed = y - Z @ by, d - Z @ bd
+    if cov_type == "nonrobust":  # cov_type='model'
+        # classical: sigma_yd (Z'Z)^{-1}[1, 1] with residual (co)variances over n - k
+        S = np.cov(np.column_stack([ey, ed]).T, bias=True) * n / (n - k)
+        return by, bd, S * ZtZi[1, 1]
+    Ay = (ey[:, None] * Z) @ ZtZi[:, 1]
+    Ad = (ed[:, None] * Z) @ ZtZi[:, 1]
+    Vjoint = sandwich_vcov(
+        np.eye(2),
+        np.column_stack([Ay, Ad]),
+        cov_type,
+        clusters=codes,
+        n_params=k,
+        cluster_hc1=cluster_type == "HC1",
+    )
+    return by, bd, Vjoint
+
+
+def _cace_estimates(
+    itt: float, fs: float, Vjoint: np.ndarray
+) -> tuple[pd.Series, np.ndarray, float]:
+    """``itt``, ``first_stage`` and their ratio with the delta-method covariance; the F."""
+    ratio = itt / fs
+    g = np.array([1 / fs, -itt / fs**2])
+    V = np.zeros((3, 3))
+    V[:2, :2] = Vjoint
+    cov_r = Vjoint @ g
+    V[2, :2] = V[:2, 2] = cov_r
+    V[2, 2] = float(g @ Vjoint @ g)
+    est = pd.Series([itt, fs, ratio], index=["itt", "first_stage", "cace"], name="estimate")
+    return est, V, fs**2 / Vjoint[1, 1]
+
+
+def _cace_notes(f_stat: float, fs: float, d: np.ndarray, exposure: str, cov_type: str) -> list[str]:
+    """Weak-instrument warning (also warned) and what ``first_stage`` and ``cace`` mean."""
+    notes = []
+    if f_stat < WEAK_F:
+        msg = (
+            f"Weak instrument: first-stage F = {f_stat:.2f} (below {WEAK_F:g}, "
+            f"{public_cov(cov_type)}); assignment barely changes '{exposure}', so the CACE "
+            "is imprecise and its Wald interval undercovers."
+        )
+        warnings.warn(msg, WeakInstrumentWarning, stacklevel=3)
+        notes.append(msg)
+    if bool(np.isin(np.unique(d), (0.0, 1.0)).all()):
+        notes.append(
+            f"first_stage is the share of compliers ({fs:.3f}) under monotonicity; cace is the "
+            "effect of the exposure among compliers."
+        )
+    else:
+        notes.append(
+            "The exposure is not binary: cace is the average causal response per unit of "
+            "exposure among people whose exposure the assignment changes (Angrist & Imbens 1995)."
+        )
+    return notes

@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..._validation import (
-    MissingReport,
     as_column_list,
     check_columns,
     check_cov_type,
@@ -52,10 +50,18 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
-from ...results import BaseResult, glance_frame, wald_table
-
-if TYPE_CHECKING:
-    from ..regression.glm import RegressionResult
+from ..regression.glm import RegressionResult, fit_regression
+from ._design import check_rank, covariate_design, exposure_levels
+from ._ps_models import fit_logit, fit_multinomial
+from ._ps_result import (
+    POSITIVITY_TOL,
+    PROPENSITY_GLANCE_COLUMNS,
+    Positivity,
+    PositivityError,
+    PropensityResult,
+    PSMethod,
+    WeightKind,
+)
 
 __all__ = [
     "PositivityError",
@@ -64,579 +70,6 @@ __all__ = [
     "propensity_scores",
     "fit_weighted",
 ]
-
-PSMethod = Literal["logit", "multinomial"]
-WeightKind = Literal["ate", "ipw", "att", "overlap"]
-Positivity = Literal["error", "warn"]
-WEIGHT_KINDS: tuple[str, ...] = ("ate", "ipw", "att", "overlap")
-
-#: fitted probabilities closer than this to 0 or 1 are treated as exactly 0 or 1
-#: (numerical positivity violation: the weight 1 / p is not usable)
-POSITIVITY_TOL = 1e-8
-#: probabilities outside [EXTREME, 1 - EXTREME] are counted as extreme in glance()
-EXTREME = 0.01
-
-PROPENSITY_GLANCE_COLUMNS: tuple[str, ...] = (
-    "method",
-    "exposure",
-    "n_levels",
-    "n",
-    "n_dropped",
-    "n_trimmed",
-    "n_positivity",
-    "n_extreme",
-    "ps_min",
-    "ps_max",
-    "loglik",
-    "aic",
-    "converged",
-    "n_iter",
-)
-
-
-class PositivityError(DataValidationError):
-    """Fitted propensity scores of 0 or 1: some people could not have had the other exposure."""
-
-
-# -- covariate design shared with models.iv -------------------------------------------------
-def _is_categorical(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
-
-
-def covariate_design(
-    clean: pd.DataFrame,
-    covariates: Sequence[str],
-    categorical: Sequence[str] = (),
-    drop_first: bool = True,
-) -> pd.DataFrame:
-    """Numeric design columns of ``covariates`` (no intercept).
-
-    Numeric columns enter as they are; non-numeric, boolean and ``categorical``
-    columns become indicators ``name[level]`` for every level (``drop_first=False``)
-    or every level but the first in sorted order (``drop_first=True``).
-    """
-    parts: dict[str, np.ndarray] = {}
-    for c in covariates:
-        s = clean[c]
-        if c in categorical or _is_categorical(s):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = [lv for lv in s.cat.categories if (s == lv).any()]
-            else:
-                levels = sorted(pd.unique(s).tolist(), key=lambda v: (str(type(v)), v))
-            for lv in levels[1:] if drop_first else levels:
-                parts[f"{c}[{lv}]"] = (s == lv).to_numpy(dtype=float)
-        else:
-            parts[c] = s.to_numpy(dtype=float)
-    return pd.DataFrame(parts, index=clean.index)
-
-
-def _check_rank(X: np.ndarray, names: Sequence[str], argument: str) -> None:
-    if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
-        raise DataValidationError(
-            f"The columns of `{argument}` are collinear (rank {np.linalg.matrix_rank(X)} < "
-            f"{X.shape[1]}: {list(names)}); remove redundant columns or constant variables."
-        )
-
-
-# -- model fitting ----------------------------------------------------------------------------
-def _fit_logit(y: np.ndarray, X: np.ndarray) -> dict[str, Any]:
-    """Logistic regression by Newton-Raphson (= IRLS, as R glm), to full convergence."""
-    k = X.shape[1]
-    beta = np.zeros(k)
-    converged = False
-    it = 0
-    for it in range(1, 101):  # noqa: B007 - the count is reported
-        eta = X @ beta
-        p = special.expit(eta)
-        W = p * (1 - p)
-        info = X.T @ (W[:, None] * X)
-        grad = X.T @ (y - p)
-        try:
-            step = np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            break
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-11 * (1 + np.max(np.abs(beta))):
-            converged = True
-            break
-        if np.max(np.abs(beta)) > 50:
-            break  # separation: coefficients diverge
-    p = special.expit(X @ beta)
-    W = p * (1 - p)
-    info = X.T @ (W[:, None] * X)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ll = float(np.sum(special.xlogy(y, p) + special.xlogy(1 - y, 1 - p)))
-    vcov = np.linalg.pinv(info)
-    probs = np.column_stack([1 - p, p])
-    return {
-        "params": beta[None, :],
-        "vcov": vcov,
-        "probs": probs,
-        "loglik": ll,
-        "converged": converged,
-        "n_iter": it,
-    }
-
-
-def _fit_multinomial(codes: np.ndarray, X: np.ndarray, n_levels: int) -> dict[str, Any]:
-    """Baseline-category multinomial logit (first level = reference) by Newton-Raphson."""
-    n, k = X.shape
-    J = n_levels - 1
-    Y = np.zeros((n, n_levels))
-    Y[np.arange(n), codes] = 1.0
-    B = np.zeros((J, k))
-    converged = False
-    it = 0
-
-    def probs_of(B: np.ndarray) -> np.ndarray:
-        eta = np.column_stack([np.zeros(n), X @ B.T])
-        return special.softmax(eta, axis=1)
-
-    def info_of(P: np.ndarray) -> np.ndarray:
-        H = np.zeros((J * k, J * k))
-        for a in range(J):
-            for b in range(J):
-                w = P[:, a + 1] * ((a == b) - P[:, b + 1])
-                H[a * k : (a + 1) * k, b * k : (b + 1) * k] = X.T @ (w[:, None] * X)
-        return H
-
-    for it in range(1, 101):  # noqa: B007 - the count is reported
-        P = probs_of(B)
-        grad = ((Y[:, 1:] - P[:, 1:]).T @ X).ravel()
-        try:
-            step = np.linalg.solve(info_of(P), grad)
-        except np.linalg.LinAlgError:
-            break
-        B = B + step.reshape(J, k)
-        if np.max(np.abs(step)) < 1e-11 * (1 + np.max(np.abs(B))):
-            converged = True
-            break
-        if np.max(np.abs(B)) > 50:
-            break
-    P = probs_of(B)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ll = float(np.sum(special.xlogy(Y, P)))
-    return {
-        "params": B,
-        "vcov": np.linalg.pinv(info_of(P)),
-        "probs": P,
-        "loglik": ll,
-        "converged": converged,
-        "n_iter": it,
-    }
-
-
-# -- weighted moments -------------------------------------------------------------------------
-def _wmean(x: np.ndarray, w: np.ndarray) -> float:
-    return float(np.sum(w * x) / np.sum(w))
-
-
-def _wvar(x: np.ndarray, w: np.ndarray) -> float:
-    """Unbiased weighted variance ``sum w (x - m)^2 * sum w / ((sum w)^2 - sum w^2)``."""
-    sw = np.sum(w)
-    denom = sw**2 - np.sum(w**2)
-    if denom <= 0:
-        return float("nan")
-    m = np.sum(w * x) / sw
-    return float(np.sum(w * (x - m) ** 2) * sw / denom)
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class PropensityResult(BaseResult):
-    """A fitted propensity-score model (immutable).
-
-    ``tidy()`` gives the coefficients of the propensity model (log odds; for a
-    multinomial model the terms are ``level:covariate`` against the first level).
-
-    Attributes
-    ----------
-    exposure : str
-        Exposure column.
-    covariates : tuple of str
-        Covariate columns.
-    method : str
-        ``'logit'`` or ``'multinomial'``.
-    levels : tuple
-        Exposure levels; the first is the reference (control), and for a binary
-        exposure the second is the treated level.
-    probabilities : pandas.DataFrame
-        Fitted probability of every level (one column per level), indexed like the
-        rows of ``data`` that were used.
-    received : pandas.Series
-        Exposure level of each row used.
-    trimmed : pandas.Series
-        True for rows excluded by ``trim`` (their weights are NaN).
-    missing : MissingReport
-        Rows used and excluded for missing values.
-
-    Notes
-    -----
-    Coefficient protocol: :meth:`coef` and :meth:`vcov` are the propensity model's
-    coefficients (log odds against the reference level) and their model-based
-    covariance; :attr:`nobs` is the number of rows fitted; :attr:`df_resid` is None.
-    """
-
-    exposure: str
-    covariates: tuple[str, ...]
-    method: str
-    levels: tuple[Any, ...]
-    probabilities: pd.DataFrame
-    received: pd.Series
-    trimmed: pd.Series
-    missing: MissingReport
-    _params: pd.Series = field(repr=False)
-    _cov: pd.DataFrame = field(repr=False)
-    loglik: float
-    converged: bool
-    n_iter: int
-    trim: float | None
-    _design: pd.DataFrame = field(repr=False)
-    _notes_: tuple[str, ...] = ()
-
-    # -- coefficient protocol -----------------------------------------------------------
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names (``level:covariate`` for a multinomial model)."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Propensity-model coefficients (log odds) indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Model-based covariance of :meth:`coef`."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used to fit the propensity model."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald intervals use the normal distribution."""
-        return None
-
-    @property
-    def scores(self) -> pd.Series:
-        """Propensity score of each row used.
-
-        Binary exposure: ``P(treated level | X)``. Multinomial: the generalised
-        propensity score ``P(T = level received | X)`` (Imbens 2000).
-        """
-        if len(self.levels) == 2:
-            return self.probabilities.iloc[:, 1].rename("propensity")
-        codes = pd.Categorical(self.received, categories=list(self.levels)).codes
-        vals = self.probabilities.to_numpy()[np.arange(self.nobs), codes]
-        return pd.Series(vals, index=self.probabilities.index, name="propensity")
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self._cov.to_numpy()))
-        return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
-
-    def glance(self) -> pd.DataFrame:
-        """One-row summary with the fixed propensity columns.
-
-        Columns ``method, exposure, n_levels, n, n_dropped, n_trimmed, n_positivity``
-        (fitted probabilities numerically 0 or 1), ``n_extreme`` (a probability below
-        0.01 or above 0.99), ``ps_min, ps_max`` (of :attr:`scores`), ``loglik, aic,
-        converged, n_iter``.
-        """
-        P = self.probabilities.to_numpy()
-        k = len(self._params)
-        values = {
-            "method": self.method,
-            "exposure": self.exposure,
-            "n_levels": len(self.levels),
-            "n": self.nobs,
-            "n_dropped": self.missing.n_dropped,
-            "n_trimmed": int(self.trimmed.sum()),
-            "n_positivity": int(
-                np.sum(np.any((P < POSITIVITY_TOL) | (P > 1 - POSITIVITY_TOL), axis=1))
-            ),
-            "n_extreme": int(np.sum(np.any((P < EXTREME) | (P > 1 - EXTREME), axis=1))),
-            "ps_min": float(self.scores.min()),
-            "ps_max": float(self.scores.max()),
-            "loglik": self.loglik,
-            "aic": -2 * self.loglik + 2 * k,
-            "converged": self.converged,
-            "n_iter": self.n_iter,
-        }
-        return glance_frame(values, PROPENSITY_GLANCE_COLUMNS)
-
-    def _title(self) -> str:
-        kind = "logistic" if self.method == "logit" else "multinomial logistic"
-        return f"Propensity score model for {self.exposure} ({kind})"
-
-    def _notes(self) -> list[str]:
-        return [self.missing.describe(), *self._notes_]
-
-    # -- weights ------------------------------------------------------------------------
-    def _focal(self, focal: Any) -> Any:
-        if focal is None:
-            if len(self.levels) == 2:
-                return self.levels[1]
-            raise OptionError(
-                "`focal` is needed for kind='att' with more than two exposure levels; "
-                f"choose one of {list(self.levels)}."
-            )
-        if focal not in self.levels:
-            raise OptionError(f"`focal` must be one of {list(self.levels)}; got {focal!r}.")
-        return focal
-
-    def weights(
-        self,
-        kind: WeightKind = "ate",
-        *,
-        stabilized: bool = False,
-        truncate: tuple[float, float] | None = None,
-        focal: Any = None,
-    ) -> pd.Series:
-        """Balancing weights of the rows used (NaN for trimmed rows).
-
-        Parameters
-        ----------
-        kind : {'ate', 'ipw', 'att', 'overlap'}
-            ``'ate'`` (alias ``'ipw'``): ``1 / p_T(x)``, the inverse probability of the
-            level received (average effect in the whole population). ``'att'``:
-            ``p_focal(x) / p_T(x)`` (1 for the focal level; effect among the treated).
-            ``'overlap'``: ``(1 / p_T(x)) / sum_k 1 / p_k(x)``, for a binary exposure
-            ``1 - e(x)`` for the treated and ``e(x)`` for controls (Li, Morgan &
-            Zaslavsky 2018; Li & Li 2019 for several levels); effect in the population
-            with most overlap, bounded weights.
-        stabilized : bool
-            Multiply ATE weights by the marginal share of the level received
-            (Robins, Hernán & Brumback 2000). Only for ``kind='ate'``.
-        truncate : (float, float), optional
-            Lower and upper quantiles (e.g. ``(0.01, 0.99)``) at which the weights
-            are capped (Cole & Hernán 2008).
-        focal : optional
-            Focal level for ``kind='att'``; default the treated level of a binary
-            exposure.
-
-        Returns
-        -------
-        pandas.Series
-            Indexed like :attr:`probabilities`, named ``weight``.
-
-        Raises
-        ------
-        OptionError
-            Unknown kind, ``stabilized`` with a kind other than ATE, or an unknown
-            focal level.
-        DataValidationError
-            Invalid ``truncate`` quantiles.
-        """
-        check_option(kind, WEIGHT_KINDS, "kind")
-        if not isinstance(stabilized, (bool, np.bool_)):
-            raise ArgumentTypeError(f"`stabilized` must be True or False; got {stabilized!r}.")
-        kind = "ate" if kind == "ipw" else kind
-        if stabilized and kind != "ate":
-            raise OptionError(
-                f"`stabilized=True` applies to kind='ate' only; got kind={kind!r} "
-                "(ATT and overlap weights need no stabilisation)."
-            )
-        P = self.probabilities.to_numpy()
-        codes = pd.Categorical(self.received, categories=list(self.levels)).codes
-        p_recv = P[np.arange(self.nobs), codes]
-        with np.errstate(divide="ignore"):
-            if kind == "ate":
-                w = 1.0 / p_recv
-                if stabilized:
-                    share = np.bincount(codes, minlength=len(self.levels)) / self.nobs
-                    w = w * share[codes]
-            elif kind == "att":
-                j = self.levels.index(self._focal(focal))
-                w = P[:, j] / p_recv
-            else:
-                w = (1.0 / p_recv) / np.sum(1.0 / P, axis=1)
-        w = np.where(self.trimmed.to_numpy(), np.nan, w)
-        if truncate is not None:
-            lo, hi = _check_truncate(truncate)
-            ok = ~np.isnan(w)
-            qlo, qhi = np.quantile(w[ok], [lo, hi])
-            w = np.where(ok, np.clip(w, qlo, qhi), np.nan)
-        return pd.Series(w, index=self.probabilities.index, name="weight")
-
-    def effective_sample_size(self, kind: WeightKind = "ate", **kwargs: Any) -> pd.DataFrame:
-        """Kish's effective sample size ``(sum w)^2 / sum w^2`` by exposure level.
-
-        Parameters
-        ----------
-        kind : str
-            Weight kind (see :meth:`weights`).
-        **kwargs
-            Passed to :meth:`weights` (``stabilized``, ``truncate``, ``focal``).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``level, n, ess`` (``n`` counts the untrimmed rows).
-        """
-        w = self.weights(kind, **kwargs).to_numpy()
-        rows = []
-        for lv in self.levels:
-            m = (self.received.to_numpy() == lv) & ~np.isnan(w)
-            wi = w[m]
-            ess = float(wi.sum() ** 2 / np.sum(wi**2)) if m.any() else float("nan")
-            rows.append({"level": lv, "n": int(m.sum()), "ess": ess})
-        return pd.DataFrame(rows)
-
-    def positivity(self) -> pd.DataFrame:
-        """Overlap of the propensity scores by exposure level received.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per level: ``level, n, min, p01, median, p99, max`` of
-            :attr:`scores` (for a binary exposure the probability of the treated
-            level, so the two rows show the overlap of the score distributions),
-            ``n_extreme`` (rows with any level probability below 0.01 or above 0.99),
-            ``n_zero_one`` (numerically 0 or 1) and ``n_trimmed``.
-        """
-        P = self.probabilities.to_numpy()
-        extreme = np.any((P < EXTREME) | (P > 1 - EXTREME), axis=1)
-        zero_one = np.any((P < POSITIVITY_TOL) | (P > 1 - POSITIVITY_TOL), axis=1)
-        sc = self.scores.to_numpy()
-        recv = self.received.to_numpy()
-        rows = []
-        for lv in self.levels:
-            m = recv == lv
-            q = np.quantile(sc[m], [0.0, 0.01, 0.5, 0.99, 1.0])
-            rows.append(
-                {
-                    "level": lv,
-                    "n": int(m.sum()),
-                    "min": q[0],
-                    "p01": q[1],
-                    "median": q[2],
-                    "p99": q[3],
-                    "max": q[4],
-                    "n_extreme": int(np.sum(extreme & m)),
-                    "n_zero_one": int(np.sum(zero_one & m)),
-                    "n_trimmed": int(np.sum(self.trimmed.to_numpy() & m)),
-                }
-            )
-        return pd.DataFrame(rows)
-
-    # -- balance ------------------------------------------------------------------------
-    def balance(
-        self,
-        kind: WeightKind = "ate",
-        *,
-        weights: pd.Series | None = None,
-        stabilized: bool = False,
-        truncate: tuple[float, float] | None = None,
-        focal: Any = None,
-    ) -> pd.DataFrame:
-        """Covariate balance before and after weighting.
-
-        Parameters
-        ----------
-        kind : str
-            Weight kind (see :meth:`weights`); ignored when ``weights`` is given.
-        weights : pandas.Series, optional
-            Other weights, indexed like :attr:`probabilities`.
-        stabilized, truncate, focal
-            Passed to :meth:`weights`.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per comparison and covariate column (each level of a categorical
-            covariate): ``contrast`` (``"level vs reference"``), ``covariate``,
-            ``type`` (``'binary'`` or ``'continuous'``), ``smd_unadjusted``,
-            ``smd_adjusted``, ``var_ratio_unadjusted``, ``var_ratio_adjusted``
-            (treated over reference; NaN for binary columns). Attribute
-            ``attrs["kind"]`` records the weights used.
-
-        Notes
-        -----
-        The standardised mean difference of a column ``x`` between level ``t`` and
-        the reference ``c`` is ``(m_t - m_c) / s``, with weighted means ``m`` and the
-        same denominator before and after weighting (as R cobalt): ``s`` is the
-        unweighted ``sqrt((s_t^2 + s_c^2) / 2)`` (sample variances; ``p (1 - p)`` for
-        binary columns, as R tableone), or the focal group's SD for ATT weights.
-        Unadjusted values equal
-        :func:`~mutualaid_outcomes.tables.table_one.smd_continuous` and
-        :func:`~mutualaid_outcomes.tables.table_one.smd_categorical` up to sign.
-        Weighted variances use ``sum w (x - m)^2 sum w / ((sum w)^2 - sum w^2)``.
-        Common targets: ``|SMD| < 0.1`` and variance ratios within 0.5-2 (Austin 2009).
-        """
-        if weights is not None:
-            if not isinstance(weights, pd.Series):
-                raise ArgumentTypeError(
-                    f"`weights` must be a pandas Series; got {type(weights).__name__}."
-                )
-            w_all = weights.reindex(self.probabilities.index).to_numpy(dtype=float)
-            if np.isnan(w_all).all():
-                raise DataValidationError(
-                    "`weights` share no index labels with the rows of the propensity model."
-                )
-            label = "user"
-            att_focal = None
-        else:
-            w_all = self.weights(kind, stabilized=stabilized, truncate=truncate, focal=focal)
-            w_all = w_all.to_numpy()
-            label = "ate" if kind == "ipw" else kind
-            att_focal = self._focal(focal) if label == "att" else None
-        D = self._design
-        recv = self.received.to_numpy()
-        ref = self.levels[0]
-        rows = []
-        for lv in self.levels:
-            if lv == ref:
-                continue
-            mt, mc = recv == lv, recv == ref
-            ok = ~np.isnan(w_all)
-            for col in D.columns:
-                x = D[col].to_numpy()
-                binary = bool(np.isin(np.unique(x), (0.0, 1.0)).all())
-                xt, xc = x[mt], x[mc]
-                if binary:
-                    pt, pc = xt.mean(), xc.mean()
-                    vt, vc = pt * (1 - pt), pc * (1 - pc)
-                else:
-                    vt, vc = np.var(xt, ddof=1), np.var(xc, ddof=1)
-                if att_focal is not None:
-                    sd = np.sqrt(vt if att_focal == lv else vc)
-                else:
-                    sd = np.sqrt((vt + vc) / 2)
-                wt, wc = w_all[mt & ok], w_all[mc & ok]
-                at, ac = x[mt & ok], x[mc & ok]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    smd_u = (xt.mean() - xc.mean()) / sd if sd > 0 else np.nan
-                    smd_a = (_wmean(at, wt) - _wmean(ac, wc)) / sd if sd > 0 else np.nan
-                    vr_u = np.nan if binary else np.var(xt, ddof=1) / np.var(xc, ddof=1)
-                    vr_a = np.nan if binary else _wvar(at, wt) / _wvar(ac, wc)
-                rows.append(
-                    {
-                        "contrast": f"{lv} vs {ref}",
-                        "covariate": col,
-                        "type": "binary" if binary else "continuous",
-                        "smd_unadjusted": float(smd_u),
-                        "smd_adjusted": float(smd_a),
-                        "var_ratio_unadjusted": float(vr_u),
-                        "var_ratio_adjusted": float(vr_a),
-                    }
-                )
-        out = pd.DataFrame(rows)
-        out.attrs["kind"] = label
-        return out
-
-
-def _check_truncate(truncate: Any) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in truncate)
-    except (TypeError, ValueError):
-        raise DataValidationError(
-            f"`truncate` must be two quantiles (lower, upper), e.g. (0.01, 0.99); got {truncate!r}."
-        ) from None
-    if not 0 <= lo < hi <= 1:
-        raise DataValidationError(
-            f"`truncate` quantiles must satisfy 0 <= lower < upper <= 1; got {truncate!r}."
-        )
-    return lo, hi
 
 
 @renamed(treatment="exposure")
@@ -709,8 +142,10 @@ def propensity_scores(
     Notes
     -----
     Logistic: ``logit P(T = 1 | x) = x' beta``. Multinomial: ``log(P(T = j | x) /
-    P(T = ref | x)) = x' beta_j``. Both are fitted by Newton-Raphson to a relative
-    step of 1e-11 and report model-based (inverse information) standard errors.
+    P(T = ref | x)) = x' beta_j``. The logistic model is fitted by the package's IRLS
+    (:func:`mutualaid_outcomes.models._core.glm.fit_glm`, relative step 1e-10), the
+    multinomial model by Newton-Raphson to a relative step of 1e-11; both report
+    model-based (inverse information) standard errors.
     Rows with a missing exposure or covariate are excluded together (listwise) and
     counted in ``glance()`` and the notes.
 
@@ -755,105 +190,24 @@ def propensity_scores(
     2   low  162  154.7
     """
     data = check_dataframe(data)
-    check_option(method, ("logit", "multinomial"), "method")
-    check_option(positivity, ("error", "warn"), "positivity")
-    if not isinstance(exposure, str):
-        raise ArgumentTypeError(f"`exposure` must be a column name; got {exposure!r}.")
-    check_columns(data, exposure, "exposure")
-    covs = check_columns(data, covariates, "covariates")
-    if not covs:
-        raise DataValidationError("`covariates` is empty; name at least one confounder column.")
-    cat = as_column_list(list(categorical), "categorical")
-    bad = [c for c in cat if c not in covs]
-    if bad:
-        raise DataValidationError(f"`categorical` names {bad}, which are not in `covariates`.")
-    if exposure in covs:
-        raise DataValidationError(f"`covariates` must not contain the exposure ('{exposure}').")
-    if trim is not None:
-        if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim < 0.5:
-            raise DataValidationError(
-                f"`trim` must be a number in (0, 0.5), e.g. 0.05 or 0.1; got {trim!r}."
-            )
+    covs, cat = _check_ps_args(data, exposure, covariates, method, categorical, trim, positivity)
     clean, report = listwise_delete(data, [exposure, *covs])
     t = clean[exposure]
-    if isinstance(t.dtype, pd.CategoricalDtype):
-        levels = [lv for lv in t.cat.categories if (t == lv).any()]
-    else:
-        levels = sorted(pd.unique(t).tolist(), key=lambda v: (str(type(v)), v))
-    if pd.api.types.is_bool_dtype(t):
-        levels = [False, True]
-    if len(levels) < 2:
-        raise DataValidationError(
-            f"`exposure` ('{exposure}') takes a single value in the {len(clean)} rows used; "
-            "a propensity score needs at least two exposure levels."
-        )
-    if method == "logit" and len(levels) != 2:
-        raise DataValidationError(
-            f"`exposure` ('{exposure}') has {len(levels)} levels; method='logit' needs "
-            "two. Use method='multinomial' for dose groups."
-        )
-    if reference is not None:
-        if reference not in levels:
-            raise OptionError(f"`reference` must be one of {levels}; got {reference!r}.")
-        levels = [reference] + [lv for lv in levels if lv != reference]
+    levels = exposure_levels(t, exposure, method, reference, len(clean))
     codes = np.asarray(pd.Categorical(t, categories=levels).codes)
     D = covariate_design(clean, covs, cat)
     X = np.column_stack([np.ones(len(clean)), D.to_numpy()])
     names = ["Intercept", *D.columns]
-    _check_rank(X, names, "covariates")
+    check_rank(X, names, "covariates")
     if method == "logit":
-        fit = _fit_logit(codes.astype(float), X)
+        fit = fit_logit(codes.astype(float), X)
         terms = names
     else:
-        fit = _fit_multinomial(codes, X, len(levels))
+        fit = fit_multinomial(codes, X, len(levels))
         terms = [f"{lv}:{nm}" for lv in levels[1:] for nm in names]
     P = fit["probs"]
     probs = pd.DataFrame(P, index=clean.index, columns=list(levels))
-    notes: list[str] = []
-    trimmed = np.zeros(len(clean), dtype=bool)
-    if trim is not None:
-        trimmed = np.any((P < trim) | (P > 1 - trim), axis=1)
-        by_level = {str(lv): int(np.sum(trimmed & (codes == j))) for j, lv in enumerate(levels)}
-        notes.append(
-            f"Trimmed {int(trimmed.sum())} of {len(clean)} rows with a fitted probability "
-            f"outside [{trim}, {1 - trim}] (by level: "
-            + ", ".join(f"{k}: {v}" for k, v in by_level.items())
-            + "); their weights are NaN, so weighted analyses describe the remaining "
-            "population."
-        )
-    viol = np.any((P < POSITIVITY_TOL) | (P > 1 - POSITIVITY_TOL), axis=1) & ~trimmed
-    if viol.any():
-        by_level = ", ".join(
-            f"{lv}: {int(np.sum(viol & (codes == j)))}" for j, lv in enumerate(levels)
-        )
-        msg = (
-            f"Positivity violation: {int(viol.sum())} of {len(clean)} rows have a fitted "
-            f"probability of 0 or 1 (within {POSITIVITY_TOL:g}) for '{exposure}' "
-            f"(rows by level received: {by_level}), so their exposure is determined by the "
-            "covariates and inverse-probability weights are unbounded."
-        )
-        if not fit["converged"]:
-            msg += " The model did not converge (separation)."
-        if positivity == "error":
-            raise PositivityError(
-                msg + " Use `trim=` (e.g. 0.05) to exclude them with a report, overlap "
-                "weights with positivity='warn', or remove/merge the covariate that separates "
-                "the groups."
-            )
-        warnings.warn(msg, DataWarning, stacklevel=2)
-        notes.append(msg)
-    if not fit["converged"] and not viol.any():
-        warnings.warn(
-            f"The propensity model for '{exposure}' did not converge in {fit['n_iter']} "
-            "iterations (often separation: a covariate pattern determines the exposure).",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-        notes.append("The propensity model did not converge.")
-    if trimmed.all():
-        raise EstimationError(
-            f"`trim={trim}` excludes all {len(clean)} rows; the exposure groups do not overlap."
-        )
+    trimmed, notes = _trim_and_check_positivity(P, codes, levels, fit, exposure, trim, positivity)
     params = pd.Series(fit["params"].ravel(), index=terms, name="estimate")
     return PropensityResult(
         exposure=exposure,
@@ -873,6 +227,101 @@ def propensity_scores(
         _design=D,
         _notes_=tuple(notes),
     )
+
+
+def _check_ps_args(
+    data: pd.DataFrame,
+    exposure: Any,
+    covariates: Any,
+    method: Any,
+    categorical: Any,
+    trim: Any,
+    positivity: Any,
+) -> tuple[list[str], list[str]]:
+    """Validate the arguments of :func:`propensity_scores`; covariate and categorical lists."""
+    check_option(method, ("logit", "multinomial"), "method")
+    check_option(positivity, ("error", "warn"), "positivity")
+    if not isinstance(exposure, str):
+        raise ArgumentTypeError(f"`exposure` must be a column name; got {exposure!r}.")
+    check_columns(data, exposure, "exposure")
+    covs = check_columns(data, covariates, "covariates")
+    if not covs:
+        raise DataValidationError("`covariates` is empty; name at least one confounder column.")
+    cat = as_column_list(list(categorical), "categorical")
+    bad = [c for c in cat if c not in covs]
+    if bad:
+        raise DataValidationError(f"`categorical` names {bad}, which are not in `covariates`.")
+    if exposure in covs:
+        raise DataValidationError(f"`covariates` must not contain the exposure ('{exposure}').")
+    if trim is not None:
+        if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim < 0.5:
+            raise DataValidationError(
+                f"`trim` must be a number in (0, 0.5), e.g. 0.05 or 0.1; got {trim!r}."
+            )
+    return covs, cat
+
+
+def _trim_and_check_positivity(
+    P: np.ndarray,
+    codes: np.ndarray,
+    levels: list[Any],
+    fit: dict[str, Any],
+    exposure: str,
+    trim: float | None,
+    positivity: str,
+) -> tuple[np.ndarray, list[str]]:
+    """Rows trimmed by ``trim``; positivity (scores of 0 or 1) as an error or a warning.
+
+    Separation of the propensity model shows up here: its fitted probabilities are
+    numerically 0 or 1 (the caller's choice of policy, see :mod:`.._core.glm`).
+    """
+    n = len(codes)
+    notes: list[str] = []
+    trimmed = np.zeros(n, dtype=bool)
+    if trim is not None:
+        trimmed = np.any((P < trim) | (P > 1 - trim), axis=1)
+        by_level = {str(lv): int(np.sum(trimmed & (codes == j))) for j, lv in enumerate(levels)}
+        notes.append(
+            f"Trimmed {int(trimmed.sum())} of {n} rows with a fitted probability "
+            f"outside [{trim}, {1 - trim}] (by level: "
+            + ", ".join(f"{k}: {v}" for k, v in by_level.items())
+            + "); their weights are NaN, so weighted analyses describe the remaining "
+            "population."
+        )
+    viol = np.any((P < POSITIVITY_TOL) | (P > 1 - POSITIVITY_TOL), axis=1) & ~trimmed
+    if viol.any():
+        by_level_v = ", ".join(
+            f"{lv}: {int(np.sum(viol & (codes == j)))}" for j, lv in enumerate(levels)
+        )
+        msg = (
+            f"Positivity violation: {int(viol.sum())} of {n} rows have a fitted "
+            f"probability of 0 or 1 (within {POSITIVITY_TOL:g}) for '{exposure}' "
+            f"(rows by level received: {by_level_v}), so their exposure is determined by the "
+            "covariates and inverse-probability weights are unbounded."
+        )
+        if not fit["converged"]:
+            msg += " The model did not converge (separation)."
+        if positivity == "error":
+            raise PositivityError(
+                msg + " Use `trim=` (e.g. 0.05) to exclude them with a report, overlap "
+                "weights with positivity='warn', or remove/merge the covariate that separates "
+                "the groups."
+            )
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        notes.append(msg)
+    if not fit["converged"] and not viol.any():
+        warnings.warn(
+            f"The propensity model for '{exposure}' did not converge in {fit['n_iter']} "
+            "iterations (often separation: a covariate pattern determines the exposure).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        notes.append("The propensity model did not converge.")
+    if trimmed.all():
+        raise EstimationError(
+            f"`trim={trim}` excludes all {n} rows; the exposure groups do not overlap."
+        )
+    return trimmed, notes
 
 
 WeightedCov = Literal["robust", "HC0", "HC1", "HC2", "HC3"]
@@ -974,59 +423,12 @@ def fit_weighted(
     >>> round(float(res.tidy().loc[1, "estimate"]), 2)
     0.1
     """
-    from ..regression.glm import fit_regression
-
     check_data_first(data, formula, "fit_weighted")
     data = check_dataframe(data)
-    if cov_type == "model":
-        raise OptionError(
-            "`cov_type='model'` is not valid with balancing weights (they are not precision "
-            "weights); use one of " + ", ".join(repr(c) for c in WEIGHTED_COV_TYPES) + "."
-        )
-    if cov_type is not None:
-        check_cov_type(cov_type, WEIGHTED_COV_TYPES)
-    if cluster is None and cov_type in (None, "robust"):
-        cov_type = "HC0"
-    check_option(ps_uncertainty, ("ignore", "stacked"), "ps_uncertainty")
-    if ps_uncertainty == "stacked":
-        if not isinstance(weights, PropensityResult) or weights.method != "logit":
-            raise OptionError(
-                "`ps_uncertainty='stacked'` needs `weights` to be a PropensityResult of a "
-                "binary exposure (method='logit')."
-            )
-        if family == "negative_binomial":
-            raise OptionError(
-                "`ps_uncertainty='stacked'` is available for the gaussian, binomial, poisson "
-                "and fractional_logit families."
-            )
-        if cov_type != "HC0" or cluster is not None or stabilized or truncate is not None:
-            raise OptionError(
-                "`ps_uncertainty='stacked'` is available with cov_type='HC0', no `cluster`, "
-                "stabilized=False and truncate=None."
-            )
-    if isinstance(weights, PropensityResult):
-        w = weights.weights(kind, stabilized=stabilized, truncate=truncate, focal=focal)
-        source = (
-            f"{'ate' if kind == 'ipw' else kind} weights from the propensity model for "
-            f"'{weights.exposure}'"
-        )
-        if stabilized:
-            source = "stabilised " + source
-        if truncate is not None:
-            source += f", truncated at quantiles {tuple(truncate)}"
-        w = w.reindex(data.index)
-    elif isinstance(weights, pd.Series):
-        w = weights.reindex(data.index)
-        source = "user-supplied weights"
-    elif isinstance(weights, str):
-        check_columns(data, weights, "weights")
-        w = data[weights]
-        source = f"weights in column '{weights}'"
-    else:
-        raise ArgumentTypeError(
-            "`weights` must be a column name, a pandas Series or a PropensityResult; "
-            f"got {type(weights).__name__}."
-        )
+    cov_type = _check_weighted_args(
+        weights, family, cov_type, cluster, ps_uncertainty, stabilized, truncate
+    )
+    w, source = _balancing_weights(data, weights, kind, stabilized, truncate, focal)
     name = "ps_weight"
     while name in data.columns:
         name += "_"
@@ -1059,6 +461,76 @@ def fit_weighted(
         "weights as known (conservative for the ATE)."
     )
     return replace(res, _notes_=(*res._notes_, note))
+
+
+def _check_weighted_args(
+    weights: Any,
+    family: Any,
+    cov_type: Any,
+    cluster: Any,
+    ps_uncertainty: Any,
+    stabilized: Any,
+    truncate: Any,
+) -> Any:
+    """Validate the options of :func:`fit_weighted`; the SE type used (HC0 by default)."""
+    if cov_type == "model":
+        raise OptionError(
+            "`cov_type='model'` is not valid with balancing weights (they are not precision "
+            "weights); use one of " + ", ".join(repr(c) for c in WEIGHTED_COV_TYPES) + "."
+        )
+    if cov_type is not None:
+        check_cov_type(cov_type, WEIGHTED_COV_TYPES)
+    if cluster is None and cov_type in (None, "robust"):
+        cov_type = "HC0"
+    check_option(ps_uncertainty, ("ignore", "stacked"), "ps_uncertainty")
+    if ps_uncertainty == "stacked":
+        if not isinstance(weights, PropensityResult) or weights.method != "logit":
+            raise OptionError(
+                "`ps_uncertainty='stacked'` needs `weights` to be a PropensityResult of a "
+                "binary exposure (method='logit')."
+            )
+        if family == "negative_binomial":
+            raise OptionError(
+                "`ps_uncertainty='stacked'` is available for the gaussian, binomial, poisson "
+                "and fractional_logit families."
+            )
+        if cov_type != "HC0" or cluster is not None or stabilized or truncate is not None:
+            raise OptionError(
+                "`ps_uncertainty='stacked'` is available with cov_type='HC0', no `cluster`, "
+                "stabilized=False and truncate=None."
+            )
+    return cov_type
+
+
+def _balancing_weights(
+    data: pd.DataFrame,
+    weights: Any,
+    kind: Any,
+    stabilized: bool,
+    truncate: Any,
+    focal: Any,
+) -> tuple[pd.Series, str]:
+    """The weights aligned with ``data`` and a description of where they came from."""
+    if isinstance(weights, PropensityResult):
+        w = weights.weights(kind, stabilized=stabilized, truncate=truncate, focal=focal)
+        source = (
+            f"{'ate' if kind == 'ipw' else kind} weights from the propensity model for "
+            f"'{weights.exposure}'"
+        )
+        if stabilized:
+            source = "stabilised " + source
+        if truncate is not None:
+            source += f", truncated at quantiles {tuple(truncate)}"
+        return w.reindex(data.index), source
+    if isinstance(weights, pd.Series):
+        return weights.reindex(data.index), "user-supplied weights"
+    if isinstance(weights, str):
+        check_columns(data, weights, "weights")
+        return data[weights], f"weights in column '{weights}'"
+    raise ArgumentTypeError(
+        "`weights` must be a column name, a pandas Series or a PropensityResult; "
+        f"got {type(weights).__name__}."
+    )
 
 
 def _stacked_vcov(ps: PropensityResult, res: Any, wcol: str, kind: str, focal: Any) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Numerical engine of :mod:`mutualaid_outcomes.models.mediation.causal`.
 
-* batched weighted fits of the mediator and outcome models (least squares and binary
-  GLMs by Fisher scoring), one fit per row of a weight matrix, so that bootstrap and
-  jackknife replicates are computed without a Python loop over resamples;
+* batched weighted fits of the mediator and outcome models (the package's least squares
+  and IRLS fitters of :mod:`.._core`), one fit per row of a weight matrix, so that
+  bootstrap and jackknife replicates are computed without a Python loop over resamples;
 * the potential-outcome expectations ``E[Y(t, M(t'))]`` by exact integration over the
   mediator distribution (closed forms, Gauss-Hermite quadrature or a two-point sum),
   vectorised over coefficient draws;
@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
+
+from .._core.glm import information, irls
+from .._core.ols import fit_ols_batched
 
 __all__ = [
     "Design",
@@ -70,11 +73,8 @@ def logit_normal_nodes(spread: float) -> tuple[np.ndarray, np.ndarray]:
 
 # Largest number of (row, draw, node) evaluations held in memory at once.
 _BLOCK = 4_000_000
+# Scoring steps of one resampling refit (a separated replicate costs no more than this)
 _IRLS_MAX_ITER = 50
-_IRLS_TOL = 1e-10
-# |linear predictor| beyond which a fitted probability is 0 or 1 to double precision
-# (expit(-37) < 1e-16): a sign of (quasi-)complete separation
-_SEPARATION_ETA = 37.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,103 +127,31 @@ def _cdf(eta: np.ndarray, link: str) -> np.ndarray:
     return eta
 
 
-def _pdf(eta: np.ndarray, link: str) -> np.ndarray:
-    if link == "logit":
-        p = special.expit(eta)
-        return p * (1 - p)
-    return np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-
-
-def _batched_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``a[s] x = b[s]``; singular systems give NaN rows."""
-    out = np.full(b.shape, np.nan)
-    try:
-        return np.linalg.solve(a, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        for s in range(a.shape[0]):  # only reached when some replicate is singular
-            try:
-                out[s] = np.linalg.solve(a[s], b[s])
-            except np.linalg.LinAlgError:
-                pass
-        return out
-
-
-def _weighted_gram(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``X' diag(w[s]) X`` for every row ``s`` of ``w``, as one matrix product."""
-    p = x.shape[1]
-    outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], p * p)
-    return (w @ outer).reshape(w.shape[0], p, p)
-
-
-def _fit_linear(x: np.ndarray, y: np.ndarray, w: np.ndarray):
-    xtwx = _weighted_gram(w, x)
-    xtwy = w @ (x * y[:, None])
-    beta = _batched_solve(xtwx, xtwy)
-    resid = y[None, :] - beta @ x.T
-    df = w.sum(axis=1) - x.shape[1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = np.sqrt((w * resid**2).sum(axis=1) / df)
-    ok = np.isfinite(beta).all(axis=1) & np.isfinite(sigma) & (df > 0)
-    return beta, sigma, ok
-
-
-def _fit_binary(x: np.ndarray, y: np.ndarray, w: np.ndarray, link: str, start: np.ndarray):
-    s = w.shape[0]
-    beta = np.broadcast_to(start, (s, x.shape[1])).copy()
-    active = np.ones(s, dtype=bool)
-    converged = np.zeros(s, dtype=bool)
-    for _ in range(_IRLS_MAX_ITER):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        eta = beta[idx] @ x.T
-        mu = np.clip(_cdf(eta, link), 1e-300, 1 - 1e-16)
-        dens = _pdf(eta, link)
-        var = mu * (1 - mu)
-        work_w = w[idx] * dens**2 / var
-        score = ((w[idx] * dens / var) * (y[None, :] - mu)) @ x
-        info = _weighted_gram(work_w, x)
-        step = _batched_solve(info, score)
-        beta[idx] = beta[idx] + step
-        bad = ~np.isfinite(step).all(axis=1)
-        done = np.abs(step).max(axis=1, initial=0.0) < _IRLS_TOL * (
-            1 + np.abs(beta[idx]).max(axis=1)
-        )
-        converged[idx[done & ~bad]] = True
-        active[idx[done | bad]] = False
-        beta[idx[bad]] = np.nan
-    ok = converged & np.isfinite(beta).all(axis=1)
-    # (quasi-)separation shows up as fitted probabilities of exactly 0 or 1
-    with np.errstate(invalid="ignore"):
-        eta = np.where(w > 0, np.abs(np.nan_to_num(beta) @ x.T), 0.0)
-    ok &= eta.max(axis=1) < _SEPARATION_ETA
-    return beta, np.full(s, np.nan), ok
-
-
 def fit_weighted(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, family: str, start: np.ndarray | None = None
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit one model per row of the weight matrix ``w`` (``(S, n)``).
 
-    Returns ``beta`` ``(S, p)``, ``sigma`` ``(S,)`` (residual SE with ``sum(w) - p``
-    degrees of freedom for linear models, NaN otherwise) and a success mask.
+    Linear models by the package's batched least squares (:func:`.._core.ols.fit_ols_batched`),
+    binary models (``family`` 'logit' or 'probit') by its IRLS (:func:`.._core.glm.irls`,
+    at most 50 steps from ``start``, zeros by default). Returns ``beta`` ``(S, p)``,
+    ``sigma`` ``(S,)`` (residual SE with ``sum(w) - p`` degrees of freedom for linear
+    models, NaN otherwise) and a success mask: a fit fails when its design is collinear,
+    it does not converge, or it is separated (resampling replicates are then dropped).
     """
     if family == "linear":
-        return _fit_linear(x, y, w)
+        return fit_ols_batched(x, y, w)
     if start is None:
         start = np.zeros(x.shape[1])
-    return _fit_binary(x, y, w, family, start)
+    res = irls(x, y, w, family="binomial", link=family, start=start, max_iter=_IRLS_MAX_ITER)
+    return res.beta, np.full(w.shape[0], np.nan), res.ok
 
 
-def vcov(x: np.ndarray, y: np.ndarray, beta: np.ndarray, sigma: float, family: str):
+def vcov(x: np.ndarray, y: np.ndarray, beta: np.ndarray, sigma: float, family: str) -> np.ndarray:
     """Model-based covariance matrix (R's ``vcov`` of ``lm`` / ``glm``)."""
     if family == "linear":
         return sigma**2 * np.linalg.inv(x.T @ x)
-    eta = x @ beta
-    mu = _cdf(eta, family)
-    dens = _pdf(eta, family)
-    wt = dens**2 / (mu * (1 - mu))
-    return np.linalg.inv((x * wt[:, None]).T @ x)
+    return np.linalg.inv(information(x, x @ beta, family="binomial", link=family))
 
 
 # ---------------------------------------------------------------------------

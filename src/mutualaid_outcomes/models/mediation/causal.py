@@ -14,37 +14,34 @@ mediator-outcome confounding (:mod:`mutualaid_outcomes.models.mediation.sensitiv
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..._rng import RNGLike, check_rng, seed_of
 from ..._validation import (
-    as_column_list,
-    check_binary,
-    check_columns,
-    check_conf_level,
+    MissingReport,
     check_dataframe,
     check_numeric,
-    check_option,
     listwise_delete,
     renamed,
 )
 from ...errors import (
-    ArgumentTypeError,
     BootstrapWarning,
-    DataValidationError,
-    DataWarning,
     EstimationError,
-    OptionError,
 )
-from ...results import BaseResult, glance_frame
-from .._core.bootstrap import bca_interval, check_n_boot, iter_bootstrap_counts, percentile_interval
+from .._core.bootstrap import iter_bootstrap_counts
+from ._causal_checks import (
+    LINK_OF,
+    Options,
+    causal_design,
+    check_number,
+    check_options,
+    check_roles,
+)
 from ._causal_engine import (
-    FOUR_WAY_TERMS,
     IKT_TERMS,
     VW_TERMS,
     Design,
@@ -53,292 +50,17 @@ from ._causal_engine import (
     vanderweele_effects,
     vcov,
 )
+from ._causal_result import GLANCE_COLUMNS, CausalMediationResult
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .sensitivity import SensitivityResult
-
-__all__ = ["causal_mediation", "CausalMediationResult"]
+__all__ = ["causal_mediation", "CausalMediationResult", "GLANCE_COLUMNS"]
 
 Family = Literal["gaussian", "binomial"]
 Link = Literal["identity", "logit", "probit"]
 MethodType = Literal["bootstrap", "quasi_bayesian"]
 CIType = Literal["percentile", "bca"]
 
-_LINKS = {"gaussian": ("identity",), "binomial": ("logit", "probit")}
-#: default number of bootstrap resamples (``n_boot``) or quasi-Bayesian draws (``n_sims``)
-DEFAULT_DRAWS = 1000
 # Resamples fitted in one batch (bounds memory at about _CHUNK * n * p^2 doubles).
 _CHUNK = 250
-_METHODS = ("bootstrap", "quasi_bayesian")
-_CIS = ("percentile", "bca")
-
-GLANCE_COLUMNS: tuple[str, ...] = (
-    "n",
-    "n_dropped",
-    "method",
-    "ci",
-    "n_boot",
-    "n_sims",
-    "n_failed",
-    "seed",
-    "mediator_family",
-    "mediator_link",
-    "outcome_family",
-    "outcome_link",
-    "interaction",
-    "control_value",
-    "treat_value",
-    "m_value",
-)
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class CausalMediationResult(BaseResult):
-    """Result of :func:`causal_mediation`.
-
-    Attributes
-    ----------
-    draws : numpy.ndarray
-        ``(n_boot or n_sims, k)`` bootstrap or quasi-Bayesian draws, columns in the order
-        of :attr:`terms` (NaN rows: failed resamples).
-    scales : tuple of str
-        Scale of each term (``"difference"``, ``"ratio"`` or ``"log_odds_ratio"``).
-    four_way_estimates, four_way_draws : numpy.ndarray or None
-        The four-way decomposition (with ``interaction=True``).
-    four_way_scale : str or None
-        ``"difference"`` (linear outcome) or ``"excess_relative_risk"`` (logit outcome).
-
-    Notes
-    -----
-    Coefficient protocol: :attr:`terms` are the effect names, :meth:`coef` the exact
-    plug-in estimates (not simulation means), :meth:`vcov` the covariance of the
-    bootstrap or quasi-Bayesian draws (failed resamples excluded) -- a simulation
-    estimate; :attr:`nobs` is the number of rows used and :attr:`df_resid` is None.
-    """
-
-    _terms: tuple[str, ...]
-    _estimates: np.ndarray
-    draws: np.ndarray
-    scales: tuple[str, ...]
-    ci: str
-    conf_level: float
-    jackknife: np.ndarray | None
-    four_way_estimates: np.ndarray | None
-    four_way_draws: np.ndarray | None
-    four_way_jackknife: np.ndarray | None
-    four_way_scale: str | None
-    glance_values: dict = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    design: Design | None = None
-    exposure_values: tuple[float, float] = (0.0, 1.0)
-
-    _can_exponentiate = False
-    _not_poolable = (
-        "Causal mediation effects are not pooled by pool(); fit causal_mediation to each "
-        "completed data set and combine the draws."
-    )
-
-    # -- coefficient protocol -------------------------------------------------------
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Effect names (``acme_control`` ...), in :meth:`tidy` order."""
-        return tuple(self._terms)
-
-    def coef(self) -> pd.Series:
-        """Exact plug-in estimates indexed by term."""
-        return pd.Series(
-            np.array(self._estimates, dtype=float), index=list(self._terms), name="estimate"
-        )
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance of the bootstrap or quasi-Bayesian draws (failed draws excluded)."""
-        d = self.draws[~np.isnan(self.draws).any(axis=1)]
-        names = list(self._terms)
-        v = np.cov(d, rowvar=False, ddof=1).reshape(len(names), len(names))
-        return pd.DataFrame(v, index=names, columns=names)
-
-    @property
-    def nobs(self) -> int:
-        """Rows used."""
-        return int(self.glance_values["n"])
-
-    @property
-    def df_resid(self) -> None:
-        """None: the intervals are percentiles of draws."""
-        return None
-
-    def _intervals(self, draws, estimates, jackknife, conf_level):
-        if self.ci == "bca":
-            return bca_interval(draws, estimates, jackknife, conf_level)
-        return percentile_interval(draws, conf_level)
-
-    def _frame(self, names, estimates, draws, jackknife, conf_level, scales) -> pd.DataFrame:
-        low, high = self._intervals(draws, estimates, jackknife, conf_level)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            se = np.nanstd(draws, axis=0, ddof=1)
-            valid = (~np.isnan(draws)).sum(axis=0)
-            below = np.nansum(draws < 0, axis=0) / valid
-            above = np.nansum(draws > 0, axis=0) / valid
-        p = np.minimum(1.0, 2 * np.minimum(below, above))
-        out = pd.DataFrame(
-            {
-                "term": list(names),
-                "estimate": estimates,
-                "std_error": se,
-                "statistic": np.nan,
-                "p_value": p,
-                "conf_low": low,
-                "conf_high": high,
-                "scale": list(scales),
-            }
-        )
-        return out
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        return self._frame(
-            self._terms, self._estimates, self.draws, self.jackknife, conf_level, self.scales
-        )
-
-    def four_way(self, conf_level: float | None = None) -> pd.DataFrame:
-        """VanderWeele's four-way decomposition of the total effect.
-
-        Parameters
-        ----------
-        conf_level : float, optional
-            Confidence level; the level of the fit by default.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Rows ``cde``, ``intref``, ``intmed``, ``pie`` with the tidy columns, ``scale``
-            and ``proportion`` (each component's share of their sum).
-
-        Raises
-        ------
-        OptionError
-            If the model was fitted without ``interaction=True``.
-        """
-        if self.four_way_estimates is None:
-            raise OptionError(
-                "The four-way decomposition needs `interaction=True` and linear or logit models "
-                "in causal_mediation()."
-            )
-        conf_level = check_conf_level(self.conf_level if conf_level is None else conf_level)
-        out = self._frame(
-            FOUR_WAY_TERMS,
-            self.four_way_estimates,
-            self.four_way_draws,
-            self.four_way_jackknife,
-            conf_level,
-            [self.four_way_scale] * 4,
-        )
-        out["proportion"] = out["estimate"] / out["estimate"].sum()
-        return out
-
-    def glance(self) -> pd.DataFrame:
-        """One row: ``n``, ``n_dropped``, method, interval type, draws, failures, seed, models."""
-        return glance_frame(self.glance_values, GLANCE_COLUMNS)
-
-    def _title(self) -> str:
-        g = self.glance_values
-        return (
-            f"Causal mediation analysis ({g['mediator_family']}/{g['mediator_link']} mediator, "
-            f"{g['outcome_family']}/{g['outcome_link']} outcome; {g['method']})"
-        )
-
-    def _notes(self) -> list[str]:
-        return list(self.notes)
-
-    def sensitivity(
-        self,
-        *,
-        rho: Sequence[float] | np.ndarray | None = None,
-        conf_level: float | None = None,
-        n_sims: int = 500,
-        rng: RNGLike = None,
-    ) -> SensitivityResult:
-        """Sensitivity of the ACME to mediator-outcome confounding (Imai et al. 2010).
-
-        Parameters
-        ----------
-        rho : array-like, optional
-            Correlations between the mediator and outcome model errors; by default
-            ``numpy.linspace(-0.9, 0.9, 181)``.
-        conf_level : float, optional
-            Level of the pointwise intervals; the level of the fit by default.
-        n_sims : int
-            Quasi-Bayesian draws for the intervals of a probit outcome (unused for a
-            linear outcome, whose intervals are analytic).
-        rng : int, numpy.random.Generator or None
-            Randomness for those draws.
-
-        Returns
-        -------
-        SensitivityResult
-            See :func:`mutualaid_outcomes.models.mediation.sensitivity.mediation_sensitivity`.
-        """
-        from .sensitivity import mediation_sensitivity
-
-        return mediation_sensitivity(self, rho=rho, conf_level=conf_level, n_sims=n_sims, rng=rng)
-
-
-def _check_number(value, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ArgumentTypeError(f"`{argument}` must be a number; got {value!r}.")
-    if not np.isfinite(value):
-        raise DataValidationError(f"`{argument}` must be finite; got {value!r}.")
-    return float(value)
-
-
-def _is_binary(values: np.ndarray) -> bool:
-    u = np.unique(values)
-    return u.size <= 2 and set(u.tolist()) <= {0.0, 1.0}
-
-
-#: link of each engine model code
-_LINK_OF = {"linear": "identity", "logit": "logit", "probit": "probit"}
-
-
-def _model_code(family: str, link: str | None, role: str) -> str:
-    """The engine's model (``'linear'``, ``'logit'``, ``'probit'``) of a family and link."""
-    if family in ("linear", "logit", "probit"):
-        new = "'gaussian'" if family == "linear" else f"'binomial', {role}_link='{family}'"
-        raise OptionError(
-            f"`{role}_family={family!r}` is a model name of the old interface: use "
-            f"{role}_family={new}."
-        )
-    check_option(family, tuple(_LINKS), f"{role}_family")
-    link = _LINKS[family][0] if link is None else link
-    check_option(link, _LINKS[family], f"{role}_link")
-    return "linear" if family == "gaussian" else str(link)
-
-
-def _one_mediator(mediators: str | Sequence[str]) -> str:
-    meds = as_column_list(mediators, "mediators")
-    if len(meds) != 1:
-        raise DataValidationError(
-            f"`mediators` must name exactly one column for causal_mediation (the estimands "
-            f"are defined for one mediator); got {meds}. Use mediate() for several."
-        )
-    return meds[0]
-
-
-def _check_draws(method: str, n_boot: int | None, n_sims: int | None) -> tuple[int, str]:
-    """The number of draws and its argument: ``n_boot`` (bootstrap) or ``n_sims``."""
-    if method == "bootstrap":
-        if n_sims is not None:
-            raise OptionError(
-                "`n_sims` counts quasi-Bayesian draws (method='quasi_bayesian'); the bootstrap "
-                "takes its number of resamples from `n_boot`."
-            )
-        return (DEFAULT_DRAWS if n_boot is None else n_boot), "n_boot"
-    if n_boot is not None:
-        raise OptionError(
-            "`n_boot` counts bootstrap resamples; method='quasi_bayesian' takes its number of "
-            "draws from `n_sims`."
-        )
-    return (DEFAULT_DRAWS if n_sims is None else n_sims), "n_sims"
 
 
 @renamed(
@@ -535,145 +257,124 @@ def causal_mediation(
     6         total     0.567     0.307      0.821
     """
     data = check_dataframe(data)
-    for arg, val in (("exposure", exposure), ("outcome", outcome)):
-        if not isinstance(val, str):
-            raise ArgumentTypeError(f"`{arg}` must be a column name (str); got {val!r}.")
-    mediator = _one_mediator(mediators)
-    covs = as_column_list(covariates, "covariates")
-    check_columns(data, [exposure], "exposure")
-    check_columns(data, [mediator], "mediators")
-    check_columns(data, [outcome], "outcome")
-    check_columns(data, covs, "covariates")
-    roles = {"exposure": exposure, "mediators": mediator, "outcome": outcome}
-    seen: dict[str, str] = {}
-    for role, col in roles.items():
-        if col in seen:
-            raise DataValidationError(
-                f"`{role}` and `{seen[col]}` both name column '{col}'; the exposure, "
-                "mediator and outcome must be different columns."
-            )
-        seen[col] = role
-    clash = [c for c in covs if c in seen]
-    if clash:
-        raise DataValidationError(
-            f"`covariates` contains {clash}, which is also the "
-            f"{', '.join(seen[c] for c in clash)}; remove it from the covariates."
-        )
-    dup = sorted({c for c in covs if covs.count(c) > 1})
-    if dup:
-        raise DataValidationError(f"`covariates` lists {dup} more than once.")
-    mediator_model = _model_code(mediator_family, mediator_link, "mediator")
-    outcome_model = _model_code(outcome_family, outcome_link, "outcome")
-    method = check_option(method, _METHODS, "method")
-    ci = check_option(ci, _CIS, "ci")
-    if not isinstance(interaction, (bool, np.bool_)):
-        raise ArgumentTypeError(f"`interaction` must be True or False; got {interaction!r}.")
-    if ci == "bca" and method != "bootstrap":
-        raise OptionError(
-            "`ci='bca'` needs `method='bootstrap'` (BCa intervals need resamples and a "
-            "jackknife); use ci='percentile' with method='quasi_bayesian'."
-        )
-    # VanderWeele's closed forms exist for linear and logit models only
-    vanderweele = bool(interaction) and "probit" not in (mediator_model, outcome_model)
-    conf_level = check_conf_level(conf_level)
-    t0 = _check_number(control_value, "control_value")
-    t1 = _check_number(treat_value, "treat_value")
-    if t0 == t1:
-        raise DataValidationError(
-            f"`treat_value` and `control_value` must differ; both are {t0:g}."
-        )
-    n_draws, draws_arg = _check_draws(method, n_boot, n_sims)
-    n_draws = check_n_boot(n_draws, ci, draws_arg)
-    if n_draws < 2:
-        raise DataValidationError(f"`{draws_arg}` must be at least 2; got {n_draws}.")
+    mediator, covs = check_roles(data, exposure, mediators, outcome, covariates)
+    opts = check_options(
+        mediator_family,
+        mediator_link,
+        outcome_family,
+        outcome_link,
+        method=method,
+        ci=ci,
+        interaction=interaction,
+        conf_level=conf_level,
+        control_value=control_value,
+        treat_value=treat_value,
+        n_boot=n_boot,
+        n_sims=n_sims,
+    )
     cols = [exposure, mediator, outcome, *covs]
     check_numeric(data, cols, "exposure, mediators, outcome and covariates")
     generator = check_rng(rng)
-
     clean, report = listwise_delete(data, cols)
-    arr = {c: clean[c].to_numpy(dtype=float) for c in cols}
-    t, m, y = arr[exposure], arr[mediator], arr[outcome]
-    cmat = np.column_stack([arr[c] for c in covs]) if covs else np.zeros((t.size, 0))
-    if np.unique(t).size < 2:
-        raise DataValidationError(
-            f"`exposure` ('{exposure}') is constant in the {t.size} rows used; it must vary."
-        )
-    outside = [v for v in (t0, t1) if not t.min() <= v <= t.max()]
-    if outside:
-        warnings.warn(
-            f"`control_value`/`treat_value` {[float(v) for v in outside]} lie outside the "
-            f"observed range of `exposure` ('{exposure}', {t.min():g} to {t.max():g}); "
-            "the effects extrapolate the fitted models.",
-            DataWarning,
-            stacklevel=2,
-        )
-    for role, arg, col, model, values in (
-        ("mediator", "mediators", mediator, mediator_model, m),
-        ("outcome", "outcome", outcome, outcome_model, y),
-    ):
-        if model != "linear":
-            check_binary(clean[col], f"{arg} ({role}_family='binomial')")
-        elif _is_binary(values):
-            warnings.warn(
-                f"`{arg}` ('{col}') is coded 0/1 but `{role}_family='gaussian'`; "
-                f"consider {role}_family='binomial'.",
-                DataWarning,
-                stacklevel=2,
-            )
-        if np.unique(values).size < 2:
-            raise DataValidationError(f"`{arg}` ('{col}') is constant in the rows used.")
-    design = Design(t, m, y, cmat, mediator_model, outcome_model, bool(interaction))
-    xm, xy = design.x_m, design.x_y
-    for name, x in (("mediator", xm), ("outcome", xy)):
-        if np.linalg.matrix_rank(x) < x.shape[1]:
-            raise DataValidationError(
-                f"The {name} model's design matrix is rank deficient (collinear exposure, "
-                "mediator or covariates, or a covariate constant in the rows used)."
-            )
+    design = causal_design(clean, exposure, mediator, outcome, covs, opts, interaction)
     if m_value is None:
-        m_star = float(m.mean()) if mediator_model == "linear" else 0.0
+        m_star = float(design.m.mean()) if opts.mediator_model == "linear" else 0.0
     else:
-        m_star = _check_number(m_value, "m_value")
+        m_star = check_number(m_value, "m_value")
+    bm, sm, by, sy = _fit_models(design)
+    t0, t1 = opts.t0, opts.t1
 
-    n = t.size
-    ones = np.ones((1, n))
-    bm, sm, okm = fit_weighted(xm, m, ones, mediator_model)
-    by, sy, oky = fit_weighted(xy, y, ones, outcome_model)
+    def estimands(bm_, by_, sm_, w_):
+        parts = [ikt_effects(bm_, by_, sm_, design, w_, t0, t1)]
+        if opts.vanderweele:
+            parts.append(vanderweele_effects(bm_, by_, sm_, design, w_, t0, t1, m_star))
+        return np.concatenate(parts, axis=1)
+
+    est = estimands(bm, by, sm, None)[0]
+    draws, jack, n_failed = _draws(design, opts, bm, sm, by, sy, estimands, generator)
+    glance_values = {
+        "n": int(design.n),
+        "n_dropped": int(report.n_dropped),
+        "method": opts.method,
+        "ci": opts.ci,
+        "n_boot": int(opts.n_draws) if opts.method == "bootstrap" else np.nan,
+        "n_sims": int(opts.n_draws) if opts.method == "quasi_bayesian" else np.nan,
+        "n_failed": int(n_failed),
+        "seed": seed_of(rng),
+        "mediator_family": mediator_family,
+        "mediator_link": LINK_OF[opts.mediator_model],
+        "outcome_family": outcome_family,
+        "outcome_link": LINK_OF[opts.outcome_model],
+        "interaction": bool(interaction),
+        "control_value": t0,
+        "treat_value": t1,
+        "m_value": m_star if opts.vanderweele else np.nan,
+    }
+    return CausalMediationResult(
+        **_split_four_way(est, draws, jack, opts.vanderweele, opts.outcome_model),
+        ci=opts.ci,
+        conf_level=opts.conf_level,
+        glance_values=glance_values,
+        notes=tuple(_notes(report, opts, n_failed, interaction, m_star)),
+        design=design,
+        exposure_values=(t0, t1),
+    )
+
+
+def _fit_models(design: Design) -> tuple[np.ndarray, ...]:
+    """Full-data fits of both models (separation or non-convergence is an error)."""
+    ones = np.ones((1, design.n))
+    bm, sm, okm = fit_weighted(design.x_m, design.m, ones, design.mediator_model)
+    by, sy, oky = fit_weighted(design.x_y, design.y, ones, design.outcome_model)
     if not (okm[0] and oky[0]):
         which = "mediator" if not okm[0] else "outcome"
         raise EstimationError(
             f"The {which} model could not be fitted (no convergence or complete separation)."
         )
+    return bm, sm, by, sy
 
-    def estimands(bm_, by_, sm_, w_):
-        parts = [ikt_effects(bm_, by_, sm_, design, w_, t0, t1)]
-        if vanderweele:
-            parts.append(vanderweele_effects(bm_, by_, sm_, design, w_, t0, t1, m_star))
-        return np.concatenate(parts, axis=1)
 
-    est = estimands(bm, by, sm, None)[0]
-
-    jack = None
-    n_failed = 0
-    if method == "quasi_bayesian":
-        vm = vcov(xm, m, bm[0], float(sm[0]), mediator_model)
-        vy = vcov(xy, y, by[0], float(sy[0]), outcome_model)
+def _draws(
+    design: Design,
+    opts: Options,
+    bm: np.ndarray,
+    sm: np.ndarray,
+    by: np.ndarray,
+    sy: np.ndarray,
+    estimands: Callable[..., np.ndarray],
+    generator: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Quasi-Bayesian draws or bootstrap refits (with the jackknife for BCa)."""
+    n_draws = opts.n_draws
+    if opts.method == "quasi_bayesian":
+        vm = vcov(design.x_m, design.m, bm[0], float(sm[0]), design.mediator_model)
+        vy = vcov(design.x_y, design.y, by[0], float(sy[0]), design.outcome_model)
         dm = generator.multivariate_normal(bm[0], vm, size=n_draws, method="cholesky")
         dy = generator.multivariate_normal(by[0], vy, size=n_draws, method="cholesky")
-        draws = estimands(dm, dy, np.full(n_draws, sm[0]), None)
-    else:
-        chunks = iter_bootstrap_counts(n, n_draws, generator, chunk_size=_CHUNK)
-        draws, n_failed = _replicate(design, chunks, bm[0], by[0], estimands)
-        if n_failed:
-            warnings.warn(
-                f"{n_failed} of {n_draws} bootstrap resamples failed (singular design or "
-                "separation) and were dropped.",
-                BootstrapWarning,
-                stacklevel=2,
-            )
-        if ci == "bca":
-            jack, _ = _replicate(design, _jackknife_weights(n), bm[0], by[0], estimands)
+        return estimands(dm, dy, np.full(n_draws, sm[0]), None), None, 0
+    chunks = iter_bootstrap_counts(design.n, n_draws, generator, chunk_size=_CHUNK)
+    draws, n_failed = _replicate(design, chunks, bm[0], by[0], estimands)
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} of {n_draws} bootstrap resamples failed (singular design or "
+            "separation) and were dropped.",
+            BootstrapWarning,
+            stacklevel=3,
+        )
+    jack = None
+    if opts.ci == "bca":
+        jack, _ = _replicate(design, _jackknife_weights(design.n), bm[0], by[0], estimands)
+    return draws, jack, n_failed
 
+
+def _split_four_way(
+    est: np.ndarray,
+    draws: np.ndarray,
+    jack: np.ndarray | None,
+    vanderweele: bool,
+    outcome_model: str,
+) -> dict[str, Any]:
+    """Terms, scales and values of the main table and, separately, the four-way table."""
     k_ikt = len(IKT_TERMS)
     terms = list(IKT_TERMS)
     scales = ["difference"] * (k_ikt - 3) + ["ratio"] * 3
@@ -688,7 +389,23 @@ def causal_mediation(
         fw_scale = "difference" if outcome_model == "linear" else "excess_relative_risk"
         est, draws = est[:k_main], draws[:, :k_main]
         jack = None if jack is None else jack[:, :k_main]
+    return {
+        "_terms": tuple(terms),
+        "_estimates": est,
+        "draws": draws,
+        "scales": tuple(scales),
+        "jackknife": jack,
+        "four_way_estimates": fw_est,
+        "four_way_draws": fw_draws,
+        "four_way_jackknife": fw_jack,
+        "four_way_scale": fw_scale,
+    }
 
+
+def _notes(
+    report: MissingReport, opts: Options, n_failed: int, interaction: bool, m_star: float
+) -> list[str]:
+    method, ci, n_draws, vanderweele = opts.method, opts.ci, opts.n_draws, opts.vanderweele
     notes = [report.describe()]
     notes.append(
         "Point estimates are exact plug-in values; intervals: "
@@ -712,45 +429,11 @@ def causal_mediation(
             + (
                 "; logit outcome: cde/pnde/tnde/pnie/tnie are log odds ratios and the four-way "
                 "components excess relative risks (rare-outcome approximation)."
-                if outcome_model == "logit"
+                if opts.outcome_model == "logit"
                 else "."
             )
         )
-    glance_values = {
-        "n": int(n),
-        "n_dropped": int(report.n_dropped),
-        "method": method,
-        "ci": ci,
-        "n_boot": int(n_draws) if method == "bootstrap" else np.nan,
-        "n_sims": int(n_draws) if method == "quasi_bayesian" else np.nan,
-        "n_failed": int(n_failed),
-        "seed": seed_of(rng),
-        "mediator_family": mediator_family,
-        "mediator_link": _LINK_OF[mediator_model],
-        "outcome_family": outcome_family,
-        "outcome_link": _LINK_OF[outcome_model],
-        "interaction": bool(interaction),
-        "control_value": t0,
-        "treat_value": t1,
-        "m_value": m_star if vanderweele else np.nan,
-    }
-    return CausalMediationResult(
-        _terms=tuple(terms),
-        _estimates=est,
-        draws=draws,
-        scales=tuple(scales),
-        ci=ci,
-        conf_level=conf_level,
-        jackknife=jack,
-        four_way_estimates=fw_est,
-        four_way_draws=fw_draws,
-        four_way_jackknife=fw_jack,
-        four_way_scale=fw_scale,
-        glance_values=glance_values,
-        notes=tuple(notes),
-        design=design,
-        exposure_values=(t0, t1),
-    )
+    return notes
 
 
 def _jackknife_weights(n: int):

@@ -195,21 +195,7 @@ def lagged_mediation(
     0  200          0
     """
     panel = check_dataframe(data)
-    for arg, value in (("id", id), ("time", time), ("exposure", exposure), ("outcome", outcome)):
-        if not isinstance(value, str):
-            raise ArgumentTypeError(
-                f"`{arg}` must be one column name (a string); got {type(value).__name__}."
-            )
-    meds = as_column_list(mediators, "mediators")
-    covs = as_column_list(covariates, "covariates")
-    if not meds:
-        raise DataValidationError("`mediators` must name at least one column.")
-    check_columns(panel, [id], "id")
-    check_columns(panel, [time], "time")
-    check_columns(panel, [exposure], "exposure")
-    check_columns(panel, meds, "mediators")
-    check_columns(panel, [outcome], "outcome")
-    check_columns(panel, covs, "covariates")
+    meds, covs = _check_columns(panel, id, time, exposure, mediators, outcome, covariates)
     if not isinstance(adjust_baseline, bool):
         raise ArgumentTypeError(
             f"`adjust_baseline` must be True or False; got {adjust_baseline!r}."
@@ -220,17 +206,6 @@ def lagged_mediation(
             baseline_at = panel[time].dropna().min()
         waves = {"baseline_at": baseline_at, **waves}
     _check_order(waves)
-    roles = [exposure, *meds, outcome]
-    if len(set(roles)) != len(roles):
-        raise DataValidationError(
-            "`exposure`, `mediators` and `outcome` must be distinct columns; got "
-            f"exposure='{exposure}', mediators={meds}, outcome='{outcome}'."
-        )
-    clash = sorted(set(covs) & {id, time, *roles})
-    if clash:
-        raise DataValidationError(
-            f"`covariates` {clash} also appear as id, time, exposure, mediator or outcome."
-        )
     variables: dict[str, Any] = {exposure: exposure_at, outcome: outcome_at}
     for m in meds:
         variables[m] = mediator_at
@@ -274,3 +249,42 @@ def lagged_mediation(
         seed=seed_of(rng),
         notes=notes,
     )
+
+
+def _check_columns(
+    panel: pd.DataFrame,
+    id: Any,
+    time: Any,
+    exposure: Any,
+    mediators: Any,
+    outcome: Any,
+    covariates: Any,
+) -> tuple[list[str], list[str]]:
+    """Role columns are single names that exist, distinct; mediator and covariate lists."""
+    for arg, value in (("id", id), ("time", time), ("exposure", exposure), ("outcome", outcome)):
+        if not isinstance(value, str):
+            raise ArgumentTypeError(
+                f"`{arg}` must be one column name (a string); got {type(value).__name__}."
+            )
+    meds = as_column_list(mediators, "mediators")
+    covs = as_column_list(covariates, "covariates")
+    if not meds:
+        raise DataValidationError("`mediators` must name at least one column.")
+    check_columns(panel, [id], "id")
+    check_columns(panel, [time], "time")
+    check_columns(panel, [exposure], "exposure")
+    check_columns(panel, meds, "mediators")
+    check_columns(panel, [outcome], "outcome")
+    check_columns(panel, covs, "covariates")
+    roles = [exposure, *meds, outcome]
+    if len(set(roles)) != len(roles):
+        raise DataValidationError(
+            "`exposure`, `mediators` and `outcome` must be distinct columns; got "
+            f"exposure='{exposure}', mediators={meds}, outcome='{outcome}'."
+        )
+    clash = sorted(set(covs) & {id, time, *roles})
+    if clash:
+        raise DataValidationError(
+            f"`covariates` {clash} also appear as id, time, exposure, mediator or outcome."
+        )
+    return meds, covs

@@ -8,210 +8,25 @@ thresholds expressed as products of partial :math:`R^2` of an unobserved confoun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from ..._rng import RNGLike, check_rng
 from ..._validation import check_conf_level, check_positive_int
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
-from ...results import BaseResult, glance_frame
-from ._causal_engine import fit_weighted, vcov
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .causal import CausalMediationResult
+from ._causal_engine import Design
+from ._sensitivity_result import FRAME_COLUMNS, SENSITIVITY_GLANCE_COLUMNS, SensitivityResult
+from ._sensitivity_systems import CausalFit, LinearSystem, ProbitSystem, unit_root
 
 __all__ = ["SensitivityResult", "mediation_sensitivity", "SENSITIVITY_GLANCE_COLUMNS"]
 
+
 #: Default grid of error correlations.
 DEFAULT_RHO = np.linspace(-0.9, 0.9, 181)
-
-FRAME_COLUMNS: tuple[str, ...] = (
-    "effect",
-    "rho",
-    "acme",
-    "std_error",
-    "conf_low",
-    "conf_high",
-    "r2star_prod",
-    "r2tilde_prod",
-)
-SENSITIVITY_GLANCE_COLUMNS: tuple[str, ...] = (
-    "n_rho",
-    "rho_min",
-    "rho_max",
-    "conf_level",
-    "r_squared_mediator",
-    "r_squared_outcome",
-    "method",
-)
-
-
-@dataclass(frozen=True, repr=False)
-class SensitivityResult(BaseResult):
-    r"""Result of :func:`mediation_sensitivity`.
-
-    ``tidy()`` has one row per effect, ``rho_at_zero[effect]``: the :math:`\rho` at
-    which the ACME is zero (no standard error or interval), with the :math:`R^2` products
-    at that :math:`\rho` as extra columns. ``glance()`` describes the grid and the two
-    models' :math:`R^2`. A sensitivity analysis has no coefficients, so the coefficient
-    protocol does not apply.
-
-    Attributes
-    ----------
-    frame : pandas.DataFrame
-        One row per effect and :math:`\rho`: ``effect`` (``acme_average`` without a
-        treatment-mediator interaction, else ``acme_control`` and ``acme_treated``),
-        ``rho``, ``acme``, ``std_error``, ``conf_low``, ``conf_high`` (pointwise), and
-        ``r2star_prod`` = :math:`\rho^2` (:math:`R^{2*}_M R^{2*}_Y`) and
-        ``r2tilde_prod`` = :math:`\rho^2 (1 - R^2_M)(1 - R^2_Y)`
-        (:math:`\tilde R^2_M \tilde R^2_Y`).
-    roots : pandas.DataFrame
-        Per effect: ``rho_at_zero`` (the :math:`\rho` at which the ACME is 0, by
-        root finding; NaN if there is none in (-1, 1)), ``r2star_prod`` and
-        ``r2tilde_prod`` at that :math:`\rho`.
-    r_squared_mediator, r_squared_outcome : float
-        :math:`R^2` of the mediator and outcome models.
-    conf_level : float
-        Level of the pointwise intervals.
-    """
-
-    frame: pd.DataFrame
-    roots: pd.DataFrame
-    r_squared_mediator: float
-    r_squared_outcome: float
-    conf_level: float
-    acme_function: Callable[[np.ndarray, str], np.ndarray] | None = field(default=None, repr=False)
-
-    _can_exponentiate = False
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        r = self.roots
-        return pd.DataFrame(
-            {
-                "term": [f"rho_at_zero[{e}]" for e in r["effect"]],
-                "estimate": r["rho_at_zero"].to_numpy(dtype=float),
-                "std_error": np.nan,
-                "statistic": np.nan,
-                "p_value": np.nan,
-                "conf_low": np.nan,
-                "conf_high": np.nan,
-                "r2star_prod": r["r2star_prod"].to_numpy(dtype=float),
-                "r2tilde_prod": r["r2tilde_prod"].to_numpy(dtype=float),
-            }
-        )
-
-    def glance(self) -> pd.DataFrame:
-        """One row: ``n_rho, rho_min, rho_max, conf_level, r_squared_mediator,
-        r_squared_outcome, method``.
-        """  # noqa: D205
-        rho = self.frame["rho"].to_numpy(dtype=float)
-        return glance_frame(
-            {
-                "n_rho": int(len(np.unique(rho))),
-                "rho_min": float(rho.min()),
-                "rho_max": float(rho.max()),
-                "conf_level": self.conf_level,
-                "r_squared_mediator": self.r_squared_mediator,
-                "r_squared_outcome": self.r_squared_outcome,
-                "method": "sensitivity to mediator-outcome confounding (Imai et al. 2010)",
-            },
-            SENSITIVITY_GLANCE_COLUMNS,
-        )
-
-    def _title(self) -> str:
-        return "Sensitivity of the ACME to mediator-outcome confounding (rho)"
-
-    def _notes(self) -> list[str]:
-        return [
-            f"{r['effect']}: ACME = 0 at rho = {r['rho_at_zero']:.4f} "
-            f"(R2*_M R2*_Y = {r['r2star_prod']:.4f}, R2~_M R2~_Y = {r['r2tilde_prod']:.4f})."
-            for _, r in self.roots.iterrows()
-        ]
-
-    def acme_by_r2(
-        self,
-        r2_mediator: Sequence[float] | np.ndarray,
-        r2_outcome: Sequence[float] | np.ndarray,
-        sign: int = -1,
-        kind: str = "star",
-        effect: str | None = None,
-    ) -> pd.DataFrame:
-        r"""ACME on a grid of partial :math:`R^2` of an unobserved confounder.
-
-        Parameters
-        ----------
-        r2_mediator, r2_outcome : array-like
-            Shares of the mediator's and the outcome's variance explained by the
-            confounder, in [0, 1).
-        sign : {-1, 1}
-            Sign of the product of the confounder's effects on mediator and outcome.
-        kind : {'star', 'tilde'}
-            ``'star'``: shares of the *residual* variances (:math:`R^{2*}`), so
-            :math:`\rho = \mathrm{sign}\sqrt{R^{2*}_M R^{2*}_Y}`; ``'tilde'``: shares of
-            the *total* variances (:math:`\tilde R^2`), so :math:`\rho =
-            \mathrm{sign}\sqrt{\tilde R^2_M \tilde R^2_Y / \{(1 - R^2_M)(1 - R^2_Y)\}}`.
-        effect : str, optional
-            ``acme_average``, ``acme_control`` or ``acme_treated``; the first by default.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per grid point: ``r2_mediator``, ``r2_outcome``, ``rho`` and ``acme``
-            (NaN where the implied :math:`|\rho| \ge 1`), ready for a contour plot.
-
-        Raises
-        ------
-        OptionError
-            On an unknown ``kind``, ``sign`` or ``effect``.
-        DataValidationError
-            If a share is outside [0, 1).
-        """
-        if kind not in ("star", "tilde"):
-            raise OptionError(f"`kind` must be one of 'star', 'tilde'; got {kind!r}.")
-        if sign not in (-1, 1):
-            raise OptionError(f"`sign` must be -1 or 1; got {sign!r}.")
-        effects = self.roots["effect"].tolist()
-        effect = effects[0] if effect is None else effect
-        if effect not in effects:
-            raise OptionError(f"`effect` must be one of {effects}; got {effect!r}.")
-        grids = []
-        for name, values in (("r2_mediator", r2_mediator), ("r2_outcome", r2_outcome)):
-            arr = np.asarray(values, dtype=float).reshape(-1)
-            if arr.size == 0 or np.any((arr < 0) | (arr >= 1)) or np.isnan(arr).any():
-                raise DataValidationError(f"`{name}` values must lie in [0, 1).")
-            grids.append(arr)
-        gm, gy = np.meshgrid(grids[0], grids[1], indexing="ij")
-        prod = gm * gy
-        if kind == "tilde":
-            prod = prod / ((1 - self.r_squared_mediator) * (1 - self.r_squared_outcome))
-        with np.errstate(invalid="ignore"):
-            rho = np.where(prod < 1, sign * np.sqrt(prod), np.nan)
-        acme = np.full(rho.shape, np.nan)
-        ok = np.isfinite(rho)
-        if ok.any() and self.acme_function is not None:
-            acme[ok] = self.acme_function(rho[ok], effect)
-        return pd.DataFrame(
-            {
-                "r2_mediator": gm.ravel(),
-                "r2_outcome": gy.ravel(),
-                "rho": rho.ravel(),
-                "acme": acme.ravel(),
-            }
-        )
-
-    def rho_at_zero(self, effect: str | None = None) -> float:
-        r"""The :math:`\rho` at which the ACME is zero (first effect by default)."""
-        row = self.roots if effect is None else self.roots[self.roots["effect"] == effect]
-        if row.empty:
-            raise OptionError(
-                f"`effect` must be one of {self.roots['effect'].tolist()}; got {effect!r}."
-            )
-        return float(row["rho_at_zero"].iloc[0])
 
 
 def _check_rho(rho) -> np.ndarray:
@@ -231,69 +46,8 @@ def _check_rho(rho) -> np.ndarray:
     return arr
 
 
-class _LinearSystem:
-    """The two linear equations and the closed-form SUR solution for a given rho."""
-
-    def __init__(self, result: CausalMediationResult) -> None:
-        d = result.design
-        self.t0, self.t1 = result.exposure_values
-        self.interaction = d.interaction
-        self.xm, self.xy = d.x_m, d.x_y
-        self.n = d.n
-        self.bm = np.linalg.lstsq(self.xm, d.m, rcond=None)[0]
-        self.by = np.linalg.lstsq(self.xy, d.y, rcond=None)[0]
-        e1 = d.m - self.xm @ self.bm
-        ry = d.y - self.xy @ self.by
-        # R's sd(): divisor n - 1 (the ratio below does not depend on the divisor)
-        self.s1 = np.sqrt(e1 @ e1 / (self.n - 1))
-        self.sy = np.sqrt(ry @ ry / (self.n - 1))
-        self.r2_m = 1 - (e1 @ e1) / np.sum((d.m - d.m.mean()) ** 2)
-        self.r2_y = 1 - (ry @ ry) / np.sum((d.y - d.y.mean()) ** 2)
-        self.xmxm = self.xm.T @ self.xm
-        self.xmxy = self.xm.T @ self.xy
-        self.xyxy = self.xy.T @ self.xy
-
-    def shift(self, rho: np.ndarray) -> np.ndarray:
-        """c(rho) = omega_12 / omega_11 at the fixed point of the SUR iteration."""
-        return rho * self.sy / (self.s1 * np.sqrt(1 - rho**2))
-
-    def slope(self, rho: np.ndarray, t: float) -> np.ndarray:
-        """Outcome-model mediator slope at treatment value t."""
-        g = self.by[2] - self.shift(rho)
-        if self.interaction:
-            g = g + self.by[3] * t
-        return g
-
-    def acme(self, rho: np.ndarray, t: float) -> np.ndarray:
-        return self.bm[1] * (self.t1 - self.t0) * self.slope(rho, t)
-
-    def variance(self, rho: np.ndarray, t: float) -> np.ndarray:
-        pm = self.xm.shape[1]
-        out = np.empty(rho.size)
-        s2 = self.sy / np.sqrt(1 - rho**2)
-        for i, r in enumerate(rho):
-            omega = np.array([[self.s1**2, r * self.s1 * s2[i]], [r * self.s1 * s2[i], s2[i] ** 2]])
-            oi = np.linalg.inv(omega)
-            info = np.block(
-                [
-                    [oi[0, 0] * self.xmxm, oi[0, 1] * self.xmxy],
-                    [oi[1, 0] * self.xmxy.T, oi[1, 1] * self.xyxy],
-                ]
-            )
-            v = np.linalg.inv(info)
-            v_t = v[1, 1]
-            j_m = pm + 2
-            var_g = v[j_m, j_m]
-            if self.interaction:
-                j_tm = pm + 3
-                var_g = var_g + t**2 * v[j_tm, j_tm] + 2 * t * v[j_m, j_tm]
-            g = self.slope(np.array([r]), t)[0]
-            out[i] = (g**2 * v_t + self.bm[1] ** 2 * var_g) * (self.t1 - self.t0) ** 2
-        return out
-
-
 def mediation_sensitivity(
-    result: CausalMediationResult,
+    result: CausalFit,
     *,
     rho: Sequence[float] | np.ndarray | None = None,
     conf_level: float | None = None,
@@ -409,6 +163,11 @@ def mediation_sensitivity(
     >>> round(sens.rho_at_zero(), 3)
     0.46
     """
+    if not hasattr(result, "design") or not isinstance(result.design, (Design, type(None))):
+        raise ArgumentTypeError(
+            "`result` must be a fit of causal_mediation() (a CausalMediationResult); got "
+            f"{type(result).__name__}."
+        )
     design = result.design
     supported = design is not None and design.mediator_model == "linear"
     if supported and design.outcome_model == "probit":
@@ -423,11 +182,18 @@ def mediation_sensitivity(
             "The sensitivity analysis is implemented for a gaussian mediator model with a "
             f"gaussian or binomial-probit outcome model; got {got}."
         )
+    return _linear_outcome_sensitivity(result, rho, conf_level)
+
+
+def _linear_outcome_sensitivity(
+    result: CausalFit, rho: Any, conf_level: float | None
+) -> SensitivityResult:
+    """Linear mediator and outcome: closed-form ACME curve, delta-method intervals, roots."""
     rho = _check_rho(rho)
     conf_level = check_conf_level(result.conf_level if conf_level is None else conf_level)
     z = stats.norm.ppf(0.5 + conf_level / 2)
-    sys = _LinearSystem(result)
-    if design.interaction:
+    sys = LinearSystem(result)
+    if sys.interaction:
         effects = (("acme_control", sys.t0), ("acme_treated", sys.t1))
     else:
         effects = (("acme_average", sys.t0),)
@@ -481,62 +247,6 @@ def mediation_sensitivity(
     )
 
 
-def _root(fun, lo: float = -1 + 1e-12, hi: float = 1 - 1e-12) -> float:
-    f_lo, f_hi = fun(lo), fun(hi)
-    if not (np.isfinite(f_lo) and np.isfinite(f_hi)) or np.sign(f_lo) == np.sign(f_hi):
-        return np.nan
-    return optimize.brentq(fun, lo, hi, xtol=1e-14, rtol=1e-13)
-
-
-class _ProbitSystem:
-    """Linear mediator, probit outcome: the structural model implied by a given rho."""
-
-    def __init__(self, result: CausalMediationResult) -> None:
-        d = result.design
-        self.t0, self.t1 = result.exposure_values
-        self.n = d.n
-        xm, xy = d.x_m, d.x_y
-        ones = np.ones((1, d.n))
-        bm, sm, _ = fit_weighted(xm, d.m, ones, "linear")
-        by, _, _ = fit_weighted(xy, d.y, ones, "probit")
-        self.bm, self.sigma, self.by = bm[0], float(sm[0]), by[0]
-        self.vm = vcov(xm, d.m, self.bm, self.sigma, "linear")
-        self.vy = vcov(xy, d.y, self.by, np.nan, "probit")
-        self.df = d.n - xm.shape[1]
-        self.base = xm.copy()
-        self.base[:, 1] = 0.0  # treatment column set separately
-        e1 = d.m - xm @ self.bm
-        self.r2_m = 1 - (e1 @ e1) / np.sum((d.m - d.m.mean()) ** 2)
-        lat = xy @ self.by
-        v = np.var(lat, ddof=1)
-        self.r2_y = v / (1 + v)  # latent-scale R^2, as R medsens
-
-    @staticmethod
-    def split(by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Outcome coefficients without the mediator (aligned with [1, t, C]) and gamma~."""
-        return np.concatenate([by[..., :2], by[..., 3:]], axis=-1), by[..., 2]
-
-    def acme(self, rho: float, t: float, bm, sigma, by) -> np.ndarray:
-        """ACME(t) at one rho for coefficient draws (S, .); returns (S,)."""
-        theta_tilde, gamma_tilde = self.split(by)
-        root = np.sqrt(1 - rho**2)
-        theta = theta_tilde * root + rho * bm / sigma[:, None]
-        gamma = gamma_tilde * root - rho / sigma
-        scale = np.sqrt(gamma**2 * sigma**2 + 2 * gamma * rho * sigma + 1)
-        # (theta + gamma * beta)' x(t = 0) for every person and draw, then per-draw shifts
-        common = (self.base @ (theta + gamma[:, None] * bm).T) / scale
-        shift = (theta[:, 1] * t + gamma * bm[:, 1] * self.t0) / scale
-        step = gamma * bm[:, 1] * (self.t1 - self.t0) / scale
-        e0 = special.ndtr(common + shift)
-        e1 = special.ndtr(common + (shift + step))
-        return (e1 - e0).mean(axis=0)
-
-    def point(self, rho: float, t: float) -> float:
-        return float(
-            self.acme(rho, t, self.bm[None, :], np.array([self.sigma]), self.by[None, :])[0]
-        )
-
-
 def _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng) -> SensitivityResult:
     design = result.design
     if design.interaction:
@@ -548,7 +258,7 @@ def _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng) -> Sensiti
     conf_level = check_conf_level(result.conf_level if conf_level is None else conf_level)
     n_sims = check_positive_int(n_sims, "n_sims", minimum=2)
     gen = check_rng(rng)
-    sys = _ProbitSystem(result)
+    sys = ProbitSystem(result)
     # quasi-Bayesian draws as in medsens: both coefficient vectors from their asymptotic
     # normal distributions, sigma^2 from its scaled inverse chi-square distribution
     bm_d = gen.multivariate_normal(sys.bm, sys.vm, size=n_sims, method="cholesky")
@@ -590,7 +300,7 @@ def _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng) -> Sensiti
                 }
             )
         )
-        root = _root(lambda r, name=name: point(r, name))
+        root = unit_root(lambda r, name=name: point(r, name))
         roots.append(
             {
                 "effect": name,

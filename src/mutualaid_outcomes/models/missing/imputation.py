@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,16 +45,12 @@ from ..._validation import (
     renamed,
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning, OptionError
+from ._chained_equations import chain
 
 __all__ = ["impute", "ImputedData", "IMPUTATION_METHODS"]
 
 Method = Literal["pmm", "norm", "logreg"]
 IMPUTATION_METHODS: tuple[str, ...] = ("pmm", "norm", "logreg")
-
-RIDGE = 1e-5  # ridge factor on the diagonal of X'X, as mice's default `ridge = 1e-05`
-N_DONORS = 5  # donors of predictive mean matching, as mice's default `donors = 5`
-_NEWTON_MAX_ITER = 50
-_NEWTON_TOL = 1e-8
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -152,136 +148,6 @@ class ImputedData:
 
 
 # --------------------------------------------------------------------------- draws
-
-
-def _norm_draw(
-    X: np.ndarray, y: np.ndarray, gen: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Posterior draw of a normal linear regression (mice's ``.norm.draw``).
-
-    Returns the least-squares coefficients, a drawn coefficient vector and the drawn
-    residual SD: ``sigma* = sqrt(RSS / chi2_df)``, ``beta* = beta_hat + sigma* L z``
-    with ``L L' = (X'X + ridge diag(X'X))^{-1}``, ``df = max(n - p, 1)``.
-    """
-    xtx = X.T @ X
-    pen = RIDGE * np.diag(xtx)
-    v = np.linalg.inv(xtx + np.diag(pen))
-    v = (v + v.T) / 2
-    coef = v @ (X.T @ y)
-    resid = y - X @ coef
-    df = max(len(y) - X.shape[1], 1)
-    sigma = float(np.sqrt(resid @ resid / gen.chisquare(df)))
-    chol = np.linalg.cholesky(v + 1e-12 * np.eye(len(v)) * np.max(np.abs(np.diag(v))))
-    beta = coef + (chol @ gen.standard_normal(X.shape[1])) * sigma
-    return coef, beta, sigma
-
-
-def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, gen: np.random.Generator) -> np.ndarray:
-    """Index of a random one of the ``N_DONORS`` nearest observed predictions.
-
-    The k nearest values of a sorted 1-D array lie within k positions on either side of
-    the insertion point, so only a window of ``2k`` candidates per missing value is
-    examined (vectorised; no loop over rows). Ties are broken at random.
-    """
-    n_obs = len(yhat_obs)
-    k = min(N_DONORS, n_obs)
-    # tiny random jitter breaks ties at random, as mice's matcher does
-    scale = np.std(yhat_obs) if n_obs > 1 else 1.0
-    jitter = gen.uniform(-1e-12, 1e-12, n_obs) * (scale if scale > 0 else 1.0)
-    order = np.argsort(yhat_obs + jitter, kind="stable")
-    sorted_obs = yhat_obs[order]
-    pos = np.searchsorted(sorted_obs, yhat_mis)
-    offsets = np.arange(-k, k)
-    cand = np.clip(pos[:, None] + offsets[None, :], 0, n_obs - 1)
-    dist = np.abs(sorted_obs[cand] - yhat_mis[:, None])
-    # duplicated (clipped) candidates must not count twice
-    dup = np.zeros_like(dist, dtype=bool)
-    dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
-    dist[dup] = np.inf
-    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
-    pick = nearest[np.arange(len(yhat_mis)), gen.integers(0, k, len(yhat_mis))]
-    return order[cand[np.arange(len(yhat_mis)), pick]]
-
-
-def _logit_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ridge-stabilised logistic regression by Newton-Raphson; coefficients and covariance.
-
-    The small ridge keeps the fit finite under (quasi-)separation, where mice augments
-    the data for the same purpose.
-    """
-    p = X.shape[1]
-    beta = np.zeros(p)
-    lam = RIDGE * max(len(y), 1) * np.ones(p)
-    lam[0] = 0.0
-    for _ in range(_NEWTON_MAX_ITER):
-        eta = np.clip(X @ beta, -30, 30)
-        mu = 1 / (1 + np.exp(-eta))
-        w = mu * (1 - mu)
-        grad = X.T @ (y - mu) - lam * beta
-        hess = (X * w[:, None]).T @ X + np.diag(lam) + 1e-10 * np.eye(p)
-        step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < _NEWTON_TOL:
-            break
-    eta = np.clip(X @ beta, -30, 30)
-    mu = 1 / (1 + np.exp(-eta))
-    hess = (X * (mu * (1 - mu))[:, None]).T @ X + np.diag(lam) + 1e-10 * np.eye(p)
-    v = np.linalg.inv(hess)
-    return beta, (v + v.T) / 2
-
-
-def _impute_column(
-    method: str,
-    X_obs: np.ndarray,
-    y_obs: np.ndarray,
-    X_mis: np.ndarray,
-    gen: np.random.Generator,
-) -> np.ndarray:
-    """One draw of the missing values of a column from its conditional model."""
-    if np.all(y_obs == y_obs[0]):
-        # a constant observed column has no variation to model: impute the constant
-        return np.full(X_mis.shape[0], y_obs[0])
-    if method == "logreg":
-        beta_hat, v = _logit_fit(X_obs, y_obs)
-        beta = gen.multivariate_normal(beta_hat, v, method="cholesky")
-        prob = 1 / (1 + np.exp(-np.clip(X_mis @ beta, -30, 30)))
-        return (gen.random(len(prob)) < prob).astype(float)
-    coef, beta, sigma = _norm_draw(X_obs, y_obs, gen)
-    if method == "norm":
-        return X_mis @ beta + gen.standard_normal(X_mis.shape[0]) * sigma
-    # pmm, type-1 matching: observed cases predicted with the least-squares coefficients,
-    # missing cases with the drawn ones
-    idx = _match(X_obs @ coef, X_mis @ beta, gen)
-    return y_obs[idx]
-
-
-def _chain(
-    values: np.ndarray,
-    miss: np.ndarray,
-    targets: list[int],
-    methods: list[str],
-    pred_index: list[np.ndarray],
-    max_iter: int,
-    gen: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run one chain of the chained-equations sampler; completed matrix and trace."""
-    z = values.copy()
-    n = z.shape[0]
-    # start: random draws from the observed values of each column (as mice)
-    for j in targets:
-        obs = z[~miss[:, j], j]
-        z[miss[:, j], j] = gen.choice(obs, size=int(miss[:, j].sum()), replace=True)
-    trace = np.empty((max_iter, len(targets), 2))
-    ones = np.ones((n, 1))
-    for it in range(max_iter):
-        for t, (j, meth, preds) in enumerate(zip(targets, methods, pred_index)):
-            r = miss[:, j]
-            X = np.hstack([ones, z[:, preds]])
-            draws = _impute_column(meth, X[~r], z[~r, j], X[r], gen)
-            z[r, j] = draws
-            trace[it, t, 0] = draws.mean()
-            trace[it, t, 1] = draws.std(ddof=1) if len(draws) > 1 else np.nan
-    return z, trace
 
 
 # --------------------------------------------------------------------------- API
@@ -416,6 +282,58 @@ def impute(
     data = check_dataframe(data)
     m = check_positive_int(m, "m", minimum=2)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
+    cols = _model_columns(data, columns)
+    gen = check_rng(rng)
+    notes: list[str] = []
+    miss_df = data[cols].isna()
+    n_missing = miss_df.sum().astype(int)
+    n = len(data)
+    incomplete = _incomplete_columns(data, cols, columns, n_missing, notes)
+    methods = _methods(data, method, cols, incomplete, notes)
+    pred_sets = _predictor_sets(predictors, cols)
+    for c in incomplete:
+        n_obs = n - int(n_missing[c])
+        if n_obs < 2:
+            raise DataValidationError(
+                f"Column '{c}' has only {n_obs} observed value(s); at least 2 are needed to "
+                "fit its imputation model."
+            )
+
+    values = data[cols].to_numpy(dtype=float, na_value=np.nan)
+    miss = miss_df.to_numpy()
+    idx = {c: i for i, c in enumerate(cols)}
+    targets = [idx[c] for c in incomplete]
+    meth_list = [methods[c] for c in incomplete]
+    pred_index = [np.array([idx[p] for p in pred_sets[c]], dtype=int) for c in incomplete]
+
+    completed, traces = _run_chains(
+        data, values, miss, incomplete, idx, targets, meth_list, pred_index, max_iter, m, gen
+    )
+    report = pd.DataFrame(
+        {
+            "column": cols,
+            "n_missing": [int(n_missing[c]) for c in cols],
+            "pct_missing": [100.0 * float(n_missing[c]) / n for c in cols],
+            "method": [methods.get(c, "") for c in cols],
+        }
+    )
+    return ImputedData(
+        data=data.copy(),
+        completed=tuple(completed),
+        m=m,
+        max_iter=max_iter,
+        method=dict(methods),
+        predictors={c: pred_sets[c] for c in incomplete},
+        visit_sequence=tuple(incomplete),
+        trace=pd.concat(traces, ignore_index=True),
+        report=report,
+        seed=seed_of(rng),
+        notes=tuple(notes),
+    )
+
+
+def _model_columns(data: pd.DataFrame, columns: Any) -> list[str]:
+    """Columns of the imputation model: the named ones, or every numeric/boolean column."""
     if columns is None:
         cols = [
             str(c)
@@ -445,11 +363,13 @@ def impute(
             "categories as 0/1 columns (imputed with method 'logreg' or 'pmm') or leave "
             "them out of `columns`."
         )
-    gen = check_rng(rng)
-    notes: list[str] = []
+    return cols
 
-    miss_df = data[cols].isna()
-    n_missing = miss_df.sum().astype(int)
+
+def _incomplete_columns(
+    data: pd.DataFrame, cols: list[str], columns: Any, n_missing: pd.Series, notes: list[str]
+) -> list[str]:
+    """Model columns with missing values (none entirely missing); warn about left-out ones."""
     n = len(data)
     all_missing = [c for c in cols if n_missing[c] == n]
     if all_missing:
@@ -472,10 +392,15 @@ def impute(
                 f"{len(left_out)} incomplete column(s) not in `columns` keep their missing "
                 f"values: {left_out[:10]}."
             )
-            warnings.warn(msg, DataWarning, stacklevel=2)
+            warnings.warn(msg, DataWarning, stacklevel=4)
             notes.append(msg)
+    return incomplete
 
-    # methods
+
+def _methods(
+    data: pd.DataFrame, method: Any, cols: list[str], incomplete: list[str], notes: list[str]
+) -> dict[str, str]:
+    """Method per incomplete column (default pmm; logreg for booleans); logreg needs 0/1."""
     default = {c: ("logreg" if pd.api.types.is_bool_dtype(data[c]) else "pmm") for c in incomplete}
     if method is None:
         methods = default
@@ -496,7 +421,7 @@ def impute(
                 f"`method` was given for column(s) {complete_given} without missing values; "
                 "ignored (they serve only as predictors)."
             )
-            warnings.warn(msg, DataWarning, stacklevel=2)
+            warnings.warn(msg, DataWarning, stacklevel=4)
             notes.append(msg)
         methods = {c: str(method.get(c, default[c])) for c in incomplete}
     else:
@@ -513,47 +438,52 @@ def impute(
                     f"`method` 'logreg' needs a 0/1 column; '{c}' has other values {shown}. "
                     "Use 'pmm' for ordinal or count columns."
                 )
+    return methods
 
-    # predictors
+
+def _predictor_sets(predictors: Any, cols: list[str]) -> dict[str, tuple[str, ...]]:
+    """Predictors of each column's model: every other model column unless given."""
     pred_sets: dict[str, tuple[str, ...]] = {c: tuple(x for x in cols if x != c) for c in cols}
-    if predictors is not None:
-        if not isinstance(predictors, Mapping):
-            raise ArgumentTypeError(
-                "`predictors` must be a mapping {column: [predictor columns]}; "
-                f"got {type(predictors).__name__}."
+    if predictors is None:
+        return pred_sets
+    if not isinstance(predictors, Mapping):
+        raise ArgumentTypeError(
+            "`predictors` must be a mapping {column: [predictor columns]}; "
+            f"got {type(predictors).__name__}."
+        )
+    for k, v in predictors.items():
+        if k not in cols:
+            raise OptionError(
+                f"`predictors` names column '{k}', which is not in `columns` {cols[:20]}."
             )
-        for k, v in predictors.items():
-            if k not in cols:
-                raise OptionError(
-                    f"`predictors` names column '{k}', which is not in `columns` {cols[:20]}."
-                )
-            vs = as_column_list(v, f"predictors['{k}']")
-            bad = [x for x in vs if x not in cols or x == k]
-            if bad:
-                raise OptionError(
-                    f"`predictors['{k}']` must name other columns of `columns`; got {bad}."
-                )
-            pred_sets[k] = tuple(vs)
-
-    for c in incomplete:
-        n_obs = n - int(n_missing[c])
-        if n_obs < 2:
-            raise DataValidationError(
-                f"Column '{c}' has only {n_obs} observed value(s); at least 2 are needed to "
-                "fit its imputation model."
+        vs = as_column_list(v, f"predictors['{k}']")
+        bad = [x for x in vs if x not in cols or x == k]
+        if bad:
+            raise OptionError(
+                f"`predictors['{k}']` must name other columns of `columns`; got {bad}."
             )
+        pred_sets[k] = tuple(vs)
+    return pred_sets
 
-    values = data[cols].to_numpy(dtype=float, na_value=np.nan)
-    miss = miss_df.to_numpy()
-    idx = {c: i for i, c in enumerate(cols)}
-    targets = [idx[c] for c in incomplete]
-    meth_list = [methods[c] for c in incomplete]
-    pred_index = [np.array([idx[p] for p in pred_sets[c]], dtype=int) for c in incomplete]
 
+def _run_chains(
+    data: pd.DataFrame,
+    values: np.ndarray,
+    miss: np.ndarray,
+    incomplete: list[str],
+    idx: dict[str, int],
+    targets: list[int],
+    meth_list: list[str],
+    pred_index: list[np.ndarray],
+    max_iter: int,
+    m: int,
+    gen: np.random.Generator,
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """One chain per imputation on its own random stream: completed frames and traces."""
     completed = []
     traces = []
     for k, child in enumerate(spawn_rngs(gen, m), start=1):
-        z, tr = _chain(values, miss, targets, meth_list, pred_index, max_iter, child)
+        z, tr = chain(values, miss, targets, meth_list, pred_index, max_iter, child)
         frame = data.copy()
         for c in incomplete:
             j = idx[c]
@@ -573,24 +503,4 @@ def impute(
                 }
             )
         )
-    report = pd.DataFrame(
-        {
-            "column": cols,
-            "n_missing": [int(n_missing[c]) for c in cols],
-            "pct_missing": [100.0 * float(n_missing[c]) / n for c in cols],
-            "method": [methods.get(c, "") for c in cols],
-        }
-    )
-    return ImputedData(
-        data=data.copy(),
-        completed=tuple(completed),
-        m=m,
-        max_iter=max_iter,
-        method=dict(methods),
-        predictors={c: pred_sets[c] for c in incomplete},
-        visit_sequence=tuple(incomplete),
-        trace=pd.concat(traces, ignore_index=True),
-        report=report,
-        seed=seed_of(rng),
-        notes=tuple(notes),
-    )
+    return completed, traces

@@ -22,53 +22,37 @@ Examples
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..._validation import (
-    MissingReport,
     check_columns,
-    check_cov_type,
     check_data_first,
     check_dataframe,
-    check_option,
     listwise_delete,
 )
 from ...errors import (
-    ArgumentTypeError,
     ConvergenceWarning,
-    DataValidationError,
-    DataWarning,
-    EstimationError,
-    OptionError,
-    SmallSampleWarning,
 )
-from ...results import BaseResult, glance_frame, wald_table
-from .._core.covariance import sandwich_vcov
 from .._core.design import (
-    Design,
     build_design,
     check_weights,
     formula_columns,
     outcome_series,
     split_formula,
 )
-from .._core.families import (
-    FAMILIES,
-    FAMILY_LABELS,
-    LINKS,
-    Fit,
-    binary_outcome,
-    check_count,
-    check_fraction,
-    check_separation,
-    fit_glm_family,
+from ._glm_fit import (
+    CovType,
+    check_options,
+    cluster_codes,
+    fit_family,
+    offset_values,
+    outcome_values,
+    regression_vcov,
 )
-from .._core.likelihood import fit_beta, fit_ordinal, fit_zero_inflated
-from .marginal import MarginalEffectsResult, average_marginal_effects
+from ._glm_result import REGRESSION_GLANCE_COLUMNS, RegressionResult
 
 __all__ = ["fit_regression", "RegressionResult", "REGRESSION_GLANCE_COLUMNS"]
 
@@ -83,299 +67,7 @@ Family = Literal[
     "zinb",
     "ordinal_logit",
 ]
-CovType = Literal["model", "robust", "HC0", "HC1", "HC2", "HC3"]
-#: ``cov_type`` values of fit_regression (docs/conventions.md)
-REGRESSION_COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1", "HC2", "HC3")
 BetaBoundary = Literal["warn", "transform", "error"]
-
-REGRESSION_GLANCE_COLUMNS: tuple[str, ...] = (
-    "family",
-    "link",
-    "method",
-    "cov_type",
-    "n",
-    "n_dropped",
-    "n_clusters",
-    "df_model",
-    "df_resid",
-    "loglik",
-    "aic",
-    "bic",
-    "deviance",
-    "scale",
-    "theta",
-    "theta_se",
-    "precision",
-    "converged",
-    "n_iter",
-    "message",
-)
-
-MIN_CLUSTERS_WARN = 10  # fewer clusters than this: cluster-robust SEs are biased downward
-_T_FAMILIES = ("gaussian", "fractional_logit")  # estimated dispersion: t reference
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class RegressionResult(BaseResult):
-    """A fitted regression model (immutable).
-
-    Attributes
-    ----------
-    formula : str
-        The model formula.
-    family, link : str
-        Model family and link function.
-    cov_type : str
-        Covariance estimator of the standard errors: ``'model'``, ``'HC0'`` ...
-        ``'HC3'``, or ``'cluster'`` (cluster-robust, from ``cluster=``).
-    missing : MissingReport
-        Rows used and excluded (listwise over formula, weight and cluster columns).
-
-    Notes
-    -----
-    Coefficient protocol: :attr:`terms`, :meth:`coef` and :meth:`vcov` cover the
-    coefficients shown by ``tidy()`` (for ordinal models the thresholds and slopes, for
-    zero-inflated models the count and zero parts); ancillary parameters such as
-    ``log(theta)`` are reported in ``glance()``. :attr:`nobs` is the number of rows used
-    and :attr:`df_resid` is ``n - k`` for the gaussian and fractional-logit families
-    (t-based intervals) and None for the others (z-based).
-    """
-
-    formula: str
-    family: str
-    link: str
-    cov_type: str
-    _params: pd.Series = field(repr=False)
-    _cov: pd.DataFrame = field(repr=False)
-    missing: MissingReport
-    n_clusters: int | None
-    cluster_type: str | None
-    _fit: Fit = field(repr=False)
-    _design: Design = field(repr=False)
-    _zero_design: Design | None = field(repr=False)
-    _clusters: np.ndarray | None = field(repr=False)
-    _data: pd.DataFrame = field(repr=False)
-    _outcome: str = ""
-    _offset: str | None = None
-    _notes_: tuple[str, ...] = ()
-    _levels: tuple[Any, ...] = ()
-
-    # -- coefficient protocol -------------------------------------------------------
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names, in model order."""
-        return tuple(self._params.index[: self._fit.n_coef])
-
-    def coef(self) -> pd.Series:
-        """Estimated coefficients indexed by term."""
-        return self._params.iloc[: self._fit.n_coef].copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of :meth:`coef` under ``cov_type``."""
-        k = self._fit.n_coef
-        return self._cov.iloc[:k, :k].copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used in estimation."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> float | None:
-        """``n - k`` for gaussian and fractional-logit models (t-based); None otherwise."""
-        if self.family in _T_FAMILIES:
-            return float(self.nobs - self._fit.n_coef)
-        return None
-
-    @property
-    def _pool_dfcom(self) -> float:
-        """``n - k`` for every family: R ``df.residual()``, which ``mice::pool`` uses."""
-        return float(self.nobs - self._fit.n_coef)
-
-    # -- contract -------------------------------------------------------------------
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self.vcov().to_numpy()))
-        return wald_table(self.terms, self.coef().to_numpy(), se, conf_level, self.df_resid)
-
-    def glance(self) -> pd.DataFrame:
-        """One-row model summary with the fixed regression columns.
-
-        Columns ``family, link, method, cov_type, n, n_dropped, n_clusters, df_model,
-        df_resid, loglik, aic, bic, deviance, scale, theta, theta_se, precision, converged,
-        n_iter, message`` (NaN where not applicable).
-        """
-        f = self._fit
-        ll = f.loglik
-        k_ic = f.n_params_ic
-        aic = -2 * ll + 2 * k_ic if np.isfinite(ll) else np.nan
-        bic = -2 * ll + np.log(self.nobs) * k_ic if np.isfinite(ll) else np.nan
-        values = {
-            "family": self.family,
-            "link": self.link,
-            "method": "quasi-likelihood (IRLS)"
-            if self.family == "fractional_logit"
-            else ("IRLS" if self.family in FAMILIES[:5] else "maximum likelihood"),
-            "cov_type": self.cov_type,
-            "n": self.nobs,
-            "n_dropped": self.missing.n_dropped,
-            "n_clusters": self.n_clusters if self.n_clusters is not None else np.nan,
-            "df_model": f.n_coef - (1 if self._design.has_intercept else 0),
-            "df_resid": self.nobs - f.n_coef,
-            "loglik": ll,
-            "aic": aic,
-            "bic": bic,
-            "deviance": f.deviance,
-            "scale": f.extras.get("scale", np.nan),
-            "theta": f.extras.get("theta", np.nan),
-            "theta_se": f.extras.get("theta_se", np.nan),
-            "precision": f.extras.get("precision", np.nan),
-            "converged": bool(f.converged),
-            "n_iter": f.n_iter,
-            "message": f.message,
-        }
-        return glance_frame(values, REGRESSION_GLANCE_COLUMNS)
-
-    def _title(self) -> str:
-        return f"{FAMILY_LABELS[self.family]} regression ({self.link} link, {self.cov_type} SEs)"
-
-    def _notes(self) -> list[str]:
-        return [self.missing.describe(), *self._notes_]
-
-    @property
-    def _can_exponentiate(self) -> bool:  # type: ignore[override]
-        return self.family != "gaussian"
-
-    # -- inference options ----------------------------------------------------------
-    def with_cov_type(self, cov_type: CovType) -> RegressionResult:
-        """Return a new result with standard errors from ``cov_type``.
-
-        Parameters
-        ----------
-        cov_type : {'model', 'robust', 'HC0', 'HC1', 'HC2', 'HC3'}
-            As in :func:`fit_regression`. For a model fitted with ``cluster=``,
-            ``'robust'`` gives the cluster-robust SEs and the other values SEs that
-            ignore the clusters.
-        """
-        check_cov_type(cov_type, REGRESSION_COV_TYPES)
-        used = _used_cov_type(cov_type, self._clusters is not None, self.family)
-        clusters = self._clusters if used == "cluster" else None
-        V = _vcov(self._fit, used, clusters, self.family, self.cluster_type)
-        idx = self._params.index
-        return replace(self, cov_type=used, _cov=pd.DataFrame(V, index=idx, columns=idx))
-
-    # -- prediction -----------------------------------------------------------------
-    @property
-    def _predictor(self) -> Any:
-        return self._fit.predictor
-
-    def _matrices(self, newdata: pd.DataFrame | None) -> dict[str, np.ndarray]:
-        data = self._data if newdata is None else newdata
-        if newdata is not None:
-            check_dataframe(newdata, "newdata")
-        try:
-            mats = {"X": self._design.matrix(data)}
-            if self._zero_design is not None:
-                mats["Z"] = self._zero_design.matrix(data)
-        except Exception as exc:  # patsy raises many types
-            raise DataValidationError(
-                f"`newdata` could not be turned into the model's design: {exc}"
-            ) from None
-        if self.family == "ordinal_logit":
-            mats["X"] = mats["X"][:, [c != "Intercept" for c in self._design.columns]]
-        if self._offset is not None:
-            if self._offset not in data.columns:
-                raise DataValidationError(
-                    f"`newdata` needs the offset column '{self._offset}' used in the fit."
-                )
-            mats["offset"] = data[self._offset].to_numpy(dtype=float)
-        return mats
-
-    def predict(
-        self, newdata: pd.DataFrame | None = None, type: Literal["response", "link"] = "response"
-    ) -> pd.Series | pd.DataFrame:
-        """Predictions for ``newdata`` (the estimation rows when ``None``).
-
-        Parameters
-        ----------
-        newdata : pandas.DataFrame, optional
-            Must contain every column the formula uses. Rows with missing values give NaN.
-        type : {'response', 'link'}
-            Mean of the outcome (probability, rate, expected count including the zero
-            part) or the linear predictor (of the count part for zero-inflated models).
-            Ordinal models return one column of probabilities per category.
-
-        Returns
-        -------
-        pandas.Series or pandas.DataFrame
-        """
-        check_option(type, ("response", "link"), "type")
-        mats = self._matrices(newdata)
-        out = self._fit.predictor(mats, self._params.to_numpy(), type)
-        index = (self._data if newdata is None else newdata).index
-        if out.ndim == 2:
-            return pd.DataFrame(out, index=index, columns=[f"p_{lv}" for lv in self._levels])
-        return pd.Series(out, index=index, name="predicted")
-
-    def marginal_effects(
-        self, variables: str | list[str] | None = None, *, conf_level: float = 0.95
-    ) -> MarginalEffectsResult:
-        """Average marginal effects on the response scale, with delta-method SEs.
-
-        See :func:`mutualaid_outcomes.models.regression.marginal.average_marginal_effects`.
-        """
-        if self.family == "ordinal_logit":
-            raise OptionError(
-                "marginal_effects() is not available for ordinal models; use predict() to "
-                "compare category probabilities."
-            )
-        return average_marginal_effects(self, variables=variables, conf_level=conf_level)
-
-
-def _offset_values(clean: pd.DataFrame, offset: str | None) -> np.ndarray | None:
-    if offset is None:
-        return None
-    col = clean[offset]
-    if not pd.api.types.is_numeric_dtype(col) or not np.all(np.isfinite(col.to_numpy(float))):
-        raise DataValidationError(
-            f"`offset` ('{offset}') must be numeric and finite (e.g. the log of days at "
-            "risk; log(0) gives -inf)."
-        )
-    return col.to_numpy(dtype=float)
-
-
-def _used_cov_type(cov_type: str | None, clustered: bool, family: str) -> str:
-    """The covariance estimator the default rule of docs/conventions.md picks.
-
-    Cluster-robust with cluster ids (``cov_type`` None or ``'robust'``); otherwise HC0
-    for ``'robust'`` and for the fractional logit's default (a quasi-likelihood estimator,
-    defined with its sandwich: Papke & Wooldridge 1996), model-based by default.
-    """
-    if clustered:
-        if cov_type not in (None, "robust"):
-            raise OptionError(
-                f"`cluster` was given, so the standard errors are cluster-robust: "
-                f"`cov_type` must be None or 'robust'; got {cov_type!r}."
-            )
-        return "cluster"
-    if cov_type is None:
-        return "HC0" if family == "fractional_logit" else "model"
-    return "HC0" if cov_type == "robust" else cov_type
-
-
-def _vcov(
-    fit: Fit, cov_type: str, clusters: np.ndarray | None, family: str, cluster_type: str | None
-) -> np.ndarray:
-    k = fit.n_coef if family == "negative_binomial" else len(fit.params)
-    return sandwich_vcov(
-        fit.bread,
-        fit.scores,
-        "nonrobust" if cov_type == "model" else cov_type,
-        scale=fit.scale,
-        hat=fit.hat,
-        clusters=clusters,
-        n_params=k,
-        cluster_hc1=cluster_type == "HC1",
-    )
 
 
 def fit_regression(
@@ -535,35 +227,9 @@ def fit_regression(
     """
     check_data_first(data, formula, "fit_regression")
     data = check_dataframe(data)
-    check_option(family, FAMILIES, "family")
-    if link is None:
-        link = LINKS[family][0]
-    check_option(link, LINKS[family], "link")
-    check_option(beta_boundary, ("warn", "transform", "error"), "beta_boundary")
-    if cov_type is not None:
-        check_cov_type(cov_type, REGRESSION_COV_TYPES)
-    cov_type = _used_cov_type(cov_type, cluster is not None, family)
-    if cluster_type is None:
-        cluster_type = "HC1" if family == "gaussian" else "HC0"
-    check_option(cluster_type, ("HC0", "HC1"), "cluster_type")
-    if weights is not None and family not in FAMILIES[:5]:
-        raise OptionError(
-            f"`weights` are supported for GLM families (gaussian, binomial, poisson, "
-            f"negative_binomial, fractional_logit); got family={family!r}."
-        )
-    if zero_formula is not None and family not in ("zip", "zinb"):
-        raise OptionError("`zero_formula` applies only to family 'zip' or 'zinb'.")
-    if cov_type in ("HC2", "HC3") and family in ("beta", "zip", "zinb", "ordinal_logit"):
-        raise OptionError(
-            f"`cov_type={cov_type!r}` needs hat values, defined here for GLM families only; "
-            "use 'HC0', 'HC1' or cluster-robust errors."
-        )
-    if offset is not None and family in ("beta", "ordinal_logit"):
-        raise OptionError(f"`offset` is not available for family={family!r}.")
-    for argname, value in (("weights", weights), ("cluster", cluster), ("offset", offset)):
-        if value is not None and not isinstance(value, str):
-            raise ArgumentTypeError(f"`{argname}` must be a column name; got {value!r}.")
-
+    link, cov_type, cluster_type = check_options(
+        family, link, beta_boundary, cov_type, cluster, cluster_type, weights, zero_formula, offset
+    )
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
     zrhs = None
@@ -578,116 +244,26 @@ def fit_regression(
     if offset is not None:
         extra += check_columns(data, offset, "offset")
     clean, report = listwise_delete(data, [*cols, *extra])
-
-    notes: list[str] = []
     y_raw = outcome_series(lhs, clean)
     X, design = build_design(rhs, clean)
-    names = list(design.columns)
     w = check_weights(clean[weights]) if weights is not None else np.ones(len(clean))
-    off = _offset_values(clean, offset)
-    levels: tuple[Any, ...] = ()
-    zero_design = None
-
-    if family in ("binomial",):
-        y, event = binary_outcome(y_raw, "formula")
-        if event is not None:
-            notes.append(f"Outcome coded 1 = '{event}'.")
-    elif family in ("poisson", "negative_binomial", "zip", "zinb"):
-        y = check_count(y_raw, family, "formula")
-    elif family in ("fractional_logit", "beta"):
-        y = check_fraction(y_raw, family, "formula")
-    elif family == "gaussian":
-        if not pd.api.types.is_numeric_dtype(y_raw):
-            raise DataValidationError(
-                f"`formula`: the gaussian outcome ('{lhs}') must be numeric; got {y_raw.dtype}."
-            )
-        y = y_raw.to_numpy(dtype=float)
-    else:
-        y = y_raw  # ordinal: any ordered values
-
-    codes = None
-    n_clusters = None
-    if cluster is not None:
-        codes, uniq = pd.factorize(clean[cluster], sort=True)
-        n_clusters = len(uniq)
-        if n_clusters < 2:
-            raise DataValidationError(
-                f"`cluster` ('{cluster}') has a single cluster among the {len(clean)} rows used; "
-                "cluster-robust SEs need at least 2 (and preferably 30 or more). Drop "
-                "`cluster=` or use a coarser/finer grouping."
-            )
-        if n_clusters < MIN_CLUSTERS_WARN:
-            warnings.warn(
-                f"Only {n_clusters} clusters in `cluster` ('{cluster}'); cluster-robust SEs "
-                "are biased downward with few clusters. Consider a wild cluster bootstrap.",
-                SmallSampleWarning,
-                stacklevel=2,
-            )
-
-    if family in FAMILIES[:5]:
-        if family in ("binomial",) and len(np.unique(y)) < 2:
-            raise DataValidationError(
-                f"`formula`: the binomial outcome ('{lhs}') takes a single value in the "
-                f"{len(y)} rows used; nothing to model."
-            )
-        fit = fit_glm_family(y, X, w, family, link, names, off)
-        mats = {"X": X} if off is None else {"X": X, "offset": off}
-        with np.errstate(over="ignore", under="ignore"):
-            mu = fit.predictor(mats, fit.params, "response")
-        n_sep = check_separation(mu, family)
-        if family == "binomial" and n_sep == len(y):
-            raise EstimationError(
-                "Complete separation: the predictors classify every observation perfectly, so "
-                "the odds ratios are infinite. Remove or merge the separating predictor(s), "
-                "or use penalised (Firth) logistic regression or exact methods."
-            )
-        if n_sep:
-            msg = (
-                f"Quasi-complete separation: {n_sep} of {len(y)} fitted probabilities are 0 or "
-                "1, so some estimates and SEs are unreliable (very large). Check sparse "
-                "categories; consider merging levels or penalised (Firth) regression."
-            )
-            warnings.warn(msg, DataWarning, stacklevel=2)
-            notes.append(msg)
-            fit = replace(fit, converged=False, message="; ".join([fit.message, msg]).strip("; "))
-    elif family == "beta":
-        if np.any((y <= 0) | (y >= 1)):
-            nb = int(np.sum((y <= 0) | (y >= 1)))
-            if beta_boundary == "error":
-                raise DataValidationError(
-                    f"`formula`: beta regression needs outcomes strictly inside (0, 1); {nb} "
-                    "values are exactly 0 or 1. Use beta_boundary='transform' "
-                    "(Smithson-Verkuilen squeeze) or family='fractional_logit'."
-                )
-            n_ = len(y)
-            y = (y * (n_ - 1) + 0.5) / n_
-            msg = (
-                f"{nb} outcome values at exactly 0 or 1 were squeezed into (0, 1) by "
-                "(y (n - 1) + 0.5) / n (Smithson & Verkuilen 2006); estimates depend on this "
-                "choice. family='fractional_logit' needs no transformation."
-            )
-            notes.append(msg)
-            if beta_boundary == "warn":
-                warnings.warn(msg, DataWarning, stacklevel=2)
-        fit = fit_beta(y, X, link, names)
-    elif family in ("zip", "zinb"):
-        Z, zero_design = build_design(zrhs, clean, "zero_formula")
-        if np.all(y > 0):
-            raise DataValidationError(
-                f"`formula`: the outcome ('{lhs}') has no zeros; a zero-inflated model is not "
-                "identified. Use 'poisson' or 'negative_binomial'."
-            )
-        fit = fit_zero_inflated(y, X, Z, family, names, list(zero_design.columns), off)
-    else:
-        keep = [c != "Intercept" for c in names]
-        fit, lv = fit_ordinal(
-            y_raw.reset_index(drop=True),
-            X[:, keep],
-            link,
-            names=[c for c, kk in zip(names, keep) if kk],
-        )
-        levels = tuple(lv)
-
+    off = offset_values(clean, offset)
+    y, notes = outcome_values(y_raw, family, lhs)
+    codes, n_clusters = cluster_codes(clean, cluster)
+    fit, zero_design, levels = fit_family(
+        family,
+        link,
+        y,
+        y_raw,
+        X,
+        w,
+        list(design.columns),
+        off,
+        lhs=lhs,
+        zero_design_of=(lambda: build_design(zrhs, clean, "zero_formula")),
+        beta_boundary=beta_boundary,
+        notes=notes,
+    )
     if not fit.converged:
         warnings.warn(
             f"The {family} model did not converge ({fit.message or 'no detail'}); estimates "
@@ -695,7 +271,7 @@ def fit_regression(
             ConvergenceWarning,
             stacklevel=2,
         )
-    V = _vcov(fit, cov_type, codes, family, cluster_type)
+    V = regression_vcov(fit, cov_type, codes, family, cluster_type)
     params = pd.Series(fit.params, index=fit.names, name="estimate")
     return RegressionResult(
         formula=formula,

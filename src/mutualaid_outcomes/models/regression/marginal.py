@@ -15,21 +15,44 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from ..._validation import as_column_list, check_conf_level
+from ..._validation import MissingReport, as_column_list, check_conf_level
 from ...errors import DataValidationError
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import formula_columns, split_formula
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .gee import GEEResult
-    from .glm import RegressionResult
-
 __all__ = ["MarginalEffectsResult", "average_marginal_effects", "AME_GLANCE_COLUMNS"]
+
+
+class FittedRegression(Protocol):
+    """What :func:`average_marginal_effects` reads from a fitted model.
+
+    :class:`~mutualaid_outcomes.models.regression.glm.RegressionResult` and
+    :class:`~mutualaid_outcomes.models.regression.gee.GEEResult` provide it; naming the
+    protocol here keeps this module below both in the import graph.
+    """
+
+    formula: str
+    family: str
+    link: str
+    cov_type: str
+    missing: MissingReport
+    _data: pd.DataFrame
+    _params: pd.Series
+    _cov: pd.DataFrame
+
+    @property
+    def nobs(self) -> int: ...
+
+    @property
+    def _predictor(self) -> Any: ...
+
+    def _matrices(self, newdata: pd.DataFrame | None) -> dict[str, np.ndarray]: ...
+
 
 AME_GLANCE_COLUMNS: tuple[str, ...] = ("method", "family", "link", "cov_type", "n", "n_dropped")
 
@@ -110,7 +133,7 @@ def _is_categorical(var: str, series: pd.Series, formula: str) -> bool:
 
 
 def average_marginal_effects(
-    result: RegressionResult | GEEResult,
+    result: FittedRegression,
     variables: str | list[str] | None = None,
     *,
     conf_level: float = 0.95,
@@ -138,73 +161,9 @@ def average_marginal_effects(
         If a requested variable is not a predictor of the model.
     """
     conf_level = check_conf_level(conf_level)
-    data = result._data
-    _, rhs = split_formula(result.formula)
-    predictors = formula_columns(f"~ {rhs}", data)
-    zero_design = getattr(result, "_zero_design", None)
-    if zero_design is not None:
-        predictors += [
-            c for c in formula_columns(f"~ {zero_design.rhs}", data) if c not in predictors
-        ]
-    wanted = as_column_list(variables, "variables") or predictors
-    bad = [v for v in wanted if v not in predictors]
-    if bad:
-        raise DataValidationError(
-            f"`variables` {bad} are not predictors of this model; predictors: {predictors}."
-        )
-    # every parameter the predictions depend on (e.g. the zero part of zero-inflated models)
-    theta = result._params.to_numpy()
-    V = result._cov.to_numpy()
-    predictor = result._predictor
-
-    # Build the counterfactual design matrices once; the parameter Jacobian reuses them.
-    items: list[tuple[str, str, list[dict[str, np.ndarray]], Any]] = []
-    for var in wanted:
-        s = data[var]
-        if _is_categorical(var, s, result.formula):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = [lv for lv in s.cat.categories if lv in set(s)]
-            else:
-                levels = sorted(pd.unique(s).tolist())
-            ref = levels[0]
-            d_ref = data.copy()
-            d_ref[var] = pd.Series([ref] * len(data), index=data.index, dtype=s.dtype)
-            m_ref = result._matrices(d_ref)
-            for lv in levels[1:]:
-                d_lv = data.copy()
-                d_lv[var] = pd.Series([lv] * len(data), index=data.index, dtype=s.dtype)
-                items.append((f"{var}[{lv} - {ref}]", f"{lv} - {ref}", [m_ref], d_lv))
-        else:
-            x = s.to_numpy(dtype=float)
-            rng_ = float(np.ptp(x))
-            h = 1e-4 * (rng_ if rng_ > 0 else 1.0)
-            lo, hi = data.copy(), data.copy()
-            lo[var] = x - h / 2
-            hi[var] = x + h / 2
-            items.append((var, "dY/dX", [result._matrices(lo)], (hi, h)))
-
-    def ames(p: np.ndarray, mats: list[tuple[dict, dict, float]]) -> np.ndarray:
-        out = np.empty(len(mats))
-        for j, (m0, m1, denom) in enumerate(mats):
-            out[j] = np.mean(predictor(m1, p, "response") - predictor(m0, p, "response"))
-            out[j] /= denom
-        return out
-
-    prepared: list[tuple[dict, dict, float]] = []
-    for _term, _contrast, (m0,), spec in items:
-        if isinstance(spec, tuple):
-            prepared.append((m0, result._matrices(spec[0]), spec[1]))
-        else:
-            prepared.append((m0, result._matrices(spec), 1.0))
-    est = ames(theta, prepared)
-    J = np.zeros((len(est), len(theta)))
-    for k in range(len(theta)):
-        step = 1e-6 * max(1.0, abs(theta[k]))
-        tp, tm = theta.copy(), theta.copy()
-        tp[k] += step
-        tm[k] -= step
-        J[:, k] = (ames(tp, prepared) - ames(tm, prepared)) / (2 * step)
-    cov = J @ V @ J.T
+    wanted = _wanted_predictors(result, variables)
+    items = _counterfactuals(result, wanted)
+    est, cov = _delta_method(result, items)
     terms = [it[0] for it in items]
     table = pd.DataFrame(
         {
@@ -224,3 +183,87 @@ def average_marginal_effects(
         n_dropped=result.missing.n_dropped,
         conf_level=conf_level,
     )
+
+
+def _wanted_predictors(result: FittedRegression, variables: Any) -> list[str]:
+    """The requested predictor columns (default: every column of the right-hand sides)."""
+    data = result._data
+    _, rhs = split_formula(result.formula)
+    predictors = formula_columns(f"~ {rhs}", data)
+    zero_design = getattr(result, "_zero_design", None)
+    if zero_design is not None:
+        predictors += [
+            c for c in formula_columns(f"~ {zero_design.rhs}", data) if c not in predictors
+        ]
+    wanted = as_column_list(variables, "variables") or predictors
+    bad = [v for v in wanted if v not in predictors]
+    if bad:
+        raise DataValidationError(
+            f"`variables` {bad} are not predictors of this model; predictors: {predictors}."
+        )
+    return wanted
+
+
+def _counterfactuals(
+    result: FittedRegression, wanted: list[str]
+) -> list[tuple[str, str, dict[str, np.ndarray], dict[str, np.ndarray], float]]:
+    """Per effect: term, contrast, the two counterfactual design matrices and the divisor.
+
+    Built once; the parameter Jacobian reuses them.
+    """
+    data = result._data
+    items = []
+    for var in wanted:
+        s = data[var]
+        if _is_categorical(var, s, result.formula):
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                levels = [lv for lv in s.cat.categories if lv in set(s)]
+            else:
+                levels = sorted(pd.unique(s).tolist())
+            ref = levels[0]
+            d_ref = data.copy()
+            d_ref[var] = pd.Series([ref] * len(data), index=data.index, dtype=s.dtype)
+            m_ref = result._matrices(d_ref)
+            for lv in levels[1:]:
+                d_lv = data.copy()
+                d_lv[var] = pd.Series([lv] * len(data), index=data.index, dtype=s.dtype)
+                items.append((f"{var}[{lv} - {ref}]", f"{lv} - {ref}", m_ref, d_lv, 1.0))
+        else:
+            x = s.to_numpy(dtype=float)
+            rng_ = float(np.ptp(x))
+            h = 1e-4 * (rng_ if rng_ > 0 else 1.0)
+            lo, hi = data.copy(), data.copy()
+            lo[var] = x - h / 2
+            hi[var] = x + h / 2
+            items.append((var, "dY/dX", result._matrices(lo), hi, h))
+    return [(t, c, m0, result._matrices(d1), denom) for t, c, m0, d1, denom in items]
+
+
+def _delta_method(
+    result: FittedRegression, items: list[tuple[str, str, dict, dict, float]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """AMEs at the estimates and their delta-method covariance ``J V J'``.
+
+    Every parameter the predictions depend on enters (e.g. the zero part of
+    zero-inflated models); ``J`` by central differences.
+    """
+    theta = result._params.to_numpy()
+    V = result._cov.to_numpy()
+    predictor = result._predictor
+
+    def ames(p: np.ndarray) -> np.ndarray:
+        out = np.empty(len(items))
+        for j, (_t, _c, m0, m1, denom) in enumerate(items):
+            out[j] = np.mean(predictor(m1, p, "response") - predictor(m0, p, "response"))
+            out[j] /= denom
+        return out
+
+    est = ames(theta)
+    J = np.zeros((len(est), len(theta)))
+    for k in range(len(theta)):
+        step = 1e-6 * max(1.0, abs(theta[k]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += step
+        tm[k] -= step
+        J[:, k] = (ames(tp) - ames(tm)) / (2 * step)
+    return est, J @ V @ J.T

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from ...errors import (
     ArgumentTypeError,
     ConvergenceWarning,
     DataValidationError,
+    DataWarning,
     EstimationError,
 )
 from ...results import BaseResult, glance_frame, wald_table
@@ -270,30 +272,12 @@ def fit_mixed(
     """
     check_data_first(data, formula, "fit_mixed")
     data = check_dataframe(data)
-    if not isinstance(id, str):
-        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise ArgumentTypeError(f"`reml` must be True or False; got {reml!r}.")
     max_iter = check_positive_int(max_iter, "max_iter")
-    check_columns(data, id, "id")
-    cols = formula_columns(formula, data)
-    re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
-    re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
-    lhs, rhs = split_formula(formula)
-    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, id])))
-    codes, uniq = pd.factorize(clean[id], sort=True)
-    if len(uniq) < 2:
-        raise DataValidationError(
-            f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
-            "mixed model needs several groups."
-        )
-    y = outcome_series(lhs, clean)
-    if not pd.api.types.is_numeric_dtype(y):
-        raise DataValidationError(
-            f"`formula`: the outcome ('{lhs}') must be numeric; got {y.dtype}."
-        )
-    X, design = build_design(rhs, clean)
-    Z, re_design = build_design(re_rhs, clean, "re_formula")
+    clean, report, codes, y, X, design, Z, re_design, re_rhs = _mixed_data(
+        data, formula, id, re_formula
+    )
     model = sm.MixedLM(y.to_numpy(dtype=float), X, groups=codes, exog_re=Z)
     # BFGS to a tight gradient; if it stops early (precision loss), polish with L-BFGS
     # and then Powell from the best point so far.
@@ -333,24 +317,13 @@ def fit_mixed(
             stacklevel=2,
         )
     elif singular:
-        from ...errors import DataWarning
-
         warnings.warn(
             "Singular fit: a random-effect variance is estimated at zero; consider dropping "
             "that random effect.",
             DataWarning,
             stacklevel=2,
         )
-    # Fixed-effect covariance (X' V^-1 X)^-1, batched over groups on a padded layout.
-    order = np.argsort(codes, kind="stable")
-    layout = eng.make_layout(codes[order], np.zeros(len(codes)), np.zeros(len(codes), dtype=int))
-    Xp = eng.pad(X[order], layout)
-    Zp = eng.pad(Z[order], layout)
-    T = Xp.shape[1]
-    V = np.einsum("gtq,qr,gsr->gts", Zp, psi, Zp) + sigma2 * np.eye(T)[None]
-    VX = np.linalg.solve(V, Xp)
-    info = np.einsum("gtp,gtq->pq", Xp, VX)
-    vcov = np.linalg.inv(info)
+    vcov = _fixed_effect_vcov(codes, X, Z, psi, sigma2)
     names = list(design.columns)
     re_names = list(re_design.columns)
     return MixedResult(
@@ -364,9 +337,52 @@ def fit_mixed(
         sigma2=sigma2,
         loglik=float(res.llf),
         missing=report,
-        n_groups=len(uniq),
+        n_groups=int(codes.max()) + 1,
         converged=converged,
         singular=singular,
         message=message,
         _design=design,
     )
+
+
+def _mixed_data(
+    data: pd.DataFrame, formula: str, id: Any, re_formula: str | None
+) -> tuple[Any, ...]:
+    """Complete rows, group codes, outcome and the fixed- and random-effect designs."""
+    if not isinstance(id, str):
+        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
+    check_columns(data, id, "id")
+    cols = formula_columns(formula, data)
+    re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
+    re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
+    lhs, rhs = split_formula(formula)
+    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, id])))
+    codes, uniq = pd.factorize(clean[id], sort=True)
+    if len(uniq) < 2:
+        raise DataValidationError(
+            f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
+            "mixed model needs several groups."
+        )
+    y = outcome_series(lhs, clean)
+    if not pd.api.types.is_numeric_dtype(y):
+        raise DataValidationError(
+            f"`formula`: the outcome ('{lhs}') must be numeric; got {y.dtype}."
+        )
+    X, design = build_design(rhs, clean)
+    Z, re_design = build_design(re_rhs, clean, "re_formula")
+    return clean, report, codes, y, X, design, Z, re_design, re_rhs
+
+
+def _fixed_effect_vcov(
+    codes: np.ndarray, X: np.ndarray, Z: np.ndarray, psi: np.ndarray, sigma2: float
+) -> np.ndarray:
+    """Fixed-effect covariance ``(X' V^-1 X)^-1``, batched over groups on a padded layout."""
+    order = np.argsort(codes, kind="stable")
+    layout = eng.make_layout(codes[order], np.zeros(len(codes)), np.zeros(len(codes), dtype=int))
+    Xp = eng.pad(X[order], layout)
+    Zp = eng.pad(Z[order], layout)
+    T = Xp.shape[1]
+    V = np.einsum("gtq,qr,gsr->gts", Zp, psi, Zp) + sigma2 * np.eye(T)[None]
+    VX = np.linalg.solve(V, Xp)
+    info = np.einsum("gtp,gtq->pq", Xp, VX)
+    return np.linalg.inv(info)

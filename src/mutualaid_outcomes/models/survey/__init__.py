@@ -9,12 +9,12 @@ each with ``by=`` (``svyby``), :func:`survey_glm` (``svyglm``), :func:`survey_ta
 Table 1). See docs/survey.md for a worked example.
 """
 
-from .design import SurveyDesign, survey_design
+from .design import SurveyDesign, as_replicate, survey_design
 from .estimators import survey_mean, survey_ratio, survey_total
 from .glm import SurveyGLMResult, survey_glm
 from .proportion import survey_proportion
 from .quantile import survey_quantile
-from .replicate import ReplicateDesign, as_replicate, replicate_design
+from .replicate import ReplicateDesign, replicate_design
 from .results import SurveyEstimateResult
 from .summary import weighted_summary
 from .tables import SurveyTableResult, survey_table

@@ -134,3 +134,29 @@ def check_replicate_columns(
                 f"are missing, infinite or negative ({show_rows(data, bad)})."
             )
     return cols, A
+
+
+def domain_mask(data: pd.DataFrame, mask: Any) -> np.ndarray:
+    """Boolean row mask from an array, Series or eval expression (NA -> False)."""
+    if isinstance(mask, str):
+        try:
+            m = data.eval(mask)
+        except Exception as exc:  # pandas raises many types
+            raise DataValidationError(f"`mask` expression {mask!r} failed: {exc}") from None
+    else:
+        m = mask
+    if isinstance(m, pd.Series):
+        if not m.index.equals(data.index):
+            raise DataValidationError("`mask` Series must have the same index as the design data.")
+        m = m.to_numpy()
+    arr = np.asarray(m)
+    if arr.shape != (len(data),):
+        raise DataValidationError(
+            f"`mask` must have one value per row of the design ({len(data)}); got shape "
+            f"{arr.shape}."
+        )
+    if arr.dtype == object:
+        arr = pd.array(arr, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+    if arr.dtype != bool:
+        raise ArgumentTypeError(f"`mask` must be boolean; got values of dtype {arr.dtype}.")
+    return arr.copy()

@@ -24,54 +24,35 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import hadamard
 
-from ..._validation import check_dataframe
+from ..._rng import check_rng, seed_of
+from ..._validation import check_dataframe, check_option, check_positive_int
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning
-from .._core.groupsum import GroupIndex, factorize_rows
 from ._checks import (
-    check_complete,
     check_design_weights,
     check_lonely,
-    check_numeric_column,
-    show_rows,
+    domain_mask,
     stage_columns,
 )
+from ._stages import (
+    CENSUS_TOL,
+    Stage,
+    build_stages,
+    check_lonely_psus,
+    check_nesting,
+    fpc_sizes,
+    stage_ids,
+)
+from .replicate import ReplicateDesign, with_degf
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .replicate import ReplicateDesign
-
-__all__ = ["survey_design", "SurveyDesign", "Stage", "LonelyPSU"]
+__all__ = ["survey_design", "SurveyDesign", "Stage", "LonelyPSU", "CENSUS_TOL", "as_replicate"]
 
 LonelyPSU = Literal["fail", "adjust", "average", "remove", "certainty"]
-CENSUS_TOL = 1e-7  # R onestrat(): a stratum with sampling fraction f = 1 - n/N below this adds 0
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One sampling stage: its strata, its clusters and the sizes behind the FPC.
-
-    Stratum and cluster codes are unique over the whole design: a later-stage stratum
-    is nested in its earlier-stage cluster, as in R ``svydesign``.
-    """
-
-    strata: GroupIndex
-    clusters: GroupIndex
-    cluster_stratum: np.ndarray  # stratum code of each cluster
-    n_sampled: np.ndarray  # clusters sampled per stratum
-    popsize: np.ndarray  # population clusters per stratum (inf: no FPC)
-    stratum_parent: np.ndarray | None  # earlier-stage cluster of each stratum (stage >= 2)
-    stratum_labels: tuple[Any, ...] = ()
-
-    @property
-    def fraction_unsampled(self) -> np.ndarray:
-        """``f = (N - n) / N`` per stratum (1 without FPC)."""
-        N = self.popsize
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(np.isinf(N), 1.0, (N - self.n_sampled) / N)
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,10 +173,8 @@ class SurveyDesign:
     ) -> ReplicateDesign:
         """Convert to a replicate-weight design (R ``as.svrepdesign``).
 
-        See :func:`mutualaid_outcomes.models.survey.replicate.as_replicate`.
+        See :func:`as_replicate`.
         """
-        from .replicate import as_replicate
-
         return as_replicate(self, type=type, n_boot=n_boot, fay_rho=fay_rho, mse=mse, rng=rng)
 
     def _describe(self) -> str:
@@ -213,191 +192,6 @@ class SurveyDesign:
 
     def __repr__(self) -> str:
         return f"<SurveyDesign: {self._describe()}>"
-
-
-def domain_mask(data: pd.DataFrame, mask: Any) -> np.ndarray:
-    """Boolean row mask from an array, Series or eval expression (NA -> False)."""
-    if isinstance(mask, str):
-        try:
-            m = data.eval(mask)
-        except Exception as exc:  # pandas raises many types
-            raise DataValidationError(f"`mask` expression {mask!r} failed: {exc}") from None
-    else:
-        m = mask
-    if isinstance(m, pd.Series):
-        if not m.index.equals(data.index):
-            raise DataValidationError("`mask` Series must have the same index as the design data.")
-        m = m.to_numpy()
-    arr = np.asarray(m)
-    if arr.shape != (len(data),):
-        raise DataValidationError(
-            f"`mask` must have one value per row of the design ({len(data)}); got shape "
-            f"{arr.shape}."
-        )
-    if arr.dtype == object:
-        arr = pd.array(arr, dtype="boolean").fillna(False).to_numpy(dtype=bool)
-    if arr.dtype != bool:
-        raise ArgumentTypeError(f"`mask` must be boolean; got values of dtype {arr.dtype}.")
-    return arr.copy()
-
-
-def _stage_ids(
-    data: pd.DataFrame,
-    clusters: list[str | None],
-    strata: list[str | None],
-    nest: bool,
-) -> tuple[list[np.ndarray], list[np.ndarray], list[tuple[Any, ...]]]:
-    """Cluster and stratum codes per stage, nested as R ``svydesign`` nests them."""
-    n = len(data)
-    n_stages = max(len(clusters), 1)
-    raw_ids = [
-        check_complete(data, c, "cluster").to_numpy() if c is not None else np.arange(n)
-        for c in (clusters or [None])
-    ]
-    raw_strata = [
-        check_complete(data, s, "strata").to_numpy() if s is not None else np.zeros(n, int)
-        for s in (strata or [None])
-    ]
-    n_s = len(raw_strata)
-    has_strata = any(s is not None for s in strata)
-    id_codes: list[np.ndarray] = []
-    strata_codes: list[np.ndarray] = []
-    labels: list[tuple[Any, ...]] = []
-    for k in range(n_stages):
-        parts = list(raw_ids[: k + 1])
-        if nest and has_strata:
-            parts = list(raw_strata[: min(k + 1, n_s)]) + parts
-        codes, _ = factorize_rows(*parts)
-        id_codes.append(codes)
-        s_raw = raw_strata[min(k, n_s - 1)]
-        if k == 0:
-            s_codes, _ = factorize_rows(s_raw)
-        else:
-            s_codes, _ = factorize_rows(s_raw, id_codes[k - 1])
-        strata_codes.append(s_codes)
-        first = pd.Series(np.arange(n)).groupby(s_codes, sort=True).first().to_numpy()
-        labels.append(tuple(np.asarray(s_raw[first]).tolist()))
-    return id_codes, strata_codes, labels
-
-
-def _check_nesting(
-    data: pd.DataFrame, cluster_codes: np.ndarray, strata_codes: np.ndarray, roles: dict
-) -> None:
-    """Stage-1 clusters must not cross strata unless ``nest=True`` (R check.strata)."""
-    pairs = pd.DataFrame({"c": cluster_codes, "s": strata_codes}).drop_duplicates()
-    n_strata_per = pairs.groupby("c")["s"].nunique()
-    bad = n_strata_per.index[n_strata_per.to_numpy() > 1].to_numpy()
-    if len(bad):
-        rows = np.flatnonzero(np.isin(cluster_codes, bad))
-        col = roles["cluster"][0]
-        ids = pd.unique(data[col].to_numpy()[rows])[:5].tolist()
-        raise DataValidationError(
-            f"`cluster` ids in column '{col}' repeat across strata of '{roles['strata'][0]}': "
-            f"{len(bad)} ids (e.g. {ids}) occur in more than one stratum ({show_rows(data, rows)}). "
-            "If these ids are numbered within strata (PSU 1, 2 in every stratum), pass "
-            "nest=True; otherwise fix the ids."
-        )
-
-
-def _fpc_sizes(
-    data: pd.DataFrame,
-    fpc: list[str | None],
-    n_stages: int,
-    strata_codes: list[np.ndarray],
-    n_sampled_rows: list[np.ndarray],
-    labels: list[tuple[Any, ...]],
-) -> list[np.ndarray]:
-    """Population sizes per row and stage from FPC columns (sizes or fractions)."""
-    if len(fpc) > n_stages:
-        raise DataValidationError(
-            f"`fpc` names {len(fpc)} columns but the design has {n_stages} stage(s) of "
-            "`cluster`; give one FPC column (or None) per stage."
-        )
-    values = [check_numeric_column(data, c, "fpc") if c is not None else None for c in fpc] + [
-        None
-    ] * (n_stages - len(fpc))
-    given = [v for v in values if v is not None]
-    allv = np.concatenate(given)
-    if np.any(~np.isfinite(allv) | (allv < 0)):
-        raise DataValidationError("`fpc` values must be finite and >= 0.")
-    is_popsize = bool(np.any(allv > 1))
-    if is_popsize and not np.all(allv >= 1):
-        raise DataValidationError(
-            "`fpc` must hold either population sizes (all >= 1) or sampling fractions (all "
-            "<= 1); the columns mix both."
-        )
-    out = []
-    for k, v in enumerate(values):
-        n_k = n_sampled_rows[k]
-        if v is None:
-            out.append(np.full(len(data), np.inf))
-            continue
-        col = fpc[k]
-        codes = strata_codes[k]
-        varies = pd.Series(v).groupby(codes).nunique().to_numpy() > 1
-        if varies.any():
-            h = int(np.flatnonzero(varies)[0])
-            rows = np.flatnonzero(codes == h)
-            raise DataValidationError(
-                f"`fpc` column '{col}' varies within stratum {labels[k][h]!r} at stage {k + 1} "
-                f"({show_rows(data, rows)}); the FPC is one population size per stratum."
-            )
-        with np.errstate(divide="ignore"):
-            pop = v if is_popsize else np.where(v > 0, n_k / v, np.inf)
-        small = np.flatnonzero(pop < n_k - 1e-9)
-        if len(small):
-            h = codes[small[0]]
-            raise DataValidationError(
-                f"`fpc` column '{col}' implies a population smaller than the sample at stage "
-                f"{k + 1}: stratum {labels[k][h]!r} has {int(n_k[small[0]])} sampled units "
-                f"but an FPC population of {pop[small[0]]:g} ({show_rows(data, small)}). "
-                "Give population sizes (number of units in the stratum) or sampling fractions "
-                "<= 1."
-            )
-        out.append(pop)
-    return out
-
-
-def _build_stages(
-    id_codes: list[np.ndarray],
-    strata_codes: list[np.ndarray],
-    popsize_rows: list[np.ndarray],
-    labels: list[tuple[Any, ...]],
-) -> tuple[Stage, ...]:
-    stages = []
-    for k, (ids, sc) in enumerate(zip(id_codes, strata_codes)):
-        cl = GroupIndex.from_codes(ids)
-        st = GroupIndex.from_codes(sc)
-        first = np.zeros(cl.n_groups, dtype=np.int64)
-        first[ids[::-1]] = np.arange(len(ids))[::-1]
-        cluster_stratum = sc[first]
-        n_sampled = np.bincount(cluster_stratum, minlength=st.n_groups).astype(float)
-        s_first = np.zeros(st.n_groups, dtype=np.int64)
-        s_first[sc[::-1]] = np.arange(len(sc))[::-1]
-        pop = popsize_rows[k][s_first]
-        parent = id_codes[k - 1][s_first] if k > 0 else None
-        stages.append(Stage(st, cl, cluster_stratum, n_sampled, pop, parent, labels[k]))
-    return tuple(stages)
-
-
-def _check_lonely(data: pd.DataFrame, stages: tuple[Stage, ...], rule: str, fpc: bool) -> None:
-    """Fail on strata with a single PSU when ``lonely_psu='fail'`` (stages used only)."""
-    if rule != "fail":
-        return
-    used = stages if fpc else stages[:1]
-    for k, st in enumerate(used):
-        lonely = np.flatnonzero((st.n_sampled == 1) & (st.fraction_unsampled >= CENSUS_TOL))
-        if len(lonely):
-            rows = np.flatnonzero(np.isin(st.strata.codes, lonely))
-            names = [st.stratum_labels[h] for h in lonely[:5]] if k == 0 else []
-            which = f" ({names}{' ...' if len(lonely) > 5 else ''})" if names else ""
-            raise DataValidationError(
-                f"{len(lonely)} stratum/strata at stage {k + 1} have a single PSU{which}: "
-                f"{show_rows(data, rows)}. A variance needs two PSUs per stratum. Choose "
-                "lonely_psu='adjust' (centre at the population mean), 'average' (scale up the "
-                "other strata), 'remove' (contribute zero) or 'certainty', or collapse "
-                "strata before building the design."
-            )
 
 
 def survey_design(
@@ -485,14 +279,14 @@ def survey_design(
         raise ArgumentTypeError(f"`weights` must be a column name; got {weights!r}.")
     roles = {"weights": weights, "strata": strata_l, "cluster": clusters, "fpc": fpc_l}
     has_strata = any(s is not None for s in strata_l)
-    id_codes, strata_codes, labels = _stage_ids(data, clusters, strata_l, nest)
+    id_codes, strata_codes, labels = stage_ids(data, clusters, strata_l, nest)
     if id_codes[0].max() == 0 and not (nest and has_strata):
         raise DataValidationError(
             "The design has a single primary sampling unit; a design-based variance needs "
             "at least two PSUs."
         )
     if has_strata and not nest and clusters:
-        _check_nesting(data, id_codes[0], strata_codes[0], roles)
+        check_nesting(data, id_codes[0], strata_codes[0], roles)
     # clusters sampled per stratum, as a per-row vector for each stage
     n_rows_sampled = []
     for ids, sc in zip(id_codes, strata_codes):
@@ -501,7 +295,7 @@ def survey_design(
     fpc_given = any(c is not None for c in fpc_l)
     n_stages = len(id_codes)
     if fpc_given:
-        popsize = _fpc_sizes(data, fpc_l, n_stages, strata_codes, n_rows_sampled, labels)
+        popsize = fpc_sizes(data, fpc_l, n_stages, strata_codes, n_rows_sampled, labels)
     else:
         popsize = [np.full(len(data), np.inf)] * n_stages
     if weights is not None:
@@ -520,6 +314,201 @@ def survey_design(
             stacklevel=2,
         )
         w = np.ones(len(data))
-    stages = _build_stages(id_codes, strata_codes, popsize, labels)
-    _check_lonely(data, stages, lonely_psu, fpc_given)
+    stages = build_stages(id_codes, strata_codes, popsize, labels)
+    check_lonely_psus(data, stages, lonely_psu, fpc_given)
     return SurveyDesign(data, w, stages, lonely_psu, has_strata, fpc_given, roles)
+
+
+def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
+    st = design.stages[0]
+    n = st.clusters.n_groups
+    M = np.full((n, n), n / (n - 1))
+    np.fill_diagonal(M, 0.0)
+    f = float(st.fraction_unsampled[0])
+    return M, f * (n - 1) / n, np.ones(n)
+
+
+def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
+    st = design.stages[0]
+    G, H = st.clusters.n_groups, st.strata.n_groups
+    cols, rscales = [], []
+    f = st.fraction_unsampled
+    for h in range(H):  # strata are coded in order of appearance, as R's unique()
+        members = np.flatnonzero(st.cluster_stratum == h)
+        n_h = len(members)
+        if f[h] == 0:
+            continue  # census stratum: R drops its replicates (survey.drop.replicates)
+        if n_h == 1:
+            if design.lonely_psu == "adjust":
+                col = np.full(G, H / (H - 1))
+                col[members] = 0.0
+                cols.append(col)
+                rscales.append((H - 1) / H)
+            continue  # fail was raised at design time; remove/certainty/average drop it
+        for j in members:
+            col = np.ones(G)
+            col[members] = n_h / (n_h - 1)
+            col[j] = 0.0
+            cols.append(col)
+            rscales.append(f[h] * (n_h - 1) / n_h)
+    if not cols:
+        raise DataValidationError("All strata were sampled exhaustively: no replicates to make.")
+    scale = 1.0
+    if len(cols) < G and design.lonely_psu == "average":
+        scale = G / len(cols)
+    return np.column_stack(cols), scale, np.asarray(rscales)
+
+
+def _brr(design: SurveyDesign, rho: float) -> tuple[np.ndarray, float, np.ndarray]:
+    st = design.stages[0]
+    H, G = st.strata.n_groups, st.clusters.n_groups
+    sizes = np.bincount(st.cluster_stratum, minlength=H)
+    bad = np.flatnonzero(sizes != 2)
+    if len(bad):
+        names = [st.stratum_labels[h] for h in bad[:5]]
+        raise DataValidationError(
+            f"BRR/Fay replicates need exactly 2 PSUs per stratum; {len(bad)} strata have "
+            f"another number (e.g. {names} with {sizes[bad[:5]].tolist()} PSUs). Use JKn or "
+            "bootstrap, or pair PSUs into pseudo-strata first."
+        )
+    order = 1
+    while order < H + 1:
+        order *= 2
+    Hm = (hadamard(order) > 0).astype(int)  # Sylvester, 0/1 coded
+    first = np.zeros(G, dtype=bool)
+    seen = np.zeros(H, dtype=bool)
+    for g in range(G):  # first PSU of each stratum in order of appearance
+        h = st.cluster_stratum[g]
+        if not seen[h]:
+            first[g], seen[h] = True, True
+    sign = Hm[1 + st.cluster_stratum, :]  # G x R: 1 selects the first PSU
+    pick = np.where(first[:, None], sign == 1, sign == 0)
+    M = np.where(pick, 2.0 - rho, rho)
+    return M, 1.0 / (order * (1 - rho) ** 2), np.ones(order)
+
+
+def _bootstrap(
+    design: SurveyDesign, n_boot: int, gen: np.random.Generator
+) -> tuple[np.ndarray, float, np.ndarray]:
+    st = design.stages[0]
+    G, H = st.clusters.n_groups, st.strata.n_groups
+    M = np.zeros((G, n_boot))
+    for h in range(H):  # loop over strata (not PSUs); each draw is vectorised
+        members = np.flatnonzero(st.cluster_stratum == h)
+        n_h = len(members)
+        N_h = st.popsize[h]
+        if np.isinf(N_h):
+            draws = gen.integers(0, n_h, size=(n_boot, n_h))
+        else:
+            N_int = int(round(N_h))
+            draws = np.stack([gen.choice(N_int, n_h, replace=False) for _ in range(n_boot)])
+            draws = draws % n_h
+        counts = np.zeros((n_boot, n_h))
+        np.add.at(counts, (np.repeat(np.arange(n_boot), n_h), draws.ravel()), 1.0)
+        M[members] = counts.T
+    m = 1.0 / np.mean(1.0 / np.bincount(st.cluster_stratum, minlength=H))
+    return M, m / ((m - 1) * (n_boot - 1)), np.ones(n_boot)
+
+
+def as_replicate(
+    design: SurveyDesign,
+    type: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] | None = None,
+    *,
+    n_boot: int = 50,
+    fay_rho: float = 0.0,
+    mse: bool = False,
+    rng: Any = None,
+) -> ReplicateDesign:
+    """Replicate weights for a linearisation design (R ``as.svrepdesign``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A full (not subset) design; replicates are formed from its first-stage PSUs.
+    type : {'JK1', 'JKn', 'BRR', 'Fay', 'bootstrap'}, optional
+        Default ``'JKn'`` for stratified and ``'JK1'`` for unstratified designs.
+    n_boot : int
+        Bootstrap replicates (``type='bootstrap'``).
+    fay_rho : float
+        Fay's ``rho`` (``type='Fay'``; 0 gives BRR).
+    mse : bool
+        Centre replicates at the full-sample estimate.
+    rng : int, numpy.random.Generator or None
+        Randomness of the bootstrap.
+
+    Returns
+    -------
+    ReplicateDesign
+
+    Raises
+    ------
+    OptionError
+        Unknown ``type``.
+    DataValidationError
+        JK1 on a stratified design, JKn/BRR/Fay on an unstratified one, BRR/Fay with
+        strata that do not have exactly 2 PSUs, or a subset design.
+
+    Notes
+    -----
+    The first-stage FPC enters JK1/JKn (``1 - n/N``) and the bootstrap (sampling without
+    replacement from ``N_h`` copies); BRR/Fay drop it (R warns likewise). BRR uses the
+    Sylvester Hadamard matrix of the smallest power-of-2 order above the number of
+    strata, where R picks from its own list of Hadamard matrices: for totals the
+    variances agree exactly (full orthogonal balance), for nonlinear estimators they are
+    equally valid but not identical to R's. JK1/JKn replicates are those of R.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mutualaid_outcomes.models.survey.design import survey_design
+    >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "w": [1.0, 1, 1, 1]})
+    >>> as_replicate(survey_design(df, weights="w", cluster="psu"), "JK1")
+    <ReplicateDesign: JK1, 4 replicates; 4 rows>
+    """
+    if not isinstance(design, SurveyDesign):
+        raise ArgumentTypeError(
+            "`design` must be a SurveyDesign from survey_design(); got "
+            f"{design.__class__.__name__}."
+        )
+    if design.domain is not None:
+        raise DataValidationError(
+            "Make replicate weights from the full design, then subset the replicate design."
+        )
+    if type is None:
+        type = "JKn" if design.has_strata else "JK1"
+    check_option(type, ("JK1", "JKn", "BRR", "Fay", "bootstrap"), "type")
+    if type == "JK1" and design.has_strata:
+        raise DataValidationError("type='JK1' is for unstratified designs; use 'JKn'.")
+    if type in ("JKn", "BRR", "Fay") and not design.has_strata:
+        raise DataValidationError(
+            f"type={type!r} needs a stratified design; use 'JK1' or 'bootstrap'."
+        )
+    rho = float(fay_rho) if type == "Fay" else 0.0
+    if type == "Fay" and not 0 < rho < 1:
+        raise DataValidationError(f"`fay_rho` must be in (0, 1) for Fay; got {fay_rho!r}.")
+    gen = check_rng(rng)
+    if type in ("BRR", "Fay") and design.fpc_given:
+        warnings.warn(
+            "The finite population correction is dropped for BRR/Fay.", DataWarning, stacklevel=2
+        )
+    if type == "JK1":
+        M, scale, rs = _jk1(design)
+    elif type == "JKn":
+        M, scale, rs = _jkn(design)
+    elif type in ("BRR", "Fay"):
+        M, scale, rs = _brr(design, rho)
+    else:
+        M, scale, rs = _bootstrap(design, check_positive_int(n_boot, "n_boot", 2), gen)
+    rep = ReplicateDesign(
+        design.data,
+        design.weights,
+        type,
+        float(scale),
+        rs,
+        bool(mse),
+        psu_multipliers=M,
+        psu=design.stages[0].clusters,
+        fay_rho=rho,
+        seed=seed_of(rng) if type == "bootstrap" else None,
+    )
+    return with_degf(rep)

@@ -32,11 +32,13 @@ import pandas as pd
 import patsy
 
 from ..._validation import check_option
-from ...errors import ConvergenceWarning, DataValidationError, EstimationError
+from ...errors import ConvergenceWarning, DataValidationError, DataWarning, EstimationError
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
-from .._core.irls import IRLSFit, glm_pieces, irls_batch, solve_packed
+from .._core.glm import IRLSFit, link_inverse
+from .._core.glm_chunked import irls_chunked
+from .._core.ols import solve_batched
 from ._engine import check_design
 from .linearization import linearized_vcov
 from .results import design_glance
@@ -73,15 +75,15 @@ class SurveyGLMResult(BaseResult):
         The model formula.
     family : str
         ``'gaussian'``, ``'binomial'`` or ``'poisson'`` (quasi- families map here).
-    params : pandas.Series
-        Coefficients.
     cov : numpy.ndarray
-        Their design-based covariance matrix.
+        The design-based covariance matrix of the coefficients (labelled: ``vcov()``).
+
+    The coefficients are read through ``coef()`` and ``terms`` (the coefficient protocol).
     """
 
     formula: str
     family: str
-    params: pd.Series
+    _estimates: pd.Series  # read through coef() (the coefficient protocol)
     cov: np.ndarray
     info: dict[str, Any]
     _df_resid: float = 0.0
@@ -90,11 +92,11 @@ class SurveyGLMResult(BaseResult):
     @property
     def terms(self) -> tuple[str, ...]:
         """Coefficient names in model order."""
-        return tuple(self.params.index)
+        return tuple(self._estimates.index)
 
     def coef(self) -> pd.Series:
         """Coefficients indexed by term."""
-        return self.params.copy()
+        return self._estimates.copy()
 
     def vcov(self) -> pd.DataFrame:
         """Design-based covariance matrix of the coefficients."""
@@ -118,7 +120,7 @@ class SurveyGLMResult(BaseResult):
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         se = np.sqrt(np.diag(self.cov))
         df = self._df_resid if self._df_resid > 0 else None
-        return wald_table(self.terms, self.params.to_numpy(), se, conf_level, df)
+        return wald_table(self.terms, self._estimates.to_numpy(), se, conf_level, df)
 
     def glance(self) -> pd.DataFrame:
         """One-row model summary.
@@ -141,14 +143,14 @@ class SurveyGLMResult(BaseResult):
         DataValidationError
             A name that is not a coefficient.
         """
-        bad = [t for t in terms if t not in self.params.index]
+        bad = [t for t in terms if t not in self._estimates.index]
         if bad or not terms:
             raise DataValidationError(
-                f"`terms` must name coefficients of the model ({list(self.params.index)}); "
+                f"`terms` must name coefficients of the model ({list(self._estimates.index)}); "
                 f"unknown: {bad}."
             )
-        idx = [self.params.index.get_loc(t) for t in terms]
-        b = self.params.to_numpy()[idx]
+        idx = [self._estimates.index.get_loc(t) for t in terms]
+        b = self._estimates.to_numpy()[idx]
         V = self.cov[np.ix_(idx, idx)]
         q = len(idx)
         F = float(b @ np.linalg.solve(V, b)) / q
@@ -225,30 +227,48 @@ def _psu_cross_products(design: Any, X: np.ndarray, v: np.ndarray) -> np.ndarray
     return np.hstack([np.asarray(ind @ (X[:, j:] * (v * X[:, j])[:, None])) for j in range(k)])
 
 
+def _packed_solve(S: np.ndarray, g: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``R`` systems from packed triangles ``S`` (``R x k(k+1)/2``) and ``g`` (``R x k``).
+
+    Through :func:`.._core.ols.solve_batched`, so the core's collinearity rule applies.
+    """
+    iu, ju = np.triu_indices(k)
+    A = np.empty((S.shape[0], k, k))
+    A[:, iu, ju] = S
+    A[:, ju, iu] = S
+    return solve_batched(A, g)
+
+
 def _first_newton_step(
     design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray, beta: np.ndarray, fam: str
 ) -> np.ndarray:
-    """First Newton step of every replicate fit from ``beta`` (``k x R``), in one pass.
+    """First scoring step of every replicate fit from ``beta`` (``R x k``), in one pass.
 
     With PSU-level multipliers ``M``, the replicate information and score at ``beta`` are
     ``sum_g M_gr S_g`` and ``sum_g M_gr t_g`` (per-PSU sums), so this step costs no
-    ``n x R`` work; the remaining iterations start from it.
+    ``n x R`` work; :func:`.._core.glm_chunked.irls_chunked` iterates from it. Canonical links
+    only (``mu' = V(mu)``): the information weight is ``w V(mu)`` and the score ``w (y - mu)``.
     """
     wx = design.weights * ok
     if design.domain is not None:
         wx = wx * design.domain
-    mu, _, var = glm_pieces(fam, X @ beta)
+    mu = link_inverse(X @ beta, LINK[fam])
+    var = mu * (1 - mu) if fam == "binomial" else mu
     S = _psu_cross_products(design, X, wx * var)
     t = np.asarray(design.psu.indicator @ (X * (wx * (y - mu))[:, None]))
     M = design.psu_multipliers
-    return beta[:, None] + solve_packed((M.T @ S).T, (M.T @ t).T, X.shape[1])
+    step, good = _packed_solve(M.T @ S, M.T @ t, X.shape[1])
+    out = beta[None, :] + step
+    out[~good] = beta  # a failed step: the iteration starts (and fails) at the full fit
+    return out
 
 
 def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray) -> IRLSFit:
     """Replicate least squares when replicate weights are PSU multipliers ``M`` (G x R).
 
     ``X' A_r X = sum_g M_gr S_g`` with ``S_g`` the weighted cross-products of PSU ``g``,
-    so all replicates cost one pass over the rows and a ``G x R`` product.
+    so all replicates cost one pass over the rows and a ``G x R`` product (weighted least
+    squares is exact in one step, so no iteration is needed).
     """
     wx = design.weights * ok
     if design.domain is not None:
@@ -256,8 +276,50 @@ def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarr
     S = _psu_cross_products(design, X, wx)
     g = np.asarray(design.psu.indicator @ (X * (wx * y)[:, None]))
     M = design.psu_multipliers
-    B = solve_packed((M.T @ S).T, (M.T @ g).T, X.shape[1])
-    return IRLSFit(B, np.ones(B.shape[1], dtype=bool), 1)
+    B, good = _packed_solve(M.T @ S, M.T @ g, X.shape[1])
+    B[~good] = np.nan
+    R = B.shape[0]
+    return IRLSFit(B, good, np.ones(R, dtype=int), np.zeros(R, dtype=int))
+
+
+def _fit_replicates(
+    design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray, beta: np.ndarray, fam: str
+) -> IRLSFit:
+    """Replicate refits: the core's chunked IRLS, warm-started at the full-sample fit."""
+    ok_f = ok.astype(float)
+
+    def block(rows: slice) -> np.ndarray:
+        return design.weights_block(rows) * ok_f[rows, None]
+
+    if fam == "gaussian" and design.full is None:
+        return _gaussian_compressed(design, X, y, ok_f)
+    start = beta if design.full is not None else _first_newton_step(design, X, y, ok_f, beta, fam)
+    return irls_chunked(X, y, block, family=fam, link=LINK[fam], start=start)
+
+
+def _warn_fit(fit: IRLSFit, what: str, notes: list[str]) -> None:
+    """The separation policy of :mod:`.._core.glm` for survey fits: warning + note."""
+    import warnings
+
+    # separated fits never converge (the estimates diverge): one warning says why
+    bad = int((~fit.converged & ~fit.separated).sum())
+    sep = int(fit.separated.sum())
+    if sep:
+        msg = (
+            f"{what}: fitted probabilities numerically 0 or 1 occurred ((quasi-)separation"
+            + (f" in {sep} fits" if fit.beta.shape[0] > 1 else "")
+            + "); estimates may be unreliable."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        notes.append(msg)
+    if bad:
+        msg = (
+            f"{what}: {bad} fits did not converge."
+            if fit.beta.shape[0] > 1
+            else f"{what}: the model did not converge."
+        )
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+        notes.append(msg)
 
 
 def survey_glm(
@@ -328,20 +390,16 @@ def survey_glm(
     fam = family.replace("quasi", "")
     X, y, ok, names = _model_frame(design, formula, fam)
     w = design.analysis_weights * ok
-    k = X.shape[1]
-    fit = irls_batch(X, y, (w / w.mean())[:, None], fam)
-    beta = fit.coef[:, 0]
-    notes = []
-    if not fit.converged.all():
-        import warnings
-
-        warnings.warn(f"The {fam} model did not converge.", ConvergenceWarning, stacklevel=2)
-        notes.append("The full-sample fit did not converge.")
+    wn = w / w.mean()
+    fit = irls_chunked(X, y, lambda rows: wn[rows, None], family=fam, link=LINK[fam])
+    beta = fit.beta[0]
+    notes: list[str] = []
+    _warn_fit(fit, "Full-sample fit", notes)
     info = design_glance(design)
-    n_iter = fit.n_iter
+    n_iter = int(fit.n_iter.max())
     if design.kind == "linearization":
-        eta = X @ beta
-        mu, _, var = glm_pieces(fam, eta)
+        mu = link_inverse(X @ beta, LINK[fam])
+        var = {"binomial": mu * (1 - mu), "poisson": mu}.get(fam, np.ones_like(mu))
         # canonical links: mu' = V(mu), so the information weight is w V(mu) and the
         # score contribution w x (y - mu)
         A = X.T @ (X * (w * var)[:, None])
@@ -352,30 +410,10 @@ def survey_glm(
         U = X * (w * (y - mu))[:, None]
         cov = linearized_vcov(design, U @ Ainv)
     else:
-        ok_f = ok.astype(float)
-
-        def block(s: slice) -> np.ndarray:
-            return design.weights_block(s) * ok_f[s, None]
-
-        if fam == "gaussian" and design.full is None:
-            reps = _gaussian_compressed(design, X, y, ok_f)
-        else:
-            start = (
-                beta
-                if design.full is not None
-                else _first_newton_step(design, X, y, ok_f, beta, fam)
-            )
-            reps = irls_batch(X, y, None, fam, start=start, weights_block=block)
-        if not reps.converged.all():
-            import warnings
-
-            bad = int((~reps.converged).sum())
-            warnings.warn(
-                f"{bad} replicate fits did not converge.", ConvergenceWarning, stacklevel=2
-            )
-            notes.append(f"{bad} replicate fits did not converge.")
-        cov = design.vcov(reps.coef.T, beta)
-        n_iter = max(n_iter, reps.n_iter)
+        reps = _fit_replicates(design, X, y, ok, beta, fam)
+        _warn_fit(reps, "Replicate fits", notes)
+        cov = design.vcov(reps.beta, beta)
+        n_iter = max(n_iter, int(reps.n_iter.max()))
     # R: PSUs minus strata among complete rows (linearisation); the replicate design's
     # own rank before rows with missing values are dropped (svyglm.svyrep.design)
     degf = design.degf_for(ok) if design.kind == "linearization" else design.degf
@@ -386,6 +424,5 @@ def survey_glm(
         converged=bool(fit.converged.all()),
         n_iter=n_iter,
     )
-    params = pd.Series(beta, index=names, name="estimate")
-    del k
-    return SurveyGLMResult(formula, fam, params, cov, info, degf + 1 - len(names), tuple(notes))
+    estimates = pd.Series(beta, index=names, name="estimate")
+    return SurveyGLMResult(formula, fam, estimates, cov, info, degf + 1 - len(names), tuple(notes))

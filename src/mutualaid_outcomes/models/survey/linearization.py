@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .design import CENSUS_TOL, Stage, SurveyDesign
+from ._stages import CENSUS_TOL, Stage
+from .design import SurveyDesign
 
 __all__ = ["linearized_vcov"]
 

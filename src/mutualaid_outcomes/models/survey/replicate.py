@@ -7,7 +7,7 @@ recomputed with each set (``theta_r``) and its variance is
 
 with ``c`` the mean of the replicates (or ``theta`` itself with ``mse=True``), R
 ``survey:::svrVar``. :func:`replicate_design` takes the replicate weights that a
-public-use file ships (R ``svrepdesign``); :func:`as_replicate` makes them from a
+public-use file ships (R ``svrepdesign``); :func:`~mutualaid_outcomes.models.survey.design.as_replicate` makes them from a
 :class:`~mutualaid_outcomes.models.survey.design.SurveyDesign` (R ``as.svrepdesign``):
 
 * ``JK1`` (unstratified): drop one PSU, multiply the others by ``n / (n - 1)``;
@@ -34,19 +34,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import hadamard
 
-from ..._rng import check_rng, seed_of
-from ..._validation import check_dataframe, check_option, check_positive_int
+from ..._validation import check_dataframe, check_option
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning
 from .._core.groupsum import GroupIndex
-from ._checks import check_design_weights, check_replicate_columns
-from .design import SurveyDesign, domain_mask
+from ._checks import check_design_weights, check_replicate_columns, domain_mask
 
 __all__ = [
     "ReplicateDesign",
     "replicate_design",
-    "as_replicate",
     "replicate_vcov",
     "REPLICATE_TYPES",
 ]
@@ -224,7 +220,7 @@ class ReplicateDesign:
         return f"<ReplicateDesign: {self._describe()}>"
 
 
-def _with_degf(design: ReplicateDesign) -> ReplicateDesign:
+def with_degf(design: ReplicateDesign) -> ReplicateDesign:
     return replace(design, _degf=design.degf_for(None))
 
 
@@ -341,199 +337,4 @@ def replicate_design(
     if not combined_weights:
         A = A * w[:, None]
     design = ReplicateDesign(data, w, type, float(scale), rs, bool(mse), full=A, fay_rho=rho)
-    return _with_degf(design)
-
-
-def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
-    st = design.stages[0]
-    n = st.clusters.n_groups
-    M = np.full((n, n), n / (n - 1))
-    np.fill_diagonal(M, 0.0)
-    f = float(st.fraction_unsampled[0])
-    return M, f * (n - 1) / n, np.ones(n)
-
-
-def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
-    st = design.stages[0]
-    G, H = st.clusters.n_groups, st.strata.n_groups
-    cols, rscales = [], []
-    f = st.fraction_unsampled
-    for h in range(H):  # strata are coded in order of appearance, as R's unique()
-        members = np.flatnonzero(st.cluster_stratum == h)
-        n_h = len(members)
-        if f[h] == 0:
-            continue  # census stratum: R drops its replicates (survey.drop.replicates)
-        if n_h == 1:
-            if design.lonely_psu == "adjust":
-                col = np.full(G, H / (H - 1))
-                col[members] = 0.0
-                cols.append(col)
-                rscales.append((H - 1) / H)
-            continue  # fail was raised at design time; remove/certainty/average drop it
-        for j in members:
-            col = np.ones(G)
-            col[members] = n_h / (n_h - 1)
-            col[j] = 0.0
-            cols.append(col)
-            rscales.append(f[h] * (n_h - 1) / n_h)
-    if not cols:
-        raise DataValidationError("All strata were sampled exhaustively: no replicates to make.")
-    scale = 1.0
-    if len(cols) < G and design.lonely_psu == "average":
-        scale = G / len(cols)
-    return np.column_stack(cols), scale, np.asarray(rscales)
-
-
-def _brr(design: SurveyDesign, rho: float) -> tuple[np.ndarray, float, np.ndarray]:
-    st = design.stages[0]
-    H, G = st.strata.n_groups, st.clusters.n_groups
-    sizes = np.bincount(st.cluster_stratum, minlength=H)
-    bad = np.flatnonzero(sizes != 2)
-    if len(bad):
-        names = [st.stratum_labels[h] for h in bad[:5]]
-        raise DataValidationError(
-            f"BRR/Fay replicates need exactly 2 PSUs per stratum; {len(bad)} strata have "
-            f"another number (e.g. {names} with {sizes[bad[:5]].tolist()} PSUs). Use JKn or "
-            "bootstrap, or pair PSUs into pseudo-strata first."
-        )
-    order = 1
-    while order < H + 1:
-        order *= 2
-    Hm = (hadamard(order) > 0).astype(int)  # Sylvester, 0/1 coded
-    first = np.zeros(G, dtype=bool)
-    seen = np.zeros(H, dtype=bool)
-    for g in range(G):  # first PSU of each stratum in order of appearance
-        h = st.cluster_stratum[g]
-        if not seen[h]:
-            first[g], seen[h] = True, True
-    sign = Hm[1 + st.cluster_stratum, :]  # G x R: 1 selects the first PSU
-    pick = np.where(first[:, None], sign == 1, sign == 0)
-    M = np.where(pick, 2.0 - rho, rho)
-    return M, 1.0 / (order * (1 - rho) ** 2), np.ones(order)
-
-
-def _bootstrap(
-    design: SurveyDesign, n_boot: int, gen: np.random.Generator
-) -> tuple[np.ndarray, float, np.ndarray]:
-    st = design.stages[0]
-    G, H = st.clusters.n_groups, st.strata.n_groups
-    M = np.zeros((G, n_boot))
-    for h in range(H):  # loop over strata (not PSUs); each draw is vectorised
-        members = np.flatnonzero(st.cluster_stratum == h)
-        n_h = len(members)
-        N_h = st.popsize[h]
-        if np.isinf(N_h):
-            draws = gen.integers(0, n_h, size=(n_boot, n_h))
-        else:
-            N_int = int(round(N_h))
-            draws = np.stack([gen.choice(N_int, n_h, replace=False) for _ in range(n_boot)])
-            draws = draws % n_h
-        counts = np.zeros((n_boot, n_h))
-        np.add.at(counts, (np.repeat(np.arange(n_boot), n_h), draws.ravel()), 1.0)
-        M[members] = counts.T
-    m = 1.0 / np.mean(1.0 / np.bincount(st.cluster_stratum, minlength=H))
-    return M, m / ((m - 1) * (n_boot - 1)), np.ones(n_boot)
-
-
-def as_replicate(
-    design: SurveyDesign,
-    type: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] | None = None,
-    *,
-    n_boot: int = 50,
-    fay_rho: float = 0.0,
-    mse: bool = False,
-    rng: Any = None,
-) -> ReplicateDesign:
-    """Replicate weights for a linearisation design (R ``as.svrepdesign``).
-
-    Parameters
-    ----------
-    design : SurveyDesign
-        A full (not subset) design; replicates are formed from its first-stage PSUs.
-    type : {'JK1', 'JKn', 'BRR', 'Fay', 'bootstrap'}, optional
-        Default ``'JKn'`` for stratified and ``'JK1'`` for unstratified designs.
-    n_boot : int
-        Bootstrap replicates (``type='bootstrap'``).
-    fay_rho : float
-        Fay's ``rho`` (``type='Fay'``; 0 gives BRR).
-    mse : bool
-        Centre replicates at the full-sample estimate.
-    rng : int, numpy.random.Generator or None
-        Randomness of the bootstrap.
-
-    Returns
-    -------
-    ReplicateDesign
-
-    Raises
-    ------
-    OptionError
-        Unknown ``type``.
-    DataValidationError
-        JK1 on a stratified design, JKn/BRR/Fay on an unstratified one, BRR/Fay with
-        strata that do not have exactly 2 PSUs, or a subset design.
-
-    Notes
-    -----
-    The first-stage FPC enters JK1/JKn (``1 - n/N``) and the bootstrap (sampling without
-    replacement from ``N_h`` copies); BRR/Fay drop it (R warns likewise). BRR uses the
-    Sylvester Hadamard matrix of the smallest power-of-2 order above the number of
-    strata, where R picks from its own list of Hadamard matrices: for totals the
-    variances agree exactly (full orthogonal balance), for nonlinear estimators they are
-    equally valid but not identical to R's. JK1/JKn replicates are those of R.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from mutualaid_outcomes.models.survey.design import survey_design
-    >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "w": [1.0, 1, 1, 1]})
-    >>> as_replicate(survey_design(df, weights="w", cluster="psu"), "JK1")
-    <ReplicateDesign: JK1, 4 replicates; 4 rows>
-    """
-    if not isinstance(design, SurveyDesign):
-        raise ArgumentTypeError(
-            "`design` must be a SurveyDesign from survey_design(); got "
-            f"{design.__class__.__name__}."
-        )
-    if design.domain is not None:
-        raise DataValidationError(
-            "Make replicate weights from the full design, then subset the replicate design."
-        )
-    if type is None:
-        type = "JKn" if design.has_strata else "JK1"
-    check_option(type, ("JK1", "JKn", "BRR", "Fay", "bootstrap"), "type")
-    if type == "JK1" and design.has_strata:
-        raise DataValidationError("type='JK1' is for unstratified designs; use 'JKn'.")
-    if type in ("JKn", "BRR", "Fay") and not design.has_strata:
-        raise DataValidationError(
-            f"type={type!r} needs a stratified design; use 'JK1' or 'bootstrap'."
-        )
-    rho = float(fay_rho) if type == "Fay" else 0.0
-    if type == "Fay" and not 0 < rho < 1:
-        raise DataValidationError(f"`fay_rho` must be in (0, 1) for Fay; got {fay_rho!r}.")
-    gen = check_rng(rng)
-    if type in ("BRR", "Fay") and design.fpc_given:
-        warnings.warn(
-            "The finite population correction is dropped for BRR/Fay.", DataWarning, stacklevel=2
-        )
-    if type == "JK1":
-        M, scale, rs = _jk1(design)
-    elif type == "JKn":
-        M, scale, rs = _jkn(design)
-    elif type in ("BRR", "Fay"):
-        M, scale, rs = _brr(design, rho)
-    else:
-        M, scale, rs = _bootstrap(design, check_positive_int(n_boot, "n_boot", 2), gen)
-    rep = ReplicateDesign(
-        design.data,
-        design.weights,
-        type,
-        float(scale),
-        rs,
-        bool(mse),
-        psu_multipliers=M,
-        psu=design.stages[0].clusters,
-        fay_rho=rho,
-        seed=seed_of(rng) if type == "bootstrap" else None,
-    )
-    return _with_degf(rep)
+    return with_degf(design)
