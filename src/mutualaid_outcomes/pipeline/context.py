@@ -52,6 +52,8 @@ class RunContext:
         The spec seed and the seed handed to each model.
     data_notes, score_notes : list of str
         Lines of the report's "Data" section.
+    data_warnings : list of str
+        Texts of the warnings raised while preparing the data (shown in "Data").
     model_sections, table_sections : list of ReportSection
         Report sections in the order they were made.
     figures : list of Path
@@ -80,6 +82,7 @@ class RunContext:
     seeds: dict[str, Any] = field(default_factory=dict)
     data_notes: list[str] = field(default_factory=list)
     score_notes: list[str] = field(default_factory=list)
+    data_warnings: list[str] = field(default_factory=list)
     model_sections: list[ReportSection] = field(default_factory=list)
     table_sections: list[ReportSection] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)

@@ -113,10 +113,20 @@ def write_report(ctx: RunContext) -> None:
     can be compared file by file.
     """
     spec = ctx.spec
-    sections = [ReportSection(title="Data", notes=ctx.data_notes + ctx.score_notes)]
+    sections = [
+        ReportSection(
+            title="Data",
+            notes=ctx.data_notes + ctx.score_notes,
+            warnings=list(dict.fromkeys(ctx.data_warnings)),
+        )
+    ]
     sections += ctx.table_sections + ctx.model_sections
     if ctx.figures:
-        sections.append(ReportSection(title="Figures", figures=list(ctx.figures)))
+        titles = {f.name: f.title or f.name.replace("_", " ") for f in spec.figures}
+        captions = [titles.get(Path(p).stem, Path(p).stem) for p in ctx.figures]
+        sections.append(
+            ReportSection(title="Figures", figures=list(ctx.figures), captions=captions)
+        )
     finished = datetime.now(timezone.utc)
     files = {
         str(p.relative_to(ctx.tmp)): sha256_file(p)

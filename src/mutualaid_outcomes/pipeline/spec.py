@@ -236,6 +236,18 @@ class FigureStep(_Strict):
         return data
 
 
+class LabelsSection(_Strict):
+    """Variable and value labels for every table, figure and the report.
+
+    ``[labels.variables]`` maps a column (or model term) to its label;
+    ``[labels.values.<column>]`` maps codes to value labels. They take precedence
+    over the codebook and the instrument specs.
+    """
+
+    variables: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
 class OutputOptions(_Strict):
     """Output formats, journal style and disclosure control (on by default)."""
 
@@ -274,6 +286,7 @@ class AnalysisSpec(_Strict):
     models: list[ModelStep] = Field(default_factory=list)
     tables: list[TableStep] = Field(default_factory=list)
     figures: list[FigureStep] = Field(default_factory=list)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
     design: DesignStep | None = None
     meta: list[MetaStep] = Field(default_factory=list)
     sem: list[SemStep] = Field(default_factory=list)

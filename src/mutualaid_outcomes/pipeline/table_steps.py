@@ -22,12 +22,20 @@ __all__ = ["TABLE_HANDLERS", "make_tables"]
 TableHandler = Callable[["TableStep", "RunContext", str], Any]
 
 
+def spec_labels(ctx: RunContext) -> Any:
+    """The label resolver of a run: the spec's ``[labels]`` over the codebook."""
+    from .._labels import resolve_labels
+
+    return resolve_labels(ctx.spec.labels.model_dump(), ctx.codebook)
+
+
 def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
     from ..tables import table_one
 
     return table_one(
         ctx.dataset(t.dataset, where),
         codebook=ctx.codebook,
+        labels=spec_labels(ctx),
         by=t.by,
         variables=t.variables,
         categorical=t.categorical,
@@ -49,6 +57,7 @@ def _regression_table(t: TableStep, ctx: RunContext, where: str) -> Any:
         exponentiate=t.exponentiate,
         style=ctx.spec.output.style,
         codebook=ctx.codebook,
+        labels=spec_labels(ctx),
         title=t.title,
     )
 
@@ -59,7 +68,11 @@ def _mediation_table(t: TableStep, ctx: RunContext, where: str) -> Any:
     if not t.models or len(t.models) != 1:
         raise SpecError(f"{where}: a mediation table takes exactly one model name.")
     return mediation_table(
-        ctx.models[t.models[0]], style=ctx.spec.output.style, title=t.title, codebook=ctx.codebook
+        ctx.models[t.models[0]],
+        style=ctx.spec.output.style,
+        title=t.title,
+        codebook=ctx.codebook,
+        labels=spec_labels(ctx),
     )
 
 

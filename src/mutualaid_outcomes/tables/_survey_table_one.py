@@ -11,7 +11,7 @@ categorical variables, the Wald F test of equal domain means for continuous ones
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -99,14 +99,16 @@ def weighted_table_one(
     decimals: int,
     style: str,
     min_cell: int | None,
-    labels: Mapping[str, str] | None,
+    labels: Any,
     title: str,
+    codebook: Any = None,
 ) -> Table:
     """A weighted Table 1 from a survey design (see the module docstring).
 
     ``Table.numbers`` holds the unrounded rows of ``weighted_summary`` (unweighted and
     weighted counts, weighted percentages, means, SDs, quantiles, p-values).
     """
+    from .._labels import resolve_labels
     from ..models.survey import weighted_summary
 
     summary = weighted_summary(
@@ -116,7 +118,7 @@ def weighted_table_one(
     groups = list(dict.fromkeys(summary["group"]))
     if not overall and by is not None:
         groups = [g for g in groups if g != "Overall"]
-    labels = dict(labels or {})
+    lab = resolve_labels(labels, codebook, design.data)
     skewed = set(nonnormal or [])
     show_p = bool(tests and by is not None)
     body_rows: list[tuple[str, list[str], str]] = []
@@ -125,7 +127,7 @@ def weighted_table_one(
     suppressed = False
     for var in variables:
         rows = summary[summary["variable"] == var]
-        name = labels.get(var, var)
+        name = lab.variable(var)
         p = format_p(float(rows["p_value"].iloc[0]), style) if show_p else ""
         if show_p and rows["test"].iloc[0] not in tests_used:
             tests_used.append(rows["test"].iloc[0])
@@ -135,7 +137,7 @@ def weighted_table_one(
             suppressed |= hid
             for lv, c in cells:
                 indent.append(len(body_rows))
-                body_rows.append((str(lv), c, ""))
+                body_rows.append((str(lab.value(var, lv)), c, ""))
         else:
             stat = "Mdn [Q1, Q3]" if var in skewed else "M (SD)"
             by_group = rows.set_index("group")
@@ -150,7 +152,10 @@ def weighted_table_one(
             miss = rows.groupby("group", sort=False)["n_missing"].first()
             indent.append(len(body_rows))
             body_rows.append(("Missing, n", [_count(int(miss[g]), min_cell) for g in groups], ""))
-    header = [f"{g} (n = {_group_n(design, by, g)})" for g in groups]
+    header = [
+        f"{g if g == 'Overall' or by is None else lab.value(by, g)} (n = {_group_n(design, by, g)})"
+        for g in groups
+    ]
     columns = header + (["p"] if show_p else [])
     body = pd.DataFrame(
         [cells + ([p] if show_p else []) for _, cells, p in body_rows],
@@ -172,6 +177,7 @@ def weighted_table_one(
         stub_header="Characteristic",
         indent=indent,
         numbers=summary,
+        style=style,
     )
 
 

@@ -113,6 +113,8 @@ class CoxResult(BaseResult):
     (intervals) used; :attr:`df_resid` is None (Wald z inference, as R ``coxph``).
     """
 
+    _ratio_name = "HR"  # coefficients are log hazard ratios
+
     _terms: tuple[str, ...]
     _coef: np.ndarray
     _cov: np.ndarray
