@@ -302,3 +302,46 @@ def test_overwrite_never_replaces_a_folder_holding_a_study_file(tmp_path, test_d
     with pytest.raises(OutputFolderError):
         run_spec_file(_spec(tmp_path, text), studies, overwrite=True, progress=False)
     assert (studies / "bcg.csv").is_file()
+
+
+LATENT_SPEC = """
+title = "Latent mediator"
+seed = 4
+[data]
+path = "med.csv"
+[output]
+table_formats = ["csv"]
+figure_formats = ["png"]
+
+[[models]]
+name = "latent"
+type = "mediation"
+exposure = "x"
+mediators = ["support"]
+outcome = "y"
+covariates = ["c1"]
+indicators = { support = ["s1", "s2", "s3"] }
+ci = "monte_carlo"
+n_sims = 1000
+"""
+
+
+def test_mediation_model_with_latent_mediators(tmp_path, paths, r_reference):
+    shutil.copy(paths.data / "sem_latent_mediation.csv", tmp_path / "med.csv")
+    res = _run(tmp_path, LATENT_SPEC)
+    tidy = pd.read_csv(res.out_dir / "tables" / "model_latent_tidy.csv").set_index("term")
+    ref = r_reference("sem_lavaan_params", model="latent_med").set_index("label")
+    np.testing.assert_allclose(
+        tidy.loc["indirect[support]", ["estimate", "std_error"]].to_numpy(float),
+        ref.loc["indirect", ["est", "se"]].to_numpy(float),
+        rtol=RTOL,
+    )
+    with pytest.raises(SpecError, match=r"'s4'"):
+        _run(_fresh(tmp_path, paths), LATENT_SPEC.replace('"s3"]', '"s4"]'))
+
+
+def _fresh(tmp_path, paths):
+    folder = tmp_path / "again"
+    folder.mkdir()
+    shutil.copy(paths.data / "sem_latent_mediation.csv", folder / "med.csv")
+    return folder

@@ -25,7 +25,7 @@ from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
 from .problems import problem_list
 from .section_checks import section_problems
-from .spec_rules import COLUMN_OPTIONS, is_formula_option
+from .spec_rules import is_formula_option, option_columns
 from .variables import add_columns, baseline_rows, score_step
 
 if TYPE_CHECKING:
@@ -147,8 +147,8 @@ def _model_problems(i: int, m: Any, columns: Any, where_data: str) -> list[str]:
             except SpecError as exc:
                 problems.append(str(exc))
                 continue
-        elif key in COLUMN_OPTIONS:
-            cols = tuple(_names(value))
+        elif (names := option_columns(key, value, m.options)) is not None:
+            cols = tuple(names)
         else:
             continue
         problems += missing_columns(cols, columns, key=f"{where}.{key}", where=where_data)
