@@ -43,6 +43,7 @@ MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
         "mutualaid_outcomes.models.survival.cox_time_varying",
         "fit_cox_time_varying",
     ),
+    "trajectories": ("mutualaid_outcomes.models.trajectories.fit", "fit_trajectories"),
     "survey_glm": ("mutualaid_outcomes.models.survey.glm", "survey_glm"),
 }
 

@@ -154,6 +154,7 @@ class ModelStep(BaseModel):
         "kaplan_meier",
         "cox",
         "cox_time_varying",
+        "trajectories",
         "survey_glm",
     ]
     dataset: DatasetName = "data"
