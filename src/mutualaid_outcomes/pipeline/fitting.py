@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..disclosure import suppress_text
 from ..errors import SpecError
+from .design_step import first_argument
 from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
 from .functions import resolve_function, takes_rng
 from .problems import problem_list
 from .report import ReportSection
-from .spec_rules import COLUMN_OPTIONS, is_formula_option
+from .spec_rules import is_formula_option, option_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,8 +76,7 @@ def model_arguments(where: str, m: ModelStep, frame: pd.DataFrame) -> dict[str, 
                 checked.columns, frame.columns, key=f"{where}.{key}", where=available
             )
             options[key] = checked.engine_text
-        elif key in COLUMN_OPTIONS and value is not None:
-            names = [value] if isinstance(value, str) else list(value)
+        elif (names := option_columns(key, value, options)) is not None:
             problems += missing_columns(names, frame.columns, key=f"{where}.{key}", where=available)
     if problems:
         raise SpecError(problem_list(problems, "columns"))
@@ -136,7 +136,7 @@ def fit_models(ctx: RunContext) -> None:
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fitted = func(frame, **options)
+            fitted = func(first_argument(ctx, m.type, frame), **options)
         elapsed = time.perf_counter() - t0
         ctx.models[m.name] = fitted
         tidy, glance, summary = published(fitted, spec.output.min_cell)

@@ -45,6 +45,7 @@ def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
         style=ctx.spec.output.style,
         min_cell=ctx.spec.output.min_cell,
         title=t.title or "Table 1. Participant characteristics",
+        design=ctx.design if t.design else None,
     )
 
 

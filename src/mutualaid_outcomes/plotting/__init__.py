@@ -10,6 +10,7 @@ from .sensitivity import plot_sensitivity, sensitivity_data
 from .style import OKABE_ITO, publication_style, save_figure
 from .survival import at_risk_table_data, km_median_data, km_plot_data, plot_km
 from .trajectories import plot_trajectories, trajectory_data
+from .trajectory_classes import plot_trajectory_classes, trajectory_classes_data
 
 __all__ = [
     "OKABE_ITO",
@@ -32,6 +33,8 @@ __all__ = [
     "plot_path_diagram",
     "trajectory_data",
     "plot_trajectories",
+    "trajectory_classes_data",
+    "plot_trajectory_classes",
     "calendar_strip_data",
     "plot_calendar_strips",
     "sensitivity_data",

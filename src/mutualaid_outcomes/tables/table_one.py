@@ -311,6 +311,7 @@ def table_one(
     labels: Any = None,
     title: str = "Table 1. Participant characteristics",
     rng: Any = None,
+    design: Any = None,
 ) -> Table:
     """Describe participants overall and by group (a journal's "Table 1").
 
@@ -359,6 +360,11 @@ def table_one(
         Caption.
     rng : int, numpy.random.Generator or None
         Used only for a Monte Carlo Fisher p-value (tables too large to enumerate).
+    design : SurveyDesign or ReplicateDesign, optional
+        A survey design built on ``data``: weighted percentages, means and SDs (medians
+        for ``nonnormal``) with unweighted n and design-based p-values (Rao-Scott F,
+        Wald F), as ``tbl_svysummary`` but with unweighted counts; ``smd`` and ``tests``
+        overrides do not apply (tables/_survey_table_one.py, docs/survey.md).
 
     Returns
     -------
@@ -394,6 +400,13 @@ def table_one(
     >>> t.body.index.tolist()[1]  # a dichotomous variable takes one row
     'female, n (%)'
     """
+    if design is not None:
+        from ._survey_table_one import survey_table_one
+
+        opts = dict(categorical=categorical, nonnormal=nonnormal, overall=overall,
+                    tests=bool(tests), missing=missing, decimals=decimals, style=style,
+                    min_cell=min_cell, labels=labels, codebook=codebook, title=title)  # fmt: skip
+        return survey_table_one(data, design, by, variables, opts)
     su = _setup(
         data,
         by,
