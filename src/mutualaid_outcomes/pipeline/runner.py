@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..disclosure import suppress_text
 from ..errors import MutualAidError, OutputWriteError, RunInterrupted
 from .checks import check_columns, check_references
 from .context import RunContext
@@ -121,6 +122,9 @@ def write_report(ctx: RunContext) -> None:
         )
     ]
     sections += ctx.table_sections + ctx.model_sections
+    for section in sections:  # counts of rows or people in notes (disclosure control)
+        section.notes = [suppress_text(n, spec.output.min_cell) for n in section.notes]
+        section.warnings = [suppress_text(w, spec.output.min_cell) for w in section.warnings]
     if ctx.figures:
         titles = {f.name: f.title or f.name.replace("_", " ") for f in spec.figures}
         captions = [titles.get(Path(p).stem, Path(p).stem) for p in ctx.figures]

@@ -190,10 +190,13 @@ class ModelStep(BaseModel):
 
 
 class TableStep(_Strict):
-    """A table: Table 1, a regression table of named models, or a mediation table."""
+    """A table: Table 1, a regression, mediation or survival table of named models.
+
+    ``times`` are the follow-up times of a survival table's columns.
+    """
 
     name: str
-    type: Literal["table_one", "regression_table", "mediation_table"]
+    type: Literal["table_one", "regression_table", "mediation_table", "survival_table"]
     dataset: DatasetName = "baseline"
     by: str | None = None
     variables: list[str] | None = None
@@ -201,6 +204,7 @@ class TableStep(_Strict):
     nonnormal: list[str] | None = None
     models: list[str] | None = None
     exponentiate: bool | list[bool] = False
+    times: list[float] = Field(default_factory=list)
     design: bool = False
     title: str = ""
 

@@ -85,6 +85,7 @@ _SHOWS: dict[str, frozenset[str]] = {
     "figure sensitivity": frozenset({"causal_mediation"}),
     "figure path_diagram": frozenset({"mediation", "lagged_mediation"}),
     "table mediation_table": frozenset({"mediation", "lagged_mediation", "causal_mediation"}),
+    "table survival_table": frozenset({"kaplan_meier"}),
 }
 _NO_COEFFICIENTS = frozenset({"kaplan_meier"})
 _NEEDS_MODEL = frozenset(_SHOWS) | {"figure forest"}

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..disclosure import SUPPRESSED, suppress_counts
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_number, format_p
 from .table import Table
@@ -62,7 +63,10 @@ def _cells_categorical(rows: pd.DataFrame, groups: list[str], decimals: int, min
             for lv in levels
         ]
     )
-    hidden = (counts > 0) & (counts < min_cell) if min_cell else np.zeros(counts.shape, bool)
+    hidden = np.zeros(counts.shape, bool)
+    if min_cell:  # the rule of mutualaid_outcomes.disclosure (groups x levels)
+        has_total = bool(groups) and groups[0] == "Overall"
+        hidden = suppress_counts(counts.T, min_cell, has_total=has_total).T
     out = []
     for i, lv in enumerate(levels):
         cells = []
@@ -70,7 +74,7 @@ def _cells_categorical(rows: pd.DataFrame, groups: list[str], decimals: int, min
             r = rows[(rows["level"] == lv) & (rows["group"] == g)]
             pct = float(r["percent"].iloc[0]) if len(r) else float("nan")
             if hidden[i, j]:
-                cells.append(f"<{min_cell}")
+                cells.append(f"<{min_cell}" if counts[i, j] < min_cell else SUPPRESSED)
             else:
                 cells.append(f"{int(counts[i, j])} ({format_number(pct, decimals)}%)")
         out.append((lv, cells))
