@@ -252,10 +252,10 @@ def simple_slopes(
     >>> d["y"] = 0.5 * d.x + 0.4 * d.x * d.w + rng.normal(size=200)
     >>> res = simple_slopes(fit_regression(d, "y ~ x * w"), "x", "w", at=[-1, 0, 1])
     >>> res.tidy()[["term", "estimate"]].round(2)
-                term  estimate
-    0  x | w = -1      0.08
-    1   x | w = 0      0.50
-    2   x | w = 1      0.92
+             term  estimate
+    0  x | w = -1      0.27
+    1   x | w = 0      0.61
+    2   x | w = 1      0.96
     """
     conf_level = check_conf_level(conf_level)
     inter = locate(result, focal, moderator)
@@ -492,7 +492,10 @@ def johnson_neyman(
     >>> d["y"] = 0.5 * d.x + 0.4 * d.x * d.w + rng.normal(size=200)
     >>> jn = johnson_neyman(fit_regression(d, "y ~ x * w"), "x", "w")
     >>> jn.significant_where
-    'w >= -0.503574'
+    'w <= -3.7331 or w >= -1.08164'
+    >>> jn.glance()[["lower_in_range", "upper_in_range"]]
+       lower_in_range  upper_in_range
+    0           False            True
     """
     conf_level = check_conf_level(conf_level)
     inter = locate(result, focal, moderator)
