@@ -75,6 +75,13 @@ def _check_name(value: Any, argument: str) -> str:
 
 
 def locate(result: Any, focal: Any, moderator: Any) -> Interaction:
+    """Find ``focal`` and its product term(s) with ``moderator`` among ``result.terms``.
+
+    A product ``focal:W`` or ``W:focal`` makes a continuous (or, with two observed
+    values, binary) moderator; products with ``W[T.level]`` or ``C(W)[T.level]`` a
+    categorical one. Raises on names not in the model, a missing product or a moderator
+    equal to the focal predictor; warns when ``focal`` enters further products.
+    """
     focal = _check_name(focal, "focal")
     moderator = _check_name(moderator, "moderator")
     terms = tuple(result.terms)

@@ -233,6 +233,8 @@ def simple_slopes(
     -----
     The effect at ``w`` is ``b_X + b_XW w`` with variance ``V_XX + 2 w V_X,XW + w^2
     V_XW,XW`` (see the module docstring); the covariance across values is ``C V C'``.
+    The default mean and SD are over the rows the model used, unweighted even for a
+    weighted fit (pass ``at=`` for weighted moderator values).
     Checked against R ``lm``/``glm`` (logit) computed by hand from ``coef()`` and
     ``vcov()`` to 1e-6 relative (``tests/reference/simple_slopes.R``).
 
