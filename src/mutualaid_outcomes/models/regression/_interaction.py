@@ -1,6 +1,6 @@
 """Locating an interaction among a model's terms; moderator values; J-N root algebra.
 
-Helpers of :mod:`.simple_slopes`. A fitted result is read only through the coefficient
+Internals of :mod:`.simple_slopes`. A fitted result is read only through the coefficient
 protocol (``terms``, ``coef()``, ``vcov()``) and, where it keeps them, the rows the model
 used (``_data``, kept by regression and GEE results).
 """
