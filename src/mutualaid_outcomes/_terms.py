@@ -66,7 +66,9 @@ class Term:
 
 def _split_top(text: str, sep: str = ":") -> list[str]:
     """Split at ``sep`` outside parentheses and brackets."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1
