@@ -47,6 +47,7 @@ from .._core.covariance import sandwich_vcov
 from .._core.ols import fit_ols
 from ._design import covariate_design
 from ._iv_core import (
+    IV_CLUSTER_TYPE,
     WEAK_F,
     IVCov,
     WeakInstrumentWarning,
@@ -81,7 +82,7 @@ def fit_iv(
     categorical: Sequence[str] = (),
     cov_type: IVCov | None = None,
     cluster: str | None = None,
-    cluster_type: Literal["HC0", "HC1"] = "HC1",
+    cluster_type: Literal["HC0", "HC1"] | None = None,
 ) -> IVResult:
     """Two-stage least squares with robust standard errors and first-stage diagnostics.
 
@@ -110,9 +111,12 @@ def fit_iv(
     cluster : str, optional
         Cluster column (site): cluster-robust standard errors (``cov_type`` None or
         ``'robust'``).
-    cluster_type : {'HC0', 'HC1'}
+    cluster_type : {'HC0', 'HC1'}, optional
         Cluster-robust small-sample factor: ``G / (G - 1)``, and for ``'HC1'`` also
-        ``(n - 1) / (n - k)`` (Stata ``vce(cluster)``).
+        ``(n - 1) / (n - k)`` (Stata ``ivregress, vce(cluster)``). Default (None):
+        ``'HC0'``, what R ``sandwich::vcovCL`` uses for an ``AER::ivreg`` fit (its
+        HC1-type default is for ``lm`` objects only); the rule of docs/conventions.md.
+        The first-stage F uses the same factor.
 
     Returns
     -------
@@ -184,6 +188,7 @@ def fit_iv(
     0.01
     """
     data = check_dataframe(data)
+    cluster_type = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
     cov_type = check_cov(cov_type, cluster, cluster_type)
     exps, insts, covs = _check_iv_roles(data, outcome, exposure, instruments, covariates)
     cat = as_column_list(list(categorical), "categorical")
@@ -312,7 +317,7 @@ def cace(
     categorical: Sequence[str] = (),
     cov_type: IVCov | None = None,
     cluster: str | None = None,
-    cluster_type: Literal["HC0", "HC1"] = "HC1",
+    cluster_type: Literal["HC0", "HC1"] | None = None,
 ) -> CACEResult:
     """Complier average causal effect of an exposure under randomised encouragement.
 
@@ -396,6 +401,7 @@ def cace(
     2         cace      0.15
     """
     data = check_dataframe(data)
+    cluster_type = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
     cov_type = check_cov(cov_type, cluster, cluster_type)
     covs = _check_cace_roles(data, outcome, exposure, assignment, covariates)
     cat = as_column_list(list(categorical), "categorical")
