@@ -230,7 +230,7 @@ def fit_zero_inflated(
     return fit
 
 
-class _CaseWeightedOrderedModel(OrderedModel):  # type: ignore[misc]
+class _CaseWeightedOrderedModel(OrderedModel):
     """OrderedModel whose log-likelihood terms carry case weights ``w_i log P(y_i)``.
 
     As R ``MASS::polr(weights=)`` and ``ordinal::clm(weights=)``: integer weights act as
