@@ -29,8 +29,6 @@ LARGE_MODULES: dict[str, str] = {
 #: Functions whose code (docstring excluded) is over the limit: "module:function".
 LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
-        # the descriptive table: one pass per variable type; to split along its steps
-        "tables/table_one.py:table_one",
         # reshaping to lagged waves and to counting-process rows; each a pipeline of steps
         "prep/panel.py:lagged_panel",
         "prep/counting_process.py:to_counting_process",

@@ -93,3 +93,46 @@ def test_summary_rounds_with_decimals():
     assert "1.235" in Summary("x", t, glance_frame({"n": 3}, ["n"])).as_text()
     with pytest.raises(ArgumentTypeError, match=r"Summary\(\) got the keyword `digits`"):
         Summary("x", t, glance_frame({"n": 3}, ["n"]), digits=2)
+
+
+def test_summary_shows_ratios_like_summary_coxph():
+    from mutualaid_outcomes import fit_cox, fit_regression
+
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"x": rng.normal(size=200), "g": rng.integers(0, 2, 200)})
+    d["t"] = rng.exponential(np.exp(-0.5 * d.x))
+    d["e"] = rng.binomial(1, 0.8, 200)
+    d["y"] = rng.binomial(1, 1 / (1 + np.exp(-d.x)))
+    d["c"] = rng.poisson(np.exp(0.3 * d.x))
+    cox = fit_cox(d, "t", "e", ["x", "g"])
+    s = cox.summary()
+    hr = cox.tidy(exponentiate=True)
+    assert s.ratio_name == "HR" and list(s.ratios.columns) == [
+        "term", "HR", "1/HR", "lower 95%", "upper 95%"
+    ]  # fmt: skip
+    np.testing.assert_allclose(s.ratios["HR"], hr["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(s.ratios["1/HR"], 1 / hr["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(s.ratios["lower 95%"], hr["conf_low"], rtol=1e-12)
+    text = s.as_text()
+    assert "Hazard ratios (HR)" in text and f"{hr['estimate'][0]:.3f}" in text
+    page = s.as_html()
+    assert "Hazard ratios" in page and "1/HR" in s.as_latex()
+    # coefficients first, then the ratios, then the fit statistics
+    assert page.index("class='tidy'") < page.index("Hazard ratios") < page.index("class='glance'")
+    assert "text-align:left'>x</td>" in page
+    logit = fit_regression(d, "y ~ x + g", family="binomial").summary()
+    assert logit.ratio_name == "OR" and logit.ratios["term"].tolist() == ["x", "g"]
+    assert fit_regression(d, "c ~ x", family="poisson").summary().ratio_name == "IRR"
+    assert fit_regression(d, "x ~ g").summary().ratios is None  # identity link: no ratios
+    assert cox.summary(exponentiate=True).ratios is None  # ratios already in the table
+
+
+def test_summary_uses_one_format_per_column_and_integer_counts():
+    t = pd.DataFrame({"term": ["a", "b"], "estimate": [4.152e-04, -0.0012]})
+    g = pd.DataFrame({"n_ids": [1516.0], "loglik": [-10.5], "df_resid": [12.0]})
+    text = Summary("x", t, g).as_text()
+    assert "n_ids" in text and "1516" in text and "1516.000" not in text
+    assert "df_resid  12" in text.replace("   ", "  ") or " 12\n" in text
+    assert "4.152e-04" in text and "-1.200e-03" in text  # both scientific, not mixed
+    fixed = Summary("x", pd.DataFrame({"term": ["a"], "estimate": [0.25]}), g).as_text()
+    assert "0.250" in fixed

@@ -23,6 +23,15 @@ EXIT_INTERRUPTED = 130
 SpecPath = Annotated[Path, typer.Argument(help="Analysis spec (TOML).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")]
 
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"mutualaid_outcomes {__version__}")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -66,6 +75,21 @@ def demo_spec_path() -> Path:
     from importlib import resources
 
     return Path(str(resources.files("mutualaid_outcomes.pipeline") / "demo.toml"))
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the package version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Outcomes research on 12-step mutual-aid groups."""
 
 
 @app.command()
@@ -136,10 +160,21 @@ def describe(
     with _reported_errors():
         frame = read_data(path, missing_codes=codes)
     summary = describe_data(frame)
-    with pd.option_context(
-        "display.max_rows", 500, "display.max_colwidth", 60, "display.width", 160
-    ):
-        typer.echo(summary.to_string(index=False))
+    missing = summary["n_missing"].astype(int).astype(str)
+    found = summary["missing_codes_found"].fillna("").astype(str)
+    missing = [m if not f else f"{m} ({f})" for m, f in zip(missing, found)]
+    rows = pd.DataFrame(
+        {
+            "Variable": summary["variable"],
+            "Label": summary["label"].fillna(""),
+            "Type": summary["type"].astype(str).str.replace("64", "").str.replace("32", ""),
+            "N": summary["n"].astype(int).astype(str),
+            "Missing": missing,
+            "Value labels": [_clip(v, 80) for v in summary["value_labels"].fillna("").astype(str)],
+        }
+    )
+    _print_table(rows, title=f"{path.name}: {len(frame)} rows, {frame.shape[1]} columns",
+                 numeric=("N", "Missing"), ratios={"Label": 3, "Value labels": 2})  # fmt: skip
 
 
 def _missing_codes(text: str | None) -> list[float] | None:
@@ -170,10 +205,17 @@ def instruments() -> None:
     from .instruments import list_instruments
 
     table = list_instruments()
-    with pd.option_context(
-        "display.max_rows", 200, "display.max_colwidth", 80, "display.width", 200
-    ):
-        typer.echo(table.to_string(index=False))
+    rows = pd.DataFrame(
+        {
+            "Id": table["id"],
+            "Instrument": table["name"],
+            "Items": table["n_items"].astype(str),
+            "Range": table["range"].astype(str),
+            "Subscales": table["subscales"].astype(str).str.replace("_", " "),
+        }
+    )
+    _print_table(rows, title=f"{len(rows)} instruments (citations: list_instruments())",
+                 numeric=("Items",), ratios={"Instrument": 3, "Subscales": 2})  # fmt: skip
 
 
 @app.command()
@@ -182,6 +224,41 @@ def version() -> None:
     from . import __version__
 
     typer.echo(__version__)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+#: the width tables are printed in (fits a standard 100-column terminal)
+WIDTH = 100
+
+
+def _print_table(
+    frame: object,
+    *,
+    title: str,
+    numeric: tuple[str, ...] = (),
+    ratios: dict[str, int] | None = None,
+) -> None:
+    """Print a frame as a rich table that wraps its cells to fit ``WIDTH`` columns.
+
+    ``ratios`` share the width left by the other columns among the named ones.
+    """
+    from rich.box import SIMPLE_HEAD
+    from rich.console import Console
+    from rich.table import Table
+
+    ratios = ratios or {}
+    table = Table(title=title, title_justify="left", box=SIMPLE_HEAD, pad_edge=False,
+                  expand=bool(ratios))  # fmt: skip
+    for col in frame.columns:  # type: ignore[attr-defined]
+        table.add_column(str(col), justify="right" if col in numeric else "left",
+                         overflow="fold", ratio=ratios.get(col), no_wrap=col not in ratios
+                         and bool(ratios))  # fmt: skip
+    for row in frame.itertuples(index=False):  # type: ignore[attr-defined]
+        table.add_row(*(str(v) for v in row))
+    Console(width=WIDTH, soft_wrap=False, highlight=False).print(table)
 
 
 def _print_run(res: object) -> None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -48,6 +49,8 @@ from scipy import stats
 from ._validation import check_conf_level, renamed
 
 __all__ = [
+    "RATIO_NAMES",
+    "ratio_label",
     "TIDY_COLUMNS",
     "wald_table",
     "exponentiate_tidy",
@@ -176,6 +179,29 @@ def _fmt(value: Any, digits: int) -> str:
     return str(value)
 
 
+def _column_rule(values: pd.Series, digits: int) -> str:
+    """One number format per column: ``"int"``, ``"fixed"`` or ``"sci"``.
+
+    Integer-valued columns (counts) print as integers; a column with a nonzero value
+    that would print as zero, or one of 1e7 or more, prints in scientific notation
+    throughout; otherwise fixed decimals.
+    """
+    num = pd.to_numeric(values, errors="coerce")
+    finite = num[np.isfinite(num.astype(float))].astype(float)
+    if finite.empty or not all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        for v in values.dropna()
+    ):
+        return "other"
+    if pd.api.types.is_integer_dtype(values) or (finite == finite.round()).all():
+        if (finite.abs() < 1e15).all() and not pd.api.types.is_float_dtype(values):
+            return "int"
+    nonzero = finite[finite != 0].abs()
+    if len(nonzero) and ((nonzero < 0.5 * 10.0**-digits).any() or (nonzero >= 1e7).any()):
+        return "sci"
+    return "fixed"
+
+
 def _format_frame(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
     out = frame.copy().astype(object)
     for col in frame.columns:
@@ -183,9 +209,59 @@ def _format_frame(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
             out[col] = [
                 "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}") for v in frame[col]
             ]
-        else:
+            continue
+        rule = _column_rule(frame[col], digits)
+        if rule == "other":
             out[col] = [_fmt(v, digits) for v in frame[col]]
+            continue
+        spec = {"int": ".0f", "sci": f".{digits}e", "fixed": f".{digits}f"}[rule]
+        out[col] = ["" if pd.isna(v) else format(float(v), spec) for v in frame[col]]
     return out
+
+
+_COUNT_KEYS = re.compile(r"^(n|n_.*|df|df_.*|k|nobs|n_iter|iterations|.*_df)$")
+
+
+def _glance_value(key: str, value: Any, digits: int) -> str:
+    """A glance value; counts (n, n_events, df, ...) print as integers."""
+    if (
+        isinstance(value, (float, np.floating))
+        and np.isfinite(value)
+        and float(value).is_integer()
+        and _COUNT_KEYS.match(key)
+    ):
+        return str(int(value))
+    return _fmt(value, digits)
+
+
+#: names of exponentiated coefficients, for summary() and the tables
+RATIO_NAMES = {
+    "HR": "Hazard ratio",
+    "OR": "Odds ratio",
+    "IRR": "Incidence rate ratio",
+    "RR": "Risk ratio",
+    "Ratio": "Ratio",
+}
+
+
+def ratio_label(family: Any, link: Any) -> str | None:
+    """The ratio an exponentiated coefficient is, for a GLM family and link.
+
+    Examples
+    --------
+    >>> ratio_label("binomial", "logit"), ratio_label("poisson", "log"), ratio_label("gaussian", "identity")
+    ('OR', 'IRR', None)
+    """
+    fam, lnk = str(family).lower(), str(link).lower()
+    if lnk in ("logit", "nan", "none", "") and "binomial" in fam and "negative" not in fam:
+        return "OR"
+    if lnk == "log" and "binomial" in fam and "negative" not in fam:
+        return "RR"
+    if lnk in ("log", "nan", "none", "") and fam.startswith(
+        ("poisson", "negbin", "negative", "quasipoisson", "zi", "hurdle")
+    ):
+        return "IRR"
+    return None
 
 
 _LATEX_SPECIAL = {
@@ -235,6 +311,11 @@ class Summary:
         Footnotes (rows excluded, warnings, how intervals were computed).
     decimals : int
         Decimals shown (3 by default, the ``summary()`` default of docs/conventions.md).
+    ratios : pandas.DataFrame, optional
+        A second table of exponentiated coefficients (``term``, ratio, its inverse
+        and the limits), shown after the coefficients as R's ``summary(coxph)`` does.
+    ratio_name : str
+        Short name of the ratio (``"HR"``, ``"OR"``, ``"IRR"``, ``"RR"``).
 
     Examples
     --------
@@ -255,12 +336,16 @@ class Summary:
         notes: Sequence[str] = (),
         *,
         decimals: int = 3,
+        ratios: pd.DataFrame | None = None,
+        ratio_name: str = "Ratio",
     ) -> None:
         self.title = title
         self.tidy = tidy
         self.glance = glance
         self.notes = tuple(notes)
         self.decimals = decimals
+        self.ratios = ratios
+        self.ratio_name = ratio_name
 
     def _glance_items(self) -> list[tuple[str, str]]:
         if self.glance is None or self.glance.empty:
@@ -268,7 +353,7 @@ class Summary:
         row = self.glance.iloc[0]
         items = []
         for k, v in row.items():
-            s = _fmt(v, self.decimals)
+            s = _glance_value(str(k), v, self.decimals)
             if s != "":
                 items.append((str(k), s))
         return items
@@ -283,27 +368,54 @@ class Summary:
             lines.append("-" * max(len(self.title), 20))
         table = _format_frame(self.tidy, self.decimals)
         lines.append(table.to_string(index=False))
+        if self.ratios is not None:
+            lines.append("")
+            lines.append(
+                f"{RATIO_NAMES.get(self.ratio_name, self.ratio_name)}s ({self.ratio_name})"
+            )
+            lines.append(_format_frame(self.ratios, self.decimals).to_string(index=False))
         if self.notes:
             lines.append("")
             lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def as_html(self) -> str:
-        """HTML rendering (a ``<div>`` with two tables)."""
+        """HTML rendering: the coefficients (and ratios) first, then the fit statistics.
+
+        Styles are inline so Jupyter's stylesheet cannot right-align the term column.
+        """
         esc = html.escape
+        cell = "padding:1px 8px;border:none;"
+        left, right = f"style='{cell}text-align:left'", f"style='{cell}text-align:right'"
+        rule = "style='border-collapse:collapse;border:none;margin:4px 0 8px 0'"
         parts = [f"<div class='mutualaid-summary'><h4>{esc(self.title)}</h4>"]
+        frames = [(self.tidy, "")]
+        if self.ratios is not None:
+            frames.append((self.ratios, f"{RATIO_NAMES.get(self.ratio_name, self.ratio_name)}s"))
+        for frame, caption in frames:
+            table = _format_frame(frame, self.decimals)
+            parts.append(f"<table class='tidy' {rule}>")
+            if caption:
+                parts.append(f"<caption style='text-align:left'>{esc(caption)}</caption>")
+            parts.append("<thead><tr>")
+            parts += [
+                f"<th {left if j == 0 else right}>{esc(str(c))}</th>"
+                for j, c in enumerate(table.columns)
+            ]
+            parts.append("</tr></thead><tbody>")
+            for _, row in table.iterrows():
+                tds = "".join(
+                    f"<td {left if j == 0 else right}>{esc(str(v))}</td>" for j, v in enumerate(row)
+                )
+                parts.append(f"<tr>{tds}</tr>")
+            parts.append("</tbody></table>")
         items = self._glance_items()
         if items:
-            parts.append("<table class='glance'>")
-            parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items]
+            parts.append(f"<table class='glance' {rule}>")
+            parts += [
+                f"<tr><th {left}>{esc(k)}</th><td {right}>{esc(v)}</td></tr>" for k, v in items
+            ]
             parts.append("</table>")
-        table = _format_frame(self.tidy, self.decimals)
-        parts.append("<table class='tidy'><thead><tr>")
-        parts += [f"<th>{esc(str(c))}</th>" for c in table.columns]
-        parts.append("</tr></thead><tbody>")
-        for _, row in table.iterrows():
-            parts.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
-        parts.append("</tbody></table>")
         for n in self.notes:
             parts.append(f"<p><small>Note: {esc(n)}</small></p>")
         parts.append("</div>")
@@ -323,6 +435,15 @@ class Summary:
         ]
         for _, row in table.iterrows():
             out.append(" & ".join(latex_escape(str(v)) for v in row) + " \\\\")
+        if self.ratios is not None:
+            ratios = _format_frame(self.ratios, self.decimals)
+            out.append("\\midrule")
+            head = list(ratios.columns) + [""] * (len(cols) - len(ratios.columns))
+            out.append(" & ".join(latex_escape(c) for c in head) + " \\\\")
+            out.append("\\midrule")
+            for _, row in ratios.iterrows():
+                vals = [latex_escape(str(v)) for v in row] + [""] * (len(cols) - len(row))
+                out.append(" & ".join(vals) + " \\\\")
         out.append("\\bottomrule")
         out.append("\\end{tabular}")
         for n in self.notes:
@@ -438,13 +559,56 @@ class BaseResult(ABC):
     def _notes(self) -> list[str]:
         return []
 
+    def _ratio(self) -> str | None:
+        """Name of the exponentiated coefficients (``"OR"``, ``"IRR"``, ``"HR"``), or None.
+
+        By default from the ``family`` and ``link`` columns of :meth:`glance`; results
+        whose coefficients are log hazard ratios set the class attribute ``_ratio_name``.
+        """
+        fixed = getattr(type(self), "_ratio_name", None)
+        if fixed:
+            return str(fixed)
+        if not self._can_exponentiate:
+            return None
+        try:
+            gl = self.glance()
+        except Exception:  # noqa: BLE001 - a result without glance has no ratio
+            return None
+        if "family" not in gl.columns or gl.empty:
+            return None
+        return ratio_label(gl["family"].iloc[0], gl["link"].iloc[0] if "link" in gl else "")
+
     def summary(self, conf_level: float = 0.95, exponentiate: bool = False) -> Summary:
-        """A :class:`Summary` rendering as text, HTML and LaTeX."""
+        """A :class:`Summary` rendering as text, HTML and LaTeX.
+
+        For models whose coefficients are log ratios (Cox: hazard ratios; logistic:
+        odds ratios; Poisson and negative binomial: rate ratios) the coefficient table
+        is followed by the ratios with their inverse and confidence limits, as R's
+        ``summary(coxph)`` prints ``exp(coef)``, ``exp(-coef)``, ``lower .95`` and
+        ``upper .95``. ``exponentiate=True`` shows the ratios in the main table instead.
+        """
+        tidy = self.tidy(conf_level=conf_level, exponentiate=exponentiate)
+        name = None if exponentiate else self._ratio()
+        ratios = None
+        if name is not None:
+            level = f"{100 * conf_level:g}%"
+            ratios = pd.DataFrame(
+                {
+                    "term": tidy["term"],
+                    name: np.exp(tidy["estimate"]),
+                    f"1/{name}": np.exp(-tidy["estimate"]),
+                    f"lower {level}": np.exp(tidy["conf_low"]),
+                    f"upper {level}": np.exp(tidy["conf_high"]),
+                }
+            )
+            ratios = ratios[~ratios["term"].isin(["Intercept", "(Intercept)", "const"])]
         return Summary(
             self._title(),
-            self.tidy(conf_level=conf_level, exponentiate=exponentiate),
+            tidy,
             self.glance(),
             self._notes(),
+            ratios=ratios,
+            ratio_name=name or "Ratio",
         )
 
     def _repr_html_(self) -> str:

@@ -120,6 +120,7 @@ def test_to_frame(cb):
         "missing_codes",
         "missing_ranges",
         "missing_counts",
+        "read_notes",
     ]
     assert f.loc[1, "missing_ranges"] == [(-99, -10)]
     assert f.loc[0, "missing_counts"] == {9: 2}

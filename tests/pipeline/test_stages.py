@@ -35,7 +35,10 @@ def test_stages_run_in_the_documented_order():
         "derive variables",
         "code participation",
         "check references",
+        "survey design",
         "models",
+        "meta-analyses",
+        "structural equation models",
         "tables",
         "figures",
         "report",
@@ -96,3 +99,44 @@ def test_renamed_keys_name_their_replacement():
     traj = {"name": "f", "type": "trajectories", "time": "month", "value": "pda", "group": "arm"}
     with pytest.raises(SpecError, match=r"figures\.0: .*`group` was renamed `by`"):
         validate_spec({**base, "figures": [traj]})
+
+
+def test_a_trajectory_model_step_runs_with_the_spec_seed(tmp_path):
+    spec = _spec(
+        data={"path": "sample:waves", "columns": ["id", "month", "pda"]},
+        models=[
+            {
+                "name": "traj_pda",
+                "type": "trajectories",
+                "id": "id",
+                "time": "month",
+                "outcome": "pda",
+                "n_groups": 2,
+                "degree": 1,
+                "n_starts": 2,
+            }
+        ],
+    )
+    run = run_analysis(spec, tmp_path / "out", progress=False)
+    result = run.models["traj_pda"]
+    assert result.glance()["n_groups"].iloc[0] == 2
+    assert result.nobs > 1000
+    provenance = (tmp_path / "out" / "provenance.json").read_text()
+    assert "traj_pda" in provenance
+
+
+def test_a_trajectory_model_step_refuses_an_unknown_option():
+    with pytest.raises(SpecError, match="n_class"):
+        _spec(
+            models=[
+                {
+                    "name": "t",
+                    "type": "trajectories",
+                    "id": "id",
+                    "time": "month",
+                    "outcome": "pda",
+                    "n_groups": 2,
+                    "n_class": 3,
+                }
+            ]
+        )

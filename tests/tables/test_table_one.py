@@ -2,12 +2,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mutualaid_outcomes.errors import ColumnNotFoundError, DataValidationError
+from mutualaid_outcomes.errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError
+from mutualaid_outcomes.models._core.contingency import fisher_exact, fisher_monte_carlo
 from mutualaid_outcomes.tables import suppress_cells, table_one
 
 # Deterministic statistics computed the same way in base R: agreement is exact up to
-# floating-point summation order.
+# floating-point summation order (and, for Fisher's test, the order of the network sum).
 REL_TOL = 1e-8
+
+# Scenarios of tests/reference/table_one.R: (rows of jobs, by, continuous, nonnormal,
+# categorical, test overrides)
+SCENARIOS = {
+    "treat": (None, "treat", ["age", "econ_hard"], ["depress1"], ["sex", "marital"], {}),
+    "income": (None, "income", ["age", "econ_hard"], ["depress1"], ["sex"], {}),
+    "treat_overrides": (
+        None,
+        "treat",
+        ["age", "econ_hard"],
+        ["depress1"],
+        ["marital", "educ"],
+        {"age": "student_t", "econ_hard": "t_test", "depress1": "wilcoxon", "marital": "fisher"},
+    ),
+    "income_overrides": (None, "income", ["age"], ["depress1"], [], {"age": "welch_anova"}),
+    "small": (80, "treat", ["age"], ["depress1"], ["sex", "marital", "educ"], {}),
+    "small_income": (120, "income", ["age"], [], ["sex", "marital"], {}),
+}
 
 
 @pytest.fixture(scope="module")
@@ -20,32 +39,120 @@ def reference(r_reference):
     return r_reference("table_one", keep_default_na=False)
 
 
-@pytest.mark.parametrize("by", ["treat", "income"])
-def test_table_one_matches_r(jobs, reference, by):
-    t = table_one(
-        jobs,
+def _run(jobs, scenario):
+    rows, by, cont, nonnormal, cat, overrides = SCENARIOS[scenario]
+    data = jobs if rows is None else jobs.iloc[:rows]
+    return table_one(
+        data,
         by=by,
-        variables=["age", "econ_hard", "depress1", "sex", "marital"],
-        categorical=["sex"],
-        nonnormal=["depress1"],
+        variables=cont + nonnormal + cat,
+        categorical=cat,
+        nonnormal=nonnormal,
         overall=False,
+        tests=overrides or True,
+        rng=1,
     )
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_table_one_matches_r(jobs, reference, scenario):
+    """Summaries, SMDs, the test chosen for each variable and its p-value, as in R."""
+    t = _run(jobs, scenario)
     ours = t.numbers.copy()
     ours["group"] = ours["group"].astype(str)
-    ref = reference[reference["by"] == by]
+    ref = reference[reference["scenario"] == scenario]
     checked = 0
     for _, r in ref.iterrows():
-        level = str(r["level"])
         sel = ours[
             (ours["variable"] == r["variable"])
             & (ours["statistic"] == r["statistic"])
             & (ours["group"] == str(r["group"]))
-            & (ours["level"].astype(str) == level)
+            & (ours["level"].astype(str) == str(r["level"]))
         ]
-        assert len(sel) == 1, (r["variable"], r["statistic"], r["group"], level)
-        assert float(sel["value"].iloc[0]) == pytest.approx(float(r["value"]), rel=REL_TOL)
+        assert len(sel) == 1, (r["variable"], r["statistic"], r["group"], r["level"])
+        value = float(sel["value"].iloc[0])
+        if r["test"] == "fisher_mc":
+            # Monte Carlo p-values (ours: 9,999 tables; R: 1e5): within four Monte Carlo
+            # standard errors of ours, and never below our resolution 1 / 10,000
+            p = float(r["value"])
+            assert abs(value - p) <= 4 * np.sqrt(max(p, 1e-4) / 9_999) + 1e-4
+        else:
+            assert value == pytest.approx(float(r["value"]), rel=REL_TOL)
+        if r["statistic"] == "p_value":
+            chosen = ours[(ours["variable"] == r["variable"]) & (ours["statistic"] == "test")]
+            assert chosen["value"].iloc[0] == r["test"], r["variable"]
         checked += 1
-    assert checked == len(ref) > 40
+    assert checked == len(ref) > 10
+
+
+def test_fisher_exact_matches_r(r_reference):
+    ref = r_reference("table_one_fisher")
+    for _, r in ref.iterrows():
+        table = np.array([[int(v) for v in row.split(",")] for row in r["table"].split("/")])
+        assert fisher_exact(table) == pytest.approx(r["p_value"], rel=REL_TOL), r["table"]
+
+
+def test_fisher_gives_up_on_huge_tables_and_falls_back_to_monte_carlo():
+    big = np.array([[270, 130, 70, 30, 2], [265, 135, 65, 33, 1], [268, 128, 72, 31, 3]])
+    assert fisher_exact(big) is None
+    p = fisher_monte_carlo(big, 2000, np.random.default_rng(3))
+    # R 4.2 fisher.test(workspace = 2e8) on this table: 0.991030816601
+    assert abs(p - 0.991030816601) < 4 * np.sqrt(0.01 / 2000) + 1 / 2001
+
+
+def test_tests_are_named_per_row(jobs):
+    t = _run(jobs, "small")
+    p_col = t.columns.index("p")
+    marks = {t.body.index[i]: m for (i, j), m in t.markers.items() if j == p_col}
+    notes = t.marked_notes
+    assert notes[marks["age, M (SD)"]] == "Welch's t test."
+    assert notes[marks["depress1, Mdn [Q1, Q3]"]] == "Kruskal\u2013Wallis test."
+    assert notes[marks["marital, n (%)"]] == "Fisher's exact test."
+    assert notes[marks["sex, n (%)"]].startswith("Pearson's chi-square test with Yates")
+    # markers are assigned in order of first use, one per test
+    assert sorted(notes) == ["a", "b", "c", "d"]
+
+
+def test_dichotomous_variables_take_one_row():
+    df = pd.DataFrame(
+        {
+            "arm": ["A"] * 4 + ["B"] * 4,
+            "female": [0, 1, 1, 1, 0, 0, 1, 0],
+            "smoker": [True, False, True, True, False, False, False, True],
+            "employed": ["yes", "no", "yes", "yes", "no", "no", "yes", "no"],
+            "site": ["x", "y", "x", "y", "x", "y", "x", "y"],
+        }
+    )
+    t = table_one(df, by="arm", labels={"female": "Female"}, tests=False, smd=False)
+    assert list(t.body.index) == [
+        "Female, n (%)",
+        "smoker, n (%)",
+        "employed, n (%)",
+        "site, n (%)",
+        "x",
+        "y",
+    ]
+    assert t.body.loc["Female, n (%)", "A (n = 4)"] == "3 (75.0)"
+    # a labelled 0/1 variable shows its labelled level
+    lab = {"variables": {"female": "Sex"}, "values": {"female": {0: "Male", 1: "Female"}}}
+    t2 = table_one(df, by="arm", variables=["female"], labels=lab, tests=False, smd=False)
+    assert list(t2.body.index) == ["Sex: Female, n (%)"]
+
+
+def test_presets_name_the_statistics(jobs):
+    t = table_one(jobs, by="treat", variables=["age", "depress1", "sex"], nonnormal=["depress1"],
+                  style="jama")  # fmt: skip
+    assert list(t.body.index) == ["age, Mean (SD)", "depress1, Median (IQR)", "sex, No. (%)"]
+    cell = t.body.loc["depress1, Median (IQR)", "Overall (n = 899)"]
+    assert " to " in cell and cell.endswith(")")
+    assert t.body.loc["age, Mean (SD)", "p"].startswith(".")
+
+
+def test_overall_column_optional_and_headers(jobs):
+    t = table_one(jobs, by="treat", variables=["age"], overall=False)
+    assert t.columns == ["0 (n = 299)", "1 (n = 600)", "p", "SMD"]
+    t = table_one(jobs, by="treat", variables=["age"], tests=False, smd=False)
+    assert t.columns == ["Overall (n = 899)", "0 (n = 299)", "1 (n = 600)"]
 
 
 def test_table_one_does_not_mutate_and_counts_missing(jobs):
@@ -89,7 +196,7 @@ def test_codebook_labels_used():
 
     df = pd.DataFrame({"arm": [1, 1, 2, 2, 2], "age": [30.0, 32, 41, 39, 45]})
     t = table_one(df, by="arm", codebook=CB(), tests=False, smd=False)
-    assert "Age, years, mean (SD)" in t.body.index
+    assert "Age, years, M (SD)" in t.body.index
     assert any(c.startswith("TSF (n = 2)") for c in t.body.columns)
 
 
@@ -100,3 +207,11 @@ def test_bad_input(jobs):
         table_one(jobs.assign(one=1), by="one", variables=["age"])
     with pytest.raises(DataValidationError, match="both"):
         table_one(jobs, by="treat", categorical=["age"], nonnormal=["age"])
+    with pytest.raises(DataValidationError, match="compares two groups"):
+        table_one(jobs, by="income", variables=["age"], tests={"age": "t_test"})
+    with pytest.raises(DataValidationError, match="categorical variables"):
+        table_one(jobs, by="treat", variables=["age"], tests={"age": "fisher"})
+    with pytest.raises(DataValidationError, match="not among `variables`"):
+        table_one(jobs, by="treat", variables=["age"], tests={"sex": "chisq"})
+    with pytest.raises(ArgumentTypeError, match="`tests` must be"):
+        table_one(jobs, by="treat", variables=["age"], tests="fisher")

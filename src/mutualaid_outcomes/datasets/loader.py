@@ -118,7 +118,10 @@ def load_sample(name: SampleName, *, raw: bool = False) -> Any:
     Returns
     -------
     pandas.DataFrame, Codebook or dict
-        A fresh copy each call. Dates are ``datetime64``. ``"codebook"`` returns a
+        A fresh copy each call. Dates are ``datetime64``. Frames carry the codebook
+        of their columns (variable and value labels, missing codes; read it with
+        :func:`mutualaid_outcomes.io.get_codebook`), so tables and figures label
+        them. ``"codebook"`` returns a
         :class:`mutualaid_outcomes.io.Codebook` (the JSON dict if the io module is
         unavailable); ``"truth"`` returns :func:`sample_truth`.
 
@@ -144,6 +147,9 @@ def load_sample(name: SampleName, *, raw: bool = False) -> Any:
     True
     >>> load_sample("calendar").dtypes["date"]
     dtype('<M8[ns]')
+    >>> from mutualaid_outcomes.io import get_codebook
+    >>> get_codebook(load_sample("participants")).label("arm")
+    'Randomised treatment arm'
     """
     check_option(name, SAMPLE_NAMES, "name")
     if not isinstance(raw, bool):
@@ -159,4 +165,24 @@ def load_sample(name: SampleName, *, raw: bool = False) -> Any:
         except ImportError:  # pragma: no cover - io layer not installed
             return data
         return Codebook.from_dict(data)
-    return _load_frame(name, raw and name == "waves").copy()
+    return _with_codebook(_load_frame(name, raw and name == "waves").copy())
+
+
+@functools.cache
+def _codebook() -> Any:
+    from ..io.codebook import Codebook
+
+    return Codebook.from_dict(_codebook_dict())
+
+
+def _with_codebook(frame: pd.DataFrame) -> pd.DataFrame:
+    """Attach the part of the sample codebook that describes ``frame``'s columns."""
+    try:
+        from ..io.codebook import set_codebook
+    except ImportError:  # pragma: no cover - io layer not installed
+        return frame
+    codebook = _codebook()
+    described = [c for c in frame.columns if c in codebook]
+    if not described:
+        return frame
+    return set_codebook(frame, codebook.subset(described))

@@ -149,6 +149,12 @@ class InstrumentSpec:
         Short identifier (``"cesd"``).
     name, construct : str
         Full name and what it measures.
+    abbreviation : str
+        Short name used in labels (``"CES-D"``); default the upper-cased ``id``.
+    label : str
+        Display label of what the total score measures (``"Depressive symptoms"``);
+        default ``construct`` without its parenthesised qualifier, capitalised. Scored
+        columns are labelled ``"<label> (<abbreviation>)"`` in tables and figures.
     items : tuple of int
         Item numbers in administration order.
     min, max : float
@@ -203,6 +209,8 @@ class InstrumentSpec:
     norms: str = ""
     notes: str = ""
     unverified: tuple[str, ...] = ()
+    abbreviation: str = ""
+    label: str = ""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -571,6 +579,8 @@ def spec_from_dict(raw: Mapping[str, Any]) -> InstrumentSpec:
             norms=str(raw.get("norms", "")),
             notes=str(raw.get("notes", "")),
             unverified=tuple(str(u) for u in raw.get("unverified", ())),
+            abbreviation=str(raw.get("abbreviation", "")),
+            label=str(raw.get("label", "")),
         )
     except TypeError as exc:  # e.g. wrong value types inside dataclasses
         raise SpecError(f"Spec '{raw.get('id')}' has a value of the wrong type: {exc}.") from None

@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+from ._atomic import DataWriteError
+from ._textcols import NA_TOKENS
 from .codebook import (
     CODEBOOK_ATTR,
     MEASUREMENTS,
@@ -47,4 +49,6 @@ __all__ = [
     "DESCRIBE_COLUMNS",
     "SUPPORTED_READ_EXTENSIONS",
     "SUPPORTED_WRITE_EXTENSIONS",
+    "DataWriteError",
+    "NA_TOKENS",
 ]

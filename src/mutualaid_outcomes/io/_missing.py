@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, DataWarning
+from ._textcols import needs_exact_integers
 from .codebook import Code, Codebook, Variable, normalize_code
 
 __all__ = [
@@ -78,22 +79,23 @@ def _codes_arg(value: Any, argument: str) -> list[Code]:
     )
 
 
-def declare_missing_codes(
-    codebook: Codebook,
+def missing_codes_by_column(
     data: pd.DataFrame,
     missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None,
     file_columns: Sequence[str],
     source: str,
-) -> Codebook:
-    """Add the user's ``missing_codes`` to the codebook's declarations.
+    text_columns: Collection[str] | None = None,
+) -> dict[str, list[Code]]:
+    """The user's ``missing_codes`` as ``{column: [codes]}`` for the columns of ``data``.
 
     A list applies numeric codes to every numeric column and string codes to every
-    string column; a dict applies codes to the named columns. Dict keys that are
-    in the file but were not read are ignored; keys not in the file raise.
+    column that is text in the file (``text_columns``; default: the text columns of
+    ``data``); a dict applies codes to the named columns. Dict keys that are in the
+    file but were not read are ignored; keys not in the file raise.
     """
-    if missing_codes is None:
-        return codebook
     per_col: dict[str, list[Code]] = {}
+    if missing_codes is None:
+        return per_col
     if isinstance(missing_codes, Mapping):
         unknown = [k for k in missing_codes if k not in set(file_columns)]
         if unknown:
@@ -122,10 +124,32 @@ def declare_missing_codes(
             s = data[col]
             if pd.api.types.is_bool_dtype(s.dtype):
                 continue
-            if pd.api.types.is_numeric_dtype(s.dtype) and num_codes:
-                per_col[col] = num_codes
-            elif is_stringlike(s) and str_codes:
-                per_col[col] = str_codes
+            codes_here: list[Code] = []
+            if pd.api.types.is_numeric_dtype(s.dtype):
+                codes_here += num_codes
+            in_text = is_stringlike(s) if text_columns is None else col in text_columns
+            if in_text:
+                codes_here += str_codes
+            if codes_here:
+                per_col[col] = codes_here
+    return per_col
+
+
+def declare_missing_codes(
+    codebook: Codebook,
+    data: pd.DataFrame,
+    missing_codes: Sequence[Code] | Mapping[str, Sequence[Code] | Code] | None,
+    file_columns: Sequence[str],
+    source: str,
+    text_columns: Collection[str] | None = None,
+) -> Codebook:
+    """Add the user's ``missing_codes`` to the codebook's declarations.
+
+    See :func:`missing_codes_by_column` for how a list or dict is applied.
+    """
+    if missing_codes is None:
+        return codebook
+    per_col = missing_codes_by_column(data, missing_codes, file_columns, source, text_columns)
     out = []
     for name, var in codebook.variables.items():
         extra = per_col.get(name)
@@ -135,6 +159,29 @@ def declare_missing_codes(
     return Codebook(out, inferred=codebook.inferred)
 
 
+def _numeric_hits(s: pd.Series, var: Variable) -> np.ndarray:
+    """Which values of a numeric column equal a declared code or lie in a range."""
+    codes = [c for c in var.missing_codes if not isinstance(c, str)]
+    if pd.api.types.is_integer_dtype(s.dtype):
+        # compare integers as integers: beyond 2**53 a float comparison merges values
+        int_codes = [int(c) for c in codes if float(c).is_integer()]
+        hit = s.isin(int_codes).to_numpy(dtype=bool, na_value=False)
+        for lo, hi in var.missing_ranges:
+            hit |= ((s >= lo) & (s <= hi)).to_numpy(dtype=bool, na_value=False)
+        return hit
+    arr = s.to_numpy(dtype=float, na_value=np.nan)
+    hit = np.zeros(len(arr), dtype=bool)
+    # a few equality tests are faster than hashing for the usual handful of codes
+    if 0 < len(codes) <= 8:
+        for c in codes:
+            hit |= arr == c
+    elif codes:
+        hit |= np.isin(arr, codes)
+    for lo, hi in var.missing_ranges:
+        hit |= (arr >= lo) & (arr <= hi)
+    return hit
+
+
 def _missing_mask(s: pd.Series, var: Variable) -> tuple[pd.Series, dict[Any, Code]]:
     """Boolean mask of values declared missing, and a map from data value to code key."""
     mask = pd.Series(False, index=s.index)
@@ -142,27 +189,14 @@ def _missing_mask(s: pd.Series, var: Variable) -> tuple[pd.Series, dict[Any, Cod
     if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
         return mask, keymap
     if pd.api.types.is_numeric_dtype(s.dtype):
-        codes = [c for c in var.missing_codes if not isinstance(c, str)]
-        if pd.api.types.is_extension_array_dtype(s.dtype):
-            arr = s.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            arr = s.to_numpy()
-        hit = np.zeros(len(arr), dtype=bool)
-        # a few equality tests are faster than hashing for the usual handful of codes
-        if 0 < len(codes) <= 8:
-            for c in codes:
-                hit |= arr == c
-        elif codes:
-            hit |= np.isin(arr, codes)
-        for lo, hi in var.missing_ranges:
-            hit |= (arr >= lo) & (arr <= hi)
-        return pd.Series(hit, index=s.index), keymap
-    elif is_stringlike(s):
+        return pd.Series(_numeric_hits(s, var), index=s.index), keymap
+    if is_stringlike(s):
         codes = list(var.missing_codes)
         if codes:
             as_text = {str(c): c for c in codes}
             keymap.update(as_text)
-            mask |= s.isin(codes) | s.isin(list(as_text))
+            obj = s.astype(object)
+            mask |= obj.isin(codes) | obj.isin(list(as_text))
         if var.missing_ranges:
             num = pd.to_numeric(s, errors="coerce")
             for lo, hi in var.missing_ranges:
@@ -170,18 +204,40 @@ def _missing_mask(s: pd.Series, var: Variable) -> tuple[pd.Series, dict[Any, Cod
     return mask.fillna(False).astype(bool), keymap
 
 
+def _mask_numeric(name: str, s: pd.Series, hit: np.ndarray, counts: dict[Code, int]) -> pd.Series:
+    """Count the codes hit in a numeric column and set them missing.
+
+    Integer columns stay exact: identifiers and integers beyond 2**53 become
+    nullable ``Int64``; other integer columns become float as before.
+    """
+    values, ns = np.unique(s.to_numpy()[hit], return_counts=True)
+    for value, n in zip(values.tolist(), ns.tolist()):
+        key = normalize_code(value)
+        counts[key] = counts.get(key, 0) + int(n)
+    if pd.api.types.is_integer_dtype(s.dtype) and (
+        pd.api.types.is_extension_array_dtype(s.dtype) or needs_exact_integers(name, s)
+    ):
+        out = s.astype("Int64")  # a new array
+        out[hit] = pd.NA
+        return out
+    if pd.api.types.is_extension_array_dtype(s.dtype):
+        return s.mask(pd.Series(hit, index=s.index))
+    out_arr = s.to_numpy().astype(float)  # a new array
+    out_arr[hit] = np.nan
+    return pd.Series(out_arr, index=s.index, name=name)
+
+
 def apply_missing(
     data: pd.DataFrame,
     codebook: Codebook,
     found: Mapping[str, Mapping[Code, int]] | None = None,
-    coerce_numeric: bool = False,
 ) -> tuple[pd.DataFrame, Codebook]:
     """Set every declared missing code to NaN and record per-code counts in the codebook.
 
-    ``found`` holds counts already taken (extended missing values); declared
-    discrete codes not found are recorded with a count of 0. With
-    ``coerce_numeric``, a text column whose remaining values are all numbers once
-    the codes are removed becomes numeric (CSV columns holding e.g. "refused").
+    ``found`` holds counts already taken (extended missing values, text codes set
+    aside while reading); declared discrete codes not found are recorded with a
+    count of 0. Declared codes apply to the column as converted, so numeric codes
+    match numbers and text codes match text.
     """
     found = dict(found or {})
     new_cols: dict[str, pd.Series] = {}
@@ -197,29 +253,16 @@ def apply_missing(
             for c in var.missing_codes:
                 if is_num != isinstance(c, str):
                     counts.setdefault(normalize_code(c), 0)
-            if is_num and not pd.api.types.is_extension_array_dtype(s.dtype):
-                hit = mask.to_numpy()
-                if hit.any():
-                    arr = s.to_numpy()
-                    values, ns = np.unique(arr[hit], return_counts=True)
-                    for value, n in zip(values.tolist(), ns.tolist()):
-                        key = normalize_code(value)
-                        counts[key] = counts.get(key, 0) + int(n)
-                    out = arr.astype(float)  # a new array
-                    out[hit] = np.nan
-                    new_cols[name] = pd.Series(out, index=s.index, name=name)
-            elif mask.any():
+            hit = mask.to_numpy()
+            if is_num and hit.any():
+                new_cols[name] = _mask_numeric(name, s, hit, counts)
+            elif hit.any():
                 vc = s[mask].value_counts(sort=False)
                 for value, n in vc.items():
                     key = keymap.get(value, value)
                     key = normalize_code(key) if not isinstance(key, str) else key
                     counts[key] = counts.get(key, 0) + int(n)
-                s = s.mask(mask)
-                if coerce_numeric and is_stringlike(s):
-                    num = pd.to_numeric(s, errors="coerce")
-                    if int(num.isna().sum()) == int(s.isna().sum()):
-                        s = num
-                new_cols[name] = s
+                new_cols[name] = s.mask(mask)
         new_vars.append(var.replace(missing_counts=counts))
     if new_cols:
         data = data.copy(deep=False)

@@ -139,12 +139,16 @@ def code_to_str(code: Code) -> str:
 def code_from_str(text: str, string_variable: bool = False) -> Code:
     """Read a code written by :func:`code_to_str`.
 
-    Numeric-looking keys become numbers unless the variable holds strings.
+    Numeric-looking keys become numbers unless the variable holds strings. Text
+    that Python reads as a non-finite float (``"NaN"``, ``"nan"``, ``"inf"``) stays
+    text: it is a missing token, not a number.
 
     Examples
     --------
     >>> code_from_str("99"), code_from_str("-9.5"), code_from_str(".a"), code_from_str("1", True)
     (99, -9.5, '.a', '1')
+    >>> code_from_str("nan"), code_from_str("NA")
+    ('nan', 'NA')
     """
     text = str(text)
     if string_variable:
@@ -153,9 +157,10 @@ def code_from_str(text: str, string_variable: bool = False) -> Code:
     if _INT_RE.match(s):
         return int(s)
     try:
-        return normalize_code(float(s))
+        value = float(s)
     except ValueError:
         return text
+    return normalize_code(value) if math.isfinite(value) else text
 
 
 def _is_string_dtype(dtype: str | None) -> bool:
@@ -186,6 +191,11 @@ class Variable:
         to NaN) when the data were read.
     dtype : str or None
         pandas dtype of the column when the codebook was made.
+    read_notes : sequence of str
+        How the column was read, when a reader decided something a user may want
+        to override: missing tokens such as ``"NA"`` read as missing (numeric
+        columns) or kept as values (text columns), identifiers kept exact. Each
+        note says how to change the decision.
 
     Examples
     --------
@@ -204,6 +214,7 @@ class Variable:
     measurement: Measurement = "scale"
     missing_counts: Mapping[Code, int] = field(default_factory=dict)
     dtype: str | None = None
+    read_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -246,6 +257,14 @@ class Variable:
         object.__setattr__(self, "missing_counts", counts)
         if self.dtype is not None:
             object.__setattr__(self, "dtype", str(self.dtype))
+        notes = self.read_notes
+        if isinstance(notes, str):
+            notes = (notes,)
+        if not all(isinstance(n, str) for n in notes):
+            raise ArgumentTypeError(
+                f"`read_notes` of '{self.name}' must be a sequence of strings; got {notes!r}."
+            )
+        object.__setattr__(self, "read_notes", tuple(notes))
 
     def replace(self, **changes: Any) -> Variable:
         """Return a copy with some fields changed."""
@@ -268,6 +287,8 @@ class Variable:
         }
         if self.dtype is not None:
             out["dtype"] = self.dtype
+        if self.read_notes:
+            out["read_notes"] = list(self.read_notes)
         return out
 
     @classmethod
@@ -303,6 +324,7 @@ class Variable:
             measurement=data.get("measurement") or "scale",
             missing_counts={code_from_str(k, is_str): v for k, v in mc.items()},
             dtype=dtype,
+            read_notes=tuple(data.get("read_notes") or ()),
         )
 
 
@@ -520,7 +542,7 @@ class Codebook(dict):
         """One row per variable, as a DataFrame.
 
         Columns: variable, label, measurement, dtype, value_labels, missing_codes,
-        missing_ranges, missing_counts (the last four hold Python objects).
+        missing_ranges, missing_counts, read_notes (the last five hold Python objects).
         """
         rows = [
             {
@@ -532,6 +554,7 @@ class Codebook(dict):
                 "missing_codes": list(v.missing_codes),
                 "missing_ranges": list(v.missing_ranges),
                 "missing_counts": dict(v.missing_counts),
+                "read_notes": list(v.read_notes),
             }
             for v in self._variables.values()
         ]
@@ -544,6 +567,7 @@ class Codebook(dict):
             "missing_codes",
             "missing_ranges",
             "missing_counts",
+            "read_notes",
         ]
         return pd.DataFrame(rows, columns=cols)
 
@@ -553,8 +577,9 @@ class Codebook(dict):
 
         ``{"variables": {name: {"label": str | None, "value_labels": {code: label},
         "missing_codes": [...], "missing_ranges": [[lo, hi], ...], "measurement":
-        "nominal" | "ordinal" | "scale", "missing_counts": {code: int}, "dtype": str}}}``
-        with codes written as strings in keys. ``dtype`` is optional.
+        "nominal" | "ordinal" | "scale", "missing_counts": {code: int}, "dtype": str,
+        "read_notes": [str, ...]}}}`` with codes written as strings in keys. ``dtype``
+        and ``read_notes`` are optional (``read_notes`` is written only when there are notes).
         """
         return json.loads(json.dumps(self._content()))
 

@@ -24,6 +24,7 @@ DESCRIBE_COLUMNS: tuple[str, ...] = (
     "value_labels",
     "missing_codes",
     "missing_codes_found",
+    "read_notes",
 )
 
 
@@ -52,8 +53,9 @@ def describe_data(
         ``variable``, ``label`` (the name when unlabelled), ``type`` (pandas dtype),
         ``measurement``, ``n`` (non-missing values), ``n_missing``, ``value_labels``
         (``"0 = male; 1 = female"``), ``missing_codes`` (declared codes and ranges)
-        and ``missing_codes_found`` (``"99: 3; -9: 1"``, counts found when the data
-        were read).
+        ``missing_codes_found`` (``"99: 3; -9: 1"``, counts found when the data
+        were read) and ``read_notes`` (how the reader decided missing tokens such as
+        ``NA`` for the column, and how to override it).
 
     Raises
     ------
@@ -85,6 +87,7 @@ def describe_data(
         s = data[col]
         if var is None:
             label, measurement, vl, declared, found = str(col), guess_measurement(s), "", "", ""
+            notes = ""
         else:
             label = var.label or str(col)
             measurement = var.measurement
@@ -95,6 +98,7 @@ def describe_data(
             found = "; ".join(
                 f"{code_to_str(k)}: {n}" for k, n in var.missing_counts.items() if n > 0
             )
+            notes = "; ".join(var.read_notes)
         nm = int(n_missing[col])
         rows.append(
             {
@@ -107,6 +111,7 @@ def describe_data(
                 "value_labels": vl,
                 "missing_codes": declared,
                 "missing_codes_found": found,
+                "read_notes": notes,
             }
         )
     return pd.DataFrame(rows, columns=list(DESCRIBE_COLUMNS))

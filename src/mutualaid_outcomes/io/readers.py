@@ -34,22 +34,31 @@ from ..errors import (
     FileFormatError,
     MutualAidError,
 )
-from ._formats import check_path, describe_format, format_of, sidecar_path
+from ._atomic import read_sidecar
+from ._formats import check_path, format_of, sidecar_path
 from ._missing import (
     apply_missing,
     check_strict_labels,
     declare_missing_codes,
     is_stringlike,
-    split_extended_missing,
+    missing_codes_by_column,
     to_categoricals,
 )
+from ._stat_files import STAT_FORMATS, read_stat, stat_reader, wrap_read_error
+from ._text_files import (
+    read_delimited,
+    read_excel_raw,
+    reparse_in_memory,
+    reparser_delimited,
+    resolve_text_columns,
+)
+from ._textcols import needs_exact_integers
 from .codebook import (
     Code,
     Codebook,
     Variable,
     as_codebook,
     guess_measurement,
-    normalize_code,
     set_codebook,
 )
 
@@ -71,28 +80,7 @@ SUPPORTED_READ_EXTENSIONS: tuple[str, ...] = (
     ".xpt",
 )
 
-_STAT_FORMATS = ("sav", "por", "dta", "sas7bdat", "xpt")
-_USER_MISSING_FORMATS = ("sav", "dta", "sas7bdat")
-
-
-def _wrap(p: Path, fmt: str, err: BaseException) -> FileFormatError:
-    msg = str(err).strip() or type(err).__name__
-    return FileFormatError(
-        f"Could not read '{p}' as {describe_format(fmt)} data ({type(err).__name__}: {msg}). "
-        "The file may be corrupt, truncated or of another format."
-    )
-
-
-def _stat_reader(fmt: str) -> Any:
-    import pyreadstat
-
-    return {
-        "sav": pyreadstat.read_sav,
-        "por": pyreadstat.read_por,
-        "dta": pyreadstat.read_dta,
-        "sas7bdat": pyreadstat.read_sas7bdat,
-        "xpt": pyreadstat.read_xport,
-    }[fmt]
+_TEXT_FORMATS = ("csv", "tsv", "xlsx")
 
 
 #: the engine pandas reads .xlsx files with (a runtime dependency of this package)
@@ -151,7 +139,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
         kwargs: dict[str, Any] = {"metadataonly": True}
         if encoding is not None and fmt != "por":
             kwargs["encoding"] = encoding
-        _, meta = _stat_reader(fmt)(os.fspath(p), **kwargs)
+        _, meta = stat_reader(fmt)(os.fspath(p), **kwargs)
         return list(meta.column_names)
     except MutualAidError:
         raise
@@ -161,7 +149,7 @@ def _header(p: Path, fmt: str, encoding: str | None, sheet_name: str | int) -> l
             "pass the file's encoding, e.g. encoding='latin-1'."
         ) from err
     except Exception as err:
-        raise _wrap(p, fmt, err) from err
+        raise wrap_read_error(p, fmt, err) from err
 
 
 def _check_header(p: Path, header: Sequence[str]) -> None:
@@ -203,131 +191,85 @@ def _check_selection(p: Path, header: Sequence[str], columns: Any) -> list[str] 
     return cols
 
 
-def _codebook_from_meta(meta: Any, fmt: str) -> tuple[Codebook, set[str], dict[str, list[str]]]:
-    """Read pyreadstat metadata.
+def _exact_parquet_ints(p: Path, df: pd.DataFrame) -> pd.DataFrame:
+    """Integer Parquet columns with nulls, read exactly instead of through float.
 
-    Returns the variables, the names whose measurement is unknown, and the
-    declared extended-missing codes.
+    pandas turns an integer column with nulls into float64 (as files written by R
+    or polars hold), which merges identifiers beyond 2**53. Identifiers and such
+    large integers are read again as nullable ``Int64``.
     """
-    labels = dict(getattr(meta, "column_names_to_labels", {}) or {})
-    value_labels = dict(getattr(meta, "variable_value_labels", {}) or {})
-    ranges = dict(getattr(meta, "missing_ranges", {}) or {})
-    measure = dict(getattr(meta, "variable_measure", {}) or {})
-    user_values = dict(getattr(meta, "missing_user_values", {}) or {})
-    unknown: set[str] = set()
-    variables = []
-    for name in meta.column_names:
-        codes: list[Code] = []
-        rngs: list[tuple[float, float]] = []
-        for r in ranges.get(name, []) or []:
-            lo, hi = r["lo"], r["hi"]
-            if lo == hi:
-                codes.append(normalize_code(lo))
-            else:
-                rngs.append((float(lo), float(hi)))
-        m = measure.get(name)
-        if m not in ("nominal", "ordinal", "scale"):
-            unknown.add(name)
-            m = "scale"
-        label = labels.get(name)
-        variables.append(
-            Variable(
-                name=name,
-                label=label if label else None,
-                value_labels=value_labels.get(name, {}) or {},
-                missing_codes=tuple(codes),
-                missing_ranges=tuple(rngs),
-                measurement=m,
-            )
-        )
-    upper = fmt == "sas7bdat"
-    ext = {
-        k: ["." + (str(c) if upper else str(c).lower()) for c in v]
-        for k, v in user_values.items()
-        if fmt in ("dta", "sas7bdat")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(p)
+    names = [
+        f.name
+        for f in schema
+        if pa.types.is_integer(f.type)
+        and f.name in df.columns
+        and pd.api.types.is_float_dtype(df[f.name].dtype)
+    ]
+    if not names:
+        return df
+    exact = pq.read_table(p, columns=names).to_pandas(
+        types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None
+    )
+    fix = {
+        n: pd.Series(exact[n].array, index=df.index)  # not via an object array: float
+        for n in names
+        if needs_exact_integers(n, exact[n].dropna())
     }
-    return Codebook(variables), unknown, ext
+    return df.assign(**fix) if fix else df
 
 
-def _read_stat(
-    p: Path, fmt: str, cols: list[str] | None, encoding: str | None
-) -> tuple[pd.DataFrame, Codebook, set[str], dict[str, dict[Code, int]]]:
-    kwargs: dict[str, Any] = {"usecols": cols, "dates_as_pandas_datetime": True}
-    if fmt in _USER_MISSING_FORMATS:
-        kwargs["user_missing"] = True
-    if encoding is not None and fmt != "por":
-        kwargs["encoding"] = encoding
-    try:
-        df, meta = _stat_reader(fmt)(os.fspath(p), **kwargs)
-    except Exception as err:
-        raise _wrap(p, fmt, err) from err
-    cb, unknown, ext_declared = _codebook_from_meta(meta, fmt)
-    # These formats have no missing value for text: an empty string is missing.
-    text = {
-        c: df[c].mask(df[c] == "")
+def _read_parquet(p: Path, cols: list[str] | None) -> pd.DataFrame:
+    stored, _ = _parquet_columns(p)
+    df = pd.read_parquet(p, columns=None if cols is None else [c for c in cols if c in stored])
+    if _is_stored_index(df.index):
+        # a stored named index is a column of the file
+        df = df.reset_index()
+        if cols is not None:
+            df = df.loc[:, cols]
+    # missing text is None in Parquet; use NaN as the CSV reader does
+    fix = {
+        c: df[c].where(df[c].notna(), np.nan)
         for c in df.columns
-        if is_stringlike(df[c]) and bool((df[c] == "").any())
+        if pd.api.types.is_object_dtype(df[c].dtype) and bool(df[c].isna().any())
     }
-    if text:
-        df = df.assign(**text)
-    found: dict[str, dict[Code, int]] = {}
-    if fmt in ("dta", "sas7bdat"):
-        types = dict(getattr(meta, "readstat_variable_types", {}) or {})
-        numeric = [c for c in df.columns if types.get(c, "string") != "string"]
-        df, found = split_extended_missing(df, numeric, upper=fmt == "sas7bdat")
-        # extended codes are declared missing for the columns where they occur
-        new_vars = []
-        for name, var in cb.variables.items():
-            ext = list(ext_declared.get(name, [])) + list(found.get(name, {}))
-            if ext:
-                var = var.replace(missing_codes=tuple(var.missing_codes) + tuple(ext))
-            new_vars.append(var)
-        cb = Codebook(new_vars)
-    return df, cb, unknown, found
+    if fix:
+        df = df.assign(**fix)
+    return _exact_parquet_ints(p, df)
 
 
 def _read_plain(
-    p: Path, fmt: str, cols: list[str] | None, encoding: str | None, sheet_name: str | int
+    p: Path,
+    fmt: str,
+    header: list[str],
+    cols: list[str] | None,
+    encoding: str | None,
+    sheet_name: str | int,
 ) -> pd.DataFrame:
+    """First pass over a CSV, TSV, Parquet or Excel file (see :mod:`._text_files`).
+
+    CSV and TSV files are read whole (every column), so that a row longer than
+    the header is always detected; the selection is taken afterwards.
+    """
     try:
         if fmt in ("csv", "tsv"):
-            return pd.read_csv(
-                p, sep="," if fmt == "csv" else "\t", usecols=cols, encoding=encoding
-            )
+            df = read_delimited(p, fmt, header, encoding)
+            return df if cols is None else df.loc[:, cols]
         if fmt == "parquet":
-            stored, _ = _parquet_columns(p)
-            df = pd.read_parquet(
-                p, columns=None if cols is None else [c for c in cols if c in stored]
-            )
-            if _is_stored_index(df.index):
-                # a stored named index is a column of the file
-                df = df.reset_index()
-                if cols is not None:
-                    df = df.loc[:, cols]
-            # missing text is None in Parquet; use NaN as the CSV reader does
-            fix = {
-                c: df[c].where(df[c].notna(), np.nan)
-                for c in df.columns
-                if pd.api.types.is_object_dtype(df[c].dtype) and bool(df[c].isna().any())
-            }
-            return df.assign(**fix) if fix else df
-        wanted = None if cols is None else set(cols)
-        df = pd.read_excel(
-            p,
-            sheet_name=sheet_name,
-            usecols=None if wanted is None else (lambda c: str(c) in wanted),
-            engine=_XLSX,
-        )
-        # a numeric header cell gives a numeric column name: use text throughout
-        df.columns = [str(c) for c in df.columns]
-        return df
+            return _read_parquet(p, cols)
+        return read_excel_raw(p, sheet_name, cols, engine=_XLSX)
+    except MutualAidError:
+        raise
     except UnicodeDecodeError as err:
         raise FileFormatError(
             f"Could not decode '{p}' with encoding {encoding or 'utf-8'!r}; "
             "pass the file's encoding, e.g. encoding='latin-1'."
         ) from err
     except Exception as err:
-        raise _wrap(p, fmt, err) from err
+        raise wrap_read_error(p, fmt, err) from err
 
 
 def _as_codebook(codebook: Any) -> Codebook | None:
@@ -346,7 +288,7 @@ def read_data(
     codebook: Codebook | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     use_sidecar: bool = True,
 ) -> pd.DataFrame:
-    """Read a data file into a DataFrame with its :class:`Codebook` attached.
+    r"""Read a data file into a DataFrame with its :class:`Codebook` attached.
 
     Parameters
     ----------
@@ -354,12 +296,16 @@ def read_data(
         ``.csv``, ``.tsv`` (optionally ``.gz``), ``.parquet``, ``.xlsx``,
         ``.sav``/``.zsav``/``.por`` (SPSS), ``.dta`` (Stata), ``.sas7bdat`` or ``.xpt`` (SAS).
     columns : list of str, optional
-        Read only these columns, in this order (only they are parsed from the file).
+        Read only these columns, in this order (CSV and TSV files are still read
+        whole, so that a malformed row anywhere is found).
     missing_codes : list or dict, optional
         Sentinel codes to treat as missing, in addition to those the file declares.
-        A list applies its numbers to every numeric column (identifiers included)
-        and its strings to every text column; a dict ``{column: [codes]}`` applies
-        to the named columns only.
+        A list applies its numbers to every column that is numeric once read
+        (identifiers included) and its strings to every column that is text in the
+        file; a dict ``{column: [codes]}`` applies to the named columns only. Codes
+        apply after type conversion: ``["refused", -9]`` removes both from a column
+        holding numbers, ``"refused"`` and ``-9``. A dict entry is also the way to
+        read a token such as ``"NA"`` as missing in a text column.
     strict_labels : bool, default False
         If True, a non-missing value of a labelled variable without a value label
         raises :class:`DataValidationError`.
@@ -391,8 +337,9 @@ def read_data(
     DataFileNotFoundError
         If the file does not exist.
     FileFormatError
-        If the extension is not supported (the message lists the supported ones)
-        or the file cannot be parsed (corrupt, truncated, wrong encoding).
+        If the extension is not supported (the message lists the supported ones),
+        the file cannot be parsed (corrupt, truncated, wrong encoding), or a CSV/TSV
+        row has more fields than the header (the line is named).
     DataValidationError
         If the file has duplicate column names, or ``strict_labels`` finds
         unlabelled values (column, codes and counts are named).
@@ -402,6 +349,26 @@ def read_data(
 
     Notes
     -----
+    Reading rule for CSV, TSV and Excel files: only empty cells are missing by
+    default. A token that programs write for a missing value (``NA``, ``.``,
+    ``NULL``, ``null``, ``None``, ``N/A``, ``NaN``, ``#N/A``, ...; see
+    ``mutualaid_outcomes.io.NA_TOKENS``) is missing only in a column whose other
+    values are all numbers, true/false or dates (R and SAS exports); in a text
+    column it is a value (``NA`` is Narcotics Anonymous in a ``fellowship``
+    column). Tokens read as missing become declared codes of the column and are
+    counted; every decision is recorded in the column's ``read_notes`` (shown by
+    :func:`describe_data`), which say how to override it.
+
+    Identifiers never pass through float: an identifier column (``id``,
+    ``record_id``, ``subjectID``, ...) or a column of integers beyond 2**53 that
+    has missing values becomes nullable ``Int64``; identifiers with leading zeros
+    and integers beyond the int64 range are read as text (with a note), so two
+    distinct identifiers never become equal.
+
+    A ``<name>.codebook.json`` sidecar records the size and checksum of the data
+    file it was written with; if they do not match (the data file was replaced
+    later), a :class:`DataWarning` says so.
+
     Missing values handled:
 
     * SPSS user-missing values and ranges (read with pyreadstat's
@@ -435,6 +402,12 @@ def read_data(
     >>> cb = get_codebook(df)
     >>> cb.label("sex"), cb.missing_counts("sex"), cb.missing_counts("aa_meetings")
     ('Sex', {9: 1}, {-1: 1})
+    >>> _ = (tmp / "m.csv").write_text("fellowship,meetings\nAA,3\nNA,NA\n")
+    >>> df = read_data(tmp / "m.csv")  # NA: a fellowship, and a missing count
+    >>> df["fellowship"].tolist(), df["meetings"].tolist()
+    (['AA', 'NA'], [3.0, nan])
+    >>> get_codebook(df).variable("meetings").read_notes
+    ("read 'NA' (1) as missing: the other values are numbers; ...",)
     >>> read_data(tmp / "c.sav", columns=["aa_meeting"])
     Traceback (most recent call last):
     ...
@@ -442,6 +415,52 @@ def read_data(
     """
     p = check_path(path, "path")
     _, fmt = format_of(p)
+    _check_flags(strict_labels, convert_categoricals, use_sidecar, encoding, sheet_name)
+    explicit = _as_codebook(codebook)
+
+    header = _header(p, fmt, encoding, sheet_name)
+    _check_header(p, header)
+    cols = _check_selection(p, header, columns)
+
+    df, declared, unknown_measure, found = _load(
+        p, fmt, header, cols, encoding, sheet_name, use_sidecar
+    )
+    cb, inferred = _assemble_codebook(df, declared, explicit, unknown_measure)
+    notes: dict[str, list[str]] = {}
+    text_columns = [c for c in df.columns if _is_text(df[c])]
+    if fmt in _TEXT_FORMATS:
+        df, cb, found, notes = _resolve_text(p, fmt, df, cb, missing_codes, header, encoding, found)
+    cb = declare_missing_codes(cb, df, missing_codes, header, str(p), text_columns)
+    df, cb = apply_missing(df, cb, found)
+    if strict_labels:
+        check_strict_labels(df, cb, str(p))
+
+    final = []
+    for name, var in cb.variables.items():
+        changes: dict[str, Any] = {
+            "dtype": str(df[name].dtype),
+            "read_notes": tuple(notes.get(name, ())),
+        }
+        if name in unknown_measure:
+            changes["measurement"] = guess_measurement(df[name], var.value_labels)
+        final.append(var.replace(**changes))
+    cb = Codebook(final, inferred=inferred)
+    if convert_categoricals:
+        df = to_categoricals(df, cb, str(p))
+    return set_codebook(df, cb)
+
+
+def _is_text(s: pd.Series) -> bool:
+    return is_stringlike(s) or pd.api.types.is_object_dtype(s.dtype)
+
+
+def _check_flags(
+    strict_labels: Any,
+    convert_categoricals: Any,
+    use_sidecar: Any,
+    encoding: Any,
+    sheet_name: Any,
+) -> None:
     for name, flag in (
         ("strict_labels", strict_labels),
         ("convert_categoricals", convert_categoricals),
@@ -455,24 +474,29 @@ def read_data(
         raise ArgumentTypeError(
             f"`sheet_name` must be a sheet name or a 0-based position; got {sheet_name!r}."
         )
-    explicit = _as_codebook(codebook)
 
-    header = _header(p, fmt, encoding, sheet_name)
-    _check_header(p, header)
-    cols = _check_selection(p, header, columns)
 
-    unknown_measure: set[str] = set()
-    found: dict[str, dict[Code, int]] = {}
-    declared: Codebook | None = None
-    if fmt in _STAT_FORMATS:
-        df, declared, unknown_measure, found = _read_stat(p, fmt, cols, encoding)
+def _load(
+    p: Path,
+    fmt: str,
+    header: list[str],
+    cols: list[str] | None,
+    encoding: str | None,
+    sheet_name: str | int,
+    use_sidecar: bool,
+) -> tuple[pd.DataFrame, Codebook | None, set[str], dict[str, dict[Code, int]]]:
+    """Read the file; return the frame, its own declarations, unknown measures, codes found."""
+    if fmt in STAT_FORMATS:
+        df, declared, unknown, found = read_stat(p, fmt, cols, encoding)
     else:
-        df = _read_plain(p, fmt, cols, encoding, sheet_name)
+        unknown, found = set(), {}
+        df = _read_plain(p, fmt, header, cols, encoding, sheet_name)
         side = sidecar_path(p)
         attached = df.attrs.get("mutualaid_codebook")
         df.attrs = {}
+        declared = None
         if use_sidecar and side.is_file():
-            declared = Codebook.from_json(side)
+            declared = read_sidecar(side, p)
         elif isinstance(attached, Mapping):
             try:
                 declared = Codebook.from_dict(attached)
@@ -482,8 +506,16 @@ def read_data(
         df = df.loc[:, cols]
     if df.columns.has_duplicates:  # pragma: no cover - guarded by the header check
         raise DataValidationError(f"'{p}' has duplicate column names.")
+    return df, declared, unknown, found
 
-    # Assemble declarations: file metadata or sidecar, then an explicit codebook.
+
+def _assemble_codebook(
+    df: pd.DataFrame,
+    declared: Codebook | None,
+    explicit: Codebook | None,
+    unknown_measure: set[str],
+) -> tuple[Codebook, bool]:
+    """File metadata or sidecar, then an explicit codebook; counts and notes start empty."""
     base: dict[str, Variable] = {}
     inferred = declared is None and explicit is None
     for source in (declared, explicit):
@@ -491,28 +523,51 @@ def read_data(
             continue
         for name, var in source.variables.items():
             if name in df.columns:
-                base[name] = var.replace(missing_counts={})
+                base[name] = var.replace(missing_counts={}, read_notes=())
                 if source is explicit:
                     unknown_measure.discard(name)
     for name in df.columns:
         if name not in base:
             base[name] = Variable(name=str(name))
             unknown_measure.add(name)
-    cb = Codebook([base[c] for c in df.columns], inferred=inferred)
+    return Codebook([base[c] for c in df.columns], inferred=inferred), inferred
 
-    cb = declare_missing_codes(cb, df, missing_codes, header, str(p))
-    df, cb = apply_missing(df, cb, found, coerce_numeric=fmt in ("csv", "tsv", "xlsx"))
-    if strict_labels:
-        check_strict_labels(df, cb, str(p))
 
-    final = []
+def _resolve_text(
+    p: Path,
+    fmt: str,
+    df: pd.DataFrame,
+    cb: Codebook,
+    missing_codes: Any,
+    header: list[str],
+    encoding: str | None,
+    found: dict[str, dict[Code, int]],
+) -> tuple[pd.DataFrame, Codebook, dict[str, dict[Code, int]], dict[str, list[str]]]:
+    """Decide the text columns of a CSV, TSV or Excel file (see :mod:`._textcols`).
+
+    Text missing codes (declared in a codebook or sidecar, or given in
+    ``missing_codes``) and missing tokens are set aside before a column's type is
+    decided; tokens read as missing become declared codes of the column.
+    """
+    text_columns = [c for c in df.columns if _is_text(df[c])]
+    by_col = missing_codes_by_column(df, missing_codes, header, str(p), text_columns)
+    declared_text: dict[str, list[str]] = {}
     for name, var in cb.variables.items():
-        changes: dict[str, Any] = {"dtype": str(df[name].dtype)}
-        if name in unknown_measure:
-            changes["measurement"] = guess_measurement(df[name], var.value_labels)
-        final.append(var.replace(**changes))
-    cb = Codebook(final, inferred=inferred)
-    if convert_categoricals:
-        df = to_categoricals(df, cb, str(p))
-    out = set_codebook(df, cb)
-    return out
+        codes = [c for c in (*var.missing_codes, *by_col.get(name, ())) if isinstance(c, str)]
+        if codes:
+            declared_text[name] = codes
+    reparse = reparse_in_memory(df)
+    reread = reparser_delimited(p, fmt, encoding) if fmt in ("csv", "tsv") else None
+    df, res = resolve_text_columns(df, declared_text, reparse, reread)
+    found = {k: dict(v) for k, v in found.items()}
+    for name, counts in res.found.items():
+        merged = found.setdefault(name, {})
+        for k, n in counts.items():
+            merged[k] = merged.get(k, 0) + n
+    new_vars = []
+    for name, var in cb.variables.items():
+        tokens = res.token_codes.get(name)
+        if tokens:
+            var = var.replace(missing_codes=(*var.missing_codes, *tokens))
+        new_vars.append(var)
+    return df, Codebook(new_vars, inferred=cb.inferred), found, res.notes

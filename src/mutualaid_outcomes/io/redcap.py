@@ -25,6 +25,15 @@ from .._validation import close_matches
 from ..errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, FileFormatError
 from ._formats import check_path
 from ._missing import check_strict_labels, to_categoricals
+from ._text_files import default_index, ragged_error
+from ._textcols import (
+    NA_TOKENS,
+    TextDecision,
+    classify_text,
+    exact_integers,
+    is_identifier_name,
+    token_note,
+)
 from .codebook import Code, Codebook, Variable, normalize_code, set_codebook
 
 __all__ = ["read_redcap", "parse_choices"]
@@ -54,6 +63,7 @@ _COMPLETE_LABELS = {0: "Incomplete", 1: "Unverified", 2: "Complete"}
 _NUMERIC_VALIDATION = re.compile(r"^(integer|number.*|float)$")
 _DATE_VALIDATION = re.compile(r"^(date|datetime)_.*$")
 _CHOICE_SPLIT = re.compile(r"\s*\|\s*")
+_INT_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 def parse_choices(text: str) -> dict[Code, str]:
@@ -116,19 +126,23 @@ def _read_header(p: Path, encoding: str | None) -> list[str]:
     return row
 
 
-def _read_strings(p: Path, encoding: str | None) -> pd.DataFrame:
+def _read_strings(p: Path, encoding: str | None, width: int | None = None) -> pd.DataFrame:
+    """Every cell as text, only empty cells missing; rows longer than the header raise."""
+    enc = encoding or "utf-8-sig"
     try:
-        return pd.read_csv(
-            p,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding=encoding or "utf-8-sig",
-        )
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], encoding=enc)
     except Exception as err:
+        ragged = ragged_error(p, "csv", enc, width) if width else None
+        if ragged is not None:
+            raise ragged from err
         raise FileFormatError(
             f"Could not read '{p}' as CSV ({type(err).__name__}: {err})."
         ) from err
+    if width and (not default_index(df) or len(df.columns) != width):
+        ragged = ragged_error(p, "csv", enc, width)
+        if ragged is not None:
+            raise ragged
+    return df
 
 
 def _read_dictionary(p: Path, encoding: str | None) -> pd.DataFrame:
@@ -282,11 +296,54 @@ def read_redcap(
             raise ArgumentTypeError(f"`{name}` must be True or False; got {flag!r}.")
     dd = _read_dictionary(dict_p, encoding)
     header = _read_header(rec_p, encoding)
-    raw = _read_strings(rec_p, encoding)
+    raw = _read_strings(rec_p, encoding, len(header))
+    expected, record_id = _expected_columns(dd, header, rec_p, dict_p)
+    missing_by_col = _missing_arg(missing_codes, header, rec_p)
 
-    # Expected columns from the dictionary.
+    columns: dict[str, pd.Series] = {}
+    variables: list[Variable] = []
+    problems: list[str] = []
+    for col in header:
+        spec = _field_spec(col, expected.get(col.lower()), record_id)
+        codes = missing_by_col.get(col, [])
+        s, counts, notes, problem = _convert_field(col, raw[col], spec["kind"], codes)
+        if problem:
+            problems.append(problem)
+        columns[col] = s
+        variables.append(
+            Variable(
+                name=col,
+                label=spec["label"],
+                value_labels=spec["value_labels"],
+                missing_codes=tuple(codes) + tuple(k for k in counts if k not in codes),
+                measurement=spec["measurement"],
+                missing_counts=counts,
+                read_notes=tuple(notes),
+            )
+        )
+    if problems:
+        raise DataValidationError(
+            f"'{rec_p}': " + "; ".join(problems) + ". Export raw codes (not labels) and declare "
+            "missing-data codes such as 'UNK' in `missing_codes`."
+        )
+    df = pd.DataFrame(columns, index=raw.index)
+    cb = Codebook([v.replace(dtype=str(df[v.name].dtype)) for v in variables])
+    if strict_labels:
+        check_strict_labels(df, cb, str(rec_p))
+    if convert_categoricals:
+        df = to_categoricals(df, cb, str(rec_p))
+    return set_codebook(df, cb)
+
+
+def _expected_columns(
+    dd: pd.DataFrame, header: list[str], rec_p: Path, dict_p: Path
+) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """Columns the dictionary implies (lower-case name -> info), and the record id field.
+
+    Raises DataValidationError when the export and the dictionary do not match.
+    """
     forms = list(dict.fromkeys(f for f in dd["form_name"] if f))
-    expected: dict[str, dict[str, Any]] = {}  # lower-case column -> info
+    expected: dict[str, dict[str, Any]] = {}
     missing_fields: list[str] = []
     lower_cols = {c.lower(): c for c in header}
     record_id = dd["field_name"].iloc[0] if len(dd) else None
@@ -328,103 +385,137 @@ def read_redcap(
             + ". Export the records and the dictionary of the same project version, "
             "with all instruments."
         )
+    return expected, record_id
 
-    missing_by_col = _missing_arg(missing_codes, header, rec_p)
-    columns: dict[str, pd.Series] = {}
-    variables: list[Variable] = []
-    problems: list[str] = []
-    for col in header:
-        s = raw[col]
-        info = expected.get(col.lower())
-        counts: dict[Code, int] = {}
-        codes = missing_by_col.get(col, [])
-        if codes:
-            as_text = {str(c): c for c in codes}
-            mask = s.isin(list(as_text))
-            for c in codes:
-                counts[c] = int((s == str(c)).sum())
-            s = s.mask(mask)
-        label: str | None = None
-        value_labels: dict[Code, str] = {}
-        measurement = "nominal"
-        kind = "text"
-        if col.lower() in _SYSTEM_FIELDS:
-            label, measurement = _SYSTEM_FIELDS[col.lower()]
-            kind = "number" if col.lower() == "redcap_repeat_instance" else "text"
-        elif info is None:  # pragma: no cover - excluded by the match check
-            kind = "text"
-        elif info["kind"] == "checkbox":
-            row = info["row"]
-            label = f"{row.field_label}: {info['choice']}"
-            value_labels = {0: "Unchecked", 1: "Checked"}
-            kind = "number"
-        elif info["kind"] == "complete":
-            label = f"{info['form']} complete?"
-            value_labels = dict(_COMPLETE_LABELS)
-            kind = "number"
-            measurement = "ordinal"
-        elif info["kind"] == "timestamp":
-            label = f"{info['form']} survey timestamp"
-            kind = "datetime"
-            measurement = "scale"
-        else:
-            row = info["row"]
-            label = row.field_label or None
-            ftype = row.field_type
-            if ftype in ("dropdown", "radio"):
-                value_labels = parse_choices(row.choices)
-                numeric = all(not isinstance(k, str) for k in value_labels)
-                kind = "number" if numeric else "text"
-                measurement = "nominal" if len(value_labels) <= 3 else "ordinal"
-            elif ftype == "yesno":
-                value_labels, kind = {1: "Yes", 0: "No"}, "number"
-            elif ftype == "truefalse":
-                value_labels, kind = {1: "True", 0: "False"}, "number"
-            elif ftype in ("calc", "slider"):
-                kind, measurement = "number", "scale"
-            elif ftype == "text" and _NUMERIC_VALIDATION.match(row.validation):
-                kind, measurement = "number", "scale"
-            elif ftype == "text" and _DATE_VALIDATION.match(row.validation):
-                kind, measurement = "datetime", "scale"
-            elif col == record_id:
-                kind = "id"
-        if kind in ("number", "datetime"):
-            if kind == "number":
-                conv = pd.to_numeric(s, errors="coerce")
-            else:
-                conv = pd.to_datetime(s, errors="coerce", format="ISO8601")
-            bad = s.notna() & conv.isna()
-            if bad.any():
-                what = "numbers" if kind == "number" else "dates (YYYY-MM-DD)"
-                problems.append(
-                    f"'{col}': {int(bad.sum())} value(s) are not {what} (rows {_bad_positions(bad)})"
-                )
-            s = conv.astype(float) if kind == "number" else conv
-        elif kind == "id":
-            conv = pd.to_numeric(s, errors="coerce")
-            plain = s.str.fullmatch(r"[1-9]\d*|0").fillna(False)
-            if s.notna().all() and bool(plain.all()):
-                s = conv.astype("int64")
-        columns[col] = s
-        variables.append(
-            Variable(
-                name=col,
-                label=label,
-                value_labels=value_labels,
-                missing_codes=tuple(codes),
-                measurement=measurement,  # type: ignore[arg-type]
-                missing_counts=counts,
-            )
+
+def _field_spec(col: str, info: dict[str, Any] | None, record_id: str | None) -> dict[str, Any]:
+    """Label, value labels, measurement and kind (number, datetime, id, text) of a column."""
+    spec: dict[str, Any] = {
+        "label": None,
+        "value_labels": {},
+        "measurement": "nominal",
+        "kind": "text",
+    }
+    if col.lower() in _SYSTEM_FIELDS:
+        spec["label"], spec["measurement"] = _SYSTEM_FIELDS[col.lower()]
+        spec["kind"] = "number" if col.lower() == "redcap_repeat_instance" else "text"
+    elif info is None:  # pragma: no cover - excluded by the match check
+        pass
+    elif info["kind"] == "checkbox":
+        spec["label"] = f"{info['row'].field_label}: {info['choice']}"
+        spec["value_labels"] = {0: "Unchecked", 1: "Checked"}
+        spec["kind"] = "number"
+    elif info["kind"] == "complete":
+        spec.update(
+            label=f"{info['form']} complete?",
+            value_labels=dict(_COMPLETE_LABELS),
+            kind="number",
+            measurement="ordinal",
         )
-    if problems:
-        raise DataValidationError(
-            f"'{rec_p}': " + "; ".join(problems) + ". Export raw codes (not labels) and declare "
-            "missing-data codes such as 'UNK' in `missing_codes`."
+    elif info["kind"] == "timestamp":
+        spec.update(label=f"{info['form']} survey timestamp", kind="datetime", measurement="scale")
+    else:
+        spec.update(_dictionary_field(info["row"], col == record_id))
+    return spec
+
+
+def _dictionary_field(row: Any, is_record_id: bool) -> dict[str, Any]:
+    """The spec of a field the dictionary describes, from its type and validation."""
+    out: dict[str, Any] = {"label": row.field_label or None}
+    ftype = row.field_type
+    if ftype in ("dropdown", "radio"):
+        labels = parse_choices(row.choices)
+        numeric = all(not isinstance(k, str) for k in labels)
+        out.update(
+            value_labels=labels,
+            kind="number" if numeric else "text",
+            measurement="nominal" if len(labels) <= 3 else "ordinal",
         )
-    df = pd.DataFrame(columns, index=raw.index)
-    cb = Codebook([v.replace(dtype=str(df[v.name].dtype)) for v in variables])
-    if strict_labels:
-        check_strict_labels(df, cb, str(rec_p))
-    if convert_categoricals:
-        df = to_categoricals(df, cb, str(rec_p))
-    return set_codebook(df, cb)
+    elif ftype == "yesno":
+        out.update(value_labels={1: "Yes", 0: "No"}, kind="number")
+    elif ftype == "truefalse":
+        out.update(value_labels={1: "True", 0: "False"}, kind="number")
+    elif ftype in ("calc", "slider"):
+        out.update(kind="number", measurement="scale")
+    elif ftype == "text" and _NUMERIC_VALIDATION.match(row.validation):
+        kind = "integer" if row.validation == "integer" else "number"
+        out.update(kind=kind, measurement="scale")
+    elif ftype == "text" and _DATE_VALIDATION.match(row.validation):
+        out.update(kind="datetime", measurement="scale")
+    elif is_record_id:
+        out["kind"] = "id"
+    return out
+
+
+def _convert_field(
+    col: str, s: pd.Series, kind: str, codes: Sequence[Code]
+) -> tuple[pd.Series, dict[Code, int], list[str], str | None]:
+    """Set missing codes and tokens aside, then convert one column of text.
+
+    Text codes (``"UNK"``) are matched on the text; numeric codes (``-9``) on the
+    converted numbers of number fields (so ``"-9.0"`` matches too) and on the text
+    of text fields. NA-like tokens are missing in number and date fields only.
+    Returns the column, the codes found, notes for the codebook and a problem.
+    """
+    text_codes = [c for c in codes if isinstance(c, str)]
+    num_codes = [c for c in codes if not isinstance(c, str)]
+    counts: dict[Code, int] = {c: int((s == c).sum()) for c in text_codes}
+    s = s.mask(s.isin(text_codes))
+    if kind in ("text", "id") or not num_codes:
+        for c in num_codes:
+            counts[c] = int((s == str(c)).sum())
+        s = s.mask(s.isin([str(c) for c in num_codes]))
+    notes: list[str] = []
+    if kind == "id":
+        decision = classify_text(s)
+        if decision.kind == "integer":
+            missing = s.isna() | s.isin(list(decision.missing))
+            out, note = exact_integers(col, s, missing, identifier=True)
+            counts.update(decision.missing)
+            notes = [n for n in (token_note(col, decision), note) if n]
+            return out, counts, notes, None
+    if kind in ("text", "id"):
+        return s, counts, notes, None
+    present = s.dropna()
+    tokens = {str(k): int(n) for k, n in present[present.isin(NA_TOKENS)].value_counts().items()}
+    if tokens:
+        what = "date" if kind == "datetime" else "number"
+        notes.append(token_note(col, TextDecision(what, missing=tokens)) or "")
+        counts.update(tokens)
+        s = s.mask(s.isin(list(tokens)))
+    return _convert_values(col, s, kind, num_codes, counts, notes)
+
+
+def _convert_values(
+    col: str,
+    s: pd.Series,
+    kind: str,
+    num_codes: list[Code],
+    counts: dict[Code, int],
+    notes: list[str],
+) -> tuple[pd.Series, dict[Code, int], list[str], str | None]:
+    """Convert a number, integer or date field; numeric codes apply to the numbers."""
+    if kind == "datetime":
+        conv = pd.to_datetime(s, errors="coerce", format="ISO8601")
+    else:
+        conv = pd.to_numeric(s, errors="coerce")
+    bad = s.notna() & conv.isna()
+    problem = None
+    if bad.any():
+        what = "numbers" if kind != "datetime" else "dates (YYYY-MM-DD)"
+        problem = f"'{col}': {int(bad.sum())} value(s) are not {what} (rows {_bad_positions(bad)})"
+        return s, counts, notes, problem
+    if kind == "datetime":
+        return conv, counts, notes, None
+    is_int = s.dropna().map(lambda v: bool(_INT_TEXT.match(str(v)))).all()
+    if (kind == "integer" or is_identifier_name(col)) and is_int:
+        out, note = exact_integers(col, s, s.isna())
+        if note:
+            notes.append(note)
+    else:
+        out = conv.astype(float)
+    for c in num_codes:
+        hit = (out == c).fillna(False).astype(bool)
+        counts[c] = int(hit.sum())
+        out = out.mask(hit)
+    return out, counts, notes, problem

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,12 @@ from ..errors import (
     FileFormatError,
     MutualAidError,
 )
+from ._atomic import IncompleteFileError, sidecar_text, write_atomically
+from ._export import integers_as_text, is_extended, spss_label_limits, stata_missing_codes
 from ._formats import WRITE_FORMATS, as_path, format_of, sidecar_path
 from ._missing import is_stringlike
 from .codebook import (
     CODEBOOK_ATTR,
-    Code,
     Codebook,
     Variable,
     as_codebook,
@@ -53,6 +54,7 @@ SUPPORTED_WRITE_EXTENSIONS: tuple[str, ...] = tuple(WRITE_FORMATS)
 
 _STATA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 _STATA_LABEL_MAX = 80
+_DTA_END = b"</stata_dta>"
 
 
 def _resolve_codebook(data: pd.DataFrame, codebook: Any) -> Codebook:
@@ -117,7 +119,7 @@ def _spss_missing(name: str, s: pd.Series, var: Variable) -> list[Any] | None:
         codes = [c for c in var.missing_codes if not isinstance(c, str)]
         ranges = list(var.missing_ranges)
     else:
-        codes = [c for c in var.missing_codes if isinstance(c, str) and not _is_extended(c)]
+        codes = [c for c in var.missing_codes if isinstance(c, str) and not is_extended(c)]
         ranges = []
     if not codes and not ranges:
         return None
@@ -164,21 +166,13 @@ def _spss_missing(name: str, s: pd.Series, var: Variable) -> list[Any] | None:
     return best[1]
 
 
-def _is_extended(code: Code) -> bool:
-    return (
-        isinstance(code, str)
-        and len(code) == 2
-        and code[0] == "."
-        and (code[1].isalpha() or code[1] == "_")
-    )
-
-
-def _write_sav(out: pd.DataFrame, cb: Codebook, p: Path, compress: bool, file_label: str) -> None:
-    import pyreadstat
-
-    labels = {c: v.label for c, v in cb.variables.items() if v.label}
+def _sav_declarations(
+    out: pd.DataFrame, cb: Codebook
+) -> tuple[dict[str, dict[Any, str]], dict[str, list[Any]], str | None]:
+    """Value labels and missing declarations for pyreadstat, and what was changed."""
     value_labels: dict[str, dict[Any, str]] = {}
     missing: dict[str, list[Any]] = {}
+    merged: list[str] = []
     for c, v in cb.variables.items():
         s = out[c]
         numeric = not is_stringlike(s)
@@ -191,6 +185,35 @@ def _write_sav(out: pd.DataFrame, cb: Codebook, p: Path, compress: bool, file_la
         decl = _spss_missing(c, s, v)
         if decl:
             missing[c] = decl
+            n_declared = len([k for k in v.missing_codes if not is_extended(k)]) + len(
+                v.missing_ranges
+            )
+            if numeric and len(decl) < n_declared:
+                shown = ", ".join(
+                    f"{d['lo']} thru {d['hi']}" if isinstance(d, dict) else str(d) for d in decl
+                )
+                merged.append(f"'{c}' ({shown})")
+    note = None
+    if merged:
+        note = (
+            "SPSS declares at most three missing codes, or one range and one code: codes "
+            "merged into one range for " + ", ".join(merged)
+        )
+    return value_labels, missing, note
+
+
+def _write_sav(
+    out: pd.DataFrame,
+    cb: Codebook,
+    p: Path,
+    compress: bool,
+    file_label: str,
+    declarations: tuple[dict[str, dict[Any, str]], dict[str, list[Any]]],
+) -> None:
+    import pyreadstat
+
+    labels = {c: v.label for c, v in cb.variables.items() if v.label}
+    value_labels, missing = declarations
     measure = {c: v.measurement for c, v in cb.variables.items()}
     pyreadstat.write_sav(
         out,
@@ -204,9 +227,7 @@ def _write_sav(out: pd.DataFrame, cb: Codebook, p: Path, compress: bool, file_la
     )
 
 
-def _write_dta(out: pd.DataFrame, cb: Codebook, p: Path, file_label: str) -> None:
-    import pyreadstat
-
+def _check_stata_names(out: pd.DataFrame, p: Path) -> None:
     bad = [c for c in out.columns if not _STATA_NAME.match(str(c))]
     if bad:
         raise FileFormatError(
@@ -214,6 +235,12 @@ def _write_dta(out: pd.DataFrame, cb: Codebook, p: Path, file_label: str) -> Non
             f"contain only letters, digits and '_', and have at most 32 characters; "
             f"not valid: {bad[:10]}. Rename these columns first."
         )
+
+
+def _stata_labels(
+    out: pd.DataFrame, cb: Codebook
+) -> tuple[dict[str, str], dict[str, dict[Any, str]], str | None]:
+    """Variable and value labels Stata can hold, and what was left out."""
     labels: dict[str, str] = {}
     truncated = []
     for c, v in cb.variables.items():
@@ -239,15 +266,85 @@ def _write_dta(out: pd.DataFrame, cb: Codebook, p: Path, file_label: str) -> Non
             f"value labels not written for {dropped} (Stata labels integer codes of numeric "
             "variables only)"
         )
-    if notes:
-        warnings.warn(f"Writing '{p}': " + "; ".join(notes) + ".", DataWarning, stacklevel=3)
+    return labels, value_labels, "; ".join(notes) or None
+
+
+def _write_dta(
+    out: pd.DataFrame,
+    p: Path,
+    file_label: str,
+    declarations: tuple[dict[str, str], dict[str, dict[Any, str]], dict[str, list[str]]],
+) -> None:
+    import pyreadstat
+
+    labels, value_labels, user_values = declarations
     pyreadstat.write_dta(
         out,
         os.fspath(p),
         file_label=file_label,
         column_labels=labels or None,
         variable_value_labels=value_labels or None,
+        missing_user_values=user_values or None,
     )
+    # pyreadstat does not report a failed write of a .dta file (a full disk leaves a
+    # truncated file and no error); a complete file ends with this closing tag
+    with open(p, "rb") as fh:
+        fh.seek(max(0, p.stat().st_size - len(_DTA_END)))
+        if fh.read() != _DTA_END:
+            raise IncompleteFileError("the Stata writer stopped before the end of the file")
+
+
+def _plan(
+    out: pd.DataFrame, cb: Codebook, p: Path, ext: str, fmt: str, file_label: str
+) -> tuple[list[tuple[Path, Callable[[Path], None]]], Callable[..., Any] | None, list[str]]:
+    """The files to write (destination, writer) and the notes for the warning."""
+    notes: list[str] = []
+    if fmt == "sav":
+        out, cb, note = integers_as_text(out, cb, "SPSS")
+        notes.append(note or "")
+        cb, note = spss_label_limits(cb)
+        notes.append(note or "")
+        vl, missing, note = _sav_declarations(out, cb)
+        notes.append(note or "")
+        compress = ext == ".zsav"
+        return (
+            [(p, lambda tmp: _write_sav(out, cb, tmp, compress, file_label, (vl, missing)))],
+            None,
+            [n for n in notes if n],
+        )
+    if fmt == "dta":
+        _check_stata_names(out, p)
+        out, cb, note = integers_as_text(out, cb, "Stata")
+        notes.append(note or "")
+        labels, vls, note = _stata_labels(out, cb)
+        notes.append(note or "")
+        out, cb, user_values, note = stata_missing_codes(out, cb)
+        notes.append(note or "")
+        decl = (labels, vls, user_values)
+        return (
+            [(p, lambda tmp: _write_dta(out, tmp, file_label, decl))],
+            None,
+            [n for n in notes if n],
+        )
+    if fmt == "csv":
+
+        def write_body(tmp: Path) -> None:
+            out.to_csv(tmp, index=False)
+
+    else:
+        body = out.copy(deep=False)
+        body.attrs = {CODEBOOK_ATTR: cb}
+
+        def write_body(tmp: Path) -> None:
+            body.to_parquet(tmp, index=False)
+
+    side = sidecar_path(p)
+
+    def sidecar(temps: list[Path]) -> list[tuple[Path, Callable[[Path], None]]]:
+        text = sidecar_text(cb, p.name, temps[0])
+        return [(side, lambda tmp: tmp.write_text(text, encoding="utf-8"))]
+
+    return [(p, write_body)], sidecar, []
 
 
 def write_data(
@@ -264,7 +361,8 @@ def write_data(
     data : pandas.DataFrame
         The data; not modified.
     path : str or os.PathLike
-        Destination; the extension chooses the format. An existing file is replaced.
+        Destination; the extension chooses the format. An existing file is replaced
+        only once the new one is completely written (see Notes).
     codebook : Codebook, dict or path, optional
         Labels and missing declarations to write. Default: the codebook attached to
         ``data`` (:func:`get_codebook`), which is inferred when none is attached.
@@ -288,9 +386,30 @@ def write_data(
         If the destination directory does not exist.
     DataValidationError
         If the missing-value declarations of a column cannot be expressed in SPSS.
+    DataWriteError
+        If the operating system refused the write (disk full, quota, permission,
+        read-only folder): a subclass of :class:`OSError` whose message and
+        ``errno`` name the cause. The previous file is unchanged.
+
+    Warns
+    -----
+    DataWarning
+        When the format cannot hold something exactly and it was changed (the
+        message says what): integers beyond 2**53 written as text (SPSS, Stata);
+        declared missing codes written as Stata extended missing values ``.a``,
+        ``.b``, ... or declarations not carried (Stata); labels cut to what SPSS
+        or Stata keep; more than three SPSS missing codes merged into a range.
 
     Notes
     -----
+    Safety: the file (and its sidecar) is written to a temporary file in the
+    same folder, flushed and fsynced, and then moved over the destination with
+    :func:`os.replace`. A failure at any point, an interrupt included, leaves the
+    previous file byte-identical and removes the temporary file; the previous
+    file is never deleted first. The data file is replaced before its sidecar,
+    and the sidecar records the data file's size and SHA-256, so a crash between
+    the two renames is detected by :func:`read_data`.
+
     What is carried, by format:
 
     * **SPSS** (``.sav``, compressed ``.zsav``): variable labels, value labels
@@ -302,8 +421,11 @@ def write_data(
       file back counts them again. Stata/SAS extended codes (``".a"``) are not
       written (their values are already NaN).
     * **Stata** (``.dta``): variable labels (at most 80 characters) and value
-      labels of integer codes on numeric variables. Missing declarations and
-      measurement levels are not carried: NaN is written as Stata's ``.``.
+      labels of integer codes on numeric variables. Stata has no user-missing
+      declarations: declared codes still in the data are written as extended
+      missing values ``.a``, ``.b``, ... (with a warning naming the mapping), so
+      they stay missing in Stata; measurement levels are not carried; NaN is
+      written as Stata's ``.``.
     * **CSV** and **Parquet**: the data, plus the whole codebook (labels, missing
       declarations, measurement, the counts found when the data were read) in
       ``<name>.codebook.json`` next to the file, which :func:`read_data` picks up.
@@ -346,23 +468,17 @@ def write_data(
         raise DataFileNotFoundError(f"Cannot write '{p}': directory '{p.parent}' does not exist.")
     cb = _resolve_codebook(data, codebook)
     out, cb = _prepare(data, cb, fmt)
+    targets, after, notes = _plan(out, cb, p, ext, fmt, file_label)
+    if notes:
+        warnings.warn(f"Writing '{p}': " + "; ".join(notes) + ".", DataWarning, stacklevel=2)
     try:
-        if fmt == "sav":
-            _write_sav(out, cb, p, compress=ext == ".zsav", file_label=file_label)
-        elif fmt == "dta":
-            _write_dta(out, cb, p, file_label=file_label)
-        elif fmt == "csv":
-            out.to_csv(p, index=False)
-            cb.to_json(sidecar_path(p))
-        else:
-            out.attrs = {CODEBOOK_ATTR: cb}
-            out.to_parquet(p, index=False)
-            cb.to_json(sidecar_path(p))
+        write_atomically(targets, after_write=after)
     except MutualAidError:
         raise
     except Exception as err:
         raise FileFormatError(
             f"Could not write '{p}' ({type(err).__name__}: {err}). Check the column types: "
-            "each column must hold numbers, text or dates, not a mixture."
+            "each column must hold numbers, text or dates, not a mixture. The previous file, "
+            "if any, is unchanged."
         ) from err
     return p

@@ -104,6 +104,14 @@ if TYPE_CHECKING:
     )
     from .survival.cox_time_varying import fit_cox_time_varying
     from .survival.kaplan_meier import KaplanMeierResult, LogRankResult, kaplan_meier
+    from .trajectories import (
+        DistalOutcomeResult,
+        TrajectoryComparisonResult,
+        TrajectoryResult,
+        compare_trajectories,
+        distal_outcome,
+        fit_trajectories,
+    )
 
 __all__ = [
     "fit_regression",
@@ -197,6 +205,12 @@ __all__ = [
     "ModelSyntaxError",
     "IdentificationError",
     "HeywoodWarning",
+    "fit_trajectories",
+    "TrajectoryResult",
+    "compare_trajectories",
+    "TrajectoryComparisonResult",
+    "distal_outcome",
+    "DistalOutcomeResult",
 ]
 
 __getattr__, __dir__ = attach(__name__, __file__, __all__)

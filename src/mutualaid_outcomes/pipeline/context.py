@@ -42,6 +42,8 @@ class RunContext:
         None when the spec does not build that dataset.
     codebook : Codebook or None
         Labels of the data and participant columns.
+    design : SurveyDesign or None
+        The survey design of the ``[design]`` section, once built.
     models, tables : dict
         Fitted results and :class:`~mutualaid_outcomes.tables.Table` objects by name.
     inputs : list of Path
@@ -50,6 +52,8 @@ class RunContext:
         The spec seed and the seed handed to each model.
     data_notes, score_notes : list of str
         Lines of the report's "Data" section.
+    data_warnings : list of str
+        Texts of the warnings raised while preparing the data (shown in "Data").
     model_sections, table_sections : list of ReportSection
         Report sections in the order they were made.
     figures : list of Path
@@ -71,12 +75,14 @@ class RunContext:
     tmp: Path
     datasets: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     codebook: Codebook | None = None
+    design: Any = None
     models: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
     seeds: dict[str, Any] = field(default_factory=dict)
     data_notes: list[str] = field(default_factory=list)
     score_notes: list[str] = field(default_factory=list)
+    data_warnings: list[str] = field(default_factory=list)
     model_sections: list[ReportSection] = field(default_factory=list)
     table_sections: list[ReportSection] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)

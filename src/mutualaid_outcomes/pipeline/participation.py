@@ -102,8 +102,9 @@ def _survival(ctx: RunContext, calendar: pd.DataFrame, sv: SurvivalStep) -> None
         f"{len(relapse)} participants; {n_no_follow} participants without follow-up "
         f"days are excluded; counting process: {cp.n_rows_unmerged} daily intervals "
         f"merged to {cp.n_rows}."
-        + (f" ({len(caught)} data warning(s) while building it.)" if caught else "")
+        + (f" ({len(caught)} data warning(s) while building it; see below.)" if caught else "")
     )
+    ctx.data_warnings += [f"Survival data: {w.message}" for w in caught]
 
 
 def code_participation(ctx: RunContext) -> None:

@@ -19,6 +19,8 @@ th,td{padding:3px 10px;text-align:left;vertical-align:top}
 thead th{border-bottom:1px solid #000}caption{font-weight:bold;text-align:left;padding-bottom:.3em}
 tfoot td{border-top:1px solid #000;color:#555}
 img{max-width:100%}.note{color:#555;font-size:.9em}
+figure{margin:1.5em 0}figcaption{font-size:.9em;margin-top:.3em}
+.warnings{background:#fff8e6;border-left:3px solid #e69f00;padding:.4em 1em;font-size:.9em}
 .mutualaid-summary h4{margin-bottom:.3em}
 """
 
@@ -37,18 +39,41 @@ class ReportSection:
         PNG files embedded as base64 images.
     notes : list of str
         Plain-text notes (escaped).
+    captions : list of str
+        Caption of each figure, in the order of ``figures`` (missing ones default to
+        the file name with spaces for underscores). The report numbers figures
+        across sections: "Figure 1. ...".
+    warnings : list of str
+        Texts of the warnings raised while building this part, shown in a box under
+        the notes with their count.
     """
 
     title: str
     html_blocks: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def _img(path: Path) -> str:
+def _img(path: Path, number: int, caption: str | None) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    alt = html.escape(Path(path).stem.replace("_", " "))
-    return f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'></figure>"
+    text = caption or Path(path).stem.replace("_", " ")
+    label = f"Figure {number}."
+    return (
+        f"<figure id='figure{number}'><img alt='{html.escape(f'{label} {text}')}' "
+        f"src='data:image/png;base64,{data}'><figcaption><b>{label}</b> "
+        f"{html.escape(text)}</figcaption></figure>"
+    )
+
+
+def _warnings(texts: Sequence[str]) -> list[str]:
+    if not texts:
+        return []
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in texts)
+    n = len(texts)
+    head = f"{n} warning{'s' if n != 1 else ''}"
+    return [f"<div class='warnings'><p><b>{head}</b></p><ul>{items}</ul></div>"]
 
 
 def render_report(
@@ -65,6 +90,16 @@ def render_report(
     >>> page = render_report("Demo", [ReportSection("Data", notes=["899 rows"])])
     >>> page.startswith("<!DOCTYPE html>") and "899 rows" in page
     True
+
+    Figures are numbered across sections and captioned:
+
+    >>> import tempfile, pathlib
+    >>> png = pathlib.Path(tempfile.mkdtemp()) / "km_relapse.png"
+    >>> _ = png.write_bytes(b"PNG")
+    >>> page = render_report("Demo", [ReportSection("Figures", figures=[png],
+    ...     captions=["Time to relapse by arm"])])
+    >>> "<b>Figure 1.</b> Time to relapse by arm" in page
+    True
     """
     esc = html.escape
     parts = [
@@ -76,11 +111,15 @@ def render_report(
         parts.append("<nav><ol>")
         parts += [f"<li><a href='#s{i}'>{esc(s.title)}</a></li>" for i, s in enumerate(sections)]
         parts.append("</ol></nav>")
+    number = 0
     for i, s in enumerate(sections):
         parts.append(f"<section id='s{i}'><h2>{esc(s.title)}</h2>")
         parts += [f"<p class='note'>{esc(n)}</p>" for n in s.notes]
+        parts += _warnings(s.warnings)
         parts += list(s.html_blocks)
-        parts += [_img(f) for f in s.figures]
+        for k, f in enumerate(s.figures):
+            number += 1
+            parts.append(_img(f, number, s.captions[k] if k < len(s.captions) else None))
         parts.append("</section>")
     if footer:
         parts.append(f"<hr><p class='note'>{esc(footer)}</p>")

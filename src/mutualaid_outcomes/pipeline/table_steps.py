@@ -8,8 +8,10 @@ value in :class:`~mutualaid_outcomes.pipeline.spec.TableStep`'s ``type``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..disclosure import suppress_text
 from ..errors import SpecError
 from .report import ReportSection
 
@@ -22,12 +24,20 @@ __all__ = ["TABLE_HANDLERS", "make_tables"]
 TableHandler = Callable[["TableStep", "RunContext", str], Any]
 
 
+def spec_labels(ctx: RunContext) -> Any:
+    """The label resolver of a run: the spec's ``[labels]`` over the codebook."""
+    from .._labels import resolve_labels
+
+    return resolve_labels(ctx.spec.labels.model_dump(), ctx.codebook)
+
+
 def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
     from ..tables import table_one
 
     return table_one(
         ctx.dataset(t.dataset, where),
         codebook=ctx.codebook,
+        labels=spec_labels(ctx),
         by=t.by,
         variables=t.variables,
         categorical=t.categorical,
@@ -35,6 +45,7 @@ def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
         style=ctx.spec.output.style,
         min_cell=ctx.spec.output.min_cell,
         title=t.title or "Table 1. Participant characteristics",
+        design=ctx.design if t.design else None,
     )
 
 
@@ -48,7 +59,9 @@ def _regression_table(t: TableStep, ctx: RunContext, where: str) -> Any:
         exponentiate=t.exponentiate,
         style=ctx.spec.output.style,
         codebook=ctx.codebook,
+        labels=spec_labels(ctx),
         title=t.title,
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
@@ -58,7 +71,27 @@ def _mediation_table(t: TableStep, ctx: RunContext, where: str) -> Any:
     if not t.models or len(t.models) != 1:
         raise SpecError(f"{where}: a mediation table takes exactly one model name.")
     return mediation_table(
-        ctx.models[t.models[0]], style=ctx.spec.output.style, title=t.title, codebook=ctx.codebook
+        ctx.models[t.models[0]],
+        style=ctx.spec.output.style,
+        title=t.title,
+        codebook=ctx.codebook,
+        labels=spec_labels(ctx),
+    )
+
+
+def _survival_table(t: TableStep, ctx: RunContext, where: str) -> Any:
+    from ..tables import survival_table
+
+    if not t.models or len(t.models) != 1:
+        raise SpecError(f"{where}: a survival table takes exactly one model name.")
+    return survival_table(
+        ctx.models[t.models[0]],
+        times=t.times,
+        style=ctx.spec.output.style,
+        title=t.title,
+        codebook=ctx.codebook,
+        labels=spec_labels(ctx),
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
@@ -67,6 +100,7 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
     "table_one": _table_one,
     "regression_table": _regression_table,
     "mediation_table": _mediation_table,
+    "survival_table": _survival_table,
 }
 
 
@@ -75,6 +109,11 @@ def make_tables(ctx: RunContext) -> None:
     formats = list(ctx.spec.output.table_formats)
     for i, t in enumerate(ctx.spec.tables):
         table = TABLE_HANDLERS[t.type](t, ctx, f"tables[{i}] ({t.name})")
+        if ctx.spec.output.min_cell is not None:
+            table = replace(
+                table,
+                footnotes=[suppress_text(n, ctx.spec.output.min_cell) for n in table.footnotes],
+            )
         ctx.tables[t.name] = table
         for ext in formats:
             table.save(ctx.tmp / "tables" / f"{t.name}.{ext}")

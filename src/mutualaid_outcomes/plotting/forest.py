@@ -13,6 +13,12 @@ forest plots, :func:`~mutualaid_outcomes.plotting.meta.plot_meta_forest`, build 
     a line with end ticks, no marker (a prediction interval);
 ``"header"``, ``"note"``
     text only (a subgroup heading in bold; heterogeneity statistics in italics).
+
+As in R forestploter, a figure made by :func:`plot_forest` is sized to its rows (0.26 in
+per row) and to its text: row labels on the left; on the right a column with
+"estimate (low, high)" headed by the measure ("HR (95% CI)") and optional text columns
+of the frame such as N and events. The ratio axis is labelled with the model's measure
+("Hazard ratio (95% CI)", from :func:`~mutualaid_outcomes._labels.ratio_label`).
 """
 
 from __future__ import annotations
@@ -23,14 +29,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._labels import ratio_label
 from .._validation import check_columns, renamed
-from ..errors import DataValidationError
+from ..errors import ArgumentTypeError, DataValidationError
+from ._layout import fit_figure, text_width_inches
 
 __all__ = ["forest_data", "plot_forest", "ROW_KINDS"]
 
 #: row kinds understood by :func:`plot_forest` (see the module docstring)
 ROW_KINDS: tuple[str, ...] = ("effect", "study", "summary", "prediction", "header", "note")
-_OPTIONAL = ("model", "label", "kind", "weight", "group")
+_OPTIONAL = ("model", "label", "kind", "weight", "group", "n", "n_events")
+#: headers of the text columns known by name
+_COLUMN_HEADERS = {"n": "N", "n_events": "Events", "weight": "Weight (%)"}
+_ABBREVIATIONS = {
+    "Hazard ratio": "HR",
+    "Odds ratio": "OR",
+    "Risk ratio": "RR",
+    "Rate ratio": "IRR",
+    "Subdistribution hazard ratio": "sHR",
+}
+ROW_INCHES = 0.26
 
 
 @renamed(effects="result")
@@ -115,6 +133,33 @@ def forest_data(
     return out
 
 
+def _measure(result: Any, exponentiate: bool, conf_level: float) -> tuple[str, str]:
+    """Axis label and column header: ("Hazard ratio (95% CI)", "HR (95% CI)")."""
+    ci = f"({conf_level * 100:g}% CI)"
+    if not exponentiate:
+        return f"Estimate {ci}", f"Estimate {ci}"
+    name = ratio_label(None if isinstance(result, pd.DataFrame) else result)
+    return f"{name} {ci}", f"{_ABBREVIATIONS.get(name, name)} {ci}"
+
+
+def _check_columns_arg(columns: Any, data: pd.DataFrame) -> dict[str, str]:
+    if columns is None:
+        return {}
+    if isinstance(columns, str) or not isinstance(columns, (Mapping, Sequence)):
+        raise ArgumentTypeError(
+            f"`columns` must be a list of column names or a {{column: header}} mapping; "
+            f"got {columns!r}."
+        )
+    cols = dict(columns) if isinstance(columns, Mapping) else {c: None for c in columns}
+    missing = [c for c in cols if c not in data]
+    if missing:
+        raise DataValidationError(
+            f"`columns` {missing} are not columns of the forest data; available: "
+            f"{[c for c in data.columns if c not in ('y', 'kind')]}."
+        )
+    return {c: h or _COLUMN_HEADERS.get(c, c) for c, h in cols.items()}
+
+
 @renamed(effects="result")
 def plot_forest(
     result: Any,
@@ -125,6 +170,7 @@ def plot_forest(
     log_scale: bool | None = None,
     xlabel: str | None = None,
     annotate: bool = True,
+    columns: Sequence[str] | Mapping[str, str] | None = None,
     decimals: int = 2,
     **kwargs: Any,
 ) -> Any:
@@ -135,7 +181,7 @@ def plot_forest(
     result : result or tidy DataFrame
         See :func:`forest_data`.
     ax : matplotlib Axes, optional
-        Axes to draw on; a new figure is made when omitted.
+        Axes to draw on; a new figure sized to the rows and text is made when omitted.
     exponentiate : bool
         Ratios (reference line at 1, log scale by default).
     reference : float, optional
@@ -143,23 +189,47 @@ def plot_forest(
     log_scale : bool, optional
         Log x axis; default ``exponentiate``.
     xlabel : str, optional
-        X-axis label.
+        X-axis label; default the measure with the interval level, "Hazard ratio
+        (95% CI)" for a Cox model, "Odds ratio (95% CI)" for a logistic one,
+        "Estimate (95% CI)" without ``exponentiate``.
     annotate : bool
-        Print "estimate [low, high]" at the right of each row.
+        Print "estimate (low, high)" at the right of each row, headed "HR (95% CI)".
+    columns : list of str or mapping, optional
+        Further text columns of the forest data to print at the right, e.g.
+        ``["n", "n_events"]`` (headed "N" and "Events") or ``{"n": "Patients"}``.
     decimals : int
         Decimals of the annotation.
     **kwargs
-        Passed to :func:`forest_data`.
+        Passed to :func:`forest_data` (``terms``, ``labels``, ``codebook``,
+        ``conf_level``, ``drop_intercept``).
 
     Returns
     -------
     matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
 
+    Raises
+    ------
+    DataValidationError
+        ``columns`` naming columns the data do not have.
+
+    Examples
+    --------
+    >>> tidy = pd.DataFrame({"term": ["aa", "age"], "estimate": [0.6, 1.01],
+    ...     "conf_low": [0.45, 0.99], "conf_high": [0.8, 1.03], "n": [1516, 1516]})
+    >>> ax = plot_forest(tidy, exponentiate=True, columns=["n"])
+    >>> ax.get_xlabel()
+    'Ratio (95% CI)'
+    >>> [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    ['N', 'Ratio (95% CI)']
+    """
     data = forest_data(result, exponentiate=exponentiate, **kwargs)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 0.35 * len(data) + 1.2))
+    cols = _check_columns_arg(columns, data)
+    axis_label, header = _measure(result, exponentiate, kwargs.get("conf_level", 0.95))
+    if xlabel is not None and isinstance(result, pd.DataFrame):
+        header = xlabel  # a frame does not say its measure; the caller's label does
+    own = ax is None
+    if own:
+        ax = _new_forest_axes(data, len(data), bool(cols) or annotate)
     ref = reference if reference is not None else (1.0 if exponentiate else 0.0)
     log = exponentiate if log_scale is None else log_scale
     kind = data["kind"] if "kind" in data else pd.Series("effect", index=data.index)
@@ -170,6 +240,9 @@ def plot_forest(
     ax.axvline(ref, color="grey", linestyle="--", linewidth=0.8)
     ax.set_yticks(data["y"].to_numpy())
     ax.set_yticklabels(data["label"].tolist())
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
     for tick, k in zip(ax.get_yticklabels(), kind):
         if k in ("header", "summary"):
             tick.set_fontweight("bold")
@@ -180,21 +253,66 @@ def plot_forest(
         lo = float(min(data["conf_low"].min(), ref))
         hi = float(max(data["conf_high"].max(), ref))
         ratio_ticks(ax, lo, hi)
-    ax.set_xlabel(xlabel or ("Ratio (95% CI)" if exponentiate else "Estimate (95% CI)"))
-    if annotate:
-        _annotate(ax, data, decimals)
-    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.set_xlabel(xlabel or axis_label)
+    headed = bool(cols) or annotate
+    _text_columns(ax, data, cols, header if annotate else None, decimals)
+    ax.set_ylim(-0.7, len(data) - 0.3 + (0.9 if headed else 0))
+    if own:
+        fit_figure(ax.figure)
     return ax
 
 
-def ratio_ticks(ax: Any, lo: float, hi: float) -> None:
-    """Readable ticks (0.1, 0.2, 0.5, 1, 2, 5 ...) on a log-scale x axis spanning lo..hi."""
-    nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
-    ticks = nice[(nice >= lo / 1.5) & (nice <= hi * 1.5)]
-    if len(ticks) >= 2:
-        ax.minorticks_off()
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([f"{t:g}" for t in ticks])
+def _new_forest_axes(data: pd.DataFrame, n_rows: int, headed: bool) -> Any:
+    """A figure whose plot area is 2.6 in wide and ROW_INCHES per row high."""
+    import matplotlib.pyplot as plt
+
+    label_w = max((text_width_inches(t, 9) for t in data["label"]), default=1.0)
+    height = ROW_INCHES * (n_rows + (1 if headed else 0)) + 0.2
+    fig = plt.figure(figsize=(label_w + 2.6 + 3.0, height + 0.7))
+    w, h = fig.get_size_inches()
+    return fig.add_axes((label_w / w + 0.2 / w, 0.6 / h, 2.6 / w, height / h))
+
+
+#: tick sets for log ratio axes, coarsest first; the first giving 3+ ticks is used
+_RATIO_TICK_SETS = (
+    (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100),
+    (0.1, 0.25, 0.5, 1, 2, 4, 10),
+    (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4),
+    (0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2),
+    (0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25),
+    (0.9, 0.95, 0.98, 1, 1.02, 1.05, 1.1),
+)
+
+
+def ratio_ticks(ax: Any, lo: float, hi: float) -> list[float]:
+    """Readable ticks (0.5, 1, 2 ... or 0.8, 0.9, 1, 1.1 ...) on a log x axis spanning lo..hi.
+
+    The coarsest set with at least three ticks inside ``[lo, hi]`` widened by 10% is
+    used; tick labels are plain numbers (never ``10^0``) and the axis is widened to
+    show every tick. Returns the ticks.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> _, ax = plt.subplots()
+    >>> ax.set_xscale("log")
+    >>> ratio_ticks(ax, 0.87, 1.17), ratio_ticks(ax, 0.3, 2.2)
+    ([0.8, 0.9, 1.0, 1.25], [0.5, 1.0, 2.0])
+    """
+    ticks: list[float] = []
+    for candidates in _RATIO_TICK_SETS:
+        arr = np.asarray(candidates, dtype=float)
+        inside = arr[(arr >= lo / 1.1) & (arr <= hi * 1.1)]
+        if len(inside) >= 3:
+            ticks = inside.tolist()
+            break
+    if not ticks:
+        ticks = [float(t) for t in np.unique(np.round([lo, 1.0, hi], 2))]
+    ax.minorticks_off()
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(min(lo, ticks[0]) / 1.05, max(hi, ticks[-1]) * 1.05)
+    return ticks
 
 
 def _draw_effects(ax: Any, rows: pd.DataFrame) -> None:
@@ -239,20 +357,54 @@ def _draw_predictions(ax: Any, rows: pd.DataFrame) -> None:
     ax.plot(ends, np.concatenate([rows["y"], rows["y"]]), "|", color="black", markersize=6)
 
 
-def _annotate(ax: Any, data: pd.DataFrame, decimals: int) -> None:
-    has_weight = "weight" in data and data["weight"].notna().any()
-    for _, r in data.iterrows():
-        if not np.isfinite(r["estimate"]) and not np.isfinite(r["conf_low"]):
-            continue
-        text = f"[{r['conf_low']:.{decimals}f}, {r['conf_high']:.{decimals}f}]"
-        if np.isfinite(r["estimate"]):
-            text = f"{r['estimate']:.{decimals}f} " + text
-        if has_weight and np.isfinite(r.get("weight", np.nan)):
-            text += f"  {r['weight']:.1f}%"
-        ax.annotate(
-            text,
-            xy=(1.02, r["y"]),
-            xycoords=("axes fraction", "data"),
-            va="center",
-            fontsize="small",
-        )
+def _interval_text(r: pd.Series, decimals: int) -> str:
+    if not np.isfinite(r["estimate"]) and not np.isfinite(r["conf_low"]):
+        return ""
+    text = f"({r['conf_low']:.{decimals}f}, {r['conf_high']:.{decimals}f})"
+    if np.isfinite(r["estimate"]):
+        text = f"{r['estimate']:.{decimals}f} " + text
+    return text
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return f"{int(value)}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _text_columns(
+    ax: Any, data: pd.DataFrame, cols: dict[str, str], header: str | None, decimals: int
+) -> None:
+    """Text columns at the right of the plot: ``cols`` then the estimate column.
+
+    Columns are placed from their text widths (inches, converted to axes fractions),
+    right-aligned for counts and left-aligned for the estimate, with bold headers on a
+    row above the top row.
+    """
+    has_weight = "weight" in data and data["weight"].notna().any() and header is not None
+    columns: list[tuple[str, list[str], str]] = [
+        (h, [_cell(v) for v in data[c]], "right") for c, h in cols.items()
+    ]
+    if header is not None:
+        texts = [_interval_text(r, decimals) for _, r in data.iterrows()]
+        if has_weight and "weight" not in cols:
+            columns.append(("Weight (%)", [_cell(round(w, 1)) for w in data["weight"]], "right"))
+        columns.append((header, texts, "left"))
+    if not columns:
+        return
+    fig = ax.figure
+    ax_w = ax.get_position().width * fig.get_figwidth()
+    x = 1.04
+    top = len(data)
+    for head, cells, align in columns:
+        width = max(text_width_inches(t, 9) for t in [head, *cells]) / ax_w
+        at = x + width if align == "right" else x
+        kw = {"xycoords": ("axes fraction", "data"), "va": "center", "ha": align}
+        ax.annotate(head, xy=(at, top), fontweight="bold", fontsize="small", **kw)
+        for y, text in zip(data["y"], cells):
+            ax.annotate(text, xy=(at, y), fontsize="small", **kw)
+        x += width + 0.08

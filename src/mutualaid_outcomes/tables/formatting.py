@@ -50,6 +50,10 @@ class JournalStyle:
         Interval punctuation.
     minus : str
         Character for negative numbers.
+    count_label, mean_label, median_label : str
+        How Table 1 names its statistics: ``n (%)``, ``M (SD)``, ``Mdn [Q1, Q3]``
+        (APA); ``No. (%)``, ``Mean (SD)``, ``Median (IQR)`` (AMA); ``no. (%)``,
+        ``mean (SD)``, ``median (IQR)`` (NEJM).
     """
 
     name: str
@@ -60,12 +64,23 @@ class JournalStyle:
     ci_sep: str
     ci_close: str
     minus: str = "-"
+    count_label: str = "n (%)"
+    mean_label: str = "M (SD)"
+    median_label: str = "Mdn [Q1, Q3]"
+
+    def interval(self, low: str, high: str) -> str:
+        """Two formatted limits joined in the journal's interval style."""
+        return f"{self.ci_open}{low}{self.ci_sep}{high}{self.ci_close}"
 
 
 JOURNAL_STYLES: dict[str, JournalStyle] = {
     "apa": JournalStyle("apa", False, 3, 3, "[", ", ", "]"),
-    "jama": JournalStyle("jama", False, 2, 3, "", " to ", ""),
-    "nejm": JournalStyle("nejm", True, 2, 3, "", " to ", ""),
+    "jama": JournalStyle(
+        "jama", False, 2, 3, "", " to ", "", "-", "No. (%)", "Mean (SD)", "Median (IQR)"
+    ),
+    "nejm": JournalStyle(
+        "nejm", True, 2, 3, "", " to ", "", "-", "no. (%)", "mean (SD)", "median (IQR)"
+    ),
 }
 
 

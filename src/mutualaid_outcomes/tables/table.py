@@ -1,9 +1,11 @@
 """The :class:`Table` object: one publication table, many output formats.
 
-A table holds already-formatted text cells (rounding happened when it was built
-from full-precision numbers) plus a title and footnotes. It renders in Jupyter
-(HTML) and exports to Markdown, LaTeX (booktabs), Word ``.docx`` (python-docx),
-CSV and HTML files.
+A table holds already-formatted text cells (rounding happened when it was built from
+full-precision numbers), a title, notes and the layout a journal table needs: spanning
+column headers (a two-level column index), indented level rows, heading rows, and
+note markers on cells. It renders in Jupyter (HTML) and exports to Markdown, LaTeX
+(booktabs and threeparttable), Word ``.docx`` (journal rules, content-sized columns,
+landscape when wide), CSV and standalone HTML files.
 
 Examples
 --------
@@ -16,36 +18,36 @@ Examples
 
 from __future__ import annotations
 
-import html
-import io
-import zipfile
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .._files import check_parent_folder, os_errors_named
-from ..errors import ArgumentTypeError, FileFormatError
-from ..results import latex_escape
+from ..errors import ArgumentTypeError, DataValidationError, FileFormatError
+from .formatting import get_style
 
-__all__ = ["Table"]
-
-
-def _write_deterministic_zip(blob: bytes, path: Path) -> None:
-    """Rewrite a zip archive with fixed entry timestamps and order."""
-    with zipfile.ZipFile(io.BytesIO(blob)) as src:
-        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, data)
-
+__all__ = ["Table", "split_title"]
 
 _EXPORTERS = (".html", ".htm", ".md", ".tex", ".docx", ".csv")
+_TITLE = re.compile(r"^(?P<label>Table\s+[A-Za-z]?\d+[A-Za-z]?)[.:]?\s+(?P<caption>.+)$", re.S)
+
+
+def split_title(title: str) -> tuple[str, str]:
+    """Split ``"Table 1. Participant characteristics"`` into its label and caption.
+
+    Examples
+    --------
+    >>> split_title("Table 2. Models"), split_title("Models")
+    (('Table 2', 'Models'), ('', 'Models'))
+    """
+    m = _TITLE.match(title.strip())
+    if not m:
+        return "", title.strip()
+    return m.group("label"), m.group("caption").strip()
 
 
 @dataclass(frozen=True)
@@ -55,79 +57,122 @@ class Table:
     Parameters
     ----------
     body : pandas.DataFrame
-        Text cells; the index holds the row labels (the stub column).
+        Text cells; the index holds the row labels (the stub column). A two-level
+        column index gives spanning headers: level 0 is the spanner (empty for none),
+        level 1 the column header.
     title : str
-        Table caption.
+        Caption; a leading ``"Table N."`` is kept as the table's number.
     footnotes : sequence of str
-        Notes printed under the table (abbreviations, tests used, suppressed cells).
+        General notes printed under the table (abbreviations, tests, suppressed cells).
     stub_header : str
         Header of the row-label column.
-    indent : sequence of int
-        Positions of rows to indent (levels under a variable).
+    indent : sequence of int or mapping int -> int
+        Rows to indent one level (positions), or ``{position: level}``.
     numbers : pandas.DataFrame, optional
         The full-precision numbers behind the cells, for checking and reuse.
+    style : {"apa", "jama", "nejm"} or JournalStyle
+        Journal preset for the title and notes layout.
+    markers : mapping (row, column) -> str
+        Note markers shown as superscripts after a cell (column ``-1`` is the row label).
+    marked_notes : mapping str -> str
+        The notes those markers refer to, in order.
+    heading_rows : sequence of int
+        Rows that head a group of indented rows (a factor's name); shown without
+        cells.
     """
 
     body: pd.DataFrame
     title: str = ""
     footnotes: Sequence[str] = ()
     stub_header: str = ""
-    indent: Sequence[int] = ()
+    indent: Sequence[int] | Mapping[int, int] = ()
     numbers: pd.DataFrame | None = field(default=None, compare=False)
+    style: Any = "apa"
+    markers: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    marked_notes: Mapping[str, str] = field(default_factory=dict)
+    heading_rows: Sequence[int] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, pd.DataFrame):
             raise ArgumentTypeError(f"`body` must be a DataFrame; got {type(self.body).__name__}.")
-        object.__setattr__(self, "body", self.body.astype(str).copy())
-        object.__setattr__(self, "footnotes", tuple(self.footnotes))
-        object.__setattr__(self, "indent", tuple(int(i) for i in self.indent))
+        body = self.body.astype(str).copy()
+        if isinstance(body.columns, pd.MultiIndex) and body.columns.nlevels != 2:
+            raise DataValidationError(
+                f"`body` columns may have at most two levels (spanner, header); got "
+                f"{body.columns.nlevels}."
+            )
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "footnotes", tuple(str(n) for n in self.footnotes))
+        levels = (
+            {int(k): int(v) for k, v in self.indent.items()}
+            if isinstance(self.indent, Mapping)
+            else {int(i): 1 for i in self.indent}
+        )
+        object.__setattr__(self, "_levels", levels)
+        object.__setattr__(self, "indent", tuple(sorted(levels)))
+        object.__setattr__(self, "style", get_style(self.style))
+        object.__setattr__(self, "markers", {tuple(k): str(v) for k, v in self.markers.items()})
+        object.__setattr__(self, "marked_notes", dict(self.marked_notes))
+        object.__setattr__(self, "heading_rows", tuple(int(i) for i in self.heading_rows))
 
-    # ------------------------------------------------------------------ helpers
-    def _rows(self) -> list[tuple[str, list[str], bool]]:
+    # ------------------------------------------------------------------ structure
+    @property
+    def columns(self) -> list[str]:
+        """Column headers (the lower level when there are spanners)."""
+        cols = self.body.columns
+        if isinstance(cols, pd.MultiIndex):
+            return [str(c) for c in cols.get_level_values(1)]
+        return [str(c) for c in cols]
+
+    @property
+    def spanners(self) -> list[tuple[str, int, int]]:
+        """Spanning headers as ``(label, first, last)`` column positions (inclusive)."""
+        cols = self.body.columns
+        if not isinstance(cols, pd.MultiIndex):
+            return []
+        top = [str(c) for c in cols.get_level_values(0)]
+        out: list[tuple[str, int, int]] = []
+        for j, lab in enumerate(top):
+            if out and out[-1][0] == lab and out[-1][2] == j - 1:
+                out[-1] = (lab, out[-1][1], j)
+            else:
+                out.append((lab, j, j))
+        return [s for s in out if s[0]]
+
+    def indent_level(self, row: int) -> int:
+        """Indentation level of a row (0 for none)."""
+        return self._levels.get(row, 0)  # type: ignore[attr-defined]
+
+    def rows(self) -> list[tuple[str, list[str], int]]:
+        """``(label, cells, indent level)`` per row."""
         out = []
         for i, (label, row) in enumerate(self.body.iterrows()):
-            out.append((str(label), [str(v) for v in row.tolist()], i in self.indent))
+            out.append((str(label), [str(v) for v in row.tolist()], self.indent_level(i)))
         return out
 
     @property
-    def columns(self) -> list[str]:
-        """Column headers."""
-        return [str(c) for c in self.body.columns]
+    def number_and_caption(self) -> tuple[str, str]:
+        """The title split into its table number (``"Table 1"``) and caption."""
+        return split_title(self.title)
+
+    def notes(self) -> list[tuple[str, str]]:
+        """All notes as ``(marker, text)``; general notes have an empty marker."""
+        return [("", n) for n in self.footnotes] + list(self.marked_notes.items())
+
+    def marker(self, row: int, col: int) -> str:
+        """The note marker of a cell (``col=-1``: the row label), or ``""``."""
+        return self.markers.get((row, col), "")
 
     # ------------------------------------------------------------------ renderers
     def to_html(self, path: str | Path | None = None, *, standalone: bool = False) -> str:
-        """Render as an HTML ``<table>`` (a whole page when ``standalone``); write if ``path``."""
-        esc = html.escape
-        parts = ["<table class='mutualaid-table'>"]
-        if self.title:
-            parts.append(f"<caption>{esc(self.title)}</caption>")
-        parts.append("<thead><tr>")
-        parts.append(f"<th>{esc(self.stub_header)}</th>")
-        parts += [f"<th>{esc(c)}</th>" for c in self.columns]
-        parts.append("</tr></thead><tbody>")
-        for label, cells, ind in self._rows():
-            style = " style='padding-left:1.5em'" if ind else ""
-            parts.append(f"<tr><td{style}>{esc(label)}</td>")
-            parts += [f"<td>{esc(c)}</td>" for c in cells]
-            parts.append("</tr>")
-        parts.append("</tbody>")
-        if self.footnotes:
-            span = len(self.columns) + 1
-            notes = "<br>".join(esc(n) for n in self.footnotes)
-            parts.append(
-                f"<tfoot><tr><td colspan='{span}'><small>{notes}</small></td></tr></tfoot>"
-            )
-        parts.append("</table>")
-        text = "".join(parts)
-        if standalone:
-            text = (
-                "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-                f"<title>{esc(self.title or 'Table')}</title>"
-                "<style>table{border-collapse:collapse;font-family:sans-serif}"
-                "th,td{padding:2px 8px;text-align:left}thead th{border-bottom:1px solid #000}"
-                "caption{font-weight:bold;text-align:left}</style></head><body>"
-                f"{text}</body></html>"
-            )
+        """Render as an HTML ``<table>`` (a whole page when ``standalone``); write if ``path``.
+
+        Styles are inline, so Jupyter's stylesheet cannot right-align the labels or
+        hide the indentation of level rows.
+        """
+        from ._html import to_html
+
+        text = to_html(self, standalone=standalone)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -137,49 +182,22 @@ class Table:
 
     def to_markdown(self, path: str | Path | None = None) -> str:
         """Render as a GitHub-flavoured Markdown table; write if ``path``."""
+        from ._html import to_markdown
 
-        def cell(s: str) -> str:
-            return s.replace("|", "\\|")
-
-        header = [self.stub_header, *self.columns]
-        lines = []
-        if self.title:
-            lines.append(f"**{self.title}**")
-            lines.append("")
-        lines.append("| " + " | ".join(cell(h) for h in header) + " |")
-        lines.append("|" + "|".join(["---"] + ["---:"] * len(self.columns)) + "|")
-        for label, cells, ind in self._rows():
-            lab = ("&nbsp;&nbsp;" if ind else "") + label
-            lines.append("| " + " | ".join(cell(c) for c in [lab, *cells]) + " |")
-        if self.footnotes:
-            lines.append("")
-            lines += [f"*{n}*" for n in self.footnotes]
-        text = "\n".join(lines) + "\n"
+        text = to_markdown(self)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
 
     def to_latex(self, path: str | Path | None = None) -> str:
-        """Render as a LaTeX ``table`` with a booktabs ``tabular``; write if ``path``."""
-        ncol = len(self.columns)
-        lines = ["\\begin{table}[htbp]", "\\centering"]
-        if self.title:
-            lines.append(f"\\caption{{{latex_escape(self.title)}}}")
-        lines.append(f"\\begin{{tabular}}{{l{'r' * ncol}}}")
-        lines.append("\\toprule")
-        header = [self.stub_header, *self.columns]
-        lines.append(" & ".join(latex_escape(h) for h in header) + " \\\\")
-        lines.append("\\midrule")
-        for label, cells, ind in self._rows():
-            lab = ("\\quad " if ind else "") + latex_escape(label)
-            lines.append(" & ".join([lab, *(latex_escape(c) for c in cells)]) + " \\\\")
-        lines.append("\\bottomrule")
-        lines.append("\\end{tabular}")
-        if self.footnotes:
-            lines.append("\\par\\smallskip")
-            lines += [f"{{\\footnotesize {latex_escape(n)}}}\\par" for n in self.footnotes]
-        lines.append("\\end{table}")
-        text = "\n".join(lines) + "\n"
+        r"""Render as a LaTeX ``table`` (booktabs rules, threeparttable notes); write if ``path``.
+
+        Needs ``\usepackage{booktabs, threeparttable}`` in the preamble. The caption
+        has no "Table N." prefix (LaTeX numbers tables itself).
+        """
+        from ._latex import to_latex
+
+        text = to_latex(self)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -187,64 +205,34 @@ class Table:
     def to_csv(self, path: str | Path | None = None) -> str:
         """Export the cells (with the row labels as the first column) as CSV."""
         frame = self.body.copy()
+        if isinstance(frame.columns, pd.MultiIndex):
+            frame.columns = [f"{a}: {b}" if a else str(b) for a, b in frame.columns]
         frame.index.name = self.stub_header or "row"
         text = frame.to_csv(lineterminator="\n")
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
 
-    def to_docx(self, path: str | Path, *, landscape: bool = False) -> Path:
-        """Write a Word document holding the table, its title and footnotes.
+    def to_docx(self, path: str | Path, *, landscape: bool | None = None) -> Path:
+        """Write a Word document holding the table, its title and notes.
 
-        The document is built with python-docx: a bold caption paragraph, a real
-        Word table with a bold header row, and italic footnote paragraphs.
+        Journal layout: rules above and below the column headers and under the last
+        row, no vertical lines or cell grid; the label column and each numeric column
+        as wide as their content; spanning headers with a rule under each; level rows
+        indented by paragraph indent; estimates and intervals that never break (non-
+        breaking spaces and hyphens); notes under the table in the journal's style.
+
+        Parameters
+        ----------
+        path : path
+            Output ``.docx`` file.
+        landscape : bool, optional
+            Page orientation; by default landscape only when the table is too wide
+            for a portrait page.
         """
-        from docx import Document
-        from docx.enum.section import WD_ORIENT
-        from docx.shared import Pt
+        from ._docx import write_docx
 
-        doc = Document()
-        if landscape:
-            sec = doc.sections[0]
-            sec.orientation = WD_ORIENT.LANDSCAPE
-            sec.page_width, sec.page_height = sec.page_height, sec.page_width
-        if self.title:
-            p = doc.add_paragraph()
-            run = p.add_run(self.title)
-            run.bold = True
-        header = [self.stub_header, *self.columns]
-        rows = self._rows()
-        table = doc.add_table(rows=len(rows) + 1, cols=len(header))
-        for j, h in enumerate(header):
-            cell = table.cell(0, j)
-            cell.text = h
-            for r in cell.paragraphs[0].runs:
-                r.bold = True
-        for i, (label, cells, ind) in enumerate(rows, start=1):
-            table.cell(i, 0).text = ("    " if ind else "") + label
-            for j, c in enumerate(cells, start=1):
-                table.cell(i, j).text = c
-        for row in table.rows:
-            for cell in row.cells:
-                for par in cell.paragraphs:
-                    for run in par.runs:
-                        run.font.size = Pt(9)
-        for n in self.footnotes:
-            p = doc.add_paragraph()
-            r = p.add_run(n)
-            r.italic = True
-            r.font.size = Pt(8)
-        # fixed document metadata and zip timestamps: the same table gives the same bytes
-        fixed = datetime(2000, 1, 1)
-        doc.core_properties.created = fixed
-        doc.core_properties.modified = fixed
-        doc.core_properties.last_printed = fixed
-        doc.core_properties.revision = 1
-        buffer = io.BytesIO()
-        doc.save(buffer)
-        path = Path(path)
-        _write_deterministic_zip(buffer.getvalue(), path)
-        return path
+        return write_docx(self, Path(path), landscape=landscape)
 
     def save(self, path: str | Path) -> Path:
         """Write the table in the format given by the file extension.

@@ -1,13 +1,14 @@
 """Table 1: participant characteristics overall and by group.
 
-Follows the conventions of R ``tableone`` (Yoshida & Bartel): mean (SD) for
-normally distributed variables, median [Q1, Q3] for those listed in
-``nonnormal``, n (%) for categorical variables with percentages of the
-non-missing values; tests are one-way ANOVA (``oneway.test(var.equal=TRUE)``),
-Kruskal-Wallis and Pearson's chi-square with Yates' correction for 2 x 2 tables;
-standardised mean differences are Cohen-type for continuous variables and the
-multinomial Yang-Dalton SMD for categorical ones, averaged over all pairs of
-groups when there are more than two.
+Summaries follow R ``tableone`` and gtsummary: mean (SD) for continuous variables,
+median [Q1, Q3] for those listed in ``nonnormal``, n (%) for categorical variables
+with percentages of the non-missing values; a dichotomous variable (0/1, true/false,
+yes/no) takes one row, the count of its "1" level. Each variable gets its own test,
+named in a note (see :mod:`~mutualaid_outcomes.tables.group_tests`: Welch's t test or
+one-way ANOVA, Kruskal-Wallis, chi-square, or Fisher's exact test when an expected
+count is below 5; overridable per variable). Standardised mean differences are
+Cohen-type for continuous variables and the multinomial Yang-Dalton SMD for
+categorical ones, averaged over all pairs of groups when there are more than two.
 """
 
 from __future__ import annotations
@@ -18,12 +19,38 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .._labels import resolve_codebook, value_label, value_labels, variable_label
-from .._validation import as_column_list, check_columns, check_dataframe, check_positive_int
-from ..errors import DataValidationError
+from .._labels import resolve_labels
+from .._validation import (
+    as_column_list,
+    check_columns,
+    check_dataframe,
+    check_option,
+)
+from ..disclosure import check_min_cell, small_text, suppress_counts
+from ..errors import ArgumentTypeError, DataValidationError
+from ._table_one_rows import (
+    Row,
+    Setup,
+    categorical_rows,
+    continuous_rows,
+    count_table,
+    kind_of,
+    missing_row,
+    plan_suppression,
+    sorted_levels,
+)
 from .formatting import format_number, format_p, get_style
+from .group_tests import (
+    CATEGORICAL_TESTS,
+    CONTINUOUS_TESTS,
+    TEST_LABELS,
+    TWO_GROUP_TESTS,
+    TestName,
+    categorical_test,
+    continuous_test,
+    default_test,
+)
 from .table import Table
 
 __all__ = ["table_one", "smd_continuous", "smd_categorical", "suppress_cells"]
@@ -72,12 +99,9 @@ def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
 def suppress_cells(counts: np.ndarray, min_cell: int, has_total: bool) -> np.ndarray:
     """Cells to suppress for disclosure control (primary and secondary suppression).
 
-    ``counts`` has one row per column of the table (the first row is the overall
-    column when ``has_total``) and one column per level. Counts from 1 to
-    ``min_cell - 1`` are suppressed; then, until nothing changes, wherever a single
-    suppressed cell could be recovered by subtraction (from a column's total, or
-    from the overall column along a level), the smallest other positive cell is
-    suppressed too.
+    Kept for existing code; see :func:`mutualaid_outcomes.disclosure.suppress_counts`,
+    which this calls (counts below ``min_cell``, zero included, then complementary
+    suppression along rows and, with ``has_total``, along levels).
 
     Examples
     --------
@@ -86,34 +110,187 @@ def suppress_cells(counts: np.ndarray, min_cell: int, has_total: bool) -> np.nda
            [1, 1],
            [1, 1]])
     """
-    counts = np.asarray(counts)
-    mask = (counts > 0) & (counts < min_cell)
+    return suppress_counts(counts, min_cell, has_total=has_total)
 
-    def fill_one(idx_mask: np.ndarray, values: np.ndarray) -> bool:
-        if idx_mask.sum() != 1:
-            return False
-        cand = np.where(~idx_mask & (values > 0))[0]
-        if not len(cand):
-            return False
-        idx_mask[cand[np.argmin(values[cand])]] = True
-        return True
 
-    changed = True
-    while changed:
-        changed = False
-        if counts.shape[1] > 1:
-            for g in range(counts.shape[0]):
-                row = mask[g].copy()
-                if fill_one(row, counts[g]):
-                    mask[g] = row
-                    changed = True
-        if has_total and counts.shape[0] > 2:
-            for lv in range(counts.shape[1]):
-                col = mask[:, lv].copy()
-                if fill_one(col, counts[:, lv]):
-                    mask[:, lv] = col
-                    changed = True
-    return mask
+def _check_tests(tests: Any, variables: list[str], n_groups: int) -> dict[str, str] | None:
+    if isinstance(tests, bool):
+        return {} if tests else None
+    if not isinstance(tests, Mapping):
+        raise ArgumentTypeError(
+            "`tests` must be True, False or a mapping {variable: test}; got "
+            f"{type(tests).__name__}."
+        )
+    out = {}
+    for var, name in tests.items():
+        if var not in variables:
+            raise DataValidationError(
+                f"`tests` names '{var}', which is not among `variables` ({variables})."
+            )
+        check_option(name, CONTINUOUS_TESTS + CATEGORICAL_TESTS[:-1], f"tests['{var}']")
+        if name in TWO_GROUP_TESTS and n_groups != 2:
+            raise DataValidationError(
+                f"`tests['{var}']`='{name}' compares two groups; `by` has {n_groups}. "
+                "Use 'anova', 'welch_anova' or 'kruskal'."
+            )
+        out[str(var)] = str(name)
+    return out
+
+
+def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, Any]) -> Setup:
+    check_dataframe(data, "data")
+    min_cell = check_min_cell(opts["min_cell"])
+    if by is not None:
+        check_columns(data, [by], "by")
+    if variables is None:
+        variables = [c for c in data.columns if c != by]
+    variables = check_columns(data, as_column_list(variables, "variables"), "variables")
+    if by is not None and by in variables:
+        raise DataValidationError(f"`variables` includes the grouping column `by`='{by}'.")
+    cat = set(
+        check_columns(data, as_column_list(opts["categorical"], "categorical"), "categorical")
+    )
+    nonnormal = set(
+        check_columns(data, as_column_list(opts["nonnormal"], "nonnormal"), "nonnormal")
+    )
+    if cat & nonnormal:
+        raise DataValidationError(
+            f"Columns {sorted(cat & nonnormal)} are listed in both `categorical` and `nonnormal`."
+        )
+    lab = resolve_labels(opts["labels"], opts["codebook"], data)
+    frame, notes, tests, smd, overall = data, [], opts["tests"], opts["smd"], opts["overall"]
+    group_values: list[Any] = []
+    if by is not None:
+        n_na = int(frame[by].isna().sum())
+        if n_na:
+            notes.append(f"{n_na} participants with missing {lab.variable(by)} are excluded.")
+            frame = frame.loc[frame[by].notna()]
+        group_values = sorted_levels(frame[by])
+        if len(group_values) < 2 and (tests is not False or smd):
+            raise DataValidationError(
+                f"`by`='{by}' has {len(group_values)} group(s); tests and SMDs need at least two. "
+                "Use tests=False, smd=False or another grouping column."
+            )
+    else:
+        tests, smd, overall = False, False, True
+    groups = [frame.loc[frame[by] == g] for g in group_values]
+    columns = [("Overall", frame)] if overall else []
+    columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
+    return Setup(
+        frame=frame, by=by, variables=variables, categorical=cat, nonnormal=nonnormal, lab=lab,
+        st=get_style(opts["style"]), columns=columns, groups=groups, overall=overall,
+        tests=_check_tests(tests, variables, len(groups)), smd=bool(smd),
+        missing=bool(opts["missing"]), decimals=int(opts["decimals"]), min_cell=min_cell,
+        rng=opts["rng"], footnotes=notes,
+    )  # fmt: skip
+
+
+def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
+    """p-value text and the note key of the test used ("" when none)."""
+    if su.tests is None:
+        return "", ""
+    if kind in ("continuous", "nonnormal"):
+        arrays = [
+            pd.to_numeric(g[col], errors="coerce").dropna().to_numpy(float) for g in su.groups
+        ]
+        name = su.tests.get(col) or default_test(kind, len(arrays))
+        if name not in CONTINUOUS_TESTS:
+            raise DataValidationError(
+                f"`tests['{col}']`='{name}' is a test for categorical variables; '{col}' is "
+                f"summarised as continuous. Use one of {list(CONTINUOUS_TESTS)}."
+            )
+        if name == "none":
+            return "", ""
+        p, key = continuous_test(name, arrays)
+    else:
+        levels = sorted_levels(su.frame[col])
+        table = count_table(su, col, levels, su.groups)
+        name = su.tests.get(col) or default_test("categorical", len(su.groups), table)
+        if name not in CATEGORICAL_TESTS:
+            raise DataValidationError(
+                f"`tests['{col}']`='{name}' is a test for continuous variables; '{col}' is "
+                f"categorical. Use one of {list(CATEGORICAL_TESTS)}."
+            )
+        if name == "none":
+            return "", ""
+        p, key = categorical_test(name, table, su.rng)
+    if not np.isfinite(p):
+        return "", ""
+    su.record(col, "", "", "p_value", p)
+    su.record(col, "", "", "test", key)
+    return format_p(p, su.st), key
+
+
+def _smd(su: Setup, col: str, kind: str) -> str:
+    if not su.smd:
+        return ""
+    if kind in ("continuous", "nonnormal"):
+        arrays = [
+            pd.to_numeric(g[col], errors="coerce").dropna().to_numpy(float) for g in su.groups
+        ]
+        vals = [smd_continuous(a, b) for a, b in itertools.combinations(arrays, 2)]
+    else:
+        levels = sorted_levels(su.frame[col])
+        if len(levels) < 2:
+            return ""
+        props = [np.array([(g[col].dropna() == lv).mean() for lv in levels]) for g in su.groups]
+        vals = [smd_categorical(a, b) for a, b in itertools.combinations(props, 2)]
+    value = float(np.nanmean(vals)) if vals and not np.all(np.isnan(vals)) else np.nan
+    su.record(col, "", "", "smd", value)
+    return format_number(value, 3)
+
+
+def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
+    if su.header_mask is not None and su.header_mask[i]:
+        if su.header_primary is not None and su.header_primary[i]:
+            return f"{name} (n {small_text(int(su.min_cell))})"  # type: ignore[arg-type]
+        return f"{name} (n suppressed)"
+    return f"{name} (n = {len(sub)})"
+
+
+def _assemble(su: Setup, rows: list[Row], title: str) -> Table:
+    """Body, indentation, test markers and notes of the finished table."""
+    columns = [_header(su, i, name, sub) for i, (name, sub) in enumerate(su.columns)]
+    tests = su.tests is not None
+    columns += (["p"] if tests else []) + (["SMD"] if su.smd else [])
+    body = pd.DataFrame(
+        [r.cells + ([r.p] if tests else []) + ([r.smd] if su.smd else []) for r in rows],
+        columns=columns,
+        index=[r.label for r in rows],
+    )
+    markers: dict[tuple[int, int], str] = {}
+    marked: dict[str, str] = {}
+    letters: dict[str, str] = {}
+    p_col = len(su.columns)
+    for i, r in enumerate(rows):
+        if r.test and r.p:
+            if r.test not in letters:
+                letters[r.test] = "abcdefghij"[len(letters)]
+                marked[letters[r.test]] = TEST_LABELS[r.test] + "."
+            markers[(i, p_col)] = letters[r.test]
+    notes = list(su.footnotes)
+    if su.smd:
+        pairs = " (average over pairs of groups)" if len(su.groups) > 2 else ""
+        notes.append(f"SMD = standardised mean difference{pairs}.")
+    if su.suppressed:
+        notes.append(
+            f"Counts below {su.min_cell} (shown as {small_text(int(su.min_cell))}), and counts "
+            "from which they could be recovered (shown as suppressed), are not shown, to "
+            "protect confidentiality."
+        )
+    return Table(
+        body=body,
+        title=title,
+        footnotes=notes,
+        indent={i: r.level for i, r in enumerate(rows) if r.level},
+        numbers=pd.DataFrame(
+            su.numbers, columns=["variable", "level", "group", "statistic", "value"]
+        ),
+        style=su.st,
+        markers=markers,
+        marked_notes=marked,
+        stub_header="Characteristic",
+    )
 
 
 def table_one(
@@ -125,14 +302,16 @@ def table_one(
     nonnormal: Sequence[str] | None = None,
     codebook: Any = None,
     overall: bool = True,
-    tests: bool = True,
+    tests: bool | Mapping[str, TestName] = True,
     smd: bool = True,
     missing: bool = True,
     decimals: int = 1,
     style: str = "apa",
     min_cell: int | None = None,
-    labels: Mapping[str, str] | None = None,
+    labels: Any = None,
     title: str = "Table 1. Participant characteristics",
+    rng: Any = None,
+    design: Any = None,
 ) -> Table:
     """Describe participants overall and by group (a journal's "Table 1").
 
@@ -142,20 +321,24 @@ def table_one(
         One row per participant.
     by : str, optional
         Grouping column (e.g. treatment arm). Rows with a missing group are excluded
-        and counted in a footnote.
+        and counted in a note.
     variables : sequence of str, optional
         Columns to describe, in order; default all columns except ``by``.
     categorical : sequence of str, optional
-        Columns to treat as categorical in addition to non-numeric, boolean and
-        value-labelled columns.
+        Columns to treat as categorical in addition to non-numeric, boolean, 0/1 and
+        value-labelled columns. A categorical column with the two levels 0/1,
+        true/false or no/yes is dichotomous and takes one row (the count of 1).
     nonnormal : sequence of str, optional
         Continuous columns summarised as median [Q1, Q3] and tested with Kruskal-Wallis.
     codebook : Codebook, optional
         Variable and value labels; defaults to the one attached to ``data``.
     overall : bool
         Add an "Overall" column.
-    tests : bool
-        Add a p-value column (needs ``by``).
+    tests : bool or mapping
+        Add a p-value column (needs ``by``), each p-value marked with the test used.
+        A mapping ``{variable: test}`` overrides the default test of those variables:
+        ``"t_test"`` (Welch), ``"student_t"``, ``"anova"``, ``"welch_anova"``,
+        ``"kruskal"``, ``"wilcoxon"``, ``"chisq"``, ``"fisher"`` or ``"none"``.
     smd : bool
         Add a standardised mean difference column (needs ``by``).
     missing : bool
@@ -163,278 +346,88 @@ def table_one(
     decimals : int
         Decimals for means, SDs, medians and percentages.
     style : {"apa", "jama", "nejm"}
-        Journal preset for p-values.
+        Journal preset for p-values, statistic names and the table layout.
     min_cell : int, optional
-        Disclosure control: counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``
-        with their percentage hidden, and one more cell per column is suppressed
-        where a single suppressed cell could be recovered from the total.
-    labels : mapping, optional
-        Variable labels overriding the codebook.
+        Disclosure control (default: none). Counts below ``min_cell`` (zero included),
+        group sizes below it and summaries of fewer than ``min_cell`` values are shown
+        as ``<min_cell``; counts from which a hidden one could be recovered (from a
+        group's n, the overall column or a missing count) are shown as
+        "suppressed". See :mod:`mutualaid_outcomes.disclosure` and
+        ``docs/disclosure.md``.
+    labels : mapping or Labels, optional
+        Variable labels (and value labels) overriding the codebook.
     title : str
         Caption.
+    rng : int, numpy.random.Generator or None
+        Used only for a Monte Carlo Fisher p-value (tables too large to enumerate).
+    design : SurveyDesign or ReplicateDesign, optional
+        A survey design built on ``data``: weighted percentages, means and SDs (medians
+        for ``nonnormal``) with unweighted n and design-based p-values (Rao-Scott F,
+        Wald F), as ``tbl_svysummary`` but with unweighted counts; ``smd`` and ``tests``
+        overrides do not apply (tables/_survey_table_one.py, docs/survey.md).
 
     Returns
     -------
     Table
         ``Table.numbers`` holds the full-precision statistics in long form
-        (variable, level, group, statistic, value).
+        (variable, level, group, statistic, value), including each variable's
+        ``p_value`` and ``test``.
 
     Raises
     ------
     ColumnNotFoundError
         If ``by`` or a variable is not a column.
     DataValidationError
-        If ``by`` has fewer than two groups while tests or SMDs are requested.
+        If ``by`` has fewer than two groups while tests or SMDs are requested, or a
+        test in ``tests`` does not fit the variable or the number of groups.
 
     Notes
     -----
-    Validated against a base-R computation of tableone's formulas
-    (``tests/reference/table_one.R``): means, SDs, percentages, p-values and SMDs
-    agree to 1e-8.
+    Default tests: Welch's t test (two groups) or one-way ANOVA (three or more) for
+    means, Kruskal-Wallis for medians, Pearson's chi-square (Yates-corrected for
+    2 x 2 tables) for categorical variables, and Fisher's exact test when an expected
+    count is below 5. Validated against R 4.2 (``tests/reference/table_one.R``):
+    means, SDs, percentages, SMDs and the p-values of ``t.test``, ``oneway.test``,
+    ``kruskal.test``, ``chisq.test`` and ``fisher.test`` agree to 1e-8.
 
     Examples
     --------
     >>> df = pd.DataFrame({"arm": ["A", "A", "B", "B"], "age": [30.0, 40, 50, 60],
     ...                    "female": [0, 1, 1, 1]})
-    >>> t = table_one(df, by="arm", categorical=["female"], tests=False, smd=False)
-    >>> t.body.loc["Age, mean (SD)" if "Age, mean (SD)" in t.body.index else "age, mean (SD)", "A (n = 2)"]
+    >>> t = table_one(df, by="arm", labels={"age": "Age"}, tests=False, smd=False)
+    >>> t.body.loc["Age, M (SD)", "A (n = 2)"]
     '35.0 (7.1)'
+    >>> t.body.index.tolist()[1]  # a dichotomous variable takes one row
+    'female, n (%)'
     """
-    check_dataframe(data, "data")
-    st = get_style(style)
-    if min_cell is not None:
-        min_cell = check_positive_int(min_cell, "min_cell", minimum=2)
-    cb = resolve_codebook(codebook, data)
-    if by is not None:
-        check_columns(data, [by], "by")
-    if variables is None:
-        variables = [c for c in data.columns if c != by]
-    variables = check_columns(data, as_column_list(variables, "variables"), "variables")
-    if by is not None and by in variables:
-        raise DataValidationError(f"`variables` includes the grouping column `by`='{by}'.")
-    categorical = set(
-        check_columns(data, as_column_list(categorical, "categorical"), "categorical")
-    )
-    nonnormal = set(check_columns(data, as_column_list(nonnormal, "nonnormal"), "nonnormal"))
-    both = categorical & nonnormal
-    if both:
-        raise DataValidationError(
-            f"Columns {sorted(both)} are listed in both `categorical` and `nonnormal`."
+    if design is not None:
+        from ._survey_table_one import survey_table_one
+
+        opts = dict(categorical=categorical, nonnormal=nonnormal, overall=overall,
+                    tests=bool(tests), missing=missing, decimals=decimals, style=style,
+                    min_cell=min_cell, labels=labels, codebook=codebook, title=title)  # fmt: skip
+        return survey_table_one(data, design, by, variables, opts)
+    su = _setup(
+        data,
+        by,
+        variables,
+        dict(
+            categorical=categorical, nonnormal=nonnormal, codebook=codebook, labels=labels,
+            tests=tests, smd=smd, overall=overall, missing=missing, decimals=decimals,
+            style=style, min_cell=min_cell, rng=rng,
+        ),
+    )  # fmt: skip
+    if su.min_cell is not None:
+        plan_suppression(su)
+    rows: list[Row] = []
+    for col in su.variables:
+        kind = kind_of(su, col)
+        block = (
+            categorical_rows(su, col, kind)
+            if kind in ("categorical", "dichotomous")
+            else continuous_rows(su, col, kind)
         )
-
-    footnotes: list[str] = []
-    frame = data
-    if by is not None:
-        n_na = int(frame[by].isna().sum())
-        if n_na:
-            footnotes.append(f"{n_na} participants with missing {by} are excluded.")
-            frame = frame.loc[frame[by].notna()]
-        group_values = sorted(pd.unique(frame[by]), key=lambda v: (str(type(v)), v))
-        if len(group_values) < 2 and (tests or smd):
-            raise DataValidationError(
-                f"`by`='{by}' has {len(group_values)} group(s); tests and SMDs need at least two. "
-                "Use tests=False, smd=False or another grouping column."
-            )
-    else:
-        group_values = []
-        tests = smd = False
-        overall = True
-
-    by_labels = value_labels(cb, by) if by is not None else {}
-    groups: list[tuple[str, pd.DataFrame]] = []
-    if overall:
-        groups.append(("Overall", frame))
-    for g in group_values:
-        groups.append((value_label(g, by_labels), frame.loc[frame[by] == g]))
-
-    def col_header(name: str, sub: pd.DataFrame) -> str:
-        n = len(sub)
-        shown = f"<{min_cell}" if (min_cell and 0 < n < min_cell) else str(n)
-        return f"{name} (n = {shown})"
-
-    headers = [col_header(name, sub) for name, sub in groups]
-    rows: list[tuple[str, list[str], str, str, bool]] = []  # label, cells, p, smd, indent
-    numbers: list[dict[str, Any]] = []
-    suppressed_any = False
-
-    def is_categorical(col: str) -> bool:
-        s = frame[col]
-        if col in categorical:
-            return True
-        if col in nonnormal:
-            return False
-        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            return True
-        return bool(value_labels(cb, col))
-
-    group_frames = [frame.loc[frame[by] == g] for g in group_values] if by is not None else []
-
-    for col in variables:
-        label = variable_label(cb, col, labels)
-        if is_categorical(col):
-            vl = value_labels(cb, col)
-            levels = sorted(pd.unique(frame[col].dropna()), key=lambda v: (str(type(v)), v))
-            count_cells: list[list[int]] = []
-            pct_cells: list[list[float]] = []
-            for gname, sub in groups:
-                s = sub[col].dropna()
-                denom = len(s)
-                counts = [int((s == lv).sum()) for lv in levels]
-                pcts = [100 * c / denom if denom else float("nan") for c in counts]
-                count_cells.append(counts)
-                pct_cells.append(pcts)
-                for lv, c, p in zip(levels, counts, pcts):
-                    lvl = value_label(lv, vl)
-                    numbers.append(
-                        dict(variable=col, level=lvl, group=gname, statistic="n", value=c)
-                    )
-                    numbers.append(
-                        dict(variable=col, level=lvl, group=gname, statistic="percent", value=p)
-                    )
-            # disclosure control
-            mask = np.zeros((len(groups), len(levels)), dtype=bool)
-            if min_cell:
-                mask = suppress_cells(np.array(count_cells), min_cell, has_total=overall)
-                suppressed_any |= bool(mask.any())
-            p_text = smd_text = ""
-            if tests and len(levels) > 1:
-                table = np.array(
-                    [[int((g[col] == lv).sum()) for lv in levels] for g in group_frames]
-                )
-                keep = table.sum(axis=0) > 0
-                chi = stats.chi2_contingency(table[:, keep], correction=True)
-                pval = float(chi.pvalue)
-                p_text = format_p(pval, st)
-                numbers.append(
-                    dict(variable=col, level="", group="", statistic="p_value", value=pval)
-                )
-                numbers.append(
-                    dict(variable=col, level="", group="", statistic="test", value="chi-square")
-                )
-            if smd and len(levels) > 1:
-                props = []
-                for g in group_frames:
-                    s = g[col].dropna()
-                    props.append(np.array([(s == lv).mean() for lv in levels]))
-                vals = [smd_categorical(a, b) for a, b in itertools.combinations(props, 2)]
-                sval = float(np.mean(vals))
-                smd_text = format_number(sval, 3)
-                numbers.append(dict(variable=col, level="", group="", statistic="smd", value=sval))
-            rows.append((f"{label}, n (%)", [""] * len(groups), p_text, smd_text, False))
-            for li, lv in enumerate(levels):
-                cells = []
-                for gi in range(len(groups)):
-                    c, p = count_cells[gi][li], pct_cells[gi][li]
-                    if mask[gi, li]:
-                        cells.append(f"<{min_cell}" if 0 < c < min_cell else "suppressed")
-                    else:
-                        cells.append(f"{c} ({format_number(p, decimals)})")
-                rows.append((value_label(lv, vl), cells, "", "", True))
-        else:
-            cells = []
-            for gname, sub in groups:
-                s = pd.to_numeric(sub[col], errors="coerce").dropna()
-                if col in nonnormal:
-                    med, q1, q3 = (
-                        float(s.quantile(q)) if len(s) else np.nan for q in (0.5, 0.25, 0.75)
-                    )
-                    cells.append(
-                        f"{format_number(med, decimals)} [{format_number(q1, decimals)}, "
-                        f"{format_number(q3, decimals)}]"
-                    )
-                    for nm, v in (("median", med), ("q1", q1), ("q3", q3)):
-                        numbers.append(
-                            dict(variable=col, level="", group=gname, statistic=nm, value=v)
-                        )
-                else:
-                    m = float(s.mean()) if len(s) else np.nan
-                    sd = float(s.std(ddof=1)) if len(s) > 1 else np.nan
-                    cells.append(f"{format_number(m, decimals)} ({format_number(sd, decimals)})")
-                    for nm, v in (("mean", m), ("sd", sd)):
-                        numbers.append(
-                            dict(variable=col, level="", group=gname, statistic=nm, value=v)
-                        )
-                numbers.append(
-                    dict(variable=col, level="", group=gname, statistic="n", value=len(s))
-                )
-            p_text = smd_text = ""
-            arrays = [
-                pd.to_numeric(g[col], errors="coerce").dropna().to_numpy(float)
-                for g in group_frames
-            ]
-            if tests:
-                usable = [a for a in arrays if len(a) > 0]
-                if len(usable) >= 2 and sum(len(a) for a in usable) > len(usable):
-                    if col in nonnormal:
-                        pval = float(stats.kruskal(*usable).pvalue)
-                        tname = "kruskal-wallis"
-                    else:
-                        pval = float(stats.f_oneway(*usable).pvalue)
-                        tname = "anova"
-                    p_text = format_p(pval, st)
-                    numbers.append(
-                        dict(variable=col, level="", group="", statistic="p_value", value=pval)
-                    )
-                    numbers.append(
-                        dict(variable=col, level="", group="", statistic="test", value=tname)
-                    )
-            if smd:
-                vals = [smd_continuous(a, b) for a, b in itertools.combinations(arrays, 2)]
-                sval = float(np.nanmean(vals)) if vals else np.nan
-                smd_text = format_number(sval, 3)
-                numbers.append(dict(variable=col, level="", group="", statistic="smd", value=sval))
-            suffix = "median [Q1, Q3]" if col in nonnormal else "mean (SD)"
-            rows.append((f"{label}, {suffix}", cells, p_text, smd_text, False))
-        if missing:
-            n_miss = [int(sub[col].isna().sum()) for _, sub in groups]
-            if any(n_miss):
-                cells = []
-                for (gname, sub), nm in zip(groups, n_miss):
-                    pct = 100 * nm / len(sub) if len(sub) else float("nan")
-                    numbers.append(
-                        dict(variable=col, level="Missing", group=gname, statistic="n", value=nm)
-                    )
-                    if min_cell and 0 < nm < min_cell:
-                        cells.append(f"<{min_cell}")
-                        suppressed_any = True
-                    else:
-                        cells.append(f"{nm} ({format_number(pct, decimals)})")
-                rows.append(("Missing", cells, "", "", True))
-
-    columns = list(headers)
-    if tests:
-        columns.append("p")
-    if smd:
-        columns.append("SMD")
-    body_rows = []
-    index = []
-    indent = []
-    for i, (label, cells, p_text, smd_text, ind) in enumerate(rows):
-        extra = ([p_text] if tests else []) + ([smd_text] if smd else [])
-        body_rows.append(cells + extra)
-        index.append(label)
-        if ind:
-            indent.append(i)
-    body = pd.DataFrame(body_rows, columns=columns, index=index)
-    if tests:
-        footnotes.append(
-            "p: one-way ANOVA for means, Kruskal-Wallis for medians, chi-square test "
-            "(Yates-corrected for 2 x 2 tables) for categorical variables."
-        )
-    if smd:
-        footnotes.append(
-            "SMD: standardised mean difference"
-            + (" (average over pairs of groups)." if len(group_values) > 2 else ".")
-        )
-    if suppressed_any:
-        footnotes.append(
-            f"Counts below {min_cell}, and cells from which they could be recovered, are "
-            "suppressed to protect confidentiality."
-        )
-    return Table(
-        body=body,
-        title=title,
-        footnotes=footnotes,
-        indent=indent,
-        numbers=pd.DataFrame(numbers, columns=["variable", "level", "group", "statistic", "value"]),
-    )
+        block[0].p, block[0].test = _test(su, col, kind)
+        block[0].smd = _smd(su, col, kind)
+        rows += block + missing_row(su, col)
+    return _assemble(su, rows, title)

@@ -85,6 +85,9 @@ class CumulativeIncidenceResult(BaseResult):
         Sorted labels.
     n, n_dropped : int
         Rows used and excluded for missing values.
+    duration, event, by : str or None
+        The columns the curves were estimated from (figures label their axes, causes
+        and groups with them).
     """
 
     table: pd.DataFrame
@@ -95,6 +98,9 @@ class CumulativeIncidenceResult(BaseResult):
     n_dropped: int
     notes: tuple[str, ...] = ()
     _data: Any = None
+    duration: str | None = None
+    event: str | None = None
+    by: str | None = None
     _can_exponentiate = False
 
     def _title(self) -> str:
@@ -159,6 +165,37 @@ class CumulativeIncidenceResult(BaseResult):
                         "time": tq,
                         "cif": np.where(bad, np.nan, cif),
                         "std_error": np.where(bad, np.nan, se),
+                    }
+                )
+            )
+        return pd.concat(out, ignore_index=True)
+
+    def at_risk(self, times: Any) -> pd.DataFrame:
+        """Number at risk and cumulative events of any cause at given times, per group.
+
+        ``n_risk`` at ``t`` counts people with follow-up ``>= t``; ``n_event`` counts
+        events of any cause up to and including ``t`` (as R ``summary(survfit)`` on the
+        multi-state fit).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``group, time, n_risk, n_event``.
+        """
+        tq = np.atleast_1d(np.asarray(times, dtype=float))
+        d = self._data
+        out = []
+        for gi, g in enumerate(self.groups):
+            m = d["group"] == gi
+            t = np.sort(d["time"][m])
+            te = np.sort(d["time"][m & (d["cause"] > 0)])
+            out.append(
+                pd.DataFrame(
+                    {
+                        "group": [g] * len(tq),
+                        "time": tq,
+                        "n_risk": len(t) - np.searchsorted(t, tq, side="left"),
+                        "n_event": np.searchsorted(te, tq, side="right"),
                     }
                 )
             )

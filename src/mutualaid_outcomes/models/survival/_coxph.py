@@ -1,14 +1,26 @@
-"""Cox partial-likelihood engine shared by the Cox, time-varying Cox and zph code.
+r"""Cox partial-likelihood engine shared by the Cox, time-varying Cox and zph code.
 
-Everything works on (start, stop] risk sets (right-censored data use ``start = -inf``),
-with strata and case weights, and is vectorised with cumulative sums over rows sorted
-by stratum and time: the weighted sum over the risk set at an event time ``t`` is the
-sum over rows with ``stop >= t`` minus the sum over rows with ``start >= t``.
+The rows are sorted once, by stratum, then stop time, with the deaths before the
+censored rows at a tied time. In that order the risk set of an event time ``t`` in
+stratum ``s`` is a suffix of the rows sorted by stop time (``stop >= t``) less a suffix
+of the rows sorted by start time (``start >= t``: not yet entered) -- the sorted-entry
+(two-pointer) form of the counting-process risk set. Rows of later strata are in both
+suffixes and cancel; for right-censored data (no ``start``) the second suffix is just
+the later strata. Every risk-set sum is therefore a difference of two reverse
+cumulative sums, and one Newton step costs O(N p^2) after the O(N log N) sort: no
+per-event loop, no N x N or N x p^2 intermediate.
 
 Tied event times are handled by the Breslow or the Efron approximation exactly as
 R survival (coxfit6.c / agfit4.c): for Efron with ``m`` tied deaths, step ``k``
 (``k = 0..m-1``) removes the fraction ``k/m`` of the deaths' risk from the
-denominator and each step carries the mean death weight.
+denominator and each step carries the mean death weight. The information matrix
+is accumulated per row, :math:`\sum_k (w_k/D_k) C_k = X^\top \mathrm{diag}(a) X`
+with :math:`a_i = w_i e^{\eta_i}(\sum_{k: i \in R_k} w_k/D_k - [i \text{ dies}]
+\sum_{k \in \text{its time}} f_k w_k/D_k)`, the same per-row hazard sums that give
+the score residuals (R's ``coxscore``/``agscore``).
+
+Covariates are stored transposed (p x N) so that every per-covariate operation runs
+over contiguous memory.
 """
 
 from __future__ import annotations
@@ -17,137 +29,259 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "CoxData",
-    "CoxFit",
-    "fit_coxph",
-    "score_residuals",
-    "robust_variance",
-    "robust_score_test",
-    "zph_score",
-    "concordance",
-]
+__all__ = ["CoxData", "CoxFit", "Pieces", "fit_coxph", "pieces", "solve_psd", "step_info"]
 
 
-@dataclass
+def _rev_cumsum(v: np.ndarray) -> np.ndarray:
+    """Suffix sums along the last axis, with a trailing zero: ``out[..., i] = v[..., i:].sum()``."""
+    out = np.zeros(v.shape[:-1] + (v.shape[-1] + 1,))
+    np.cumsum(v[..., ::-1], axis=-1, out=out[..., -2::-1])
+    return out
+
+
 class CoxData:
-    """Arrays describing a Cox model, prepared once and reused for every beta."""
+    """Arrays describing a Cox model, sorted and indexed once and reused for every beta.
 
-    start: np.ndarray
-    stop: np.ndarray
-    event: np.ndarray
-    x: np.ndarray
-    weights: np.ndarray
-    strata: np.ndarray
-    efron: bool
+    Parameters are in the caller's row order; every stored per-row array is in the
+    sorted order ``order`` (``stop[i]`` here is the caller's ``stop[order[i]]``).
 
-    def __post_init__(self) -> None:
-        n = len(self.stop)
-        self.n = n
-        self.p = self.x.shape[1]
-        self.x_mean = self.x.mean(axis=0) if n else np.zeros(self.p)
-        self.xc = self.x - self.x_mean
-        # integer time ranks shared by start and stop so that keys compare exactly
-        all_t = np.concatenate([self.start, self.stop])
-        uniq = np.unique(all_t)
-        m = len(uniq) + 2
-        s = self.strata.astype(np.int64)
-        rank_start = np.searchsorted(uniq, self.start).astype(np.int64)
-        rank_stop = np.searchsorted(uniq, self.stop).astype(np.int64)
-        self.key_start = s * m + rank_start
-        self.key_stop = s * m + rank_stop
-        dead = self.event > 0
-        self.dead_idx = np.flatnonzero(dead)
-        ev_keys, inv = np.unique(self.key_stop[dead], return_inverse=True)
-        self.ev_keys = ev_keys
-        self.ev_index = inv  # event-time index of each death
-        self.n_times = len(ev_keys)
-        self.ev_time = uniq[ev_keys % m]
-        self.ev_stratum = ev_keys // m
-        self.m_dead = np.bincount(inv, minlength=self.n_times).astype(float)
-        self.w_dead = np.bincount(inv, weights=self.weights[dead], minlength=self.n_times)
-        # sorted orders for risk-set sums
-        self.ord_stop = np.argsort(self.key_stop, kind="stable")
-        self.ord_start = np.argsort(self.key_start, kind="stable")
-        ks = self.key_stop[self.ord_stop]
-        kst = self.key_start[self.ord_start]
-        # rows with stop >= t in the stratum of t: positions [lo_stop, stratum end)
-        self.lo_stop = np.searchsorted(ks, ev_keys, side="left")
-        self.lo_start = np.searchsorted(kst, ev_keys, side="left")
-        end_key = (self.ev_stratum + 1) * m
-        self.hi_stop = np.searchsorted(ks, end_key, side="left")
-        self.hi_start = np.searchsorted(kst, end_key, side="left")
-        # Efron / Breslow steps: one row per step
+    Attributes
+    ----------
+    n, p : int
+        Rows and covariates.
+    xc : ndarray (p, n)
+        Covariates centred at their unweighted means, transposed.
+    x : ndarray (p, n)
+        Uncentred covariates, transposed.
+    n_times : int
+        Distinct (stratum, event time) pairs ``J``.
+    dead_pos, dead_j : ndarray (D,)
+        Sorted positions of the deaths and the index of their event time.
+    ev_first, ev_m, ev_wsum : ndarray (J,)
+        Position of the first death at each event time, the number of deaths and
+        their total weight.
+    row_lo, row_hi : ndarray (n,)
+        Row ``i`` is at risk at exactly the event times ``row_lo[i] <= j < row_hi[i]``.
+    step_j, step_f, step_w, step_first
+        Efron / Breslow steps: event time of each step, removed fraction, weight, and the
+        first step of each event time.
+    """
+
+    def __init__(
+        self,
+        *,
+        stop: np.ndarray,
+        event: np.ndarray,
+        x: np.ndarray,
+        weights: np.ndarray,
+        strata: np.ndarray,
+        efron: bool,
+        start: np.ndarray | None = None,
+    ) -> None:
+        n = len(stop)
+        self.n, self.p = n, x.shape[1]
+        self.efron = efron
+        self.counting = start is not None
+        strata = np.asarray(strata, dtype=np.int64)
+        # weighted covariate means in the caller's order, as R's fit$means (used for
+        # R's centred linear predictor in the concordance)
+        wsum = np.cumsum(weights)[-1]
+        self.lp_means = np.array([np.cumsum(weights * x[:, k])[-1] / wsum for k in range(self.p)])
+        ev = np.asarray(event) > 0
+        self.n_strata = int(strata.max()) + 1 if n else 0
+        keys = (~ev, stop) if self.n_strata == 1 else (~ev, stop, strata)
+        order = np.lexsort(keys)  # stratum, then stop time, deaths first at a tie
+        self.order = order
+        self.stop = stop[order]
+        self.start = start[order] if start is not None else None
+        self.event = ev[order]
+        self.weights = weights[order]
+        self.strata = strata[order]
+        self.x = np.take(x.T, order, axis=1)
+        self.x_mean = self.x.mean(axis=1) if n else np.zeros(self.p)
+        self.xc = self.x - self.x_mean[:, None]
+        self._time_keys()
+        self._index_events()
+        self._index_risk_sets()
+        self._index_steps()
+        wd = self.weights[self.dead_pos]
+        self.wx_dead = np.einsum("ij,j->i", self.xc[:, self.dead_pos], wd)
+        self.w_dead = float(wd.sum())
+
+    def _time_keys(self) -> None:
+        """Integer keys that order (stratum, time) exactly, for stop and start times.
+
+        Right-censored data: the dense index of (stratum, stop) in the sorted rows.
+        Counting-process data: ``stratum * m + rank`` with ``rank(u)`` the number of
+        distinct stop times ``<= u``, so that for an event time ``t`` and any start
+        ``u`` in its stratum, ``u < t`` if and only if ``key(u) < key(t)``.
+        """
+        t, s = self.stop, self.strata
+        if not self.counting:
+            new = np.ones(self.n, dtype=np.int64)
+            new[0] = 0
+            new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
+            self.key_stop = np.cumsum(new)
+            self.key_start = None
+            return
+        uniq = np.unique(t)
+        m = len(uniq) + 1
+        self.key_stop = s * m + np.searchsorted(uniq, t, side="right")
+        self.ord_start = np.lexsort((self.start, s))
+        kst = s[self.ord_start] * m + np.searchsorted(
+            uniq, self.start[self.ord_start], side="right"
+        )
+        self.key_start = np.empty_like(kst)
+        self.key_start[self.ord_start] = kst
+
+    def _index_events(self) -> None:
+        dpos = np.flatnonzero(self.event)
+        dk = self.key_stop[dpos]
+        new = np.ones(len(dpos), dtype=bool)
+        new[1:] = dk[1:] != dk[:-1]
+        first_d = np.flatnonzero(new)  # index into dpos of each time's first death
+        self.dead_pos = dpos
+        self.dead_j = np.cumsum(new) - 1
+        self.n_times = len(first_d)
+        self.ev_first = dpos[first_d]
+        self.ev_first_d = first_d
+        self.ev_m = np.diff(np.append(first_d, len(dpos)))
+        self.ev_keys = dk[first_d]
+        self.ev_stratum = self.strata[self.ev_first]
+        self.ev_time = self.stop[self.ev_first]
+        self.ev_wsum = np.add.reduceat(self.weights[dpos], first_d) if len(dpos) else np.zeros(0)
+
+    def _index_risk_sets(self) -> None:
+        """Suffix limits of every risk set and each row's range of event times."""
+        self.row_hi = np.searchsorted(self.ev_keys, self.key_stop, side="right")
+        if self.counting:
+            kst = self.key_start[self.ord_start]
+            self.lo_start = np.searchsorted(kst, self.ev_keys, side="left")
+            self.row_lo = np.empty(self.n, dtype=np.int64)
+            self.row_lo[self.ord_start] = np.searchsorted(self.ev_keys, kst, side="right")
+            self.hi_stratum = None
+        else:
+            self.ord_start = self.lo_start = None
+            self.hi_stratum = np.searchsorted(self.strata, self.ev_stratum, side="right")
+            self.row_lo = np.searchsorted(self.ev_stratum, self.strata, side="left")
+
+    def _index_steps(self) -> None:
         if self.efron:
-            reps = self.m_dead.astype(np.int64)
-            self.step_j = np.repeat(np.arange(self.n_times), reps)
-            first = np.repeat(np.cumsum(reps) - reps, reps)
-            k = np.arange(len(self.step_j)) - first
-            self.step_f = k / self.m_dead[self.step_j]
-            self.step_w = (self.w_dead / self.m_dead)[self.step_j]
+            j = self.dead_j
+            k = np.arange(len(j)) - self.ev_first_d[j]
+            self.step_j = j
+            self.step_f = k / self.ev_m[j]
+            self.step_w = (self.ev_wsum / self.ev_m)[j]
+            self.step_first = self.ev_first_d
         else:
             self.step_j = np.arange(self.n_times)
             self.step_f = np.zeros(self.n_times)
-            self.step_w = self.w_dead.copy()
+            self.step_w = self.ev_wsum.copy()
+            self.step_first = np.arange(self.n_times)
+        self.step_count = np.diff(np.append(self.step_first, len(self.step_j)))
+        # Efron steps that remove part of the tied deaths' risk (none without ties)
+        self.tied = bool(self.efron and np.any(self.ev_m > 1))
 
-    def risk_sums(self, vals: np.ndarray) -> np.ndarray:
-        """Sum ``vals`` (n, q) over the risk set of every event time -> (J, q)."""
-        out = []
-        for order, lo, hi in (
-            (self.ord_stop, self.lo_stop, self.hi_stop),
-            (self.ord_start, self.lo_start, self.hi_start),
-        ):
-            v = vals[order]
-            c = np.zeros((len(v) + 1, vals.shape[1]))
-            np.cumsum(v, axis=0, out=c[1:])
-            out.append(c[hi] - c[lo])
-        return out[0] - out[1]
+    def risk_and_death_sums(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sums of ``v`` (q, n) over the risk set and the deaths of every event time (q, J).
 
-    def death_sums(self, vals: np.ndarray) -> np.ndarray:
-        """Sum ``vals`` (n, q) over the deaths at every event time -> (J, q)."""
-        res = np.zeros((self.n_times, vals.shape[1]))
-        np.add.at(res, self.ev_index, vals[self.dead_idx])
-        return res
+        The death sums are only formed when some event time has tied deaths (they enter
+        Efron's correction only); otherwise ``None``.
+        """
+        rc = _rev_cumsum(v)
+        first = np.take(rc, self.ev_first, axis=1)
+        if self.counting:
+            risk = first - np.take(_rev_cumsum(v[:, self.ord_start]), self.lo_start, axis=1)
+        elif self.n_strata > 1:
+            risk = first - np.take(rc, self.hi_stratum, axis=1)
+        else:
+            risk = first  # the suffix runs to the end of the data
+        deaths = None
+        if self.tied:
+            deaths = first - np.take(rc, self.ev_first + self.ev_m, axis=1)
+        return risk, deaths
+
+    def per_time(self, v: np.ndarray) -> np.ndarray:
+        """Sum per-step values (..., S) within each event time -> (..., J)."""
+        if not self.efron:
+            return v
+        return np.add.reduceat(v, self.step_first, axis=-1)
+
+    def row_sums(self, per_time: np.ndarray) -> np.ndarray:
+        """For per-event-time values (..., J): each row's sum over the times it is at risk."""
+        c = np.zeros(per_time.shape[:-1] + (per_time.shape[-1] + 1,))
+        np.cumsum(per_time, axis=-1, out=c[..., 1:])
+        out = np.take(c, self.row_hi, axis=-1)
+        if self.counting or self.n_strata > 1:
+            out -= np.take(c, self.row_lo, axis=-1)
+        return out
 
 
 @dataclass
-class _Pieces:
+class Pieces:
+    """Log partial likelihood, score, information and the per-step risk-set quantities."""
+
     loglik: float
     score: np.ndarray
-    info: np.ndarray
-    denom: np.ndarray
-    a: np.ndarray
+    info: np.ndarray | None
+    eta: np.ndarray
     r: np.ndarray  # exp(eta - shift), unweighted
+    denom: np.ndarray  # per step
+    xbar: np.ndarray  # (p, S)
 
 
-def _pieces(cd: CoxData, beta: np.ndarray, x: np.ndarray | None = None) -> _Pieces:
-    xc = cd.xc if x is None else x
-    p = xc.shape[1]
-    eta = xc @ beta
-    shift = float(eta.max()) if len(eta) else 0.0
+def _lincomb(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``beta @ x`` for x (p, n), one column at a time (no BLAS threads for a p-vector)."""
+    out = x[0] * beta[0]
+    for k in range(1, len(beta)):
+        out += x[k] * beta[k]
+    return out
+
+
+def pieces(cd: CoxData, beta: np.ndarray, info: bool = True) -> Pieces:
+    """Everything a Newton step needs at ``beta`` (centred-covariate scale)."""
+    xc, w = cd.xc, cd.weights
+    eta = _lincomb(xc, beta)
+    shift = float(eta.max())
     r = np.exp(eta - shift)
-    rw = r * cd.weights
-    outer = (xc[:, :, None] * xc[:, None, :]).reshape(cd.n, p * p)
-    vals = np.column_stack([rw, rw[:, None] * xc, rw[:, None] * outer])
-    rs = cd.risk_sums(vals)
-    ds = cd.death_sums(vals)
-    j, f, w = cd.step_j, cd.step_f, cd.step_w
-    tot = rs[j] - f[:, None] * ds[j]
-    denom = tot[:, 0]
-    a = tot[:, 1 : 1 + p]
-    c = tot[:, 1 + p :].reshape(-1, p, p)
-    dead = cd.dead_idx
-    wd = cd.weights[dead]
-    loglik = float(np.sum(wd * eta[dead]) - np.sum(w * np.log(denom)) - shift * np.sum(wd))
-    xbar = a / denom[:, None]
-    score = (wd[:, None] * xc[dead]).sum(axis=0) - (w[:, None] * xbar).sum(axis=0)
-    info = np.einsum("k,kij->ij", w / denom, c) - np.einsum("k,ki,kj->ij", w, xbar, xbar)
-    return _Pieces(loglik, score, info, denom, a, r)
+    v = np.empty((cd.p + 1, cd.n))
+    np.multiply(r, w, out=v[0])
+    np.multiply(xc, v[0], out=v[1:])
+    risk, deaths = cd.risk_and_death_sums(v)
+    if deaths is not None:  # Efron with ties: step k removes k/m of the deaths' risk
+        tot = np.take(risk, cd.step_j, axis=1)
+        tot -= cd.step_f * np.take(deaths, cd.step_j, axis=1)
+    else:
+        tot = risk if not cd.efron else np.take(risk, cd.step_j, axis=1)
+    denom = tot[0]
+    xbar = tot[1:] / denom
+    loglik = float(beta @ cd.wx_dead - cd.step_w @ np.log(denom) - shift * cd.w_dead)
+    score = cd.wx_dead - np.einsum("ij,j->i", xbar, cd.step_w)
+    pc = Pieces(loglik, score, None, eta, r, denom, xbar)
+    if info:
+        pc.info = step_info(cd, pc, cd.step_w)
+    return pc
+
+
+def step_info(cd: CoxData, pc: Pieces, c: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_k c_k V_k` with :math:`V_k = C_k/D_k - \bar x_k \bar x_k^\top`.
+
+    ``c`` holds one value per step (the step weights give the information matrix);
+    the sum is accumulated per row as described in the module docstring.
+    """
+    h = c / pc.denom
+    a = cd.row_sums(cd.per_time(h))
+    if cd.tied:
+        a[cd.dead_pos] -= cd.per_time(cd.step_f * h)[cd.dead_j]
+    a *= pc.r
+    a *= cd.weights
+    xc = cd.xc
+    return (xc * a) @ xc.T - (pc.xbar * c) @ pc.xbar.T
 
 
 @dataclass
 class CoxFit:
-    """Raw output of :func:`fit_coxph` (centred-covariate scale is undone)."""
+    """Raw output of :func:`fit_coxph` (coefficients on the centred-covariate scale)."""
 
     beta: np.ndarray
     var: np.ndarray
@@ -161,7 +295,7 @@ class CoxFit:
     singular: bool
 
 
-def _solve_psd(info: np.ndarray) -> tuple[np.ndarray, bool]:
+def solve_psd(info: np.ndarray) -> tuple[np.ndarray, bool]:
     """Inverse of an information matrix; flags (near) singularity."""
     try:
         chol = np.linalg.cholesky(info)
@@ -183,9 +317,9 @@ def fit_coxph(
     """Newton-Raphson with step halving, as R coxph; convergence is tighter than R's."""
     p = cd.p
     beta = np.zeros(p)
-    pc = _pieces(cd, beta)
+    pc = pieces(cd, beta)
     loglik0 = pc.loglik
-    inv0, _ = _solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
+    inv0, _ = solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
     score_test = float(pc.score @ inv0 @ pc.score) if p else 0.0
     converged = p == 0
     n_iter = 0
@@ -195,15 +329,15 @@ def fit_coxph(
         if p == 0:
             break
         n_iter = it
-        inv, _ = _solve_psd(pc.info)
+        inv, _ = solve_psd(pc.info)
         step = inv @ pc.score
         new_beta = beta + step
-        new = _pieces(cd, new_beta)
+        new = pieces(cd, new_beta)
         while (not np.isfinite(new.loglik) or new.loglik < pc.loglik - 1e-12) and halving < 30:
             halving += 1
             step = step / 2
             new_beta = beta + step
-            new = _pieces(cd, new_beta)
+            new = pieces(cd, new_beta)
         done = abs(new.loglik - pc.loglik) <= eps * abs(new.loglik) and np.all(
             np.abs(step) <= 1e-8 * (1 + np.abs(new_beta))
         )
@@ -211,7 +345,7 @@ def fit_coxph(
         if done:
             converged = True
             break
-    var, singular = _solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
+    var, singular = solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
     # R's rule for infinite coefficients: the next Newton step is still not negligible
     nxt = np.abs(var @ pc.score) if p else np.zeros(0)
     infinite = (nxt > 1e-9) & (nxt > toler_inf * np.abs(beta)) if p else np.zeros(0, bool)
@@ -231,140 +365,3 @@ def fit_coxph(
         infinite=np.asarray(infinite, bool),
         singular=singular,
     )
-
-
-def score_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
-    """Per-row score residuals (unweighted), as R ``residuals(fit, type = "score")``.
-
-    Their weighted sum is the score vector.
-    """
-    p = cd.p
-    pc = _pieces(cd, beta)
-    j, f, w = cd.step_j, cd.step_f, cd.step_w
-    h = w / pc.denom
-    xbar = pc.a / pc.denom[:, None]
-    nt = cd.n_times
-    H = np.bincount(j, weights=h, minlength=nt)
-    G = np.zeros((nt, p))
-    np.add.at(G, j, h[:, None] * xbar)
-    Hd = np.bincount(j, weights=f * h, minlength=nt)
-    Gd = np.zeros((nt, p))
-    np.add.at(Gd, j, (f * h)[:, None] * xbar)
-    xbar_mean = np.zeros((nt, p))
-    np.add.at(xbar_mean, j, xbar)
-    xbar_mean /= np.bincount(j, minlength=nt)[:, None]
-    cH = np.concatenate([[0.0], np.cumsum(H)])
-    cG = np.vstack([np.zeros((1, p)), np.cumsum(G, axis=0)])
-    lo = np.searchsorted(cd.ev_keys, cd.key_start, side="right")
-    hi = np.searchsorted(cd.ev_keys, cd.key_stop, side="right")
-    sH = cH[hi] - cH[lo]
-    sG = cG[hi] - cG[lo]
-    xc = cd.xc
-    risk = xc * sH[:, None] - sG
-    dead = cd.dead_idx
-    jd = cd.ev_index
-    risk[dead] -= xc[dead] * Hd[jd][:, None] - Gd[jd]
-    resid = -pc.r[:, None] * risk
-    resid[dead] += xc[dead] - xbar_mean[jd]
-    return resid
-
-
-def collapse(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Sum rows of ``values`` within clusters (integer codes); rows if ``cluster`` is None."""
-    if cluster is None:
-        return values
-    n_cl = int(cluster.max()) + 1 if len(cluster) else 0
-    out = np.zeros((n_cl, values.shape[1]))
-    np.add.at(out, cluster, values)
-    return out
-
-
-def robust_variance(
-    cd: CoxData, beta: np.ndarray, var: np.ndarray, cluster: np.ndarray | None
-) -> np.ndarray:
-    """Sandwich variance ``D'D`` from weighted dfbeta residuals collapsed by cluster."""
-    resid = score_residuals(cd, beta) * cd.weights[:, None]
-    d = collapse(resid @ var, cluster)
-    return d.T @ d
-
-
-def robust_score_test(cd: CoxData, cluster: np.ndarray | None) -> float:
-    """R's robust score test at beta = 0."""
-    resid = collapse(score_residuals(cd, np.zeros(cd.p)) * cd.weights[:, None], cluster)
-    u = resid.sum(axis=0)
-    b = resid.T @ resid
-    inv, _ = _solve_psd(b)
-    return float(u @ inv @ u)
-
-
-def zph_score(cd: CoxData, beta: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Score for ``x * g(t)`` and the 2p x 2p information at (beta, 0), as R zph1/zph2.
-
-    ``g`` holds one value per event time (``cd.n_times``).
-    """
-    p = cd.p
-    pc = _pieces(cd, beta)
-    j, w = cd.step_j, cd.step_w
-    xbar = pc.a / pc.denom[:, None]
-    gs = g[j]
-    dead = cd.dead_idx
-    wd = cd.weights[dead]
-    u2 = (wd[:, None] * g[cd.ev_index][:, None] * cd.xc[dead]).sum(axis=0) - (
-        (w * gs)[:, None] * xbar
-    ).sum(axis=0)
-    # per-step information contributions V_k
-    outer = (cd.xc[:, :, None] * cd.xc[:, None, :]).reshape(cd.n, p * p)
-    rw = pc.r * cd.weights
-    vals = rw[:, None] * outer
-    c = (cd.risk_sums(vals)[j] - cd.step_f[:, None] * cd.death_sums(vals)[j]).reshape(-1, p, p)
-    vk = c / pc.denom[:, None, None] - xbar[:, :, None] * xbar[:, None, :]
-    i11 = np.einsum("k,kij->ij", w, vk)
-    i12 = np.einsum("k,kij->ij", w * gs, vk)
-    i22 = np.einsum("k,kij->ij", w * gs * gs, vk)
-    imat = np.block([[i11, i12], [i12.T, i22]])
-    return u2, imat
-
-
-def concordance(cd: CoxData, eta: np.ndarray) -> tuple[float, dict[str, float]]:
-    """Harrell's C as R ``concordance`` (timewt = "n"): risk-set comparisons.
-
-    For each death at ``t`` it compares with every row at risk at ``t`` (start < t <=
-    stop, same stratum) that is not itself a death at ``t``; a higher linear predictor
-    for the death is concordant, equal predictors count one half. Pairs are weighted by
-    the product of case weights.
-    """
-    conc = disc = tied = 0.0
-    if cd.n_times == 0:
-        return float("nan"), {"concordant": 0.0, "discordant": 0.0, "tied_x": 0.0}
-    dead = cd.dead_idx
-    ev_of_dead = cd.ev_index
-    by_time = np.argsort(ev_of_dead, kind="stable")
-    bounds = np.searchsorted(ev_of_dead[by_time], np.arange(cd.n_times + 1))
-    w = cd.weights
-    chunk = max(1, int(2_000_000 // max(cd.n, 1)))
-    for c0 in range(0, cd.n_times, chunk):
-        js = np.arange(c0, min(cd.n_times, c0 + chunk))
-        keys = cd.ev_keys[js]
-        at_risk = (cd.key_start[None, :] < keys[:, None]) & (cd.key_stop[None, :] >= keys[:, None])
-        # remove the deaths at that time (tied on y)
-        dies_here = at_risk & (cd.event[None, :] > 0) & (cd.key_stop[None, :] == keys[:, None])
-        comp = at_risk & ~dies_here
-        for jj, jrow in enumerate(js):
-            members = np.flatnonzero(comp[jj])
-            if len(members) == 0:
-                continue
-            e_m = eta[members]
-            w_m = w[members]
-            idx = dead[by_time[bounds[jrow] : bounds[jrow + 1]]]
-            srt = np.argsort(e_m, kind="stable")
-            e_s = e_m[srt]
-            cw = np.concatenate([[0.0], np.cumsum(w_m[srt])])
-            lo = np.searchsorted(e_s, eta[idx], side="left")
-            hi = np.searchsorted(e_s, eta[idx], side="right")
-            wi = w[idx]
-            conc += float(np.sum(wi * cw[lo]))
-            tied += float(np.sum(wi * (cw[hi] - cw[lo])))
-            disc += float(np.sum(wi * (cw[-1] - cw[hi])))
-    total = conc + disc + tied
-    c = (conc + tied / 2) / total if total > 0 else float("nan")
-    return c, {"concordant": conc, "discordant": disc, "tied_x": tied}

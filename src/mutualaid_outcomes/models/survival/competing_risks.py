@@ -185,6 +185,9 @@ def cumulative_incidence(
         n_dropped=n_in - len(d["time"]),
         notes=tuple(notes),
         _data=d,
+        duration=duration,
+        event=event,
+        by=by,
     )
 
 

@@ -3,8 +3,12 @@
 Efron or Breslow ties, strata, case weights, cluster-robust standard errors, and the
 scaled-Schoenfeld score test of proportional hazards.
 
-The partial likelihood is maximised by Newton-Raphson in :mod:`._coxph` (vectorised
-risk-set sums); results agree with R survival 3.5.3 ``coxph`` and ``cox.zph``.
+The partial likelihood is maximised by Newton-Raphson in :mod:`._coxph` (risk-set sums
+by reverse cumulative sums over sorted times: O(N log N) for the sort, O(N p^2) per
+step); the concordance is counted in O(N log N) in :mod:`._concordance`, the robust
+variance in :mod:`._cox_residuals`, and the proportional-hazards test lives in
+:mod:`.proportional_hazards`. Results agree with R survival 3.5.3 ``coxph`` and
+``cox.zph``.
 """
 
 from __future__ import annotations
@@ -18,32 +22,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._validation import (
-    as_column_list,
-    check_columns,
-    check_cov_type,
-    check_dataframe,
-    check_numeric,
-    check_option,
-    renamed,
-)
-from ...errors import (
-    ArgumentTypeError,
-    ConvergenceWarning,
-    DataValidationError,
-    EstimationError,
-    OptionError,
-)
-from ...prep._survival_input import event_indicator, missing_note
+from ..._validation import check_cov_type, renamed
+from ...errors import ConvergenceWarning, OptionError
 from ...results import BaseResult, glance_frame, wald_table
-from ._coxph import (
-    CoxData,
-    concordance,
-    fit_coxph,
-    robust_score_test,
-    robust_variance,
-    zph_score,
-)
+from ._concordance import concordance
+from ._cox_prepare import _linear_predictor, _prepare, _Prepared
+from ._cox_residuals import robust_score_test, robust_variance
+from ._coxph import fit_coxph
+from .proportional_hazards import ProportionalHazardsResult, check_proportional_hazards
 
 __all__ = [
     "CoxResult",
@@ -112,6 +98,8 @@ class CoxResult(BaseResult):
     inference (robust when :attr:`cov_type` is ``'robust'``), :attr:`nobs` the rows
     (intervals) used; :attr:`df_resid` is None (Wald z inference, as R ``coxph``).
     """
+
+    _ratio_name = "HR"  # coefficients are log hazard ratios
 
     _terms: tuple[str, ...]
     _coef: np.ndarray
@@ -254,254 +242,6 @@ class CoxResult(BaseResult):
         return check_proportional_hazards(self, transform=transform, global_test=global_test)
 
 
-@dataclass(frozen=True, repr=False)
-class ProportionalHazardsResult(BaseResult):
-    """Result of :func:`check_proportional_hazards`: one row per term and ``GLOBAL``."""
-
-    table: pd.DataFrame
-    transform: str
-    _can_exponentiate = False
-
-    def _title(self) -> str:
-        return f"Test of proportional hazards (transform = {self.transform!r})"
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        t = self.table
-        return pd.DataFrame(
-            {
-                "term": t["term"],
-                "estimate": np.nan,
-                "std_error": np.nan,
-                "statistic": t["chisq"],
-                "p_value": t["p_value"],
-                "conf_low": np.nan,
-                "conf_high": np.nan,
-                "df": t["df"],
-            }
-        )
-
-    def glance(self) -> pd.DataFrame:
-        """One row: the global chi-square, its df and p-value, and the transform."""
-        g = self.table[self.table["term"] == "GLOBAL"]
-        vals = {"transform": self.transform, "method": "cox.zph score test"}
-        if len(g):
-            vals.update(
-                statistic=float(g["chisq"].iloc[0]),
-                df=int(g["df"].iloc[0]),
-                p_value=float(g["p_value"].iloc[0]),
-            )
-        return glance_frame(vals, ("statistic", "df", "p_value", "transform", "method"))
-
-
-# ---------------------------------------------------------------------------
-# input preparation shared with fit_cox_time_varying
-
-
-def _design(
-    data: pd.DataFrame, covariates: Any, formula: str | None
-) -> tuple[pd.DataFrame, list[str], dict[str, list[int]]]:
-    """Covariate matrix (same index as rows kept), column names, term -> columns."""
-    if formula is not None and covariates is not None:
-        raise OptionError("Give either `covariates` or `formula`, not both.")
-    if formula is None:
-        cols = check_columns(data, covariates, "covariates")
-        if not cols:
-            raise DataValidationError("`covariates` must name at least one column.")
-        check_numeric(data, cols, "covariates")
-        x = data.loc[:, cols].astype(float)
-        return x, cols, {c: [i] for i, c in enumerate(cols)}
-    if not isinstance(formula, str):
-        raise ArgumentTypeError(f"`formula` must be a string like '~ a + b'; got {formula!r}.")
-    import patsy
-
-    rhs = formula.split("~", 1)[1] if "~" in formula else formula
-    try:
-        x = patsy.dmatrix(rhs, data, NA_action="drop", return_type="dataframe")
-    except patsy.PatsyError as exc:
-        raise DataValidationError(f"`formula` could not be evaluated: {exc}") from None
-    info = x.design_info
-    groups: dict[str, list[int]] = {}
-    names: list[str] = []
-    # keep the user's term order (patsy puts categorical terms first)
-    user_order = [t.name() for t in patsy.ModelDesc.from_formula(rhs).rhs_termlist]
-    slices = info.term_name_slices
-    for term in user_order:
-        if term == "Intercept" or term not in slices:
-            continue
-        sl = slices[term]
-        idx = list(range(len(names), len(names) + (sl.stop - sl.start)))
-        names.extend(info.column_names[sl])
-        groups[term] = idx
-    x = x.loc[:, names]
-    if not names:
-        raise DataValidationError("`formula` has no covariate terms.")
-    return x, names, groups
-
-
-@dataclass
-class _Prepared:
-    cd: CoxData
-    names: list[str]
-    groups: dict[str, list[int]]
-    cluster: np.ndarray | None
-    n_clusters: float
-    n_input: int
-    n_dropped: int
-    n_ids: float
-    notes: list[str]
-
-
-def _prepare(
-    data: pd.DataFrame,
-    *,
-    start: str | None,
-    stop: str,
-    event: str,
-    covariates: Any,
-    formula: str | None,
-    strata: str | Sequence[str] | None,
-    cluster: str | None,
-    weights: str | None,
-    ties: str,
-    id_col: str | None,
-    time_args: tuple[str, str] = ("duration", "duration"),
-) -> _Prepared:
-    data = check_dataframe(data)
-    ties = check_option(ties, ("efron", "breslow"), "ties")
-    stop_arg, _ = time_args
-    check_columns(data, [stop], stop_arg)
-    check_columns(data, [event], "event")
-    if start is not None:
-        check_columns(data, [start], "start")
-    strata_cols = check_columns(data, as_column_list(strata, "strata"), "strata")
-    if cluster is not None and not isinstance(cluster, str):
-        raise ArgumentTypeError(f"`cluster` must be one column name; got {cluster!r}.")
-    if weights is not None and not isinstance(weights, str):
-        raise ArgumentTypeError(f"`weights` must be one column name; got {weights!r}.")
-    extra = [c for c in (cluster, weights, id_col) if c is not None]
-    check_columns(data, extra, "cluster/weights/id")
-    time_cols = ([start] if start is not None else []) + [stop]
-    check_numeric(data, time_cols, stop_arg if start is None else "start/stop")
-
-    data = data.reset_index(drop=True)
-    x_df, names, groups = _design(data, covariates, formula)
-    base_cols = list(dict.fromkeys(time_cols + [event] + strata_cols + extra))
-    sub = data.loc[x_df.index, base_cols]
-    n_input = len(data)
-    miss_cov = n_input - len(x_df)
-    keep = ~(sub.isna().any(axis=1) | x_df.isna().any(axis=1))
-    missing_by = {c: int(data[c].isna().sum()) for c in base_cols}
-    if formula is None:
-        missing_by.update({c: int(data[c].isna().sum()) for c in names})
-    else:
-        missing_by["formula terms"] = miss_cov
-    sub = sub.loc[keep]
-    x_df = x_df.loc[keep]
-    n_used = len(sub)
-    if n_used == 0:
-        raise EstimationError(
-            f"No rows remain after removing rows with missing values ({n_input} rows in)."
-        )
-    notes = [missing_note(n_used, n_input, missing_by)] if n_used < n_input else []
-    ev = event_indicator(sub[event], event)
-    t_stop = sub[stop].to_numpy(dtype=float)
-    if start is None:
-        if np.any(t_stop < 0):
-            pos = np.flatnonzero(t_stop < 0)
-            raise DataValidationError(
-                f"`{stop_arg}` ('{stop}') must be >= 0; {len(pos)} negative value(s) at "
-                f"row position(s) {pos[:10].tolist()}."
-            )
-        t_start = np.full(len(t_stop), -np.inf)
-    else:
-        t_start = sub[start].to_numpy(dtype=float)
-        bad = np.flatnonzero(t_stop <= t_start)
-        if bad.size:
-            raise DataValidationError(
-                f"`stop` ('{stop}') must be greater than `start` ('{start}') on every row; "
-                f"{bad.size} row(s) have stop <= start (row positions {bad[:10].tolist()})."
-            )
-    if not np.all(np.isfinite(t_stop)):
-        raise DataValidationError(f"`{stop_arg}` ('{stop}') has infinite values.")
-    if ev.sum() == 0:
-        raise EstimationError(
-            f"There are no events (`event` '{event}' is 0 on all {n_used} rows used); "
-            "a Cox model needs at least one event."
-        )
-    if weights is not None:
-        w = sub[weights].to_numpy(dtype=float)
-        if np.any(w <= 0) or not np.all(np.isfinite(w)):
-            raise DataValidationError(
-                f"`weights` ('{weights}') must be positive and finite; "
-                f"{int(np.sum(~(w > 0) | ~np.isfinite(w)))} row(s) are not."
-            )
-    else:
-        w = np.ones(n_used)
-    if strata_cols:
-        s_codes = sub[strata_cols].astype(str).agg("\x1f".join, axis=1)
-        s = pd.factorize(s_codes, sort=True)[0].astype(np.int64)
-    else:
-        s = np.zeros(n_used, dtype=np.int64)
-    x = x_df.to_numpy(dtype=float)
-    # a covariate with no variation within every stratum is not estimable
-    xf = pd.DataFrame(x)
-    grouped = xf.groupby(s)
-    varies = (grouped.max() > grouped.min()).any(axis=0).to_numpy()
-    const = [name for name, v in zip(names, varies) if not v]
-    if const:
-        within = " within every stratum" if strata_cols else ""
-        raise DataValidationError(
-            f"Covariate(s) {const} are constant{within}, so their hazard ratios are not "
-            "estimable; remove them (or the strata that absorb them)."
-        )
-    cl = None
-    n_clusters = np.nan
-    if cluster is not None:
-        cl = pd.factorize(sub[cluster], sort=True)[0].astype(np.int64)
-        n_clusters = float(cl.max() + 1)
-    n_ids = float(sub[id_col].nunique()) if id_col is not None else np.nan
-    cd = CoxData(
-        start=t_start,
-        stop=t_stop,
-        event=ev,
-        x=x,
-        weights=w,
-        strata=s,
-        efron=(ties == "efron"),
-    )
-    return _Prepared(
-        cd=cd,
-        names=names,
-        groups=groups,
-        cluster=cl,
-        n_clusters=n_clusters,
-        n_input=n_input,
-        n_dropped=n_input - n_used,
-        n_ids=n_ids,
-        notes=notes,
-    )
-
-
-def _linear_predictor(x: np.ndarray, beta: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """R's centred linear predictor ``X b - sum(b * means)``, accumulated in R's order.
-
-    Concordance counts exact ties between linear predictors, so rows with identical
-    covariates must get bit-identical values (a blocked matrix product does not
-    guarantee that) and near-ties must round as they do in R: columns are accumulated
-    one at a time (reference BLAS ``dgemm``), means are sequential weighted sums and
-    ``sum(b * means)`` uses extended precision like R's ``sum``.
-    """
-    eta = np.zeros(x.shape[0])
-    for k in range(x.shape[1]):
-        eta = eta + x[:, k] * beta[k]
-    wsum = np.cumsum(w)[-1]
-    means = np.array([np.cumsum(w * x[:, k])[-1] / wsum for k in range(x.shape[1])])
-    shift = np.longdouble(0)
-    for k in range(x.shape[1]):
-        shift += np.longdouble(beta[k] * means[k])
-    return eta - float(shift)
-
-
 def _fit(prep: _Prepared, *, robust: bool, ties: str, method: str) -> CoxResult:
     cd = prep.cd
     raw = fit_coxph(cd)
@@ -532,7 +272,7 @@ def _fit(prep: _Prepared, *, robust: bool, ties: str, method: str) -> CoxResult:
         rscore = robust_score_test(cd, prep.cluster)
         unit = "cluster" if prep.cluster is not None else "row"
         notes.append(f"Robust (sandwich) standard errors from dfbeta residuals summed by {unit}.")
-    conc, _ = concordance(cd, _linear_predictor(cd.x, raw.beta, cd.weights))
+    conc, _ = concordance(cd, _linear_predictor(cd, raw.beta))
     return CoxResult(
         _terms=tuple(names),
         _coef=coef,
@@ -698,122 +438,3 @@ def fit_cox(
     w = prep.cd.weights
     robust = _robust(cov_type, cluster, cluster is not None or bool(np.any(w != np.floor(w))))
     return _fit(prep, robust=robust, ties=ties, method="Cox PH")
-
-
-def _km_left(cd: CoxData) -> np.ndarray:
-    """1 - KM(t-) at every row's stop time, pooled over strata, unweighted (R survfitKM)."""
-    t = cd.stop
-    times = np.unique(t)
-    # risk set at each unique time: start < t <= stop
-    stops = np.sort(t)
-    starts = np.sort(cd.start)
-    n_stop_ge = len(t) - np.searchsorted(stops, times, side="left")
-    n_start_ge = len(t) - np.searchsorted(starts, times, side="left")
-    n_risk = n_stop_ge - n_start_ge
-    d = np.bincount(np.searchsorted(times, t[cd.event > 0]), minlength=len(times))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(np.where(n_risk > 0, 1 - d / np.maximum(n_risk, 1), 1.0))
-    idx = np.searchsorted(times, t, side="left")  # times strictly below t
-    return 1 - np.concatenate([[1.0], surv])[idx]
-
-
-def check_proportional_hazards(
-    result: CoxResult,
-    *,
-    transform: Literal["km", "identity", "rank", "log"] = "km",
-    global_test: bool = True,
-) -> ProportionalHazardsResult:
-    r"""Test proportional hazards with the scaled-Schoenfeld score test (R ``cox.zph``).
-
-    Parameters
-    ----------
-    result : CoxResult
-        A fit from :func:`fit_cox` or :func:`fit_cox_time_varying`.
-    transform : {"km", "identity", "rank", "log"}
-        Function of time :math:`g(t)`; ``"km"`` (R's default) is one minus the
-        left-continuous Kaplan-Meier estimate of the pooled data.
-    global_test : bool
-        Add the ``GLOBAL`` row.
-
-    Returns
-    -------
-    ProportionalHazardsResult
-        ``table`` with ``term, chisq, df, p_value`` (one row per model term, a factor
-        being one term with several df) and ``GLOBAL``.
-
-    Raises
-    ------
-    ArgumentTypeError, OptionError
-        ``result`` is not a Cox fit, or ``transform`` is unknown.
-    EstimationError
-        The model has infinite coefficients.
-
-    Notes
-    -----
-    This is the score test of :math:`\gamma = 0` in the model with added covariates
-    :math:`x\,(g(t) - \bar g)`, evaluated at :math:`(\hat\beta, 0)` with the full
-    :math:`2p \times 2p` information (survival 3.x ``cox.zph``; not the older
-    approximation using the variance of the scaled Schoenfeld residuals). The
-    statistic for a term uses the rows and columns of all :math:`p` base coefficients
-    and of that term's interaction columns. :math:`\bar g` is the mean of
-    :math:`g` over event rows. The computation is a function of sorted risk sets only,
-    so it does not depend on the row order of the data, ties included. Agrees with R
-    survival 3.5.3 ``cox.zph`` to 1e-6 relative.
-
-    References
-    ----------
-    Grambsch PM, Therneau TM (1994). Proportional hazards tests and diagnostics based
-    on weighted residuals. Biometrika 81:515-526.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from mutualaid_outcomes.models.survival.cox import fit_cox, check_proportional_hazards
-    >>> rng = np.random.default_rng(2)
-    >>> x = rng.normal(size=300)
-    >>> t = rng.exponential(1 / np.exp(0.5 * x))
-    >>> df = pd.DataFrame({"time": t, "event": 1, "x": x})
-    >>> zph = check_proportional_hazards(fit_cox(df, "time", "event", covariates="x"))
-    >>> zph.table["term"].tolist()
-    ['x', 'GLOBAL']
-    """
-    if not isinstance(result, CoxResult):
-        raise ArgumentTypeError(
-            f"`result` must be a CoxResult from fit_cox or fit_cox_time_varying; got "
-            f"{type(result).__name__}."
-        )
-    transform = check_option(transform, ("km", "identity", "rank", "log"), "transform")
-    if result.infinite_terms:
-        raise EstimationError(
-            "The proportional-hazards test needs finite coefficients; "
-            f"{list(result.infinite_terms)} are infinite (monotone likelihood)."
-        )
-    cd: CoxData = result._cd
-    t = cd.stop
-    if transform == "km":
-        tt = _km_left(cd)
-    elif transform == "identity":
-        tt = t.copy()
-    elif transform == "rank":
-        tt = stats.rankdata(t)
-    else:
-        tt = np.log(t)
-    dead = cd.event > 0
-    gt = tt - tt[dead].mean()
-    # one g value per event time (all deaths at a time share the same stop time)
-    g = np.zeros(cd.n_times)
-    g[cd.ev_index] = gt[cd.dead_idx]
-    u2, imat = zph_score(cd, result._beta_c, g)
-    p = cd.p
-    rows = []
-    u_full = np.concatenate([np.zeros(p), u2])
-    for term, cols in result.term_groups.items():
-        kk = list(range(p)) + [p + c for c in cols]
-        u = u_full[kk]
-        chisq = float(u @ np.linalg.solve(imat[np.ix_(kk, kk)], u))
-        rows.append((term, chisq, len(cols)))
-    if global_test:
-        rows.append(("GLOBAL", float(u_full @ np.linalg.solve(imat, u_full)), p))
-    table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
-    table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
-    return ProportionalHazardsResult(table=table, transform=transform)

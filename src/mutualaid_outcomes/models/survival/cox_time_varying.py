@@ -157,5 +157,6 @@ def _r_default_robust(prep: object, cluster: str | None) -> bool:
     w = cd.weights
     if np.any(w != np.floor(w)):
         return True
-    ids_with_event = prep.cluster[cd.event > 0]  # type: ignore[attr-defined]
+    # the engine's rows are sorted; cd.order maps them back to the cluster codes' rows
+    ids_with_event = prep.cluster[cd.order[cd.dead_pos]]  # type: ignore[attr-defined]
     return bool(len(np.unique(ids_with_event)) < len(ids_with_event))

@@ -22,6 +22,7 @@ from ..._validation import (
     check_option,
     renamed,
 )
+from ...disclosure import check_min_cell
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError
 from ...prep._survival_input import (
     check_column_names,
@@ -31,6 +32,8 @@ from ...prep._survival_input import (
     group_codes,
 )
 from ...results import BaseResult, glance_frame
+from ._km_disclosure import suppress_quantiles
+from ._survival_quantiles import findq
 
 __all__ = ["KaplanMeierResult", "LogRankResult", "kaplan_meier", "KM_TABLE_COLUMNS"]
 
@@ -79,36 +82,6 @@ def _confint(
         low = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
         high = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
         return low, high
-
-
-def _approx_const_right(xk: np.ndarray, p: float) -> float:
-    """Index i (0-based) of R ``approx(xk, seq_along(xk), p, method="constant", f=1)``."""
-    if len(xk) == 0 or p < xk[0] or p > xk[-1]:
-        return -1
-    i = int(np.searchsorted(xk, p, side="left"))
-    return i
-
-
-def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
-    """R survival's internal ``findq``: the time at which ``y`` (1 - S) reaches ``p``."""
-    ok = ~np.isnan(y)
-    x, y = x[ok], y[ok]
-    if len(y) == 0 or y.max() < p:
-        return np.nan
-    xmax = x[-1]
-    keep = ~pd.Series(y).duplicated().to_numpy()
-    x, y = x[keep], y[keep]
-    i1 = _approx_const_right(y + tol, p)
-    i2 = _approx_const_right(y - tol, p)
-    if i1 < 0:
-        return np.nan
-    if p == 0:
-        return float(x[0])
-    if abs(p - y[-1]) < tol:
-        return float((x[i1] + xmax) / 2)
-    if i2 < 0:
-        return np.nan
-    return float((x[i1] + x[i2]) / 2)
 
 
 @dataclass(frozen=True, repr=False)
@@ -189,6 +162,8 @@ class KaplanMeierResult(BaseResult):
         The grouping column.
     notes : tuple of str
         Exclusions.
+    duration, event : str or None
+        The follow-up time and event columns (figures label their axes with them).
     """
 
     table: pd.DataFrame
@@ -199,6 +174,8 @@ class KaplanMeierResult(BaseResult):
     n_dropped: int
     by: str | None = None
     notes: tuple[str, ...] = ()
+    duration: str | None = None
+    event: str | None = None
     _data: Any = field(default=None, compare=False)
     _can_exponentiate = False
 
@@ -243,7 +220,27 @@ class KaplanMeierResult(BaseResult):
         return glance_frame(vals, _KM_GLANCE)
 
     # ------------------------------------------------------------------
-    def quantile(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+    def tidy(
+        self, conf_level: float = 0.95, exponentiate: bool = False, *, min_cell: int | None = None
+    ) -> pd.DataFrame:
+        """Median survival per group (``term`` ``median[group]``).
+
+        With ``min_cell``, medians and limits of groups with fewer than ``min_cell``
+        people, or reached only where fewer than ``min_cell`` remain at risk, are NaN
+        (see :mod:`mutualaid_outcomes.disclosure`).
+        """
+        out = super().tidy(conf_level=conf_level, exponentiate=exponentiate)
+        if min_cell is None:
+            return out
+        med = out.assign(group=list(self.groups))
+        cols = ("estimate", "conf_low", "conf_high")
+        return suppress_quantiles(med, self.table, check_min_cell(min_cell), cols).drop(
+            columns="group"
+        )
+
+    def quantile(
+        self, probs: Sequence[float] = (0.25, 0.5, 0.75), *, min_cell: int | None = None
+    ) -> pd.DataFrame:
         """Survival-time quantiles with confidence limits (R ``quantile.survfit``).
 
         The ``p`` quantile is the first time at which the curve falls to ``1 - p`` or
@@ -269,14 +266,16 @@ class KaplanMeierResult(BaseResult):
                     (
                         g,
                         p,
-                        _findq(x, np.r_[0.0, 1 - t["survival"].to_numpy()], p, tol),
-                        _findq(x, np.r_[0.0, 1 - t["conf_low"].to_numpy()], p, tol),
-                        _findq(x, np.r_[0.0, 1 - t["conf_high"].to_numpy()], p, tol),
+                        findq(x, np.r_[0.0, 1 - t["survival"].to_numpy()], p, tol),
+                        findq(x, np.r_[0.0, 1 - t["conf_low"].to_numpy()], p, tol),
+                        findq(x, np.r_[0.0, 1 - t["conf_high"].to_numpy()], p, tol),
                     )
                 )
-        return pd.DataFrame(rows, columns=["group", "prob", "time", "conf_low", "conf_high"])
+        out = pd.DataFrame(rows, columns=["group", "prob", "time", "conf_low", "conf_high"])
+        cols = ("time", "conf_low", "conf_high")
+        return suppress_quantiles(out, self.table, check_min_cell(min_cell), cols)
 
-    def median_survival(self) -> pd.DataFrame:
+    def median_survival(self, *, min_cell: int | None = None) -> pd.DataFrame:
         """Median survival time with its confidence limits per group.
 
         Returns
@@ -284,7 +283,7 @@ class KaplanMeierResult(BaseResult):
         pandas.DataFrame
             ``group, median, conf_low, conf_high`` (NaN where not reached).
         """
-        q = self.quantile([0.5])
+        q = self.quantile([0.5], min_cell=min_cell)
         return q.rename(columns={"time": "median"}).drop(columns="prob")
 
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
@@ -485,6 +484,8 @@ def _recompute(res: KaplanMeierResult, conf_level: float) -> KaplanMeierResult:
         n_dropped=res.n_dropped,
         by=res.by,
         notes=res.notes,
+        duration=res.duration,
+        event=res.event,
         _data=d,
     )
 
@@ -591,6 +592,8 @@ def kaplan_meier(
         n_dropped=n_in - len(t),
         by=by,
         notes=tuple(notes),
+        duration=duration,
+        event=event,
         _data=d,
     )
     return _recompute(res, conf_level)
