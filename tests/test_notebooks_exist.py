@@ -12,6 +12,9 @@ EXPECTED = [
     "04_relapse.ipynb",
     "05_publication_outputs.ipynb",
     "06_self_selection_and_missing_data.ipynb",
+    "07_meta_analysis.ipynb",
+    "08_survey_weights.ipynb",
+    "09_sem.ipynb",
 ]
 
 

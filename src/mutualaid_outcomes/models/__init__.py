@@ -60,6 +60,12 @@ if TYPE_CHECKING:
     from .regression.gee import GEEResult, fit_gee
     from .regression.glm import RegressionResult, fit_regression
     from .regression.mixed import MixedResult, fit_mixed
+    from .regression.simple_slopes import (
+        JohnsonNeymanResult,
+        SimpleSlopesResult,
+        johnson_neyman,
+        simple_slopes,
+    )
     from .sem import (
         HeywoodWarning,
         IdentificationError,
@@ -205,6 +211,10 @@ __all__ = [
     "ModelSyntaxError",
     "IdentificationError",
     "HeywoodWarning",
+    "simple_slopes",
+    "SimpleSlopesResult",
+    "johnson_neyman",
+    "JohnsonNeymanResult",
     "fit_trajectories",
     "TrajectoryResult",
     "compare_trajectories",

@@ -24,7 +24,8 @@ from ..errors import MutualAidError, SpecError
 from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
 from .problems import problem_list
-from .spec_rules import COLUMN_OPTIONS, is_formula_option
+from .section_checks import section_problems
+from .spec_rules import is_formula_option, option_columns
 from .variables import add_columns, baseline_rows, score_step
 
 if TYPE_CHECKING:
@@ -146,8 +147,8 @@ def _model_problems(i: int, m: Any, columns: Any, where_data: str) -> list[str]:
             except SpecError as exc:
                 problems.append(str(exc))
                 continue
-        elif key in COLUMN_OPTIONS:
-            cols = tuple(_names(value))
+        elif (names := option_columns(key, value, m.options)) is not None:
+            cols = tuple(names)
         else:
             continue
         problems += missing_columns(cols, columns, key=f"{where}.{key}", where=where_data)
@@ -230,7 +231,10 @@ def check_columns(ctx: RunContext) -> None:
 
 
 def check_references(ctx: RunContext) -> None:
-    """Check the columns named by models, tables and figures against the real datasets.
+    """Check the columns named by every step against the real datasets.
+
+    Models, tables, figures, ``[design]`` and ``[[sem]]`` against their datasets;
+    ``[[meta]]`` against its study files.
 
     Raises
     ------
@@ -238,5 +242,6 @@ def check_references(ctx: RunContext) -> None:
         Listing every problem found.
     """
     problems = reference_problems(ctx.spec, dict(ctx.datasets))
+    problems += section_problems(ctx)
     if problems:
         raise SpecError(problem_list(problems, "checked against the data"))

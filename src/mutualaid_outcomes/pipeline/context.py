@@ -42,6 +42,8 @@ class RunContext:
         None when the spec does not build that dataset.
     codebook : Codebook or None
         Labels of the data and participant columns.
+    design : SurveyDesign or None
+        The survey design of the ``[design]`` section, once built.
     models, tables : dict
         Fitted results and :class:`~mutualaid_outcomes.tables.Table` objects by name.
     inputs : list of Path
@@ -73,6 +75,7 @@ class RunContext:
     tmp: Path
     datasets: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     codebook: Codebook | None = None
+    design: Any = None
     models: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)

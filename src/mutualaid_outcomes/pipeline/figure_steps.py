@@ -25,7 +25,13 @@ FigureHandler = Callable[["FigureStep", "RunContext", Any, str], None]
 def _km(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
     from ..plotting import plot_km
 
-    plot_km(ctx.model(f.model, where), ax=ax, labels=f.labels or None, codebook=ctx.codebook)
+    plot_km(
+        ctx.model(f.model, where),
+        ax=ax,
+        labels=f.labels or None,
+        codebook=ctx.codebook,
+        min_cell=ctx.spec.output.min_cell,
+    )
 
 
 def _forest(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:

@@ -6,13 +6,15 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from ..disclosure import suppress_text
 from ..errors import SpecError
+from .design_step import first_argument
 from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
 from .functions import resolve_function, takes_rng
 from .problems import problem_list
 from .report import ReportSection
-from .spec_rules import COLUMN_OPTIONS, is_formula_option
+from .spec_rules import is_formula_option, option_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,12 +76,38 @@ def model_arguments(where: str, m: ModelStep, frame: pd.DataFrame) -> dict[str, 
                 checked.columns, frame.columns, key=f"{where}.{key}", where=available
             )
             options[key] = checked.engine_text
-        elif key in COLUMN_OPTIONS and value is not None:
-            names = [value] if isinstance(value, str) else list(value)
+        elif (names := option_columns(key, value, options)) is not None:
             problems += missing_columns(names, frame.columns, key=f"{where}.{key}", where=available)
     if problems:
         raise SpecError(problem_list(problems, "columns"))
     return options
+
+
+def published(fitted: Any, min_cell: int | None) -> tuple[Any, Any, Any]:
+    """The ``tidy()``, ``glance()`` and ``summary()`` of a model as a run publishes them.
+
+    Under ``min_cell`` (:mod:`mutualaid_outcomes.disclosure`): counts below it in the
+    tidy and glance frames are blanked, Kaplan-Meier medians of small groups or
+    reached with fewer than ``min_cell`` at risk are blanked, and counts in the notes
+    are replaced by ``<min_cell``.
+    """
+    from ..disclosure import suppress_frame, suppress_text
+
+    summary = fitted.summary()
+    if min_cell is None:
+        return fitted.tidy(), fitted.glance(), summary
+    if hasattr(fitted, "median_survival"):
+        tidy = fitted.tidy(min_cell=min_cell)
+    else:
+        tidy = fitted.tidy()
+    tidy = suppress_frame(tidy, min_cell)
+    glance = suppress_frame(fitted.glance(), min_cell)
+    summary.tidy = suppress_frame(summary.tidy, min_cell)
+    if hasattr(fitted, "median_survival"):
+        summary.tidy = tidy
+    summary.glance = glance
+    summary.notes = tuple(suppress_text(n, min_cell) for n in summary.notes)
+    return tidy, glance, summary
 
 
 def fit_models(ctx: RunContext) -> None:
@@ -108,10 +136,11 @@ def fit_models(ctx: RunContext) -> None:
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fitted = func(frame, **options)
+            fitted = func(first_argument(ctx, m.type, frame), **options)
         elapsed = time.perf_counter() - t0
         ctx.models[m.name] = fitted
-        for part, table in (("tidy", fitted.tidy()), ("glance", fitted.glance())):
+        tidy, glance, summary = published(fitted, spec.output.min_cell)
+        for part, table in (("tidy", tidy), ("glance", glance)):
             table.to_csv(
                 ctx.tmp / "tables" / f"model_{m.name}_{part}.csv",
                 index=False,
@@ -121,7 +150,8 @@ def fit_models(ctx: RunContext) -> None:
         ctx.model_sections.append(
             ReportSection(
                 title=f"Model: {m.name} ({m.type})",
-                html_blocks=[fitted.summary().as_html()],
-                notes=[f"Fitted in {elapsed:.1f} s."] + [f"Warning: {w}" for w in msgs],
+                html_blocks=[summary.as_html()],
+                notes=[f"Fitted in {elapsed:.1f} s."]
+                + [suppress_text(f"Warning: {w}", spec.output.min_cell) for w in msgs],
             )
         )

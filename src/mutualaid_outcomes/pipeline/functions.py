@@ -22,6 +22,7 @@ from ..errors import SpecError
 
 __all__ = [
     "MODEL_FUNCTIONS",
+    "DESIGN_FIRST",
     "resolve_function",
     "spec_parameters",
     "takes_rng",
@@ -43,7 +44,12 @@ MODEL_FUNCTIONS: dict[str, tuple[str, str]] = {
         "fit_cox_time_varying",
     ),
     "trajectories": ("mutualaid_outcomes.models.trajectories.fit", "fit_trajectories"),
+    "survey_glm": ("mutualaid_outcomes.models.survey.glm", "survey_glm"),
 }
+
+#: model types whose function takes the survey design of ``[design]`` first, in place
+#: of the data (docs/survey.md); the runner passes the design built from the data
+DESIGN_FIRST = frozenset({"survey_glm"})
 
 
 def resolve_function(kind: str) -> Callable[..., Any]:
@@ -67,7 +73,8 @@ def spec_parameters(kind: str) -> dict[str, inspect.Parameter]:
         docs/conventions.md).
     """
     params = list(inspect.signature(resolve_function(kind)).parameters.values())
-    if not params or params[0].name != "data":
+    first = "design" if kind in DESIGN_FIRST else "data"
+    if not params or params[0].name != first:
         raise SpecError(
             f"model type '{kind}' calls a function whose first argument is not `data`; "
             "every model function takes the data frame first (docs/conventions.md)."

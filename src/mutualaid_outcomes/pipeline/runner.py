@@ -15,12 +15,16 @@ filled in:
    summaries and the survival datasets;
 6. :func:`~mutualaid_outcomes.pipeline.checks.check_references` -- the same checks on
    the real datasets, before anything is fitted;
-7. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`;
-8. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
-9. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
-10. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
+7. :func:`~mutualaid_outcomes.pipeline.design_step.build_design` -- the survey design
+   of ``[design]`` (its columns checked, the design built; nothing is fitted);
+8. :func:`~mutualaid_outcomes.pipeline.fitting.fit_models`, then the ``[[meta]]``
+   (:func:`~mutualaid_outcomes.pipeline.meta_steps.run_meta_analyses`) and ``[[sem]]``
+   (:func:`~mutualaid_outcomes.pipeline.sem_steps.fit_sems`) sections;
+9. :func:`~mutualaid_outcomes.pipeline.table_steps.make_tables`;
+10. :func:`~mutualaid_outcomes.pipeline.figure_steps.make_figures`;
+11. :func:`write_report` -- the HTML report, the resolved spec and the provenance.
 
-The first six stages are :data:`PREPARE`, which is all ``mutualaid validate`` runs.
+The first seven stages are :data:`PREPARE`, which is all ``mutualaid validate`` runs.
 A run writes into a build folder beside the output folder and renames it into place
 only when every stage has finished (:mod:`~mutualaid_outcomes.pipeline.output_folder`),
 so an interrupted or failed run never leaves a half-written output that looks complete
@@ -37,11 +41,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..disclosure import suppress_text
 from ..errors import MutualAidError, OutputWriteError, RunInterrupted
 from .checks import check_columns, check_references
 from .context import RunContext
+from .design_step import build_design
 from .figure_steps import make_figures
 from .fitting import fit_models
+from .meta_steps import run_meta_analyses
 from .output_folder import (
     OutputLock,
     OutputPlan,
@@ -56,6 +63,7 @@ from .participation import code_participation
 from .progress import step_progress
 from .provenance import collect_provenance, sha256_file, write_provenance
 from .report import ReportSection, render_report
+from .sem_steps import fit_sems
 from .sources import SAMPLE_FILES, input_paths, load_data
 from .spec import AnalysisSpec, load_spec
 from .table_steps import make_tables
@@ -114,6 +122,9 @@ def write_report(ctx: RunContext) -> None:
         )
     ]
     sections += ctx.table_sections + ctx.model_sections
+    for section in sections:  # counts of rows or people in notes (disclosure control)
+        section.notes = [suppress_text(n, spec.output.min_cell) for n in section.notes]
+        section.warnings = [suppress_text(w, spec.output.min_cell) for w in section.warnings]
     if ctx.figures:
         titles = {f.name: f.title or f.name.replace("_", " ") for f in spec.figures}
         captions = [titles.get(Path(p).stem, Path(p).stem) for p in ctx.figures]
@@ -159,11 +170,14 @@ PREPARE: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
     ("derive variables", derive_variables),
     ("code participation", code_participation),
     ("check references", check_references),
+    ("survey design", build_design),
 )
 
 #: the stages of a run, in order: (progress label, stage function)
 STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = PREPARE + (
     ("models", fit_models),
+    ("meta-analyses", run_meta_analyses),
+    ("structural equation models", fit_sems),
     ("tables", make_tables),
     ("figures", make_figures),
     ("report", write_report),

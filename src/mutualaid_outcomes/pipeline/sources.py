@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from ..datasets.loader import SampleName
     from .context import RunContext
+    from .section_args import StudyFile
     from .spec import AnalysisSpec, DataSource
 
 __all__ = [
@@ -45,7 +46,7 @@ def _sample_path(name: str) -> Path:
     return Path(str(ref))
 
 
-def source_path(src: DataSource, base: Path) -> Path:
+def source_path(src: DataSource | StudyFile, base: Path) -> Path:
     """The file a data source reads: a sample file, or ``path`` resolved against ``base``."""
     if src.path.startswith("sample:"):
         return _sample_path(src.path.split(":", 1)[1])
@@ -53,8 +54,15 @@ def source_path(src: DataSource, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _sources(spec: AnalysisSpec) -> list[tuple[str, DataSource]]:
-    named = [("data", spec.data), ("participants", spec.participants), ("calendar", spec.calendar)]
+def _sources(spec: AnalysisSpec) -> list[tuple[str, DataSource | StudyFile]]:
+    from .section_args import StudyFile
+
+    named: list[tuple[str, DataSource | StudyFile | None]] = [
+        ("data", spec.data),
+        ("participants", spec.participants),
+        ("calendar", spec.calendar),
+    ]
+    named += [(f"meta[{i}]", StudyFile(m.path)) for i, m in enumerate(spec.meta)]
     return [(k, v) for k, v in named if v is not None]
 
 
@@ -95,7 +103,7 @@ def source_problems(spec: AnalysisSpec, base: Path) -> list[str]:
     return problems
 
 
-def load_source(src: DataSource, base: Path) -> tuple[pd.DataFrame, Path]:
+def load_source(src: DataSource | StudyFile, base: Path) -> tuple[pd.DataFrame, Path]:
     """Read one data source; return the frame and the file it came from.
 
     ``sample:NAME`` reads a file of the bundled sample cohort; any other path is

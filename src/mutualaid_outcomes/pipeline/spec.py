@@ -18,14 +18,19 @@ Examples
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DataFileNotFoundError, SpecError
+from .design_step import DesignStep
 from .expressions import check_expression
-from .functions import MODEL_FUNCTIONS, check_function_arguments
+from .functions import DESIGN_FIRST, MODEL_FUNCTIONS, check_function_arguments
+from .meta_steps import MetaStep
+from .section_args import check_sections
+from .sem_steps import SemStep
 from .spec_rules import (
     check_instrument_id,
     check_output_name,
@@ -49,6 +54,9 @@ __all__ = [
     "FigureStep",
     "OutputOptions",
     "CalendarStep",
+    "MetaStep",
+    "DesignStep",
+    "SemStep",
     "MODEL_FUNCTIONS",
     "load_spec",
     "validate_spec",
@@ -147,6 +155,7 @@ class ModelStep(BaseModel):
         "cox",
         "cox_time_varying",
         "trajectories",
+        "survey_glm",
     ]
     dataset: DatasetName = "data"
     filter: str | None = None
@@ -181,10 +190,13 @@ class ModelStep(BaseModel):
 
 
 class TableStep(_Strict):
-    """A table: Table 1, a regression table of named models, or a mediation table."""
+    """A table: Table 1, a regression, mediation or survival table of named models.
+
+    ``times`` are the follow-up times of a survival table's columns.
+    """
 
     name: str
-    type: Literal["table_one", "regression_table", "mediation_table"]
+    type: Literal["table_one", "regression_table", "mediation_table", "survival_table"]
     dataset: DatasetName = "baseline"
     by: str | None = None
     variables: list[str] | None = None
@@ -192,6 +204,8 @@ class TableStep(_Strict):
     nonnormal: list[str] | None = None
     models: list[str] | None = None
     exponentiate: bool | list[bool] = False
+    times: list[float] = Field(default_factory=list)
+    design: bool = False
     title: str = ""
 
     @field_validator("name")
@@ -278,6 +292,9 @@ class AnalysisSpec(_Strict):
     tables: list[TableStep] = Field(default_factory=list)
     figures: list[FigureStep] = Field(default_factory=list)
     labels: LabelsSection = Field(default_factory=LabelsSection)
+    design: DesignStep | None = None
+    meta: list[MetaStep] = Field(default_factory=list)
+    sem: list[SemStep] = Field(default_factory=list)
     output: OutputOptions = Field(default_factory=OutputOptions)
 
     @field_validator("derive")
@@ -294,6 +311,12 @@ class AnalysisSpec(_Strict):
         problems = link_problems(self)
         if problems:
             raise ValueError("\n    ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _sections(self) -> AnalysisSpec:
+        """[[meta]], [[sem]] and [design] fit the rest of the spec."""
+        check_sections(self, typing.get_args(DatasetName), DESIGN_FIRST)
         return self
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "check_instrument_id",
     "is_formula_option",
     "model_option_problems",
+    "option_columns",
     "derive_problems",
     "link_problems",
 ]
@@ -84,6 +85,7 @@ _SHOWS: dict[str, frozenset[str]] = {
     "figure sensitivity": frozenset({"causal_mediation"}),
     "figure path_diagram": frozenset({"mediation", "lagged_mediation"}),
     "table mediation_table": frozenset({"mediation", "lagged_mediation", "causal_mediation"}),
+    "table survival_table": frozenset({"kaplan_meier"}),
 }
 _NO_COEFFICIENTS = frozenset({"kaplan_meier"})
 _NEEDS_MODEL = frozenset(_SHOWS) | {"figure forest"}
@@ -144,6 +146,23 @@ def is_formula_option(name: str) -> bool:
 
 def _words(value: Any) -> Iterable[Any]:
     return value if isinstance(value, (list, tuple)) else [value]
+
+
+def option_columns(key: str, value: Any, options: Mapping[str, Any]) -> list[str] | None:
+    """The columns a model option names, or None for an option that names none.
+
+    ``indicators`` (latent mediators of ``mediate``) names its indicator columns, and
+    the latent mediators it defines are not columns, so ``mediators`` leaves them out.
+    """
+    latent = options.get("indicators")
+    if key == "indicators" and isinstance(latent, Mapping):
+        return [c for cols in latent.values() for c in _words(cols) if isinstance(c, str)]
+    if key not in COLUMN_OPTIONS or value is None:
+        return None
+    names = [v for v in _words(value) if isinstance(v, str)]
+    if key == "mediators" and isinstance(latent, Mapping):
+        names = [n for n in names if n not in latent]
+    return names
 
 
 def model_option_problems(options: Mapping[str, Any], where: str) -> list[str]:

@@ -8,8 +8,10 @@ value in :class:`~mutualaid_outcomes.pipeline.spec.TableStep`'s ``type``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..disclosure import suppress_text
 from ..errors import SpecError
 from .report import ReportSection
 
@@ -43,6 +45,7 @@ def _table_one(t: TableStep, ctx: RunContext, where: str) -> Any:
         style=ctx.spec.output.style,
         min_cell=ctx.spec.output.min_cell,
         title=t.title or "Table 1. Participant characteristics",
+        design=ctx.design if t.design else None,
     )
 
 
@@ -58,6 +61,7 @@ def _regression_table(t: TableStep, ctx: RunContext, where: str) -> Any:
         codebook=ctx.codebook,
         labels=spec_labels(ctx),
         title=t.title,
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
@@ -75,11 +79,28 @@ def _mediation_table(t: TableStep, ctx: RunContext, where: str) -> Any:
     )
 
 
+def _survival_table(t: TableStep, ctx: RunContext, where: str) -> Any:
+    from ..tables import survival_table
+
+    if not t.models or len(t.models) != 1:
+        raise SpecError(f"{where}: a survival table takes exactly one model name.")
+    return survival_table(
+        ctx.models[t.models[0]],
+        times=t.times,
+        style=ctx.spec.output.style,
+        title=t.title,
+        codebook=ctx.codebook,
+        labels=spec_labels(ctx),
+        min_cell=ctx.spec.output.min_cell,
+    )
+
+
 #: table step ``type`` -> handler(step, ctx, where) -> Table
 TABLE_HANDLERS: dict[str, TableHandler] = {
     "table_one": _table_one,
     "regression_table": _regression_table,
     "mediation_table": _mediation_table,
+    "survival_table": _survival_table,
 }
 
 
@@ -88,6 +109,11 @@ def make_tables(ctx: RunContext) -> None:
     formats = list(ctx.spec.output.table_formats)
     for i, t in enumerate(ctx.spec.tables):
         table = TABLE_HANDLERS[t.type](t, ctx, f"tables[{i}] ({t.name})")
+        if ctx.spec.output.min_cell is not None:
+            table = replace(
+                table,
+                footnotes=[suppress_text(n, ctx.spec.output.min_cell) for n in table.footnotes],
+            )
         ctx.tables[t.name] = table
         for ext in formats:
             table.save(ctx.tmp / "tables" / f"{t.name}.{ext}")

@@ -2,6 +2,7 @@
 
 from .balance import love_plot, love_plot_data
 from .calendar import calendar_strip_data, plot_calendar_strips
+from .conditional_effect import conditional_effect_data, plot_conditional_effect
 from .forest import forest_data, plot_forest
 from .incidence import cumulative_incidence_data, plot_cumulative_incidence
 from .meta import funnel_data, meta_forest_data, plot_funnel, plot_meta_forest
@@ -41,4 +42,6 @@ __all__ = [
     "plot_sensitivity",
     "love_plot_data",
     "love_plot",
+    "conditional_effect_data",
+    "plot_conditional_effect",
 ]

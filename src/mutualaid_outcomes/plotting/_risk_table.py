@@ -42,9 +42,9 @@ def draw_risk_table(
         rows = risk[risk["group"] == g]
         y = n_rows - i - 0.5
         for _, row in rows.iterrows():
-            text = f"{int(row['n_risk'])}"
+            text = row.get("n_risk_text") or f"{int(row['n_risk'])}"
             if show_events:
-                text += f" ({int(row['n_event'])})"
+                text += f" ({row.get('n_event_text') or int(row['n_event'])})"
             tab.text(
                 row["time"],
                 y,

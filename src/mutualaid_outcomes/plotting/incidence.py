@@ -17,12 +17,20 @@ import pandas as pd
 
 from .._labels import value_label, value_labels
 from .._validation import check_columns, renamed
+from ..disclosure import check_min_cell
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
 from ._risk_table import draw_risk_table
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
-from .survival import _confidence_band, at_risk_table_data, new_curve_axes, p_value_text
+from .survival import (
+    _confidence_band,
+    at_risk_table_data,
+    hidden_groups,
+    hidden_groups_note,
+    new_curve_axes,
+    p_value_text,
+)
 
 __all__ = ["cumulative_incidence_data", "plot_cumulative_incidence"]
 
@@ -56,6 +64,7 @@ def cumulative_incidence_data(
     codebook: Any = None,
     time_unit: str | None = None,
     display_unit: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """The curves a cumulative-incidence figure draws.
 
@@ -71,6 +80,10 @@ def cumulative_incidence_data(
         column: ``{event: {1: "Relapse", 2: "Death"}}`` or the codebook's).
     time_unit, display_unit : str, optional
         Unit of the durations and the unit to show them in.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are left out and each curve stops at the last time with at least ``min_cell``
+        people at risk (needs a result with ``at_risk``, or an ``n_risk`` column).
 
     Returns
     -------
@@ -101,6 +114,11 @@ def cumulative_incidence_data(
             raise DataValidationError(f"`causes` {unknown} are not among the causes {all_causes}.")
         all_causes = list(causes)
     groups = list(getattr(result, "groups", None) or dict.fromkeys(table["group"]))
+    min_cell = check_min_cell(min_cell)
+    if min_cell is not None:
+        table = _stop_curves(result, table, min_cell)
+        hidden = set(hidden_groups(result, min_cell)) if hasattr(result, "at_risk") else set()
+        groups = [g for g in groups if g not in hidden and (table["group"] == g).any()]
     gnames = dict(zip(groups, group_names(groups, getattr(result, "by", None), labels, codebook)))
     factor = unit_factor(time_unit, display_unit)
     parts = []
@@ -122,7 +140,27 @@ def cumulative_incidence_data(
             body.insert(0, "cause", cause)
             body.insert(0, "group", g)
             parts.append(body)
+    if not parts:  # every group hidden by min_cell
+        columns = ["group", "cause", "group_label", "cause_label", "time", "cif"]
+        return pd.DataFrame(columns=columns + ["conf_low", "conf_high"])
     return pd.concat(parts, ignore_index=True)
+
+
+def _stop_curves(result: Any, table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Rows of ``table`` with at least ``min_cell`` people at risk."""
+    if hasattr(result, "at_risk"):
+        parts = []
+        for g, sub in table.groupby("group", sort=False):
+            risk = result.at_risk(sub["time"].to_numpy(float))
+            n = risk.loc[risk["group"] == g, "n_risk"].to_numpy()
+            parts.append(sub[n >= min_cell])
+        return pd.concat(parts) if parts else table.iloc[:0]
+    if "n_risk" not in table:
+        raise OptionError(
+            "`min_cell` needs a cumulative-incidence result (with `at_risk`) or a table "
+            "with an `n_risk` column."
+        )
+    return table[table["n_risk"] >= min_cell]
 
 
 def _curve_label(
@@ -156,6 +194,7 @@ def plot_cumulative_incidence(
     ylabel: str = "Cumulative incidence",
     legend_title: str | None = None,
     style: str = "apa",
+    min_cell: int | None = None,
 ) -> Any:
     """Draw cumulative incidence curves (Aalen-Johansen) per group and cause.
 
@@ -186,6 +225,10 @@ def plot_cumulative_incidence(
         Axis labels and legend title.
     style : {"apa", "jama", "nejm"}
         Journal preset of the p-value format.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are not drawn (named in a note), curves stop where fewer than ``min_cell``
+        remain at risk, and numbers at risk below ``min_cell`` show as ``<min_cell``.
 
     Returns
     -------
@@ -203,15 +246,16 @@ def plot_cumulative_incidence(
     """
     labels = check_labels(labels) or {}
     units = {"time_unit": time_unit, "display_unit": display_unit}
-    naming = {"labels": labels, "codebook": codebook}
+    min_cell = check_min_cell(min_cell)
+    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     data = cumulative_incidence_data(result, causes=causes, **naming, **units)
     groups = list(dict.fromkeys(data["group"]))
     names = [data.loc[data["group"] == g, "group_label"].iloc[0] for g in groups]
     colours = dict(zip(groups, group_colors(groups, names, colors)))
     shown_causes = list(dict.fromkeys(data["cause"]))
-    p_text = _gray_p(result, pval, shown_causes[0], style)
+    p_text = _gray_p(result, pval, shown_causes[0], style) if shown_causes else None
     ticks = check_times(times)
-    tmax = float(data["time"].max())
+    tmax = float(data["time"].max()) if len(data) else 1.0  # every group hidden
     unit = display_unit or time_unit
     ticks = ticks if ticks is not None else round_time_ticks(tmax, unit)
     own = ax is None
@@ -223,7 +267,7 @@ def plot_cumulative_incidence(
         ax.step(s["time"], s["cif"], where="post", color=colours[g], linestyle=ls, label=lab)
         if show_ci and s["conf_low"].notna().any():
             _confidence_band(ax, s, colours[g], 0.12)
-    top = float(np.nanmax(data[["cif", "conf_high"]].to_numpy(float)))
+    top = float(np.nanmax(data[["cif", "conf_high"]].to_numpy(float))) if len(data) else 1.0
     ax.set_ylim(0, 1 if top > 0.6 else min(1.0, np.ceil(top * 10 + 0.5) / 10))
     ax.set_xlim(0, max(tmax, ticks[-1]) * 1.02)
     ax.set_xticks(ticks)
@@ -236,7 +280,13 @@ def plot_cumulative_incidence(
     _legends(ax, data, colours, shown_causes, labels, title)
     if p_text:
         ax.text(0.03, 0.95, p_text, transform=ax.transAxes, ha="left", va="top")
-    if at_risk:
+    note = ""
+    if min_cell is not None and hasattr(result, "at_risk"):
+        note = hidden_groups_note(result, min_cell, labels, codebook)
+    if note:
+        ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom",
+                fontsize="x-small")  # fmt: skip
+    if at_risk and groups:  # no table when min_cell hides every group
         if not hasattr(result, "at_risk"):
             raise OptionError("`at_risk=True` needs a cumulative-incidence result, not a table.")
         risk = at_risk_table_data(result, ticks, **naming, **units)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, renamed
+from ..disclosure import check_min_cell, count_text, hidden_groups, stop_curve
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
@@ -27,6 +28,8 @@ from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_fac
 
 __all__ = [
     "km_plot_data",
+    "hidden_groups",
+    "hidden_groups_note",
     "at_risk_table_data",
     "km_median_data",
     "plot_km",
@@ -56,10 +59,35 @@ def _km_table(result: Any) -> pd.DataFrame:
     return table
 
 
-def _naming(result: Any, labels: Any, codebook: Any) -> tuple[list, list[str]]:
+def _naming(
+    result: Any, labels: Any, codebook: Any, min_cell: int | None = None
+) -> tuple[list, list[str]]:
+    """Groups shown (those with at least ``min_cell`` people) and their names."""
     table = _km_table(result)
     groups = list(getattr(result, "groups", None) or dict.fromkeys(table["group"]))
+    hidden = set(hidden_groups(table, min_cell))
+    groups = [g for g in groups if g not in hidden]
     return groups, group_names(groups, getattr(result, "by", None), labels, codebook)
+
+
+def hidden_groups_note(
+    result: Any, min_cell: int | None, labels: Any = None, codebook: Any = None
+) -> str:
+    """The note naming the groups left out under ``min_cell`` ("" when none).
+
+    Examples
+    --------
+    >>> tab = pd.DataFrame({"group": ["a"] * 2 + ["b"], "time": [1.0, 2, 3],
+    ...     "n_risk": [20, 19, 3], "n_event": 1, "n_censor": 0, "survival": 0.9,
+    ...     "conf_low": 0.8, "conf_high": 1.0})
+    >>> hidden_groups_note(tab, 11)
+    'Not shown (fewer than 11 people): b.'
+    """
+    hidden = hidden_groups(result, min_cell)
+    if not hidden:
+        return ""
+    names = group_names(hidden, getattr(result, "by", None), labels, codebook)
+    return f"Not shown (fewer than {min_cell} people): {', '.join(names)}."
 
 
 def km_plot_data(
@@ -69,6 +97,7 @@ def km_plot_data(
     codebook: Any = None,
     time_unit: str | None = None,
     display_unit: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """The step curves a Kaplan-Meier figure draws.
 
@@ -82,13 +111,17 @@ def km_plot_data(
     time_unit, display_unit : str, optional
         Unit of the durations and the unit to show them in ("days", "weeks",
         "months", "years"); times are converted when both are given.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are left out, each curve stops at its last time with at least ``min_cell`` at
+        risk, and the ``censored`` column is dropped (no censoring marks).
 
     Returns
     -------
     pandas.DataFrame
         Columns group, label (the group's name), time, survival, conf_low, conf_high,
-        censored (number censored at that time), starting with a row at time 0 with
-        survival 1 for each group.
+        censored (number censored at that time; not with ``min_cell``), starting with
+        a row at time 0 with survival 1 for each group.
 
     Examples
     --------
@@ -99,11 +132,13 @@ def km_plot_data(
     [1.0, 0.75, 0.375]
     """
     table = _km_table(result)
+    min_cell = check_min_cell(min_cell)
     factor = unit_factor(time_unit, display_unit)
-    groups, names = _naming(result, labels, codebook)
+    groups, names = _naming(result, labels, codebook, min_cell)
     parts = []
     for g, name in zip(groups, names):
         sub = table[table["group"] == g].sort_values("time")
+        sub = sub[stop_curve(sub["n_risk"], min_cell)]
         body = pd.DataFrame(
             {
                 "group": g,
@@ -125,7 +160,9 @@ def km_plot_data(
             start |= {"conf_low": 1.0, "conf_high": 1.0, "censored": 0}
             body = pd.concat([pd.DataFrame([start]), body], ignore_index=True)
         parts.append(body)
-    return pd.concat(parts, ignore_index=True)
+    columns = ["group", "label", "time", "survival", "conf_low", "conf_high", "censored"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return out.drop(columns="censored") if min_cell is not None else out
 
 
 def at_risk_table_data(
@@ -136,6 +173,7 @@ def at_risk_table_data(
     codebook: Any = None,
     time_unit: str | None = None,
     display_unit: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Number at risk (and cumulative events) at the tick times, per group.
 
@@ -152,12 +190,17 @@ def at_risk_table_data(
         Times in the display unit.
     labels, codebook, time_unit, display_unit : optional
         As for :func:`km_plot_data`.
+    min_cell : int, optional
+        Disclosure control (default none): groups with fewer than ``min_cell`` people
+        are left out; numbers at risk and cumulative events below ``min_cell`` are
+        missing in ``n_risk``/``n_event`` and ``"<min_cell"`` in ``n_risk_text``/
+        ``n_event_text``.
 
     Returns
     -------
     pandas.DataFrame
         Columns group, label (the row label of the table), time (display unit),
-        n_risk, n_event.
+        n_risk, n_event, and the texts drawn, n_risk_text and n_event_text.
 
     Examples
     --------
@@ -180,7 +223,19 @@ def at_risk_table_data(
     out["label"] = out["group"].map(dict(zip(groups, names)))
     # both sources return one block of len(times) rows per group: show the display times
     out["time"] = np.tile(shown, len(out) // max(len(shown), 1))
-    return out[["group", "label", "time", "n_risk", "n_event"]]
+    return _disclosed_counts(out, result, check_min_cell(min_cell))
+
+
+def _disclosed_counts(out: pd.DataFrame, result: Any, min_cell: int | None) -> pd.DataFrame:
+    """Drop small groups; counts below ``min_cell`` become missing and ``"<min_cell"``."""
+    hidden = set(hidden_groups(result, min_cell)) if min_cell is not None else set()
+    out = out[~out["group"].isin(hidden)].reset_index(drop=True)
+    for c in ("n_risk", "n_event"):
+        out[f"{c}_text"] = [count_text(v, min_cell) for v in out[c]]
+        if min_cell is not None:
+            out[c] = out[c].astype(float).where(out[c] >= min_cell)
+    cols = ["group", "label", "time", "n_risk", "n_event", "n_risk_text", "n_event_text"]
+    return out[cols]
 
 
 def _at_risk_from_table(table: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
@@ -207,12 +262,15 @@ def km_median_data(
     codebook: Any = None,
     time_unit: str | None = None,
     display_unit: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Median survival per group, as the median lines mark it.
 
     Uses ``result.median_survival()`` (R ``quantile.survfit``: where the curve is 0.5
     over an interval, its midpoint) when available, otherwise the first time the curve
-    reaches 0.5 or below.
+    reaches 0.5 or below. With ``min_cell`` (default none), groups with fewer than
+    ``min_cell`` people are left out and a median or limit reached only where fewer
+    than ``min_cell`` remain at risk is NaN.
 
     Returns
     -------
@@ -229,14 +287,17 @@ def km_median_data(
     [5.0]
     """
     factor = unit_factor(time_unit, display_unit)
-    groups, names = _naming(result, labels, codebook)
+    min_cell = check_min_cell(min_cell)
+    groups, names = _naming(result, labels, codebook, min_cell)
     if hasattr(result, "median_survival"):
-        med = result.median_survival().set_index("group").reindex(groups)
+        med = result.median_survival(min_cell=min_cell).set_index("group").reindex(groups)
     else:
         table = _km_table(result)
         rows = {}
         for g in groups:
-            below = table[(table["group"] == g) & (table["survival"] <= 0.5)]
+            keep = table[(table["group"] == g)]
+            keep = keep[stop_curve(keep["n_risk"], min_cell)]
+            below = keep[keep["survival"] <= 0.5]
             rows[g] = float(below["time"].min()) if len(below) else np.nan
         med = pd.DataFrame({"median": rows, "conf_low": np.nan, "conf_high": np.nan})
     out = pd.DataFrame(
@@ -317,6 +378,7 @@ def plot_km(
     ylabel: str = "Proportion without event",
     legend_title: str | None = None,
     style: str = "apa",
+    min_cell: int | None = None,
 ) -> Any:
     """Kaplan-Meier curves with confidence bands, censoring marks and a number-at-risk table.
 
@@ -359,6 +421,12 @@ def plot_km(
         Default the label of the ``by`` column.
     style : {"apa", "jama", "nejm"}
         Journal preset of the p-value format.
+    min_cell : int, optional
+        Disclosure control (default none; the pipeline uses ``output.min_cell``):
+        groups with fewer than ``min_cell`` people are not drawn (named in a note in
+        the upper right), curves stop where fewer than ``min_cell`` remain at risk, no
+        censoring marks are drawn, numbers at risk below ``min_cell`` show as
+        ``<min_cell`` and medians reached after the stop are not marked.
 
     Returns
     -------
@@ -387,14 +455,16 @@ def plot_km(
     """
     labels = check_labels(labels)
     units = {"time_unit": time_unit, "display_unit": display_unit}
-    naming = {"labels": labels, "codebook": codebook}
+    min_cell = check_min_cell(min_cell)
+    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     step = km_plot_data(result, **naming, **units)
+    censor_marks = censor_marks and min_cell is None
     groups = list(dict.fromkeys(step["group"]))
     names = [step.loc[step["group"] == g, "label"].iloc[0] for g in groups]
     colours = group_colors(groups, names, colors)
     p_text = _pvalue(result, pval, style)
     ticks = check_times(times)
-    tmax = float(step["time"].max())
+    tmax = float(step["time"].max()) if len(step) else 1.0  # every group hidden
     unit = display_unit or time_unit
     if ticks is None:
         ticks = round_time_ticks(tmax, unit)
@@ -431,7 +501,11 @@ def plot_km(
         ax.legend(loc="best", title=title, frameon=False)
     if p_text:
         ax.text(0.03, 0.05, p_text, transform=ax.transAxes, ha="left", va="bottom")
-    if at_risk:
+    note = hidden_groups_note(result, min_cell, labels, codebook)
+    if note:
+        ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top",
+                fontsize="x-small")  # fmt: skip
+    if at_risk and groups:  # no table when min_cell hides every group
         risk = at_risk_table_data(result, ticks, **naming, **units)
         draw_risk_table(ax, risk, names, colours, show_events=show_events)
     if own:

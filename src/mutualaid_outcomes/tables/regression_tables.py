@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._labels import Labels, resolve_labels
 from .._validation import renamed
+from ..disclosure import check_min_cell, count_text, small_levels
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import JournalStyle, format_ci, format_number, format_p, get_style
 from .table import Table
@@ -31,6 +32,27 @@ _INTERCEPTS = ("Intercept", "const", "(Intercept)")
 _DASH = "\u2014"
 _RATIOS = {"OR": "odds ratio", "RR": "risk ratio", "IRR": "incidence rate ratio",
            "HR": "hazard ratio", "CI": "confidence interval"}  # fmt: skip
+
+
+def _small_level_notes(named: list, terms: list[str], lab: Any, min_cell: int | None) -> list[str]:
+    """A note naming factor levels with fewer than ``min_cell`` people (or none)."""
+    if min_cell is None:
+        return []
+    found: dict[str, None] = {}
+    for _, res in named:
+        data = getattr(res, "_data", None)
+        if not isinstance(data, pd.DataFrame):
+            continue
+        cols = [c for c in data.columns if any(str(c) in t for t in terms)]
+        for col, level, _n in small_levels(data, cols, min_cell):
+            found[f"{lab.variable(col)}: {lab.value(col, level)}"] = None
+    if not found:
+        return []
+    return [
+        f"Levels with fewer than {min_cell} participants (estimates rest on few people): "
+        + "; ".join(found)
+        + "."
+    ]
 
 
 def ratio_name(result: Any) -> str:
@@ -164,6 +186,7 @@ def regression_table(
     intercept: bool = False,
     reference_rows: bool = True,
     title: str = "",
+    min_cell: int | None = None,
 ) -> Table:
     """Models side by side: estimate (CI) and p-value per model, with reference rows.
 
@@ -193,6 +216,13 @@ def regression_table(
         dummy is one row "Arm: MET vs CBT".
     title : str
         Caption.
+    min_cell : int, optional
+        Disclosure control (default none; the pipeline uses ``output.min_cell``): an
+        N, event or cluster count below ``min_cell`` shows as ``<min_cell``, and factor
+        levels held by fewer than ``min_cell`` people in a model's data are named in a
+        note (their estimates are kept and rest on few people). Levels are found from
+        the data the result keeps (regression and GEE results); other results are not
+        checked for small levels.
 
     Returns
     -------
@@ -223,6 +253,7 @@ def regression_table(
     '0.50 [0.30, 0.70]'
     """
     st = get_style(style)
+    min_cell = check_min_cell(min_cell)
     named = _named(results)
     expo = _per_model(exponentiate, len(named), "exponentiate")
     lab = resolve_labels(labels, codebook)
@@ -261,7 +292,9 @@ def regression_table(
     for key, text in _GLANCE_ROWS:
         vals = [res.glance() for _, res in named]
         got = [
-            str(int(g.loc[0, key])) if key in g.columns and pd.notna(g.loc[0, key]) else ""
+            count_text(g.loc[0, key], min_cell)
+            if key in g.columns and pd.notna(g.loc[0, key])
+            else ""
             for g in vals
         ]
         if any(got):
@@ -279,6 +312,7 @@ def regression_table(
     notes = [n + "." for n in notes if n]
     if reference_rows and any(b.heading for b in blocks):
         notes.append(f"{_DASH} = reference category (ref.).")
+    notes += _small_level_notes(named, order, lab, min_cell)
     numbers = pd.concat(
         [td.assign(model=name) for (name, _), td in zip(named, tidies)], ignore_index=True
     )

@@ -15,22 +15,32 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._labels import Labels, resolve_labels
+from .._labels import resolve_labels
 from .._validation import (
     as_column_list,
     check_columns,
     check_dataframe,
     check_option,
-    check_positive_int,
 )
+from ..disclosure import check_min_cell, small_text, suppress_counts
 from ..errors import ArgumentTypeError, DataValidationError
-from .formatting import JournalStyle, format_number, format_p, get_style
+from ._table_one_rows import (
+    Row,
+    Setup,
+    categorical_rows,
+    continuous_rows,
+    count_table,
+    kind_of,
+    missing_row,
+    plan_suppression,
+    sorted_levels,
+)
+from .formatting import format_number, format_p, get_style
 from .group_tests import (
     CATEGORICAL_TESTS,
     CONTINUOUS_TESTS,
@@ -89,12 +99,9 @@ def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
 def suppress_cells(counts: np.ndarray, min_cell: int, has_total: bool) -> np.ndarray:
     """Cells to suppress for disclosure control (primary and secondary suppression).
 
-    ``counts`` has one row per column of the table (the first row is the overall
-    column when ``has_total``) and one column per level. Counts from 1 to
-    ``min_cell - 1`` are suppressed; then, until nothing changes, wherever a single
-    suppressed cell could be recovered by subtraction (from a column's total, or
-    from the overall column along a level), the smallest other positive cell is
-    suppressed too.
+    Kept for existing code; see :func:`mutualaid_outcomes.disclosure.suppress_counts`,
+    which this calls (counts below ``min_cell``, zero included, then complementary
+    suppression along rows and, with ``has_total``, along levels).
 
     Examples
     --------
@@ -103,85 +110,7 @@ def suppress_cells(counts: np.ndarray, min_cell: int, has_total: bool) -> np.nda
            [1, 1],
            [1, 1]])
     """
-    counts = np.asarray(counts)
-    mask = (counts > 0) & (counts < min_cell)
-
-    def fill_one(idx_mask: np.ndarray, values: np.ndarray) -> bool:
-        if idx_mask.sum() != 1:
-            return False
-        cand = np.where(~idx_mask & (values > 0))[0]
-        if not len(cand):
-            return False
-        idx_mask[cand[np.argmin(values[cand])]] = True
-        return True
-
-    changed = True
-    while changed:
-        changed = False
-        if counts.shape[1] > 1:
-            for g in range(counts.shape[0]):
-                row = mask[g].copy()
-                if fill_one(row, counts[g]):
-                    mask[g] = row
-                    changed = True
-        if has_total and counts.shape[0] > 2:
-            for lv in range(counts.shape[1]):
-                col = mask[:, lv].copy()
-                if fill_one(col, counts[:, lv]):
-                    mask[:, lv] = col
-                    changed = True
-    return mask
-
-
-_YES = {"1", "true", "yes", "y"}
-_NO = {"0", "false", "no", "n"}
-
-
-@dataclass
-class _Row:
-    label: str
-    cells: list[str]
-    p: str = ""
-    smd: str = ""
-    level: int = 0
-    test: str = ""
-
-
-@dataclass
-class _Setup:
-    """Validated arguments and the frames each column of the table describes."""
-
-    frame: pd.DataFrame
-    by: str | None
-    variables: list[str]
-    categorical: set[str]
-    nonnormal: set[str]
-    lab: Labels
-    st: JournalStyle
-    columns: list[tuple[str, pd.DataFrame]]  # displayed columns (Overall first)
-    groups: list[pd.DataFrame]  # the by-groups compared by tests and SMDs
-    overall: bool
-    tests: dict[str, str] | None  # per-variable overrides; None: no tests
-    smd: bool
-    missing: bool
-    decimals: int
-    min_cell: int | None
-    rng: Any
-    footnotes: list[str] = field(default_factory=list)
-    numbers: list[dict[str, Any]] = field(default_factory=list)
-    suppressed: bool = False
-
-    def record(self, variable: str, level: str, group: str, statistic: str, value: Any) -> None:
-        self.numbers.append(
-            dict(variable=variable, level=level, group=group, statistic=statistic, value=value)
-        )
-
-
-def _sorted_levels(s: pd.Series) -> list[Any]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique())
-        return [c for c in s.cat.categories if c in present]
-    return sorted(pd.unique(s.dropna()), key=lambda v: (str(type(v)), v))
+    return suppress_counts(counts, min_cell, has_total=has_total)
 
 
 def _check_tests(tests: Any, variables: list[str], n_groups: int) -> dict[str, str] | None:
@@ -208,11 +137,9 @@ def _check_tests(tests: Any, variables: list[str], n_groups: int) -> dict[str, s
     return out
 
 
-def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, Any]) -> _Setup:
+def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, Any]) -> Setup:
     check_dataframe(data, "data")
-    min_cell = opts["min_cell"]
-    if min_cell is not None:
-        min_cell = check_positive_int(min_cell, "min_cell", minimum=2)
+    min_cell = check_min_cell(opts["min_cell"])
     if by is not None:
         check_columns(data, [by], "by")
     if variables is None:
@@ -238,7 +165,7 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
         if n_na:
             notes.append(f"{n_na} participants with missing {lab.variable(by)} are excluded.")
             frame = frame.loc[frame[by].notna()]
-        group_values = _sorted_levels(frame[by])
+        group_values = sorted_levels(frame[by])
         if len(group_values) < 2 and (tests is not False or smd):
             raise DataValidationError(
                 f"`by`='{by}' has {len(group_values)} group(s); tests and SMDs need at least two. "
@@ -249,7 +176,7 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
     groups = [frame.loc[frame[by] == g] for g in group_values]
     columns = [("Overall", frame)] if overall else []
     columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
-    return _Setup(
+    return Setup(
         frame=frame, by=by, variables=variables, categorical=cat, nonnormal=nonnormal, lab=lab,
         st=get_style(opts["style"]), columns=columns, groups=groups, overall=overall,
         tests=_check_tests(tests, variables, len(groups)), smd=bool(smd),
@@ -258,119 +185,7 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
     )  # fmt: skip
 
 
-def _kind(su: _Setup, col: str) -> str:
-    """``"continuous"``, ``"nonnormal"``, ``"categorical"`` or ``"dichotomous"``."""
-    s = su.frame[col]
-    if col in su.nonnormal:
-        return "nonnormal"
-    categorical = (
-        col in su.categorical
-        or not pd.api.types.is_numeric_dtype(s)
-        or pd.api.types.is_bool_dtype(s)
-        or bool(su.lab.value_labels(col))
-        or su.lab.measurement(col) in ("nominal", "ordinal")
-        or set(pd.unique(s.dropna())) == {0, 1}
-    )
-    if not categorical:
-        return "continuous"
-    return "dichotomous" if _dichotomous_level(su, col) is not None else "categorical"
-
-
-def _code_text(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip().lower()
-
-
-def _dichotomous_level(su: _Setup, col: str) -> Any:
-    """The level a dichotomous variable shows (its 1 / true / yes), or None."""
-    levels = _sorted_levels(su.frame[col])
-    if len(levels) != 2:
-        return None
-    for one, other in (levels, levels[::-1]):
-        codes = (_code_text(one), _code_text(other))
-        labels = (su.lab.value(col, one).lower(), su.lab.value(col, other).lower())
-        if (codes[0] in _YES and codes[1] in _NO) or (labels[0] in _YES and labels[1] in _NO):
-            return one
-    return None
-
-
-def _suppressed_text(su: _Setup, count: int) -> str:
-    return f"<{su.min_cell}" if su.min_cell and 0 < count < su.min_cell else "suppressed"
-
-
-def _count_table(su: _Setup, col: str, levels: list[Any], frames: list[pd.DataFrame]) -> np.ndarray:
-    return np.array([[int((f[col] == lv).sum()) for lv in levels] for f in frames])
-
-
-def _categorical_rows(su: _Setup, col: str, kind: str) -> list[_Row]:
-    """Rows of a categorical variable: a heading and one row per level, or one row."""
-    levels = _sorted_levels(su.frame[col])
-    counts = _count_table(su, col, levels, [sub for _, sub in su.columns])
-    denom = np.array([sub[col].notna().sum() for _, sub in su.columns])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pcts = 100 * counts / denom[:, None]
-    mask = np.zeros(counts.shape, dtype=bool)
-    if su.min_cell and counts.size:
-        mask = suppress_cells(counts, su.min_cell, has_total=su.overall)
-        su.suppressed |= bool(mask.any())
-    for gi, (gname, _) in enumerate(su.columns):
-        for li, lv in enumerate(levels):
-            lvl = su.lab.value(col, lv)
-            su.record(col, lvl, gname, "n", int(counts[gi, li]))
-            su.record(col, lvl, gname, "percent", float(pcts[gi, li]))
-
-    def cells(li: int) -> list[str]:
-        out = []
-        for gi in range(len(su.columns)):
-            c = int(counts[gi, li])
-            out.append(
-                _suppressed_text(su, c)
-                if mask[gi, li]
-                else f"{c} ({format_number(pcts[gi, li], su.decimals, su.st.minus)})"
-            )
-        return out
-
-    label = su.lab.variable(col)
-    if kind == "dichotomous":
-        shown = _dichotomous_level(su, col)
-        li = levels.index(shown)
-        text = su.lab.value(col, shown)
-        if text.strip().lower() not in _YES:
-            label = f"{label}: {text}"
-        return [_Row(f"{label}, {su.st.count_label}", cells(li))]
-    rows = [_Row(f"{label}, {su.st.count_label}", [""] * len(su.columns))]
-    rows += [_Row(su.lab.value(col, lv), cells(li), level=1) for li, lv in enumerate(levels)]
-    return rows
-
-
-def _continuous_rows(su: _Setup, col: str, kind: str) -> list[_Row]:
-    cells = []
-    d, minus = su.decimals, su.st.minus
-    for gname, sub in su.columns:
-        s = pd.to_numeric(sub[col], errors="coerce").dropna()
-        if kind == "nonnormal":
-            med, q1, q3 = (float(s.quantile(q)) if len(s) else np.nan for q in (0.5, 0.25, 0.75))
-            iqr = su.st.interval(format_number(q1, d, minus), format_number(q3, d, minus))
-            if su.st.ci_open == "":
-                iqr = f"({iqr})"
-            cells.append(f"{format_number(med, d, minus)} {iqr}")
-            stats_ = (("median", med), ("q1", q1), ("q3", q3))
-        else:
-            m = float(s.mean()) if len(s) else np.nan
-            sd = float(s.std(ddof=1)) if len(s) > 1 else np.nan
-            cells.append(f"{format_number(m, d, minus)} ({format_number(sd, d, minus)})")
-            stats_ = (("mean", m), ("sd", sd))
-        for name, value in stats_:
-            su.record(col, "", gname, name, value)
-        su.record(col, "", gname, "n", len(s))
-    suffix = su.st.median_label if kind == "nonnormal" else su.st.mean_label
-    return [_Row(f"{su.lab.variable(col)}, {suffix}", cells)]
-
-
-def _test(su: _Setup, col: str, kind: str) -> tuple[str, str]:
+def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
     """p-value text and the note key of the test used ("" when none)."""
     if su.tests is None:
         return "", ""
@@ -388,8 +203,8 @@ def _test(su: _Setup, col: str, kind: str) -> tuple[str, str]:
             return "", ""
         p, key = continuous_test(name, arrays)
     else:
-        levels = _sorted_levels(su.frame[col])
-        table = _count_table(su, col, levels, su.groups)
+        levels = sorted_levels(su.frame[col])
+        table = count_table(su, col, levels, su.groups)
         name = su.tests.get(col) or default_test("categorical", len(su.groups), table)
         if name not in CATEGORICAL_TESTS:
             raise DataValidationError(
@@ -406,7 +221,7 @@ def _test(su: _Setup, col: str, kind: str) -> tuple[str, str]:
     return format_p(p, su.st), key
 
 
-def _smd(su: _Setup, col: str, kind: str) -> str:
+def _smd(su: Setup, col: str, kind: str) -> str:
     if not su.smd:
         return ""
     if kind in ("continuous", "nonnormal"):
@@ -415,7 +230,7 @@ def _smd(su: _Setup, col: str, kind: str) -> str:
         ]
         vals = [smd_continuous(a, b) for a, b in itertools.combinations(arrays, 2)]
     else:
-        levels = _sorted_levels(su.frame[col])
+        levels = sorted_levels(su.frame[col])
         if len(levels) < 2:
             return ""
         props = [np.array([(g[col].dropna() == lv).mean() for lv in levels]) for g in su.groups]
@@ -425,31 +240,17 @@ def _smd(su: _Setup, col: str, kind: str) -> str:
     return format_number(value, 3)
 
 
-def _missing_row(su: _Setup, col: str) -> list[_Row]:
-    n_miss = [int(sub[col].isna().sum()) for _, sub in su.columns]
-    if not su.missing or not any(n_miss):
-        return []
-    cells = []
-    for (gname, sub), nm in zip(su.columns, n_miss):
-        su.record(col, "Missing", gname, "n", nm)
-        if su.min_cell and 0 < nm < su.min_cell:
-            cells.append(f"<{su.min_cell}")
-            su.suppressed = True
-        else:
-            pct = 100 * nm / len(sub) if len(sub) else float("nan")
-            cells.append(f"{nm} ({format_number(pct, su.decimals, su.st.minus)})")
-    return [_Row("Missing", cells, level=1)]
+def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
+    if su.header_mask is not None and su.header_mask[i]:
+        if su.header_primary is not None and su.header_primary[i]:
+            return f"{name} (n {small_text(int(su.min_cell))})"  # type: ignore[arg-type]
+        return f"{name} (n suppressed)"
+    return f"{name} (n = {len(sub)})"
 
 
-def _header(su: _Setup, name: str, sub: pd.DataFrame) -> str:
-    n = len(sub)
-    shown = f"<{su.min_cell}" if (su.min_cell and 0 < n < su.min_cell) else str(n)
-    return f"{name} (n = {shown})"
-
-
-def _assemble(su: _Setup, rows: list[_Row], title: str) -> Table:
+def _assemble(su: Setup, rows: list[Row], title: str) -> Table:
     """Body, indentation, test markers and notes of the finished table."""
-    columns = [_header(su, name, sub) for name, sub in su.columns]
+    columns = [_header(su, i, name, sub) for i, (name, sub) in enumerate(su.columns)]
     tests = su.tests is not None
     columns += (["p"] if tests else []) + (["SMD"] if su.smd else [])
     body = pd.DataFrame(
@@ -473,8 +274,9 @@ def _assemble(su: _Setup, rows: list[_Row], title: str) -> Table:
         notes.append(f"SMD = standardised mean difference{pairs}.")
     if su.suppressed:
         notes.append(
-            f"Counts below {su.min_cell}, and cells from which they could be recovered, are "
-            "suppressed to protect confidentiality."
+            f"Counts below {su.min_cell} (shown as {small_text(int(su.min_cell))}), and counts "
+            "from which they could be recovered (shown as suppressed), are not shown, to "
+            "protect confidentiality."
         )
     return Table(
         body=body,
@@ -509,6 +311,7 @@ def table_one(
     labels: Any = None,
     title: str = "Table 1. Participant characteristics",
     rng: Any = None,
+    design: Any = None,
 ) -> Table:
     """Describe participants overall and by group (a journal's "Table 1").
 
@@ -545,15 +348,23 @@ def table_one(
     style : {"apa", "jama", "nejm"}
         Journal preset for p-values, statistic names and the table layout.
     min_cell : int, optional
-        Disclosure control: counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``
-        with their percentage hidden, and one more cell per column is suppressed
-        where a single suppressed cell could be recovered from the total.
+        Disclosure control (default: none). Counts below ``min_cell`` (zero included),
+        group sizes below it and summaries of fewer than ``min_cell`` values are shown
+        as ``<min_cell``; counts from which a hidden one could be recovered (from a
+        group's n, the overall column or a missing count) are shown as
+        "suppressed". See :mod:`mutualaid_outcomes.disclosure` and
+        ``docs/disclosure.md``.
     labels : mapping or Labels, optional
         Variable labels (and value labels) overriding the codebook.
     title : str
         Caption.
     rng : int, numpy.random.Generator or None
         Used only for a Monte Carlo Fisher p-value (tables too large to enumerate).
+    design : SurveyDesign or ReplicateDesign, optional
+        A survey design built on ``data``: weighted percentages, means and SDs (medians
+        for ``nonnormal``) with unweighted n and design-based p-values (Rao-Scott F,
+        Wald F), as ``tbl_svysummary`` but with unweighted counts; ``smd`` and ``tests``
+        overrides do not apply (tables/_survey_table_one.py, docs/survey.md).
 
     Returns
     -------
@@ -589,6 +400,13 @@ def table_one(
     >>> t.body.index.tolist()[1]  # a dichotomous variable takes one row
     'female, n (%)'
     """
+    if design is not None:
+        from ._survey_table_one import survey_table_one
+
+        opts = dict(categorical=categorical, nonnormal=nonnormal, overall=overall,
+                    tests=bool(tests), missing=missing, decimals=decimals, style=style,
+                    min_cell=min_cell, labels=labels, codebook=codebook, title=title)  # fmt: skip
+        return survey_table_one(data, design, by, variables, opts)
     su = _setup(
         data,
         by,
@@ -599,15 +417,17 @@ def table_one(
             style=style, min_cell=min_cell, rng=rng,
         ),
     )  # fmt: skip
-    rows: list[_Row] = []
+    if su.min_cell is not None:
+        plan_suppression(su)
+    rows: list[Row] = []
     for col in su.variables:
-        kind = _kind(su, col)
+        kind = kind_of(su, col)
         block = (
-            _categorical_rows(su, col, kind)
+            categorical_rows(su, col, kind)
             if kind in ("categorical", "dichotomous")
-            else _continuous_rows(su, col, kind)
+            else continuous_rows(su, col, kind)
         )
         block[0].p, block[0].test = _test(su, col, kind)
         block[0].smd = _smd(su, col, kind)
-        rows += block + _missing_row(su, col)
+        rows += block + missing_row(su, col)
     return _assemble(su, rows, title)

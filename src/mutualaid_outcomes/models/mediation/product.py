@@ -22,8 +22,8 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,9 @@ from ...errors import (
 from .._core import bootstrap as bs
 from ._product_engine import Engine, make_spec, standardise
 from ._product_result import GLANCE_COLUMNS, MediationResult
+
+if TYPE_CHECKING:
+    from ..sem.latent_mediation import LatentMediationResult
 
 __all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
 
@@ -115,6 +118,7 @@ def mediate(
     outcome: str,
     covariates: str | Sequence[str] = (),
     *,
+    indicators: Mapping[str, Sequence[str]] | None = None,
     model: ModelType = "parallel",
     mediator_family: MediatorFamily = "gaussian",
     mediator_link: Literal["identity"] | None = None,
@@ -126,7 +130,7 @@ def mediate(
     ci: CIType = "bca",
     conf_level: float = 0.95,
     rng: int | np.random.Generator | None = None,
-) -> MediationResult:
+) -> MediationResult | LatentMediationResult:
     r"""Product-of-coefficients mediation analysis with bootstrap or Monte Carlo intervals.
 
     Parameters
@@ -142,6 +146,19 @@ def mediate(
         Outcome column.
     covariates : str or sequence of str
         Numeric covariates entered in every equation (dummy-code categories first).
+    indicators : mapping, optional
+        Latent mediators, ``{mediator: [indicator columns]}`` (at least two each; the
+        first is the marker with loading 1). A mediator named here is a latent variable
+        measured by those columns; the others stay observed columns. The whole model is
+        then one structural equation model fitted by maximum likelihood with
+        :func:`~mutualaid_outcomes.models.sem.latent_mediation` (the SEM code; see
+        docs/sem.md), which returns a
+        :class:`~mutualaid_outcomes.models.sem.LatentMediationResult`: the same effect
+        rows and coefficient protocol, with the fitted SEM in ``.sem``. Intervals come
+        from ``n_boot`` bootstrap refits of the SEM (``"bca"``, ``"percentile"``; slower
+        than for observed mediators) or ``n_sims`` Monte Carlo draws (``"monte_carlo"``,
+        fast); ``std_error`` is the SEM's model-based (delta-method) SE, not the SD of
+        the draws. Only ``model="parallel"`` with a gaussian outcome.
     model : {"parallel", "serial"}
         ``"parallel"``: each mediator regressed on the exposure and covariates.
         ``"serial"``: mediator ``j`` also on every earlier mediator (a causal chain; PROCESS
@@ -172,11 +189,13 @@ def mediate(
 
     Returns
     -------
-    MediationResult
+    MediationResult or LatentMediationResult
         ``tidy()`` rows, in order: ``a[m]`` per mediator, ``d[m1->m2]`` (serial),
         ``b[m]``, ``indirect[...]`` per specific indirect effect, ``total_indirect``,
         ``direct``, ``total``, ``prop_mediated``, ``contrast[...]`` for every pair of
-        specific indirect effects. ``draws`` holds the resampled effects.
+        specific indirect effects. ``draws`` holds the resampled effects. With
+        ``indicators``, a ``LatentMediationResult`` with the same rows (no ``d`` or
+        ``contrast`` rows).
 
     Raises
     ------
@@ -231,7 +250,10 @@ def mediate(
 
     Validated against R lavaan 0.6.14 (point estimates of parallel and serial models agree
     to 1e-13; bootstrap percentile limits and SDs within Monte Carlo error), R boot 1.3.28
-    (jackknife acceleration to 1e-11, BCa and percentile limits within Monte Carlo error)
+    (jackknife acceleration to 1e-11, BCa and percentile limits within Monte Carlo error,
+    with ``boot.ci`` given the centred jackknife influence values ``L``; its default
+    regression estimate of ``L`` gives another acceleration, see
+    :func:`~mutualaid_outcomes.models._core.bootstrap.bca_interval`)
     and the JOBS II plug-in values of R ``mediation`` (to all 7 printed digits). Coverage of
     95% intervals for indirect effects (``benchmarks/coverage_mediation.py``): 93.6-95.8%
     for a linear model with skewed errors (1,000 replicates), 93.0-96.8% on the sample
@@ -278,6 +300,14 @@ def mediate(
     check_option(ci, ("bca", "percentile", "monte_carlo"), "ci")
     n_boot = _check_draws(ci, n_boot, n_sims)
     conf_level = check_conf_level(conf_level)
+    if indicators is not None:
+        from ._latent import mediate_latent
+
+        return mediate_latent(
+            data, exposure, meds, outcome, covs, indicators=indicators, model=model,
+            outcome_family=outcome_family, cluster=cluster, n_draws=n_boot, ci=ci,
+            conf_level=conf_level, rng=rng,
+        )  # fmt: skip
     if len(set(meds)) != len(meds):
         dup = sorted({m for m in meds if meds.count(m) > 1})
         raise DataValidationError(f"`mediators` lists {dup} more than once.")

@@ -22,6 +22,7 @@ from ..._validation import (
     check_option,
     renamed,
 )
+from ...disclosure import check_min_cell
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError
 from ...prep._survival_input import (
     check_column_names,
@@ -31,6 +32,7 @@ from ...prep._survival_input import (
     group_codes,
 )
 from ...results import BaseResult, glance_frame
+from ._km_disclosure import suppress_quantiles
 from ._survival_quantiles import findq
 
 __all__ = ["KaplanMeierResult", "LogRankResult", "kaplan_meier", "KM_TABLE_COLUMNS"]
@@ -218,7 +220,27 @@ class KaplanMeierResult(BaseResult):
         return glance_frame(vals, _KM_GLANCE)
 
     # ------------------------------------------------------------------
-    def quantile(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+    def tidy(
+        self, conf_level: float = 0.95, exponentiate: bool = False, *, min_cell: int | None = None
+    ) -> pd.DataFrame:
+        """Median survival per group (``term`` ``median[group]``).
+
+        With ``min_cell``, medians and limits of groups with fewer than ``min_cell``
+        people, or reached only where fewer than ``min_cell`` remain at risk, are NaN
+        (see :mod:`mutualaid_outcomes.disclosure`).
+        """
+        out = super().tidy(conf_level=conf_level, exponentiate=exponentiate)
+        if min_cell is None:
+            return out
+        med = out.assign(group=list(self.groups))
+        cols = ("estimate", "conf_low", "conf_high")
+        return suppress_quantiles(med, self.table, check_min_cell(min_cell), cols).drop(
+            columns="group"
+        )
+
+    def quantile(
+        self, probs: Sequence[float] = (0.25, 0.5, 0.75), *, min_cell: int | None = None
+    ) -> pd.DataFrame:
         """Survival-time quantiles with confidence limits (R ``quantile.survfit``).
 
         The ``p`` quantile is the first time at which the curve falls to ``1 - p`` or
@@ -249,9 +271,11 @@ class KaplanMeierResult(BaseResult):
                         findq(x, np.r_[0.0, 1 - t["conf_high"].to_numpy()], p, tol),
                     )
                 )
-        return pd.DataFrame(rows, columns=["group", "prob", "time", "conf_low", "conf_high"])
+        out = pd.DataFrame(rows, columns=["group", "prob", "time", "conf_low", "conf_high"])
+        cols = ("time", "conf_low", "conf_high")
+        return suppress_quantiles(out, self.table, check_min_cell(min_cell), cols)
 
-    def median_survival(self) -> pd.DataFrame:
+    def median_survival(self, *, min_cell: int | None = None) -> pd.DataFrame:
         """Median survival time with its confidence limits per group.
 
         Returns
@@ -259,7 +283,7 @@ class KaplanMeierResult(BaseResult):
         pandas.DataFrame
             ``group, median, conf_low, conf_high`` (NaN where not reached).
         """
-        q = self.quantile([0.5])
+        q = self.quantile([0.5], min_cell=min_cell)
         return q.rename(columns={"time": "median"}).drop(columns="prob")
 
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:

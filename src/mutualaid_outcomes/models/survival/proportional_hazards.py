@@ -143,9 +143,9 @@ def check_proportional_hazards(
     >>> zph.table["term"].tolist()
     ['x', 'GLOBAL']
     """
-    from .cox import CoxResult
-
-    if not isinstance(result, CoxResult):
+    # A Cox fit carries its prepared data (CoxData); checking that, not the result
+    # class, keeps this module free of an import of .cox (which imports this one).
+    if not isinstance(getattr(result, "_cd", None), CoxData):
         raise ArgumentTypeError(
             f"`result` must be a CoxResult from fit_cox or fit_cox_time_varying; got "
             f"{type(result).__name__}."

@@ -1,0 +1,338 @@
+"""Disclosure control (``min_cell``) covers every output it claims to.
+
+A cohort with a fellowship of 3 people (CA) next to two large ones is run through a
+spec with Table 1, a regression table, a Kaplan-Meier figure, a survival table and the
+report. No output file, figure data or captured log may reveal a count below
+``min_cell`` (11) or one of the three CA event times. Unit tests check each rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mutualaid_outcomes import kaplan_meier
+from mutualaid_outcomes.pipeline.runner import run_spec_file
+from mutualaid_outcomes.plotting import plot_km
+from mutualaid_outcomes.plotting.incidence import cumulative_incidence_data
+from mutualaid_outcomes.plotting.survival import (
+    at_risk_table_data,
+    km_median_data,
+    km_plot_data,
+)
+from mutualaid_outcomes.tables import regression_table, survival_table, table_one
+
+MIN_CELL = 11
+#: the three CA participants' follow-up times (all events): no other time has decimals
+CA_TIMES = (17.375, 33.625, 41.875)
+#: ways those times could be printed (full, 2 and 1 decimals)
+CA_TEXTS = ("17.375", "17.38", "33.625", "33.62", "33.63", "41.875", "41.88", "41.9")
+
+SPEC = """\
+title = "Disclosure check"
+seed = 5
+
+[data]
+path = "data/cohort.csv"
+
+[[models]]
+name = "outcome"
+type = "regression"
+formula = "y ~ age + C(fellowship)"
+
+[[models]]
+name = "km"
+type = "kaplan_meier"
+duration = "days"
+event = "relapsed"
+by = "fellowship"
+
+[[tables]]
+name = "table1"
+type = "table_one"
+dataset = "data"
+by = "fellowship"
+variables = ["age", "female", "sponsor", "y"]
+
+[[tables]]
+name = "table2"
+type = "regression_table"
+models = ["outcome"]
+
+[[tables]]
+name = "survival"
+type = "survival_table"
+models = ["km"]
+times = [30.0, 90.0]
+
+[[figures]]
+name = "km_curves"
+type = "km"
+model = "km"
+
+[output]
+table_formats = ["csv", "html", "md", "tex", "docx"]
+figure_formats = ["png"]
+"""
+
+
+def cohort() -> pd.DataFrame:
+    """AA 40, NA 30, CA 3 people; every CA person is female, has a sponsor and relapsed."""
+    rng = np.random.default_rng(20261205)
+    sizes = {"AA": 40, "NA": 30, "CA": 3}
+    fellowship = np.repeat(list(sizes), list(sizes.values()))
+    n = len(fellowship)
+    big = fellowship != "CA"
+    days = np.where(big, rng.integers(1, 365, n), 0).astype(float)
+    days[~big] = CA_TIMES
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "fellowship": fellowship,
+            "age": rng.integers(20, 70, n),
+            "female": np.where(big, rng.integers(0, 2, n), 1),
+            "sponsor": np.where(big, rng.choice(["yes", "no", "unsure"], n), "yes"),
+            "days": days,
+            "relapsed": np.where(big, rng.integers(0, 2, n), 1),
+        }
+    )
+    frame["y"] = (1.0 + 0.02 * frame["age"] + rng.normal(0, 1, n)).round(3)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    proj = tmp_path_factory.mktemp("disclosure")
+    (proj / "data").mkdir()
+    cohort().to_csv(proj / "data" / "cohort.csv", index=False)
+    (proj / "analysis.toml").write_text(SPEC, encoding="utf-8")
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    console = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = run_spec_file(proj / "analysis.toml", proj / "out", progress=True)
+    finally:
+        root.removeHandler(handler)
+    records += [console.getvalue()] + [str(w.message) for w in caught]
+    return result, records
+
+
+def _text(path: Path) -> str:
+    if path.suffix == ".docx":
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("word/document.xml").decode("utf-8")
+        return re.sub(r"<[^>]+>", " ", xml)
+    if path.suffix == ".png":
+        return ""
+    return path.read_text(encoding="utf-8")
+
+
+def _all_text(run) -> dict[str, str]:
+    result, records = run
+    out = {p.relative_to(result.out_dir).as_posix(): _text(p)
+           for p in sorted(result.out_dir.rglob("*")) if p.is_file()}  # fmt: skip
+    out["<log, console and warnings>"] = "\n".join(records)
+    return out
+
+
+def test_no_output_reveals_a_ca_event_time(run):
+    texts = _all_text(run)
+    for name, text in texts.items():
+        for t in CA_TEXTS:
+            assert t not in text, f"{name} shows a CA event time ({t})"
+
+
+def test_no_group_size_or_cell_count_below_min_cell(run):
+    texts = _all_text(run)
+    for name, text in texts.items():
+        # "n = 3", "(n = 7)", "N = 3"
+        for m in re.finditer(r"\b[nN] = (\d+)\b", text):
+            assert int(m.group(1)) >= MIN_CELL, f"{name}: '{m.group(0)}'"
+    body = pd.read_csv(run[0].out_dir / "tables" / "table1.csv", index_col=0, dtype=str)
+    for cell in body.fillna("").to_numpy().ravel():
+        m = re.match(r"^(\d+) \(", cell)
+        assert m is None or int(m.group(1)) >= MIN_CELL, f"table1 cell '{cell}'"
+
+
+def test_ca_group_size_cannot_be_recovered_from_other_headers(run):
+    body = pd.read_csv(run[0].out_dir / "tables" / "table1.csv", index_col=0, dtype=str)
+    heads = [c for c in body.columns if "(n" in c]
+    shown = {h.split(" (")[0]: int(h.split("= ")[1][:-1]) for h in heads if "= " in h}
+    assert "CA" not in shown
+    # Overall and the other groups are never all shown (their difference is CA's size)
+    assert not {"Overall", "AA", "NA"} <= set(shown)
+
+
+def test_model_files_hide_small_counts_and_the_ca_median(run):
+    tables = run[0].out_dir / "tables"
+    tidy = pd.read_csv(tables / "model_km_tidy.csv")
+    ca = tidy[tidy["term"] == "median[CA]"]
+    assert ca[["estimate", "conf_low", "conf_high"]].isna().all(axis=None)
+    for f in tables.glob("model_*_glance.csv"):
+        g = pd.read_csv(f)
+        for c in ("n", "n_dropped", "n_events"):
+            if c in g:
+                v = g[c].dropna()
+                assert (v == 0).all() or (v >= MIN_CELL).all() or v.empty, f"{f.name}: {c}"
+
+
+def test_regression_table_names_the_small_level(run):
+    text = (run[0].out_dir / "tables" / "table2.md").read_text()
+    assert "fewer than 11 participants" in text and "CA" in text
+
+
+def test_survival_table_and_report_leave_ca_out(run):
+    body = pd.read_csv(run[0].out_dir / "tables" / "survival.csv", index_col=0, dtype=str)
+    assert "CA" not in body.index
+    html = (run[0].out_dir / "report.html").read_text()
+    assert "Not shown (fewer than 11 people): CA." in html
+
+
+def test_figure_data_hide_ca_and_small_at_risk_counts(run):
+    km = run[0].models["km"]
+    curves = km_plot_data(km, min_cell=MIN_CELL)
+    assert "CA" not in set(curves["group"]) and "censored" not in curves
+    assert not np.isin(np.round(curves["time"], 3), CA_TIMES).any()
+    risk = at_risk_table_data(km, [0, 100, 200, 300, 400], min_cell=MIN_CELL)
+    assert "CA" not in set(risk["group"])
+    assert (risk["n_risk"].dropna() >= MIN_CELL).all()
+    assert (risk["n_event"].dropna() >= MIN_CELL).all()
+    assert set(risk.loc[risk["n_risk"].isna(), "n_risk_text"]) <= {"<11"}
+    med = km_median_data(km, min_cell=MIN_CELL)
+    assert "CA" not in set(med["group"])
+
+
+# ----------------------------------------------------------------------------------
+# one unit test per rule
+
+
+def test_zero_and_small_cells_get_complementary_suppression():
+    from mutualaid_outcomes.disclosure import suppress_counts
+
+    # group of 40: 0 in "unsure" is primary; the next-smallest cell hides it
+    mask = suppress_counts([[25, 15, 0]], MIN_CELL)
+    assert mask.tolist() == [[False, True, True]]
+    # no row or level with exactly one hidden cell remains
+    m = suppress_counts([[50, 30, 8], [30, 20, 3], [20, 10, 5]], MIN_CELL, has_total=True)
+    assert all(r.sum() != 1 for r in m) and all(c.sum() != 1 for c in m.T)
+
+
+def test_table_one_hides_a_small_group_and_its_zero_cells():
+    df = cohort()
+    t = table_one(df, by="fellowship", variables=["female", "sponsor"], min_cell=MIN_CELL)
+    cols = list(t.body.columns)
+    ca = next(c for c in cols if c.startswith("CA"))
+    assert ca == "CA (n <11)"
+    assert sum("suppressed" in c or "<11" in c for c in cols) >= 2
+    assert not (t.body[ca].str.match(r"^\d")).any()
+    assert "0 (0.0)" not in " ".join(t.body.to_numpy().ravel())
+    hidden = t.numbers[(t.numbers.group == ca) & (t.numbers.statistic == "n")]
+    assert hidden["value"].isna().all()
+
+
+def test_table_one_hides_summaries_of_small_groups():
+    t = table_one(cohort(), by="fellowship", variables=["age"], min_cell=MIN_CELL, tests=False)
+    ca = next(c for c in t.body.columns if c.startswith("CA"))
+    assert t.body[ca].iloc[0] == "<11"
+
+
+def test_km_curve_stops_where_few_remain_at_risk():
+    km = kaplan_meier(cohort(), "days", "relapsed", by="fellowship")
+    curves = km_plot_data(km, min_cell=MIN_CELL)
+    for g in ("AA", "NA"):
+        last = curves[curves["group"] == g]["time"].max()
+        at = km.at_risk([last])
+        assert int(at.loc[at["group"] == g, "n_risk"].iloc[0]) >= MIN_CELL
+        full = km.table[km.table["group"] == g]["time"].max()
+        assert last < full
+
+
+def test_km_tidy_and_quantiles_suppress_small_groups():
+    km = kaplan_meier(cohort(), "days", "relapsed", by="fellowship")
+    tidy = km.tidy(min_cell=MIN_CELL)
+    assert tidy.loc[tidy["term"] == "median[CA]", "estimate"].isna().all()
+    assert km.tidy().loc[lambda d: d["term"] == "median[CA]", "estimate"].notna().all()
+    q = km.quantile([0.25, 0.5], min_cell=MIN_CELL)
+    assert q.loc[q["group"] == "CA", ["time", "conf_low", "conf_high"]].isna().all(axis=None)
+
+
+def test_survival_table_leaves_small_group_out_with_a_note():
+    km = kaplan_meier(cohort(), "days", "relapsed", by="fellowship")
+    t = survival_table(km, times=[30], min_cell=MIN_CELL)
+    assert "CA" not in t.body.index
+    assert any("fewer than 11 people): CA" in n for n in t.footnotes)
+
+
+def test_plot_km_draws_no_small_group_and_writes_less_than_in_the_risk_table():
+    import matplotlib.pyplot as plt
+
+    km = kaplan_meier(cohort(), "days", "relapsed", by="fellowship")
+    ax = plot_km(km, min_cell=MIN_CELL, times=[0, 100, 200, 300, 400])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "CA" not in labels
+    texts = [t.get_text() for t in ax.child_axes[0].texts]
+    assert "<11" in texts
+    assert all(t == "<11" or int(t) >= MIN_CELL for t in texts)
+    plt.close(ax.figure)
+
+
+def test_cumulative_incidence_data_leave_small_group_out():
+    from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence
+
+    ci = cumulative_incidence(cohort(), "days", "relapsed", by="fellowship")
+    data = cumulative_incidence_data(ci, min_cell=MIN_CELL)
+    assert "CA" not in set(data["group"])
+    assert not np.isin(np.round(data["time"], 3), CA_TIMES).any()
+
+
+def test_regression_table_notes_small_levels():
+    from mutualaid_outcomes import fit_regression
+
+    fit = fit_regression(cohort(), "y ~ age + C(fellowship)")
+    t = regression_table(fit, min_cell=MIN_CELL)
+    assert any("fewer than 11 participants" in n and "CA" in n for n in t.footnotes)
+    assert not any("fewer than" in n for n in regression_table(fit).footnotes)
+
+
+def test_counts_in_notes_are_replaced():
+    from mutualaid_outcomes.disclosure import suppress_text
+
+    assert suppress_text("2 participants with missing arm are excluded.", 11) == (
+        "<11 participants with missing arm are excluded."
+    )
+
+
+def test_figures_with_every_group_hidden_draw_only_the_note():
+    import matplotlib.pyplot as plt
+
+    from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence
+    from mutualaid_outcomes.plotting import plot_cumulative_incidence
+
+    small = cohort()[lambda d: d["fellowship"] == "CA"]
+    ax = plot_km(kaplan_meier(small, "days", "relapsed", by="fellowship"), min_cell=MIN_CELL)
+    assert [t.get_text() for t in ax.texts] == ["Not shown (fewer than 11 people): CA."]
+    assert not ax.lines
+    plt.close(ax.figure)
+    ci = cumulative_incidence(small, "days", "relapsed", by="fellowship")
+    ax = plot_cumulative_incidence(ci, min_cell=MIN_CELL, at_risk=True)
+    assert "Not shown (fewer than 11 people): CA." in [t.get_text() for t in ax.texts]
+    plt.close(ax.figure)
