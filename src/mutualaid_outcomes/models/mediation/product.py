@@ -60,6 +60,7 @@ __all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
 ModelType = Literal["parallel", "serial"]
 MediatorFamily = Literal["gaussian"]
 OutcomeFamily = Literal["gaussian", "binomial"]
+OutcomeLink = Literal["identity", "logit"]
 CIType = Literal["bca", "percentile", "monte_carlo"]
 #: default number of bootstrap resamples (``n_boot``) or Monte Carlo draws (``n_sims``)
 DEFAULT_DRAWS = 5000
@@ -122,7 +123,7 @@ def mediate(
     mediator_family: MediatorFamily = "gaussian",
     mediator_link: Literal["identity"] | None = None,
     outcome_family: OutcomeFamily = "gaussian",
-    outcome_link: Literal["identity", "logit"] | None = None,
+    outcome_link: OutcomeLink | None = None,
     cluster: str | None = None,
     n_boot: int | None = None,
     n_sims: int | None = None,
