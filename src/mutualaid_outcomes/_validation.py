@@ -360,9 +360,9 @@ def check_binary(series: pd.Series, argument: str) -> pd.Series:
     try:
         other = sorted({float(v) for v in values} - {0.0, 1.0})
     except (TypeError, ValueError):
-        other = sorted(map(str, values))[:10]
+        text = sorted(map(str, values))[:10]
         raise DataValidationError(
-            f"`{argument}` ('{series.name}') must be coded 0/1; found non-numeric values {other}."
+            f"`{argument}` ('{series.name}') must be coded 0/1; found non-numeric values {text}."
         ) from None
     if other:
         shown = [int(v) if float(v).is_integer() else v for v in other[:10]]

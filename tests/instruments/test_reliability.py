@@ -180,3 +180,80 @@ def test_bad_input(test_data):
         reliability(flat, ["rating", "learning", "raises"])
     with pytest.raises(EstimationError, match="at least 3 complete rows"):
         reliability(data.head(2), ["rating", "learning"])
+
+
+# ---- use="pairwise": psych::alpha's default with missing items ----------------------
+
+
+def _holed_attitude(data: pd.DataFrame) -> pd.DataFrame:
+    """attitude with the cells tests/reference/reliability_pairwise.R sets missing."""
+    out = data.astype(float)
+    i = np.arange(1, len(out) + 1)
+    for j, col in enumerate(out.columns, start=1):
+        out.loc[(i * 3 + j * 5) % 7 == 0, col] = np.nan
+    return out
+
+
+PAIRWISE = {
+    "bfi_conscientiousness": (lambda d: d, ["C4", "C5"]),
+    "attitude_holes": (_holed_attitude, None),
+}
+
+
+@pytest.mark.parametrize("ds", list(PAIRWISE))
+def test_pairwise_matches_psych_alpha_default(ds, test_data, r_reference):
+    table = r_reference("reliability_pairwise", keep_default_na=False, dataset=ds)
+
+    def ref(stat, item=""):
+        row = table[(table.statistic == stat) & (table.item == item)]
+        assert len(row) == 1, (stat, item)
+        return float(row.value.iloc[0])
+
+    make, rev = PAIRWISE[ds]
+    fname = "attitude.csv" if ds == "attitude_holes" else "bfi_conscientiousness.csv"
+    data = make(test_data(fname))
+    res = reliability(data, list(data.columns), reverse=rev, use="pairwise")
+    # every row answers some item, so n is psych's n (all rows)
+    assert res.n == ref("n") and res.missing_report.n_dropped == 0
+    scale = {"raw_alpha": res.alpha, "std_alpha": res.std_alpha, "g6_smc": res.g6_smc,
+             "average_r": res.average_r, "ase": res.alpha_se, "mean": res.mean, "sd": res.sd}  # fmt: skip
+    for stat, mine in scale.items():
+        assert mine == pytest.approx(ref(stat), rel=RTOL), stat
+    lo, hi = res.feldt_ci()
+    assert (lo, hi) == pytest.approx((ref("feldt_lower"), ref("feldt_upper")), rel=RTOL)
+    assert res.omega_total == pytest.approx(ref("omega_total"), rel=OMEGA_RTOL)
+    items = res.item_stats.set_index("item")
+    cols = {"item_n": "n", "raw_r": "raw_r", "std_r": "std_r", "r_cor": "r_cor",
+            "r_drop": "r_drop", "item_mean": "mean", "item_sd": "sd",
+            "alpha_if_deleted": "alpha_if_deleted",
+            "std_alpha_if_deleted": "std_alpha_if_deleted", "g6_if_deleted": "g6_if_deleted",
+            "average_r_if_deleted": "average_r_if_deleted"}  # fmt: skip
+    for item in items.index:
+        for stat, col in cols.items():
+            assert items.loc[item, col] == pytest.approx(ref(stat, item), rel=RTOL), (item, stat)
+        assert items.loc[item, "loading"] == pytest.approx(
+            ref("omega_loading", item), abs=LOADING_ATOL
+        )
+    if ds == "attitude_holes":  # every row misses one item: listwise has nothing left
+        assert ref("n_complete") == 0
+        with pytest.raises(EstimationError):
+            reliability(data, list(data.columns))
+
+
+def test_pairwise_drops_and_reports_unanswered_rows(test_data):
+    data = test_data("attitude.csv").astype(float)
+    holed = pd.concat([data, pd.DataFrame(np.nan, index=[99], columns=data.columns)])
+    before = holed.copy(deep=True)
+    res = reliability(holed, list(data.columns), use="pairwise")
+    pd.testing.assert_frame_equal(holed, before)
+    full = reliability(data, list(data.columns))
+    assert res.n == len(data) and res.glance().loc[0, "n_dropped"] == 1
+    # without missing cells pairwise = listwise
+    assert res.alpha == pytest.approx(full.alpha, rel=1e-12)
+    assert res.omega_total == pytest.approx(full.omega_total, rel=1e-10)
+    with pytest.raises(OptionError, match="`use` must be one of"):
+        reliability(data, list(data.columns), use="complete")
+    few = data.copy()
+    few.loc[2:, "rating"] = np.nan  # rating answered in 2 rows only
+    with pytest.raises(EstimationError, match="rows answering both 'rating' and"):
+        reliability(few, list(data.columns), use="pairwise")

@@ -9,6 +9,9 @@
 # leave-one-out values at their mean instead; with Lc = L - mean(L) that is
 # "acceleration" = sum(Lc^3) / (6 sum(Lc^2)^1.5), which mutualaid_outcomes uses. The BCa
 # limits below are boot.ci's with L = Lc, i.e. the textbook acceleration.
+# Without L, boot.ci estimates the influence values by regression on the bootstrap draws
+# (empinf's default type "reg"), which gives a different acceleration
+# ("acceleration_boot_default"): the agreement needs L = the jackknife values.
 # Run from this directory:  Rscript bca_boot.R
 suppressPackageStartupMessages(library(boot))
 
@@ -32,9 +35,12 @@ rows <- lapply(seq_along(names_out), function(k) {
   Lc <- L - mean(L)
   acc <- sum(Lc^3) / (6 * sum(Lc^2)^1.5)
   ci <- boot.ci(b, conf = 0.95, type = c("bca", "perc"), index = k, L = Lc)
+  Lr <- empinf(b, index = k)  # what boot.ci uses when L is not given
+  acc_default <- sum(Lr^3) / (6 * sum(Lr^2)^1.5)
   z0 <- qnorm(sum(b$t[, k] < b$t0[k]) / n_boot)
   data.frame(effect = names_out[k], estimate = b$t0[k], boot_sd = sd(b$t[, k]),
-             acceleration = acc, acceleration_boot = acc_boot, z0 = z0,
+             acceleration = acc, acceleration_boot = acc_boot,
+             acceleration_boot_default = acc_default, z0 = z0,
              bca_low = ci$bca[4], bca_high = ci$bca[5],
              perc_low = ci$percent[4], perc_high = ci$percent[5], n_boot = n_boot)
 })

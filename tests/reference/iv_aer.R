@@ -51,6 +51,9 @@ add_iv <- function(model, fit, cluster = NULL) {
   if (!is.null(cluster)) {
     add(model, "se_cluster_HC0", se(vcovCL(fit, cluster = cluster, type = "HC0")))
     add(model, "se_cluster_HC1", se(vcovCL(fit, cluster = cluster, type = "HC1")))
+    # vcovCL's own default type for an ivreg fit (HC0: its HC1 default is for lm only);
+    # fit_iv(cluster=) follows it
+    add(model, "se_cluster_default", se(vcovCL(fit, cluster = cluster)))
   }
   s <- summary(fit, diagnostics = TRUE)
   add(model, "diagnostic", c(weak_f = s$diagnostics["Weak instruments", "statistic"],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from .._validation import (
     check_conf_level,
     check_dataframe,
     check_numeric,
+    check_option,
     listwise_delete,
 )
 from ..errors import DataValidationError, EstimationError
@@ -247,6 +249,7 @@ def reliability(
     *,
     conf_level: float = 0.95,
     reverse: Sequence[str] | None = None,
+    use: Literal["listwise", "pairwise"] = "listwise",
 ) -> ReliabilityResult:
     """Cronbach's alpha with confidence intervals, item statistics and McDonald's omega total.
 
@@ -261,6 +264,12 @@ def reliability(
     reverse : sequence of str, optional
         Items to reverse before analysis, as psych ``alpha(keys=)``:
         ``x' = (min + max) - x`` with the minimum and maximum over all items.
+    use : {'listwise', 'pairwise'}
+        Missing item responses. ``'listwise'`` (default): rows with any missing item
+        are dropped. ``'pairwise'``: R ``psych::alpha``'s default (``use =
+        "pairwise"``) -- each covariance from the rows answering both items, the
+        total score the mean of the answered items; only rows answering no item are
+        dropped.
 
     Returns
     -------
@@ -277,12 +286,23 @@ def reliability(
     DataValidationError
         Non-numeric items, fewer than two items, or an item without variance.
     EstimationError
-        Fewer than three complete rows.
+        Fewer than three complete rows (``'listwise'``), or a pair of items answered
+        together in fewer than three rows (``'pairwise'``).
+    OptionError
+        ``use`` is not one of the values above.
 
     Notes
     -----
-    Rows with any missing item are dropped (listwise; reported in ``glance()`` and the
-    summary notes). With covariance matrix ``C`` and correlation matrix ``R`` of the
+    With ``use='listwise'`` rows with any missing item are dropped (reported in
+    ``glance()`` and the summary notes). With ``use='pairwise'`` (psych's default),
+    ``C`` holds pairwise-complete covariances (R ``cov(x, use = "pairwise")``),
+    ``R = cov2cor(C)``, the total score is the mean of the answered items, ``raw_r``
+    its pairwise correlation with each item, ``item_stats['n']`` the rows answering
+    each item, and ``n`` (used in the ASE and the Feldt interval) the rows answering
+    at least one item; psych's ``n`` counts every row passed in, so the two differ only
+    when some row answers no item (such rows are dropped and reported here). Omega
+    total then uses the pairwise correlations (R ``cor(x, use = "pairwise")``), as
+    psych::omega does. With covariance matrix ``C`` and correlation matrix ``R`` of the
     ``k`` items: raw alpha ``k/(k-1) (1 - tr C / 1'C1)``, standardised alpha
     ``k/(k-1) (1 - k / 1'R1)``, lambda 6 ``1 - (k - sum smc) / 1'R1``, and the
     Duhachek-Iacobucci SE ``sqrt(Q / n)``. Item statistics: ``raw_r`` is the
@@ -301,6 +321,9 @@ def reliability(
     ``optim`` (L-BFGS-B), which stops about 1e-6 short of the exact optimum used here,
     so omega total agrees to 1e-5 relative and loadings to 1e-4 (named tolerances in
     the tests; the largest gaps occur where a uniqueness sits at psych's 0.005 bound).
+    ``use='pairwise'`` reproduces ``psych::alpha``'s default on bfi C1-C5 (with its
+    missing responses) and on ``attitude`` with one item missing in every row
+    (``tests/reference/reliability_pairwise.R``), to the same tolerances.
 
     References
     ----------
@@ -338,29 +361,26 @@ def reliability(
     if unknown:
         raise DataValidationError(f"`reverse` names {unknown}, which are not in `items`.")
 
-    clean, report = listwise_delete(data, cols, "data")
+    check_option(use, ("listwise", "pairwise"), "use")
+    if use == "listwise":
+        clean, report = listwise_delete(data, cols, "data")
+    else:
+        clean, report = _drop_unanswered(data, cols)
     x = clean.to_numpy(dtype=float, copy=True)  # written to below (reverse keying)
     n, k = x.shape
-    if n < 3:
-        raise EstimationError(f"reliability needs at least 3 complete rows; got {n}.")
-    sds = x.std(axis=0, ddof=1)
-    flat = [cols[j] for j in np.flatnonzero(~(sds > 0))]
-    if flat:
-        raise DataValidationError(f"`items` {flat} have no variance in the complete rows.")
     if rev:
         adjust = np.nanmin(x) + np.nanmax(x)
         for name in rev:
             j = cols.index(name)
             x[:, j] = adjust - x[:, j]
-
-    c = np.cov(x, rowvar=False, ddof=1)
-    r = c / np.outer(sds, sds)
+    m = _moments(x, cols, pairwise=use == "pairwise")
+    c, r, sds = m["c"], m["r"], m["sds"]
     tot = _alpha_parts(c, r)
-    total_mean = x.mean(axis=1)
+    total_mean = m["total"]
 
     # item statistics
     sum_c = c.sum()
-    raw_r = c.sum(axis=0) / np.sqrt(sum_c * np.diag(c))
+    raw_r = m["raw_r"]
     std_r = r.sum(axis=0) / np.sqrt(r.sum())
     rc = r.copy()
     np.fill_diagonal(rc, _smc(r))
@@ -381,10 +401,11 @@ def reliability(
             drop["std"].append(r[0, 1])
             drop["g6"].append(float(_smc(r)[0]))
             drop["av_r"].append(r[0, 1])
-    lam = _minres_one_factor(r)
+    r_om = m["r_omega"]
+    lam = _minres_one_factor(r_om)
     # psych::omega(flip = TRUE): items loading negatively are reversed before omega
     sign = np.where(lam < 0, -1.0, 1.0)
-    r_flip = r * np.outer(sign, sign)
+    r_flip = r_om * np.outer(sign, sign)
     if (sign < 0).any():
         lam = np.abs(_minres_one_factor(r_flip))
     omega_total = 1.0 - (1.0 - lam**2).sum() / r_flip.sum()
@@ -392,12 +413,12 @@ def reliability(
     item_stats = pd.DataFrame(
         {
             "item": cols,
-            "n": np.full(k, n, dtype=np.int64),
+            "n": m["item_n"],
             "raw_r": raw_r,
             "std_r": std_r,
             "r_cor": r_cor,
             "r_drop": r_drop,
-            "mean": x.mean(axis=0),
+            "mean": np.nanmean(x, axis=0),
             "sd": sds,
             "alpha_if_deleted": drop["raw"],
             "std_alpha_if_deleted": drop["std"],
@@ -420,3 +441,50 @@ def reliability(
         mean=float(total_mean.mean()),
         sd=float(total_mean.std(ddof=1)),
     )
+
+
+def _drop_unanswered(data: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, MissingReport]:
+    """Rows answering at least one item (pairwise use), with the report of the others."""
+    sub = data.loc[:, cols]
+    keep = sub.notna().any(axis=1)
+    isna = sub.loc[~keep].isna()
+    report = MissingReport(int(len(data)), int(keep.sum()), {c: int(isna[c].sum()) for c in cols})
+    return sub.loc[keep].copy(), report
+
+
+def _moments(x: np.ndarray, cols: list[str], *, pairwise: bool) -> dict[str, np.ndarray]:
+    """Covariances, correlations, total score and item-total r (listwise or pairwise).
+
+    Pairwise as psych::alpha: ``C = cov(x, use = "pairwise")``, ``R = cov2cor(C)``, the
+    total the mean of the answered items, ``raw_r = cor(total, x, use = "pairwise")``;
+    omega uses ``cor(x, use = "pairwise")``.
+    """
+    n, k = x.shape
+    frame = pd.DataFrame(x)
+    answered = ~np.isnan(x)
+    both = answered.T.astype(np.int64) @ answered.astype(np.int64)
+    if both.min() < 3:
+        i, j = np.unravel_index(int(np.argmin(both)), both.shape)
+        what = (
+            "complete rows" if not pairwise else f"rows answering both {cols[i]!r} and {cols[j]!r}"
+        )
+        raise EstimationError(f"reliability needs at least 3 {what}; got {int(both[i, j])}.")
+    c = frame.cov(ddof=1).to_numpy() if pairwise else np.cov(x, rowvar=False, ddof=1)
+    sds = np.sqrt(np.diag(c))
+    flat = [cols[j] for j in np.flatnonzero(~(sds > 0))]
+    if flat:
+        where = "answered rows" if pairwise else "complete rows"
+        raise DataValidationError(f"`items` {flat} have no variance in the {where}.")
+    r = c / np.outer(sds, sds)
+    if not pairwise:
+        raw_r = c.sum(axis=0) / np.sqrt(c.sum() * np.diag(c))
+        return {
+            "c": c, "r": r, "sds": sds, "r_omega": r, "total": x.mean(axis=1),
+            "raw_r": raw_r, "item_n": np.full(k, n, dtype=np.int64),
+        }  # fmt: skip
+    total = np.nanmean(x, axis=1)
+    raw_r = frame.corrwith(pd.Series(total), axis=0).to_numpy()
+    return {
+        "c": c, "r": r, "sds": sds, "r_omega": frame.corr().to_numpy(), "total": total,
+        "raw_r": raw_r, "item_n": answered.sum(axis=0).astype(np.int64),
+    }  # fmt: skip

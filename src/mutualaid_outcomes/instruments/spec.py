@@ -23,16 +23,16 @@ Examples
 
 from __future__ import annotations
 
-import math
-import numbers
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import DataFileNotFoundError, FileFormatError, SpecError
+from ._scales import Band, Composite, SpecialCode, Subscale
+from ._spec_checks import validate_spec
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on interpreter
     import tomllib
@@ -50,93 +50,6 @@ __all__ = [
     "available_specs",
     "spec_from_dict",
 ]
-
-ScaleMethod = Literal["sum", "mean", "mean_times_k", "weighted"]
-_METHODS = ("sum", "mean", "mean_times_k", "weighted")
-
-
-@dataclass(frozen=True)
-class Band:
-    """A labelled score band ``lower <= score <= upper`` (bounds inclusive).
-
-    Examples
-    --------
-    >>> Band(0, 4, "minimal").contains(4)
-    True
-    """
-
-    lower: float
-    upper: float
-    label: str
-
-    def contains(self, value: float) -> bool:
-        """Whether ``value`` lies in the band."""
-        return self.lower <= value <= self.upper
-
-
-@dataclass(frozen=True)
-class Subscale:
-    """One scored scale of an instrument (a subscale or the total).
-
-    Parameters
-    ----------
-    name : str
-        Scale name; output columns are ``{instrument id}_{name}``.
-    items : tuple of int
-        Spec item numbers contributing to the scale.
-    method : {'sum', 'mean', 'mean_times_k', 'weighted'}
-        ``sum`` of items; ``mean`` of items; ``mean_times_k`` (mean x ``k``);
-        ``weighted`` sum of items times ``weights``.
-    k : float, optional
-        Multiplier for ``mean_times_k``.
-    weights : tuple of float, optional
-        One weight per item for ``weighted``.
-    max_missing : int, optional
-        Published missing-item rule: the scale is scored (prorated) when at most this
-        many of its items are missing, and is missing otherwise. ``None`` means the
-        instrument publishes no rule; ``missing="published"`` then requires all items.
-    bands : tuple of Band
-        Cut-points with labels (optional).
-    label : str
-        Human-readable label.
-    """
-
-    name: str
-    items: tuple[int, ...]
-    method: ScaleMethod = "sum"
-    k: float | None = None
-    weights: tuple[float, ...] | None = None
-    max_missing: int | None = None
-    bands: tuple[Band, ...] = ()
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Composite:
-    """A score computed from other scales: ``(sum_j w_j * scale_j + offset) * multiplier``.
-
-    Examples: URICA readiness = C + A + M - PC; WHOQOL-BREF 0-100 transform
-    ``(domain - 4) * 100 / 16``. The composite is missing when any term is missing.
-    """
-
-    name: str
-    terms: tuple[tuple[str, float], ...]
-    offset: float = 0.0
-    multiplier: float = 1.0
-    bands: tuple[Band, ...] = ()
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class SpecialCode:
-    """A response code with a special meaning, mapped before range checks.
-
-    ``value=None`` maps the code to missing; a number maps it to that score.
-    """
-
-    code: float | str
-    value: float | None = None
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,7 +126,7 @@ class InstrumentSpec:
     label: str = ""
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate_spec(self)
 
     # convenience ---------------------------------------------------------------
     @property
@@ -278,132 +191,6 @@ class InstrumentSpec:
             new.append(SpecialCode(code, value))
         keep = tuple(c for c in self.special_codes if c.code not in codes)
         return replace(self, special_codes=keep + tuple(new))
-
-
-# ---------------------------------------------------------------------------------
-# validation
-# ---------------------------------------------------------------------------------
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
-
-
-def _validate(spec: InstrumentSpec) -> None:
-    where = f"InstrumentSpec '{spec.id}'"
-    if not isinstance(spec.id, str) or not spec.id:
-        raise SpecError("`id` must be a non-empty string.")
-    if not spec.items:
-        raise SpecError(f"{where}: `items` must list at least one item number.")
-    bad = [i for i in spec.items if not isinstance(i, numbers.Integral) or isinstance(i, bool)]
-    if bad:
-        raise SpecError(f"{where}: `items` must be integers; got {bad!r}.")
-    if len(set(spec.items)) != len(spec.items):
-        dup = sorted({i for i in spec.items if list(spec.items).count(i) > 1})
-        raise SpecError(f"{where}: `items` has duplicated item numbers {dup}.")
-    if not (_is_number(spec.min) and _is_number(spec.max)) or spec.min >= spec.max:
-        raise SpecError(
-            f"{where}: `min` and `max` must be finite numbers with min < max; "
-            f"got min={spec.min!r}, max={spec.max!r}."
-        )
-    item_set = set(spec.items)
-
-    def _check_items(key: str, items: Sequence[int]) -> None:
-        unknown = [i for i in items if i not in item_set]
-        if unknown:
-            raise SpecError(
-                f"{where}: `{key}` names item(s) {unknown} that are not in `items` "
-                f"({min(spec.items)}..{max(spec.items)})."
-            )
-
-    _check_items("reverse", spec.reverse)
-    for item, rng in spec.item_ranges.items():
-        _check_items("item_ranges", [item])
-        if len(rng) != 2 or not all(_is_number(v) for v in rng) or rng[0] >= rng[1]:
-            raise SpecError(
-                f"{where}: `item_ranges` for item {item} must be [min, max]; got {rng!r}."
-            )
-    for item, vals in spec.item_values.items():
-        _check_items("item_values", [item])
-        if not vals or not all(_is_number(v) for v in vals):
-            raise SpecError(
-                f"{where}: `item_values` for item {item} must list numbers; got {vals!r}."
-            )
-    if spec.total is None and not spec.subscales:
-        raise SpecError(f"{where}: define `total` or at least one entry in `subscales`.")
-    names: list[str] = []
-    for sc in spec.scales:
-        key = "total" if sc is spec.total else f"subscales.{sc.name}"
-        if not isinstance(sc, Subscale):
-            raise SpecError(f"{where}: `{key}` must be a Subscale; got {type(sc).__name__}.")
-        if not sc.items:
-            raise SpecError(f"{where}: `{key}.items` is empty.")
-        _check_items(f"{key}.items", sc.items)
-        if len(set(sc.items)) != len(sc.items):
-            raise SpecError(f"{where}: `{key}.items` lists an item twice.")
-        if sc.method not in _METHODS:
-            raise SpecError(
-                f"{where}: `{key}.method` must be one of {', '.join(map(repr, _METHODS))}; "
-                f"got {sc.method!r}."
-            )
-        if sc.method == "mean_times_k" and not _is_number(sc.k):
-            raise SpecError(f"{where}: `{key}.k` must be a number when method is 'mean_times_k'.")
-        if sc.method == "weighted":
-            if sc.weights is None or len(sc.weights) != len(sc.items):
-                raise SpecError(
-                    f"{where}: `{key}.weights` must give one weight per item "
-                    f"({len(sc.items)}) when method is 'weighted'."
-                )
-            if not all(_is_number(w) for w in sc.weights):
-                raise SpecError(f"{where}: `{key}.weights` must be finite numbers.")
-        if sc.max_missing is not None and (
-            not isinstance(sc.max_missing, numbers.Integral)
-            or sc.max_missing < 0
-            or sc.max_missing >= len(sc.items)
-        ):
-            raise SpecError(
-                f"{where}: `{key}.max_missing` must be an integer in 0..{len(sc.items) - 1}; "
-                f"got {sc.max_missing!r}."
-            )
-        _check_bands(where, key, sc.bands)
-        names.append(sc.name)
-    for comp in spec.composites:
-        key = f"composites.{comp.name}"
-        if not comp.terms:
-            raise SpecError(f"{where}: `{key}.terms` is empty.")
-        unknown = [t for t, _ in comp.terms if t not in names]
-        if unknown:
-            raise SpecError(
-                f"{where}: `{key}.terms` names scale(s) {unknown}; defined before it: {names}."
-            )
-        _check_bands(where, key, comp.bands)
-        names.append(comp.name)
-    if len(set(names)) != len(names):
-        raise SpecError(f"{where}: scale and composite names must be unique; got {names}.")
-    if spec.max_missing_total is not None and not (
-        isinstance(spec.max_missing_total, numbers.Integral)
-        and 0 <= spec.max_missing_total < spec.n_items
-    ):
-        raise SpecError(
-            f"{where}: `max_missing_total` must be an integer in 0..{spec.n_items - 1}; "
-            f"got {spec.max_missing_total!r}."
-        )
-    for sc_code in spec.special_codes:
-        if sc_code.value is not None and not _is_number(sc_code.value):
-            raise SpecError(
-                f"{where}: `special_codes` value for code {sc_code.code!r} must be a number "
-                "or 'missing'."
-            )
-
-
-def _check_bands(where: str, key: str, bands: Sequence[Band]) -> None:
-    prev = None
-    for b in bands:
-        if not (_is_number(b.lower) and _is_number(b.upper)) or b.lower > b.upper:
-            raise SpecError(f"{where}: `{key}.bands` entry {b!r} must have lower <= upper.")
-        if prev is not None and b.lower <= prev.upper:
-            raise SpecError(f"{where}: `{key}.bands` must be increasing and non-overlapping.")
-        prev = b
 
 
 # ---------------------------------------------------------------------------------

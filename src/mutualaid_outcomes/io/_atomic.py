@@ -56,8 +56,8 @@ class DataWriteError(MutualAidError, OSError):
         filename: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.errno = errno  # type: ignore[assignment]
-        self.strerror = strerror  # type: ignore[assignment]
+        self.errno = errno
+        self.strerror = strerror
         self.filename = filename
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ warning that :func:`write_data` issues, so nothing is changed silently:
 from __future__ import annotations
 
 import string
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ SPSS_VALUE_LABEL_BYTES = 120
 SPSS_VARIABLE_LABEL_CHARS = 256
 
 
-def is_extended(code: Code) -> bool:
+def is_extended(code: Code) -> TypeGuard[str]:
     """Whether ``code`` is a Stata/SAS extended missing code (``".a"``, ``"._"``)."""
     return (
         isinstance(code, str)

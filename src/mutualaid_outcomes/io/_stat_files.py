@@ -16,12 +16,17 @@ import pandas as pd
 from ..errors import FileFormatError
 from ._formats import describe_format
 from ._missing import is_stringlike, split_extended_missing
-from .codebook import Code, Codebook, Variable, normalize_code
+from .codebook import Code, Codebook, Measurement, Variable, normalize_code
 
 __all__ = ["STAT_FORMATS", "read_stat", "stat_reader", "wrap_read_error"]
 
 STAT_FORMATS = ("sav", "por", "dta", "sas7bdat", "xpt")
 _USER_MISSING_FORMATS = ("sav", "dta", "sas7bdat")
+_MEASUREMENTS: dict[str, Measurement] = {
+    "nominal": "nominal",
+    "ordinal": "ordinal",
+    "scale": "scale",
+}
 
 
 def wrap_read_error(p: Path, fmt: str, err: BaseException) -> FileFormatError:
@@ -66,8 +71,8 @@ def _codebook_from_meta(meta: Any, fmt: str) -> tuple[Codebook, set[str], dict[s
                 codes.append(normalize_code(lo))
             else:
                 rngs.append((float(lo), float(hi)))
-        m = measure.get(name)
-        if m not in ("nominal", "ordinal", "scale"):
+        m = _MEASUREMENTS.get(str(measure.get(name)))
+        if m is None:
             unknown.add(name)
             m = "scale"
         label = labels.get(name)

@@ -231,7 +231,8 @@ def resolve_text_columns(
         out, decision, note = convert_text(name, s, decision, reparse)
         new_cols[name] = out
         if decision.missing:
-            result.found[name] = dict(decision.missing)
+            found: dict[Code, int] = {k: n for k, n in decision.missing.items()}
+            result.found[name] = found
             tokens = [k for k in decision.missing if k not in set(declared)]
             if tokens:
                 result.token_codes[name] = tokens

@@ -28,6 +28,7 @@ from ._missing import check_strict_labels, to_categoricals
 from ._text_files import default_index, ragged_error
 from ._textcols import (
     NA_TOKENS,
+    Kind,
     TextDecision,
     classify_text,
     exact_integers,
@@ -458,7 +459,7 @@ def _convert_field(
     Returns the column, the codes found, notes for the codebook and a problem.
     """
     text_codes = [c for c in codes if isinstance(c, str)]
-    num_codes = [c for c in codes if not isinstance(c, str)]
+    num_codes: list[Code] = [c for c in codes if not isinstance(c, str)]
     counts: dict[Code, int] = {c: int((s == c).sum()) for c in text_codes}
     s = s.mask(s.isin(text_codes))
     if kind in ("text", "id") or not num_codes:
@@ -479,7 +480,7 @@ def _convert_field(
     present = s.dropna()
     tokens = {str(k): int(n) for k, n in present[present.isin(NA_TOKENS)].value_counts().items()}
     if tokens:
-        what = "date" if kind == "datetime" else "number"
+        what: Kind = "date" if kind == "datetime" else "number"
         notes.append(token_note(col, TextDecision(what, missing=tokens)) or "")
         counts.update(tokens)
         s = s.mask(s.isin(list(tokens)))

@@ -40,6 +40,7 @@ from ._formats import WRITE_FORMATS, as_path, format_of, sidecar_path
 from ._missing import is_stringlike
 from .codebook import (
     CODEBOOK_ATTR,
+    Code,
     Codebook,
     Variable,
     as_codebook,
@@ -115,6 +116,7 @@ def _spss_missing(name: str, s: pd.Series, var: Variable) -> list[Any] | None:
     valid (non-missing, undeclared) value of the column falls inside it.
     """
     numeric = not is_stringlike(s)
+    codes: list[Code]
     if numeric:
         codes = [c for c in var.missing_codes if not isinstance(c, str)]
         ranges = list(var.missing_ranges)
@@ -212,9 +214,10 @@ def _write_sav(
 ) -> None:
     import pyreadstat
 
-    labels = {c: v.label for c, v in cb.variables.items() if v.label}
+    # pyreadstat's annotations ask for these exact value types (dicts are invariant)
+    labels: dict[str, str | None] = {c: v.label for c, v in cb.variables.items() if v.label}
     value_labels, missing = declarations
-    measure = {c: v.measurement for c, v in cb.variables.items()}
+    measure: dict[str, str] = {c: v.measurement for c, v in cb.variables.items()}
     pyreadstat.write_sav(
         out,
         os.fspath(p),
@@ -277,7 +280,8 @@ def _write_dta(
 ) -> None:
     import pyreadstat
 
-    labels, value_labels, user_values = declarations
+    var_labels, value_labels, user_values = declarations
+    labels: dict[str, str | None] = dict(var_labels)  # the value type pyreadstat declares
     pyreadstat.write_dta(
         out,
         os.fspath(p),

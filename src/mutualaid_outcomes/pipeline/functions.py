@@ -56,7 +56,7 @@ def resolve_function(kind: str) -> Callable[..., Any]:
     """The model function of a model step's ``type``."""
     module, func = MODEL_FUNCTIONS[kind]
     try:
-        return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), func)
     except (ImportError, AttributeError) as exc:  # pragma: no cover - all shipped
         raise SpecError(
             f"model type '{kind}' is not available in this installation: {exc}"

@@ -74,9 +74,9 @@ def _positions(td: pd.DataFrame) -> tuple[dict[str, tuple[float, float]], set[st
     for k, f in enumerate(pending):
         placed = [pos[v] for v, fs in loads.items() if f in fs and v in pos]
         if placed:
-            xs, ys = zip(*placed)
-            up = float(np.mean(ys)) >= 0.5
-            pos[f] = (float(np.mean(xs)), (max(ys) + 0.35) if up else (min(ys) - 0.35))
+            px, py = zip(*placed)
+            up = float(np.mean(py)) >= 0.5
+            pos[f] = (float(np.mean(px)), (max(py) + 0.35) if up else (min(py) - 0.35))
         else:
             pos[f] = (0.1 + 0.8 * k / max(len(pending) - 1, 1), -0.2)
         _place_indicators(f, pos, home, lv, step, below=pos[f][1] < 0.5)

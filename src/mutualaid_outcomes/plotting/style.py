@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import check_parent_folder, os_errors_named
 from .._validation import check_option
 from ..errors import FileFormatError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the rc parameter names (matplotlib >= 3.9)
 
 __all__ = ["OKABE_ITO", "publication_style", "save_figure"]
 
@@ -45,7 +48,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
 
 
 @contextmanager
-def publication_style(preset: str = "apa", columns: int = 1) -> Iterator[dict[str, Any]]:
+def publication_style(preset: str = "apa", columns: int = 1) -> Iterator[dict[RcKeyType, Any]]:
     """Temporarily set matplotlib to a journal's figure conventions.
 
     Parameters
@@ -67,14 +70,14 @@ def publication_style(preset: str = "apa", columns: int = 1) -> Iterator[dict[st
     PS output embed TrueType fonts (``pdf.fonttype = 42``) as journals require.
     """
     import matplotlib as mpl
-    from matplotlib import cycler
+    from matplotlib.rcsetup import cycler
 
     check_option(preset, tuple(_PRESETS), "preset")
     check_option(columns, (1, 2), "columns")
     p = _PRESETS[preset]
     width = p["widths"][columns - 1]
     fs = p["font"]
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "figure.figsize": (width, width * 0.75),
         "figure.dpi": 150,
         "savefig.dpi": 300,

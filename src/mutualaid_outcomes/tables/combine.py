@@ -6,7 +6,7 @@ The counterparts of gtsummary's ``tbl_merge``, ``tbl_stack`` and ``tbl_uvregress
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,6 +15,9 @@ from .._validation import as_column_list, check_columns, check_dataframe
 from ..errors import ArgumentTypeError, DataValidationError
 from .regression_tables import regression_table
 from .table import Table
+
+if TYPE_CHECKING:
+    from ..models.regression.glm import Family
 
 __all__ = ["merge_tables", "stack_tables", "univariable_table"]
 
@@ -172,7 +175,7 @@ def univariable_table(
     covariates: Sequence[str],
     *,
     fit: Callable[..., Any] | None = None,
-    family: str = "gaussian",
+    family: Family = "gaussian",
     exponentiate: bool = False,
     labels: Any = None,
     codebook: Any = None,
@@ -251,7 +254,8 @@ def univariable_table(
                   indent={i: t.indent_level(i) for i in keep if t.indent_level(i)},
                   heading_rows=[i for i in t.heading_rows if i in keep], style=t.style)
         )  # fmt: skip
-        numbers.append(t.numbers.assign(model=cov))
+        if t.numbers is not None:
+            numbers.append(t.numbers.assign(model=cov))
     if len(parts) == 1:
         parts.append(Table(body=parts[0].body.iloc[:0]))
     out = stack_tables(parts, title=title)

@@ -104,7 +104,9 @@ def _pooled_cells(result: Any, level: float, exponentiate: bool, st, decimals, w
 def _studies_table(result, exponentiate, st, decimals, weights, labels, level) -> tuple:
     study_rows = _study_rows(result, exponentiate, st, decimals, weights)
     blank = [""] * (3 if weights else 2)
-    index, body, indent = [], [], []
+    index: list[str] = []
+    body: list[list[str]] = []
+    indent: list[int] = []
 
     def add(label: str, cells: list[str], ind: bool = False) -> None:
         if ind:

@@ -269,7 +269,10 @@ def regression_table(
     ci = f" ({int(round(conf_level * 100))}% CI)" if show_ci else ""
     heads = [(ratio_name(res) if ex else "Estimate") + ci for (_, res), ex in zip(named, expo)]
     cells = [_cells(td, st, decimals, show_ci) for td in tidies]
-    rows, index, indent, heading = [], [], {}, []
+    rows: list[list[str]] = []
+    index: list[str] = []
+    indent: dict[int, int] = {}
+    heading: list[int] = []
     for b in blocks:
         if b.heading:
             heading.append(len(rows))

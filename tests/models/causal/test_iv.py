@@ -85,11 +85,13 @@ def test_cigarettes_cluster(cig, ref):
         "tdiff",
         ["lrincome", "y1995"],
         cluster="state",
-        cluster_type="HC0",
     )
     order = ["Intercept", "lrprice", "lrincome", "y1995"]
     close(res.coef()[order], ref("cig_panel", "coef"))
-    close(res.tidy().set_index("term").loc[order, "std_error"], ref("cig_panel", "se_cluster_HC0"))
+    # the default factor is vcovCL's default for ivreg: equal to type = "HC0"
+    se = res.tidy().set_index("term").loc[order, "std_error"]
+    close(se, ref("cig_panel", "se_cluster_default"))
+    close(se, ref("cig_panel", "se_cluster_HC0"))
     fs = ref("cig_panel", "first_stage")
     close(res.first_stage()["f_statistic"], fs["f_cluster_HC0"])
     r1 = res.with_cov_type("robust", cluster_type="HC1")
@@ -112,11 +114,15 @@ def test_trial_with_covariates_all_cov_types(trial, ref):
     close(res.first_stage()["f_classical"], fs["f_classical"])
     with pytest.warns(SmallSampleWarning, match="9 clusters"):
         rc = fit_iv(trial, "pda15", "meetings", "tsf", ["age", "female", "pda0"], cluster="site")
-    close(rc.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC1"))
-    close(rc.first_stage()["f_statistic"], fs["f_cluster_HC1"])
-    rc0 = rc.with_cov_type("robust", cluster_type="HC0")
-    close(rc0.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC0"))
-    close(rc0.first_stage()["f_statistic"], fs["f_cluster_HC0"])
+    # default: sandwich::vcovCL's own default for an ivreg fit (HC0-type, G / (G - 1))
+    assert rc.glance()["cov_type"].iloc[0] == "cluster" and rc.cluster_type == "HC0"
+    se_default = ref("trial", "se_cluster_default")
+    close(rc.tidy().set_index("term").loc[order, "std_error"], se_default)
+    close(se_default, ref("trial", "se_cluster_HC0"))
+    close(rc.first_stage()["f_statistic"], fs["f_cluster_HC0"])
+    rc1 = rc.with_cov_type("robust", cluster_type="HC1")
+    close(rc1.tidy().set_index("term").loc[order, "std_error"], ref("trial", "se_cluster_HC1"))
+    close(rc1.first_stage()["f_statistic"], fs["f_cluster_HC1"])
 
 
 def test_categorical_instrument_three_arms(trial, ref):

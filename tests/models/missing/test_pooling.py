@@ -136,7 +136,7 @@ def test_cox_identical_imputations_give_single_fit_with_robust_cov(lung: pd.Data
     assert single.robust
     imp = _identical_imputed(cc, m=3)
     res = fit_imputed(imp, fit_cox, duration="time", event="dead",
-                      covariates=["age", "sex", "ecog"], cluster="inst")  # fmt: skip
+                      covariates=["age", "sex", "ecog"], cluster="inst", dfcom=np.inf)  # fmt: skip
     tidy = res.tidy()
     np.testing.assert_allclose(tidy["b"], 0.0, atol=1e-20)
     np.testing.assert_allclose(tidy["estimate"], single.coef(), rtol=1e-12)
@@ -151,6 +151,27 @@ def test_cox_identical_imputations_give_single_fit_with_robust_cov(lung: pd.Data
     hr = res.tidy(exponentiate=True)
     np.testing.assert_allclose(hr["estimate"], np.exp(single.coef()), rtol=1e-12)
     assert res.glance().loc[0, "model"] == "CoxResult"
+
+
+@pytest.mark.parametrize(("model", "dfcom"), [("coxph", None), ("coxph_dfcom_inf", np.inf)])
+def test_pool_cox_matches_mice(test_data, r_reference, model: str, dfcom: float | None) -> None:
+    # mice::pool's default for coxph is dfcom = nevent - k (Barnard-Rubin df)
+    ref = r_reference("mice_pool_cox", model=model).set_index("term")
+    long = test_data("mice_pool_lung_imputations.csv")
+    fits = [
+        fit_cox(g, "time", "dead", ["age", "sex", "ecog", "wtloss"])
+        for _, g in long.groupby(".imp")
+    ]
+    assert fits[0]._pool_dfcom == ref["nevent"].iloc[0] - 4
+    res = pool(fits, dfcom=dfcom)
+    tidy = res.tidy().set_index("term")
+    assert list(tidy.index) == list(ref.index)
+    for col in ["estimate", "ubar", "b", "t", "df", "riv", "lambda", "fmi", "std_error",
+                "statistic", "p_value", "conf_low", "conf_high"]:  # fmt: skip
+        np.testing.assert_allclose(tidy[col], ref[col], rtol=TOL_R, err_msg=col)
+    g = res.glance()
+    assert g.loc[0, "dfcom"] == ref["dfcom"].iloc[0]
+    assert g.loc[0, "df_method"] == ("large-sample" if dfcom else "Barnard-Rubin")
 
 
 def test_cox_pooled_after_imputation(lung: pd.DataFrame) -> None:

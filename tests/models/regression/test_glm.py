@@ -335,7 +335,11 @@ def test_option_errors(sim):
     with pytest.raises(OptionError, match="hat values"):
         fit_regression(sim, "y_beta ~ x1", family="beta", cov_type="HC3")
     with pytest.raises(OptionError, match="weights"):
-        fit_regression(sim, "y_ord ~ x1", family="ordinal_logit", weights="w")
+        fit_regression(sim, "y_beta ~ x1", family="beta", weights="w")
+    lonely = sim.assign(y_o=sim.y_ord.astype(float), w0=1.0)
+    lonely.loc[0, ["y_o", "w0"]] = [99.0, 0.0]  # a level seen only in a zero-weight row
+    with pytest.raises(DataValidationError, match="only in rows with weight 0"):
+        fit_regression(lonely, "y_o ~ x1", family="ordinal_logit", weights="w0")
     with pytest.raises(DataValidationError, match="collinear"):
         fit_regression(sim, "y_gauss ~ x1 + I(2 * x1)")
     with pytest.raises(DataValidationError, match="no zeros"):

@@ -292,3 +292,34 @@ def test_sample_cohort_nb_converges_where_glm_nb_fails(sample):
     assert g["loglik"] > -16293.0
     assert g["theta"] == pytest.approx(1 / nb.params["alpha"], rel=1e-5)
     np.testing.assert_allclose(res.coef(), nb.params.iloc[:3].to_numpy(), rtol=1e-6)
+
+
+#: MASS::polr's covariance comes from optimHess (finite differences of its analytic
+#: gradient), about 1e-6 relative from the exact Hessian; clm's is analytic
+POLR_SE_RTOL = 1e-5
+
+
+@pytest.mark.parametrize("model", ["clm_wine_w", "polr_wine_w"])
+def test_weighted_ordinal_matches_polr_and_clm(model, test_data, r_reference):
+    ref = r_reference("ordinal_weights", model=model)
+
+    def values(quantity):
+        rows = ref[ref["quantity"] == quantity]
+        return pd.Series(rows["value"].to_numpy(), index=rows["term"].to_numpy())
+
+    wine = test_data("regression_wine.csv")
+    wine["w"] = 1 + np.arange(1, len(wine) + 1) % 3  # the weights of ordinal_weights.R
+    res = fit_regression(wine, "rating ~ temp + contact", family="ordinal_logit", weights="w")
+    coef = res.coef().to_numpy()
+    np.testing.assert_allclose(coef, values("coef").to_numpy(), rtol=RTOL)
+    se_tol = RTOL if model.startswith("clm") else POLR_SE_RTOL
+    np.testing.assert_allclose(_se(res).to_numpy(), values("se_nonrobust").to_numpy(), rtol=se_tol)
+    g = values("glance")
+    assert res.glance().loc[0, "loglik"] == pytest.approx(g["loglik"], rel=RTOL)
+    assert res.glance().loc[0, "aic"] == pytest.approx(g["aic"], rel=RTOL)
+    assert res.nobs == len(wine)
+    # whole-number weights are frequency weights: the same fit on the expanded rows
+    long = wine.loc[wine.index.repeat(wine["w"])].reset_index(drop=True)
+    expanded = fit_regression(long, "rating ~ temp + contact", family="ordinal_logit")
+    np.testing.assert_allclose(coef, expanded.coef().to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_se(res).to_numpy(), _se(expanded).to_numpy(), rtol=1e-5)

@@ -133,6 +133,11 @@ def test_default_cov_type_follows_r_coxph(case, robust, ref, heart, fit):
         assert g["n_clusters"] == g["n_ids"]
     else:
         assert np.isnan(g["n_clusters"])
+        # heart: the R default (model-based) and the by-id robust Wald statistics differ
+        assert g["wald_statistic"] == pytest.approx(ref(case, "wald")[0], rel=RTOL)
+        robust_wald = fit(f"heart_{ties}").glance()["wald_statistic"].iloc[0]
+        assert robust_wald == pytest.approx(ref(f"heart_{ties}", "wald")[0], rel=RTOL)
+        assert abs(robust_wald / g["wald_statistic"] - 1) > 0.01
 
 
 def test_glance_counts(heart, fit):

@@ -96,6 +96,29 @@ def _worst_column(c: int, caps: tuple[int, ...], lf: list[float]) -> float:
     return out
 
 
+def _merge_paths(
+    child_rows: list[np.ndarray], child_past: list[np.ndarray], child_count: list[np.ndarray]
+) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray, np.ndarray]:
+    """Merge the paths of one column step that reach the same node with the same weight.
+
+    Returns the distinct nodes (remaining row totals, sorted), and for each distinct
+    (node, partial log-weight rounded to 8 decimals) pair its node index, log-weight and
+    the number of paths sharing it.
+    """
+    rows_all = np.concatenate(child_rows)
+    past_all = np.round(np.concatenate(child_past), 8)
+    count_all = np.concatenate(child_count)
+    uniq_rows, node_all = np.unique(rows_all, axis=0, return_inverse=True)
+    node_all = node_all.ravel()
+    key = np.lexsort((past_all, node_all))
+    node_s, past_s = node_all[key], past_all[key]
+    new = np.r_[True, (node_s[1:] != node_s[:-1]) | (past_s[1:] != past_s[:-1])]
+    group = np.cumsum(new) - 1
+    count = np.bincount(group, weights=count_all[key])
+    nodes = [tuple(int(v) for v in r) for r in uniq_rows]
+    return nodes, node_s[new], past_s[new], count
+
+
 def fisher_exact(table: np.ndarray, *, max_work: int = FISHER_MAX_WORK) -> float | None:
     """Two-sided p-value of Fisher's exact test for an r x c table (R ``fisher.test``).
 
@@ -187,18 +210,7 @@ def fisher_exact(table: np.ndarray, *, max_work: int = FISHER_MAX_WORK) -> float
             child_count.append(np.tile(count[idx], len(xs)))
         if not child_rows:
             return min(p_value, 1.0)
-        rows_all = np.concatenate(child_rows)
-        past_all = np.round(np.concatenate(child_past), 8)
-        count_all = np.concatenate(child_count)
-        uniq_rows, node_all = np.unique(rows_all, axis=0, return_inverse=True)
-        node_all = node_all.ravel()
-        key = np.lexsort((past_all, node_all))
-        node_s, past_s = node_all[key], past_all[key]
-        new = np.r_[True, (node_s[1:] != node_s[:-1]) | (past_s[1:] != past_s[:-1])]
-        group = np.cumsum(new) - 1
-        count = np.bincount(group, weights=count_all[key])
-        node_of, past = node_s[new], past_s[new]
-        nodes = [tuple(int(v) for v in r) for r in uniq_rows]
+        nodes, node_of, past, count = _merge_paths(child_rows, child_past, child_count)
     keep = past <= threshold
     p_value += float(np.sum(count[keep] * np.exp(past[keep] + const)))
     return min(p_value, 1.0)

@@ -230,9 +230,41 @@ def fit_zero_inflated(
     return fit
 
 
-def fit_ordinal(y: pd.Series, X: np.ndarray, link: str, names: list[str]) -> tuple[Fit, list[Any]]:
-    """Cumulative link model ``P(Y <= j) = F(theta_j - x'beta)`` (proportional odds for logit)."""
+class _CaseWeightedOrderedModel(OrderedModel):
+    """OrderedModel whose log-likelihood terms carry case weights ``w_i log P(y_i)``.
+
+    As R ``MASS::polr(weights=)`` and ``ordinal::clm(weights=)``: integer weights act as
+    frequency weights. The score and Hessian (numerical derivatives of ``loglike``)
+    and the per-row scores (of ``loglikeobs``) inherit the weights.
+    """
+
+    def __init__(self, endog: Any, exog: Any, *, distr: str, case_weights: np.ndarray) -> None:
+        super().__init__(endog, exog, distr=distr)
+        self.case_weights = np.asarray(case_weights, dtype=float)
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        return self.case_weights * super().loglikeobs(params)
+
+
+def fit_ordinal(
+    y: pd.Series,
+    X: np.ndarray,
+    link: str,
+    names: list[str],
+    weights: np.ndarray | None = None,
+) -> tuple[Fit, list[Any]]:
+    """Cumulative link model ``P(Y <= j) = F(theta_j - x'beta)`` (proportional odds for logit).
+
+    ``weights``: case weights of the log-likelihood terms (R ``polr``/``clm`` weights).
+    """
     notes: list[str] = []
+    if weights is not None and np.any(weights == 0):
+        unweighted = set(pd.unique(y[weights == 0])) - set(pd.unique(y[weights > 0]))
+        if unweighted:
+            raise DataValidationError(
+                f"`weights`: outcome levels {sorted(map(str, unweighted))} occur only in rows "
+                "with weight 0, so their thresholds are not identified; drop those rows."
+            )
     if isinstance(y.dtype, pd.CategoricalDtype):
         levels = [lv for lv in y.cat.categories if lv in set(y.dropna())]
         cat = pd.Categorical(y, categories=levels, ordered=True)
@@ -247,7 +279,10 @@ def fit_ordinal(y: pd.Series, X: np.ndarray, link: str, names: list[str]) -> tup
     counts = pd.Series(cat).value_counts()
     if (counts == 0).any():  # pragma: no cover - levels are taken from the data
         raise DataValidationError("`formula`: an ordinal outcome level is empty.")
-    model = OrderedModel(pd.Series(cat), X, distr=link)
+    if weights is None:
+        model = OrderedModel(pd.Series(cat), X, distr=link)
+    else:
+        model = _CaseWeightedOrderedModel(pd.Series(cat), X, distr=link, case_weights=weights)
     hess = model.hessian
     params, converged, n_iter = _ml(model, None, notes, hess)
     k = X.shape[1]

@@ -24,6 +24,7 @@ from .._core.ols import fit_ols
 __all__ = [
     "CORE_COV",
     "IVCov",
+    "IV_CLUSTER_TYPE",
     "IV_COV_TYPES",
     "MIN_CLUSTERS_WARN",
     "WEAK_F",
@@ -47,6 +48,10 @@ IV_COV_TYPES: tuple[str, ...] = ("model", "robust", "HC0", "HC1")
 
 #: what each public value computes (the covariance helpers' names)
 CORE_COV = {"model": "nonrobust", "robust": "HC0", "HC0": "HC0", "HC1": "HC1"}
+
+#: cluster-robust factor by default: R ``sandwich::vcovCL`` on an ``AER::ivreg`` fit uses
+#: ``type = "HC0"`` (``G / (G - 1)``); its HC1-type default applies to ``lm`` objects only
+IV_CLUSTER_TYPE = "HC0"
 
 
 #: first-stage F below this flags weak instruments (Staiger & Stock 1997 rule of thumb)

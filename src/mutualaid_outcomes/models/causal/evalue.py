@@ -239,8 +239,9 @@ def e_value(
     The risk-difference E-value (which needs the 2 x 2 counts) is not provided.
 
     The R package EValue was not available for checking; the tests reproduce the
-    worked examples of VanderWeele & Ding (2017) (RR 3.9, CI 1.8-8.7: E-values 7.26
-    and 3.02) and the formulas above.
+    worked example of VanderWeele & Ding (2017) (RR 3.9, CI 1.8-8.7: E-values 7.26
+    for the estimate and exactly 3.00 for the lower limit, ``1.8 + sqrt(1.8 x 0.8)``)
+    and the formulas above.
 
     References
     ----------

@@ -47,6 +47,7 @@ from .._core.covariance import sandwich_vcov
 from .._core.ols import fit_ols
 from ._design import covariate_design
 from ._iv_core import (
+    IV_CLUSTER_TYPE,
     WEAK_F,
     IVCov,
     WeakInstrumentWarning,
@@ -81,7 +82,7 @@ def fit_iv(
     categorical: Sequence[str] = (),
     cov_type: IVCov | None = None,
     cluster: str | None = None,
-    cluster_type: Literal["HC0", "HC1"] = "HC1",
+    cluster_type: Literal["HC0", "HC1"] | None = None,
 ) -> IVResult:
     """Two-stage least squares with robust standard errors and first-stage diagnostics.
 
@@ -110,9 +111,12 @@ def fit_iv(
     cluster : str, optional
         Cluster column (site): cluster-robust standard errors (``cov_type`` None or
         ``'robust'``).
-    cluster_type : {'HC0', 'HC1'}
+    cluster_type : {'HC0', 'HC1'}, optional
         Cluster-robust small-sample factor: ``G / (G - 1)``, and for ``'HC1'`` also
-        ``(n - 1) / (n - k)`` (Stata ``vce(cluster)``).
+        ``(n - 1) / (n - k)`` (Stata ``ivregress, vce(cluster)``). Default (None):
+        ``'HC0'``, what R ``sandwich::vcovCL`` uses for an ``AER::ivreg`` fit (its
+        HC1-type default is for ``lm`` objects only); the rule of docs/conventions.md.
+        The first-stage F uses the same factor.
 
     Returns
     -------
@@ -184,7 +188,8 @@ def fit_iv(
     0.01
     """
     data = check_dataframe(data)
-    cov_type = check_cov(cov_type, cluster, cluster_type)
+    ctype: str = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
+    cov_type = check_cov(cov_type, cluster, ctype)
     exps, insts, covs = _check_iv_roles(data, outcome, exposure, instruments, covariates)
     cat = as_column_list(list(categorical), "categorical")
     extra = [cluster] if cluster is not None else []
@@ -203,7 +208,7 @@ def fit_iv(
     codes, n_clusters = cluster_codes(clean, cluster)
     excl = np.zeros(Z.shape[1], dtype=bool)
     excl[W.shape[1] :] = True
-    fs = first_stage_f(D, Z, W, excl, exps, cov_type, codes, cluster_type)
+    fs = first_stage_f(D, Z, W, excl, exps, cov_type, codes, ctype)
     notes = []
     msg = warn_weak(fs)
     if msg:
@@ -219,7 +224,7 @@ def fit_iv(
     beta = bread @ (Pz_X.T @ y)
     u = y - X @ beta
     k = X.shape[1]
-    V = iv_vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, cluster_type)
+    V = iv_vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, ctype)
     names = ["Intercept", *Wd.columns, *exps]
     return IVResult(
         outcome=outcome,
@@ -231,7 +236,7 @@ def fit_iv(
         _cov=pd.DataFrame(V, index=names, columns=names),
         missing=report,
         n_clusters=n_clusters,
-        cluster_type=cluster_type,
+        cluster_type=ctype,
         _first=fs,
         _xhat=Pz_X,
         _resid=u,
@@ -314,7 +319,7 @@ def cace(
     categorical: Sequence[str] = (),
     cov_type: IVCov | None = None,
     cluster: str | None = None,
-    cluster_type: Literal["HC0", "HC1"] = "HC1",
+    cluster_type: Literal["HC0", "HC1"] | None = None,
 ) -> CACEResult:
     """Complier average causal effect of an exposure under randomised encouragement.
 
@@ -398,7 +403,8 @@ def cace(
     2         cace      0.15
     """
     data = check_dataframe(data)
-    cov_type = check_cov(cov_type, cluster, cluster_type)
+    ctype: str = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
+    cov_type = check_cov(cov_type, cluster, ctype)
     covs = _check_cace_roles(data, outcome, exposure, assignment, covariates)
     cat = as_column_list(list(categorical), "categorical")
     extra = [cluster] if cluster is not None else []
@@ -426,7 +432,7 @@ def cace(
     y = clean[outcome].to_numpy(dtype=float)
     d = clean[exposure].to_numpy(dtype=float)
     k = Z.shape[1]
-    by, bd, Vjoint = _itt_regressions(Z, y, d, cov_type, codes, cluster_type)
+    by, bd, Vjoint = _itt_regressions(Z, y, d, cov_type, codes, ctype)
     itt, fs = float(by[1]), float(bd[1])
     if fs == 0:
         raise DataValidationError(

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special
 
+from ...errors import OptionError
 from .._core.ols import fit_ols
 from ._causal_engine import Design, fit_weighted, vcov
 
@@ -35,12 +37,24 @@ class CausalFit(Protocol):
     @property
     def conf_level(self) -> float: ...
 
+    def glance(self) -> pd.DataFrame: ...
+
+
+def fitted_design(result: CausalFit) -> Design:
+    """The arrays of the fitted models (sensitivity() checks they exist first)."""
+    if result.design is None:
+        raise OptionError(
+            "The sensitivity analysis needs the fitted arrays of a gaussian mediator model; "
+            "this causal mediation fit has none."
+        )
+    return result.design
+
 
 class LinearSystem:
     """The two linear equations and the closed-form SUR solution for a given rho."""
 
     def __init__(self, result: CausalFit) -> None:
-        d = result.design
+        d = fitted_design(result)
         self.t0, self.t1 = result.exposure_values
         self.interaction = d.interaction
         self.xm, self.xy = d.x_m, d.x_y
@@ -108,7 +122,7 @@ class ProbitSystem:
     """Linear mediator, probit outcome: the structural model implied by a given rho."""
 
     def __init__(self, result: CausalFit) -> None:
-        d = result.design
+        d = fitted_design(result)
         self.t0, self.t1 = result.exposure_values
         self.n = d.n
         xm, xy = d.x_m, d.x_y

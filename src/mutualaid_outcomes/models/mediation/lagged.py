@@ -44,7 +44,7 @@ from ..._rng import check_rng, seed_of
 from ..._validation import as_column_list, check_columns, check_dataframe, renamed
 from ...errors import ArgumentTypeError, DataValidationError
 from ...prep.panel import lagged_panel
-from .product import CIType, MediationResult, ModelType, OutcomeFamily, mediate
+from .product import CIType, MediationResult, ModelType, OutcomeFamily, OutcomeLink, mediate
 
 __all__ = ["lagged_mediation"]
 
@@ -84,7 +84,7 @@ def lagged_mediation(
     covariates: str | Sequence[str] = (),
     model: ModelType = "parallel",
     outcome_family: OutcomeFamily = "gaussian",
-    outcome_link: str | None = None,
+    outcome_link: OutcomeLink | None = None,
     n_boot: int | None = None,
     n_sims: int | None = None,
     ci: CIType = "bca",

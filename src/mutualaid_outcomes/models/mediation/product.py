@@ -60,6 +60,7 @@ __all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
 ModelType = Literal["parallel", "serial"]
 MediatorFamily = Literal["gaussian"]
 OutcomeFamily = Literal["gaussian", "binomial"]
+OutcomeLink = Literal["identity", "logit"]
 CIType = Literal["bca", "percentile", "monte_carlo"]
 #: default number of bootstrap resamples (``n_boot``) or Monte Carlo draws (``n_sims``)
 DEFAULT_DRAWS = 5000
@@ -122,7 +123,7 @@ def mediate(
     mediator_family: MediatorFamily = "gaussian",
     mediator_link: Literal["identity"] | None = None,
     outcome_family: OutcomeFamily = "gaussian",
-    outcome_link: Literal["identity", "logit"] | None = None,
+    outcome_link: OutcomeLink | None = None,
     cluster: str | None = None,
     n_boot: int | None = None,
     n_sims: int | None = None,
@@ -249,7 +250,10 @@ def mediate(
 
     Validated against R lavaan 0.6.14 (point estimates of parallel and serial models agree
     to 1e-13; bootstrap percentile limits and SDs within Monte Carlo error), R boot 1.3.28
-    (jackknife acceleration to 1e-11, BCa and percentile limits within Monte Carlo error)
+    (jackknife acceleration to 1e-11, BCa and percentile limits within Monte Carlo error,
+    with ``boot.ci`` given the centred jackknife influence values ``L``; its default
+    regression estimate of ``L`` gives another acceleration, see
+    :func:`~mutualaid_outcomes.models._core.bootstrap.bca_interval`)
     and the JOBS II plug-in values of R ``mediation`` (to all 7 printed digits). Coverage of
     95% intervals for indirect effects (``benchmarks/coverage_mediation.py``): 93.6-95.8%
     for a linear model with skewed errors (1,000 replicates), 93.0-96.8% on the sample

@@ -169,20 +169,20 @@ def mediation_sensitivity(
             f"{type(result).__name__}."
         )
     design = result.design
-    supported = design is not None and design.mediator_model == "linear"
-    if supported and design.outcome_model == "probit":
-        return _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng)
-    if not supported or design.outcome_model != "linear":
-        g = result.glance().iloc[0]
-        got = (
-            f"mediator_family={g['mediator_family']!r} (link {g['mediator_link']!r}), "
-            f"outcome_family={g['outcome_family']!r} (link {g['outcome_link']!r})"
-        )
-        raise OptionError(
-            "The sensitivity analysis is implemented for a gaussian mediator model with a "
-            f"gaussian or binomial-probit outcome model; got {got}."
-        )
-    return _linear_outcome_sensitivity(result, rho, conf_level)
+    if design is not None and design.mediator_model == "linear":
+        if design.outcome_model == "probit":
+            return _probit_outcome_sensitivity(result, rho, conf_level, n_sims, rng)
+        if design.outcome_model == "linear":
+            return _linear_outcome_sensitivity(result, rho, conf_level)
+    g = result.glance().iloc[0]
+    got = (
+        f"mediator_family={g['mediator_family']!r} (link {g['mediator_link']!r}), "
+        f"outcome_family={g['outcome_family']!r} (link {g['outcome_link']!r})"
+    )
+    raise OptionError(
+        "The sensitivity analysis is implemented for a gaussian mediator model with a "
+        f"gaussian or binomial-probit outcome model; got {got}."
+    )
 
 
 def _linear_outcome_sensitivity(
@@ -193,6 +193,7 @@ def _linear_outcome_sensitivity(
     conf_level = check_conf_level(result.conf_level if conf_level is None else conf_level)
     z = stats.norm.ppf(0.5 + conf_level / 2)
     sys = LinearSystem(result)
+    effects: tuple[tuple[str, float], ...]
     if sys.interaction:
         effects = (("acme_control", sys.t0), ("acme_treated", sys.t1))
     else:

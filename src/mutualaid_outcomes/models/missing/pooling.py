@@ -86,10 +86,13 @@ def pool(results: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
         :func:`~mutualaid_outcomes.models.causal.iv.fit_iv` and others; one per
         completed data set, all of the same class and with the same terms.
     dfcom : float, optional
-        Complete-data degrees of freedom. Default: the results' ``df_resid``, infinity
-        (large-sample df) when it is None (GEE, mixed, Cox models); for
-        ``fit_regression`` results ``n - k`` in every family -- R ``df.residual()``, what
-        R ``mice::pool`` uses for ``lm`` and ``glm``.
+        Complete-data degrees of freedom; ``numpy.inf`` gives large-sample df. Default
+        (None): what R ``mice::pool`` 3.15 uses for the matching R fit -- for
+        ``fit_regression`` results ``n - k`` in every family (R ``df.residual()`` of
+        ``lm`` and ``glm``); for ``fit_cox`` and ``fit_cox_time_varying`` results
+        ``max(events - k, 1)`` (mice's rule for ``coxph``: ``nevent - length(coef)``);
+        otherwise the results' ``df_resid``, or infinity when it is None (GEE, mixed
+        models, Fine-Gray).
 
     Returns
     -------
@@ -122,8 +125,10 @@ def pool(results: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
     estimates are closer to normal.
 
     Validated against R ``mice::pool`` (mice 3.15.0) for ``lm`` and binomial ``glm`` fits
-    on fixed imputations of ``nhanes``: estimates, ``ubar``, ``b``, ``t``, ``df``,
-    ``riv``, ``lambda``, ``fmi`` and the limits agree to 1e-6 relative.
+    on fixed imputations of ``nhanes`` and for ``coxph`` fits on fixed imputations of
+    ``survival::lung`` (default ``dfcom`` and ``dfcom = Inf``): estimates, ``ubar``,
+    ``b``, ``t``, ``dfcom``, ``df``, ``riv``, ``lambda``, ``fmi`` and the limits agree to
+    1e-6 relative (tests/reference/mice_pool.R, mice_pool_cox.R).
 
     References
     ----------

@@ -67,7 +67,11 @@ def check_grid(n: Any, minimum: int) -> tuple[int, ...]:
 
 
 def check_real(value: Any, argument: str, low: float = -np.inf, high: float = np.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(float(value))
+    ):
         raise ArgumentTypeError(f"`{argument}` must be a finite number; got {value!r}.")
     if not low < float(value) < high:
         raise DataValidationError(f"`{argument}` must lie in ({low}, {high}); got {value}.")

@@ -130,10 +130,10 @@ def check_options(
     if cluster_type is None:
         cluster_type = "HC1" if family == "gaussian" else "HC0"
     check_option(cluster_type, ("HC0", "HC1"), "cluster_type")
-    if weights is not None and family not in FAMILIES[:5]:
+    if weights is not None and family not in (*FAMILIES[:5], "ordinal_logit"):
         raise OptionError(
             f"`weights` are supported for GLM families (gaussian, binomial, poisson, "
-            f"negative_binomial, fractional_logit); got family={family!r}."
+            f"negative_binomial, fractional_logit) and ordinal_logit; got family={family!r}."
         )
     if zero_formula is not None and family not in ("zip", "zinb"):
         raise OptionError("`zero_formula` applies only to family 'zip' or 'zinb'.")
@@ -242,6 +242,7 @@ def fit_family(
         X[:, keep],
         link,
         names=[c for c, kk in zip(names, keep) if kk],
+        weights=None if np.all(w == 1) else w,
     )
     return fit, None, tuple(lv)
 

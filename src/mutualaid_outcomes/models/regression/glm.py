@@ -111,7 +111,10 @@ def fit_regression(
         Column of analytic (prior / precision) weights, as R ``glm(weights=)`` and
         statsmodels ``var_weights``: a row with weight 2 counts as one observation with
         half the variance, so residual degrees of freedom use the number of rows. They are
-        not frequency weights. GLM families only.
+        not frequency weights. For ``'ordinal_logit'``: case weights of the
+        log-likelihood, ``sum_i w_i log P(Y_i = y_i)``, as R ``MASS::polr(weights=)``
+        and ``ordinal::clm(weights=)`` (whole-number weights are frequency weights;
+        ``nobs`` stays the number of rows). GLM families and ``'ordinal_logit'`` only.
     cov_type : {'model', 'robust', 'HC0', 'HC1', 'HC2', 'HC3'}, optional
         ``'model'`` (model-based, R ``vcov(glm)``), ``'robust'`` (the sandwich HC0),
         ``'HC0'``-``'HC3'`` (heteroskedasticity-robust, R ``sandwich::vcovHC``; HC2 and
@@ -208,9 +211,14 @@ def fit_regression(
     Validated against R 4.2.2 (tests/reference/regression.R): ``glm`` (gaussian, binomial
     logit/probit, poisson, quasibinomial) with ``sandwich::vcovHC`` HC0-HC3 and
     ``vcovCL`` to 1e-6 (also with offsets); ``MASS::glm.nb`` coefficients, SEs and theta
-    to 1e-6;
+    to 1e-6; ``glance()['theta_se']`` is ``1 / sqrt(information)`` at the final theta and
+    agrees to 1e-12 with ``MASS::theta.ml`` run to ``eps = 1e-14``, while ``glm.nb``'s
+    ``SE.theta`` differs by 3e-6 and 1.6e-5 relative on the test data, because
+    ``theta.ml`` evaluates the information one Newton step before its final theta
+    (stopping at ``eps = .Machine$double.eps^0.25``);
     ``pscl::zeroinfl`` and ``ordinal::clm`` within optimiser tolerances named in the
-    tests. Beta regression is checked against a direct maximisation of the beta
+    tests; weighted ordinal models against ``ordinal::clm(weights=)`` and
+    ``MASS::polr(weights=)`` (tests/reference/ordinal_weights.R). Beta regression is checked against a direct maximisation of the beta
     log-likelihood (R ``betareg`` was not available).
 
     References

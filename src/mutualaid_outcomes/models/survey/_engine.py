@@ -159,7 +159,7 @@ def ratio_estimates(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = tn / td  # D x p
     est = ratio.ravel()
-    if design.kind == "linearization":
+    if isinstance(design, SurveyDesign):  # kind "linearization"
         valid = codes >= 0
         cv = codes[valid]
         Z = np.zeros((len(w), p))
@@ -185,7 +185,7 @@ def total_estimates(design: Design, X: np.ndarray, masks: list[np.ndarray]) -> E
     D, p = len(masks), X.shape[1]
     Xz = np.where(ok[:, None], X, 0.0)
     est = np.column_stack([_domain_sums(w * Xz[:, k], codes, D) for k in range(p)]).ravel()
-    if design.kind == "linearization":
+    if isinstance(design, SurveyDesign):  # kind "linearization"
         cov, thetas = linearized_vcov(design, Xz * w[:, None], codes, D), None
     else:
         thetas = design.replicate_totals_by(Xz, codes, D)
@@ -229,6 +229,8 @@ def deff_values(
         for k in range(p):
             x = np.where(ok, X[:, k], 0.0)
             if kind == "ratio":
+                if den is None or est is None:  # ratio_estimates passes both
+                    raise ValueError("the design effect of a ratio needs `den` and `est`")
                 td = wd @ np.where(ok, den[:, k], 0.0)
                 x = (x - est[d * p + k] * np.where(ok, den[:, k], 0.0)) / td
             s2 = srs_variance(x, wd)
@@ -254,7 +256,7 @@ def result_table(
         df = design.degf_for(dom.masks[d])
         for k, name in enumerate(names):
             term = name if not dom.by else f"{label}:{name}"
-            row = {"term": term, "variable": sources[k]}
+            row: dict[str, Any] = {"term": term, "variable": sources[k]}
             for c in dom.by:
                 row[c] = dom.frame.loc[d, c]
             row["df"] = df

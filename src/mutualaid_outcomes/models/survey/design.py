@@ -267,7 +267,7 @@ def survey_design(
     <SurveyDesign: single-stage, 3 PSUs, with FPC; 6 rows>
     """
     data = check_dataframe(data)
-    lonely_psu = check_lonely(lonely_psu)
+    lonely = check_lonely(lonely_psu)
     if not isinstance(nest, bool):
         raise ArgumentTypeError(f"`nest` must be True or False; got {nest!r}.")
     clusters = stage_columns(data, cluster, "cluster")
@@ -315,8 +315,8 @@ def survey_design(
         )
         w = np.ones(len(data))
     stages = build_stages(id_codes, strata_codes, popsize, labels)
-    check_lonely_psus(data, stages, lonely_psu, fpc_given)
-    return SurveyDesign(data, w, stages, lonely_psu, has_strata, fpc_given, roles)
+    check_lonely_psus(data, stages, lonely, fpc_given)
+    return SurveyDesign(data, w, stages, lonely, has_strata, fpc_given, roles)
 
 
 def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
@@ -407,7 +407,7 @@ def _bootstrap(
         np.add.at(counts, (np.repeat(np.arange(n_boot), n_h), draws.ravel()), 1.0)
         M[members] = counts.T
     m = 1.0 / np.mean(1.0 / np.bincount(st.cluster_stratum, minlength=H))
-    return M, m / ((m - 1) * (n_boot - 1)), np.ones(n_boot)
+    return M, float(m / ((m - 1) * (n_boot - 1))), np.ones(n_boot)
 
 
 def as_replicate(

@@ -138,6 +138,8 @@ def linearized_vcov(
     cluster_mult = frac[prev.cluster_stratum]
     for stage in stages[1:]:
         parent = stage.stratum_parent
+        if parent is None:  # set for every stage after the first
+            raise ValueError("a later sampling stage has no parent clusters")
         mult = cluster_mult[parent]
         if np.any(mult > 0):
             T = _cluster_totals(stage, Z, codes, n_domains)

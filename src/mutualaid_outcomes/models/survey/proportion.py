@@ -205,7 +205,7 @@ def survey_proportion(
     info.update(
         n=est.n_used, n_dropped=est.n_dropped, population=float(design.analysis_weights.sum())
     )
-    notes = ()
+    notes: tuple[str, ...] = ()
     if est.n_dropped:
         notes = (f"{est.n_dropped} rows with a missing '{variable}' were left out (zero weight).",)
     return SurveyEstimateResult(

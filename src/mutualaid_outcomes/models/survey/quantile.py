@@ -142,7 +142,7 @@ def survey_quantile(
             below = np.where(ok, (xz <= q).astype(float), np.nan)[:, None]
             est = ratio_estimates(design, below, np.ones_like(below), [mask])
             F, seF = float(est.estimate[0]), float(np.sqrt(est.cov[0, 0]))
-            row = {
+            row: dict[str, Any] = {
                 "term": f"{variable}[{p:g}]"
                 if not dom.by
                 else f"{dom.labels[d]}:{variable}[{p:g}]",

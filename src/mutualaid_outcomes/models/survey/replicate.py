@@ -128,6 +128,12 @@ class ReplicateDesign:
         """Full-sample weights with zeros outside the subset."""
         return self.weights if self.domain is None else self.weights * self.domain
 
+    def _by_psu(self) -> tuple[GroupIndex, np.ndarray]:
+        """The PSU index and ``G x R`` multipliers of weights stored by PSU."""
+        if self.psu is None or self.psu_multipliers is None:  # callers check `full` first
+            raise RuntimeError("replicate weights are stored as a full matrix, not by PSU")
+        return self.psu, self.psu_multipliers
+
     def replicate_totals_by(self, X: np.ndarray, codes: np.ndarray, n_domains: int) -> np.ndarray:
         """``R x (n_domains p)`` replicate totals of ``X`` within each domain (``codes``).
 
@@ -147,22 +153,24 @@ class ReplicateDesign:
                 rows = codes == d
                 out[:, d * p : (d + 1) * p] = self.full[rows].T @ X[rows]
             return out
-        G = self.psu.n_groups
-        idx = self.psu.codes[keep] * n_domains + codes[keep]
+        psu, multipliers = self._by_psu()
+        G = psu.n_groups
+        idx = psu.codes[keep] * n_domains + codes[keep]
         wk = self.weights[keep]
         cols = [
             np.bincount(idx, weights=wk * X[keep, k], minlength=G * n_domains).reshape(G, n_domains)
             for k in range(p)
         ]
         T = np.stack(cols, axis=2).reshape(G, n_domains * p)
-        return self.psu_multipliers.T @ T
+        return multipliers.T @ T
 
     def weights_block(self, rows: slice) -> np.ndarray:
         """Replicate analysis weights of a block of rows (``rows x R``), zero outside the subset."""
         if self.full is not None:
             A = self.full[rows]
         else:
-            A = self.psu_multipliers[self.psu.codes[rows]] * self.weights[rows, None]
+            psu, multipliers = self._by_psu()
+            A = multipliers[psu.codes[rows]] * self.weights[rows, None]
         if self.domain is not None:
             A = A * self.domain[rows, None]
         return A
@@ -177,13 +185,15 @@ class ReplicateDesign:
         if mask is None and self.domain is None and self._degf is not None:
             return self._degf
         if self.full is None:
-            present = np.bincount(self.psu.codes[inset], minlength=self.psu.n_groups) > 0
+            psu, multipliers = self._by_psu()
+            present = np.bincount(psu.codes[inset], minlength=psu.n_groups) > 0
             key = hashlib.sha1(np.packbits(present).tobytes()).hexdigest()
+            A = multipliers[present]
         else:
             key = hashlib.sha1(np.packbits(inset).tobytes()).hexdigest()
+            A = self.full[inset]
         if key in self._rank_cache:
             return self._rank_cache[key]
-        A = self.psu_multipliers[present] if self.full is None else self.full[inset]
         if A.shape[0] <= 4 * A.shape[1] or A.size <= RANK_SVD_CELLS:
             rank = np.linalg.matrix_rank(A) if A.size else 0
         else:

@@ -154,6 +154,11 @@ class CoxResult(BaseResult):
         return None
 
     @property
+    def _pool_dfcom(self) -> float:
+        """``max(events - k, 1)``: the complete-data df R ``mice::pool`` uses for coxph."""
+        return float(max(self.n_events - len(self._terms), 1))
+
+    @property
     def cov_type(self) -> str:
         """``'robust'`` (dfbeta sandwich, by cluster or id when given) or ``'model'``."""
         return "robust" if self.robust else "model"
