@@ -41,6 +41,8 @@ __all__ = [
     "check_data_first",
     "COV_TYPES",
     "check_cov_type",
+    "MAX_ABS_VALUE",
+    "check_finite",
 ]
 
 _P = ParamSpec("_P")
@@ -370,6 +372,73 @@ def check_binary(series: pd.Series, argument: str) -> pd.Series:
     return series.astype(float)
 
 
+#: Largest magnitude accepted in a column that enters a model's algebra. Beyond about
+#: ``2**53 = 9.0e15`` doubles no longer hold whole numbers exactly, their squares (``1e30``)
+#: swamp every other term of a cross-product, and a single such value decides a fit;
+#: values this large are data errors (a sentinel such as ``9.99e99``, a unit slip) or
+#: need rescaling, never something to estimate with quietly.
+MAX_ABS_VALUE = 1e15
+
+
+def _row_positions(mask: np.ndarray, shown: int = 5) -> str:
+    """'rows at positions 3, 17 and 2 more' (0-based positions in the data passed in)."""
+    pos = np.flatnonzero(mask)
+    text = ", ".join(str(int(p)) for p in pos[:shown])
+    more = f" and {len(pos) - shown} more" if len(pos) > shown else ""
+    return f"{len(pos)} row{'s' if len(pos) != 1 else ''} (0-based positions {text}{more})"
+
+
+def check_finite(
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    argument: str = "data",
+    *,
+    identifiers: Sequence[str] = (),
+) -> None:
+    """Refuse infinite or absurdly large values in the numeric columns a model uses.
+
+    ``inf``/``-inf`` are never valid data; magnitudes above :data:`MAX_ABS_VALUE`
+    (``1e15``) make the floating-point algebra meaningless. Missing values (NaN) are
+    left to :func:`listwise_delete`. Columns in ``identifiers`` (cluster and subject ids)
+    are only checked for infinities, since long numeric ids are legitimate. Messages name
+    the column, the number of rows and their first positions, never any values.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first offending column.
+
+    Examples
+    --------
+    >>> check_finite(pd.DataFrame({"y": [1.0, np.inf]}), ["y"])
+    Traceback (most recent call last):
+    ...
+    mutualaid_outcomes.errors.DataValidationError: `data` column 'y' has infinite values in 1 row (0-based positions 1). Recode them as missing or correct them before fitting.
+    """
+    ids = set(identifiers)
+    for c in dict.fromkeys(columns):
+        col = data[c]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        arr = col.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(arr)
+        if inf.any():
+            raise DataValidationError(
+                f"`{argument}` column '{c}' has infinite values in {_row_positions(inf)}. "
+                "Recode them as missing or correct them before fitting."
+            )
+        if c in ids:
+            continue
+        with np.errstate(invalid="ignore"):
+            big = np.abs(arr) > MAX_ABS_VALUE
+        if big.any():
+            raise DataValidationError(
+                f"`{argument}` column '{c}' has values larger than {MAX_ABS_VALUE:.0e} in "
+                f"absolute value in {_row_positions(big)}; such values are data errors or "
+                "sentinel codes, or need rescaling (e.g. to thousands), before fitting."
+            )
+
+
 @dataclass(frozen=True)
 class MissingReport:
     """How many rows a model used and why the others were excluded.
@@ -412,16 +481,24 @@ class MissingReport:
 
 
 def listwise_delete(
-    data: pd.DataFrame, columns: Sequence[str], argument: str = "data"
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    argument: str = "data",
+    *,
+    identifiers: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, MissingReport]:
     """Drop rows with a missing value in any of ``columns``, and report it.
 
     The same deletion applies to every equation, weight and cluster column of
     a model, so all parts of a model use the same rows. The caller's frame is
-    not modified; a copy restricted to ``columns`` is returned.
+    not modified; a copy restricted to ``columns`` is returned. Every numeric column is
+    first checked by :func:`check_finite` (``identifiers`` names the id and cluster
+    columns, exempt from its magnitude limit), so no model sees ``inf`` or absurd values.
 
     Raises
     ------
+    DataValidationError
+        Infinite or absurdly large values (:func:`check_finite`).
     EstimationError
         If no row remains.
 
@@ -434,6 +511,7 @@ def listwise_delete(
     """
     cols = list(dict.fromkeys(columns))
     sub = data.loc[:, cols]
+    check_finite(sub, cols, argument, identifiers=identifiers)
     isna = sub.isna()
     by_col = {c: int(isna[c].sum()) for c in cols}
     keep = ~isna.any(axis=1)

@@ -100,7 +100,7 @@ def demo(
     """Run the full worked analysis on the bundled sample cohort."""
     from .pipeline.runner import run_spec_file
 
-    with _reported_errors():
+    with _reported_errors(), _convergence_printed_later():
         res = run_spec_file(demo_spec_path(), out, overwrite=overwrite)
     _print_run(res)
 
@@ -118,7 +118,7 @@ def run(
     from .pipeline.runner import run_spec_file
 
     target = out if out is not None else spec.with_suffix("").parent / f"{spec.stem}-output"
-    with _reported_errors():
+    with _reported_errors(), _convergence_printed_later():
         res = run_spec_file(spec, target, overwrite=overwrite)
     _print_run(res)
 
@@ -261,6 +261,18 @@ def _print_table(
     Console(width=WIDTH, soft_wrap=False, highlight=False).print(table)
 
 
+@contextlib.contextmanager
+def _convergence_printed_later() -> Iterator[None]:
+    """Hold back the pipeline's convergence warnings: ``_print_run`` prints them as one line."""
+    import warnings
+
+    from .errors import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        yield
+
+
 def _print_run(res: object) -> None:
     out_dir = res.out_dir  # type: ignore[attr-defined]
     typer.echo(f"Wrote {out_dir}/")
@@ -269,10 +281,21 @@ def _print_run(res: object) -> None:
     n_tables = len(list((out_dir / "tables").glob("*")))
     n_figs = len(list((out_dir / "figures").glob("*")))
     typer.echo(f"  tables/ ({n_tables} files), figures/ ({n_figs} files)")
+    from ._convergence import NONCONVERGENCE_MARK, nonconvergence
+
     for name, model in res.models.items():  # type: ignore[attr-defined]
         g = model.glance()
         n = int(g.loc[0, "n"]) if "n" in g.columns and g.loc[0, "n"] == g.loc[0, "n"] else None
-        typer.echo(f"  model {name}: n = {n}")
+        why = nonconvergence(model)
+        mark = f" {NONCONVERGENCE_MARK}" if why is not None else ""
+        typer.echo(f"  model {name}: n = {n}{mark}")
+        if why is not None:
+            typer.secho(
+                f"warning: model {name} did not converge ({why}); its tables mark it with "
+                f"{NONCONVERGENCE_MARK}.",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
 
 
 def main() -> None:

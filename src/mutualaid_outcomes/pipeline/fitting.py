@@ -6,8 +6,9 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from .._convergence import NONCONVERGENCE_MARK, nonconvergence
 from ..disclosure import suppress_text
-from ..errors import SpecError
+from ..errors import ConvergenceWarning, SpecError
 from .design_step import first_argument
 from .evaluation import evaluate
 from .expressions import check_expression, check_formula, missing_columns
@@ -147,6 +148,14 @@ def fit_models(ctx: RunContext) -> None:
                 float_format="%.10g",
             )
         msgs = sorted({str(w.message) for w in caught})
+        why = nonconvergence(fitted)
+        if why is not None:  # also on the console, not only in the report
+            warnings.warn(
+                f"Model {m.name} did not converge ({why}); its tables mark it with "
+                f"{NONCONVERGENCE_MARK}.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         ctx.model_sections.append(
             ReportSection(
                 title=f"Model: {m.name} ({m.type})",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._convergence import NONCONVERGENCE_MARK, nonconvergence_note
 from .._labels import resolve_labels
 from .formatting import format_ci, format_number, format_p, get_style
 from .regression_tables import regression_table
@@ -144,13 +145,15 @@ def mediation_table(
                 format_p(r["p_value"], st),
             ]
         )
+    unconverged = nonconvergence_note([("the model", result)])
+    estimate_head = f"Estimate {NONCONVERGENCE_MARK}" if unconverged else "Estimate"
     body = pd.DataFrame(
         rows,
         index=[effect_label(str(t)) for t in td["term"]],
-        columns=["Estimate", "SE", ci_head, "p"],
+        columns=[estimate_head, "SE", ci_head, "p"],
     )
     gl = result.glance()
-    notes = []
+    notes = [unconverged] if unconverged else []
     if "method" in gl.columns and pd.notna(gl.loc[0, "method"]):
         notes.append(f"Inference: {gl.loc[0, 'method']}.")
     if "n" in gl.columns and pd.notna(gl.loc[0, "n"]):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._convergence import NONCONVERGENCE_MARK, nonconvergence, nonconvergence_note
 from .._labels import Labels, resolve_labels
 from .._validation import renamed
 from ..disclosure import check_min_cell, count_text, small_levels
@@ -301,10 +302,16 @@ def regression_table(
             index.append(text)
             rows.append([v for g in got for v in (g, "")])
     multi = len(named) > 1
-    columns: Any = [h for head in heads for h in (head, "p")]
+    # a model that did not converge: a mark next to its header and a note under the table
+    mark = [f" {NONCONVERGENCE_MARK}" if nonconvergence(res) else "" for _, res in named]
+    columns: Any = [h for head in heads for h in (head + mark[0], "p")]
     if multi:
         columns = pd.MultiIndex.from_tuples(
-            [(lab.variable(name), h) for (name, _), head in zip(named, heads) for h in (head, "p")]
+            [
+                (lab.variable(name) + mk, h)
+                for (name, _), head, mk in zip(named, heads, mark)
+                for h in (head, "p")
+            ]
         )
     body = pd.DataFrame(rows, index=index, columns=columns)
     used = {h.split(" ")[0] for h in heads}
@@ -313,6 +320,11 @@ def regression_table(
     if reference_rows and any(b.heading for b in blocks):
         notes.append(f"{_DASH} = reference category (ref.).")
     notes += _small_level_notes(named, order, lab, min_cell)
+    unconverged = nonconvergence_note(
+        [(lab.variable(name) if multi else "the model", res) for name, res in named]
+    )
+    if unconverged:
+        notes.append(unconverged)
     numbers = pd.concat(
         [td.assign(model=name) for (name, _), td in zip(named, tidies)], ignore_index=True
     )

@@ -248,7 +248,9 @@ def _likelihood_summary(
     if family == "gaussian":
         rss = float(np.sum(w * resid**2))
         scale = rss / df_resid if df_resid > 0 else np.nan
-        loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) + 0.5 * float(np.sum(np.log(w[pos])))
+        with np.errstate(divide="ignore"):  # rss = 0: an exact fit, loglik = inf as in R
+            loglik = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
+        loglik += 0.5 * float(np.sum(np.log(w[pos])))
         return scale, loglik, k + 1, {"scale": scale}
     if family == "fractional_logit":
         var = mu * link_inverse(-eta, link)
@@ -292,9 +294,10 @@ def fit_glm_family(
         notes.append(f"IRLS did not converge in {MAX_ITER} iterations")
     beta = np.asarray(res.beta, dtype=float)
     if not np.all(np.isfinite(beta)):
+        causes = "separation, extreme values" if family == "binomial" else "extreme values"
         raise ConvergenceError(
-            f"The {family} model produced non-finite estimates; check for separation, "
-            "extreme values or collinear predictors."
+            f"The {family} model produced non-finite estimates; check for {causes} or "
+            "(nearly) collinear predictors."
         )
     eta = res.eta
     XtWX = information(X, eta, w, family=family, link=link, theta=theta)
@@ -335,8 +338,17 @@ def fit_glm_family(
     )
 
 
-def binary_outcome(y: pd.Series, argument: str) -> tuple[np.ndarray, str | None]:
-    """Code a binary outcome 0/1; two labelled levels map to 0 (first) / 1 (second)."""
+def binary_outcome(
+    y: pd.Series, argument: str, event_level: Any = None
+) -> tuple[np.ndarray, str | None]:
+    """Code a binary outcome 0/1; two labelled levels map to 0 (first) / 1 (second).
+
+    ``event_level`` names the level coded 1 (the event) instead; the second value returned
+    is the event level of a labelled outcome (or of an explicit ``event_level``), None for
+    an outcome already coded 0/1 or boolean.
+    """
+    if event_level is not None:
+        return _binary_with_event(y, argument, event_level)
     if pd.api.types.is_bool_dtype(y):
         return y.to_numpy(dtype=float), None
     if pd.api.types.is_numeric_dtype(y):
@@ -364,6 +376,24 @@ def binary_outcome(y: pd.Series, argument: str) -> tuple[np.ndarray, str | None]
             f"{len(levels)}."
         )
     return (ys == levels[1]).to_numpy(dtype=float), str(levels[1])
+
+
+def _binary_with_event(y: pd.Series, argument: str, event_level: Any) -> tuple[np.ndarray, str]:
+    """0/1 coding with ``event_level`` as 1; the outcome must have exactly two values."""
+    present = list(pd.unique(y))
+    if len(present) != 2:
+        raise DataValidationError(
+            f"`{argument}`: a binomial outcome ('{y.name}') needs exactly two levels; found "
+            f"{len(present)}."
+        )
+    matches = [v for v in present if v == event_level or str(v) == str(event_level)]
+    if not matches:
+        shown = sorted(map(str, present))
+        raise DataValidationError(
+            f"`event_level` {event_level!r} is not a value of the outcome ('{y.name}'); its "
+            f"values are {shown}."
+        )
+    return (y == matches[0]).to_numpy(dtype=float), str(matches[0])
 
 
 def check_fraction(y: pd.Series, family: str, argument: str) -> np.ndarray:

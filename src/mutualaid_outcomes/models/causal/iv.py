@@ -195,7 +195,9 @@ def fit_iv(
     extra = [cluster] if cluster is not None else []
     if extra:
         check_columns(data, extra, "cluster")
-    clean, report = listwise_delete(data, [outcome, *exps, *insts, *covs, *extra])
+    clean, report = listwise_delete(
+        data, [outcome, *exps, *insts, *covs, *extra], identifiers=extra
+    )
     numeric_columns(clean, [outcome], "outcome")
     numeric_columns(clean, exps, "exposure")
     Wd = covariate_design(clean, covs, cat)
@@ -408,7 +410,9 @@ def cace(
     extra = [cluster] if cluster is not None else []
     if extra:
         check_columns(data, extra, "cluster")
-    clean, report = listwise_delete(data, [outcome, exposure, assignment, *covs, *extra])
+    clean, report = listwise_delete(
+        data, [outcome, exposure, assignment, *covs, *extra], identifiers=extra
+    )
     numeric_columns(clean, [outcome], "outcome")
     numeric_columns(clean, [exposure], "exposure")
     z = check_binary(clean[assignment], "assignment").to_numpy()

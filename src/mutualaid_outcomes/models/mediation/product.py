@@ -319,7 +319,12 @@ def mediate(
     n_boot = bs.check_n_boot(n_boot, ci, "n_sims" if ci == "monte_carlo" else "n_boot")
     gen = check_rng(rng)
     cols = [exposure, *meds, *covs, outcome]
-    clean, report = listwise_delete(data, cols + ([cluster] if cluster else []), "data")
+    clean, report = listwise_delete(
+        data,
+        cols + ([cluster] if cluster else []),
+        "data",
+        identifiers=[cluster] if cluster else [],
+    )
     return _mediate_clean(
         clean,
         report,

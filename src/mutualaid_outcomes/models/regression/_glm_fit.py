@@ -150,25 +150,35 @@ def check_options(
     return link, cov_type, cluster_type
 
 
-def outcome_values(y_raw: pd.Series, family: str, lhs: str) -> tuple[Any, list[str]]:
-    """The outcome coded for ``family`` (0/1, counts, proportions ...) and a coding note."""
+def outcome_values(
+    y_raw: pd.Series, family: str, lhs: str, event_level: Any = None
+) -> tuple[Any, list[str], str | None]:
+    """The outcome coded for ``family`` (0/1, counts, proportions ...), notes, event level.
+
+    A labelled binary outcome gets the note ``Outcome coded 1 = '<level>'.`` naming the
+    event level (the second level, or ``event_level``).
+    """
     notes: list[str] = []
+    if event_level is not None and family != "binomial":
+        raise DataValidationError(
+            f"`event_level` applies to family='binomial' only; got family={family!r}."
+        )
     if family in ("binomial",):
-        y, event = binary_outcome(y_raw, "formula")
+        y, event = binary_outcome(y_raw, "formula", event_level)
         if event is not None:
             notes.append(f"Outcome coded 1 = '{event}'.")
-        return y, notes
+        return y, notes, event
     if family in ("poisson", "negative_binomial", "zip", "zinb"):
-        return check_count(y_raw, family, "formula"), notes
+        return check_count(y_raw, family, "formula"), notes, None
     if family in ("fractional_logit", "beta"):
-        return check_fraction(y_raw, family, "formula"), notes
+        return check_fraction(y_raw, family, "formula"), notes, None
     if family == "gaussian":
         if not pd.api.types.is_numeric_dtype(y_raw):
             raise DataValidationError(
                 f"`formula`: the gaussian outcome ('{lhs}') must be numeric; got {y_raw.dtype}."
             )
-        return y_raw.to_numpy(dtype=float), notes
-    return y_raw, notes  # ordinal: any ordered values
+        return y_raw.to_numpy(dtype=float), notes, None
+    return y_raw, notes, None  # ordinal: any ordered values
 
 
 def cluster_codes(clean: pd.DataFrame, cluster: str | None) -> tuple[np.ndarray | None, int | None]:
@@ -255,6 +265,14 @@ def _fit_glm_checked(
             f"{len(y)} rows used; nothing to model."
         )
     fit = fit_glm_family(y, X, w, family, link, names, off)
+    if family == "gaussian" and not np.isfinite(fit.loglik):
+        msg = (
+            "Essentially perfect fit: the residuals are numerically zero, so standard "
+            "errors, tests and intervals are meaningless (R summary.lm warns likewise). "
+            "Check that the outcome is not a predictor in disguise."
+        )
+        warnings.warn(msg, DataWarning, stacklevel=4)
+        notes.append(msg)
     n_sep = fit.n_boundary if family == "binomial" else 0
     if family == "binomial" and n_sep == len(y):
         raise EstimationError(

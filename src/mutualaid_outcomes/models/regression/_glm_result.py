@@ -40,6 +40,9 @@ REGRESSION_GLANCE_COLUMNS: tuple[str, ...] = (
     "converged",
     "n_iter",
     "message",
+    "condition_number",
+    "collinear",
+    "event_level",
 )
 
 
@@ -89,6 +92,7 @@ class RegressionResult(BaseResult):
     _outcome: str = ""
     _offset: str | None = None
     _notes_: tuple[str, ...] = ()
+    _event_level: str | None = None
     _levels: tuple[Any, ...] = ()
 
     # -- coefficient protocol -------------------------------------------------------
@@ -133,7 +137,11 @@ class RegressionResult(BaseResult):
 
         Columns ``family, link, method, cov_type, n, n_dropped, n_clusters, df_model,
         df_resid, loglik, aic, bic, deviance, scale, theta, theta_se, precision, converged,
-        n_iter, message`` (NaN where not applicable).
+        n_iter, message, condition_number, collinear, event_level`` (NaN where not
+        applicable). ``condition_number`` is Belsley's scaled condition number of the
+        design, ``collinear`` whether it exceeds the documented threshold (``1e4``),
+        ``event_level`` the outcome level coded 1 of a binomial model with a labelled
+        outcome (or an explicit ``event_level``).
         """
         f = self._fit
         ll = f.loglik
@@ -163,6 +171,9 @@ class RegressionResult(BaseResult):
             "converged": bool(f.converged),
             "n_iter": f.n_iter,
             "message": f.message,
+            "condition_number": self._design.condition_number,
+            "collinear": self._design.collinear,
+            "event_level": self._event_level if self._event_level is not None else np.nan,
         }
         return glance_frame(values, REGRESSION_GLANCE_COLUMNS)
 

@@ -189,7 +189,7 @@ def fit_gee(
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
     used = [*cols, id] + ([time] if time is not None else [])
-    clean, report = listwise_delete(data, list(dict.fromkeys(used)))
+    clean, report = listwise_delete(data, list(dict.fromkeys(used)), identifiers=[id])
     clean, codes, sizes, tsorted, tlev_vals, tlev = _order_clusters(clean, id, time)
     G = len(sizes)
     integer_dist = bool(np.all(np.equal(np.mod(np.diff(tlev_vals), 1), 0)))

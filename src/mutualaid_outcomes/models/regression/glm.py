@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,7 @@ def fit_regression(
     zero_formula: str | None = None,
     beta_boundary: BetaBoundary = "warn",
     offset: str | None = None,
+    event_level: Any = None,
 ) -> RegressionResult:
     """Fit a regression model for a continuous, binary, count, proportion or ordinal outcome.
 
@@ -134,6 +135,11 @@ def fit_regression(
         zero-inflated models), e.g. the log of days at risk so that a Poisson or NB model
         describes a rate (R ``offset()``). Not for beta or ordinal models. ``predict`` and
         ``marginal_effects`` use each row's own offset (``newdata`` must contain it).
+    event_level : optional
+        For ``family='binomial'``: the outcome value counted as the event (coded 1), e.g.
+        ``event_level='relapse'``. Default: 1 for a 0/1 or boolean outcome, the second
+        level (sorted, or categorical order) for a labelled one. The event level is in
+        ``glance()['event_level']`` and in the summary notes.
     beta_boundary : {'warn', 'transform', 'error'}
         Beta regression needs outcomes strictly inside (0, 1). With exact 0s or 1s,
         ``'warn'`` applies the Smithson-Verkuilen squeeze ``(y (n - 1) + 0.5) / n`` with a
@@ -163,12 +169,21 @@ def fit_regression(
     ConvergenceWarning
         The optimiser did not converge (also recorded in ``glance()``).
     DataWarning
-        Quasi-complete separation, or boundary values squeezed for beta regression.
+        Quasi-complete separation, boundary values squeezed for beta regression, nearly
+        collinear predictors (Belsley's scaled condition number above
+        :data:`~mutualaid_outcomes.models._core.design.COLLINEARITY_THRESHOLD`, ``1e4``;
+        ``glance()['collinear']``), or an essentially perfect gaussian fit.
     SmallSampleWarning
         Fewer than 10 clusters for cluster-robust SEs.
 
     Notes
     -----
+    Infinite values, and values beyond ``1e15`` in absolute value, in any formula,
+    weight or offset column are refused (``DataValidationError``). Exactly collinear
+    predictors are refused too, naming the columns involved (R instead reports ``NA``
+    for the aliased coefficients); nearly collinear ones are fitted with a warning and
+    ``glance()['collinear']`` true.
+
     Rows with a missing value in any formula, weight or cluster column are removed
     together (listwise); the count and the columns responsible are in ``glance()``
     (``n_dropped``) and in the summary notes.
@@ -251,12 +266,19 @@ def fit_regression(
         extra += check_columns(data, cluster, "cluster")
     if offset is not None:
         extra += check_columns(data, offset, "offset")
-    clean, report = listwise_delete(data, [*cols, *extra])
+    clean, report = listwise_delete(
+        data, [*cols, *extra], identifiers=[cluster] if cluster is not None else []
+    )
     y_raw = outcome_series(lhs, clean)
     X, design = build_design(rhs, clean)
     w = check_weights(clean[weights]) if weights is not None else np.ones(len(clean))
     off = offset_values(clean, offset)
-    y, notes = outcome_values(y_raw, family, lhs)
+    y, notes, event = outcome_values(y_raw, family, lhs, event_level)
+    if design.collinear:
+        notes.append(
+            f"Nearly collinear predictors {list(design.collinear_columns)} (scaled condition "
+            f"number {design.condition_number:.3g}): their estimates are unreliable."
+        )
     codes, n_clusters = cluster_codes(clean, cluster)
     fit, zero_design, levels = fit_family(
         family,
@@ -299,5 +321,6 @@ def fit_regression(
         _outcome=lhs,
         _offset=offset,
         _notes_=tuple(notes),
+        _event_level=event,
         _levels=levels,
     )

@@ -47,6 +47,8 @@ MIXED_GLANCE_COLUMNS: tuple[str, ...] = (
     "converged",
     "singular",
     "message",
+    "condition_number",
+    "collinear",
 )
 MIXED_GTOL = 1e-10  # gradient tolerance of the BFGS fit (statsmodels' default stops ~1e-5 early)
 SINGULAR_TOL = 1e-4  # relative size of a random-effect SD (vs residual) treated as zero
@@ -159,7 +161,9 @@ class MixedResult(BaseResult):
         """One-row model summary with the fixed mixed-model columns.
 
         Columns ``method, n, n_dropped, n_groups, loglik, aic, bic, sigma, converged,
-        singular, message``. ``loglik`` is the REML criterion's log-likelihood for REML fits
+        singular, message, condition_number, collinear``; the last two are Belsley's scaled
+        condition number of the fixed-effects design and whether it exceeds the threshold
+        of :mod:`.._core.design` (``1e4``). ``loglik`` is the REML criterion's log-likelihood for REML fits
         (as R ``logLik(lmer)``).
         """
         k = len(self._params) + self.cov_re.shape[0] * (self.cov_re.shape[0] + 1) // 2 + 1
@@ -176,6 +180,8 @@ class MixedResult(BaseResult):
                 "converged": bool(self.converged),
                 "singular": bool(self.singular),
                 "message": self.message,
+                "condition_number": self._design.condition_number,
+                "collinear": self._design.collinear,
             },
             MIXED_GLANCE_COLUMNS,
         )
@@ -356,7 +362,9 @@ def _mixed_data(
     re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
     re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
     lhs, rhs = split_formula(formula)
-    clean, report = listwise_delete(data, list(dict.fromkeys([*cols, *re_cols, id])))
+    clean, report = listwise_delete(
+        data, list(dict.fromkeys([*cols, *re_cols, id])), identifiers=[id]
+    )
     codes, uniq = pd.factorize(clean[id], sort=True)
     if len(uniq) < 2:
         raise DataValidationError(

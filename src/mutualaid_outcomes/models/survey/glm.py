@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from ..._validation import check_option
+from ..._validation import check_finite, check_option
 from ...errors import ConvergenceWarning, DataValidationError, DataWarning, EstimationError
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import formula_columns, outcome_series, split_formula
@@ -198,6 +198,7 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     data = design.data
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
+    check_finite(data, cols, "data")
     ok = ~data.loc[:, cols].isna().any(axis=1).to_numpy()
     if not (ok & design.in_domain).any():
         raise EstimationError("No complete rows in the design (subset) for this formula.")

@@ -24,6 +24,7 @@ from ..._validation import (
     as_column_list,
     check_columns,
     check_dataframe,
+    check_finite,
     check_numeric,
     check_option,
 )
@@ -274,6 +275,9 @@ def _prepare(
     data.index = pd.RangeIndex(len(data))
     x_df, names, groups = _design(data, covariates, formula)
     base_cols = list(dict.fromkeys(time_cols + [event] + strata_cols + extra))
+    ids = [c for c in (cluster, id_col) if c is not None]
+    check_finite(data, [*time_cols, *([weights] if weights else [])], "data", identifiers=ids)
+    check_finite(x_df.reindex(data.index), list(x_df.columns), "covariates")
     sub, x_df, notes = _complete_rows(data, x_df, names, base_cols, formula)
     n_used = len(sub)
     ev = event_indicator(sub[event], event)

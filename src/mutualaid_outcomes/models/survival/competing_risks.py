@@ -19,6 +19,7 @@ from ..._validation import (
     check_columns,
     check_conf_level,
     check_dataframe,
+    check_finite,
     check_numeric,
     check_positive_int,
     renamed,
@@ -355,6 +356,7 @@ def fit_fine_gray(
     check_columns(data, covs, "covariates")
     check_numeric(data, covs, "covariates")
     max_iter = check_positive_int(max_iter, "max_iter")
+    check_finite(data, [duration, *covs], "data")
     # complete cases over the covariates; _prepare handles duration and event
     cov_ok = ~data[covs].isna().any(axis=1)
     d, causes, _, _, notes = _prepare(data.loc[cov_ok], duration, event, None, None, censor_code)
