@@ -301,30 +301,8 @@ def regression_table(
         if any(got):
             index.append(text)
             rows.append([v for g in got for v in (g, "")])
-    multi = len(named) > 1
-    # a model that did not converge: a mark next to its header and a note under the table
-    mark = [f" {NONCONVERGENCE_MARK}" if nonconvergence(res) else "" for _, res in named]
-    columns: Any = [h for head in heads for h in (head + mark[0], "p")]
-    if multi:
-        columns = pd.MultiIndex.from_tuples(
-            [
-                (lab.variable(name) + mk, h)
-                for (name, _), head, mk in zip(named, heads, mark)
-                for h in (head, "p")
-            ]
-        )
-    body = pd.DataFrame(rows, index=index, columns=columns)
-    used = {h.split(" ")[0] for h in heads}
-    notes = ["; ".join(f"{k} = {v}" for k, v in _RATIOS.items() if k in used)]
-    notes = [n + "." for n in notes if n]
-    if reference_rows and any(b.heading for b in blocks):
-        notes.append(f"{_DASH} = reference category (ref.).")
-    notes += _small_level_notes(named, order, lab, min_cell)
-    unconverged = nonconvergence_note(
-        [(lab.variable(name) if multi else "the model", res) for name, res in named]
-    )
-    if unconverged:
-        notes.append(unconverged)
+    body = pd.DataFrame(rows, index=index, columns=_header(named, heads, lab))
+    notes = _table_notes(named, heads, lab, order, min_cell, reference_rows, blocks)
     numbers = pd.concat(
         [td.assign(model=name) for (name, _), td in zip(named, tidies)], ignore_index=True
     )
@@ -337,3 +315,42 @@ def regression_table(
         numbers=numbers,
         heading_rows=heading,
     )
+
+
+def _header(named: list, heads: list[str], lab: Any) -> Any:
+    """Column labels; a model that did not converge is marked next to its header."""
+    mark = [f" {NONCONVERGENCE_MARK}" if nonconvergence(res) else "" for _, res in named]
+    if len(named) == 1:
+        return [h for head in heads for h in (head + mark[0], "p")]
+    return pd.MultiIndex.from_tuples(
+        [
+            (lab.variable(name) + mk, h)
+            for (name, _), head, mk in zip(named, heads, mark)
+            for h in (head, "p")
+        ]
+    )
+
+
+def _table_notes(
+    named: list,
+    heads: list[str],
+    lab: Any,
+    order: Any,
+    min_cell: int | None,
+    reference_rows: bool,
+    blocks: list,
+) -> list[str]:
+    """Ratio abbreviations, the reference dash, small levels and non-convergence."""
+    used = {h.split(" ")[0] for h in heads}
+    notes = ["; ".join(f"{k} = {v}" for k, v in _RATIOS.items() if k in used)]
+    notes = [n + "." for n in notes if n]
+    if reference_rows and any(b.heading for b in blocks):
+        notes.append(f"{_DASH} = reference category (ref.).")
+    notes += _small_level_notes(named, order, lab, min_cell)
+    multi = len(named) > 1
+    unconverged = nonconvergence_note(
+        [(lab.variable(name) if multi else "the model", res) for name, res in named]
+    )
+    if unconverged:
+        notes.append(unconverged)
+    return notes
