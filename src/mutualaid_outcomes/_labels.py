@@ -63,7 +63,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -302,12 +302,13 @@ class Labels:
         if t.parts:
             return " × ".join(self.term(p.text) for p in t.parts)
         if t.is_factor:
-            assert t.variable is not None and t.level is not None  # set for factors
-            var = self.variable(t.variable)
-            text = f"{var}: {self.value(t.variable, t.level)}"
+            # a factor term always has its variable and level set
+            variable, level = cast(str, t.variable), cast(str, t.level)
+            var = self.variable(variable)
+            text = f"{var}: {self.value(variable, level)}"
             ref = t.reference or reference
             if t.coding == "treatment" and ref is not None:
-                text += f" vs {self.value(t.variable, ref)}"
+                text += f" vs {self.value(variable, ref)}"
             elif t.coding == "sum":
                 text += " (vs mean of levels)"
             return text

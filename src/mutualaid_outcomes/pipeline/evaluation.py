@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import SpecError
 from .expressions import (
@@ -150,8 +150,8 @@ class _Evaluator:
         return result
 
     def call(self, node: ast.Call) -> Any:
-        name = function_name(node.func)
-        assert name is not None  # the checker refused anything else
+        # the allow-list checker refused every call whose function has no plain name
+        name = cast(str, function_name(node.func))
         if name == "Q":
             return self.column(node.args[0].value)  # type: ignore[attr-defined]
         args = [self.eval(a) for a in node.args]

@@ -125,24 +125,7 @@ def survey_mean(
            term  estimate  std_error
     0  meetings    2.3333     0.4351
     """
-    design = check_design(design)
-    use_df = _check_df(df)
-    v = variables_matrix(design.data, variables, "variables")
-    dom = domains(design, by)
-    est = ratio_estimates(design, v.X, np.ones_like(v.X), dom.masks)
-    table = result_table(v.names, v.sources, dom, est.estimate, est.cov, design)
-    if deff:
-        table["deff"] = deff_values(design, v.X, dom.masks, np.diag(est.cov), "mean")
-    return SurveyEstimateResult(
-        "mean",
-        table,
-        est.cov,
-        dom.by,
-        _info(design, est),
-        "wald",
-        use_df,
-        _notes_=_notes(est.n_dropped),
-    )
+    return _mean_or_total("mean", design, variables, by, deff, df)
 
 
 def survey_total(
@@ -191,24 +174,7 @@ def survey_total(
        estimate  std_error
     0      50.0      19.15
     """
-    design = check_design(design)
-    use_df = _check_df(df)
-    v = variables_matrix(design.data, variables, "variables")
-    dom = domains(design, by)
-    est = total_estimates(design, v.X, dom.masks)
-    table = result_table(v.names, v.sources, dom, est.estimate, est.cov, design)
-    if deff:
-        table["deff"] = deff_values(design, v.X, dom.masks, np.diag(est.cov), "total")
-    return SurveyEstimateResult(
-        "total",
-        table,
-        est.cov,
-        dom.by,
-        _info(design, est),
-        "wald",
-        use_df,
-        _notes_=_notes(est.n_dropped),
-    )
+    return _mean_or_total("total", design, variables, by, deff, df)
 
 
 def survey_ratio(
@@ -291,6 +257,33 @@ def survey_ratio(
         )
     return SurveyEstimateResult(
         "ratio",
+        table,
+        est.cov,
+        dom.by,
+        _info(design, est),
+        "wald",
+        use_df,
+        _notes_=_notes(est.n_dropped),
+    )
+
+
+def _mean_or_total(
+    kind: str, design: Any, variables: Any, by: Any, deff: bool, df: DfOption
+) -> SurveyEstimateResult:
+    """The shared body of :func:`survey_mean` and :func:`survey_total`."""
+    design = check_design(design)
+    use_df = _check_df(df)
+    v = variables_matrix(design.data, variables, "variables")
+    dom = domains(design, by)
+    if kind == "mean":
+        est = ratio_estimates(design, v.X, np.ones_like(v.X), dom.masks)
+    else:
+        est = total_estimates(design, v.X, dom.masks)
+    table = result_table(v.names, v.sources, dom, est.estimate, est.cov, design)
+    if deff:
+        table["deff"] = deff_values(design, v.X, dom.masks, np.diag(est.cov), kind)
+    return SurveyEstimateResult(
+        kind,
         table,
         est.cov,
         dom.by,
