@@ -105,21 +105,28 @@ class Run:
     elapsed: float
     backend: str
     n_workers: int
+    n_sims: int  # replicates per grid size, after resolving ``target_mcse``
 
 
 def simulate_grid(
     replicate: Callable[..., np.ndarray],
     grid: tuple[int, ...],
-    n_sims: int,
+    n_sims: Any,
     *,
     rng: RNGLike,
     n_jobs: int,
     client: Any,
     batch_size: int | None,
-    max_seconds: float | None,
-    target_mcse: float | None,
+    max_seconds: Any,
+    target_mcse: Any,
 ) -> Run:
-    """Run ``replicate(rng, n=...)`` ``n_sims`` times per grid size, with the budget check."""
+    """Run ``replicate(rng, n=...)`` ``n_sims`` times per grid size, with the budget check.
+
+    ``n_sims`` and ``target_mcse`` are resolved (:func:`resolve_n_sims`) and the budget
+    arguments checked (:func:`check_budget_args`) here, for every power function.
+    """
+    n_sims = resolve_n_sims(n_sims, target_mcse)
+    max_seconds = check_budget_args(max_seconds, n_jobs, client)
     root = root_seed_sequence(rng)
     workers = _n_workers(n_jobs, client)
     backend = "dask" if client is not None else ("serial" if workers == 1 else "joblib-loky")
@@ -155,7 +162,7 @@ def simulate_grid(
         batch_size=batch_size,
     )
     outputs = [np.vstack([*pilot[g], *rest[g]]) for g in range(len(grid))]
-    return Run(outputs, time.perf_counter() - t0, backend, workers)
+    return Run(outputs, time.perf_counter() - t0, backend, workers, n_sims)
 
 
 def _raise_budget(

@@ -35,10 +35,8 @@ from ._result import PowerResult
 from ._simulation_core import (
     Run,
     check_alpha,
-    check_budget_args,
     check_grid,
     check_real,
-    resolve_n_sims,
     simulate_grid,
 )
 
@@ -381,12 +379,10 @@ def power_mediation(
         n_draws=n_draws,
         n_boot=n_boot,
     )
-    n_sims_r = resolve_n_sims(n_sims, target_mcse)
-    max_seconds = check_budget_args(max_seconds, n_jobs, client)
     run = simulate_grid(
         partial(_mediation_replicate, design=design),
         grid,
-        n_sims_r,
+        n_sims,
         rng=rng,
         n_jobs=n_jobs,
         client=client,
@@ -394,7 +390,7 @@ def power_mediation(
         max_seconds=max_seconds,
         target_mcse=target_mcse,
     )
-    return _mediation_result(design, grid, run, n_sims_r, rng)
+    return _mediation_result(design, grid, run, run.n_sims, rng)
 
 
 def _mediation_design(
