@@ -57,6 +57,7 @@ __all__ = [
     "glance_frame",
     "Summary",
     "BaseResult",
+    "StoredCoefficients",
 ]
 
 TIDY_COLUMNS: tuple[str, ...] = (
@@ -321,3 +322,40 @@ class BaseResult(ABC):
             return self.summary().as_text()
         except Exception:  # pragma: no cover - repr must never fail
             return f"<{type(self).__name__}>"
+
+
+class StoredCoefficients:
+    """Coefficient protocol for results that keep ``_params``, ``_cov`` and ``missing``.
+
+    Mixed into a :class:`BaseResult` subclass (listed first among its bases): ``terms``,
+    ``coef()``, ``vcov()`` and ``nobs`` come from the stored coefficients, their
+    covariance and the rows used (``missing.n_used``); ``df_resid`` is None (Wald
+    intervals on the normal distribution) unless the class overrides it.
+    """
+
+    _params: pd.Series
+    _cov: pd.DataFrame
+    missing: Any
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        return tuple(self._params.index)
+
+    def coef(self) -> pd.Series:
+        """Estimates as a Series indexed by term."""
+        return self._params.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef`, indexed by term on both axes."""
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used in the fit."""
+        return int(self.missing.n_used)
+
+    @property
+    def df_resid(self) -> float | None:
+        """None: Wald tests and intervals use the normal distribution."""
+        return None

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ..._validation import MissingReport, check_cov_type, check_option
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.ols import fit_ols
 from ._iv_core import CORE_COV, IV_COV_TYPES, WEAK_F, IVCov, first_stage_f, iv_vcov, public_cov
 
@@ -50,7 +50,7 @@ CACE_GLANCE_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class IVResult(BaseResult):
+class IVResult(StoredCoefficients, BaseResult):
     """A two-stage least-squares fit (immutable).
 
     Attributes
@@ -97,24 +97,6 @@ class IVResult(BaseResult):
     _notes_: tuple[str, ...] = ()
 
     _can_exponentiate = False
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names: intercept, covariates, exposures."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Second-stage coefficients indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of :meth:`coef` under ``cov_type``."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used."""
-        return self.missing.n_used
 
     @property
     def df_resid(self) -> float:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..._validation import MissingReport, check_option
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 
 __all__ = [
     "EXTREME",
@@ -84,7 +84,7 @@ def _wvar(x: np.ndarray, w: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class PropensityResult(BaseResult):
+class PropensityResult(StoredCoefficients, BaseResult):
     """A fitted propensity-score model (immutable).
 
     ``tidy()`` gives the coefficients of the propensity model (log odds; for a
@@ -136,28 +136,6 @@ class PropensityResult(BaseResult):
     _notes_: tuple[str, ...] = ()
 
     # -- coefficient protocol -----------------------------------------------------------
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names (``level:covariate`` for a multinomial model)."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Propensity-model coefficients (log odds) indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Model-based covariance of :meth:`coef`."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used to fit the propensity model."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald intervals use the normal distribution."""
-        return None
 
     @property
     def scores(self) -> pd.Series:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..._validation import MissingReport, check_cov_type, check_dataframe, check_option
 from ...errors import DataValidationError
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.design import Design
 from ._gee_solver import GEE_COV_TYPES, GEECovType, gee_vcov, sm_family
 from .marginal import MarginalEffectsResult, average_marginal_effects
@@ -41,7 +41,7 @@ GEE_GLANCE_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class GEEResult(BaseResult):
+class GEEResult(StoredCoefficients, BaseResult):
     """A fitted GEE model (immutable).
 
     Attributes
@@ -85,29 +85,6 @@ class GEEResult(BaseResult):
     _design: Design = field(repr=False)
     _data: pd.DataFrame = field(repr=False)
     _notes_: tuple[str, ...] = ()
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names, in model order."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Estimated coefficients indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of :meth:`coef` under ``cov_type``."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Observations (rows) used."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald tests and intervals use the normal distribution."""
-        return None
 
     @property
     def _can_exponentiate(self) -> bool:  # type: ignore[override]

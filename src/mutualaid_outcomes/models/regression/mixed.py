@@ -29,7 +29,7 @@ from ...errors import (
     DataWarning,
     EstimationError,
 )
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
 from . import _gee_engine as eng
 
@@ -55,7 +55,7 @@ SINGULAR_TOL = 1e-4  # relative size of a random-effect SD (vs residual) treated
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class MixedResult(BaseResult):
+class MixedResult(StoredCoefficients, BaseResult):
     """A fitted linear mixed model (immutable).
 
     Attributes
@@ -94,29 +94,6 @@ class MixedResult(BaseResult):
     message: str
     _design: Design = field(repr=False)
     _can_exponentiate = False
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Fixed-effect names, in model order."""
-        return tuple(self._params.index)
-
-    def coef(self) -> pd.Series:
-        """Fixed effects indexed by term."""
-        return self._params.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of the fixed effects."""
-        return self._cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Observations (rows) used."""
-        return self.missing.n_used
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald intervals use the normal distribution."""
-        return None
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         se = np.sqrt(np.diag(self._cov.to_numpy()))
