@@ -58,6 +58,7 @@ __all__ = [
     "Summary",
     "BaseResult",
     "StoredCoefficients",
+    "ArrayCoefficients",
 ]
 
 TIDY_COLUMNS: tuple[str, ...] = (
@@ -359,3 +360,35 @@ class StoredCoefficients:
     def df_resid(self) -> float | None:
         """None: Wald tests and intervals use the normal distribution."""
         return None
+
+
+class ArrayCoefficients(StoredCoefficients):
+    """Coefficient protocol for results that keep ``_terms``, ``_coef``, ``_cov``, ``_nobs``.
+
+    As :class:`StoredCoefficients`, for results that store plain arrays (Cox, Fine–Gray).
+    """
+
+    _terms: Any
+    _coef: Any
+    _nobs: Any
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        return tuple(self._terms)
+
+    def coef(self) -> pd.Series:
+        """Estimates as a Series indexed by term."""
+        return pd.Series(
+            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
+        )
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of :meth:`coef`, indexed by term on both axes."""
+        names = list(self._terms)
+        return pd.DataFrame(np.array(self._cov, dtype=float), index=names, columns=names)
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows; intervals for counting-process data) used in the fit."""
+        return int(self._nobs)

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import EstimationError
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import ArrayCoefficients, BaseResult, glance_frame, wald_table
 from ._cmprsk import gray_stratum, loglog_ci
 
 __all__ = [
@@ -266,7 +266,7 @@ FINE_GRAY_GLANCE_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, repr=False)
-class FineGrayResult(BaseResult):
+class FineGrayResult(ArrayCoefficients, BaseResult):
     """Result of :func:`fit_fine_gray`.
 
     ``tidy(exponentiate=True)`` gives subdistribution hazard ratios.
@@ -298,32 +298,6 @@ class FineGrayResult(BaseResult):
     n_iter: int
     cause: Any
     notes: tuple[str, ...] = ()
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Covariate names."""
-        return tuple(self._terms)
-
-    def coef(self) -> pd.Series:
-        """Log subdistribution hazard ratios indexed by term."""
-        return pd.Series(
-            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
-        )
-
-    def vcov(self) -> pd.DataFrame:
-        """Sandwich covariance of :meth:`coef`."""
-        names = list(self._terms)
-        return pd.DataFrame(np.array(self._cov, dtype=float), index=names, columns=names)
-
-    @property
-    def nobs(self) -> int:
-        """Rows used."""
-        return int(self._nobs)
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald tests and intervals use the normal distribution."""
-        return None
 
     def _title(self) -> str:
         return f"Fine-Gray subdistribution hazards (cause {self.cause})"

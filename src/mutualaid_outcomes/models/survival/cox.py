@@ -24,7 +24,7 @@ from scipy import stats
 
 from ..._validation import check_cov_type, renamed
 from ...errors import ConvergenceWarning, OptionError
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import ArrayCoefficients, BaseResult, glance_frame, wald_table
 from ._concordance import concordance
 from ._cox_prepare import _linear_predictor, _prepare, _Prepared
 from ._cox_residuals import robust_score_test, robust_variance
@@ -76,7 +76,7 @@ COX_GLANCE_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, repr=False)
-class CoxResult(BaseResult):
+class CoxResult(ArrayCoefficients, BaseResult):
     """Result of :func:`fit_cox` or :func:`fit_cox_time_varying`.
 
     Attributes
@@ -127,31 +127,6 @@ class CoxResult(BaseResult):
     _beta_c: Any = field(default=None, compare=False)
 
     # -- coefficient protocol -------------------------------------------------------
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Coefficient names (one per design column)."""
-        return tuple(self._terms)
-
-    def coef(self) -> pd.Series:
-        """Log hazard ratios indexed by term (``±inf`` for a monotone likelihood)."""
-        return pd.Series(
-            np.array(self._coef, dtype=float), index=list(self._terms), name="estimate"
-        )
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix used for inference (robust when ``cov_type='robust'``)."""
-        names = list(self._terms)
-        return pd.DataFrame(np.array(self._cov, dtype=float), index=names, columns=names)
-
-    @property
-    def nobs(self) -> int:
-        """Rows (intervals for counting-process data) used."""
-        return int(self._nobs)
-
-    @property
-    def df_resid(self) -> None:
-        """None: Wald tests and intervals use the normal distribution."""
-        return None
 
     @property
     def _pool_dfcom(self) -> float:
