@@ -13,7 +13,9 @@ import builtins
 import io
 import keyword
 import math
+import os
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ import patsy
 
 from ..._validation import close_matches
 from ...errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, DataWarning
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: Scaled condition number above which a design is flagged as near-collinear. The
 #: condition number is that of the design with every column (the intercept included,
@@ -260,7 +264,60 @@ def build_design(
                 "redundant terms or empty factor levels (R would report NA for the "
                 "aliased coefficients; this package refuses the fit)."
             )
-    kappa, involved = scaled_condition(X, columns)
+    kappa, flagged = check_conditioning(X, columns, argument)
+    design = Design(rhs, mat.design_info, columns, kappa, flagged)
+    return X, design
+
+
+def check_conditioning(
+    X: np.ndarray,
+    names: Any,
+    argument: str,
+    *,
+    centre: bool = False,
+    refuse_exact: bool = False,
+) -> tuple[float, tuple[str, ...]]:
+    """Belsley's scaled condition number of a design; warn once when it is too large.
+
+    The one collinearity check of every model that fits a linear predictor
+    (``fit_regression``, ``fit_gee``, ``fit_mixed``, meta-regression, Cox, Fine-Gray,
+    instrumental variables, propensity scores, mediation). Returns the condition number
+    and the columns flagged (empty when it is at most :data:`COLLINEARITY_THRESHOLD`);
+    when columns are flagged, one :class:`~mutualaid_outcomes.errors.DataWarning` names
+    them and ``argument``, attributed to the first caller outside the package.
+
+    ``centre=True`` centres the columns first: for models without an intercept whose
+    likelihood does not change when a covariate is shifted (the Cox and Fine-Gray
+    partial likelihoods), only the centred design matters, and two uncentred covariates
+    with large means would otherwise look collinear.
+
+    An exactly singular design (condition number infinite) is not "nearly" collinear:
+    with ``refuse_exact=True`` it raises a :class:`DataValidationError` naming the
+    columns of the dependency (for models without a rank check of their own); otherwise
+    it is flagged like a near dependency and the model's own rank check decides.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 20)
+    >>> X = np.column_stack([x, x + 1e-9 * np.cos(7 * x)])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     kappa, cols = check_conditioning(X, ["x", "x2"], "covariates", centre=True)
+    >>> cols
+    ('x', 'x2')
+    """
+    X = np.asarray(X, dtype=float)
+    if centre and X.shape[0] > 0:
+        X = X - X.mean(axis=0)
+    kappa, involved = scaled_condition(X, names)
+    if math.isinf(kappa) and refuse_exact:
+        raise DataValidationError(
+            f"The predictors in `{argument}` are collinear (the design is singular); "
+            f"the dependency involves {involved}. Remove redundant terms or constant "
+            "columns (R would report NA for the aliased coefficients; this package "
+            "refuses the fit)."
+        )
     flagged = tuple(involved) if kappa > COLLINEARITY_THRESHOLD else ()
     if flagged:
         warnings.warn(
@@ -270,10 +327,29 @@ def build_design(
             "remove or combine them, or centre polynomial terms. glance()['collinear'] "
             "records it.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_caller_level(),
         )
-    design = Design(rhs, mat.design_info, columns, kappa, flagged)
-    return X, design
+    return kappa, flagged
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside the package, seen from the caller."""
+    frame = sys._getframe(1)  # the function that warns (level 1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str | None:
+    """The summary note of a flagged design (None when nothing is flagged)."""
+    if not flagged:
+        return None
+    return (
+        f"Nearly collinear predictors {list(flagged)} (scaled condition number "
+        f"{kappa:.3g}): their estimates are unreliable."
+    )
 
 
 def check_weights(w: pd.Series, argument: str = "weights") -> np.ndarray:

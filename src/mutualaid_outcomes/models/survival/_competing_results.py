@@ -262,6 +262,8 @@ FINE_GRAY_GLANCE_COLUMNS: tuple[str, ...] = (
     "n_iter",
     "cause",
     "method",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -298,6 +300,8 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
     n_iter: int
     cause: Any
     notes: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     def _title(self) -> str:
         return f"Fine-Gray subdistribution hazards (cause {self.cause})"
@@ -309,7 +313,12 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
         return wald_table(list(self._terms), self._coef, np.sqrt(np.diag(self._cov)), conf_level)
 
     def glance(self) -> pd.DataFrame:
-        """One row: counts by status, log pseudo-likelihoods, LR statistic, convergence."""
+        """One row: counts by status, log pseudo-likelihoods, LR statistic, convergence.
+
+        ``condition_number`` is Belsley's scaled condition number of the centred
+        covariate matrix, ``collinear`` whether it exceeds the documented threshold
+        (``1e4``, ``docs/numerics.md``).
+        """
         p = len(self._terms)
         lr = 2 * (self.loglik - self.loglik_null)
         return glance_frame(
@@ -328,6 +337,8 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
                 "n_iter": self.n_iter,
                 "cause": str(self.cause),
                 "method": "Fine-Gray (cmprsk crr)",
+                "condition_number": self.condition_number,
+                "collinear": bool(self.collinear_columns),
             },
             FINE_GRAY_GLANCE_COLUMNS,
         )
