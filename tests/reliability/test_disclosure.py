@@ -553,3 +553,18 @@ def test_mediation_table_writes_a_small_n_as_less_than():
         fit = mediate(small, "female", ["age"], "y", n_boot=200, ci="percentile", rng=1)
     assert "N = <11." in mediation_table(fit, min_cell=MIN_CELL).footnotes
     assert "N = 8." in mediation_table(fit).footnotes
+
+
+def test_trajectory_fit_table_of_a_comparison_hides_a_small_smallest_class():
+    from mutualaid_outcomes.models.trajectories import compare_trajectories
+    from mutualaid_outcomes.tables import trajectory_fit_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp_ = compare_trajectories(calendar(), "id", "day", "drinks", [1, 2], degree=1,
+                                    n_starts=2, rng=1)  # fmt: skip
+    assert trajectory_fit_table(cmp_).body.loc["2 classes", "Smallest class, %"] == "4.1"
+    t = trajectory_fit_table(cmp_, min_cell=MIN_CELL)
+    assert t.body.loc["2 classes", ["Smallest class, %", "Min. AvePP"]].tolist() == ["–", "–"]
+    assert t.body.loc["1 class", "Smallest class, %"] == "100.0"
+    assert t.numbers.loc[1, ["smallest_class", "min_avepp"]].isna().all()
