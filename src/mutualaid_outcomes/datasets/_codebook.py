@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._cohort import ARMS, RELATIONSHIPS, SampleCohort
-from ._dgp import MECHANISMS
+from ._dgp import ATTENDANCE_CLASSES, MECHANISMS
 from ._items import (
     INSTRUMENTS,
     SENTINELS,
@@ -137,6 +137,11 @@ def build_codebook(cohort: SampleCohort, raw_waves: pd.DataFrame) -> dict[str, A
     for name in (*MECHANISMS, *_LATENT_LABELS.keys()):
         if name not in v:
             v[name] = _var(_LATENT_LABELS[name], "scale")
+    v["attendance_class"] = _var(
+        "True latent class of AA attendance over the six waves (latent.csv.gz)",
+        "nominal",
+        {i + 1: name for i, name in enumerate(ATTENDANCE_CLASSES)},
+    )
     return {"variables": v}
 
 
