@@ -172,13 +172,16 @@ def measurement_error_estimates(
     return est
 
 
-def _fe_logit(
+def fe_logit(
     y: np.ndarray, X: np.ndarray, group: np.ndarray, *, tol: float = 1e-10
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-effects (one intercept per group) logistic regression by Newton's method.
 
     Groups whose outcome is constant carry no information and are dropped. The group
     intercepts are profiled out with the Schur complement of their diagonal block.
+    Returns the slopes and their covariance (inverse observed information of the
+    slopes after profiling out the intercepts), as an ordinary logistic regression
+    with one dummy per group gives them.
     """
     n_g = int(group.max()) + 1
     total = np.bincount(group, weights=y, minlength=n_g)
@@ -206,7 +209,7 @@ def _fe_logit(
         alpha += step_a
         if np.max(np.abs(step_b)) < tol:
             break
-    return beta
+    return beta, np.linalg.inv(h_bb)
 
 
 def daily_estimates(core: dict[str, Any], days: int) -> dict[str, float]:
@@ -230,7 +233,7 @@ def daily_estimates(core: dict[str, Any], days: int) -> dict[str, float]:
     group = person * 6 + interval[None, :]
     y, xp, xw = drank[risk].astype(float), prev[risk].astype(float), weekend[risk].astype(float)
     pid = person[risk]
-    beta = _fe_logit(y, np.column_stack([xp, xw]), group[risk])
+    beta, _ = fe_logit(y, np.column_stack([xp, xw]), group[risk])
     pbar = (np.bincount(pid, weights=xp, minlength=n) / np.bincount(pid, minlength=n))[pid]
     design = np.column_stack([np.ones(y.size), xp - pbar, pbar, xw])
     pooled = _pooled_logit(y, design)

@@ -235,11 +235,11 @@ def _batch_estimates(
     params: CohortParameters,
     rng: np.random.Generator,
     mediators: Sequence[str] = MECHANISMS,
-    extensions: bool = True,
+    extended: bool = True,
 ) -> dict[str, float]:
     """Population-type estimates from one complete-data batch.
 
-    ``extensions`` adds the estimands of :mod:`._truth_estimands` (all six mediators
+    ``extended`` adds the estimands of :mod:`._truth_estimands` (all six mediators
     only); their random draws (items, rosters) come from a stream spawned from ``rng``
     after the attrition draws.
     """
@@ -276,7 +276,7 @@ def _batch_estimates(
     est["p_heavy_by_455"] = float((core["first_heavy"] < 455).mean())
     assessed = attrition(win["phdd"], params, rng)
     est["p_missing_month_15"] = float(1.0 - assessed[:, 5].mean())
-    if extensions and tuple(mediators) == MECHANISMS:
+    if extended and tuple(mediators) == MECHANISMS:
         (g_meas,) = rng.spawn(1)
         female = core["female"][ok].astype(float)
         est.update(_ext.moderated_mediation_estimates(x, m9, y, cov, female))
@@ -339,6 +339,7 @@ def compute_truth(
     rng: int | np.random.Generator | None = TRUTH_SEED,
     parameters: CohortParameters | None = None,
     mediators: Sequence[str] = MECHANISMS,
+    extended: bool = True,
 ) -> pd.DataFrame:
     """Compute the population-level true effects by a large simulation.
 
@@ -358,6 +359,11 @@ def compute_truth(
         Month-9 mechanisms in the parallel mediation model (default: all six, the
         stored truth). A subset gives the truth of a smaller model, whose paths differ
         because the omitted mechanisms are correlated with the included ones.
+    extended : bool
+        With all six mediators, also compute the moderated mediation by sex, the
+        attendance-class curves, the questionnaire-score (measurement error) models
+        and the daily within-person effect (about three times slower). The stored
+        truth uses True.
 
     Returns
     -------
@@ -368,7 +374,7 @@ def compute_truth(
     Raises
     ------
     ArgumentTypeError, DataValidationError
-        Bad ``n``, ``batch_size`` or ``parameters``.
+        Bad ``n``, ``batch_size``, ``parameters`` or ``extended``.
     OptionError
         A name in ``mediators`` is not a mechanism.
 
@@ -381,7 +387,7 @@ def compute_truth(
 
     Examples
     --------
-    >>> t = compute_truth(2000, batch_size=1000, rng=1)
+    >>> t = compute_truth(2000, batch_size=1000, rng=1, extended=False)
     >>> "indirect[network]" in set(t["quantity"])
     True
     """
@@ -393,6 +399,8 @@ def compute_truth(
     p = CohortParameters() if parameters is None else parameters
     if not isinstance(p, CohortParameters):
         raise ArgumentTypeError(f"`parameters` must be a CohortParameters; got {type(p).__name__}.")
+    if not isinstance(extended, bool):
+        raise ArgumentTypeError(f"`extended` must be True or False; got {extended!r}.")
     meds = tuple(as_column_list(mediators, "mediators"))
     if not meds:
         raise DataValidationError("`mediators` must name at least one mechanism.")
@@ -404,7 +412,7 @@ def compute_truth(
     for child in gen.spawn(n_batches):
         g_core, g_attr = child.spawn(2)
         core = simulate_core(int(batch_size), 455, p, g_core)
-        per_batch.append(_batch_estimates(core, p, g_attr, meds))
+        per_batch.append(_batch_estimates(core, p, g_attr, meds, extended))
     order = [
         "arm_effect_attendance",
         "mean_attendance_tsf",
