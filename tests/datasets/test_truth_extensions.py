@@ -139,7 +139,9 @@ def test_fe_logit_matches_dummy_logit() -> None:
     rng = np.random.default_rng(4)
     group = np.repeat(np.arange(12), 40)
     x = rng.normal(size=(group.size, 2))
-    y = (rng.random(group.size) < 1 / (1 + np.exp(-(0.5 * x[:, 0] - 0.3 * x[:, 1] + group % 3 - 1)))).astype(float)
+    y = (
+        rng.random(group.size) < 1 / (1 + np.exp(-(0.5 * x[:, 0] - 0.3 * x[:, 1] + group % 3 - 1)))
+    ).astype(float)
     beta, cov = fe_logit(y, x, group)
     dummies = (group[:, None] == np.arange(12)[None, :]).astype(float)
     ref = sm.Logit(y, np.column_stack([x, dummies])).fit(disp=0, tol=1e-12, maxiter=200)

@@ -115,9 +115,7 @@ def _wave_scores(
         if ins != "network":
             out[m] = score(frame, ins, missing="prorate", on_invalid="missing")[col].to_numpy()
     involvement = measurement_latents(core, win, g_meas)["involvement"][:, wave]
-    roster = _network_roster(
-        np.arange(n), np.zeros(n, np.int64), mech[:, 0], involvement, g_net
-    )
+    roster = _network_roster(np.arange(n), np.zeros(n, np.int64), mech[:, 0], involvement, g_net)
     stance_sum = np.bincount(roster["id"], weights=roster["stance"], minlength=n)
     out["network"] = stance_sum / np.bincount(roster["id"], minlength=n)
     out["aase_conf_mean"] = frame[item_columns(INSTRUMENTS_BY_PREFIX["aase_conf_"])].mean(axis=1)
@@ -268,9 +266,7 @@ def extension_order() -> list[str]:
         "indirect[network|sex=1]",
         "index_moderated_mediation[network]",
     ]
-    keys += [
-        f"class_mean_meetings[{c},{m}]" for c in ATTENDANCE_CLASSES for m in WAVE_MONTHS
-    ]
+    keys += [f"class_mean_meetings[{c},{m}]" for c in ATTENDANCE_CLASSES for m in WAVE_MONTHS]
     keys += [f"scored_{p}[{m}]" for p in ("a", "b", "indirect") for m in SCORED_MEDIATORS]
     keys += ["scored_total_indirect", "scored_direct", "scored_total"]
     for prefix in ("single", "single_scored"):
@@ -314,8 +310,7 @@ def extension_descriptions() -> dict[str, str]:
         "pa_between_logodds[meeting_prev_day]": "Population-averaged (pooled logistic) "
         "coefficient of the person's share of follow-up days preceded by a meeting day, "
         "same model",
-        "mean_drinking_day_followup": "Share of follow-up days (not controlled) with any "
-        "drinking",
+        "mean_drinking_day_followup": "Share of follow-up days (not controlled) with any drinking",
     }
     for c in ATTENDANCE_CLASSES:
         for m in WAVE_MONTHS:
