@@ -134,6 +134,12 @@ def build_codebook(cohort: SampleCohort, raw_waves: pd.DataFrame) -> dict[str, A
         {-1: "Opposes abstinence / supports drinking", 0: "Neutral", 1: "Supports abstinence"},
     )
     v["in_aa"] = _var("Network member is in AA", "nominal", {0: "No", 1: "Yes"})
+    _latent_variables(v)
+    return {"variables": v}
+
+
+def _latent_variables(v: dict[str, dict[str, Any]]) -> None:
+    """Add the variables of ``latent.csv.gz`` (true scores and attendance class) to ``v``."""
     for name in (*MECHANISMS, *_LATENT_LABELS.keys()):
         if name not in v:
             v[name] = _var(_LATENT_LABELS[name], "scale")
@@ -142,7 +148,6 @@ def build_codebook(cohort: SampleCohort, raw_waves: pd.DataFrame) -> dict[str, A
         "nominal",
         {i + 1: name for i, name in enumerate(ATTENDANCE_CLASSES)},
     )
-    return {"variables": v}
 
 
 def write_sav(raw_waves: pd.DataFrame, codebook: dict[str, Any], path: Path) -> None:
