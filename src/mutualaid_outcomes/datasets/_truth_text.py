@@ -203,8 +203,8 @@ on the relationship.
   one, so its b-path is `b[network]`. Conditional indirect effects
   `indirect[network|sex=w] = a[network|sex=w] * b[network]`; the index of moderated
   mediation `index_moderated_mediation[network] = a_x_sex[network] * b[network]`
-  (women minus men). The other five a-paths are not moderated (their index is 0 up to
-  the slight non-linearity of the process).
+  (women minus men). The other five structural a-paths are the same for women and
+  men (their population indices are near zero; they are not stored).
 * **Attendance classes**: `attendance_class_share[c]` are exact probabilities;
   `class_mean_meetings[c,m]` is the population mean of `aa_meetings` at month m in
   class c (complete data), the curve a group-based trajectory model of `aa_meetings`
