@@ -68,13 +68,16 @@ def _trajectories(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         ax=ax,
         codebook=ctx.codebook,
         ylabel=f.labels.get(f.value),
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
 def _calendar_strips(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
     from ..plotting import plot_calendar_strips
 
-    plot_calendar_strips(ctx.dataset("calendar", where), ax=ax, rng=ctx.spec.seed)
+    plot_calendar_strips(
+        ctx.dataset("calendar", where), ax=ax, rng=ctx.spec.seed, min_cell=ctx.spec.output.min_cell
+    )
 
 
 def _sensitivity(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
