@@ -16,10 +16,11 @@ from mutualaid_outcomes.models.regression.mixed import MIXED_GLANCE_COLUMNS, fit
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
 RTOL = 1e-6  # fixed effects, their SEs, log-likelihood, AIC/BIC
-# Variance components: lme4 (bobyqa, rhoend 1e-12) and statsmodels (BFGS, gradient 1e-10)
-# stop at slightly different points of a flat likelihood surface in the
-# variance-parameter direction (largest observed difference 1.4e-6 relative).
-VARCOMP_RTOL = 1e-5
+# Variance components: the profiled engine stops where the analytic gradient is ~1e-9;
+# lme4's derivative-free bobyqa (rhoend 1e-12) stops on a surface that is flat in the
+# covariance direction, 1.4e-6 relative away in the sleepstudy slope-intercept
+# covariance (every other variance component and the log-likelihood agree to 1e-7).
+VARCOMP_RTOL = 2e-6
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from scipy import linalg
 
 from ..._validation import (
     MissingReport,
@@ -31,7 +31,7 @@ from ...errors import (
 )
 from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
-from . import _gee_engine as eng
+from . import _mixed_engine as eng
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
@@ -50,8 +50,14 @@ MIXED_GLANCE_COLUMNS: tuple[str, ...] = (
     "condition_number",
     "collinear",
 )
-MIXED_GTOL = 1e-10  # gradient tolerance of the BFGS fit (statsmodels' default stops ~1e-5 early)
-SINGULAR_TOL = 1e-4  # relative size of a random-effect SD (vs residual) treated as zero
+#: A diagonal element of the relative covariance factor Lambda(theta) below this is at
+#: the boundary (lme4's ``isSingular`` default tolerance).
+SINGULAR_TOL = 1e-4
+#: Residual sum of squares, relative to the total, at which the model is an exact fit.
+#: Evaluated in the no-pooling limit (theta = 1e6); rounding in the closed-form penalised
+#: residual sum of squares is about 1e-13 relative, so 1e-10 separates exact fits from
+#: any real data with residual SD above 1e-5 of the outcome SD.
+PERFECT_FIT_TOL = 1e-10
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -68,6 +74,12 @@ class MixedResult(StoredCoefficients, BaseResult):
         Random-effects covariance matrix.
     sigma2 : float
         Residual variance.
+    theta : tuple of float
+        Relative covariance parameters (lme4's ``getME(fit, "theta")``): the lower
+        triangle of Lambda, column by column, with ``cov_re = sigma2 Lambda Lambda'``.
+    ranef : pandas.DataFrame
+        Conditional modes of the random effects, one row per level of ``id``
+        (lme4's ``ranef()``).
     missing : MissingReport
         Rows used and excluded.
 
@@ -92,7 +104,10 @@ class MixedResult(StoredCoefficients, BaseResult):
     converged: bool
     singular: bool
     message: str
+    theta: tuple[float, ...]
+    ranef: pd.DataFrame
     _design: Design = field(repr=False)
+    _re_design: Design = field(repr=False)
     _can_exponentiate = False
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
@@ -228,11 +243,18 @@ def fit_mixed(
     Notes
     -----
     ``y_i = X_i beta + Z_i b_i + e_i``, ``b_i ~ N(0, Psi)``, ``e_i ~ N(0, sigma^2 I)``,
-    fitted with statsmodels ``MixedLM`` (BFGS to gradient 1e-10). The fixed-effect
-    covariance is ``(sum_i X_i' V_i^{-1} X_i)^{-1}`` with ``V_i = Z_i Psi Z_i' + sigma^2 I``,
-    as lme4 reports it. Validated against R lme4 1.1.31 ``lmer`` (tests/reference/mixed.R):
-    fixed effects, SEs, variance components and log-likelihood (REML and ML) agree to
-    ``1e-5`` relative (the two optimisers' stopping rules; see the test tolerances).
+    with ``Psi = sigma^2 Lambda Lambda'`` and ``Lambda`` lower triangular with parameters
+    ``theta``. As lme4 (Bates et al. 2015), ``beta``, the spherical random effects and
+    ``sigma`` are profiled out by a penalised least-squares solve at each ``theta``, and
+    the profiled REML (or ML) deviance is minimised over ``theta`` alone (L-BFGS-B with the
+    analytic gradient, diagonal of ``Lambda`` bounded at zero). The per-group algebra is
+    batched over groups from sufficient statistics, so the cost of an evaluation does not
+    grow with the number of rows. The fixed-effect covariance is
+    ``sigma^2 (X' V^-1 X)^-1`` at the estimates, as ``vcov(lmer)``. Validated against R
+    lme4 1.1.31 ``lmer`` with bobyqa at ``rhoend = 1e-12`` (tests/reference/mixed.R):
+    fixed effects, SEs, variance components and (RE)ML log-likelihood agree to ``1e-6``
+    relative. Singular fits follow lme4's ``isSingular`` rule (a diagonal element of
+    ``Lambda`` below ``1e-4``).
 
     References
     ----------
@@ -261,41 +283,25 @@ def fit_mixed(
     clean, report, codes, y, X, design, Z, re_design, re_rhs = _mixed_data(
         data, formula, id, re_formula
     )
-    model = sm.MixedLM(y.to_numpy(dtype=float), X, groups=codes, exog_re=Z)
-    # BFGS to a tight gradient; if it stops early (precision loss), polish with L-BFGS
-    # and then Powell from the best point so far.
-    attempts = ({"method": "bfgs", "gtol": MIXED_GTOL}, {"method": "lbfgs"}, {"method": "powell"})
-    res, caught = None, []
-    for kw in attempts:
-        start = None if res is None else res.params_object
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
-            try:
-                cand = model.fit(reml=bool(reml), maxiter=max_iter, start_params=start, **kw)
-            except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover
-                caught = [f"{kw['method']}: {exc}"]
-                continue
-        res = cand
-        caught = [str(w.message).strip() for w in rec]
-        if bool(cand.converged):
-            break
-    if res is None:  # pragma: no cover - every optimiser raised
-        raise EstimationError(f"The mixed model could not be fitted: {'; '.join(caught)}")
-    converged = bool(res.converged) and not any(
-        "not positive definite" in c.lower() for c in caught
-    )
-    psi = np.asarray(res.cov_re, dtype=float)
-    sigma2 = float(res.scale)
-    sds = np.sqrt(np.clip(np.diag(psi), 0, None))
-    singular = bool(np.any(sds < SINGULAR_TOL * np.sqrt(sigma2)))
-    msgs = [c for c in dict.fromkeys(caught) if "boundary" not in c.lower() or not singular]
+    n_groups = int(codes.max()) + 1
+    yv = y.to_numpy(dtype=float)
+    st = eng.group_stats(codes, X, Z, yv, n_groups)
+    _check_identifiable(st, n_groups, id, yv)
+    theta, converged, opt_msg, _ = eng.optimise_theta(st, bool(reml), max_iter)
+    fit = eng.pls(theta, st, bool(reml), gradient=False)
+    n, p, q = st.n, st.p, st.q
+    sigma2 = fit.r2 / (n - p if reml else n)
+    lam = eng.make_lambda(theta, q)
+    psi = sigma2 * lam @ lam.T
+    singular = bool(np.any(np.diag(lam) < SINGULAR_TOL))
+    msgs = [] if converged else [f"optimiser: {opt_msg}"]
     if singular:
         msgs.append("singular fit: a random-effect variance is estimated at (nearly) zero")
     message = "; ".join(msgs)
     if not converged:
         warnings.warn(
-            f"The mixed model did not converge ({message or 'optimiser did not converge'}); "
-            "see glance()['message']. Simplify the random effects or rescale predictors.",
+            f"The mixed model did not converge ({message}); see glance()['message']. "
+            "Simplify the random effects, rescale predictors or raise `max_iter`.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -306,26 +312,53 @@ def fit_mixed(
             DataWarning,
             stacklevel=2,
         )
-    vcov = _fixed_effect_vcov(codes, X, Z, psi, sigma2)
+    vcov = sigma2 * linalg.inv(fit.RXtRX)
+    loglik = -0.5 * fit.deviance
     names = list(design.columns)
     re_names = list(re_design.columns)
+    _, levels = pd.factorize(clean[id], sort=True)
+    ranef = pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names)
     return MixedResult(
         formula=formula,
         id=id,
         re_formula=f"~ {re_rhs}",
         reml=bool(reml),
-        _params=pd.Series(np.asarray(res.fe_params, dtype=float), index=names, name="estimate"),
+        _params=pd.Series(fit.beta, index=names, name="estimate"),
         _cov=pd.DataFrame(vcov, index=names, columns=names),
         cov_re=pd.DataFrame(psi, index=re_names, columns=re_names),
-        sigma2=sigma2,
-        loglik=float(res.llf),
+        sigma2=float(sigma2),
+        loglik=float(loglik),
         missing=report,
-        n_groups=int(codes.max()) + 1,
+        n_groups=n_groups,
         converged=converged,
         singular=singular,
         message=message,
+        theta=tuple(float(t) for t in theta),
+        ranef=ranef,
         _design=design,
+        _re_design=re_design,
     )
+
+
+def _check_identifiable(st: eng.GroupStats, n_groups: int, id: str, y: np.ndarray) -> None:
+    """Refuse models whose residual variance is not identified (as lme4's nobs checks)."""
+    n_re = n_groups * st.q
+    if st.n <= n_re:
+        raise DataValidationError(
+            f"The {st.n} rows used are no more than the {n_re} random effects ({st.q} per "
+            f"level of `id` ('{id}')); the random-effect and residual variances are not "
+            "identified. Use fewer random effects (e.g. a random intercept only)."
+        )
+    ss = float(np.sum((y - y.mean()) ** 2))
+    big = eng.pls(np.where(eng.theta_lower(st.q) == 0, 1e6, 0.0), st, False, gradient=False)
+    if ss == 0 or big.r2 <= PERFECT_FIT_TOL * ss:
+        raise EstimationError(
+            "The outcome is reproduced exactly by the fixed effects and one set of random "
+            f"effects per level of `id` ('{id}') (residual sum of squares "
+            f"{max(big.r2, 0.0):.3g} against a total of {ss:.3g}): the residual variance is "
+            "zero and the likelihood has no maximum. Check for a derived or duplicated "
+            "outcome column."
+        )
 
 
 def _mixed_data(
@@ -356,18 +389,3 @@ def _mixed_data(
     X, design = build_design(rhs, clean)
     Z, re_design = build_design(re_rhs, clean, "re_formula")
     return clean, report, codes, y, X, design, Z, re_design, re_rhs
-
-
-def _fixed_effect_vcov(
-    codes: np.ndarray, X: np.ndarray, Z: np.ndarray, psi: np.ndarray, sigma2: float
-) -> np.ndarray:
-    """Fixed-effect covariance ``(X' V^-1 X)^-1``, batched over groups on a padded layout."""
-    order = np.argsort(codes, kind="stable")
-    layout = eng.make_layout(codes[order], np.zeros(len(codes)), np.zeros(len(codes), dtype=int))
-    Xp = eng.pad(X[order], layout)
-    Zp = eng.pad(Z[order], layout)
-    T = Xp.shape[1]
-    V = np.einsum("gtq,qr,gsr->gts", Zp, psi, Zp) + sigma2 * np.eye(T)[None]
-    VX = np.linalg.solve(V, Xp)
-    info = np.einsum("gtp,gtq->pq", Xp, VX)
-    return np.linalg.inv(info)
