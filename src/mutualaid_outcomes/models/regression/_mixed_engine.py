@@ -22,6 +22,7 @@ quasi-Newton optimiser over ``theta`` alone reaches the optimum to machine preci
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import linalg, optimize
@@ -34,10 +35,11 @@ __all__ = [
     "PLSFit",
     "pls",
     "optimise_theta",
+    "no_pooling_rss",
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GroupStats:
     """Per-group sufficient statistics of a linear mixed model."""
 
@@ -48,6 +50,26 @@ class GroupStats:
     Xty: np.ndarray  # (p,)
     yty: float
     n: int
+
+    @cached_property
+    def ZtZ_(self) -> np.ndarray:
+        """``ZtZ`` on the (q, q, G) layout."""
+        return np.ascontiguousarray(np.moveaxis(self.ZtZ, 0, 2))
+
+    @cached_property
+    def ZtX_(self) -> np.ndarray:
+        """``ZtX`` on the (q, p, G) layout."""
+        return np.ascontiguousarray(np.moveaxis(self.ZtX, 0, 2))
+
+    @cached_property
+    def Zty_(self) -> np.ndarray:
+        """``Zty`` on the (q, G) layout."""
+        return np.ascontiguousarray(self.Zty.T)
+
+    @cached_property
+    def ZtZ_sum(self) -> np.ndarray:
+        """``sum_g Z_g'Z_g``."""
+        return np.asarray(self.ZtZ.sum(axis=0))
 
     @property
     def q(self) -> int:
@@ -126,51 +148,89 @@ class PLSFit:
     ldRX2: float
 
 
-def _chol_solve_batched(L: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve ``L x = B`` for a batch of small lower-triangular ``L`` (G, q, q)."""
-    if L.shape[1] == 1:
-        return B / L[:, :1, :1] if B.ndim == 3 else B / L[:, 0, :1]
-    if B.ndim == 2:
-        return np.linalg.solve(L, B[:, :, None])[:, :, 0]
-    return np.linalg.solve(L, B)
+# Batched small-matrix algebra on a "structure of arrays" layout: a stack of G q x k
+# matrices is an array (q, k, G), so every step is a vector operation over groups and
+# the only Python loops run over the q (<= a few) rows and columns.
+
+
+def _bchol(A: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of a stack ``A`` (q, q, G) of positive definite matrices."""
+    q = A.shape[0]
+    L = np.zeros_like(A)
+    for j in range(q):
+        d = A[j, j] - np.sum(L[j, :j] ** 2, axis=0)
+        L[j, j] = np.sqrt(d)
+        for i in range(j + 1, q):
+            L[i, j] = (A[i, j] - np.sum(L[i, :j] * L[j, :j], axis=0)) / L[j, j]
+    return L
+
+
+def _bfsolve(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Solve ``L X = B`` for stacks ``L`` (q, q, G) lower triangular and ``B`` (q, k, G)."""
+    X = np.empty_like(B)
+    for i in range(L.shape[0]):
+        acc = B[i] - np.sum(L[i, :i, None] * X[:i], axis=0) if i else B[i]
+        X[i] = acc / L[i, i]
+    return X
+
+
+def _bbsolve(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Solve ``L' X = B`` for stacks ``L`` (q, q, G) lower triangular and ``B`` (q, k, G)."""
+    q = L.shape[0]
+    X = np.empty_like(B)
+    for i in reversed(range(q)):
+        acc = B[i] - np.sum(L[i + 1 :, i, None] * X[i + 1 :], axis=0) if i < q - 1 else B[i]
+        X[i] = acc / L[i, i]
+    return X
+
+
+def _left(M: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """``M @ stack_g`` for every g: (r, q) x (q, k, G) -> (r, k, G)."""
+    out = np.zeros((M.shape[0],) + stack.shape[1:])
+    for r in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            if M[r, j] != 0.0:
+                out[r] += M[r, j] * stack[j]
+    return out
+
+
+def _right(stack: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``stack_g @ M`` for every g: (q, k, G) x (k, r) -> (q, r, G)."""
+    return np.stack([M.T @ stack[i] for i in range(stack.shape[0])])
+
+
+def _sum_tn(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``sum_g A_g' B_g`` for stacks (q, a, G) and (q, b, G) -> (a, b)."""
+    return np.asarray(sum(A[i] @ B[i].T for i in range(A.shape[0])))
 
 
 def pls(theta: np.ndarray, st: GroupStats, reml: bool, gradient: bool = True) -> PLSFit:
     """Solve the PLS problem at ``theta`` and return the profiled deviance (and gradient)."""
     q, p, n = st.q, st.p, st.n
     lam = make_lambda(np.asarray(theta, dtype=float), q)
-    lt = lam.T
-    A = lt @ st.ZtZ @ lam + np.eye(q)
-    L = np.linalg.cholesky(A)
-    RZX = _chol_solve_batched(L, lt @ st.ZtX)  # (G, q, p)
-    cu = _chol_solve_batched(L, st.Zty @ lam)  # (G, q)
-    RXtRX = st.XtX - np.einsum("gqp,gqr->pr", RZX, RZX)
+    A = _right(_left(lam.T, st.ZtZ_), lam) + np.eye(q)[:, :, None]
+    L = _bchol(A)
+    RZX = _bfsolve(L, _left(lam.T, st.ZtX_))  # (q, p, G)
+    cu = _bfsolve(L, _left(lam.T, st.Zty_[:, None, :]))  # (q, 1, G)
+    RXtRX = st.XtX - _sum_tn(RZX, RZX)
     RX = linalg.cholesky(RXtRX, lower=True)
-    rhs = st.Xty - np.einsum("gqp,gq->p", RZX, cu)
+    rhs = st.Xty - _sum_tn(RZX, cu)[:, 0]
     cbeta = linalg.solve_triangular(RX, rhs, lower=True)
     beta = linalg.solve_triangular(RX.T, cbeta, lower=False)
-    r2 = st.yty - float(np.sum(cu * cu)) - float(cbeta @ cbeta)
-    r2 = max(r2, 0.0)
-    ldL2 = 2.0 * float(np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
+    r2 = max(st.yty - float(np.sum(cu * cu)) - float(cbeta @ cbeta), 0.0)
+    ldL2 = 2.0 * float(np.sum(np.log(np.diagonal(L, axis1=0, axis2=1))))
     ldRX2 = 2.0 * float(np.sum(np.log(np.diag(RX))))
     n_eff = n - p if reml else n
     with np.errstate(divide="ignore"):
         dev = ldL2 + n_eff * (1.0 + np.log(2.0 * np.pi * r2 / n_eff))
     if reml:
         dev += ldRX2
-    cv = cu - RZX @ beta  # L' u = cu - RZX beta
-    u = _back_solve_batched(L, cv)
+    cv = cu - np.einsum("qpg,p->qg", RZX, beta)[:, None, :]  # L' u = cu - RZX beta
+    u = _bbsolve(L, cv)[:, 0, :].T
     grad = np.zeros(len(theta))
     if gradient and r2 > 0:
         grad = _gradient(st, lam, L, RZX, cv, beta, RX, r2, n_eff, reml)
     return PLSFit(float(dev), grad, beta, u, r2, RXtRX, ldL2, ldRX2)
-
-
-def _back_solve_batched(L: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``L' x = b`` for a batch of lower-triangular ``L``."""
-    if L.shape[1] == 1:
-        return b / L[:, 0, :1]
-    return np.linalg.solve(np.swapaxes(L, 1, 2), b[:, :, None])[:, :, 0]
 
 
 def _gradient(
@@ -194,20 +254,35 @@ def _gradient(
     then ``d dev / d Lambda = 2 S Lambda`` restricted to the lower triangle.
     """
     q = lam.shape[0]
-    W = _chol_solve_batched(L, lam.T @ st.ZtZ)  # L^-1 Lambda' M_g  (G, q, q)
-    WT = np.swapaxes(W, 1, 2)
-    S = np.sum(st.ZtZ, axis=0) - np.einsum("gkq,gkr->qr", W, W)
-    ztr = st.Zty - st.ZtX @ beta  # Z_g'(y_g - X_g beta)
-    s = ztr - (WT @ cv[:, :, None])[:, :, 0]
-    S -= (n_eff / r2) * (s.T @ s)
+    W = _bfsolve(L, _left(lam.T, st.ZtZ_))  # L^-1 Lambda' M_g  (q, q, G)
+    S = st.ZtZ_sum - _sum_tn(W, W)
+    ztr = st.Zty_ - np.einsum("qpg,p->qg", st.ZtX_, beta)  # Z_g'(y_g - X_g beta)
+    s = ztr - np.einsum("kqg,kg->qg", W, cv[:, 0, :])
+    S -= (n_eff / r2) * (s @ s.T)
     if reml:
-        T = st.ZtX - WT @ RZX  # (G, q, p)
+        T = st.ZtX_ - np.einsum("kqg,kpg->qpg", W, RZX)  # (q, p, G)
         RXinv = linalg.solve_triangular(RX, np.eye(RX.shape[0]), lower=True)
-        TR = T @ RXinv.T  # T C T' = (T RX^-T)(T RX^-T)'
-        S -= np.einsum("gqk,grk->qr", TR, TR)
+        TR = _right(T, RXinv.T)  # T C T' = (T RX^-T)(T RX^-T)'
+        S -= np.einsum("qkg,rkg->qr", TR, TR)
     G = 2.0 * S @ lam
     rows, cols = theta_index(q)
     return np.asarray(G[rows, cols])
+
+
+def no_pooling_rss(st: GroupStats) -> float:
+    """Residual sum of squares of ``y`` on ``X`` plus free per-group ``Z`` effects.
+
+    The limit of the penalised residual sum of squares as theta grows without bound;
+    zero when the model reproduces the outcome exactly.
+    """
+    Pinv = np.linalg.pinv(st.ZtZ, hermitian=True)  # (G, q, q), singular blocks allowed
+    PZX = Pinv @ st.ZtX
+    PZy = (Pinv @ st.Zty[:, :, None])[:, :, 0]
+    XMX = st.XtX - np.einsum("gqp,gqr->pr", st.ZtX, PZX)
+    XMy = st.Xty - np.einsum("gqp,gq->p", st.ZtX, PZy)
+    yMy = st.yty - float(np.sum(st.Zty * PZy))
+    b = np.linalg.lstsq(XMX, XMy, rcond=None)[0]
+    return float(yMy - b @ XMy)
 
 
 def optimise_theta(

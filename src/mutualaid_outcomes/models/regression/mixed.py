@@ -54,9 +54,10 @@ MIXED_GLANCE_COLUMNS: tuple[str, ...] = (
 #: the boundary (lme4's ``isSingular`` default tolerance).
 SINGULAR_TOL = 1e-4
 #: Residual sum of squares, relative to the total, at which the model is an exact fit.
-#: Evaluated in the no-pooling limit (theta = 1e6); rounding in the closed-form penalised
-#: residual sum of squares is about 1e-13 relative, so 1e-10 separates exact fits from
-#: any real data with residual SD above 1e-5 of the outcome SD.
+#: Evaluated in the no-pooling limit (theta -> infinity: fixed effects plus free
+#: per-group effects); rounding in the sufficient-statistic residual sum of squares is
+#: about 1e-13 relative, so 1e-10 separates exact fits from any real data with a
+#: residual SD above 1e-5 of the outcome SD.
 PERFECT_FIT_TOL = 1e-10
 
 
@@ -350,12 +351,12 @@ def _check_identifiable(st: eng.GroupStats, n_groups: int, id: str, y: np.ndarra
             "identified. Use fewer random effects (e.g. a random intercept only)."
         )
     ss = float(np.sum((y - y.mean()) ** 2))
-    big = eng.pls(np.where(eng.theta_lower(st.q) == 0, 1e6, 0.0), st, False, gradient=False)
-    if ss == 0 or big.r2 <= PERFECT_FIT_TOL * ss:
+    rss = eng.no_pooling_rss(st)
+    if ss == 0 or rss <= PERFECT_FIT_TOL * ss:
         raise EstimationError(
             "The outcome is reproduced exactly by the fixed effects and one set of random "
             f"effects per level of `id` ('{id}') (residual sum of squares "
-            f"{max(big.r2, 0.0):.3g} against a total of {ss:.3g}): the residual variance is "
+            f"{max(rss, 0.0):.3g} against a total of {ss:.3g}): the residual variance is "
             "zero and the likelihood has no maximum. Check for a derived or duplicated "
             "outcome column."
         )
