@@ -108,8 +108,10 @@ def main() -> None:
     ap.add_argument("--sm-big", action="store_true")
     args = ap.parse_args()
     print(f"load average: {os.getloadavg()}")
-    print(f"{'groups':>8} {'rows':>8} {'ours s':>8} {'lmer s':>8} {'ratio':>6} "
-          f"{'MixedLM s':>10} {'ratio':>7}  max rel diff vs lmer (coef / se / varcomp)")
+    print(
+        f"{'groups':>8} {'rows':>8} {'ours s':>8} {'lmer s':>8} {'ratio':>6} "
+        f"{'MixedLM s':>10} {'ratio':>7}  max rel diff vs lmer (coef / se / varcomp)"
+    )
     for g in args.groups:
         df = make_data(g)
         ours, est = time_ours(df, args.repeats)
@@ -118,8 +120,10 @@ def main() -> None:
         diffs = " / ".join(
             f"{np.max(np.abs(est[k] / r_est[k] - 1)):.1e}" for k in ("coef", "se", "vc")
         )
-        print(f"{g:>8} {len(df):>8} {ours:>8.3f} {r_time:>8.3f} {ours / r_time:>6.2f} "
-              f"{sm:>10.2f} {ours / sm:>7.3f}  {diffs}")
+        print(
+            f"{g:>8} {len(df):>8} {ours:>8.3f} {r_time:>8.3f} {ours / r_time:>6.2f} "
+            f"{sm:>10.2f} {ours / sm:>7.3f}  {diffs}"
+        )
 
 
 if __name__ == "__main__":
