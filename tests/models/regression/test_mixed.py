@@ -125,3 +125,26 @@ def test_bad_input(sleep):
         fit_mixed(sleep.assign(g=1), "Reaction ~ Days", id="g")
     with pytest.raises(EstimationError, match="No rows"):
         fit_mixed(sleep.assign(Days=np.nan), "Reaction ~ Days", id="Subject")
+
+
+def test_formula_terms_match_id_interface(sleep):
+    a = fit_mixed(sleep, "Reaction ~ Days + (1 + Days | Subject)")
+    b = fit_mixed(sleep, "Reaction ~ Days", id="Subject", re_formula="~ Days")
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-12)
+    assert a.id == "Subject" and a.re_formula == "~ 1 + Days"
+    with pytest.raises(OptionError, match="already has the random-effect term"):
+        fit_mixed(sleep, "Reaction ~ Days + (1 | Subject)", id="Subject")
+    with pytest.raises(OptionError, match="not supported"):
+        fit_mixed(sleep, "Reaction ~ Days + (1 | Subject/Days)")
+    cond = a.predict(sleep, level="conditional")
+    resid = sleep["Reaction"] - cond
+    assert float(np.var(resid)) < float(np.var(sleep["Reaction"] - a.predict(sleep)))
+
+
+def test_singular_fit_flagged():
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"id": np.repeat(np.arange(30), 6), "x": rng.normal(size=180)})
+    df["y"] = df["x"] + rng.normal(size=180)  # no between-person variance
+    with pytest.warns(Warning, match="[Ss]ingular"):
+        res = fit_mixed(df, "y ~ x + (1 | id)")
+    assert res.glance().loc[0, "singular"]

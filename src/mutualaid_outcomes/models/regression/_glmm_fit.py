@@ -12,6 +12,7 @@ flagged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import statsmodels.api as sm
 from scipy import optimize
 
 from . import _glmm_engine as ge
-from ._mixed_engine import _bbsolve, _bfsolve, make_lambda, theta_lower, theta_start
+from ._mixed_engine import _bfsolve, make_lambda, theta_lower, theta_start
 
 __all__ = ["GLMMFit", "fit_glmm"]
 
@@ -44,7 +45,7 @@ class GLMMFit:
     hessian_used: bool
 
 
-def _fd_grad(f: ..., x: np.ndarray, lower: np.ndarray) -> np.ndarray:
+def _fd_grad(f: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray) -> np.ndarray:
     g = np.empty_like(x)
     for i in range(len(x)):
         h = GRAD_STEP * max(1.0, abs(x[i]))
@@ -57,7 +58,7 @@ def _fd_grad(f: ..., x: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return g
 
 
-def _fd_hessian(f: ..., x: np.ndarray) -> np.ndarray:
+def _fd_hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     k = len(x)
     H = np.empty((k, k))
     f0 = f(x)
@@ -141,10 +142,6 @@ def fit_glmm(d: ge.GLMMData, n_agq: int, max_iter: int) -> GLMMFit:
                 hessian_used = True
         except np.linalg.LinAlgError:
             pass
-    u = d.u.copy()
     f(x)  # leave the modes at the optimum
     u = d.u.copy()
     return GLMMFit(theta, beta, vcov, dev, u, converged, str(res.message), hessian_used)
-
-
-__all__ += ["_bbsolve"]

@@ -122,8 +122,8 @@ class MixedResult(StoredCoefficients, BaseResult):
     _design: Design = field(repr=False)
     _re_design: Design = field(repr=False)
 
-    @property  # type: ignore[override]
-    def _can_exponentiate(self) -> bool:
+    @property
+    def _can_exponentiate(self) -> bool:  # type: ignore[override]
         """Odds or rate ratios for binomial and Poisson models."""
         return self.family != "gaussian"
 
@@ -248,21 +248,35 @@ def fit_mixed(
     n_agq: int = 1,
     max_iter: int = 2000,
 ) -> MixedResult:
-    """Fit a linear mixed model with random intercepts (and slopes) by REML or ML.
+    """Fit a linear or generalised linear mixed model (random intercepts and slopes).
 
     Parameters
     ----------
     data : pandas.DataFrame
         Long data. Not modified.
     formula : str
-        Fixed-effects formula, e.g. ``"pda ~ C(arm) * month"``.
-    id : str
-        Person column: the grouping of the random effects (lme4's ``(1 | id)``).
+        Model formula with an lme4-style random-effect term, e.g.
+        ``"pda ~ C(arm) * month + (1 + month | id)"``, or a fixed-effects formula with
+        ``id``/``re_formula``. One term on one grouping column is supported (nested and
+        crossed terms raise :class:`OptionError`). Binomial outcomes may be 0/1 or
+        ``cbind(successes, failures)``.
+    id : str, optional
+        Person column: the grouping of the random effects (lme4's ``(1 | id)``) when the
+        formula has no random-effect term.
     re_formula : str, optional
         Random-effects formula: ``"~ 1"`` (default, random intercept) or ``"~ month"``
         (correlated random intercept and slope), as lme4's ``(month | id)``.
+    family : {"gaussian", "binomial", "poisson"}
+        Outcome family (canonical links: identity, logit, log). ``"negative_binomial"``
+        is reserved and raises :class:`OptionError` (not implemented yet).
     reml : bool
-        REML (default) or maximum likelihood (needed to compare fixed effects by LR tests).
+        REML (default) or maximum likelihood (needed to compare fixed effects by LR
+        tests); gaussian only (GLMMs are fitted by maximum likelihood).
+    offset : str, optional
+        Column added to the linear predictor (e.g. log exposure days); GLMMs only.
+    n_agq : int
+        1 (default): Laplace approximation; more: adaptive Gauss-Hermite quadrature with
+        that many nodes, for a single scalar random effect (as ``glmer(nAGQ = )``).
     max_iter : int
         Maximum optimiser iterations.
 
@@ -291,7 +305,16 @@ def fit_mixed(
 
     Notes
     -----
-    ``y_i = X_i beta + Z_i b_i + e_i``, ``b_i ~ N(0, Psi)``, ``e_i ~ N(0, sigma^2 I)``,
+    Binomial and Poisson models: ``g(E[y_i | b]) = offset + X_i beta + Z_i b_i`` with
+    ``b_i = Lambda u_i``, ``u_i ~ N(0, I)``; the Laplace (or adaptive Gauss-Hermite)
+    deviance, with conditional modes found by penalised IRLS, is minimised jointly over
+    ``(theta, beta)`` as lme4's ``glmer`` does, and the fixed-effect covariance is twice
+    the inverse finite-difference Hessian of the deviance (``vcov(glmer)``). Validated
+    against lme4 1.1.31 ``glmer`` (tests/reference/glmm_lme4.R: cbpp, grouseticks;
+    Laplace, nAGQ = 10, random slopes). The log-likelihood is the full one; lme4's
+    ``logLik`` for ``nAGQ > 1`` omits the saturated model's log-likelihood.
+
+    Gaussian models: ``y_i = X_i beta + Z_i b_i + e_i``, ``b_i ~ N(0, Psi)``, ``e_i ~ N(0, sigma^2 I)``,
     with ``Psi = sigma^2 Lambda Lambda'`` and ``Lambda`` lower triangular with parameters
     ``theta``. As lme4 (Bates et al. 2015), ``beta``, the spherical random effects and
     ``sigma`` are profiled out by a penalised least-squares solve at each ``theta``, and
