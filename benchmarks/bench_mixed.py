@@ -11,6 +11,7 @@ ours / peer (below 1 means we are faster) and the load average, since the machin
 be shared.
 
 Usage:  python benchmarks/bench_mixed.py [--repeats 3] [--groups 5000 50000] [--sm-big]
+                                         [--no-statsmodels]
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--groups", type=int, nargs="+", default=[5000, 50000])
     ap.add_argument("--sm-big", action="store_true")
+    ap.add_argument("--no-statsmodels", action="store_true")
     args = ap.parse_args()
     print(f"load average: {os.getloadavg()}")
     print(
@@ -116,7 +118,8 @@ def main() -> None:
         df = make_data(g)
         ours, est = time_ours(df, args.repeats)
         r_time, r_est = time_r(df, args.repeats)
-        sm = time_statsmodels(df) if (g <= 5000 or args.sm_big) else float("nan")
+        run_sm = not args.no_statsmodels and (g <= 5000 or args.sm_big)
+        sm = time_statsmodels(df) if run_sm else float("nan")
         diffs = " / ".join(
             f"{np.max(np.abs(est[k] / r_est[k] - 1)):.1e}" for k in ("coef", "se", "vc")
         )

@@ -123,3 +123,12 @@ def test_bernoulli_separation_and_bad_input(datasets):
     with pytest.warns(Warning, match="separation|converge"):
         out = fit_mixed(sep, "y ~ x + (1 | id)", family="binomial")
     assert not out.glance().loc[0, "converged"]
+
+
+def test_pipeline_spec_accepts_glmm_options():
+    from mutualaid_outcomes.pipeline.spec import ModelStep
+
+    step = ModelStep(
+        name="drink", type="mixed", formula="drink ~ meeting + (1 | id)", family="binomial"
+    )
+    assert step.model_extra["family"] == "binomial"
