@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,14 +48,16 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
+from ...disclosure import check_min_cell
 from .._core import bootstrap as bs
 from ._product_engine import Engine, make_spec, standardise
 from ._product_result import GLANCE_COLUMNS, MediationResult
+from ._moderated import ModeratedMediationResult
 
 if TYPE_CHECKING:
     from ..sem.latent_mediation import LatentMediationResult
 
-__all__ = ["mediate", "MediationResult", "GLANCE_COLUMNS"]
+__all__ = ["mediate", "MediationResult", "ModeratedMediationResult", "GLANCE_COLUMNS"]
 
 ModelType = Literal["parallel", "serial"]
 MediatorFamily = Literal["gaussian"]
@@ -74,7 +76,12 @@ MAX_SERIAL = 8
 
 
 def _check_roles(
-    exposure: str, mediators: list[str], outcome: str, covariates: list[str], cluster: str | None
+    exposure: str,
+    mediators: list[str],
+    outcome: str,
+    covariates: list[str],
+    cluster: str | None,
+    moderator: str | None = None,
 ) -> None:
     roles: dict[str, list[str]] = {}
     for role, cols in (
@@ -83,6 +90,7 @@ def _check_roles(
         ("outcome", [outcome]),
         ("covariates", covariates),
         ("cluster", [cluster] if cluster is not None else []),
+        ("moderator", [moderator] if moderator is not None else []),
     ):
         for c in cols:
             roles.setdefault(c, []).append(role)
@@ -118,6 +126,11 @@ def mediate(
     outcome: str,
     covariates: str | Sequence[str] = (),
     *,
+    moderator: str | None = None,
+    moderated_paths: Sequence[str] | None = None,
+    at: Sequence[Any] | None = None,
+    center: bool = False,
+    min_cell: int | None = None,
     indicators: Mapping[str, Sequence[str]] | None = None,
     model: ModelType = "parallel",
     mediator_family: MediatorFamily = "gaussian",
@@ -130,7 +143,7 @@ def mediate(
     ci: CIType = "bca",
     conf_level: float = 0.95,
     rng: int | np.random.Generator | None = None,
-) -> MediationResult | LatentMediationResult:
+) -> MediationResult | ModeratedMediationResult | LatentMediationResult:
     r"""Product-of-coefficients mediation analysis with bootstrap or Monte Carlo intervals.
 
     Parameters
@@ -146,6 +159,27 @@ def mediate(
         Outcome column.
     covariates : str or sequence of str
         Numeric covariates entered in every equation (dummy-code categories first).
+    moderator : str, optional
+        Moderator ``W`` of a conditional process model (moderated mediation): numeric
+        (continuous or two-valued) or categorical (``L - 1`` indicators against the first
+        level). Returns a :class:`ModeratedMediationResult`; see
+        :mod:`~mutualaid_outcomes.models.mediation._moderated` for the equations.
+    moderated_paths : list of str, optional
+        Paths ``W`` moderates (required with ``moderator``): ``"a"`` (exposure ->
+        mediators), ``"b"`` (mediators -> outcome), ``"c"`` (direct effect), or
+        ``"a[m]"``/``"b[m]"`` for one mediator. ``["a"]`` is PROCESS model 7, ``["b"]``
+        14, ``["a", "c"]`` 8, ``["b", "c"]`` 15, ``["a", "b"]`` 58, all three 59; with
+        ``model="serial"`` the serial analogues (83-92 type).
+    at : sequence, optional
+        Moderator values of the conditional-effect rows; default mean and +/- 1 SD
+        (``ddof=1``) of a continuous moderator, both values of a binary one, every level
+        of a categorical one (as PROCESS). Values outside the observed range warn.
+    center : bool
+        Mean-centre the exposure and a numeric moderator before forming products (the
+        lower-order paths are then effects at the mean of ``W``; conditional effects,
+        indices and contrasts do not change). Reported in ``glance()``.
+    min_cell : int, optional
+        Warn when a level of a binary or categorical moderator has fewer rows (default 5).
     indicators : mapping, optional
         Latent mediators, ``{mediator: [indicator columns]}`` (at least two each; the
         first is the marker with loading 1). A mediator named here is a latent variable
@@ -193,7 +227,10 @@ def mediate(
         ``tidy()`` rows, in order: ``a[m]`` per mediator, ``d[m1->m2]`` (serial),
         ``b[m]``, ``indirect[...]`` per specific indirect effect, ``total_indirect``,
         ``direct``, ``total``, ``prop_mediated``, ``contrast[...]`` for every pair of
-        specific indirect effects. ``draws`` holds the resampled effects. With
+        specific indirect effects. ``draws`` holds the resampled effects. With a
+        ``moderator``: the paths (with ``a[m]:W``-type product rows), ``index[...]`` (index
+        of moderated mediation), ``indirect[...|W=w]``, ``contrast[...|W=w2 minus W=w1]``
+        and ``direct[W=w]`` rows (no total or proportion mediated). With
         ``indicators``, a ``LatentMediationResult`` with the same rows (no ``d`` or
         ``contrast`` rows).
 
@@ -300,6 +337,15 @@ def mediate(
     check_option(ci, ("bca", "percentile", "monte_carlo"), "ci")
     n_boot = _check_draws(ci, n_boot, n_sims)
     conf_level = check_conf_level(conf_level)
+    if moderator is not None or moderated_paths is not None:
+        return _mediate_moderated(
+            data, {"exposure": exposure, "mediators": meds, "outcome": outcome,
+            "covariates": covs, "moderator": moderator, "cluster": cluster},
+            {"model": model, "moderated_paths": moderated_paths, "at": at, "center": center,
+             "min_cell": min_cell, "n_boot": n_boot, "ci": ci, "conf_level": conf_level,
+             "indicators": indicators, "outcome_family": engine_family},
+            rng,
+        )  # fmt: skip
     if indicators is not None:
         from ._latent import mediate_latent
 
@@ -342,6 +388,48 @@ def mediate(
         seed_of(rng),
         extra_notes=(),
     )
+
+
+def _mediate_moderated(
+    data: pd.DataFrame, roles: dict[str, Any], options: dict[str, Any], rng: Any
+) -> ModeratedMediationResult:
+    """Checks of a moderated model, listwise deletion, then :func:`._moderated.fit_moderated`."""
+    from ._moderated import fit_moderated
+
+    w = roles["moderator"]
+    if w is None or options["moderated_paths"] is None:
+        missing = "moderator" if w is None else "moderated_paths"
+        raise OptionError(
+            f"`moderator` and `moderated_paths` go together; `{missing}` is missing (e.g. "
+            "moderator='sex', moderated_paths=['a'])."
+        )
+    w = _as_single(w, "moderator")
+    if options["indicators"] is not None or options["outcome_family"] != "gaussian":
+        raise OptionError(
+            "A `moderator` needs observed mediators and a gaussian outcome; latent "
+            "mediators (`indicators`) and outcome_family='binomial' are not supported with "
+            "moderation."
+        )
+    meds, model = roles["mediators"], options["model"]
+    if len(set(meds)) != len(meds) or (model == "serial" and len(meds) > MAX_SERIAL):
+        raise DataValidationError(
+            f"`mediators` must be distinct (and at most {MAX_SERIAL} for a serial model)."
+        )
+    check_min_cell(options["min_cell"])
+    _check_mediate_columns(
+        data, roles["exposure"], meds, roles["outcome"], roles["covariates"], roles["cluster"],
+        options["ci"], moderator=w,
+    )  # fmt: skip
+    options["n_boot"] = bs.check_n_boot(
+        options["n_boot"], options["ci"], "n_sims" if options["ci"] == "monte_carlo" else "n_boot"
+    )
+    cluster = roles["cluster"]
+    cols = [roles["exposure"], *meds, *roles["covariates"], roles["outcome"], w]
+    clean, report = listwise_delete(
+        data, cols + ([cluster] if cluster else []), "data",
+        identifiers=[cluster] if cluster else [],
+    )  # fmt: skip
+    return fit_moderated(clean, report, roles | {"moderator": w}, options, check_rng(rng), seed_of(rng))
 
 
 def _check_families(
@@ -546,15 +634,18 @@ def _check_mediate_columns(
     covs: list[str],
     cluster: str | None,
     ci: str,
+    moderator: str | None = None,
 ) -> None:
     """The role columns exist, are numeric and distinct; a cluster column is complete."""
     check_columns(data, [exposure], "exposure")
+    if moderator is not None:
+        check_columns(data, [moderator], "moderator")
     check_columns(data, meds, "mediators")
     check_columns(data, [outcome], "outcome")
     check_columns(data, covs, "covariates")
     if cluster is not None:
         check_columns(data, [cluster], "cluster")
-    _check_roles(exposure, meds, outcome, covs, cluster)
+    _check_roles(exposure, meds, outcome, covs, cluster, moderator)
     check_numeric(data, [exposure], "exposure")
     check_numeric(data, meds, "mediators")
     check_numeric(data, [outcome], "outcome")
