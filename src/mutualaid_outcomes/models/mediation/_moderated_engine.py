@@ -27,7 +27,7 @@ import numpy as np
 
 from ...errors import EstimationError
 from .._core import bootstrap as bs
-from .._core.ols import RIDGE_FLOOR, Packer, group_sum, solve_batched, solve_normal
+from .._core.ols import RIDGE_FLOOR, Packer, chol_ok, group_sum, solve_batched, solve_normal
 
 __all__ = ["ModSpec", "ModEngine", "build_columns"]
 
@@ -198,6 +198,21 @@ class ModSpec:
         return {"indirect": ind, "direct": at("c", 0), "index": index}
 
 
+def _solve_many(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`solve_batched` for several right-hand sides ``b`` (m, p, r) at once."""
+    eye = np.eye(a.shape[1])
+    scale = np.sqrt(np.diagonal(a, axis1=1, axis2=2))
+    good = np.all(scale > 0, axis=1) & np.all(np.isfinite(scale), axis=1)
+    scale = np.where(good[:, None], scale, 1.0)
+    a_s = a / (scale[:, :, None] * scale[:, None, :])
+    a_s = np.where(good[:, None, None], a_s, eye)
+    ok = good & chol_ok(a_s)
+    a_s = np.where(ok[:, None, None], a_s, eye)
+    x = np.linalg.solve(a_s, b / scale[:, :, None]) / scale[:, :, None]
+    x[~ok] = 0.0
+    return x, ok
+
+
 def build_columns(
     x: np.ndarray, w: np.ndarray, covs: np.ndarray, m: np.ndarray, y: np.ndarray, spec: ModSpec
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -229,14 +244,28 @@ class ModEngine:
         self.eqs = spec.equations
 
     def _paths(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Path coefficients ``(m, n_paths)`` from unpacked cross products ``(m, d, d)``."""
+        """Path coefficients ``(m, n_paths)`` from unpacked cross products ``(m, d, d)``.
+
+        Equations with the same regressors (parallel mediators) share one factorisation:
+        their responses are solved together.
+        """
         m = s.shape[0]
         ok = np.ones(m, dtype=bool)
-        coefs = []
-        for regs, resp in self.eqs:
+        coefs: list[np.ndarray] = [np.empty(0)] * len(self.eqs)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for e, (regs, _) in enumerate(self.eqs):
+            groups.setdefault(tuple(regs), []).append(e)
+        for regs, members in groups.items():
             idx = np.array([0, *regs])
-            beta, good = solve_batched(s[:, idx[:, None], idx[None, :]], s[:, idx, resp])
-            coefs.append(beta)
+            resp = [self.eqs[e][1] for e in members]
+            a = s[:, idx[:, None], idx[None, :]]
+            if len(members) == 1:
+                beta, good = solve_batched(a, s[:, idx, resp[0]])
+                coefs[members[0]] = beta
+            else:
+                beta, good = _solve_many(a, s[:, idx[:, None], np.array(resp)[None, :]])
+                for r, e in enumerate(members):
+                    coefs[e] = beta[:, :, r]
             ok &= good
         spec = self.spec
         paths = np.column_stack(
