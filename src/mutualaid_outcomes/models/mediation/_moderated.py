@@ -28,15 +28,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._validation import MissingReport
-from ...errors import DataValidationError, EstimationError
+from ..._rng import check_rng, seed_of
+from ..._validation import MissingReport, listwise_delete
+from ...disclosure import check_min_cell
+from ...errors import DataValidationError, EstimationError, OptionError
 from ...results import glance_frame
 from .._core import bootstrap as bs
 from ._moderated_engine import ModEngine, ModSpec, build_columns
 from ._moderated_layout import Coding, Layout, code_moderator, parse_paths, resolve_at
 from ._product_result import GLANCE_COLUMNS, MediationResult
 
-__all__ = ["ModeratedMediationResult", "MODERATED_GLANCE_COLUMNS", "fit_moderated"]
+__all__ = [
+    "ModeratedMediationResult",
+    "MODERATED_GLANCE_COLUMNS",
+    "fit_moderated",
+    "mediate_moderated",
+]
 
 #: glance() columns of a moderated mediation result: the mediation family's, then the
 #: moderator, the moderated paths, the centring and the PROCESS model number.
@@ -92,7 +99,11 @@ class ModeratedMediationResult(MediationResult):
     path_jackknife: np.ndarray | None = field(default=None, repr=False)
 
     def conditional_effects(
-        self, at: Sequence[Any] | Any = None, *, conf_level: float | None = None
+        self,
+        at: Sequence[Any] | Any = None,
+        *,
+        conf_level: float | None = None,
+        contrasts: bool = True,
     ) -> pd.DataFrame:
         """Conditional indirect and direct effects at moderator values ``at``, no refit.
 
@@ -104,6 +115,8 @@ class ModeratedMediationResult(MediationResult):
             level of a categorical one). Values outside the observed range warn.
         conf_level : float, optional
             Confidence level (default: the result's).
+        contrasts : bool
+            Include the pairwise contrasts between the values of ``at``.
 
         Returns
         -------
@@ -115,11 +128,12 @@ class ModeratedMediationResult(MediationResult):
         if self.layout is None or self.path_draws is None or self.path_estimates is None:
             raise EstimationError("This result holds no path draws; refit with mediate().")
         values = resolve_at(at, self.layout.coding, stacklevel=3)
-        names, est = self.layout.conditional_rows(self.path_estimates[None, :], values)
-        draws = self.layout.conditional_rows(self.path_draws, values)[1]
+        lay = self.layout
+        names, est = lay.conditional_rows(self.path_estimates[None, :], values, contrasts)
+        draws = lay.conditional_rows(self.path_draws, values, contrasts)[1]
         jack = None
         if self.path_jackknife is not None:
-            jack = self.layout.conditional_rows(self.path_jackknife, values)[1]
+            jack = lay.conditional_rows(self.path_jackknife, values, contrasts)[1]
         sub = replace(
             self,
             _terms=tuple(names),
@@ -157,6 +171,50 @@ class ModeratedMediationResult(MediationResult):
         return f"Moderated mediation by {self.moderator} ({self.model}, {self.ci} intervals)"
 
 
+def mediate_moderated(
+    data: pd.DataFrame, roles: dict[str, Any], options: dict[str, Any], rng: Any
+) -> ModeratedMediationResult:
+    """Checks of a moderated model, listwise deletion, then :func:`._moderated.fit_moderated`."""
+    from .product import MAX_SERIAL, _as_single, _check_mediate_columns
+
+    w = roles["moderator"]
+    if w is None or options["moderated_paths"] is None:
+        missing = "moderator" if w is None else "moderated_paths"
+        raise OptionError(
+            f"`moderator` and `moderated_paths` go together; `{missing}` is missing (e.g. "
+            "moderator='sex', moderated_paths=['a'])."
+        )
+    w = _as_single(w, "moderator")
+    if options["indicators"] is not None or options["outcome_family"] != "gaussian":
+        raise OptionError(
+            "A `moderator` needs observed mediators and a gaussian outcome; latent "
+            "mediators (`indicators`) and outcome_family='binomial' are not supported with "
+            "moderation."
+        )
+    meds, model = roles["mediators"], options["model"]
+    if len(set(meds)) != len(meds) or (model == "serial" and len(meds) > MAX_SERIAL):
+        raise DataValidationError(
+            f"`mediators` must be distinct (and at most {MAX_SERIAL} for a serial model)."
+        )
+    check_min_cell(options["min_cell"])
+    _check_mediate_columns(
+        data, roles["exposure"], meds, roles["outcome"], roles["covariates"], roles["cluster"],
+        options["ci"], moderator=w,
+    )  # fmt: skip
+    options["n_boot"] = bs.check_n_boot(
+        options["n_boot"], options["ci"], "n_sims" if options["ci"] == "monte_carlo" else "n_boot"
+    )
+    cluster = roles["cluster"]
+    cols = [roles["exposure"], *meds, *roles["covariates"], roles["outcome"], w]
+    clean, report = listwise_delete(
+        data, cols + ([cluster] if cluster else []), "data",
+        identifiers=[cluster] if cluster else [],
+    )  # fmt: skip
+    return fit_moderated(
+        clean, report, roles | {"moderator": w}, options, check_rng(rng), seed_of(rng)
+    )
+
+
 def fit_moderated(
     clean: pd.DataFrame,
     report: MissingReport,
@@ -175,7 +233,9 @@ def fit_moderated(
     others = {"exposure": clean[x_name]} | {f"mediator '{m}'": clean[m] for m in meds}
     wmat, coding = code_moderator(clean[w_name], w_name, others, options["min_cell"])
     at = resolve_at(options["at"], coding, stacklevel=5)
-    spec = ModSpec(len(meds), coding.q, len(covs), options["model"], tuple(meds), a_mod, b_mod, c_mod)
+    spec = ModSpec(
+        len(meds), coding.q, len(covs), options["model"], tuple(meds), a_mod, b_mod, c_mod
+    )
     num = clean.loc[:, [x_name, *covs, *meds, y_name]].to_numpy(dtype=float)
     _check_constant(num, [x_name, *covs, *meds, y_name])
     nc = len(covs)

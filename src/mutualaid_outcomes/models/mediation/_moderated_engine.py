@@ -118,7 +118,9 @@ class ModSpec:
     @property
     def chains(self) -> list[tuple[int, ...]]:
         if self.model == "serial":
-            return [c for r in range(1, self.k + 1) for c in itertools.combinations(range(self.k), r)]
+            return [
+                c for r in range(1, self.k + 1) for c in itertools.combinations(range(self.k), r)
+            ]
         return [(j,) for j in range(self.k)]
 
     @property
@@ -132,17 +134,17 @@ class ModSpec:
             regs = [0, *self.mediator_equation(j)[0]]
             slots.append(("a", j, -1, regs.index(1)))
             if self.a_mod[j]:
-                slots += [("a", j, l, regs.index(c)) for l, c in enumerate(self.xw_cols)]
+                slots += [("a", j, col_i, regs.index(c)) for col_i, c in enumerate(self.xw_cols)]
         for p, (i, j) in enumerate(self.d_pairs):
             regs = [0, *self.mediator_equation(j)[0]]
             slots.append(("d", p, -1, regs.index(self.m_col(i))))
         out = [0, *self.outcome_equation()[0]]
         for j in range(self.k):
             slots.append(("b", j, -1, out.index(self.m_col(j))))
-            slots += [("b", j, l, out.index(c)) for l, c in enumerate(self.mw_cols(j))]
+            slots += [("b", j, col_i, out.index(c)) for col_i, c in enumerate(self.mw_cols(j))]
         slots.append(("c", 0, -1, out.index(1)))
         if self.c_mod:
-            slots += [("c", 0, l, out.index(c)) for l, c in enumerate(self.xw_cols)]
+            slots += [("c", 0, col_i, out.index(c)) for col_i, c in enumerate(self.xw_cols)]
         return slots
 
     def path_equation(self, kind: str, idx: int) -> int:
@@ -157,12 +159,12 @@ class ModSpec:
         """``{(kind, index): (base (m,), slopes on W (m, q))}`` from ``(m, n_paths)`` paths."""
         out: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         m = paths.shape[0]
-        for s, (kind, idx, l, _) in enumerate(self.path_slots):
+        for s, (kind, idx, col, _) in enumerate(self.path_slots):
             key = (kind, idx)
             if key not in out:
                 out[key] = (paths[:, s], np.zeros((m, self.q)))
-            if l >= 0:
-                out[key][1][:, l] = paths[:, s]
+            if col >= 0:
+                out[key][1][:, col] = paths[:, s]
         return out
 
     def chain_kind(self, chain: tuple[int, ...]) -> str:

@@ -231,7 +231,7 @@ class Layout:
                 cols.append(base + slope @ u0)
                 if flags[kind][j]:
                     names += self._slope_names(stem)
-                    cols += [slope[:, l] for l in range(spec.q)]
+                    cols += [slope[:, col] for col in range(spec.q)]
         return names, np.column_stack(cols)
 
     def chain_name(self, chain: tuple[int, ...]) -> str:
@@ -258,7 +258,7 @@ class Layout:
                     names.append(f"index[{inner}]")
                 else:
                     names += [f"index[{inner}|{w}={_show(v)}]" for v in self.coding.levels[1:]]
-                cols += [eff["index"][:, c, l] for l in range(spec.q)]
+                cols += [eff["index"][:, c, col] for col in range(spec.q)]
             names += [f"indirect[{inner}|{lab}]" for lab in labels]
             cols += [eff["indirect"][:, c, r] for r in range(len(at))]
             if contrasts:
@@ -272,7 +272,9 @@ class Layout:
 
     def no_index_chains(self) -> list[str]:
         """Chains whose indirect effect is quadratic in the moderator (no single index)."""
-        return [self.chain_name(c) for c in self.spec.chains if self.spec.chain_kind(c) == "quadratic"]
+        return [
+            self.chain_name(c) for c in self.spec.chains if self.spec.chain_kind(c) == "quadratic"
+        ]
 
     def effects(self, paths: np.ndarray, at: Sequence[Any]) -> tuple[list[str], np.ndarray]:
         """All ``tidy()`` rows: paths, then conditional rows."""
@@ -282,6 +284,4 @@ class Layout:
 
     def wald_terms(self, names: list[str]) -> frozenset[str]:
         """Single coefficients and conditional direct effects (linear in the paths)."""
-        return frozenset(
-            n for n in names if re.match(r"^(a|b|d)\[[^|]*\]($|:)|^direct($|:|\[)", n)
-        )
+        return frozenset(n for n in names if re.match(r"^(a|b|d)\[[^|]*\]($|:)|^direct($|:|\[)", n))

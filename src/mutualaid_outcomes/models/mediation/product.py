@@ -48,11 +48,10 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
-from ...disclosure import check_min_cell
 from .._core import bootstrap as bs
+from ._moderated import ModeratedMediationResult, mediate_moderated
 from ._product_engine import Engine, make_spec, standardise
 from ._product_result import GLANCE_COLUMNS, MediationResult
-from ._moderated import ModeratedMediationResult
 
 if TYPE_CHECKING:
     from ..sem.latent_mediation import LatentMediationResult
@@ -338,7 +337,7 @@ def mediate(
     n_boot = _check_draws(ci, n_boot, n_sims)
     conf_level = check_conf_level(conf_level)
     if moderator is not None or moderated_paths is not None:
-        return _mediate_moderated(
+        return mediate_moderated(
             data, {"exposure": exposure, "mediators": meds, "outcome": outcome,
             "covariates": covs, "moderator": moderator, "cluster": cluster},
             {"model": model, "moderated_paths": moderated_paths, "at": at, "center": center,
@@ -388,48 +387,6 @@ def mediate(
         seed_of(rng),
         extra_notes=(),
     )
-
-
-def _mediate_moderated(
-    data: pd.DataFrame, roles: dict[str, Any], options: dict[str, Any], rng: Any
-) -> ModeratedMediationResult:
-    """Checks of a moderated model, listwise deletion, then :func:`._moderated.fit_moderated`."""
-    from ._moderated import fit_moderated
-
-    w = roles["moderator"]
-    if w is None or options["moderated_paths"] is None:
-        missing = "moderator" if w is None else "moderated_paths"
-        raise OptionError(
-            f"`moderator` and `moderated_paths` go together; `{missing}` is missing (e.g. "
-            "moderator='sex', moderated_paths=['a'])."
-        )
-    w = _as_single(w, "moderator")
-    if options["indicators"] is not None or options["outcome_family"] != "gaussian":
-        raise OptionError(
-            "A `moderator` needs observed mediators and a gaussian outcome; latent "
-            "mediators (`indicators`) and outcome_family='binomial' are not supported with "
-            "moderation."
-        )
-    meds, model = roles["mediators"], options["model"]
-    if len(set(meds)) != len(meds) or (model == "serial" and len(meds) > MAX_SERIAL):
-        raise DataValidationError(
-            f"`mediators` must be distinct (and at most {MAX_SERIAL} for a serial model)."
-        )
-    check_min_cell(options["min_cell"])
-    _check_mediate_columns(
-        data, roles["exposure"], meds, roles["outcome"], roles["covariates"], roles["cluster"],
-        options["ci"], moderator=w,
-    )  # fmt: skip
-    options["n_boot"] = bs.check_n_boot(
-        options["n_boot"], options["ci"], "n_sims" if options["ci"] == "monte_carlo" else "n_boot"
-    )
-    cluster = roles["cluster"]
-    cols = [roles["exposure"], *meds, *roles["covariates"], roles["outcome"], w]
-    clean, report = listwise_delete(
-        data, cols + ([cluster] if cluster else []), "data",
-        identifiers=[cluster] if cluster else [],
-    )  # fmt: skip
-    return fit_moderated(clean, report, roles | {"moderator": w}, options, check_rng(rng), seed_of(rng))
 
 
 def _check_families(
