@@ -41,14 +41,16 @@ def conditional_indirect_data(
     conf_level : float, optional
         Confidence level of the band (default: the result's).
     n_points : int
-        Grid points over the observed range of a numeric moderator (levels of a
-        categorical moderator are used as they are).
+        Grid points over the observed range of a continuous moderator (the levels of a
+        categorical moderator and the two values of a binary one are used as they are).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``chain, moderator, moderator_value, estimate, conf_low, conf_high,
-        conf_level, categorical``; one row per chain and moderator value.
+        conf_level, categorical`` (``categorical`` true when the values are levels or
+        the two values of a binary moderator, drawn as points); one row per chain and
+        moderator value.
 
     Raises
     ------
@@ -76,8 +78,11 @@ def conditional_indirect_data(
     n_points = check_positive_int(n_points, "n_points", minimum=2)
     level = result.conf_level if conf_level is None else check_conf_level(conf_level)
     coding = result.layout.coding
+    points = coding.kind != "continuous"  # levels or the two values of a binary moderator
     if coding.levels is not None:
         grid: list[Any] = list(coding.levels)
+    elif coding.kind == "binary":
+        grid = list(coding.observed)
     else:
         grid = list(np.linspace(coding.low, coding.high, n_points))
     with warnings.catch_warnings():
@@ -98,7 +103,7 @@ def conditional_indirect_data(
                 "conf_low": r["conf_low"],
                 "conf_high": r["conf_high"],
                 "conf_level": level,
-                "categorical": coding.levels is not None,
+                "categorical": points,
             }
         )
     return pd.DataFrame(rows)

@@ -124,6 +124,21 @@ class ModeratedMediationResult(MediationResult):
             ``tidy()`` columns for ``index[...]``, ``indirect[...|W=w]``,
             ``contrast[...]`` and (with a moderated direct effect) ``direct[W=w]``, from
             the stored draws of the path coefficients with the result's interval type.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from mutualaid_outcomes.models.mediation import mediate
+        >>> rng = np.random.default_rng(0)
+        >>> d = pd.DataFrame({"x": rng.binomial(1, 0.5, 400), "w": rng.normal(size=400)})
+        >>> d["m"] = (0.4 + 0.3 * d.w) * d.x + rng.normal(size=400)
+        >>> d["y"] = 0.5 * d.m + rng.normal(size=400)
+        >>> res = mediate(d, "x", ["m"], "y", moderator="w", moderated_paths=["a"],
+        ...               ci="percentile", n_boot=1000, rng=1)
+        >>> int(res.glance().loc[0, "process_model"])
+        7
+        >>> res.conditional_effects(at=[0, 1], contrasts=False)["term"].tolist()
+        ['index[m]', 'indirect[m|w=0]', 'indirect[m|w=1]']
         """
         if self.layout is None or self.path_draws is None or self.path_estimates is None:
             raise EstimationError("This result holds no path draws; refit with mediate().")

@@ -290,7 +290,12 @@ def mediate(
     with ``boot.ci`` given the centred jackknife influence values ``L``; its default
     regression estimate of ``L`` gives another acceleration, see
     :func:`~mutualaid_outcomes.models._core.bootstrap.bca_interval`)
-    and the JOBS II plug-in values of R ``mediation`` (to all 7 printed digits). Coverage of
+    and the JOBS II plug-in values of R ``mediation`` (to all 7 printed digits). Moderated
+    models (``moderator``): point estimates equal products of R ``lm`` coefficients and
+    lavaan ``:=`` definitions to 1e-6 (PROCESS models 7, 8, 59, a serial model with
+    moderated a and b paths, a categorical moderator), bootstrap limits of the index agree
+    with R ``boot`` percentile and BCa within Monte Carlo error
+    (``tests/reference/moderated_mediation.R``). Coverage of
     95% intervals for indirect effects (``benchmarks/coverage_mediation.py``): 93.6-95.8%
     for a linear model with skewed errors (1,000 replicates), 93.0-96.8% on the sample
     cohort's data-generating process (500 replicates) except BCa for the near-zero
