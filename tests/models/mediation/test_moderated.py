@@ -243,3 +243,34 @@ def test_unmoderated_call_unchanged(sim):
         warnings.simplefilter("error")
         res = mediate(sim, "x", ["m1"], "y", n_boot=1000, rng=1)
     assert "indirect[m1]" in res.terms and not hasattr(res, "conditional_effects")
+
+
+def test_monte_carlo_covariance_is_ols_covariance(sim):
+    """The normal-theory covariance behind Monte Carlo draws: s^2 (X'X)^-1 per equation and
+    s_12 (X'X)^-1 between parallel mediator equations (statsmodels OLS / residuals)."""
+    import statsmodels.api as sm
+
+    res = mediate(sim, "x", ["m1", "m2"], "y", ["c1"], moderator="w", moderated_paths=["a"],
+                  ci="monte_carlo", n_sims=1000, rng=1)  # fmt: skip
+    from mutualaid_outcomes.models.mediation._moderated_engine import ModEngine, build_columns
+
+    spec = res.layout.spec
+    num = sim[["x", "c1", "m1", "m2", "y"]].to_numpy(float)
+    z, _ = build_columns(num[:, 0], sim[["w"]].to_numpy(float), num[:, [1]], num[:, 2:4],
+                         num[:, 4], spec)  # fmt: skip
+    paths, cov = ModEngine(spec, z).fit()
+    # the engine's (centred) parameterisation: products of mean-centred x and w
+    xc, wc = sim.x - sim.x.mean(), sim.w - sim.w.mean()
+    xm = sm.add_constant(np.column_stack([xc, wc, xc * wc, sim.c1]))
+    f1, f2 = sm.OLS(sim.m1, xm).fit(), sm.OLS(sim.m2, xm).fit()
+    # path slots: a[m1], a[m1]:w, a[m2], a[m2]:w, b[m1], b[m2], direct
+    np.testing.assert_allclose(paths[[0, 1]], f1.params.to_numpy()[[1, 3]], rtol=1e-10)
+    np.testing.assert_allclose(cov[:2, :2], f1.cov_params().to_numpy()[np.ix_([1, 3], [1, 3])],
+                               rtol=1e-8)  # fmt: skip
+    df = f1.df_resid
+    s12 = (f1.resid @ f2.resid) / df
+    inv = np.linalg.inv(xm.T @ xm)
+    np.testing.assert_allclose(cov[0, 2], s12 * inv[1, 1], rtol=1e-8)
+    fy = sm.OLS(sim.y, sm.add_constant(np.column_stack([sim.x, sim.m1, sim.m2, sim.c1]))).fit()
+    np.testing.assert_allclose(cov[4, 4], fy.cov_params().to_numpy()[2, 2], rtol=1e-8)
+    assert cov[0, 4] == 0.0
