@@ -193,9 +193,9 @@ def moderated_data(n: int) -> pd.DataFrame:
 
 def time_moderated(df: pd.DataFrame, n_boot: int, ci: str, repeats: int = 5):
     kw = dict(moderator="w", moderated_paths=["a"], ci=ci)
-    mediate(df, "x", MEDIATORS, "y", COVARIATES[1:], n_boot=500, rng=0, **kw)  # warm-up
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        mediate(df, "x", MEDIATORS, "y", COVARIATES[1:], n_boot=500, rng=0, **kw)  # warm-up
         return best_of(
             lambda: mediate(
                 df, "x", MEDIATORS, "y", COVARIATES[1:], n_boot=n_boot, rng=1, **kw

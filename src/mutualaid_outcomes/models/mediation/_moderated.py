@@ -36,6 +36,8 @@ from ...results import glance_frame
 from .._core import bootstrap as bs
 from ._moderated_engine import ModEngine, ModSpec, build_columns
 from ._moderated_layout import Coding, Layout, code_moderator, parse_paths, resolve_at
+from ._product_notes import count_failures as _count_failures
+from ._product_notes import interval_note as _interval_note
 from ._product_result import GLANCE_COLUMNS, MediationResult
 
 __all__ = [
@@ -190,8 +192,6 @@ def mediate_moderated(
     data: pd.DataFrame, roles: dict[str, Any], options: dict[str, Any], rng: Any
 ) -> ModeratedMediationResult:
     """Checks of a moderated model, listwise deletion, then :func:`._moderated.fit_moderated`."""
-    from .product import MAX_SERIAL, _as_single, _check_mediate_columns
-
     w = roles["moderator"]
     if w is None or options["moderated_paths"] is None:
         missing = "moderator" if w is None else "moderated_paths"
@@ -199,7 +199,6 @@ def mediate_moderated(
             f"`moderator` and `moderated_paths` go together; `{missing}` is missing (e.g. "
             "moderator='sex', moderated_paths=['a'])."
         )
-    w = _as_single(w, "moderator")
     if options["indicators"] is not None or options["outcome_family"] != "gaussian":
         raise OptionError(
             "A `moderator` needs observed mediators and a gaussian outcome; latent "
@@ -207,15 +206,12 @@ def mediate_moderated(
             "moderation."
         )
     meds, model = roles["mediators"], options["model"]
-    if len(set(meds)) != len(meds) or (model == "serial" and len(meds) > MAX_SERIAL):
+    max_serial = options["max_serial"]
+    if len(set(meds)) != len(meds) or (model == "serial" and len(meds) > max_serial):
         raise DataValidationError(
-            f"`mediators` must be distinct (and at most {MAX_SERIAL} for a serial model)."
+            f"`mediators` must be distinct (and at most {max_serial} for a serial model)."
         )
     check_min_cell(options["min_cell"])
-    _check_mediate_columns(
-        data, roles["exposure"], meds, roles["outcome"], roles["covariates"], roles["cluster"],
-        options["ci"], moderator=w,
-    )  # fmt: skip
     options["n_boot"] = bs.check_n_boot(
         options["n_boot"], options["ci"], "n_sims" if options["ci"] == "monte_carlo" else "n_boot"
     )
@@ -278,8 +274,6 @@ def fit_moderated(
         draws_paths = engine.bootstrap(n_boot, gen, codes, n_groups)
         method = "bootstrap" if cluster is None else "cluster bootstrap"
         jack_paths = engine.jackknife(codes, n_groups) if ci == "bca" else None
-    from .product import _count_failures, _interval_note
-
     notes = [report.describe()]
     n_failed = _count_failures(draws_paths, n_boot, notes)
     names, est = layout.effects(paths[None, :], at)

@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +31,6 @@ from ..._rng import check_rng, seed_of
 from ..._validation import (
     MissingReport,
     as_column_list,
-    check_binary,
     check_columns,
     check_conf_level,
     check_dataframe,
@@ -42,15 +40,16 @@ from ..._validation import (
 )
 from ...errors import (
     ArgumentTypeError,
-    BootstrapWarning,
     DataValidationError,
-    DataWarning,
     EstimationError,
     OptionError,
 )
 from .._core import bootstrap as bs
 from ._moderated import ModeratedMediationResult, mediate_moderated
 from ._product_engine import Engine, make_spec, standardise
+from ._product_notes import count_failures as _count_failures
+from ._product_notes import interval_note as _interval_note
+from ._product_notes import outcome_notes as _outcome_notes
 from ._product_result import GLANCE_COLUMNS, MediationResult
 
 if TYPE_CHECKING:
@@ -342,12 +341,16 @@ def mediate(
     n_boot = _check_draws(ci, n_boot, n_sims)
     conf_level = check_conf_level(conf_level)
     if moderator is not None or moderated_paths is not None:
+        if moderator is not None:
+            moderator = _as_single(moderator, "moderator")
+            _check_mediate_columns(data, exposure, meds, outcome, covs, cluster, ci, moderator)
         return mediate_moderated(
             data, {"exposure": exposure, "mediators": meds, "outcome": outcome,
             "covariates": covs, "moderator": moderator, "cluster": cluster},
             {"model": model, "moderated_paths": moderated_paths, "at": at, "center": center,
              "min_cell": min_cell, "n_boot": n_boot, "ci": ci, "conf_level": conf_level,
-             "indicators": indicators, "outcome_family": engine_family},
+             "indicators": indicators, "outcome_family": engine_family,
+             "max_serial": MAX_SERIAL},
             rng,
         )  # fmt: skip
     if indicators is not None:
@@ -533,59 +536,6 @@ def _checked_matrix(clean: pd.DataFrame, cols: list[str], n_cov: int, n_med: int
             "needs variation in the exposure, every mediator, covariate and the outcome."
         )
     return z
-
-
-def _outcome_notes(clean: pd.DataFrame, outcome: str, outcome_family: str) -> list[str]:
-    """Check a logistic outcome is binary; warn for a 0/1 outcome in a linear model."""
-    if outcome_family == "logit":  # binomial family, logit link
-        check_binary(clean[outcome], "outcome")
-        return [
-            "Outcome model is logistic: b-paths, direct, indirect and total effects are on "
-            "the log-odds scale (product of coefficients)."
-        ]
-    vals = pd.unique(clean[outcome])
-    if len(vals) == 2 and {float(v) for v in vals} <= {0.0, 1.0}:
-        warnings.warn(
-            f"`outcome` '{outcome}' is binary (0/1) but outcome_family='gaussian'; "
-            "effects are differences in probability from a linear probability model. "
-            "Use outcome_family='binomial' for log-odds effects.",
-            DataWarning,
-            stacklevel=4,
-        )
-    return []
-
-
-def _count_failures(draws_paths: np.ndarray, n_boot: int, notes: list[str]) -> int:
-    """Resamples whose fits failed (NaN rows): an error if all did, else a warning + note."""
-    n_failed = int(np.isnan(draws_paths).any(axis=1).sum())
-    if n_failed == n_boot:
-        raise EstimationError(
-            f"All {n_boot} bootstrap resamples failed (singular regressions or non-"
-            "convergent fits in every resample); the data are too small or too sparse for "
-            "these models. Reduce covariates or use ci='monte_carlo'."
-        )
-    if n_failed:
-        warnings.warn(
-            f"{n_failed} of {n_boot} bootstrap resamples failed (singular regressions or "
-            "non-convergent fits) and were excluded from the intervals.",
-            BootstrapWarning,
-            stacklevel=4,
-        )
-        notes.append(f"{n_failed} of {n_boot} resamples failed and were excluded.")
-    return n_failed
-
-
-def _interval_note(ci: str, n_boot: int, cluster: str | None) -> str:
-    if ci == "monte_carlo":
-        return (
-            f"Intervals: Monte Carlo percentiles of {n_boot} draws of the path coefficients; "
-            "std_error is the SD of the draws."
-        )
-    unit = "clusters" if cluster is not None else "rows"
-    return (
-        f"Intervals: {ci} from {n_boot} joint bootstrap resamples of {unit}; std_error "
-        "is the bootstrap SD; p-values only for single paths, direct and total."
-    )
 
 
 def _check_mediate_columns(
