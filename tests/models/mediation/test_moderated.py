@@ -276,3 +276,18 @@ def test_monte_carlo_covariance_is_ols_covariance(sim):
     fy = sm.OLS(sim.y, sm.add_constant(np.column_stack([sim.x, sim.m1, sim.m2, sim.c1]))).fit()
     np.testing.assert_allclose(cov[4, 4], fy.cov_params().to_numpy()[2, 2], rtol=1e-8)
     assert cov[0, 4] == 0.0
+
+
+def test_moderator_also_a_covariate(jobs):
+    """W in `covariates` adjusts every equation; its column is not entered twice."""
+    res = mediate(jobs, "treat", ["job_seek"], "depress2", ["sex", "age"], moderator="sex",
+                  moderated_paths=["a"], ci="percentile", n_boot=1000, rng=1)  # fmt: skip
+    one = np.ones(len(jobs))
+    xm = np.column_stack([one, jobs.treat, jobs.treat * jobs.sex, jobs.sex, jobs.age])
+    a = np.linalg.lstsq(xm, jobs.job_seek, rcond=None)[0]
+    xy = np.column_stack([one, jobs.treat, jobs.job_seek, jobs.sex, jobs.age])
+    b = np.linalg.lstsq(xy, jobs.depress2, rcond=None)[0][2]
+    est = res.coef()
+    assert est["a[job_seek]:sex"] == pytest.approx(a[2], rel=REL_TOL)
+    assert est["b[job_seek]"] == pytest.approx(b, rel=REL_TOL)
+    assert est["index[job_seek]"] == pytest.approx(a[2] * b, rel=REL_TOL)

@@ -245,8 +245,9 @@ def fit_moderated(
     wmat, coding = code_moderator(clean[w_name], w_name, others, options["min_cell"])
     at = resolve_at(options["at"], coding, stacklevel=5)
     spec = ModSpec(
-        len(meds), coding.q, len(covs), options["model"], tuple(meds), a_mod, b_mod, c_mod
-    )
+        len(meds), coding.q, len(covs), options["model"], tuple(meds), a_mod, b_mod, c_mod,
+        w_in_covs=w_name in covs,
+    )  # fmt: skip
     num = clean.loc[:, [x_name, *covs, *meds, y_name]].to_numpy(dtype=float)
     _check_constant(num, [x_name, *covs, *meds, y_name])
     nc = len(covs)

@@ -53,6 +53,7 @@ class ModSpec:
     a_mod: tuple[bool, ...]
     b_mod: tuple[bool, ...]
     c_mod: bool
+    w_in_covs: bool = False  # the moderator is also a covariate (its column serves as W)
 
     # -- column layout ------------------------------------------------------------------
     @property
@@ -90,14 +91,14 @@ class ModSpec:
     def mediator_equation(self, j: int) -> tuple[list[int], int]:
         regs = [1]
         if self.a_mod[j]:
-            regs += self.w_cols + self.xw_cols
+            regs += ([] if self.w_in_covs else self.w_cols) + self.xw_cols
         if self.model == "serial":
             regs += [self.m_col(i) for i in range(j)]
         return regs + self.cov_cols, self.m_col(j)
 
     def outcome_equation(self) -> tuple[list[int], int]:
         regs = [1]
-        if any(self.b_mod) or self.c_mod:
+        if (any(self.b_mod) or self.c_mod) and not self.w_in_covs:
             regs += self.w_cols
         if self.c_mod:
             regs += self.xw_cols

@@ -88,7 +88,8 @@ def _check_roles(
         ("outcome", [outcome]),
         ("covariates", covariates),
         ("cluster", [cluster] if cluster is not None else []),
-        ("moderator", [moderator] if moderator is not None else []),
+        # a moderator may also be a covariate (it then adjusts every equation)
+        ("moderator", [moderator] if moderator not in (None, *covariates) else []),
     ):
         for c in cols:
             roles.setdefault(c, []).append(role)
@@ -160,7 +161,8 @@ def mediate(
     moderator : str, optional
         Moderator ``W`` of a conditional process model (moderated mediation): numeric
         (continuous or two-valued) or categorical (``L - 1`` indicators against the first
-        level). Returns a :class:`ModeratedMediationResult`; see
+        level). A numeric moderator may also be listed in ``covariates``: it then adjusts
+        every equation, not only those with a moderated path. Returns a :class:`ModeratedMediationResult`; see
         :mod:`~mutualaid_outcomes.models.mediation._moderated` for the equations.
     moderated_paths : list of str, optional
         Paths ``W`` moderates (required with ``moderator``): ``"a"`` (exposure ->
