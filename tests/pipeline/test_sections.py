@@ -345,3 +345,48 @@ def _fresh(tmp_path, paths):
     folder.mkdir()
     shutil.copy(paths.data / "sem_latent_mediation.csv", folder / "med.csv")
     return folder
+
+
+MODERATED_SPEC = """
+title = "Moderated mediation"
+seed = 5
+[data]
+path = "sim.csv"
+[output]
+table_formats = ["csv"]
+figure_formats = ["png"]
+
+[[models]]
+name = "modmed"
+type = "mediation"
+exposure = "x"
+mediators = ["m1"]
+outcome = "y"
+covariates = ["c1"]
+moderator = "w"
+moderated_paths = ["a"]
+ci = "percentile"
+n_boot = 1000
+"""
+
+
+def test_mediation_model_with_moderator(tmp_path, paths, r_reference):
+    sim = pd.read_csv(paths.data / "moderated_mediation_sim.csv", comment="#")
+    sim.to_csv(tmp_path / "sim.csv", index=False)
+    res = _run(tmp_path, MODERATED_SPEC)
+    tidy = pd.read_csv(res.out_dir / "tables" / "model_modmed_tidy.csv").set_index("term")
+    c = mediate_direct(sim)
+    assert tidy.loc["index[m1]", "estimate"] == pytest.approx(c, rel=RTOL)
+    with pytest.raises(SpecError, match=r"'w9'"):
+        folder = tmp_path / "again"
+        folder.mkdir()
+        sim.to_csv(folder / "sim.csv", index=False)
+        _run(folder, MODERATED_SPEC.replace('moderator = "w"', 'moderator = "w9"'))
+
+
+def mediate_direct(sim):
+    """The index a3 * b1 from two least-squares fits (numpy)."""
+    x1 = np.column_stack([np.ones(len(sim)), sim.x, sim.w, sim.x * sim.w, sim.c1])
+    a3 = np.linalg.lstsq(x1, sim.m1, rcond=None)[0][3]
+    xy = np.column_stack([np.ones(len(sim)), sim.x, sim.m1, sim.c1])
+    return a3 * np.linalg.lstsq(xy, sim.y, rcond=None)[0][2]
