@@ -50,7 +50,7 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
-from ..regression.glm import RegressionResult, fit_regression
+from ..regression.glm import Family, RegressionResult, fit_regression
 from ._design import check_rank, covariate_design, exposure_levels
 from ._ps_models import fit_logit, fit_multinomial
 from ._ps_result import (
@@ -334,7 +334,7 @@ def fit_weighted(
     formula: str,
     weights: str | pd.Series | PropensityResult,
     *,
-    family: str = "gaussian",
+    family: Family = "gaussian",
     link: str | None = None,
     kind: WeightKind = "ate",
     stabilized: bool = False,
@@ -437,10 +437,10 @@ def fit_weighted(
     res = fit_regression(
         frame,
         formula,
-        family=family,  # type: ignore[arg-type]
+        family=family,
         link=link,
         weights=name,
-        cov_type=cov_type,  # type: ignore[arg-type]
+        cov_type=cov_type,
         cluster=cluster,
     )
     if ps_uncertainty == "stacked" and isinstance(weights, PropensityResult):
