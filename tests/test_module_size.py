@@ -21,11 +21,8 @@ LARGE_MODULES: dict[str, str] = {}
 #: Functions whose code (docstring excluded) is over the limit: "module:function".
 LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
-        # reshaping to lagged waves and to counting-process rows; each a pipeline of steps
-        "prep/panel.py:lagged_panel",
         # trajectory panel: outcome, design, covariate and censoring arrays built in one pass
         "models/trajectories/panel.py:build_panel",
-        "prep/counting_process.py:to_counting_process",
         # instrument spec validation: one check per field of the spec
         "instruments/_spec_checks.py:validate_spec",
         # participation coding: window summaries, patterns, daily preparation, relapse
