@@ -24,9 +24,9 @@ from ._layout import fit_figure
 from ._risk_table import draw_risk_table
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
 from .survival import (
+    _confidence_band,
     _Naming,
     _Units,
-    _confidence_band,
     at_risk_table_data,
     hidden_groups,
     hidden_groups_note,

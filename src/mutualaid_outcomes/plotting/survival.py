@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 
-
 class _Naming(TypedDict):
     """Group-naming options shared by the ``*_data()`` companions."""
 
