@@ -260,17 +260,21 @@ def chord_chunked(
         x_score = x_score * np.asarray(factored[0], dtype=float)[:, None]
         weights = (np.asarray(factored[1]), np.asarray(factored[2], dtype=float))
     last = np.full(s, np.inf)
+    info = np.array(information, dtype=float, copy=True)
+    prev_score, prev_step = np.full((s, p), np.nan), np.zeros((s, p))
     for _ in range(min(max_chord, max_iter)):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         score = _score_pass(x_eta, x_score, y, weights, chunks, beta[idx], idx, family)
-        step, ok = solve_batched(information[idx], score)
+        _secant_update(info, idx, prev_step[idx], prev_score[idx] - score)
+        step, ok = solve_batched(info[idx], score)
         bad = ~ok | ~np.isfinite(step).all(axis=1)
         size = np.abs(step).max(axis=1, initial=0.0)
         grew = size > last[idx]  # diverging: leave it to full scoring steps
         take = ~bad & ~grew
         beta[idx[take]] += step[take]
+        prev_score[idx], prev_step[idx] = score, np.where(take[:, None], step, np.nan)
         n_iter[idx[take]] += 1
         last[idx] = size
         done = take & (size <= tol * (1 + np.abs(beta[idx]).max(axis=1)))
@@ -301,6 +305,33 @@ def chord_chunked(
 
 
 LINK_OF = {"gaussian": "identity", "binomial": "logit", "poisson": "log"}
+
+
+def _secant_update(info: np.ndarray, idx: np.ndarray, step: np.ndarray, dscore: np.ndarray) -> None:
+    """BFGS update of the information matrices ``info[idx]`` from the last step, in place.
+
+    ``step`` is the last step ``s`` and ``dscore`` the score change ``y = U_prev - U_new``
+    (``y ~ I s`` for a concave log-likelihood). The update keeps each matrix symmetric
+    positive definite (it is skipped unless ``y's > 0``) and makes the iteration
+    superlinear near the solution (Dennis and More 1977); NaN rows (no previous step)
+    are skipped.
+    """
+    ok = np.isfinite(step).all(axis=1) & np.isfinite(dscore).all(axis=1)
+    if not ok.any():
+        return
+    j, sv, yv = idx[ok], step[ok], dscore[ok]
+    B = info[j]
+    Bs = np.einsum("mij,mj->mi", B, sv)
+    sBs = np.einsum("mi,mi->m", sv, Bs)
+    ys = np.einsum("mi,mi->m", yv, sv)
+    good = (ys > 0) & (sBs > 0)
+    if not good.any():
+        return
+    B[good] += (
+        np.einsum("mi,mj->mij", yv[good], yv[good]) / ys[good, None, None]
+        - np.einsum("mi,mj->mij", Bs[good], Bs[good]) / sBs[good, None, None]
+    )
+    info[j] = B
 
 
 @functools.cache
