@@ -258,8 +258,8 @@ class ModEngine:
         groups: dict[tuple[int, ...], list[int]] = {}
         for e, (regs, _) in enumerate(self.eqs):
             groups.setdefault(tuple(regs), []).append(e)
-        for regs, members in groups.items():
-            idx = np.array([0, *regs])
+        for shared, members in groups.items():
+            idx = np.array([0, *shared])
             resp = [self.eqs[e][1] for e in members]
             a = s[:, idx[:, None], idx[None, :]]
             if len(members) == 1:

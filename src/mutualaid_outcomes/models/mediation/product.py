@@ -90,7 +90,7 @@ def _check_roles(
         ("covariates", covariates),
         ("cluster", [cluster] if cluster is not None else []),
         # a moderator may also be a covariate (it then adjusts every equation)
-        ("moderator", [moderator] if moderator not in (None, *covariates) else []),
+        ("moderator", [moderator] if moderator is not None and moderator not in covariates else []),
     ):
         for c in cols:
             roles.setdefault(c, []).append(role)
