@@ -4,6 +4,14 @@
 ``handler(step, ctx, ax, where)`` that draws on the Axes it is given. A new figure
 kind is one handler here and one value in
 :class:`~mutualaid_outcomes.pipeline.spec.FigureStep`'s ``type``.
+
+Labels come from the same resolver as the tables' (the spec's ``[labels]`` over the
+codebook and the instrument specs, :func:`~.table_steps.spec_labels`), handed to the
+plotting functions as their ``codebook``; a figure step's own ``labels`` override it.
+
+A figure's ``title`` is its caption: the report prints it under the figure ("Figure
+2. ...") and the PDF/SVG files carry it as metadata, but it is not drawn in the
+image, as journals set captions themselves and a drawn title would repeat it.
 """
 
 from __future__ import annotations
@@ -12,14 +20,53 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
+from .table_steps import spec_labels
 
 if TYPE_CHECKING:
+    from .._labels import Labels
     from .context import RunContext
     from .spec import FigureStep
 
-__all__ = ["FIGURE_HANDLERS", "make_figures"]
+__all__ = ["FIGURE_HANDLERS", "make_figures", "figure_labels"]
 
 FigureHandler = Callable[["FigureStep", "RunContext", Any, str], None]
+
+
+class _ResolverCodebook:
+    """A label resolver in the codebook interface the plotting functions read.
+
+    ``label(name)`` is the resolver's variable label (the name when it has none) and
+    ``value_labels(name)`` its value labels, so the spec's ``[labels]``, the codebook
+    and the instrument specs reach figures in the same order as tables.
+    """
+
+    def __init__(self, labels: Labels) -> None:
+        self._labels = labels
+
+    def label(self, name: str) -> str:
+        return self._labels.variable(name)
+
+    def value_labels(self, name: str) -> dict[Any, str]:
+        return self._labels.value_labels(name)
+
+    def measurement(self, name: str) -> str | None:
+        return self._labels.measurement(name)
+
+
+def figure_labels(ctx: RunContext) -> Any:
+    """The labels of a run's figures, as the ``codebook`` of the plotting functions.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from mutualaid_outcomes.pipeline.spec import LabelsSection
+    >>> spec = SimpleNamespace(labels=LabelsSection(variables={"arm": "Treatment arm"},
+    ...                                             values={"sex": {"1": "Woman"}}))
+    >>> cb = figure_labels(SimpleNamespace(spec=spec, codebook=None))
+    >>> cb.label("arm"), cb.value_labels("sex"), cb.label("cesd_total")
+    ('Treatment arm', {'1': 'Woman'}, 'Depressive symptoms (CES-D)')
+    """
+    return _ResolverCodebook(spec_labels(ctx))
 
 
 def _km(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
@@ -29,7 +76,7 @@ def _km(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         ctx.model(f.model, where),
         ax=ax,
         labels=f.labels or None,
-        codebook=ctx.codebook,
+        codebook=figure_labels(ctx),
         min_cell=ctx.spec.output.min_cell,
     )
 
@@ -38,7 +85,12 @@ def _forest(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
     from ..plotting import plot_forest
 
     plot_forest(
-        ctx.model(f.model, where), ax=ax, exponentiate=f.exponentiate, labels=f.labels or None
+        ctx.model(f.model, where),
+        ax=ax,
+        exponentiate=f.exponentiate,
+        labels=f.labels or None,
+        codebook=figure_labels(ctx),
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
@@ -49,7 +101,7 @@ def _path_diagram(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         ctx.model(f.model, where),
         ax=ax,
         labels=f.labels or None,
-        codebook=ctx.codebook,
+        codebook=figure_labels(ctx),
         exposure=f.labels.get("exposure"),
         outcome=f.labels.get("outcome"),
     )
@@ -66,7 +118,7 @@ def _trajectories(f: FigureStep, ctx: RunContext, ax: Any, where: str) -> None:
         f.value,
         f.by,
         ax=ax,
-        codebook=ctx.codebook,
+        codebook=figure_labels(ctx),
         ylabel=f.labels.get(f.value),
     )
 
@@ -113,16 +165,16 @@ def make_figures(ctx: RunContext) -> None:
         for i, f in enumerate(ctx.spec.figures):
             fig, ax = plt.subplots()
             FIGURE_HANDLERS[f.type](f, ctx, ax, f"figures[{i}] ({f.name})")
-            if f.title:
-                ax.set_title(f.title)
+            # the title is the caption (report, file metadata), never drawn: see above
+            meta = {"Title": f.title} if f.title else None
             # one explicit file per format: a name may contain dots ("fig.v2")
             written = [
                 w
                 for ext in formats
-                for w in save_figure(fig, ctx.tmp / "figures" / f"{f.name}.{ext}")
+                for w in save_figure(fig, ctx.tmp / "figures" / f"{f.name}.{ext}", metadata=meta)
             ]
             pngs = [w for w in written if w.suffix == ".png"]
             if not pngs:
-                pngs = save_figure(fig, ctx.tmp / "figures" / f"{f.name}.png")[:1]
+                pngs = save_figure(fig, ctx.tmp / "figures" / f"{f.name}.png", metadata=meta)[:1]
             plt.close(fig)
             ctx.figures.extend(pngs)
