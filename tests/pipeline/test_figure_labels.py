@@ -74,9 +74,9 @@ def _drawn(monkeypatch) -> dict:
     axes: dict = {}
     for kind, handler in list(figure_steps.FIGURE_HANDLERS.items()):
 
-        def wrapped(f, ctx, ax, where, _handler=handler, _kind=kind):
-            _handler(f, ctx, ax, where)
-            axes[_kind] = ax
+        def wrapped(f, ctx, where, _handler=handler, _kind=kind):
+            axes[_kind] = _handler(f, ctx, where)
+            return axes[_kind]
 
         monkeypatch.setitem(figure_steps.FIGURE_HANDLERS, kind, wrapped)
     return axes
@@ -141,3 +141,27 @@ def test_without_labels_figures_fall_back_to_the_names(tmp_path, frame, monkeypa
     figure_steps.make_figures(ctx)
     assert [t.get_text() for t in axes["km"].get_legend().get_texts()] == ["A", "B"]
     assert axes["km"].get_legend().get_title().get_text() == "arm"
+
+
+def test_untitled_figures_get_a_caption_from_their_content(tmp_path, frame):
+    figures = [
+        {"name": "km_arm", "type": "km", "model": "km"},
+        {"name": "forest", "type": "forest", "model": "cox", "exponentiate": True},
+    ]
+    labels = {**LABELS, "variables": {**LABELS["variables"], "cox": "Time to relapse (Cox)"}}
+    ctx = _context(tmp_path, frame, figures, labels=labels)
+    km_step, forest_step = ctx.spec.figures
+    assert figure_steps.figure_caption(km_step, ctx) == (
+        "Kaplan-Meier estimates by treatment arm, with numbers at risk"
+    )
+    assert figure_steps.figure_caption(forest_step, ctx) == (
+        "Hazard ratios with 95% confidence intervals (Time to relapse (Cox))"
+    )
+
+
+def test_forest_figure_is_sized_to_its_rows(tmp_path, frame, monkeypatch):
+    axes = _drawn(monkeypatch)
+    figure = {"name": "forest", "type": "forest", "model": "cox", "exponentiate": True}
+    figure_steps.make_figures(_context(tmp_path, frame, [figure]))
+    # two rows: the plot function's own figure (0.26 in a row), not a default canvas
+    assert axes["forest"].figure.get_figheight() < 2.5
