@@ -342,9 +342,12 @@ def test_item_scores_track_latent_scores(waves) -> None:
 
 def test_latent_frame_complete() -> None:
     lat = load_sample("latent")
-    assert lat.shape == (1726 * 6, 14)
+    assert lat.shape == (1726 * 6, 15)
     assert not lat.isna().any().any()
     assert set(MECHANISMS) <= set(lat.columns)
+    # the true attendance class is a person-level constant coded 1-3
+    assert set(lat["attendance_class"]) == {1, 2, 3}
+    assert (lat.groupby("id")["attendance_class"].nunique() == 1).all()
 
 
 # --- loader -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._cohort import ARMS, RELATIONSHIPS, SampleCohort
-from ._dgp import MECHANISMS
+from ._dgp import ATTENDANCE_CLASSES, MECHANISMS
 from ._items import (
     INSTRUMENTS,
     SENTINELS,
@@ -134,10 +134,20 @@ def build_codebook(cohort: SampleCohort, raw_waves: pd.DataFrame) -> dict[str, A
         {-1: "Opposes abstinence / supports drinking", 0: "Neutral", 1: "Supports abstinence"},
     )
     v["in_aa"] = _var("Network member is in AA", "nominal", {0: "No", 1: "Yes"})
+    _latent_variables(v)
+    return {"variables": v}
+
+
+def _latent_variables(v: dict[str, dict[str, Any]]) -> None:
+    """Add the variables of ``latent.csv.gz`` (true scores and attendance class) to ``v``."""
     for name in (*MECHANISMS, *_LATENT_LABELS.keys()):
         if name not in v:
             v[name] = _var(_LATENT_LABELS[name], "scale")
-    return {"variables": v}
+    v["attendance_class"] = _var(
+        "True latent class of AA attendance over the six waves (latent.csv.gz)",
+        "nominal",
+        {i + 1: name for i, name in enumerate(ATTENDANCE_CLASSES)},
+    )
 
 
 def write_sav(raw_waves: pd.DataFrame, codebook: dict[str, Any], path: Path) -> None:

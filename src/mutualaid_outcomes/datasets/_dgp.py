@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import expit
 
 __all__ = [
+    "ATTENDANCE_CLASSES",
     "MECHANISMS",
     "WAVE_MONTHS",
     "PRE_DAYS",
@@ -22,6 +23,7 @@ __all__ = [
     "attrition",
     "simulate_core",
     "wave_days",
+    "weekend_days",
     "window_outcomes",
 ]
 
@@ -34,6 +36,8 @@ MECHANISMS: tuple[str, ...] = (
     "craving",
     "spirituality",
 )
+#: Latent classes of meeting attendance over the six intervals, in code order 1, 2, 3.
+ATTENDANCE_CLASSES: tuple[str, ...] = ("low", "descending", "high")
 #: Assessment waves (months after the index date).
 WAVE_MONTHS: tuple[int, ...] = (0, 3, 6, 9, 12, 15)
 #: Days of calendar recorded before the index date (the baseline Form-90 window).
@@ -89,11 +93,22 @@ class CohortParameters:
         SD of the person-by-interval attendance deviation.
     p_double_meeting : float
         Probability that an attendance day has two meetings.
+    class_shares : tuple of float
+        Probabilities of the latent attendance classes :data:`ATTENDANCE_CLASSES`
+        (low, descending, high), drawn independently of everything else.
+    class_engage : tuple of tuple of float
+        Per class, the added log-odds of attending at all in each of the six intervals
+        (baseline window, then the five follow-up intervals).
+    class_daily : tuple of tuple of float
+        Per class, the added daily log-odds of attending for a person attending in
+        that interval.
     mech_rho : tuple of float
         Autoregression of each mechanism from one wave to the next.
     mech_attend : tuple of float
         Effect of 10 meetings in the 90-day window before a wave on each mechanism
-        at that wave (the structural a-paths).
+        at that wave (the structural a-paths; for men).
+    mech_attend_female : tuple of float
+        Added effect of 10 meetings for women (moderation of the a-paths by sex).
     mech_shift : tuple of float
         Change of each mechanism during treatment (interval to month 3).
     mech_sd : tuple of float
@@ -111,6 +126,9 @@ class CohortParameters:
         drinking.
     drink_weekend : float
         Added log-odds of drinking on Fridays and Saturdays.
+    drink_prev_meeting : float
+        Within-person effect of a meeting on the previous calendar day on the
+        log-odds of drinking (day t - 1 meeting -> day t drinking).
     quantity_log_mean : tuple of float
         Log mean drinks above one on a drinking day: baseline window, follow-up.
     quantity_shape : float
@@ -142,8 +160,20 @@ class CohortParameters:
     att_tsf: tuple[float, ...] = _t(0.5, 0.3, 0.2, 0.2, 0.2)
     att_sd_interval: float = 0.5
     p_double_meeting: float = 0.08
+    class_shares: tuple[float, ...] = _t(0.45, 0.30, 0.25)
+    class_engage: tuple[tuple[float, ...], ...] = (
+        _t(-1.5, -2.0, -2.4, -2.7, -2.9, -3.0),
+        _t(0.3, 1.5, 1.0, 0.2, -0.5, -1.0),
+        _t(0.8, 2.0, 2.2, 2.4, 2.5, 2.6),
+    )
+    class_daily: tuple[tuple[float, ...], ...] = (
+        _t(-0.5, -0.5, -0.5, -0.5, -0.5, -0.5),
+        _t(0.0, 0.3, 0.1, -0.2, -0.4, -0.5),
+        _t(0.2, 0.6, 0.7, 0.8, 0.8, 0.8),
+    )
     mech_rho: tuple[float, ...] = _t(0.7, 0.6, 0.5, 0.6, 0.55, 0.8)
     mech_attend: tuple[float, ...] = _t(0.12, 0.08, 0.03, -0.05, -0.06, 0.10)
+    mech_attend_female: tuple[float, ...] = _t(0.12, 0.0, 0.0, 0.0, 0.0, 0.0)
     mech_shift: tuple[float, ...] = _t(0.1, 0.4, -0.1, -0.3, -0.4, 0.05)
     mech_sd: tuple[float, ...] = _t(0.5, 0.55, 0.6, 0.55, 0.6, 0.4)
     mech_common_sd: float = 0.3
@@ -152,6 +182,7 @@ class CohortParameters:
     drink_mech: tuple[float, ...] = _t(-0.35, -0.45, -0.15, 0.25, 0.35, -0.10)
     drink_attend: float = -0.08
     drink_weekend: float = 0.4
+    drink_prev_meeting: float = -0.5
     quantity_log_mean: tuple[float, ...] = _t(np.log(10.0), np.log(5.0))
     quantity_shape: float = 3.0
     heavy_log_hazard: float = float(np.log(0.0022))
@@ -229,17 +260,22 @@ def simulate_core(
     Returns a dict of arrays; calendar arrays have shape ``(n, PRE_DAYS + days)``
     with column ``j`` holding day ``j - PRE_DAYS``. Each stage draws from its own
     stream (spawned from ``rng`` in a fixed order), so the stages below can change
-    without shifting the random numbers of the others.
+    without shifting the random numbers of the others. Stages added later draw from
+    streams spawned after the first six (the attendance class from the seventh).
     """
     g_base, g_att, g_mech, g_drink, g_heavy, g_ctrl = rng.spawn(6)
+    (g_class,) = rng.spawn(1)
     kday = _day_interval(days)
     dwave = wave_days(days)
     start = dwave - WINDOW + PRE_DAYS  # calendar column of each window's first day
     base = _baseline(n, params, g_base)
+    base["att_class"] = g_class.choice(len(params.class_shares), n, p=params.class_shares)
     meetings, win_meet = _attendance(base, params, kday, start, g_att)
     mech = _mechanisms(base, win_meet, params, g_mech)
     controlled = _controlled_stays(n, days, params, g_ctrl)
-    drinks = _daily_drinking(base, mech, win_meet, controlled, params, kday, days, g_drink)
+    drinks = _daily_drinking(
+        base, mech, win_meet, meetings, controlled, params, kday, days, g_drink
+    )
     threshold = np.where(base["female"] == 1, 4, 5)
     phdd0 = window_outcomes(drinks, meetings, controlled, threshold, int(start[0]))["phdd"]
     past30, first_heavy = _first_heavy_day(
@@ -313,6 +349,8 @@ def _attendance(
     for k in range(1, 6):
         lin_eng[:, k] = p.eng_intercept[k] + p.eng_tsf[k - 1] * tsf
         lin_day[:, k] = p.att_intercept[k] + p.att_tsf[k - 1] * tsf
+    lin_eng += np.asarray(p.class_engage)[base["att_class"]]
+    lin_day += np.asarray(p.class_daily)[base["att_class"]]
     lin_eng += 1.2 * base["propensity"][:, None]
     lin_day += 0.6 * base["propensity"][:, None] + g.normal(0.0, p.att_sd_interval, (n, 6))
     engaged = g.random((n, 6)) < expit(lin_eng)
@@ -333,7 +371,8 @@ def _mechanisms(
     mech = np.empty((n, 6, 6))
     mech[:, 0, :] = base["m0"]
     rho = np.asarray(p.mech_rho)
-    a = np.asarray(p.mech_attend)
+    # person-specific a-paths: men mech_attend, women mech_attend + mech_attend_female
+    a = np.asarray(p.mech_attend) + np.outer(base["female"], p.mech_attend_female)
     for w in range(1, 6):
         common = g.normal(0.0, p.mech_common_sd, n)
         unique = g.standard_normal((n, 6)) * np.asarray(p.mech_sd)
@@ -341,7 +380,7 @@ def _mechanisms(
         mech[:, w, :] = (
             rho * mech[:, w - 1, :]
             + shift
-            + np.outer(win_meet[:, w] / 10.0, a)
+            + (win_meet[:, w] / 10.0)[:, None] * a
             + np.outer(common, p.mech_common)
             + unique
         )
@@ -363,13 +402,18 @@ def _daily_drinking(
     base: dict[str, np.ndarray],
     mech: np.ndarray,
     win_meet: np.ndarray,
+    meetings: np.ndarray,
     controlled: np.ndarray,
     p: CohortParameters,
     kday: np.ndarray,
     days: int,
     g: np.random.Generator,
 ) -> np.ndarray:
-    """Drinks per day: drinking days by interval and weekday, quantities gamma-Poisson."""
+    """Drinks per day: drinking days by interval, weekday and yesterday's meeting.
+
+    Quantities are gamma-Poisson. A meeting on day t - 1 adds ``drink_prev_meeting``
+    to the log-odds of drinking on day t (the first calendar day has no previous day).
+    """
     n, n_days = controlled.shape
     female = base["female"]
     interval_lin = np.empty((n, 6))
@@ -392,10 +436,12 @@ def _daily_drinking(
         )
     interval_lin += g.normal(0.0, 0.5, (n, 6))
     interval_qty += g.normal(0.0, 0.3, (n, 6))
-    epoch_day = (RECRUIT_START - np.datetime64("1970-01-01")).astype(np.int64)
-    dow = (epoch_day + base["entry"][:, None] + np.arange(-PRE_DAYS, days)[None, :] + 3) % 7
-    weekend = (dow == 4) | (dow == 5)  # Friday, Saturday (Monday = 0)
-    p_drink = expit(interval_lin[:, kday] + p.drink_weekend * weekend)
+    weekend = weekend_days(base["entry"], days)
+    prev_meeting = np.zeros((n, n_days), dtype=bool)
+    prev_meeting[:, 1:] = meetings[:, :-1] > 0
+    p_drink = expit(
+        interval_lin[:, kday] + p.drink_weekend * weekend + p.drink_prev_meeting * prev_meeting
+    )
     drinking = g.random((n, n_days)) < p_drink
     mu = np.exp(interval_qty)[:, kday]
     lam = g.gamma(p.quantity_shape, mu / p.quantity_shape)
@@ -450,6 +496,13 @@ def _first_heavy_day(
         extra = g.poisson(2.0, int(light.sum()))
         follow[light] = np.broadcast_to(thr, follow.shape)[light] + extra
     return past30, first_heavy
+
+
+def weekend_days(entry: np.ndarray, days: int) -> np.ndarray:
+    """Friday or Saturday indicator of every calendar day, shape ``(n, PRE_DAYS + days)``."""
+    epoch_day = (RECRUIT_START - np.datetime64("1970-01-01")).astype(np.int64)
+    dow = (epoch_day + entry[:, None] + np.arange(-PRE_DAYS, days)[None, :] + 3) % 7
+    return (dow == 4) | (dow == 5)  # Friday, Saturday (Monday = 0)
 
 
 def all_window_outcomes(core: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -88,7 +88,11 @@ def participants_frame(
 
 
 def latent_frame(core: dict[str, np.ndarray], meas: dict[str, np.ndarray]) -> pd.DataFrame:
-    """True latent scores per person and wave (complete, before attrition)."""
+    """True latent scores per person and wave (complete, before attrition).
+
+    Also the person's true attendance-trajectory class (``attendance_class``, codes
+    1 low, 2 descending, 3 high), repeated on each of the person's rows.
+    """
     n = core["mech"].shape[0]
     ids, months = _ids_months(n)
     latent = {"id": np.repeat(ids, 6), "month": np.tile(months, n)}
@@ -96,6 +100,8 @@ def latent_frame(core: dict[str, np.ndarray], meas: dict[str, np.ndarray]) -> pd
         latent[name] = core["mech"][:, :, i].ravel()
     for name in MEASUREMENT_LATENTS:
         latent[name] = meas[name].ravel()
+    # true attendance-trajectory class, codes 1-3 (ATTENDANCE_CLASSES order), per person
+    latent["attendance_class"] = np.repeat(core["att_class"].astype(np.int64) + 1, 6)
     return pd.DataFrame(latent)
 
 

@@ -64,29 +64,46 @@ depression gets +0.3 for women. Drinking propensity `theta = 0.8 s + N(0, 0.7^2)
 Attendance propensity
 `pi = 0.35 spirituality_0 + 0.2 motivation_0 + 0.25 s + 0.3 aftercare + N(0, 0.8^2)`.
 
+**Attendance trajectory classes.** Each person belongs to one latent attendance
+class C drawn independently of everything else: low, descending (medium early,
+declining) or high (sustained), with probabilities {p.class_shares}: a simplified
+version of the 7-year AA attendance classes of the 12-step literature (low, medium,
+descending, high; Kaskutas et al. 2005), here with medium and descending merged. The true class is
+`attendance_class` in `latent.csv.gz` (1 low, 2 descending, 3 high, repeated on
+each of the person's rows). The class adds `E_Ck` to the log-odds of attending at
+all and `D_Ck` to the daily log-odds below, interval k = baseline, 1..5:
+`E_low` = {p.class_engage[0]}, `E_descending` = {p.class_engage[1]},
+`E_high` = {p.class_engage[2]}; `D_low` = {p.class_daily[0]},
+`D_descending` = {p.class_daily[1]}, `D_high` = {p.class_daily[2]}.
+
 **Attendance.** In each interval k (baseline, 1..5) a person attends at all with
-probability `expit(e_k + e_tsf_k * TSF + 1.2 pi)`; an attender goes on each day
-with probability `expit(c_k + c_tsf_k * TSF + 0.6 pi + v_k)`, `v_k ~ N(0, 0.5^2)`,
-and a meeting day has two meetings with probability {p.p_double_meeting}.
+probability `expit(e_k + e_tsf_k * TSF + E_Ck + 1.2 pi)`; an attender goes on each
+day with probability `expit(c_k + c_tsf_k * TSF + D_Ck + 0.6 pi + v_k)`,
+`v_k ~ N(0, 0.5^2)`, and a meeting day has two meetings with probability
+{p.p_double_meeting}.
 `e` = {p.eng_intercept}, `e_tsf` = {p.eng_tsf},
 `c` = {p.att_intercept}, `c_tsf` = {p.att_tsf}.
 Arm affects nothing but attendance, so random assignment is a valid instrument for
 attendance.
 
 **Mechanisms.** With `A_k` = meetings in the window of wave k,
-`M_k = rho * M_(k-1) + shift * [k = 1] + a * A_k / 10 + g * f_k + u_k`,
+`M_k = rho * M_(k-1) + shift * [k = 1] + (a + a_F * female) * A_k / 10 + g * f_k + u_k`,
 `f_k ~ N(0, {p.mech_common_sd}^2)` shared by the six mechanisms, `u_k ~ N(0, diag(sd^2))`,
 and depression +0.1 for women at follow-up.
-`rho` = {p.mech_rho}, `a` (per 10 meetings) = {p.mech_attend},
+`rho` = {p.mech_rho}, `a` (per 10 meetings, men) = {p.mech_attend},
+`a_F` (added for women: the network a-path is moderated by sex) = {p.mech_attend_female},
 `shift` = {p.mech_shift}, `g` = {p.mech_common}, `sd` = {p.mech_sd}.
 `M_k` is the state during interval k and is the latent score at wave 3k
 (`latent.csv.gz`).
 
 **Drinking.** On day t of interval k, P(drink) =
-`expit(b0_k + theta + beta . M_k + b_A * A_k / 10 * [k >= 1] + w_k + 0.4 * weekend)`,
-`w_k ~ N(0, 0.5^2)`, weekend = Friday or Saturday of the calendar date, `b0` =
+`expit(b0_k + theta + beta . M_k + b_A * A_k / 10 * [k >= 1] + w_k + 0.4 * weekend
++ b_Y * meeting_(t-1))`,
+`w_k ~ N(0, 0.5^2)`, weekend = Friday or Saturday of the calendar date,
+`meeting_(t-1)` = 1 if the calendar has a meeting on day t - 1 (0 on day -90), `b0` =
 {p.drink_intercept} (baseline, follow-up), `beta` = {p.drink_mech}, `b_A` =
-{p.drink_attend}. Drinks on a drinking day: `1 + min(Poisson(G), 39)` with
+{p.drink_attend}, `b_Y` = {p.drink_prev_meeting} (the within-person next-day effect of a
+meeting). Drinks on a drinking day: `1 + min(Poisson(G), 39)` with
 `G ~ Gamma(shape 3, mean mu)`, `log mu = q_k + 0.35 s + 0.2 craving_k - 0.15 efficacy_k
 - 0.3 female + N(0, 0.3^2)`, `exp(q)` = 10 (baseline) and 5 (follow-up). During
 follow-up {p.p_controlled:.0%} of people have one controlled-environment stay of 5-30
@@ -178,6 +195,48 @@ on the relationship.
   changes little. A daily logistic (or cloglog) model on person-days with the
   same covariates and a step at day 84 gives the same log HR (cloglog exactly,
   logistic approximately because daily probabilities are small).
+* **Moderated mediation by sex** (PROCESS model 7, W = `sex`, on the lagged
+  mediation frame above): `a[network|sex=0]` and `a_x_sex[network]` are the
+  coefficients of `attendance` and `attendance:sex` in
+  `network_9 ~ attendance + attendance:sex + covariates` (sex is already a
+  covariate), `a[network|sex=1]` their sum; the outcome equation is the documented
+  one, so its b-path is `b[network]`. Conditional indirect effects
+  `indirect[network|sex=w] = a[network|sex=w] * b[network]`; the index of moderated
+  mediation `index_moderated_mediation[network] = a_x_sex[network] * b[network]`
+  (women minus men). The other five structural a-paths are the same for women and
+  men (their population indices are near zero; they are not stored).
+* **Attendance classes**: `attendance_class_share[c]` are exact probabilities;
+  `class_mean_meetings[c,m]` is the population mean of `aa_meetings` at month m in
+  class c (complete data), the curve a group-based trajectory model of `aa_meetings`
+  over the six waves should recover.
+* **Measurement error** (questionnaire scores in place of latent mechanisms).
+  `scored_*` rows: the lagged mediation model with the mechanisms at months 0 and 9
+  replaced by the questionnaire scores of notebook 03, section 4 (network: the
+  roster's `mean_stance`; efficacy `aase_conf_total`; motivation
+  `socrates_taking_steps`; depression `cesd_total`; craving `pacs_total`;
+  spirituality `rbb_practices`; scored with `missing="prorate"`), covariates
+  `pda_0`, the six intake scores, TSF, CBT, sex, age. `single_*[efficacy]` rows: a
+  single-mediator model (notebook 09) `pda_15 ~ attendance + M + pda_0 + tsf + cbt +
+  sex + age` with M = latent efficacy at month 9 (`single_`, the target of a
+  latent-mediator SEM) or M = the mean of the 20 AASE confidence items
+  (`single_scored_`, attenuated b-path and indirect effect). Scores are computed
+  from complete item answers; a-paths of scores are in score units, indirect effects
+  are unit-free per meeting.
+* **Daily within-person effect**: `drink_logodds[meeting_prev_day]` is the exact
+  effect of a meeting yesterday on today's log-odds of drinking, conditional on the
+  person and interval. `within_logodds[meeting_prev_day]` is what a person-by-interval
+  fixed-effects logistic regression of any drinking on the meeting-yesterday indicator
+  and weekend estimates on follow-up days (days 0-454 not controlled) in the
+  population (it differs from the structural value by the incidental-parameter bias
+  of 91-day strata and by the forced heavy event days); a GLMM with a random intercept
+  per person and interval targets the same quantity. A random intercept per person
+  only does not: attendance varies between intervals together with the mechanisms, so
+  the within-person coefficient then mixes day-level and interval-level variation.
+  `pa_within_logodds` and `pa_between_logodds` are the coefficients of the
+  person-mean-centred indicator and of the person mean (share of follow-up days
+  preceded by a meeting day) in a pooled (population-averaged) logistic regression
+  with weekend: the between-person association is strongly negative because people
+  who attend often also have better mechanisms and attend in longer spells.
 * **Latent scores**: `latent.csv.gz` holds the true scores of every person at every
   wave (also after drop-out). Instrument totals after reverse-keying correlate
   positively with their latent score (listed under Items).
@@ -202,7 +261,7 @@ process and the true effects are in `TRUTH.md`.
 | `waves.sav` | - | the same as `waves.csv`, labelled SPSS file: variable and value labels, 8 and 9 declared user-missing |
 | `calendar.csv.gz` | `"calendar"` | daily calendar, one row per person and observed day: `id, date, day, drinks, meetings, controlled` (0/1) |
 | `network.csv.gz` | `"network"` | important-people roster, one row per person, completed wave and member: `member, relationship, contact_days, drinker_type, stance, in_aa` |
-| `latent.csv.gz` | `"latent"` | true latent scores per person and wave month (six mechanisms and six measurement latents) |
+| `latent.csv.gz` | `"latent"` | true latent scores per person and wave month (six mechanisms and six measurement latents) and the true attendance-trajectory class `attendance_class` (1 low, 2 descending, 3 high) |
 | `codebook.json` | `"codebook"` | labels, value labels, missing codes and measurement level of every variable; `missing_counts` counts each sentinel code in `waves.csv` |
 | `truth.json` | `"truth"` | true effects (also `sample_truth()`), computed by `python -m mutualaid_outcomes.datasets.truth` |
 | `TRUTH.md` | - | data-generating process and true effects |

@@ -113,10 +113,13 @@ def simulate_cohort(
     -----
     The data-generating process is written out in ``src/mutualaid_outcomes/datasets/sample/TRUTH.md``.
     In short: arms are randomised; the arm (TSF) raises 12-step meeting
-    attendance; meetings in the 90 days before each wave raise the
+    attendance, whose course over the six waves follows one of three latent classes
+    (low, descending, high; the true class is ``attendance_class`` in ``latent``); meetings in the 90 days before each wave raise the
     recovery-supportive network, abstinence self-efficacy, motivation and
-    spirituality and lower depression and craving; the mechanisms (and, a little,
-    attendance directly) lower the daily probability of drinking. The first heavy
+    spirituality and lower depression and craving (the network effect is twice as
+    large for women); the mechanisms (and, a little, attendance directly) lower the
+    daily probability of drinking, and a meeting yesterday lowers the log-odds of
+    drinking today (a within-person effect). The first heavy
     drinking day follows a discrete-time complementary log-log hazard in which any
     meeting in the past 30 days multiplies the hazard by exactly
     ``exp(heavy_log_hr_attend)`` (0.6 by default), given the baseline proportion of

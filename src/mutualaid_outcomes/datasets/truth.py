@@ -29,7 +29,15 @@ from .._rng import check_rng
 from .._validation import as_column_list, check_option
 from ..errors import ArgumentTypeError, DataFileNotFoundError, DataValidationError
 from ..models._core.ols import fit_ols
-from ._dgp import MECHANISMS, CohortParameters, all_window_outcomes, attrition, simulate_core
+from . import _truth_estimands as _ext
+from ._dgp import (
+    ATTENDANCE_CLASSES,
+    MECHANISMS,
+    CohortParameters,
+    all_window_outcomes,
+    attrition,
+    simulate_core,
+)
 from ._truth_text import TRUTH_TEMPLATE
 
 __all__ = [
@@ -130,6 +138,7 @@ def structural_truth(parameters: CohortParameters | None = None) -> pd.DataFrame
             "of drinking",
         )
     )
+    rows += _structural_extensions(p)
     return pd.DataFrame(
         {
             "quantity": [r[0] for r in rows],
@@ -140,6 +149,34 @@ def structural_truth(parameters: CohortParameters | None = None) -> pd.DataFrame
         },
         columns=list(TRUTH_COLUMNS),
     )
+
+
+def _structural_extensions(p: CohortParameters) -> list[tuple[str, float, str]]:
+    """Structural rows of the sex-moderated a-paths, attendance classes and daily effect."""
+    rows = [
+        (
+            "structural_a[network|sex=1]",
+            p.mech_attend[0] + p.mech_attend_female[0],
+            "Structural effect of 10 meetings on latent network for women (men: "
+            "structural_a[network])",
+        ),
+        (
+            "drink_logodds[meeting_prev_day]",
+            p.drink_prev_meeting,
+            "Within-person effect of a meeting on day t-1 on the log-odds of drinking on "
+            "day t (conditional on person and interval)",
+        ),
+    ]
+    for name, share in zip(ATTENDANCE_CLASSES, p.class_shares):
+        rows.append(
+            (
+                f"attendance_class_share[{name}]",
+                share,
+                f"Probability of the '{name}' attendance-trajectory class "
+                "(attendance_class in latent.csv.gz)",
+            )
+        )
+    return rows
 
 
 def mediation_frame(
@@ -198,8 +235,14 @@ def _batch_estimates(
     params: CohortParameters,
     rng: np.random.Generator,
     mediators: Sequence[str] = MECHANISMS,
+    extended: bool = True,
 ) -> dict[str, float]:
-    """Population-type estimates from one complete-data batch."""
+    """Population-type estimates from one complete-data batch.
+
+    ``extended`` adds the estimands of :mod:`._truth_estimands` (all six mediators
+    only); their random draws (items, rosters) come from a stream spawned from ``rng``
+    after the attrition draws.
+    """
     win = all_window_outcomes(core)
     mech = core["mech"]
     x = win["aa_meetings"][:, 1].astype(float)
@@ -233,6 +276,13 @@ def _batch_estimates(
     est["p_heavy_by_455"] = float((core["first_heavy"] < 455).mean())
     assessed = attrition(win["phdd"], params, rng)
     est["p_missing_month_15"] = float(1.0 - assessed[:, 5].mean())
+    if extended and tuple(mediators) == MECHANISMS:
+        (g_meas,) = rng.spawn(1)
+        female = core["female"][ok].astype(float)
+        est.update(_ext.moderated_mediation_estimates(x, m9, y, cov, female))
+        est.update(_ext.class_curve_estimates(core, win))
+        est.update(_ext.measurement_error_estimates(core, win, ok, g_meas))
+        est.update(_ext.daily_estimates(core, int(core["wave_days"][-1])))
     return est
 
 
@@ -261,6 +311,27 @@ for _m in MECHANISMS:
     _DESCRIPTIONS[f"indirect[{_m}]"] = f"Specific indirect effect through {_m}: a[{_m}] * b[{_m}]"
 
 
+def _products_of_means(values: np.ndarray, idx: dict[str, int]) -> None:
+    """Indirect effects and indices of the extension estimands as products of mean paths."""
+    if "index_moderated_mediation[network]" not in idx:
+        return
+    b = values[idx["b[network]"]]
+    for key in ("sex=0", "sex=1"):
+        values[idx[f"indirect[network|{key}]"]] = values[idx[f"a[network|{key}]"]] * b
+    values[idx["index_moderated_mediation[network]"]] = values[idx["a_x_sex[network]"]] * b
+    for m in _ext.SCORED_MEDIATORS:
+        values[idx[f"scored_indirect[{m}]"]] = (
+            values[idx[f"scored_a[{m}]"]] * values[idx[f"scored_b[{m}]"]]
+        )
+    values[idx["scored_total_indirect"]] = sum(
+        values[idx[f"scored_indirect[{m}]"]] for m in _ext.SCORED_MEDIATORS
+    )
+    for prefix in ("single", "single_scored"):
+        values[idx[f"{prefix}_indirect[efficacy]"]] = (
+            values[idx[f"{prefix}_a[efficacy]"]] * values[idx[f"{prefix}_b[efficacy]"]]
+        )
+
+
 def compute_truth(
     n: int = 200_000,
     *,
@@ -268,6 +339,7 @@ def compute_truth(
     rng: int | np.random.Generator | None = TRUTH_SEED,
     parameters: CohortParameters | None = None,
     mediators: Sequence[str] = MECHANISMS,
+    extended: bool = True,
 ) -> pd.DataFrame:
     """Compute the population-level true effects by a large simulation.
 
@@ -287,6 +359,11 @@ def compute_truth(
         Month-9 mechanisms in the parallel mediation model (default: all six, the
         stored truth). A subset gives the truth of a smaller model, whose paths differ
         because the omitted mechanisms are correlated with the included ones.
+    extended : bool
+        With all six mediators, also compute the moderated mediation by sex, the
+        attendance-class curves, the questionnaire-score (measurement error) models
+        and the daily within-person effect (about three times slower). The stored
+        truth uses True.
 
     Returns
     -------
@@ -297,7 +374,7 @@ def compute_truth(
     Raises
     ------
     ArgumentTypeError, DataValidationError
-        Bad ``n``, ``batch_size`` or ``parameters``.
+        Bad ``n``, ``batch_size``, ``parameters`` or ``extended``.
     OptionError
         A name in ``mediators`` is not a mechanism.
 
@@ -310,7 +387,7 @@ def compute_truth(
 
     Examples
     --------
-    >>> t = compute_truth(2000, batch_size=1000, rng=1)
+    >>> t = compute_truth(2000, batch_size=1000, rng=1, extended=False)
     >>> "indirect[network]" in set(t["quantity"])
     True
     """
@@ -322,6 +399,8 @@ def compute_truth(
     p = CohortParameters() if parameters is None else parameters
     if not isinstance(p, CohortParameters):
         raise ArgumentTypeError(f"`parameters` must be a CohortParameters; got {type(p).__name__}.")
+    if not isinstance(extended, bool):
+        raise ArgumentTypeError(f"`extended` must be True or False; got {extended!r}.")
     meds = tuple(as_column_list(mediators, "mediators"))
     if not meds:
         raise DataValidationError("`mediators` must name at least one mechanism.")
@@ -333,7 +412,7 @@ def compute_truth(
     for child in gen.spawn(n_batches):
         g_core, g_attr = child.spawn(2)
         core = simulate_core(int(batch_size), 455, p, g_core)
-        per_batch.append(_batch_estimates(core, p, g_attr, meds))
+        per_batch.append(_batch_estimates(core, p, g_attr, meds, extended))
     order = [
         "arm_effect_attendance",
         "mean_attendance_tsf",
@@ -347,6 +426,7 @@ def compute_truth(
         "mean_pda_15",
         "p_heavy_by_455",
         "p_missing_month_15",
+        *_ext.extension_order(),
     ]
     keys = [k for k in order if k in per_batch[0]]
     table = np.array([[b[k] for k in keys] for b in per_batch])
@@ -361,13 +441,14 @@ def compute_truth(
     for m in meds:
         values[idx[f"indirect[{m}]"]] = values[idx[f"a[{m}]"]] * values[idx[f"b[{m}]"]]
     values[idx["total_indirect"]] = sum(values[idx[f"indirect[{m}]"]] for m in meds)
+    _products_of_means(values, idx)
     pop = pd.DataFrame(
         {
             "quantity": keys,
             "value": values,
             "mc_se": mc_se,
             "kind": "population",
-            "description": [_DESCRIPTIONS[k] for k in keys],
+            "description": [{**_DESCRIPTIONS, **_ext.extension_descriptions()}[k] for k in keys],
         }
     )
     pop.attrs["n"] = n_batches * int(batch_size)

@@ -129,13 +129,16 @@ def _trajectories(f: FigureStep, ctx: RunContext, where: str) -> Any:
         f.by,
         codebook=figure_labels(ctx),
         ylabel=f.labels.get(f.value),
+        min_cell=ctx.spec.output.min_cell,
     )
 
 
 def _calendar_strips(f: FigureStep, ctx: RunContext, where: str) -> Any:
     from ..plotting import plot_calendar_strips
 
-    return plot_calendar_strips(ctx.dataset("calendar", where), rng=ctx.spec.seed)
+    return plot_calendar_strips(
+        ctx.dataset("calendar", where), rng=ctx.spec.seed, min_cell=ctx.spec.output.min_cell
+    )
 
 
 def _sensitivity(f: FigureStep, ctx: RunContext, where: str) -> Any:

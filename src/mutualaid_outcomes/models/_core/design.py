@@ -13,7 +13,9 @@ import builtins
 import io
 import keyword
 import math
+import os
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ import patsy
 
 from ..._validation import close_matches
 from ...errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, DataWarning
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: Scaled condition number above which a design is flagged as near-collinear. The
 #: condition number is that of the design with every column (the intercept included,
@@ -260,7 +264,62 @@ def build_design(
                 "redundant terms or empty factor levels (R would report NA for the "
                 "aliased coefficients; this package refuses the fit)."
             )
-    kappa, involved = scaled_condition(X, columns)
+    kappa, flagged = check_conditioning(X, columns, argument)
+    design = Design(rhs, mat.design_info, columns, kappa, flagged)
+    return X, design
+
+
+def check_conditioning(
+    X: np.ndarray,
+    names: Any,
+    argument: str,
+    *,
+    centre: bool = False,
+    refuse_exact: bool = False,
+) -> tuple[float, tuple[str, ...]]:
+    """Belsley's scaled condition number of a design; warn once when it is too large.
+
+    The one collinearity check of every model that fits a linear predictor
+    (``fit_regression``, ``fit_gee``, ``fit_mixed``, meta-regression, Cox, Fine-Gray,
+    instrumental variables, propensity scores, mediation). Returns the condition number
+    and the columns flagged (empty when it is at most :data:`COLLINEARITY_THRESHOLD`);
+    when columns are flagged, one :class:`~mutualaid_outcomes.errors.DataWarning` names
+    them and ``argument``, attributed to the first caller outside the package.
+
+    ``centre=True`` centres the columns first: for models without an intercept whose
+    likelihood does not change when a covariate is shifted (the Cox and Fine-Gray
+    partial likelihoods), only the centred design matters, and two uncentred covariates
+    with large means would otherwise look collinear.
+
+    An exactly singular design (condition number infinite) is not "nearly" collinear:
+    with ``refuse_exact=True`` it raises a :class:`DataValidationError` naming the
+    columns of the dependency (for models without a rank check of their own); otherwise
+    it is flagged like a near dependency and the model's own rank check decides.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 20)
+    >>> X = np.column_stack([x, x + 1e-9 * np.cos(7 * x)])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     kappa, cols = check_conditioning(X, ["x", "x2"], "covariates", centre=True)
+    >>> cols
+    ('x', 'x2')
+    """
+    X = np.asarray(X, dtype=float)
+    if centre and X.shape[0] > 0:
+        X = X - X.mean(axis=0)
+    kappa, involved = _gram_condition(X, names)
+    if not kappa < GRAM_KAPPA_LIMIT:  # large, infinite or not tried: the exact route
+        kappa, involved = scaled_condition(X, names)
+    if math.isinf(kappa) and refuse_exact:
+        raise DataValidationError(
+            f"The predictors in `{argument}` are collinear (the design is singular); "
+            f"the dependency involves {involved}. Remove redundant terms or constant "
+            "columns (R would report NA for the aliased coefficients; this package "
+            "refuses the fit)."
+        )
     flagged = tuple(involved) if kappa > COLLINEARITY_THRESHOLD else ()
     if flagged:
         warnings.warn(
@@ -270,10 +329,61 @@ def build_design(
             "remove or combine them, or centre polynomial terms. glance()['collinear'] "
             "records it.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_caller_level(),
         )
-    design = Design(rhs, mat.design_info, columns, kappa, flagged)
-    return X, design
+    return kappa, flagged
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside the package, seen from the caller."""
+    frame = sys._getframe(1)  # the function that warns (level 1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+#: Above this condition number (or below :data:`GRAM_MIN_ROWS` rows) the Gram-matrix
+#: shortcut of :func:`check_conditioning` is not trusted and the QR/SVD route is used:
+#: squaring the condition number in ``X'X`` costs about ``kappa**2 * eps``
+#: (``1e-4`` at ``1e6``) of relative accuracy.
+GRAM_KAPPA_LIMIT = 1e6
+GRAM_MIN_ROWS = 10_000
+
+
+def _gram_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
+    """Scaled condition number from the eigenvalues of ``X'X`` (fast for many rows).
+
+    For tall designs the cross-product is a BLAS product of ``N p^2`` flops, several times
+    cheaper than a Householder QR of ``X``; its eigenvectors are the right singular
+    vectors, so the variance-decomposition proportions are the same. Returns ``inf``
+    (meaning: use :func:`scaled_condition`) for short designs or a zero column.
+    """
+    n, p = X.shape
+    if n < GRAM_MIN_ROWS or p == 0:
+        return math.inf, []
+    G = X.T @ X
+    d = np.sqrt(np.diag(G))
+    if not np.all(d > 0):
+        return math.inf, []
+    ev, V = np.linalg.eigh(G / np.outer(d, d))
+    if not ev[0] > 0:
+        return math.inf, []
+    phi = V**2 / ev  # phi[j, k] = v_jk^2 / mu_k^2, ev ascending
+    prop = phi[:, 0] / phi.sum(axis=1)
+    involved = [str(c) for c, q in zip(names, prop, strict=True) if q > INVOLVED_PROPORTION]
+    return float(np.sqrt(ev[-1] / ev[0])), involved
+
+
+def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str | None:
+    """The summary note of a flagged design (None when nothing is flagged)."""
+    if not flagged:
+        return None
+    return (
+        f"Nearly collinear predictors {list(flagged)} (scaled condition number "
+        f"{kappa:.3g}): their estimates are unreliable."
+    )
 
 
 def check_weights(w: pd.Series, argument: str = "weights") -> np.ndarray:

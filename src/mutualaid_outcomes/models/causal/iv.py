@@ -44,6 +44,7 @@ from ...errors import (
     DataValidationError,
 )
 from .._core.covariance import sandwich_vcov
+from .._core.design import check_conditioning, collinearity_note
 from .._core.ols import fit_ols
 from ._design import covariate_design
 from ._iv_core import (
@@ -203,13 +204,15 @@ def fit_iv(
     Wd = covariate_design(clean, covs, cat)
     Zd = covariate_design(clean, insts, cat)
     W, Z, D, X = _iv_design(clean, Wd, Zd, exps)
+    names = ["Intercept", *Wd.columns, *exps]
+    kappa, flagged = check_conditioning(X, names, "covariates/exposure")
     n = len(clean)
     y = clean[outcome].to_numpy(dtype=float)
     codes, n_clusters = cluster_codes(clean, cluster)
     excl = np.zeros(Z.shape[1], dtype=bool)
     excl[W.shape[1] :] = True
     fs = first_stage_f(D, Z, W, excl, exps, cov_type, codes, ctype)
-    notes = []
+    notes = [collinearity_note(kappa, flagged)] if flagged else []
     msg = warn_weak(fs)
     if msg:
         notes.append(msg)
@@ -225,7 +228,6 @@ def fit_iv(
     u = y - X @ beta
     k = X.shape[1]
     V = iv_vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, ctype)
-    names = ["Intercept", *Wd.columns, *exps]
     return IVResult(
         outcome=outcome,
         exposures=tuple(exps),
@@ -245,6 +247,8 @@ def fit_iv(
         _W=W,
         _clusters=codes,
         _notes_=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 

@@ -49,6 +49,7 @@ from ...errors import (
     OptionError,
 )
 from .._core import bootstrap as bs
+from .._core.design import check_conditioning
 from ._product_engine import Engine, make_spec, standardise
 from ._product_result import GLANCE_COLUMNS, MediationResult
 
@@ -482,6 +483,9 @@ def _checked_matrix(clean: pd.DataFrame, cols: list[str], n_cov: int, n_med: int
             f"Constant column(s) after removing incomplete rows: {detail}. A mediation model "
             "needs variation in the exposure, every mediator, covariate and the outcome."
         )
+    # the outcome equation holds every predictor: intercept, exposure, covariates, mediators
+    x = np.column_stack([np.ones(len(z)), z[:, :-1]])
+    check_conditioning(x, ["Intercept", *cols[:-1]], "exposure/mediators/covariates")
     return z
 
 

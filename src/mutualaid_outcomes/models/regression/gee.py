@@ -42,7 +42,13 @@ from ...errors import (
     DataValidationError,
     SmallSampleWarning,
 )
-from .._core.design import build_design, formula_columns, outcome_series, split_formula
+from .._core.design import (
+    build_design,
+    collinearity_note,
+    formula_columns,
+    outcome_series,
+    split_formula,
+)
 from .._core.families import binary_outcome, check_count
 from . import _gee_engine as eng
 from ._gee_result import GEE_GLANCE_COLUMNS, GEEResult
@@ -120,7 +126,9 @@ def fit_gee(
         A formula, ``id`` or ``time`` column is not in ``data``.
     DataValidationError
         Duplicate ``(id, time)`` rows, a single cluster, outcome values that do not
-        fit the family, or no cluster with two observations for a correlated structure.
+        fit the family, no cluster with two observations for a correlated structure, or
+        a gaussian outcome fitted exactly by the predictors (residuals numerically zero,
+        R ``summary.lm``'s "essentially perfect fit" test).
     OptionError
         Unknown family, link, structure or covariance type.
     EstimationError
@@ -222,6 +230,8 @@ def fit_gee(
         )
     if sol["note"]:
         notes.append(sol["note"])
+    if design.collinear:
+        notes.append(collinearity_note(design.condition_number, design.collinear_columns))
     names = list(design.columns)
     V = gee_vcov(sol["Ainv"], sol["scores"], cov_type, sol["phi"])
     Vr = gee_vcov(sol["Ainv"], sol["scores"], "robust", sol["phi"])
