@@ -136,7 +136,7 @@ def suppress_counts(
     min_cell: int,
     *,
     has_total: bool = False,
-    totals: Sequence[int] | None = None,
+    totals: Sequence[int] | np.ndarray | None = None,
     suppressed: Any = None,
 ) -> np.ndarray:
     """Cells to suppress in a count table (primary and complementary suppression).

@@ -10,7 +10,7 @@ causes) under the curves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,8 @@ from ._risk_table import draw_risk_table
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
 from .survival import (
     _confidence_band,
+    _Naming,
+    _Units,
     at_risk_table_data,
     hidden_groups,
     hidden_groups_note,
@@ -35,7 +37,7 @@ from .survival import (
 
 __all__ = ["cumulative_incidence_data", "plot_cumulative_incidence"]
 
-_LINESTYLES = ("-", "--", ":", "-.")
+_LINESTYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
 
 
 def _table(result: Any) -> pd.DataFrame:
@@ -252,9 +254,9 @@ def plot_cumulative_incidence(
     """
     labels = check_labels(labels) or {}
     legend = check_option(legend, LEGEND_POSITIONS, "legend")
-    units = {"time_unit": time_unit, "display_unit": display_unit}
+    units: _Units = {"time_unit": time_unit, "display_unit": display_unit}
     min_cell = check_min_cell(min_cell)
-    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
+    naming: _Naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     data = cumulative_incidence_data(result, causes=causes, **naming, **units)
     groups = list(dict.fromkeys(data["group"]))
     names = [data.loc[data["group"] == g, "group_label"].iloc[0] for g in groups]

@@ -13,7 +13,7 @@ group names. Groups keep the same names and colours as in the other figures (see
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,22 @@ __all__ = [
     "plot_km",
     "p_value_text",
 ]
+
+
+class _Naming(TypedDict):
+    """Group-naming options shared by the ``*_data()`` companions."""
+
+    labels: Mapping[Any, Any] | None
+    codebook: Any
+    min_cell: int | None
+
+
+class _Units(TypedDict):
+    """Time-unit options shared by the ``*_data()`` companions."""
+
+    time_unit: str | None
+    display_unit: str | None
+
 
 _KM_COLUMNS = [
     "group",
@@ -463,9 +479,9 @@ def plot_km(
     """
     labels = check_labels(labels)
     legend = check_option(legend, LEGEND_POSITIONS, "legend")
-    units = {"time_unit": time_unit, "display_unit": display_unit}
+    units: _Units = {"time_unit": time_unit, "display_unit": display_unit}
     min_cell = check_min_cell(min_cell)
-    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
+    naming: _Naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     step = km_plot_data(result, **naming, **units)
     censor_marks = censor_marks and min_cell is None
     groups = list(dict.fromkeys(step["group"]))

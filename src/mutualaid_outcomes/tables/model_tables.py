@@ -10,6 +10,7 @@ import pandas as pd
 from .._convergence import NONCONVERGENCE_MARK, nonconvergence_note
 from .._labels import resolve_labels
 from ..disclosure import check_min_cell, count_text
+from ._moderation_rows import moderated_label, moderation_footnotes
 from .formatting import format_ci, format_number, format_p, get_style
 from .regression_tables import regression_table
 from .table import Table
@@ -112,6 +113,9 @@ def mediation_table(
     def effect_label(term: str) -> str:
         if term in lab.variables:
             return lab.variables[term]
+        moderated = moderated_label(term, lab.term, x_text, y_text)
+        if moderated is not None:
+            return moderated
         m = re.match(r"^(?P<kind>[a-z_]+)\[(?P<inner>.+)\]$", term)
         fixed = {
             "direct": "Direct effect",
@@ -164,4 +168,5 @@ def mediation_table(
         notes.append(f"Inference: {gl.loc[0, 'method']}.")
     if "n" in gl.columns and pd.notna(gl.loc[0, "n"]):
         notes.append(f"N = {count_text(int(gl.loc[0, 'n']), min_cell)}.")
+    notes += moderation_footnotes(result)
     return Table(body=body, title=title, footnotes=notes, stub_header="Effect", numbers=td)

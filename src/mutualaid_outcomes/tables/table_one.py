@@ -175,7 +175,8 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
         tests, smd, overall = False, False, True
     groups = [frame.loc[frame[by] == g] for g in group_values]
     columns = [("Overall", frame)] if overall else []
-    columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
+    if by is not None:  # else there are no groups
+        columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
     return Setup(
         frame=frame, by=by, variables=variables, categorical=cat, nonnormal=nonnormal, lab=lab,
         st=get_style(opts["style"]), columns=columns, groups=groups, overall=overall,
@@ -271,7 +272,7 @@ def _leave_small_groups_out_of_comparisons(su: Setup) -> None:
 def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
     if su.header_mask is not None and su.header_mask[i]:
         if su.header_primary is not None and su.header_primary[i]:
-            return f"{name} (n {small_text(int(su.min_cell))})"  # type: ignore[arg-type]
+            return f"{name} (n {small_text(int(su.cell_limit))})"
         return f"{name} (n suppressed)"
     return f"{name} (n = {len(sub)})"
 
@@ -302,7 +303,7 @@ def _assemble(su: Setup, rows: list[Row], title: str) -> Table:
         notes.append(f"SMD = standardised mean difference{pairs}.")
     if su.suppressed:
         notes.append(
-            f"Counts below {su.min_cell} (shown as {small_text(int(su.min_cell))}), and counts "
+            f"Counts below {su.min_cell} (shown as {small_text(int(su.cell_limit))}), and counts "
             "from which they could be recovered (shown as suppressed), are not shown, to "
             "protect confidentiality."
         )

@@ -376,10 +376,8 @@ def _gram_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
     return float(np.sqrt(ev[-1] / ev[0])), involved
 
 
-def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str | None:
-    """The summary note of a flagged design (None when nothing is flagged)."""
-    if not flagged:
-        return None
+def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str:
+    """The summary note of a flagged design (call it only when ``flagged`` is non-empty)."""
     return (
         f"Nearly collinear predictors {list(flagged)} (scaled condition number "
         f"{kappa:.3g}): their estimates are unreliable."

@@ -79,8 +79,9 @@ class Fit:
     converged: bool
     n_iter: int
     message: str
+    # (design matrices, parameters, 'response' | 'link') -> predictions
+    predictor: Callable[[dict[str, np.ndarray], np.ndarray, str], np.ndarray]
     extras: dict[str, float] = field(default_factory=dict)
-    predictor: Callable[..., Any] | None = None
     n_boundary: int = 0  # rows with fitted probabilities numerically 0 or 1 (glm.py's test)
 
 

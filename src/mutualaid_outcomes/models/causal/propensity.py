@@ -51,7 +51,7 @@ from ...errors import (
     OptionError,
 )
 from .._core.design import check_conditioning, collinearity_note
-from ..regression.glm import RegressionResult, fit_regression
+from ..regression.glm import Family, RegressionResult, fit_regression
 from ._design import check_rank, covariate_design, exposure_levels
 from ._ps_models import fit_logit, fit_multinomial
 from ._ps_result import (
@@ -340,7 +340,7 @@ def fit_weighted(
     formula: str,
     weights: str | pd.Series | PropensityResult,
     *,
-    family: str = "gaussian",
+    family: Family = "gaussian",
     link: str | None = None,
     kind: WeightKind = "ate",
     stabilized: bool = False,
@@ -443,10 +443,10 @@ def fit_weighted(
     res = fit_regression(
         frame,
         formula,
-        family=family,  # type: ignore[arg-type]
+        family=family,
         link=link,
         weights=name,
-        cov_type=cov_type,  # type: ignore[arg-type]
+        cov_type=cov_type,
         cluster=cluster,
     )
     if ps_uncertainty == "stacked" and isinstance(weights, PropensityResult):

@@ -193,7 +193,7 @@ def fit_gee(
     check_data_first(data, formula, "fit_gee")
     data = check_dataframe(data)
     link = _check_gee_args(data, family, link, cov_struct, id, time)
-    cov_type = "robust" if cov_type is None else check_cov_type(cov_type, GEE_COV_TYPES)
+    used_cov = "robust" if cov_type is None else check_cov_type(cov_type, GEE_COV_TYPES)
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
     used = [*cols, id] + ([time] if time is not None else [])
@@ -209,7 +209,7 @@ def fit_gee(
             f"No cluster has two or more observations, so the {cov_struct!r} working "
             "correlation cannot be estimated; use cov_struct='independence' or fit_regression."
         )
-    if cov_type == "robust" and G < MIN_CLUSTERS_WARN:
+    if used_cov == "robust" and G < MIN_CLUSTERS_WARN:
         warnings.warn(
             f"Only {G} clusters: robust SEs are biased downward; use cov_type='bias_reduced'.",
             SmallSampleWarning,
@@ -233,7 +233,7 @@ def fit_gee(
     if design.collinear:
         notes.append(collinearity_note(design.condition_number, design.collinear_columns))
     names = list(design.columns)
-    V = gee_vcov(sol["Ainv"], sol["scores"], cov_type, sol["phi"])
+    V = gee_vcov(sol["Ainv"], sol["scores"], used_cov, sol["phi"])
     Vr = gee_vcov(sol["Ainv"], sol["scores"], "robust", sol["phi"])
     quasi = quasi_loglik(family, y, sol["mu"])
     trace = float(np.trace(sol["A_ind"] @ Vr))
@@ -246,7 +246,7 @@ def fit_gee(
         family=family,
         link=link,
         cov_struct=cov_struct,
-        cov_type=cov_type,
+        cov_type=used_cov,
         _params=pd.Series(sol["beta"], index=names, name="estimate"),
         _cov=pd.DataFrame(V, index=names, columns=names),
         working_correlation=pd.Series(sol["alpha"], index=lv, name="alpha", dtype=float),
