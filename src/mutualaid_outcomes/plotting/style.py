@@ -171,7 +171,7 @@ def save_figure(
     with mpl.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none"}):
         for ext in exts:
             out = base.with_name(f"{base.name}.{ext}")  # keeps dots in the name
-            meta = (
+            meta: dict[str, str | None] | None = (
                 {"CreationDate": None}
                 if ext == "pdf"
                 else ({"Date": None} if ext == "svg" else None)
