@@ -1,9 +1,13 @@
-"""Benchmark: summarize_calendar against a per-person pandas groupby-apply.
+"""Benchmark: summarize_calendar against a vectorised pandas groupby (and a per-person apply).
 
 Uses the sample cohort's calendar (src/mutualaid_outcomes/datasets/sample/calendar.csv.gz) when it exists,
-otherwise simulates 1,726 people x 455 days. Both implementations compute the
-same per-person, per-window quantities in the same run; the script checks that
-they agree and prints the times and their ratio.
+otherwise simulates 1,726 people x 455 days. The fair peer is a plain vectorised
+pandas ``groupby(["id", "window"]).agg`` of the core sums (days observed and at risk,
+total drinks, drinking / heavy / meeting days, total meetings): the ratio against it is
+the one to quote. The per-person ``groupby.apply`` that computes every quantity (runs,
+first-drink days ...) is also timed, only to check agreement of all quantities; its
+ratio measures the cost of a Python call per person, not our speed (earlier versions of
+this script reported it as a "150x" speed-up, which overstated the gain).
 
 Run: python benchmarks/bench_calendar.py
 """
@@ -76,6 +80,30 @@ def load_calendar() -> tuple[pd.DataFrame, pd.Series | None, str]:
     cal = cal.merge(part[["id", "sex"]], on="id", how="left", validate="many_to_one")
     cal["controlled"] = cal["controlled"].astype(bool)
     return cal, part.set_index("id")["index_date"], f"sample cohort {path.relative_to(ROOT)}"
+
+
+def vectorised_core_sums(cal: pd.DataFrame) -> pd.DataFrame:
+    """The core per-person, per-window sums by one vectorised pandas groupby."""
+    win = pd.Series(np.nan, index=cal.index)
+    for j, (start, end) in enumerate(WINDOWS):
+        win[(cal["day"] >= start) & (cal["day"] < end)] = j
+    thr = np.where(cal["sex"] == 1, THRESHOLDS[1], THRESHOLDS[0])
+    rec = cal["drinks"].notna()
+    risk = rec & ~cal["controlled"].astype(bool)
+    frame = pd.DataFrame(
+        {
+            "id": cal["id"],
+            "window": win,
+            "days_observed": rec | cal["controlled"].astype(bool),
+            "days_at_risk": risk,
+            "total_drinks": cal["drinks"].where(risk, 0.0),
+            "drinking_days": risk & (cal["drinks"] > 0),
+            "heavy_days": risk & (cal["drinks"] >= thr),
+            "meeting_days": cal["meetings"] > 0,
+            "total_meetings": cal["meetings"],
+        }
+    ).dropna(subset=["window"])
+    return frame.groupby(["id", "window"], sort=True).sum()
 
 
 def naive_summary(cal: pd.DataFrame) -> pd.DataFrame:
@@ -168,6 +196,10 @@ def main() -> None:
     t_ours = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    core = vectorised_core_sums(cal)
+    t_core = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     naive = naive_summary(cal)
     t_naive = time.perf_counter() - t0
 
@@ -181,9 +213,12 @@ def main() -> None:
             raise SystemExit(f"MISMATCH in {col}: max relative difference {diff:.3g}")
         worst = max(worst, float(np.nan_to_num(diff)))
     print(f"agreement: {len(COMPARED)} quantities x {len(ours):,} rows, max rel diff {worst:.1e}")
-    print(f"summarize_calendar (vectorised):  {t_ours:8.3f} s")
-    print(f"pandas groupby-apply (per person): {t_naive:8.3f} s")
-    print(f"speed-up: {t_naive / t_ours:,.0f}x")
+    core_diff = abs(float(core["total_drinks"].sum()) - float(np.nansum(ours["total_drinks"])))
+    print(f"vectorised groupby: total drinks agree (difference {core_diff:.1e})")
+    print(f"summarize_calendar (all quantities): {t_ours:8.3f} s")
+    print(f"vectorised pandas groupby (core sums): {t_core:8.3f} s")
+    print(f"ratio ours / vectorised groupby: {t_ours / t_core:.2f} (below 1: we are faster)")
+    print(f"pandas groupby-apply (per person, agreement check only): {t_naive:8.3f} s")
 
     k = 3
     t0 = time.perf_counter()

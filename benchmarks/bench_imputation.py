@@ -6,6 +6,11 @@ baseline covariates of the documented mediation model), ``m`` imputations of ``n
 cycles each. statsmodels keeps one chain and saves a data set after every ``n_iter``
 cycles (its documented usage); ours runs ``m`` independent chains.
 
+Both sides run with one BLAS thread (``threadpoolctl``): chained equations are many small
+regressions, and with the default pool the threads of both contend for the cores. An
+earlier "4.6x" ratio from this script was an artefact of that contention (the timings
+of both sides swung by up to 25x with machine load), not a property of the algorithms.
+
 Run: python benchmarks/bench_imputation.py
 """
 
@@ -57,7 +62,9 @@ def best_of(fn, df: pd.DataFrame) -> float:
 if __name__ == "__main__":
     df = cohort_frame()
     n_inc = int((df.isna().sum() > 0).sum())
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         t_ours = best_of(ours, df)
         t_sm = best_of(statsmodels_mice, df)

@@ -5,7 +5,11 @@ Prints seconds per bootstrap resample for each implementation and the ratios, th
 N = 200,000 with 2,000 resamples and reports its peak memory (measured in a fresh
 subprocess with tracemalloc and the resident-set high-water mark).
 
-Usage:  python benchmarks/bench_mediation.py [--quick]
+With ``--moderated`` it times the moderated model instead (PROCESS model 7: a moderator
+on the three a paths, four covariates) beside pingouin (no moderation: it has none) and
+R lavaan with ``:=`` definitions of the three indices of moderated mediation.
+
+Usage:  python benchmarks/bench_mediation.py [--quick] [--moderated]
 """
 
 from __future__ import annotations
@@ -160,10 +164,98 @@ def time_big(n: int, n_boot: int, ci: str) -> tuple[float, float, float]:
     return elapsed, peak, rss
 
 
+LAVAAN_MODERATED = """
+suppressPackageStartupMessages(library(lavaan))
+d <- read.csv("{path}")
+d$xw <- d$x * d$w
+model <- '
+  m1 ~ a1*x + w + a31*xw + c2 + c3 + c4 + c5
+  m2 ~ a2*x + w + a32*xw + c2 + c3 + c4 + c5
+  m3 ~ a3*x + w + a33*xw + c2 + c3 + c4 + c5
+  y ~ x + b1*m1 + b2*m2 + b3*m3 + c2 + c3 + c4 + c5
+  m1 ~~ m2 + m3
+  m2 ~~ m3
+  index1 := a31*b1
+  index2 := a32*b2
+  index3 := a33*b3
+'
+set.seed(1)
+t <- system.time(fit <- sem(model, data = d, se = "bootstrap", bootstrap = {n_boot}))
+cat(sprintf("ELAPSED %.4f\\n", t[["elapsed"]]))
+"""
+
+
+def moderated_data(n: int) -> pd.DataFrame:
+    df = make_data(n)
+    df["w"] = 0.5 * df["c1"] + np.random.default_rng(1).normal(size=n)
+    return df
+
+
+def time_moderated(df: pd.DataFrame, n_boot: int, ci: str, repeats: int = 5):
+    kw = dict(moderator="w", moderated_paths=["a"], ci=ci)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mediate(df, "x", MEDIATORS, "y", COVARIATES[1:], n_boot=500, rng=0, **kw)  # warm-up
+        return best_of(
+            lambda: mediate(
+                df, "x", MEDIATORS, "y", COVARIATES[1:], n_boot=n_boot, rng=1, **kw
+            ).tidy(),
+            repeats,
+        )
+
+
+def time_lavaan_moderated(df: pd.DataFrame, n_boot: int) -> float | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.csv"
+        df.to_csv(path, index=False)
+        script = Path(tmp) / "bench.R"
+        script.write_text(LAVAAN_MODERATED.format(path=path.as_posix(), n_boot=n_boot))
+        out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("ELAPSED"):
+            return float(line.split()[1])
+    print("lavaan run failed:", out.stderr[-500:], file=sys.stderr)
+    return None
+
+
+def main_moderated(quick: bool) -> None:
+    df = moderated_data(N)
+    n_ours = 10000
+    best, med = time_moderated(df, n_ours, "bca")
+    best_u, med_u = time_ours(df, MEDIATORS, n_ours, "bca")
+    n_pg = 200 if quick else 1000
+    best_pg, med_pg = time_pingouin(df, n_pg)
+    n_lav = 100 if quick else 500
+    lav = time_lavaan_moderated(df, n_lav)
+    rows = [
+        ("ours, moderated a paths (model 7), BCa", n_ours, best, med),
+        ("ours, same model without moderator, BCa", n_ours, best_u, med_u),
+        ("pingouin 0.7 mediation_analysis (no moderation)", n_pg, best_pg, med_pg),
+    ]
+    if lav is not None:
+        rows.append(("R lavaan bootstrap with := indices (R-internal timer)", n_lav, lav, lav))
+    print(f"N = {N}, 3 parallel mediators, moderator on the a paths; best (median)")
+    print(f"{'implementation':55s} {'resamples':>9s} {'seconds':>9s} {'ms/resample':>12s}")
+    for name, b, best_t, med_t in rows:
+        print(f"{name:55s} {b:9d} {best_t:9.3f} {1000 * best_t / b:12.4f}  [{med_t:.3f}]")
+    ours = best / n_ours
+    print(f"\n10,000 BCa resamples, moderated: {best:.3f} s (target < 1 s)")
+    print(f"ratio moderated / unmoderated (ours): {best / best_u:8.2f}x")
+    print(f"ratio pingouin (no moderation) / ours moderated: {best_pg / n_pg / ours:8.1f}x")
+    if lav is not None:
+        print(f"ratio lavaan moderated / ours moderated: {lav / n_lav / ours:8.1f}x")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer peer resamples")
+    parser.add_argument("--moderated", action="store_true", help="time the moderated model")
     args = parser.parse_args(argv)
+    if args.moderated:
+        main_moderated(args.quick)
+        return
     df = make_data(N)
     rows = []
 

@@ -12,12 +12,14 @@ data written to a temporary CSV file), each in the same run:
   80 replicates with as.svrepdesign; the replicates differ but the work is the same).
 
 Run:  python benchmarks/bench_survey.py [--rows 1000000] [--no-r]
-Prints one line per task: seconds here, seconds in R, R / here.
+Prints one line per task: wall-clock seconds here and in R with their ratio, then the
+CPU seconds of each (less sensitive to a shared machine's load) with their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
@@ -55,20 +57,28 @@ def make_data(n: int, seed: int = 20240611) -> pd.DataFrame:
     return df
 
 
-def timed(fn, repeat: int = 1) -> tuple[float, object]:
-    best, out = np.inf, None
+def timed(fn, repeat: int = 1) -> tuple[float, float, object]:
+    """Best wall-clock seconds, the CPU seconds of that run, and the result."""
+    best, cpu, out = np.inf, np.nan, None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        wall = time.perf_counter() - t0
+        if wall < best:
+            best, cpu = wall, time.process_time() - c0
+    return best, cpu, out
 
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1])
-tm <- function(expr) unname(system.time(expr)[["elapsed"]])
+cpu <- c()
+tm <- function(expr) {
+  st <- system.time(expr)
+  cpu[length(cpu) + 1] <<- unname(st[["user.self"]] + st[["sys.self"]])
+  unname(st[["elapsed"]])
+}
 res <- c()
 res["design"] <- tm(des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d))
 res["mean_by_lin"] <- tm(svyby(~y, ~domain, des, svymean))
@@ -81,11 +91,11 @@ res["replicates"] <- tm(rep <- as.svrepdesign(des, type = "bootstrap", replicate
 res["mean_by_rep"] <- tm(svyby(~y, ~domain, rep, svymean))
 res["glm_gauss_rep"] <- tm(svyglm(f, rep))
 res["glm_logit_rep"] <- tm(svyglm(fb, rep, family = quasibinomial()))
-write.csv(data.frame(task = names(res), seconds = res), args[2], row.names = FALSE)
+write.csv(data.frame(task = names(res), seconds = res, cpu = cpu), args[2], row.names = FALSE)
 """
 
 
-def run_r(df: pd.DataFrame) -> dict[str, float]:
+def run_r(df: pd.DataFrame) -> dict[str, tuple[float, float]]:
     if shutil.which("Rscript") is None:
         return {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +105,7 @@ def run_r(df: pd.DataFrame) -> dict[str, float]:
         print("  running R survey on the same data ...", flush=True)
         subprocess.run(["Rscript", str(script), str(data), str(out)], check=True)
         r = pd.read_csv(out)
-    return dict(zip(r.task, r.seconds))
+    return {t: (s, c) for t, s, c in zip(r.task, r.seconds, r.cpu)}
 
 
 def main() -> None:
@@ -115,11 +125,12 @@ def main() -> None:
         threadpool_limits(args.blas_threads)
     df = make_data(args.rows)
     covs = " + ".join(f"x{j + 1}" for j in range(N_COV))
-    ours: dict[str, float] = {}
+    ours: dict[str, tuple[float, float]] = {}
 
     def step(name, fn, repeat=1):
-        ours[name], out = timed(fn, repeat)
-        print(f"  here: {name:<16}{ours[name]:8.2f} s", flush=True)
+        wall, cpu, out = timed(fn, repeat)
+        ours[name] = (wall, cpu)
+        print(f"  here: {name:<16}{wall:8.2f} s (CPU {cpu:.2f} s)", flush=True)
         return out
 
     des = step("design", lambda: survey_design(df, weights="w", strata="stratum", cluster="psu"))
@@ -135,10 +146,17 @@ def main() -> None:
         f"{args.rows:,} rows, {N_STRATA} strata, {N_STRATA * PSU_PER_STRATUM} PSUs, "
         f"{N_REP} bootstrap replicates, {N_DOMAINS} domains, {N_COV} covariates"
     )
-    print(f"{'task':<16}{'here (s)':>10}{'R (s)':>10}{'R / here':>10}")
-    for task, sec in ours.items():
-        r = theirs.get(task, np.nan)
-        print(f"{task:<16}{sec:>10.2f}{r:>10.2f}{r / sec:>10.1f}")
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+    print(
+        f"{'task':<16}{'here (s)':>10}{'R (s)':>10}{'R / here':>10}"
+        f"{'here CPU':>10}{'R CPU':>10}{'ratio':>8}"
+    )
+    for task, (sec, cpu) in ours.items():
+        r, rc = theirs.get(task, (np.nan, np.nan))
+        print(
+            f"{task:<16}{sec:>10.2f}{r:>10.2f}{r / sec:>10.1f}"
+            f"{cpu:>10.2f}{rc:>10.2f}{rc / cpu:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,21 +21,8 @@ LARGE_MODULES: dict[str, str] = {}
 #: Functions whose code (docstring excluded) is over the limit: "module:function".
 LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
-        # reshaping to lagged waves and to counting-process rows; each a pipeline of steps
-        "prep/panel.py:lagged_panel",
         # trajectory panel: outcome, design, covariate and censoring arrays built in one pass
         "models/trajectories/panel.py:build_panel",
-        "prep/counting_process.py:to_counting_process",
-        # instrument spec validation: one check per field of the spec
-        "instruments/_spec_checks.py:validate_spec",
-        # participation coding: window summaries, patterns, daily preparation, relapse
-        "participation/calendar.py:_window_block",
-        "participation/patterns.py:attendance_patterns",
-        "participation/_daily.py:prepare_daily",
-        "participation/relapse.py:relapse_times",
-        # reliability (alpha, omega and their intervals) and instrument scoring
-        "instruments/reliability.py:reliability",
-        "instruments/scoring.py:score",
         # lavaan's rules for which SEM parameters are free, in lavaan's order
         "models/sem/partable.py:_assign_free",
         # Gray's test for one stratum: a transcription of cmprsk's Fortran crstm

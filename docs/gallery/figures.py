@@ -5,7 +5,7 @@ Usage::
     python docs/gallery/figures.py OUTPUT_FOLDER
 
 Writes PNGs of a Kaplan-Meier figure (with number-at-risk table, median lines and the
-log-rank p), a cumulative-incidence figure (relapse with dropout as competing risk),
+log-rank p), one of six groups (legend beside the plot), a cumulative-incidence figure (relapse with dropout as competing risk),
 forest plots of a Cox and a logistic model, and path diagrams with 1, 3 and 6 parallel
 mediators and a serial chain, all labelled from the sample cohort's codebook.
 """
@@ -66,6 +66,17 @@ def survival_figures(folder: Path, codebook) -> None:
     save(ax, folder, "km_arm_days")
     ax = plotting.plot_km(km, codebook=codebook, time_unit="days", display_unit="months", pval=True)
     save(ax, folder, "km_arm_months")
+    # six groups (arm by sex): the legend moves beside the plot so it covers no curve
+    arm_names = codebook.value_labels("arm")
+    arm_sex = data.assign(
+        group=data["arm"].map(arm_names).fillna(data["arm"])
+        + np.where(data["sex"] == 1, ", female", ", male")
+    )
+    km6 = kaplan_meier(arm_sex, "duration", "event", by="group")
+    ax = plotting.plot_km(
+        km6, labels={**labels, "group": "Arm and sex"}, time_unit="days", show_ci=False
+    )
+    save(ax, folder, "km_arm_sex")
     # competing risks: the first heavy day, with leaving follow-up early (censored before
     # day 300) as a competing event, for illustration
     cr = data.assign(status=np.where(data["event"] == 1, 1, np.where(data["duration"] < 300, 2, 0)))

@@ -9,6 +9,12 @@ Markdown, into the folder given on the command line::
 Render the Word files with ``soffice --headless --convert-to pdf`` and the LaTeX
 files with ``pdflatex`` (the script also writes ``gallery.tex``, which includes them)
 to look at them.
+
+The CSV files hold the cells as printed; ``flextable_tables.R`` renders the same
+cells with R flextable (``theme_booktabs`` and ``autofit``) into
+``*_flextable.docx``, for a side-by-side look at the Word layout an R user gets::
+
+    Rscript docs/gallery/flextable_tables.R /tmp/gallery
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from mutualaid_outcomes.tables import (
     univariable_table,
 )
 
-FORMATS = (".docx", ".tex", ".html", ".md")
+FORMATS = (".docx", ".tex", ".html", ".md", ".csv")
 
 
 def build_tables() -> dict[str, Table]:

@@ -515,7 +515,8 @@ def listwise_delete(
     isna = sub.isna()
     by_col = {c: int(isna[c].sum()) for c in cols}
     keep = ~isna.any(axis=1)
-    clean = sub.loc[keep].copy()
+    # ``data.loc[:, cols]`` is already a new frame: copy again only when rows go
+    clean = sub if bool(keep.all()) else sub.loc[keep].copy()
     report = MissingReport(int(len(data)), int(keep.sum()), by_col)
     if report.n_used == 0:
         detail = ", ".join(f"{k}: {v}" for k, v in by_col.items() if v)

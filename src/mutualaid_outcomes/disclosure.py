@@ -42,6 +42,7 @@ __all__ = [
     "suppress_text",
     "small_levels",
     "hidden_groups",
+    "hidden_classes",
     "SUPPRESSED",
     "COUNT_COLUMNS",
 ]
@@ -135,7 +136,7 @@ def suppress_counts(
     min_cell: int,
     *,
     has_total: bool = False,
-    totals: Sequence[int] | None = None,
+    totals: Sequence[int] | np.ndarray | None = None,
     suppressed: Any = None,
 ) -> np.ndarray:
     """Cells to suppress in a count table (primary and complementary suppression).
@@ -341,3 +342,24 @@ def hidden_groups(result: Any, min_cell: int | None) -> list[Any]:
         table = getattr(result, "table", result)
         first = table.sort_values("time").groupby("group", sort=False)["n_risk"].first()
     return [g for g, n in first.items() if n < min_cell]
+
+
+def hidden_classes(sizes: Any, min_cell: int | None) -> np.ndarray:
+    """Latent classes whose size is hidden: below ``min_cell``, and complementary ones.
+
+    ``sizes`` are the persons assigned to each class; they add up to the sample size,
+    which is published, so when one class is hidden the next-smallest is hidden too
+    (:func:`suppress_counts` on the one row of sizes). A hidden class's estimated share
+    and average posterior probability are hidden with it.
+
+    Examples
+    --------
+    >>> hidden_classes([60, 52, 4], 11).tolist()
+    [False, True, True]
+    >>> hidden_classes([60, 52, 4], None).tolist()
+    [False, False, False]
+    """
+    counts = np.asarray(sizes, dtype=float).ravel()
+    if min_cell is None or counts.size == 0:
+        return np.zeros(counts.size, dtype=bool)
+    return suppress_counts(counts[None, :], min_cell)[0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -32,7 +33,14 @@ from ._rng import RNGLike
 from ._validation import renamed
 from .errors import ArgumentTypeError, DataValidationError
 
-__all__ = ["run_replicates", "replicate_seed", "root_seed_sequence", "n_workers"]
+__all__ = [
+    "available_cores",
+    "blas_single_thread",
+    "run_replicates",
+    "replicate_seed",
+    "root_seed_sequence",
+    "n_workers",
+]
 
 T = TypeVar("T")
 
@@ -117,7 +125,70 @@ def replicate_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSe
 def _run_batch(
     func: Callable[[np.random.Generator], Any], root: np.random.SeedSequence, start: int, stop: int
 ) -> list[Any]:
-    return [func(np.random.default_rng(replicate_seed(root, i))) for i in range(start, stop)]
+    """Replicates ``start`` to ``stop - 1`` with one BLAS thread (see :func:`blas_single_thread`)."""
+    with blas_single_thread():
+        return [func(np.random.default_rng(replicate_seed(root, i))) for i in range(start, stop)]
+
+
+def blas_single_thread() -> Any:
+    """Context manager limiting BLAS/OpenMP pools of this process to one thread.
+
+    Replicates are many small matrix problems: with a multi-threaded BLAS each product
+    is split across cores that the other workers (or other processes) also use, and the
+    synchronisation costs more than the arithmetic (a serial power simulation ran five
+    times slower with two BLAS threads than with one on a loaded 2-core machine).
+    Parallelism comes from the replicate workers instead. Uses ``threadpoolctl``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def _cgroup_cpu_limit() -> float | None:
+    """CPUs allowed by the cgroup (v2 ``cpu.max`` or v1 quota/period), None if unlimited."""
+    candidates = (
+        ("/sys/fs/cgroup/cpu.max", None),
+        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+    )
+    for quota_file, period_file in candidates:
+        try:
+            with open(quota_file, encoding="ascii") as fh:
+                fields = fh.read().split()
+            if period_file is not None:
+                with open(period_file, encoding="ascii") as fh:
+                    fields = [fields[0], fh.read().strip()]
+        except (OSError, IndexError):
+            continue
+        if not fields or fields[0] in ("max", "-1"):
+            return None
+        try:
+            quota, period = float(fields[0]), float(fields[1])
+        except (ValueError, IndexError):
+            return None
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+def available_cores() -> int:
+    """Cores this process may actually use: CPU affinity and cgroup CPU quota.
+
+    ``os.cpu_count()`` counts the machine's cores; a container or batch job is often
+    given fewer (``os.sched_getaffinity``, the cgroup ``cpu.max`` quota). Negative
+    ``n_jobs`` count back from this number.
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_limit()
+    if quota is not None:
+        cores = min(cores, max(1, math.floor(quota)))
+    return max(1, cores)
 
 
 def _check_client(client: Any) -> None:
@@ -143,7 +214,8 @@ def n_workers(n_jobs: int = 1, client: Any = None) -> int:
     Parameters
     ----------
     n_jobs : int
-        As in :func:`run_replicates` (negative values count back from the number of cores).
+        As in :func:`run_replicates`: ``k > 0`` workers as given; negative values count
+        back from :func:`available_cores` (``-1``: all of them, ``-2``: all but one).
     client : dask.distributed.Client, optional
         When given, the total number of worker threads of the cluster.
 
@@ -161,11 +233,9 @@ def n_workers(n_jobs: int = 1, client: Any = None) -> int:
         nthreads = client.nthreads() if callable(getattr(client, "nthreads", None)) else {}
         return max(1, int(sum(nthreads.values())))
     n_jobs = _check_n_jobs(n_jobs)
-    if n_jobs == 1:
-        return 1
-    from joblib import effective_n_jobs
-
-    return max(1, int(effective_n_jobs(n_jobs)))
+    if n_jobs > 0:
+        return n_jobs
+    return max(1, available_cores() + 1 + n_jobs)
 
 
 def _batches(start: int, stop: int, batch_size: int) -> list[tuple[int, int]]:
@@ -211,7 +281,7 @@ def run_ranges(
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs, backend="loky")(
+        parts = Parallel(n_jobs=workers, backend="loky")(
             delayed(_run_batch)(func, root, s, e) for _, func, root, s, e in jobs
         )
     out: list[list[Any]] = [[] for _ in tasks]
@@ -260,7 +330,9 @@ def run_replicates(
         Root of the random streams (keyword-only); see :func:`root_seed_sequence`.
     n_jobs : int
         1 runs in this process; ``k > 1`` on ``k`` joblib worker processes (loky backend);
-        -1 on every core. Ignored when ``client`` is given.
+        -1 on every core available to this process (:func:`available_cores`: CPU affinity
+        and cgroup quota). Ignored when ``client`` is given. Every batch of replicates runs
+        with one BLAS thread (:func:`blas_single_thread`).
     client : dask.distributed.Client, optional
         Run the batches on this Dask cluster (``client.map`` then ``client.gather``).
     batch_size : int, optional

@@ -296,13 +296,16 @@ class BaseResult(ABC):
         ratios = None
         if name is not None:
             level = f"{100 * conf_level:g}%"
+            with np.errstate(over="ignore"):  # a limit beyond exp(709) is infinite
+                exp = {c: np.exp(tidy[c]) for c in ("estimate", "conf_low", "conf_high")}
+                inv = np.exp(-tidy["estimate"])
             ratios = pd.DataFrame(
                 {
                     "term": tidy["term"],
-                    name: np.exp(tidy["estimate"]),
-                    f"1/{name}": np.exp(-tidy["estimate"]),
-                    f"lower {level}": np.exp(tidy["conf_low"]),
-                    f"upper {level}": np.exp(tidy["conf_high"]),
+                    name: exp["estimate"],
+                    f"1/{name}": inv,
+                    f"lower {level}": exp["conf_low"],
+                    f"upper {level}": exp["conf_high"],
                 }
             )
             ratios = ratios[~ratios["term"].isin(["Intercept", "(Intercept)", "const"])]

@@ -71,10 +71,37 @@ def test_a_run_captions_its_figures_and_lists_its_data_warnings(tmp_path):
     page = (res.out_dir / "report.html").read_text()
     assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
         "<b>Figure 1.</b> Relapse by arm",
-        "<b>Figure 2.</b> km plain",
+        # an untitled figure is captioned from its content, not its file name
+        "<b>Figure 2.</b> Kaplan-Meier estimates by randomised treatment arm, with numbers at risk",
     ]
     # the sample cohort has people with calendar days but no follow-up: one warning
     counted = re.search(r"\((\d+) data warning\(s\) while building it; see below", page)
     assert counted is not None
     items = re.findall(r"<li>Survival data: (.*?)</li>", page)
     assert len(items) == int(counted.group(1)) and "excluded" in items[0]
+
+
+def test_figures_show_at_their_printed_size(tmp_path):
+    # a figure saved at 300 dpi is shown at its printed width (96 CSS px an inch), so
+    # every figure's text has the same size on the page
+    import struct
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mutualaid_outcomes.plotting import save_figure
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    png = save_figure(fig, tmp_path / "fig.png")[0]  # 300 dpi, tight bounding box
+    plt.close(fig)
+    pixels = struct.unpack(">I", png.read_bytes()[16:20])[0]
+    page = render_report("R", [ReportSection("Figures", figures=[png])])
+    widths = [int(w) for w in re.findall(r"style='width:(\d+)px'", page)]
+    assert widths == [round(pixels / 300 * 96)] and 300 < widths[0] < 400
+    # a file that does not state its resolution is shown as it is
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(b"PNG")
+    assert "style='width" not in render_report("R", [ReportSection("F", figures=[plain])])

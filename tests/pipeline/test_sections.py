@@ -189,6 +189,74 @@ def test_design_section_weighted_table_one(design_run):
     assert "Survey design" in (design_run.out_dir / "report.html").read_text()
 
 
+REPLICATE_SPEC = """
+title = "California schools, jackknife replicate weights"
+seed = 2
+[data]
+path = "apiclus1_jk1.csv"
+[output]
+table_formats = ["csv"]
+figure_formats = ["png"]
+
+[design]
+dataset = "data"
+weights = "pw"
+replicate_weights = [{columns}]
+type = "JK1"
+scale = {scale!r}
+
+[[models]]
+name = "api"
+type = "survey_glm"
+formula = "api00 ~ ell + meals + mobility"
+"""
+
+
+def _replicate_spec(r_reference) -> str:
+    ref = r_reference("survey", case="jk1")
+    scale = float(ref[(ref.quantity == "design") & (ref.term == "scale")]["value"].iloc[0])
+    columns = ", ".join(f'"jk{i}"' for i in range(1, 16))
+    return REPLICATE_SPEC.format(columns=columns, scale=scale)
+
+
+def test_design_section_with_replicate_weights_is_r_svrepdesign(tmp_path, paths, r_reference):
+    shutil.copy(paths.data / "survey_apiclus1_jk1.csv", tmp_path / "apiclus1_jk1.csv")
+    run = _run(tmp_path, _replicate_spec(r_reference))
+    tidy = pd.read_csv(run.out_dir / "tables" / "model_api_tidy.csv").set_index("term")
+    ref = r_reference("survey", case="jk1")
+    coef = ref[ref.quantity == "glm_gauss_coef"].set_index("term")["value"]
+    se = ref[ref.quantity == "glm_gauss_se"].set_index("term")["value"]
+    coef.index = se.index = [t.replace("(Intercept)", "Intercept") for t in coef.index]
+    np.testing.assert_allclose(tidy.loc[coef.index, "estimate"], coef, rtol=RTOL)
+    np.testing.assert_allclose(tidy.loc[se.index, "std_error"], se, rtol=RTOL)
+    glance = pd.read_csv(run.out_dir / "tables" / "model_api_glance.csv")
+    assert glance["n_replicates"].iloc[0] == 15
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (('type = "JK1"', 'type = "JK2"'), r"design\.type must be one of"),
+        (
+            ('type = "JK1"', 'type = "JK1"\nstrata = "stype"'),
+            r"unknown key 'strata'.*replicate_design",
+        ),
+        (("replicate_weights = [", 'replicate_weights = "jk1"\n#'), r"list of column names"),
+    ],
+)
+def test_bad_replicate_design_sections_are_refused(tmp_path, r_reference, bad, match):
+    with pytest.raises(SpecError, match=match):
+        load_spec(_spec(tmp_path, _replicate_spec(r_reference).replace(*bad)))
+
+
+def test_replicate_weight_columns_are_checked_before_fitting(tmp_path, paths, r_reference):
+    frame = pd.read_csv(paths.data / "survey_apiclus1_jk1.csv").drop(columns="jk7")
+    frame.to_csv(tmp_path / "apiclus1_jk1.csv", index=False)
+    with pytest.raises(SpecError, match=r"design .*column 'jk7'"):
+        _run(tmp_path, _replicate_spec(r_reference))
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "text,match",
     [
@@ -345,3 +413,48 @@ def _fresh(tmp_path, paths):
     folder.mkdir()
     shutil.copy(paths.data / "sem_latent_mediation.csv", folder / "med.csv")
     return folder
+
+
+MODERATED_SPEC = """
+title = "Moderated mediation"
+seed = 5
+[data]
+path = "sim.csv"
+[output]
+table_formats = ["csv"]
+figure_formats = ["png"]
+
+[[models]]
+name = "modmed"
+type = "mediation"
+exposure = "x"
+mediators = ["m1"]
+outcome = "y"
+covariates = ["c1"]
+moderator = "w"
+moderated_paths = ["a"]
+ci = "percentile"
+n_boot = 1000
+"""
+
+
+def test_mediation_model_with_moderator(tmp_path, paths, r_reference):
+    sim = pd.read_csv(paths.data / "moderated_mediation_sim.csv", comment="#")
+    sim.to_csv(tmp_path / "sim.csv", index=False)
+    res = _run(tmp_path, MODERATED_SPEC)
+    tidy = pd.read_csv(res.out_dir / "tables" / "model_modmed_tidy.csv").set_index("term")
+    c = mediate_direct(sim)
+    assert tidy.loc["index[m1]", "estimate"] == pytest.approx(c, rel=RTOL)
+    with pytest.raises(SpecError, match=r"'w9'"):
+        folder = tmp_path / "again"
+        folder.mkdir()
+        sim.to_csv(folder / "sim.csv", index=False)
+        _run(folder, MODERATED_SPEC.replace('moderator = "w"', 'moderator = "w9"'))
+
+
+def mediate_direct(sim):
+    """The index a3 * b1 from two least-squares fits (numpy)."""
+    x1 = np.column_stack([np.ones(len(sim)), sim.x, sim.w, sim.x * sim.w, sim.c1])
+    a3 = np.linalg.lstsq(x1, sim.m1, rcond=None)[0][3]
+    xy = np.column_stack([np.ones(len(sim)), sim.x, sim.m1, sim.c1])
+    return a3 * np.linalg.lstsq(xy, sim.y, rcond=None)[0][2]

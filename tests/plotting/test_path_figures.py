@@ -133,3 +133,22 @@ def test_exposure_and_outcome_named_from_the_result_columns():
     assert d.set_index("term").loc["a[net]", "estimate"] == pytest.approx(
         fit.tidy().set_index("term").loc["a[net]", "estimate"]
     )
+
+
+def test_effects_box_uses_one_number_of_decimals_for_its_column():
+    # indirect effects of very different sizes (0.0096 and 0.9): one rule per column,
+    # as in the mediation table, not two significant digits row by row
+    tidy = _tidy(2)
+    est = {"indirect[m1]": 0.0096, "indirect[m2]": 0.069, "total_indirect": 0.079}
+    for term, value in est.items():
+        row = tidy["term"] == term
+        tidy.loc[row, ["estimate", "conf_low", "conf_high"]] = [value, value - 0.03, value + 0.03]
+    ax = plot_path_diagram(tidy)
+    box = [t.get_text() for t in ax.texts if t.get_text()[:1].isdigit() and "[" in t.get_text()]
+    assert len(box) == 5
+    assert "0.010 [−0.020, 0.040]" in box
+    numbers = [
+        x for v in box for x in v.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    ]
+    assert len(numbers) == 15 and all(len(x.split(".")[1]) == 3 for x in numbers)
+    plt.close(ax.figure)

@@ -1,9 +1,12 @@
 """Disclosure control (``min_cell``) covers every output it claims to.
 
 A cohort with a fellowship of 3 people (CA) next to two large ones is run through a
-spec with Table 1, a regression table, a Kaplan-Meier figure, a survival table and the
-report. No output file, figure data or captured log may reveal a count below
-``min_cell`` (11) or one of the three CA event times. Unit tests check each rule.
+spec with Table 1, a regression table, a Kaplan-Meier figure, a survival table, a
+group-based trajectory model whose second class is the 3 CA people, a mediation model of
+8 people with its table, a trajectories figure, calendar strips and the report. No
+output file, figure data or captured log may reveal a count below ``min_cell`` (11), the
+size or share of the small class, or one of the three CA event times. Unit tests check
+each rule.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ seed = 5
 [data]
 path = "data/cohort.csv"
 
+[calendar]
+path = "data/calendar.csv"
+
 [[models]]
 name = "outcome"
 type = "regression"
@@ -55,6 +61,27 @@ type = "kaplan_meier"
 duration = "days"
 event = "relapsed"
 by = "fellowship"
+
+[[models]]
+name = "classes"
+type = "trajectories"
+dataset = "calendar"
+id = "id"
+time = "day"
+outcome = "drinks"
+n_groups = 2
+degree = 1
+n_starts = 3
+
+[[models]]
+name = "med"
+type = "mediation"
+filter = "id <= 8"
+exposure = "female"
+mediators = ["age"]
+outcome = "y"
+n_boot = 200
+ci = "percentile"
 
 [[tables]]
 name = "table1"
@@ -74,10 +101,27 @@ type = "survival_table"
 models = ["km"]
 times = [30.0, 90.0]
 
+[[tables]]
+name = "mediation"
+type = "mediation_table"
+models = ["med"]
+
 [[figures]]
 name = "km_curves"
 type = "km"
 model = "km"
+
+[[figures]]
+name = "drinking"
+type = "trajectories"
+dataset = "calendar"
+time = "day"
+value = "drinks"
+by = "fellowship"
+
+[[figures]]
+name = "strips"
+type = "calendar_strips"
 
 [output]
 table_formats = ["csv", "html", "md", "tex", "docx"]
@@ -109,11 +153,31 @@ def cohort() -> pd.DataFrame:
     return frame
 
 
+#: days of the calendar; the CA people drink far more, so they form a class of 3
+DAYS = 6
+#: the small class's share (3 of 73) as the outputs would print it
+CA_SHARE_TEXTS = ("4.1%", "0.041", "0.0410958", "4.11")
+
+
+def calendar() -> pd.DataFrame:
+    """Daily drinks and meetings; CA's 3 people drink about 12 a day, the others about 1."""
+    base = cohort()
+    rng = np.random.default_rng(7)
+    rows = base.loc[base.index.repeat(DAYS), ["id", "fellowship"]].reset_index(drop=True)
+    rows["day"] = np.tile(np.arange(DAYS), len(base))
+    ca = (rows["fellowship"] == "CA").to_numpy()
+    level = np.where(ca, 12.0, 1.0 + 0.1 * rows["day"])
+    rows["drinks"] = (level + rng.normal(0, 0.7, len(rows))).clip(0).round(2)
+    rows["meetings"] = rng.integers(0, 2, len(rows))
+    return rows
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     proj = tmp_path_factory.mktemp("disclosure")
     (proj / "data").mkdir()
     cohort().to_csv(proj / "data" / "cohort.csv", index=False)
+    calendar().to_csv(proj / "data" / "calendar.csv", index=False)
     (proj / "analysis.toml").write_text(SPEC, encoding="utf-8")
     records: list[str] = []
 
@@ -159,6 +223,40 @@ def test_no_output_reveals_a_ca_event_time(run):
     for name, text in texts.items():
         for t in CA_TEXTS:
             assert t not in text, f"{name} shows a CA event time ({t})"
+
+
+def test_no_output_reveals_the_size_of_the_small_class(run):
+    classes = run[0].models["classes"].class_table()
+    assert sorted(classes["n_assigned"]) == [3, 70]  # the fixture does make a class of 3
+    texts = _all_text(run)
+    for name, text in texts.items():
+        for t in CA_SHARE_TEXTS:
+            assert t not in text, f"{name} shows the small class's share ({t})"
+    glance = pd.read_csv(run[0].out_dir / "tables" / "model_classes_glance.csv")
+    cols = ["smallest_class", "smallest_class_assigned", "min_avepp"]
+    assert glance[cols].isna().all(axis=None)
+    assert "Class sizes below 11" in (run[0].out_dir / "report.html").read_text()
+
+
+def test_mediation_table_hides_a_small_n(run):
+    text = (run[0].out_dir / "tables" / "mediation.md").read_text()
+    assert "N = <11" in text
+    glance = pd.read_csv(run[0].out_dir / "tables" / "model_med_glance.csv")
+    assert glance["n"].isna().all()
+
+
+def test_data_figures_hide_small_groups_and_individual_calendars(run):
+    from mutualaid_outcomes.plotting import calendar_strip_data, trajectory_data
+    from mutualaid_outcomes.plotting.trajectory_classes import trajectory_classes_data
+
+    cal = calendar()
+    traj = trajectory_data(cal, "day", "drinks", "fellowship", min_cell=MIN_CELL)
+    assert "CA" not in set(traj["group"]) and (traj["n"].dropna() >= MIN_CELL).all()
+    assert calendar_strip_data(cal, min_cell=MIN_CELL).empty
+    d = trajectory_classes_data(run[0].models["classes"], min_cell=MIN_CELL)
+    assert d["share"].isna().all()  # the class of 3, and the other by complement
+    assert not d["label"].str.contains("%").any()
+    assert (d.loc[d["kind"] == "observed", "n"] >= MIN_CELL).all()
 
 
 def test_no_group_size_or_cell_count_below_min_cell(run):
@@ -336,3 +434,137 @@ def test_figures_with_every_group_hidden_draw_only_the_note():
     ax = plot_cumulative_incidence(ci, min_cell=MIN_CELL, at_risk=True)
     assert "Not shown (fewer than 11 people): CA." in [t.get_text() for t in ax.texts]
     plt.close(ax.figure)
+
+
+def test_cumulative_incidence_tidy_stops_where_the_figure_stops():
+    from mutualaid_outcomes.models.survival.competing_risks import cumulative_incidence
+
+    ci = cumulative_incidence(cohort(), "days", "relapsed", by="fellowship")
+    full = ci.tidy().set_index("term")
+    shown = ci.tidy(min_cell=MIN_CELL).set_index("term")
+    assert full.loc["cif[CA, 1]", "estimate"] == 1.0  # three events of three people
+    assert shown.loc["cif[CA, 1]", ["estimate", "std_error", "conf_low", "conf_high"]].isna().all()
+    curves = cumulative_incidence_data(ci, min_cell=MIN_CELL)
+    for g in ("AA", "NA"):
+        last = curves[curves["group"] == g].sort_values("time").iloc[-1]
+        assert shown.loc[f"cif[{g}, 1]", "estimate"] == pytest.approx(last["cif"], rel=1e-12)
+        assert shown.loc[f"cif[{g}, 1]", "estimate"] < full.loc[f"cif[{g}, 1]", "estimate"]
+
+
+def test_table_one_tests_and_smds_leave_small_groups_out():
+    df = cohort()
+    t = table_one(df, by="fellowship", variables=["age", "sponsor"], min_cell=MIN_CELL)
+    big = table_one(df[df["fellowship"] != "CA"], by="fellowship", variables=["age", "sponsor"])
+    assert t.body["p"].tolist() == big.body["p"].tolist()
+    assert t.body["SMD"].tolist() == big.body["SMD"].tolist()
+    assert any("left out: CA" in n for n in t.footnotes)
+    # with every group but one too small, no test or SMD is shown
+    two = df[df["fellowship"] != "NA"].assign(
+        fellowship=lambda d: d["fellowship"].where(d["fellowship"] == "CA", "AA")
+    )
+    t2 = table_one(two, by="fellowship", variables=["age"], min_cell=MIN_CELL)
+    assert set(t2.body["p"]) == {""} and set(t2.body["SMD"]) == {""}
+    assert any("fewer than two groups" in n for n in t2.footnotes)
+    nums = t2.numbers
+    assert not nums["statistic"].isin(["p_value", "smd"]).any()
+
+
+def test_survey_table_one_hides_small_headers_missing_counts_and_summaries():
+    import mutualaid_outcomes as mo
+
+    df = cohort()
+    df["w"] = np.random.default_rng(1).uniform(0.5, 2, len(df))
+    df.loc[[0, 1, 5], "age"] = np.nan  # 3 missing ages, all in AA
+    design = mo.survey_design(df, weights="w")
+    t = table_one(df, by="fellowship", variables=["age", "sponsor"], design=design,
+                  min_cell=MIN_CELL)  # fmt: skip
+    cols = list(t.body.columns)
+    assert "CA (n <11)" in cols and "NA (n suppressed)" in cols
+    assert "Overall (n = 73)" in cols  # the overall n alone does not give CA's size
+    ca = t.body["CA (n <11)"]
+    assert not ca.str.match(r"^\d").any()  # no summary, count or percentage of CA
+    assert set(t.body.loc["Missing, n"].drop("p")) <= {"<11", "suppressed"}
+    assert set(t.body["p"]) == {""}
+    assert any("p-values are not shown" in n for n in t.footnotes)
+    nums = t.numbers
+    assert (
+        nums.loc[nums["group"] == "CA", ["n", "n_weighted", "mean", "percent"]]
+        .isna()
+        .all(axis=None)
+    )
+    assert nums["p_value"].isna().all()
+    shown = table_one(df, by="fellowship", variables=["age"], design=design)
+    assert "CA (n = 3)" in shown.body.columns  # without min_cell nothing changes
+
+
+def test_trajectory_tables_and_figure_hide_small_class_sizes(run):
+    from mutualaid_outcomes.plotting.trajectory_classes import plot_trajectory_classes
+    from mutualaid_outcomes.tables import (
+        trajectory_class_table,
+        trajectory_fit_table,
+        trajectory_table,
+    )
+
+    res = run[0].models["classes"]
+    small = int(res.class_table()["n_assigned"].idxmin())
+    ct = trajectory_class_table(res, min_cell=MIN_CELL)
+    assert set(ct.body.iloc[small]) == {"<11"}
+    assert set(ct.body.iloc[1 - small]) == {"suppressed"}  # 70 = 73 - 3 by subtraction
+    assert ct.numbers["n_assigned"].isna().all()
+    tt = trajectory_table(res, min_cell=MIN_CELL)
+    heads = [i for i in tt.body.index if re.match(r"Class \d+ \(", i)]
+    assert heads and all("share suppressed" in h for h in heads)
+    assert any("Class sizes below 11" in n for n in tt.footnotes)
+    ft = trajectory_fit_table([res], min_cell=MIN_CELL)
+    assert ft.body.loc["Model 1", "Smallest class, %"] == "–"
+    assert "%" in trajectory_table(res).body.index[0]  # unchanged without min_cell
+    ax = plot_trajectory_classes(res, min_cell=MIN_CELL)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Class 1", "Class 2"]
+    assert any("Class sizes below 11" in t.get_text() for t in ax.texts)
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+def test_trajectory_and_calendar_figures_name_what_they_leave_out():
+    import matplotlib.pyplot as plt
+
+    from mutualaid_outcomes.plotting import plot_calendar_strips, plot_trajectories
+
+    cal = calendar()
+    ax = plot_trajectories(cal, "day", "drinks", "fellowship", min_cell=MIN_CELL)
+    assert "CA" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [t.get_text() for t in ax.texts] == ["Not shown (fewer than 11 people): CA."]
+    plt.close(ax.figure)
+    ax = plot_calendar_strips(cal, min_cell=MIN_CELL, rng=1)
+    assert not ax.collections and not ax.lines
+    assert "individual participants' daily records" in ax.texts[0].get_text()
+    plt.close(ax.figure)
+
+
+def test_mediation_table_writes_a_small_n_as_less_than():
+    from mutualaid_outcomes import mediate
+    from mutualaid_outcomes.tables import mediation_table
+
+    small = cohort().head(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = mediate(small, "female", ["age"], "y", n_boot=200, ci="percentile", rng=1)
+    assert "N = <11." in mediation_table(fit, min_cell=MIN_CELL).footnotes
+    assert "N = 8." in mediation_table(fit).footnotes
+
+
+def test_trajectory_fit_table_of_a_comparison_hides_a_small_smallest_class():
+    from mutualaid_outcomes.models.trajectories import compare_trajectories
+    from mutualaid_outcomes.tables import trajectory_fit_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp_ = compare_trajectories(calendar(), "id", "day", "drinks", [1, 2], degree=1,
+                                    n_starts=2, rng=1)  # fmt: skip
+    assert trajectory_fit_table(cmp_).body.loc["2 classes", "Smallest class, %"] == "4.1"
+    t = trajectory_fit_table(cmp_, min_cell=MIN_CELL)
+    assert t.body.loc["2 classes", ["Smallest class, %", "Min. AvePP"]].tolist() == ["–", "–"]
+    assert t.body.loc["1 class", "Smallest class, %"] == "100.0"
+    assert t.numbers.loc[1, ["smallest_class", "min_avepp"]].isna().all()

@@ -317,12 +317,12 @@ def extension_descriptions() -> dict[str, str]:
             d[f"class_mean_meetings[{c},{m}]"] = (
                 f"Mean aa_meetings at month {m} in the true '{c}' attendance class"
             )
-    for m, (_, col) in SCORED_MEDIATORS.items():
-        d[f"scored_a[{m}]"] = (
+    for med, (_, col) in SCORED_MEDIATORS.items():
+        d[f"scored_a[{med}]"] = (
             f"Questionnaire-score model: a-path, one meeting -> {col} at month 9 (score units)"
         )
-        d[f"scored_b[{m}]"] = f"Questionnaire-score model: b-path of {col} at month 9"
-        d[f"scored_indirect[{m}]"] = (
+        d[f"scored_b[{med}]"] = f"Questionnaire-score model: b-path of {col} at month 9"
+        d[f"scored_indirect[{med}]"] = (
             f"Questionnaire-score model: indirect effect through {col} (attenuated by "
             "measurement error)"
         )

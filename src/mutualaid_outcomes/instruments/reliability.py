@@ -243,6 +243,54 @@ class ReliabilityResult(BaseResult):
         return [self.missing_report.describe()]
 
 
+def _check_items(
+    data: pd.DataFrame, items: str | Sequence[str], reverse: str | Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """The item columns (at least two, distinct, numeric) and the reversed ones among them."""
+    cols = as_column_list(items, "items")
+    if len(cols) < 2:
+        raise DataValidationError(f"`items` must name at least two columns; got {len(cols)}.")
+    if len(set(cols)) != len(cols):
+        raise DataValidationError("`items` lists a column more than once.")
+    check_columns(data, cols, "items")
+    check_numeric(data, cols, "items")
+    rev = as_column_list(reverse, "reverse")
+    unknown = [c for c in rev if c not in cols]
+    if unknown:
+        raise DataValidationError(f"`reverse` names {unknown}, which are not in `items`.")
+    return cols, rev
+
+
+def _if_deleted(c: np.ndarray, r: np.ndarray) -> dict[str, list[float]]:
+    """Raw and standardised alpha, G6 and average r with each item dropped in turn."""
+    k = c.shape[0]
+    drop: dict[str, list[float]] = {"raw": [], "std": [], "g6": [], "av_r": []}
+    for j in range(k):
+        keep = [i for i in range(k) if i != j]
+        if k > 2:
+            part = _alpha_parts(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
+            for key in drop:
+                drop[key].append(part[key])
+        else:
+            other = keep[0]
+            drop["raw"].append(c[0, 1] / c[other, other])
+            drop["std"].append(r[0, 1])
+            drop["g6"].append(float(_smc(r)[0]))
+            drop["av_r"].append(r[0, 1])
+    return drop
+
+
+def _omega(r_om: np.ndarray) -> tuple[np.ndarray, float]:
+    """One-factor (minres) loadings and omega total, as ``psych::omega(flip = TRUE)``."""
+    lam = _minres_one_factor(r_om)
+    # psych::omega(flip = TRUE): items loading negatively are reversed before omega
+    sign = np.where(lam < 0, -1.0, 1.0)
+    r_flip = r_om * np.outer(sign, sign)
+    if (sign < 0).any():
+        lam = np.abs(_minres_one_factor(r_flip))
+    return lam, 1.0 - (1.0 - lam**2).sum() / r_flip.sum()
+
+
 def reliability(
     data: pd.DataFrame,
     items: Sequence[str],
@@ -348,19 +396,8 @@ def reliability(
     1  alpha_duhachek     0.806     0.772      0.841
     """
     data = check_dataframe(data, "data")
-    cols = as_column_list(items, "items")
-    if len(cols) < 2:
-        raise DataValidationError(f"`items` must name at least two columns; got {len(cols)}.")
-    if len(set(cols)) != len(cols):
-        raise DataValidationError("`items` lists a column more than once.")
-    check_columns(data, cols, "items")
-    check_numeric(data, cols, "items")
+    cols, rev = _check_items(data, items, reverse)
     conf_level = check_conf_level(conf_level)
-    rev = as_column_list(reverse, "reverse")
-    unknown = [c for c in rev if c not in cols]
-    if unknown:
-        raise DataValidationError(f"`reverse` names {unknown}, which are not in `items`.")
-
     check_option(use, ("listwise", "pairwise"), "use")
     if use == "listwise":
         clean, report = listwise_delete(data, cols, "data")
@@ -388,27 +425,8 @@ def reliability(
     col_c = c.sum(axis=0)
     v_drop = sum_c - 2 * col_c + np.diag(c)
     r_drop = (col_c - np.diag(c)) / np.sqrt(np.diag(c) * v_drop)
-    drop: dict[str, list[float]] = {"raw": [], "std": [], "g6": [], "av_r": []}
-    for j in range(k):
-        keep = [i for i in range(k) if i != j]
-        if k > 2:
-            part = _alpha_parts(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
-            for key in drop:
-                drop[key].append(part[key])
-        else:
-            other = keep[0]
-            drop["raw"].append(c[0, 1] / c[other, other])
-            drop["std"].append(r[0, 1])
-            drop["g6"].append(float(_smc(r)[0]))
-            drop["av_r"].append(r[0, 1])
-    r_om = m["r_omega"]
-    lam = _minres_one_factor(r_om)
-    # psych::omega(flip = TRUE): items loading negatively are reversed before omega
-    sign = np.where(lam < 0, -1.0, 1.0)
-    r_flip = r_om * np.outer(sign, sign)
-    if (sign < 0).any():
-        lam = np.abs(_minres_one_factor(r_flip))
-    omega_total = 1.0 - (1.0 - lam**2).sum() / r_flip.sum()
+    drop = _if_deleted(c, r)
+    lam, omega_total = _omega(m["r_omega"])
 
     item_stats = pd.DataFrame(
         {

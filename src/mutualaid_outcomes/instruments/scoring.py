@@ -15,13 +15,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_columns, check_dataframe, check_option
 from ..errors import ArgumentTypeError, DataValidationError
+from ._scales import Subscale
 from .spec import Band, InstrumentSpec, available_specs, get_spec
 
 __all__ = ["score", "list_instruments", "resolve_item_columns"]
@@ -207,6 +208,51 @@ def _band_labels(scores: np.ndarray, bands: Sequence[Band]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
 
 
+def _reverse_key(spec: InstrumentSpec, values: np.ndarray) -> None:
+    """Reverse-key the items of ``spec.reverse`` in place (``lo + hi - value``)."""
+    for j, item in enumerate(spec.items):
+        if item in spec.reverse:
+            lo, hi = spec.item_range(item)
+            values[:, j] = lo + hi - values[:, j]
+
+
+def _allowed_missing(sc: Subscale, missing: str, m: int) -> int:
+    """How many of the scale's ``m`` items may be missing under the ``missing`` rule."""
+    if missing == "published":
+        return sc.max_missing if sc.max_missing is not None else 0
+    if missing == "none":
+        return 0
+    if missing == "prorate":
+        return m - int(np.ceil(m / 2))
+    return m - 1  # available
+
+
+def _scale_values(sc: Subscale, x: np.ndarray, answered: np.ndarray, missing: str) -> np.ndarray:
+    """The scale's score of every row from its items ``x`` (NaN = missing), before the rules."""
+    m = x.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        filled = np.where(np.isnan(x), 0.0, x)
+        plain = filled.sum(axis=1)
+        complete = answered == m
+        mean = plain / answered
+        if sc.method == "sum":
+            # complete rows keep the exact sum (m * mean can be off by an ulp and
+            # move an integer score across a cut-point)
+            prorated = plain if missing == "available" else mean * m
+            return np.where(complete, plain, prorated)
+        if sc.method == "mean":
+            return mean
+        if sc.method == "mean_times_k":
+            return mean * float(cast(float, sc.k))  # validated with the spec
+        # weighted
+        w = np.asarray(sc.weights, dtype=float)
+        wx = (filled * w).sum(axis=1)
+        if missing == "available":
+            return wx
+        w_ans = (~np.isnan(x) * w).sum(axis=1)
+        return np.where(complete, wx, wx / w_ans * w.sum())
+
+
 def score(
     data: pd.DataFrame,
     instrument: str | InstrumentSpec,
@@ -316,12 +362,7 @@ def score(
         values = np.where(bad, np.nan, values)
     n_invalid_row = bad.sum(axis=1)
 
-    # reverse keying
-    for j, item in enumerate(spec.items):
-        if item in spec.reverse:
-            lo, hi = spec.item_range(item)
-            values[:, j] = lo + hi - values[:, j]
-
+    _reverse_key(spec, values)
     miss = np.isnan(values)
     pos = {item: j for j, item in enumerate(spec.items)}
     instrument_ok = np.ones(n_rows, dtype=bool)
@@ -335,37 +376,9 @@ def score(
         x = values[:, idx]
         m = len(idx)
         answered = (~np.isnan(x)).sum(axis=1)
-        if missing == "published":
-            allowed = sc.max_missing if sc.max_missing is not None else 0
-        elif missing == "none":
-            allowed = 0
-        elif missing == "prorate":
-            allowed = m - int(np.ceil(m / 2))
-        else:  # available
-            allowed = m - 1
+        allowed = _allowed_missing(sc, missing, m)
         ok = instrument_ok & (answered >= 1) & ((m - answered) <= allowed)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            filled = np.where(np.isnan(x), 0.0, x)
-            plain = filled.sum(axis=1)
-            complete = answered == m
-            mean = plain / answered
-            if sc.method == "sum":
-                # complete rows keep the exact sum (m * mean can be off by an ulp and
-                # move an integer score across a cut-point)
-                prorated = plain if missing == "available" else mean * m
-                s = np.where(complete, plain, prorated)
-            elif sc.method == "mean":
-                s = mean
-            elif sc.method == "mean_times_k":
-                s = mean * float(sc.k)  # type: ignore[arg-type]
-            else:  # weighted
-                w = np.asarray(sc.weights, dtype=float)
-                wx = (filled * w).sum(axis=1)
-                if missing == "available":
-                    s = wx
-                else:
-                    w_ans = (~np.isnan(x) * w).sum(axis=1)
-                    s = np.where(complete, wx, wx / w_ans * w.sum())
+        s = _scale_values(sc, x, answered, missing)
         s = np.where(ok, s, np.nan)
         name = f"{spec.id}_{sc.name}"
         scale_scores[sc.name] = s

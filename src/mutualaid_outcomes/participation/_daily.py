@@ -240,6 +240,55 @@ def _sex_thresholds(
     return np.where(labels.to_numpy() == "female", female, male).astype(float)
 
 
+def _controlled_days(daily: pd.DataFrame, controlled: str | None) -> np.ndarray:
+    """Per row: the day was spent in a controlled environment (boolean or 0/1 column)."""
+    if controlled is None:
+        return np.zeros(len(daily), dtype=bool)
+    c = daily[controlled]
+    if pd.api.types.is_bool_dtype(c):
+        return c.fillna(False).to_numpy(dtype=bool)
+    cnum = pd.to_numeric(c, errors="coerce")
+    bad = (cnum.isna() & c.notna()) | ~(cnum.isna() | cnum.isin([0, 1]))
+    if bad.any():
+        pos = np.flatnonzero(bad.to_numpy())
+        raise DataValidationError(
+            f"`controlled` column '{controlled}' must be boolean or 0/1; "
+            f"{len(pos)} other value(s) at positions {shown(pos)}."
+        )
+    return cnum.fillna(0).to_numpy(dtype=float) == 1
+
+
+def _index_days(
+    index_date: Any,
+    daily: pd.DataFrame,
+    id: str,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    days: np.ndarray,
+    kind: str,
+    date: str,
+) -> np.ndarray:
+    """Each person's index day: ``index_date`` as a day number, or their first day."""
+    if index_date is None:
+        index_day = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(index_day, codes, days)
+        return index_day
+    idx = _per_person_value(index_date, daily, id, ids, "index_date")
+    missing = idx.isna().to_numpy()
+    if missing.any():
+        raise DataValidationError(
+            f"`index_date` has no value for {missing.sum()} of {len(ids)} person(s) in "
+            f"`data` (person positions {shown(np.flatnonzero(missing))})."
+        )
+    index_day, idx_kind = _as_day_numbers(idx, "index_date", "values")
+    if idx_kind != kind:
+        raise DataValidationError(
+            f"`index_date` holds {idx_kind} values but the calendar's date column "
+            f"'{date}' holds {kind} values; use the same kind for both."
+        )
+    return index_day
+
+
 def prepare_daily(
     daily: Any,
     *,
@@ -290,43 +339,11 @@ def prepare_daily(
 
     drink_values = _nonneg_numeric(daily, drinks, "drinks")
     meeting_values = None if meetings is None else _nonneg_numeric(daily, meetings, "meetings")
-    if controlled is None:
-        ctrl = np.zeros(len(daily), dtype=bool)
-    else:
-        c = daily[controlled]
-        if pd.api.types.is_bool_dtype(c):
-            ctrl = c.fillna(False).to_numpy(dtype=bool)
-        else:
-            cnum = pd.to_numeric(c, errors="coerce")
-            bad = (cnum.isna() & c.notna()) | ~(cnum.isna() | cnum.isin([0, 1]))
-            if bad.any():
-                pos = np.flatnonzero(bad.to_numpy())
-                raise DataValidationError(
-                    f"`controlled` column '{controlled}' must be boolean or 0/1; "
-                    f"{len(pos)} other value(s) at positions {shown(pos)}."
-                )
-            ctrl = cnum.fillna(0).to_numpy(dtype=float) == 1
+    ctrl = _controlled_days(daily, controlled)
 
     threshold = _sex_thresholds(sex, daily, id, ids, heavy_threshold)
 
-    if index_date is None:
-        index_day = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(index_day, codes, days)
-    else:
-        idx = _per_person_value(index_date, daily, id, ids, "index_date")
-        missing = idx.isna().to_numpy()
-        if missing.any():
-            raise DataValidationError(
-                f"`index_date` has no value for {missing.sum()} of {len(ids)} person(s) in "
-                f"`data` (person positions {shown(np.flatnonzero(missing))})."
-            )
-        index_day, idx_kind = _as_day_numbers(idx, "index_date", "values")
-        if idx_kind != kind:
-            raise DataValidationError(
-                f"`index_date` holds {idx_kind} values but the calendar's date column "
-                f"'{date}' holds {kind} values; use the same kind for both."
-            )
-
+    index_day = _index_days(index_date, daily, id, ids, codes, days, kind, date)
     rel = days - index_day[codes]  # same order within person as `days`
     return DailyArrays(
         ids=ids,

@@ -319,17 +319,7 @@ def _window_block(
         phdd = np.where(days_risk > 0, n_heavy / days_risk, np.nan)
         ddd = np.where(n_drink > 0, total / np.where(n_drink > 0, n_drink, 1), np.nan)
 
-    # Longest run of consecutive at-risk abstinent days: a run starts at an abstinent
-    # day whose previous row is not the same person's previous calendar day, abstinent.
-    prev_same = np.r_[False, (p[1:] == p[:-1]) & (d[1:] == d[:-1] + 1) & abst[:-1]]
-    starts = abst & ~prev_same
-    run_id = np.cumsum(starts) - 1
-    longest = np.zeros(n)
-    if abst.any():
-        lengths = np.bincount(run_id[abst])
-        run_person = p[starts]
-        np.maximum.at(longest, run_person, lengths)
-
+    longest = _longest_runs(p, d, abst, n)
     last_risk = last_per_group(p[risk], d[risk].astype(float), n)
     first_drink = first_per_group(p[drink], d[drink].astype(float), n)
     first_heavy = first_per_group(p[heavy], d[heavy].astype(float), n)
@@ -362,30 +352,49 @@ def _window_block(
         "first_heavy_event": heavy_event.astype(np.int64),
     }
     if arr.meetings is not None:
-        m = arr.meetings[mask]
-        mrec = ~np.isnan(m)
-        mr = np.where(mrec, m, 0.0)
-        days_mrec = np.bincount(p, weights=mrec.astype(float), minlength=n)
-        mdays = np.bincount(p, weights=(mr > 0).astype(float), minlength=n)
-        mtotal = np.bincount(p, weights=mr, minlength=n)
-        first90 = d < start + 90
-        m90 = np.bincount(p, weights=np.where(first90, mr, 0.0), minlength=n)
-        rec90 = np.bincount(p, weights=(first90 & mrec).astype(float), minlength=n)
-        flag = pd.array([pd.NA] * n, dtype="boolean")
-        if length >= 90:
-            flag[m90 >= 90] = True
-            flag[(m90 < 90) & (rec90 == 90)] = False
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pct = np.where(
-                days_mrec > 0, 100.0 * mdays / np.where(days_mrec > 0, days_mrec, 1), np.nan
-            )
-        cols.update(
-            {
-                "days_meetings_recorded": days_mrec.astype(np.int64),
-                "meeting_days": mdays.astype(np.int64),
-                "total_meetings": mtotal,
-                "pct_days_attending": pct,
-                "meetings_90_in_90": flag,
-            }
-        )
+        cols.update(_meeting_columns(arr.meetings[mask], p, d, n, start, length))
     return pd.DataFrame(cols)
+
+
+def _longest_runs(p: np.ndarray, d: np.ndarray, abst: np.ndarray, n: int) -> np.ndarray:
+    """Each person's longest run of consecutive at-risk abstinent days.
+
+    A run starts at an abstinent day whose previous row is not the same person's
+    previous calendar day, abstinent.
+    """
+    prev_same = np.r_[False, (p[1:] == p[:-1]) & (d[1:] == d[:-1] + 1) & abst[:-1]]
+    starts = abst & ~prev_same
+    run_id = np.cumsum(starts) - 1
+    longest = np.zeros(n)
+    if abst.any():
+        lengths = np.bincount(run_id[abst])
+        run_person = p[starts]
+        np.maximum.at(longest, run_person, lengths)
+    return longest
+
+
+def _meeting_columns(
+    m: np.ndarray, p: np.ndarray, d: np.ndarray, n: int, start: int, length: int
+) -> dict[str, Any]:
+    """Meeting columns of one window: recorded days, meeting days, totals, 90 in 90."""
+    mrec = ~np.isnan(m)
+    mr = np.where(mrec, m, 0.0)
+    days_mrec = np.bincount(p, weights=mrec.astype(float), minlength=n)
+    mdays = np.bincount(p, weights=(mr > 0).astype(float), minlength=n)
+    mtotal = np.bincount(p, weights=mr, minlength=n)
+    first90 = d < start + 90
+    m90 = np.bincount(p, weights=np.where(first90, mr, 0.0), minlength=n)
+    rec90 = np.bincount(p, weights=(first90 & mrec).astype(float), minlength=n)
+    flag = pd.array([pd.NA] * n, dtype="boolean")
+    if length >= 90:
+        flag[m90 >= 90] = True
+        flag[(m90 < 90) & (rec90 == 90)] = False
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(days_mrec > 0, 100.0 * mdays / np.where(days_mrec > 0, days_mrec, 1), np.nan)
+    return {
+        "days_meetings_recorded": days_mrec.astype(np.int64),
+        "meeting_days": mdays.astype(np.int64),
+        "total_meetings": mtotal,
+        "pct_days_attending": pct,
+        "meetings_90_in_90": flag,
+    }

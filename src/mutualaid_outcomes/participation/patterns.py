@@ -88,6 +88,46 @@ class PatternRules:
 
 
 @renamed(panel="data")
+def _wave_grid(
+    panel: pd.DataFrame, id: str, time: str, attendance: str
+) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """Attendance as a people x waves array (NaN: wave not observed), the ids and times.
+
+    Checks the columns, missing ids or times and duplicated (id, time) rows.
+    """
+    for arg, col in (("id", id), ("time", time), ("attendance", attendance)):
+        if not isinstance(col, str):
+            raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
+        check_columns(panel, col, arg)
+    for arg, col in (("id", id), ("time", time)):
+        na = panel[col].isna().to_numpy()
+        if na.any():
+            raise DataValidationError(
+                f"`data` {arg} column '{col}' has {na.sum()} missing value(s) at positions "
+                f"{shown(np.flatnonzero(na))}."
+            )
+    values = _nonneg_numeric(panel, attendance, "attendance")
+    pcode, ids = pd.factorize(panel[id], sort=True)
+    tcode, times = pd.factorize(panel[time], sort=True)
+    dup = pd.DataFrame({"p": pcode, "t": tcode}).duplicated().to_numpy()
+    if dup.any():
+        raise DataValidationError(
+            f"`data` has {dup.sum()} duplicate (id, time) row(s) at positions "
+            f"{shown(np.flatnonzero(dup))}; give one row per person and wave."
+        )
+    a = np.full((len(ids), len(times)), np.nan)
+    a[pcode, tcode] = values
+    return a, ids, times
+
+
+def _time_at(time_values: np.ndarray, index: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The wave time at each person's wave ``index`` where ``valid`` (else NaN / None)."""
+    picked = time_values[np.clip(index, 0, len(time_values) - 1)]
+    if pd.api.types.is_numeric_dtype(time_values):
+        return np.where(valid, picked.astype(float), np.nan)
+    return pd.Series(picked).where(valid).to_numpy()
+
+
 def attendance_patterns(
     data: pd.DataFrame,
     id: str = "id",
@@ -177,30 +217,8 @@ def attendance_patterns(
         rules = PatternRules()
     if not isinstance(rules, PatternRules):
         raise ArgumentTypeError(f"`rules` must be a PatternRules; got {type(rules).__name__}.")
-    panel = check_dataframe(data)
-    for arg, col in (("id", id), ("time", time), ("attendance", attendance)):
-        if not isinstance(col, str):
-            raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
-        check_columns(panel, col, arg)
-    for arg, col in (("id", id), ("time", time)):
-        na = panel[col].isna().to_numpy()
-        if na.any():
-            raise DataValidationError(
-                f"`data` {arg} column '{col}' has {na.sum()} missing value(s) at positions "
-                f"{shown(np.flatnonzero(na))}."
-            )
-    values = _nonneg_numeric(panel, attendance, "attendance")
-    pcode, ids = pd.factorize(panel[id], sort=True)
-    tcode, times = pd.factorize(panel[time], sort=True)
-    dup = pd.DataFrame({"p": pcode, "t": tcode}).duplicated().to_numpy()
-    if dup.any():
-        raise DataValidationError(
-            f"`data` has {dup.sum()} duplicate (id, time) row(s) at positions "
-            f"{shown(np.flatnonzero(dup))}; give one row per person and wave."
-        )
-    n, n_t = len(ids), len(times)
-    a = np.full((n, n_t), np.nan)
-    a[pcode, tcode] = values
+    a, ids, times = _wave_grid(check_dataframe(data), id, time, attendance)
+    n, n_t = a.shape
     obs = ~np.isnan(a)
     att = obs & (np.nan_to_num(a, nan=0.0) > rules.attending_above)
     pos = np.arange(n_t)[None, :]
@@ -245,14 +263,6 @@ def attendance_patterns(
     pattern = pd.Categorical(label, categories=list(PATTERN_LABELS), ordered=True)
 
     time_values = np.asarray(times)
-    numeric_time = pd.api.types.is_numeric_dtype(time_values)
-
-    def time_at(index: np.ndarray, valid: np.ndarray) -> np.ndarray | pd.Series:
-        picked = time_values[np.clip(index, 0, n_t - 1)]
-        if numeric_time:
-            return np.where(valid, picked.astype(float), np.nan)
-        return pd.Series(picked).where(valid).to_numpy()
-
     first_after = after_last.argmax(axis=1)
     dropout_idx = np.where(dropout, first_after, last_obs)
     out = pd.DataFrame(
@@ -260,11 +270,11 @@ def attendance_patterns(
             id: np.asarray(ids),
             "pattern": pattern,
             "n_waves_observed": n_obs.astype(np.int64),
-            "first_attending_time": time_at(first_att, ever),
-            "last_attending_time": time_at(last_att, ever),
+            "first_attending_time": _time_at(time_values, first_att, ever),
+            "last_attending_time": _time_at(time_values, last_att, ever),
             "peak_attendance": peak,
             "last_attendance": last_level,
-            "dropout_time": time_at(dropout_idx, ever),
+            "dropout_time": _time_at(time_values, dropout_idx, ever),
             "dropout_event": dropout.astype(np.int64),
         }
     )

@@ -213,17 +213,7 @@ def relapse_times(
     within = after_index & (d < end_day[p])
     n_after_gap = 0
     if gaps == "censor":
-        observed = ~np.isnan(arr.drinks) | arr.controlled
-        cand = np.flatnonzero(within & observed)
-        cp = p[cand]
-        starts = np.r_[0, np.flatnonzero(np.diff(cp)) + 1] if len(cp) else np.array([], int)
-        group_start = np.zeros(len(cp), dtype=np.int64)
-        if len(cp):
-            group_start[starts] = starts
-            group_start = np.maximum.accumulate(group_start)
-        rank = np.arange(len(cp)) - group_start
-        keep = np.zeros(len(d), dtype=bool)
-        keep[cand[d[cand] == rank]] = True
+        keep = _before_first_gap(p, d, within & (~np.isnan(arr.drinks) | arr.controlled))
         n_after_gap = int((within & ~keep).sum())
         within = keep
 
@@ -235,18 +225,7 @@ def relapse_times(
     else:
         hit = risk & (xr > 0)
 
-    hp, hd = p[hit], d[hit].astype(float)
-    if k_ == 1:
-        relapse = first_per_group(hp, hd, n)
-        onset = relapse.copy()
-    else:
-        qual = np.zeros(len(hp), dtype=bool)
-        if len(hp) >= k_:
-            lag = k_ - 1
-            qual[lag:] = (hp[lag:] == hp[:-lag]) & (hd[lag:] - hd[:-lag] < span)
-        qi = np.flatnonzero(qual)
-        relapse = first_per_group(hp[qi], hd[qi], n)
-        onset = first_per_group(hp[qi], hd[qi - (k_ - 1)], n)
+    relapse, onset = _first_relapse(p[hit], d[hit].astype(float), n, k_, span)
 
     last_risk = last_per_group(p[risk], d[risk].astype(float), n)
     days_risk = np.bincount(p, weights=risk.astype(float), minlength=n).astype(np.int64)
@@ -276,6 +255,44 @@ def relapse_times(
         "n_no_followup": int(np.isnan(last_risk).sum()),
     }
     return out
+
+
+def _before_first_gap(p: np.ndarray, d: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Rows of the observed days before each person's first unobserved day (day 0 on).
+
+    Rows are sorted by (person, day); the ``r``-th observed row of a person is before
+    any gap exactly when its day is ``r``.
+    """
+    cand = np.flatnonzero(observed)
+    cp = p[cand]
+    starts = np.r_[0, np.flatnonzero(np.diff(cp)) + 1] if len(cp) else np.array([], int)
+    group_start = np.zeros(len(cp), dtype=np.int64)
+    if len(cp):
+        group_start[starts] = starts
+        group_start = np.maximum.accumulate(group_start)
+    rank = np.arange(len(cp)) - group_start
+    keep = np.zeros(len(d), dtype=bool)
+    keep[cand[d[cand] == rank]] = True
+    return keep
+
+
+def _first_relapse(
+    hp: np.ndarray, hd: np.ndarray, n: int, k: int, span: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person: the day the relapse definition is met and the day its run began.
+
+    ``hp``, ``hd`` are the person and day of the qualifying (drinking or heavy) days,
+    sorted; a relapse is the ``k``-th of ``k`` such days within ``span`` days.
+    """
+    if k == 1:
+        relapse = first_per_group(hp, hd, n)
+        return relapse, relapse.copy()
+    qual = np.zeros(len(hp), dtype=bool)
+    if len(hp) >= k:
+        lag = k - 1
+        qual[lag:] = (hp[lag:] == hp[:-lag]) & (hd[lag:] - hd[:-lag] < span)
+    qi = np.flatnonzero(qual)
+    return first_per_group(hp[qi], hd[qi], n), first_per_group(hp[qi], hd[qi - (k - 1)], n)
 
 
 def _resolve_end(end: Any, daily: pd.DataFrame, id_col: str, ids: np.ndarray) -> np.ndarray:

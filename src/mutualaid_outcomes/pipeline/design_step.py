@@ -11,6 +11,16 @@
     nest = true
     lonely_psu = "adjust"
 
+A section with ``replicate_weights`` describes a replicate-weight design instead (as
+public-use files ship them); its keys are then the keywords of
+:func:`~mutualaid_outcomes.models.survey.replicate_design`::
+
+    [design]
+    weights = "pw"
+    replicate_weights = ["repw1", "repw2", "repw3"]
+    type = "JK1"
+    scale = 0.933
+
 The design is built once, after the data are loaded, derived and coded, and used by
 
 * ``[[tables]]`` of type ``table_one`` with ``design = true``: a weighted Table 1
@@ -29,6 +39,7 @@ fitted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -47,8 +58,8 @@ __all__ = ["DesignStep", "DESIGN_MODELS", "build_design", "first_argument", "des
 #: model types whose function takes the survey design in place of the data
 DESIGN_MODELS = DESIGN_FIRST
 
-#: keywords of survey_design() that name columns
-_COLUMN_KEYS = ("weights", "strata", "cluster", "fpc")
+#: keywords of survey_design() and replicate_design() that name columns
+_COLUMN_KEYS = ("weights", "strata", "cluster", "fpc", "replicate_weights")
 
 
 class DesignStep(BaseModel):
@@ -60,12 +71,28 @@ class DesignStep(BaseModel):
 
     @model_validator(mode="after")
     def _check_keywords(self) -> DesignStep:
-        from ..models.survey import survey_design
-
-        problems = keyword_problems(survey_design, self.options, "design", skip=("data",))
+        problems = keyword_problems(self.builder, self.options, "design", skip=("data",))
+        reps = self.options.get("replicate_weights")
+        if reps is not None and (
+            isinstance(reps, str) or not all(isinstance(c, str) for c in reps) or not reps
+        ):
+            problems.append(
+                "design.replicate_weights must be a list of column names, e.g. "
+                f'["repw1", "repw2"]; got {reps!r}'
+            )
         if problems:
             raise ValueError("\n    ".join(problems))
         return self
+
+    @property
+    def builder(self) -> Callable[..., Any]:
+        """The design constructor: ``replicate_design`` with ``replicate_weights``.
+
+        Without ``replicate_weights``: ``survey_design``.
+        """
+        from ..models.survey import replicate_design, survey_design
+
+        return replicate_design if "replicate_weights" in self.options else survey_design
 
     @property
     def options(self) -> dict[str, Any]:
@@ -87,15 +114,13 @@ def build_design(ctx: RunContext) -> None:
     step = ctx.spec.design
     if step is None:
         return
-    from ..models.survey import survey_design
-
     where = f"design (dataset '{step.dataset}')"
     frame = ctx.dataset(step.dataset, "design")
     problems = column_problems(design_columns(step), frame.columns, where)
     if problems:
         raise SpecError("\n".join(problems))
     try:
-        ctx.design = survey_design(frame, **step.options)
+        ctx.design = step.builder(frame, **step.options)
     except (ValueError, TypeError, KeyError) as exc:
         raise SpecError(f"{where}: {exc}") from exc
     ctx.data_notes.append(f"Survey design of the '{step.dataset}' dataset: {ctx.design!r}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -88,24 +89,27 @@ def published(fitted: Any, min_cell: int | None) -> tuple[Any, Any, Any]:
     """The ``tidy()``, ``glance()`` and ``summary()`` of a model as a run publishes them.
 
     Under ``min_cell`` (:mod:`mutualaid_outcomes.disclosure`): counts below it in the
-    tidy and glance frames are blanked, Kaplan-Meier medians of small groups or
-    reached with fewer than ``min_cell`` at risk are blanked, and counts in the notes
-    are replaced by ``<min_cell``.
+    tidy and glance frames are blanked, Kaplan-Meier medians and cumulative incidences
+    of small groups or reached with fewer than ``min_cell`` at risk are blanked (any
+    ``tidy`` that takes ``min_cell``), the sizes of small latent classes are hidden (a
+    result's ``disclosed(min_cell)``), and counts in the notes are replaced by
+    ``<min_cell``.
     """
     from ..disclosure import suppress_frame, suppress_text
 
     summary = fitted.summary()
     if min_cell is None:
         return fitted.tidy(), fitted.glance(), summary
-    if hasattr(fitted, "median_survival"):
-        tidy = fitted.tidy(min_cell=min_cell)
-    else:
-        tidy = fitted.tidy()
+    survival = "min_cell" in inspect.signature(fitted.tidy).parameters
+    tidy = fitted.tidy(min_cell=min_cell) if survival else fitted.tidy()
     tidy = suppress_frame(tidy, min_cell)
-    glance = suppress_frame(fitted.glance(), min_cell)
-    summary.tidy = suppress_frame(summary.tidy, min_cell)
-    if hasattr(fitted, "median_survival"):
-        summary.tidy = tidy
+    if hasattr(fitted, "disclosed"):  # latent classes: sizes of small classes
+        raw_glance, notes = fitted.disclosed(min_cell)
+        summary.notes = tuple(notes)
+    else:
+        raw_glance = fitted.glance()
+    glance = suppress_frame(raw_glance, min_cell)
+    summary.tidy = tidy if survival else suppress_frame(summary.tidy, min_cell)
     summary.glance = glance
     summary.notes = tuple(suppress_text(n, min_cell) for n in summary.notes)
     return tidy, glance, summary

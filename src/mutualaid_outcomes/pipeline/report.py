@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ReportSection", "render_report"]
+__all__ = ["ReportSection", "render_report", "png_css_width"]
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;
@@ -56,12 +56,46 @@ class ReportSection:
     warnings: list[str] = field(default_factory=list)
 
 
+def png_css_width(data: bytes) -> int | None:
+    r"""The CSS width (px, 96 per inch) that shows a PNG at its printed size.
+
+    Read from the PNG's width and its ``pHYs`` resolution (matplotlib writes the dpi
+    there), so figures saved at 300 dpi show their text at the same size whatever their
+    pixel size; None when the file does not say its resolution.
+
+    Examples
+    --------
+    >>> import struct
+    >>> ihdr = struct.pack(">IIBBBBB", 1200, 600, 8, 2, 0, 0, 0)
+    >>> phys = struct.pack(">IIB", 11811, 11811, 1)  # 300 dpi in pixels per metre
+    >>> chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", 0)
+    >>> png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"pHYs", phys)
+    >>> png_css_width(png)
+    384
+    """
+    import struct
+
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) < 24:
+        return None
+    width = struct.unpack(">I", data[16:20])[0]
+    at = data.find(b"pHYs", 8, 4096)
+    if at < 0 or len(data) < at + 13:
+        return None
+    per_metre, _, unit = struct.unpack(">IIB", data[at + 4 : at + 13])
+    if unit != 1 or per_metre <= 0:
+        return None
+    return round(width / (per_metre * 0.0254) * 96)
+
+
 def _img(path: Path, number: int, caption: str | None) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    raw = Path(path).read_bytes()
+    data = base64.b64encode(raw).decode("ascii")
     text = caption or Path(path).stem.replace("_", " ")
     label = f"Figure {number}."
+    width = png_css_width(raw)
+    size = f" style='width:{width}px'" if width else ""
     return (
-        f"<figure id='figure{number}'><img alt='{html.escape(f'{label} {text}')}' "
+        f"<figure id='figure{number}'><img alt='{html.escape(f'{label} {text}')}'{size} "
         f"src='data:image/png;base64,{data}'><figcaption><b>{label}</b> "
         f"{html.escape(text)}</figcaption></figure>"
     )

@@ -46,7 +46,7 @@ from ..errors import MutualAidError, OutputWriteError, RunInterrupted
 from .checks import check_columns, check_references
 from .context import RunContext
 from .design_step import build_design
-from .figure_steps import make_figures
+from .figure_steps import figure_caption, make_figures
 from .fitting import fit_models
 from .meta_steps import run_meta_analyses
 from .output_folder import (
@@ -126,7 +126,7 @@ def write_report(ctx: RunContext) -> None:
         section.notes = [suppress_text(n, spec.output.min_cell) for n in section.notes]
         section.warnings = [suppress_text(w, spec.output.min_cell) for w in section.warnings]
     if ctx.figures:
-        titles = {f.name: f.title or f.name.replace("_", " ") for f in spec.figures}
+        titles = {f.name: figure_caption(f, ctx) for f in spec.figures}
         captions = [titles.get(Path(p).stem, Path(p).stem) for p in ctx.figures]
         sections.append(
             ReportSection(title="Figures", figures=list(ctx.figures), captions=captions)

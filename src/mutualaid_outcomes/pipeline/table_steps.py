@@ -76,6 +76,7 @@ def _mediation_table(t: TableStep, ctx: RunContext, where: str) -> Any:
         title=t.title,
         codebook=ctx.codebook,
         labels=spec_labels(ctx),
+        min_cell=ctx.spec.output.min_cell,
     )
 
 

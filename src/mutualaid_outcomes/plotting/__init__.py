@@ -3,6 +3,7 @@
 from .balance import love_plot, love_plot_data
 from .calendar import calendar_strip_data, plot_calendar_strips
 from .conditional_effect import conditional_effect_data, plot_conditional_effect
+from .conditional_indirect import conditional_indirect_data, plot_conditional_indirect
 from .forest import forest_data, plot_forest
 from .incidence import cumulative_incidence_data, plot_cumulative_incidence
 from .meta import funnel_data, meta_forest_data, plot_funnel, plot_meta_forest
@@ -43,5 +44,7 @@ __all__ = [
     "love_plot_data",
     "love_plot",
     "conditional_effect_data",
+    "conditional_indirect_data",
     "plot_conditional_effect",
+    "plot_conditional_indirect",
 ]

@@ -90,6 +90,21 @@ def estimate_text(est: float, lo: float, hi: float, decimals: int) -> str:
     return f"{number(est, d)} [{number(lo, d)}, {number(hi, d)}]"
 
 
+def column_places(estimates: Any, decimals: int) -> int:
+    """One number of decimals for a column of estimates (one rule per column).
+
+    The most any estimate needs for two significant digits, but no more than
+    ``decimals + 1`` unless every estimate needs more (all tiny effects).
+
+    Examples
+    --------
+    >>> column_places([0.069, 0.0096, 0.18, 0.90], 2), column_places([0.0003, 0.0005], 2)
+    (3, 5)
+    """
+    need = [places(float(e), decimals) for e in estimates] or [decimals]
+    return min(max(need), max(decimals + 1, min(need)))
+
+
 def wrap(text: str, width: int = 22) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
@@ -275,8 +290,10 @@ def _effects_box(
     left = min(x - w / 2 for x, _, w, _ in nodes.values())
     lines = [f"Effects of the exposure ({conf_level * 100:g}% CI)"]
     width = max(text_width_inches(t, LABEL_FONT) for t in effects["label"]) + 0.3
+    d = column_places(effects["estimate"], decimals)  # one rule for the whole column
     values = [
-        estimate_text(r.estimate, r.conf_low, r.conf_high, decimals) for r in effects.itertuples()
+        f"{number(r.estimate, d)} [{number(r.conf_low, d)}, {number(r.conf_high, d)}]"
+        for r in effects.itertuples()
     ]
     y = bottom - 0.45
     ax.text(left, y, lines[0], fontsize=(LABEL_FONT + 0.5) * scale, fontweight="bold", va="top")

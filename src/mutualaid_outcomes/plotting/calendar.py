@@ -10,9 +10,16 @@ import pandas as pd
 
 from .._rng import RNGLike, check_rng
 from .._validation import check_columns, check_dataframe, check_positive_int, renamed
+from ..disclosure import check_min_cell
 from ..errors import DataValidationError
 
-__all__ = ["calendar_strip_data", "plot_calendar_strips"]
+__all__ = ["calendar_strip_data", "plot_calendar_strips", "NOT_SHOWN_NOTE"]
+
+#: what a calendar-strip figure says under disclosure control instead of the strips
+NOT_SHOWN_NOTE = (
+    "Not shown: calendar strips are individual participants' daily records, which "
+    "disclosure control (counts below {min_cell} suppressed) does not allow."
+)
 
 
 @renamed(daily="data")
@@ -26,6 +33,7 @@ def calendar_strip_data(
     ids: Sequence[Any] | None = None,
     n: int = 6,
     rng: RNGLike = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Daily values for a few people, de-identified as "Participant 1..k".
 
@@ -41,6 +49,11 @@ def calendar_strip_data(
         Number of people to draw.
     rng : int or Generator, optional
         Random generator for the draw.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``). Each strip is one
+        participant's day-by-day record, a count of one that no threshold can protect,
+        so under ``min_cell`` no strip is returned (an empty frame) and
+        :func:`plot_calendar_strips` draws only a note saying why.
 
     Returns
     -------
@@ -57,6 +70,11 @@ def calendar_strip_data(
     daily = check_dataframe(data)
     cols = [id, day, drinks] + ([meetings] if meetings else [])
     check_columns(daily, cols, "columns")
+    if check_min_cell(min_cell) is not None:
+        return pd.DataFrame(
+            {"participant": pd.Series(dtype="int64"), "day": pd.Series(dtype=float),
+             "drinks": pd.Series(dtype=float), "meeting": pd.Series(dtype=bool)}
+        )  # fmt: skip
     all_ids = pd.unique(daily[id])
     if ids is None:
         n = check_positive_int(n, "n")
@@ -88,6 +106,7 @@ def plot_calendar_strips(
     ax: Any = None,
     *,
     max_drinks: float = 10.0,
+    min_cell: int | None = None,
     **kwargs: Any,
 ) -> Any:
     """Draw one strip per person: colour = standard drinks that day, dot = meeting attended.
@@ -100,6 +119,9 @@ def plot_calendar_strips(
         Axes to draw on.
     max_drinks : float
         Drinks at which the colour scale saturates.
+    min_cell : int, optional
+        Disclosure control: under ``min_cell`` no individual strip is drawn, only a note
+        (see :func:`calendar_strip_data`).
     **kwargs
         Passed to :func:`calendar_strip_data` (``ids``, ``n``, ``rng``, column names).
 
@@ -109,7 +131,14 @@ def plot_calendar_strips(
     """
     import matplotlib.pyplot as plt
 
-    strips = calendar_strip_data(data, **kwargs)
+    strips = calendar_strip_data(data, min_cell=min_cell, **kwargs)
+    if min_cell is not None:
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 1.5))
+        ax.text(0.5, 0.5, NOT_SHOWN_NOTE.format(min_cell=min_cell), transform=ax.transAxes,
+                ha="center", va="center", fontsize="small", wrap=True)  # fmt: skip
+        ax.set_axis_off()
+        return ax
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.4 * strips["participant"].nunique() + 1))
     k = int(strips["participant"].max())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["conditional_effect_data", "plot_conditional_effect"]
 
 _PAD = 0.05  # fraction of the observed range added on each side of the grid
+
+
+class _Shade(TypedDict):
+    """Style of the bands outside the observed moderator range."""
+
+    color: str
+    alpha: float
+    linewidth: float
+    zorder: float
 
 
 def _johnson_neyman(
@@ -248,7 +257,7 @@ def plot_conditional_effect(
     ax.axhline(0.0, color="0.4", linewidth=0.8)
     lo, hi = float(data["moderator_min"].iloc[0]), float(data["moderator_max"].iloc[0])
     if np.isfinite(lo):
-        shade = {"color": "#56B4E9", "alpha": 0.15, "linewidth": 0, "zorder": 0}
+        shade: _Shade = {"color": "#56B4E9", "alpha": 0.15, "linewidth": 0, "zorder": 0}
         if w[0] < lo:
             ax.axvspan(w[0], lo, label="Outside observed range", **shade)
         if w[-1] > hi:

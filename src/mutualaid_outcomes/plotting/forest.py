@@ -29,12 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._labels import ratio_label
+from .._labels import ratio_label, resolve_labels
 from .._validation import check_columns, renamed
+from ..disclosure import check_min_cell, count_text
 from ..errors import ArgumentTypeError, DataValidationError
 from ._layout import fit_figure, text_width_inches
 
-__all__ = ["forest_data", "plot_forest", "ROW_KINDS"]
+__all__ = ["forest_data", "plot_forest", "fit_counts", "ROW_KINDS"]
 
 #: row kinds understood by :func:`plot_forest` (see the module docstring)
 ROW_KINDS: tuple[str, ...] = ("effect", "study", "summary", "prediction", "header", "note")
@@ -58,9 +59,10 @@ def forest_data(
     terms: Sequence[str] | None = None,
     exponentiate: bool = False,
     conf_level: float = 0.95,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, Any] | None = None,
     codebook: Any = None,
     drop_intercept: bool = True,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """The rows a forest plot draws.
 
@@ -78,15 +80,31 @@ def forest_data(
     conf_level : float
         Passed to ``tidy()`` for results.
     labels, codebook : optional
-        Row labels.
+        Row labels. Factor dummies name their reference level when it is known
+        ("Arm: TSF vs CBT"), as in :func:`~mutualaid_outcomes.tables.regression_table`.
     drop_intercept : bool
         Leave out intercept rows.
+    min_cell : int, optional
+        Disclosure control (default none; the pipeline uses ``output.min_cell``): ``n``
+        and ``n_events`` below ``min_cell`` (zero included) become missing, and their
+        text columns read ``"<min_cell"``
+        (:func:`~mutualaid_outcomes.disclosure.count_text`).
 
     Returns
     -------
     pandas.DataFrame
         Columns term, label, estimate, conf_low, conf_high, the optional columns present,
-        and y (row position, top = largest).
+        ``n_text`` and ``n_events_text`` (the counts as printed) when there are counts,
+        and y (row position, top = largest). For a fitted result, ``n`` is its number
+        of people (``n_ids`` when the model has several rows per person, else
+        ``nobs``) and ``n_events`` its number of events when it has one (Cox,
+        Fine-Gray); a frame's own ``n`` and ``n_events`` columns are kept as given.
+
+    Raises
+    ------
+    DataValidationError
+        A ``result`` that is neither a fitted result nor a tidy frame, missing
+        columns, unknown row kinds or ``terms``.
 
     Examples
     --------
@@ -94,13 +112,18 @@ def forest_data(
     ...                      "conf_low": [1.0, 0.6], "conf_high": [1.5, 1.1]})
     >>> forest_data(tidy)[["term", "y"]].values.tolist()
     [['a', 1], ['b', 0]]
+    >>> counts = tidy.assign(n=[250, 40], n_events=[31, 6])
+    >>> forest_data(counts, min_cell=11)[["n_text", "n_events_text"]].values.tolist()
+    [['250', '31'], ['40', '<11']]
     """
-    from ..tables.model_tables import term_label
-
+    min_cell = check_min_cell(min_cell)
     if isinstance(result, pd.DataFrame):
         frame = result.copy()
     elif hasattr(result, "tidy"):
         frame = result.tidy(conf_level=conf_level, exponentiate=exponentiate)
+        for column, count in fit_counts(result).items():
+            if column not in frame and count is not None:
+                frame[column] = count
     else:
         raise DataValidationError(
             f"`result` must be a fitted result or a tidy DataFrame; got {type(result).__name__}."
@@ -125,12 +148,66 @@ def forest_data(
     out = frame[keep].reset_index(drop=True).copy()
     if "label" in out:
         given = out.pop("label").astype(str)
-        names = [labels[t] if labels and t in labels else g for t, g in zip(out["term"], given)]
+        explicit = resolve_labels(labels).variables
+        names = [explicit.get(str(t), g) for t, g in zip(out["term"], given)]
     else:
-        names = [term_label(t, codebook=codebook, labels=labels) for t in out["term"]]
+        names = _term_labels(out["term"].astype(str).tolist(), labels, codebook)
     out.insert(1, "label", names)
+    for c in ("n", "n_events"):
+        if c in out:
+            values = pd.to_numeric(out[c], errors="coerce").astype(float)
+            out[f"{c}_text"] = [
+                count_text(v, min_cell) if np.isfinite(v) else _cell(given)
+                for v, given in zip(values, out[c])
+            ]
+            if min_cell is not None:
+                out[c] = values.where(values >= min_cell)
     out["y"] = np.arange(len(out))[::-1]
     return out
+
+
+def fit_counts(result: Any) -> dict[str, float | None]:
+    """The ``n`` (people) and ``n_events`` of a fitted result, None where it has none.
+
+    ``n`` is ``n_ids`` when finite (several rows per person, e.g. a time-varying Cox
+    model), else ``nobs`` (the coefficient protocol); ``n_events`` is the result's
+    ``n_events`` attribute.
+
+    Examples
+    --------
+    >>> class Fit:
+    ...     nobs, n_ids, n_events = 1200, 300, 87
+    >>> fit_counts(Fit())
+    {'n': 300.0, 'n_events': 87.0}
+    """
+
+    def number(name: str) -> float | None:
+        try:  # a result without coefficients raises NotImplementedError for `nobs`
+            f = float(getattr(result, name))
+        except (AttributeError, NotImplementedError, TypeError, ValueError):
+            return None
+        return f if np.isfinite(f) else None
+
+    n = number("n_ids")
+    return {"n": n if n is not None else number("nobs"), "n_events": number("n_events")}
+
+
+def _term_labels(terms: list[str], labels: Any, codebook: Any) -> list[str]:
+    """Row labels of model terms: explicit labels first, then the tables' term rows.
+
+    Factor dummies get "Variable: level vs reference" with the reference level found
+    from the other levels shown (:func:`~mutualaid_outcomes.tables.regression_tables.model_rows`).
+    """
+    from ..tables.regression_tables import model_rows
+
+    lab = resolve_labels(labels, codebook)
+    named = {
+        term: text
+        for block in model_rows(terms, lab, reference_rows=False)
+        for text, term in block.rows
+        if term is not None
+    }
+    return [lab.variables.get(t) or named.get(t) or lab.term(t) for t in terms]
 
 
 def _measure(result: Any, exponentiate: bool, conf_level: float) -> tuple[str, str]:
@@ -196,12 +273,14 @@ def plot_forest(
         Print "estimate (low, high)" at the right of each row, headed "HR (95% CI)".
     columns : list of str or mapping, optional
         Further text columns of the forest data to print at the right, e.g.
-        ``["n", "n_events"]`` (headed "N" and "Events") or ``{"n": "Patients"}``.
+        ``["n", "n_events"]`` (headed "N" and "Events") or ``{"n": "Patients"}``. A
+        fitted result supplies ``n`` and ``n_events`` itself (see :func:`forest_data`);
+        counts below ``min_cell`` print as ``"<min_cell"``.
     decimals : int
         Decimals of the annotation.
     **kwargs
         Passed to :func:`forest_data` (``terms``, ``labels``, ``codebook``,
-        ``conf_level``, ``drop_intercept``).
+        ``conf_level``, ``drop_intercept``, ``min_cell``).
 
     Returns
     -------
@@ -367,7 +446,7 @@ def _interval_text(r: pd.Series, decimals: int) -> str:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         return ""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return f"{int(value)}"
@@ -387,7 +466,8 @@ def _text_columns(
     """
     has_weight = "weight" in data and data["weight"].notna().any() and header is not None
     columns: list[tuple[str, list[str], str]] = [
-        (h, [_cell(v) for v in data[c]], "right") for c, h in cols.items()
+        (h, [_cell(v) for v in data[f"{c}_text" if f"{c}_text" in data else c]], "right")
+        for c, h in cols.items()
     ]
     if header is not None:
         texts = [_interval_text(r, decimals) for _, r in data.iterrows()]

@@ -10,21 +10,24 @@ causes) under the curves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._labels import value_label, value_labels
-from .._validation import check_columns, renamed
+from .._validation import check_columns, check_option, renamed
 from ..disclosure import check_min_cell
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
+from ._legend import LEGEND_POSITIONS, LegendPosition, place_legend
 from ._risk_table import draw_risk_table
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
 from .survival import (
     _confidence_band,
+    _Naming,
+    _Units,
     at_risk_table_data,
     hidden_groups,
     hidden_groups_note,
@@ -34,7 +37,7 @@ from .survival import (
 
 __all__ = ["cumulative_incidence_data", "plot_cumulative_incidence"]
 
-_LINESTYLES = ("-", "--", ":", "-.")
+_LINESTYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
 
 
 def _table(result: Any) -> pd.DataFrame:
@@ -193,6 +196,7 @@ def plot_cumulative_incidence(
     xlabel: str | None = None,
     ylabel: str = "Cumulative incidence",
     legend_title: str | None = None,
+    legend: LegendPosition = "auto",
     style: str = "apa",
     min_cell: int | None = None,
 ) -> Any:
@@ -223,6 +227,10 @@ def plot_cumulative_incidence(
         ``{group or name: colour}``; groups keep the Kaplan-Meier figure's colours.
     xlabel, ylabel, legend_title : str, optional
         Axis labels and legend title.
+    legend : {"auto", "inside", "right", "top", "none"}
+        Where the legend goes, as in :func:`plot_km` (one legend naming the curves;
+        with several groups and several causes two legends beside the plot, colours
+        for the groups and line styles for the causes, unless ``"none"``).
     style : {"apa", "jama", "nejm"}
         Journal preset of the p-value format.
     min_cell : int, optional
@@ -245,9 +253,10 @@ def plot_cumulative_incidence(
     ['Relapse', 'Death']
     """
     labels = check_labels(labels) or {}
-    units = {"time_unit": time_unit, "display_unit": display_unit}
+    legend = check_option(legend, LEGEND_POSITIONS, "legend")
+    units: _Units = {"time_unit": time_unit, "display_unit": display_unit}
     min_cell = check_min_cell(min_cell)
-    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
+    naming: _Naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     data = cumulative_incidence_data(result, causes=causes, **naming, **units)
     groups = list(dict.fromkeys(data["group"]))
     names = [data.loc[data["group"] == g, "group_label"].iloc[0] for g in groups]
@@ -276,8 +285,6 @@ def plot_cumulative_incidence(
     duration = getattr(result, "duration", None)
     ax.set_xlabel(time_axis_label(xlabel, duration, unit, converted, labels, codebook))
     ax.set_ylabel(ylabel)
-    title = legend_title or by_label(getattr(result, "by", None), labels, codebook)
-    _legends(ax, data, colours, shown_causes, labels, title)
     if p_text:
         ax.text(0.03, 0.95, p_text, transform=ax.transAxes, ha="left", va="top")
     note = ""
@@ -286,6 +293,8 @@ def plot_cumulative_incidence(
     if note:
         ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom",
                 fontsize="x-small")  # fmt: skip
+    title = legend_title or by_label(getattr(result, "by", None), labels, codebook)
+    _legends(ax, data, colours, shown_causes, labels, title, legend)
     if at_risk and groups:  # no table when min_cell hides every group
         if not hasattr(result, "at_risk"):
             raise OptionError("`at_risk=True` needs a cumulative-incidence result, not a table.")
@@ -297,7 +306,13 @@ def plot_cumulative_incidence(
 
 
 def _legends(
-    ax: Any, data: pd.DataFrame, colours: dict, causes: list, labels: Mapping, title: str | None
+    ax: Any,
+    data: pd.DataFrame,
+    colours: dict,
+    causes: list,
+    labels: Mapping,
+    title: str | None,
+    position: str = "auto",
 ) -> None:
     """One legend when curves differ by group or by cause only; else colour and line style.
 
@@ -306,10 +321,10 @@ def _legends(
     """
     groups = list(colours)
     whole = any(isinstance(k, tuple) for k in labels)
+    if position == "none":
+        return
     if len(groups) == 1 or len(causes) == 1 or whole:
-        outside = len(ax.get_lines()) > 4
-        kw = {"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if outside else {"loc": "best"}
-        ax.legend(title=title, frameon=False, **kw)
+        place_legend(ax, position=position, title=title)
         return
     from matplotlib.lines import Line2D
 

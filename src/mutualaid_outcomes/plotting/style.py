@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import check_parent_folder, os_errors_named
 from .._validation import check_option
-from ..errors import FileFormatError
+from ..errors import ArgumentTypeError, FileFormatError
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # the rc parameter names (matplotlib >= 3.9)
@@ -104,7 +104,12 @@ def publication_style(preset: str = "apa", columns: int = 1) -> Iterator[dict[Rc
 
 
 def save_figure(
-    fig: Any, path: str | Path, *, dpi: int = 300, formats: tuple[str, ...] | None = None
+    fig: Any,
+    path: str | Path,
+    *,
+    dpi: int = 300,
+    formats: tuple[str, ...] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> list[Path]:
     """Save a figure as PDF/SVG (embedded fonts) and/or PNG (>= 300 dpi).
 
@@ -119,6 +124,9 @@ def save_figure(
         Raster resolution, at least 300.
     formats : tuple of str, optional
         Extensions to write when ``path`` has none; default ``("pdf", "png")``.
+    metadata : dict of str, optional
+        Document metadata written into PDF, SVG and PNG files, e.g. ``{"Title":
+        caption}`` (a caption kept with the file rather than drawn in it).
 
     Returns
     -------
@@ -129,10 +137,19 @@ def save_figure(
     ------
     FileFormatError
         For an unsupported extension or ``dpi`` below 300.
+    ArgumentTypeError
+        If ``metadata`` is not a mapping of text to text.
     OutputWriteError
         If the folder of ``path`` does not exist or a file cannot be written (the
         message names the operating system's cause, e.g. a full disk).
     """
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        raise ArgumentTypeError(
+            f"`metadata` must be a dict of text to text, e.g. {{'Title': '...'}}; got {metadata!r}."
+        )
     if dpi < 300:
         raise FileFormatError(f"`dpi` must be at least 300 for publication figures; got {dpi}.")
     path = check_parent_folder(path)
@@ -159,6 +176,8 @@ def save_figure(
                 if ext == "pdf"
                 else ({"Date": None} if ext == "svg" else None)
             )
+            if metadata and ext in ("pdf", "svg", "png"):
+                meta = {**(meta or {}), **metadata}
             kwargs: dict[str, Any] = {"bbox_inches": "tight"}
             if meta is not None:
                 kwargs["metadata"] = meta

@@ -13,16 +13,17 @@ group names. Groups keep the same names and colours as in the other figures (see
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_columns, renamed
+from .._validation import check_columns, check_option, renamed
 from ..disclosure import check_min_cell, count_text, hidden_groups, stop_curve
 from ..errors import DataValidationError, OptionError
 from ._groups import by_label, check_labels, group_colors, group_names
 from ._layout import fit_figure
+from ._legend import LEGEND_POSITIONS, LegendPosition, place_legend
 from ._risk_table import draw_risk_table, risk_table_inches
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
 
@@ -35,6 +36,22 @@ __all__ = [
     "plot_km",
     "p_value_text",
 ]
+
+
+class _Naming(TypedDict):
+    """Group-naming options shared by the ``*_data()`` companions."""
+
+    labels: Mapping[Any, Any] | None
+    codebook: Any
+    min_cell: int | None
+
+
+class _Units(TypedDict):
+    """Time-unit options shared by the ``*_data()`` companions."""
+
+    time_unit: str | None
+    display_unit: str | None
+
 
 _KM_COLUMNS = [
     "group",
@@ -377,6 +394,7 @@ def plot_km(
     xlabel: str | None = None,
     ylabel: str = "Proportion without event",
     legend_title: str | None = None,
+    legend: LegendPosition = "auto",
     style: str = "apa",
     min_cell: int | None = None,
 ) -> Any:
@@ -419,6 +437,11 @@ def plot_km(
         Y-axis label.
     legend_title : str, optional
         Default the label of the ``by`` column.
+    legend : {"auto", "inside", "right", "top", "none"}
+        Where the legend goes. ``"auto"``: inside the plot area when there are at most
+        three groups and it then covers no curve and no text, else beside the plot
+        (survminer puts its legend outside, ``legend = "top"``/``"right"``); see
+        :mod:`mutualaid_outcomes.plotting._legend`.
     style : {"apa", "jama", "nejm"}
         Journal preset of the p-value format.
     min_cell : int, optional
@@ -436,7 +459,8 @@ def plot_km(
     Raises
     ------
     OptionError
-        Unknown units, or ``pval=True`` without a result that can run the test.
+        Unknown units or ``legend`` position, or ``pval=True`` without a result that
+        can run the test.
     DataValidationError
         Negative or decreasing ``times``.
 
@@ -454,9 +478,10 @@ def plot_km(
     [0, 50, 100, 150]
     """
     labels = check_labels(labels)
-    units = {"time_unit": time_unit, "display_unit": display_unit}
+    legend = check_option(legend, LEGEND_POSITIONS, "legend")
+    units: _Units = {"time_unit": time_unit, "display_unit": display_unit}
     min_cell = check_min_cell(min_cell)
-    naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
+    naming: _Naming = {"labels": labels, "codebook": codebook, "min_cell": min_cell}
     step = km_plot_data(result, **naming, **units)
     censor_marks = censor_marks and min_cell is None
     groups = list(dict.fromkeys(step["group"]))
@@ -496,15 +521,14 @@ def plot_km(
         )
     )
     ax.set_ylabel(ylabel)
-    title = legend_title or by_label(getattr(result, "by", None), labels, codebook)
-    if len(groups) > 1 or labels:
-        ax.legend(loc="best", title=title, frameon=False)
     if p_text:
         ax.text(0.03, 0.05, p_text, transform=ax.transAxes, ha="left", va="bottom")
     note = hidden_groups_note(result, min_cell, labels, codebook)
     if note:
         ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top",
                 fontsize="x-small")  # fmt: skip
+    title = legend_title or by_label(getattr(result, "by", None), labels, codebook)
+    place_legend(ax, position=legend if len(groups) > 1 or labels else "none", title=title)
     if at_risk and groups:  # no table when min_cell hides every group
         risk = at_risk_table_data(result, ticks, **naming, **units)
         draw_risk_table(ax, risk, names, colours, show_events=show_events)

@@ -16,6 +16,7 @@ from .._validation import (
     check_numeric,
     renamed,
 )
+from ..disclosure import check_min_cell
 from .style import OKABE_ITO
 
 __all__ = ["trajectory_data", "plot_trajectories"]
@@ -29,6 +30,7 @@ def trajectory_data(
     by: str | None = None,
     *,
     conf_level: float = 0.95,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Mean of ``value`` at each wave (per group) with a t-based confidence interval.
 
@@ -42,6 +44,10 @@ def trajectory_data(
         Grouping column (e.g. arm).
     conf_level : float
         Confidence level.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``): a mean of fewer than
+        ``min_cell`` values is not shown (``n``, ``mean``, ``sd`` and the limits NaN),
+        and a group with fewer than ``min_cell`` values at every wave is left out.
 
     Returns
     -------
@@ -68,7 +74,28 @@ def trajectory_data(
     agg["conf_low"] = agg["mean"] - q * se
     agg["conf_high"] = agg["mean"] + q * se
     agg["n"] = agg["n"].astype(float)
+    min_cell = check_min_cell(min_cell)
+    if min_cell is not None:
+        agg = agg[agg["group"].isin(shown_groups(agg, min_cell))].reset_index(drop=True)
+        small = agg["n"] < min_cell
+        agg.loc[small, ["n", "mean", "sd", "conf_low", "conf_high"]] = np.nan
     return agg
+
+
+def shown_groups(traj: pd.DataFrame, min_cell: int | None) -> list[Any]:
+    """Groups of a trajectory frame with at least ``min_cell`` values at some wave."""
+    largest = traj.groupby("group", sort=False)["n"].max()
+    return [g for g, n in largest.items() if min_cell is None or n >= min_cell]
+
+
+def _hidden_note(full: pd.DataFrame, by: str | None, min_cell: int | None, codebook: Any) -> str:
+    """The note naming the groups :func:`trajectory_data` leaves out ("" when none)."""
+    shown = shown_groups(full, min_cell)
+    hidden = [g for g in dict.fromkeys(full["group"]) if g not in shown]
+    if not hidden:
+        return ""
+    names = [str(g) if by is None else value_label(g, value_labels(codebook, by)) for g in hidden]
+    return f"Not shown (fewer than {min_cell} people): {', '.join(names)}."
 
 
 @renamed(group="by")
@@ -83,6 +110,7 @@ def plot_trajectories(
     codebook: Any = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    min_cell: int | None = None,
 ) -> Any:
     """Plot mean trajectories with confidence intervals by group.
 
@@ -103,6 +131,10 @@ def plot_trajectories(
         Variable and value labels.
     xlabel, ylabel : str, optional
         Axis labels overriding the codebook.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``): means of fewer than
+        ``min_cell`` values are not drawn, and groups left out are named in a note
+        (see :func:`trajectory_data`).
 
     Returns
     -------
@@ -110,8 +142,12 @@ def plot_trajectories(
     """
     import matplotlib.pyplot as plt
 
-    traj = trajectory_data(data, time, value, by, conf_level=conf_level)
+    traj = trajectory_data(data, time, value, by, conf_level=conf_level, min_cell=min_cell)
     codebook = resolve_codebook(codebook, data)
+    note = ""
+    if min_cell is not None:
+        full = trajectory_data(data, time, value, by, conf_level=conf_level)
+        note = _hidden_note(full, by, min_cell, codebook)
 
     def lab(name: str) -> str:
         return variable_label(codebook, name)
@@ -135,6 +171,9 @@ def plot_trajectories(
         )
     ax.set_xlabel(xlabel or lab(time))
     ax.set_ylabel(ylabel or lab(value))
-    if by:
+    if by and len(traj):
         ax.legend(title=lab(by))
+    if note:
+        ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top",
+                fontsize="x-small")  # fmt: skip
     return ax

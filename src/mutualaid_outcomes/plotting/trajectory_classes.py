@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .._labels import resolve_codebook, variable_label
 from .._validation import check_conf_level, check_option
+from ..disclosure import check_min_cell
 from ..errors import ArgumentTypeError
+from ..models.trajectories.result import hidden_classes_note
 from .style import OKABE_ITO
 
 __all__ = ["trajectory_classes_data", "plot_trajectory_classes"]
@@ -47,6 +50,7 @@ def trajectory_classes_data(
     conf_level: float = 0.95,
     n_points: int = 50,
     observed: Literal["modal", "posterior"] | None = "modal",
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """The curves, bands and observed means that :func:`plot_trajectory_classes` draws.
 
@@ -60,6 +64,11 @@ def trajectory_classes_data(
         Points along each estimated curve.
     observed : {"modal", "posterior"} or None
         Observed class means by modal class, posterior-weighted, or none.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``): an observed mean of
+        fewer than ``min_cell`` persons (or summed weights) is left out, and the share
+        of a class with fewer than ``min_cell`` assigned persons (or of the class its
+        size could be recovered from) is NaN, its label ``"Class k"``.
 
     Returns
     -------
@@ -94,9 +103,17 @@ def trajectory_classes_data(
         obs = result.observed_means(weighting=observed).rename(columns={"mean": "estimate"})
         parts.append(obs.assign(kind="observed", conf_low=float("nan"), conf_high=float("nan")))
     out = pd.concat(parts, ignore_index=True)
-    shares = {k + 1: float(s) for k, s in enumerate(result.shares)}
+    min_cell = check_min_cell(min_cell)
+    if min_cell is not None:
+        few = (out["kind"] == "observed") & (out["n"] < min_cell)
+        out = out[~few].reset_index(drop=True)
+    tab = result.class_table(min_cell=min_cell)
+    shares = dict(zip(tab["class"].astype(int), tab["share"].astype(float)))
     out["share"] = out["class"].map(shares)
-    out["label"] = [f"Class {k} ({shares[k]:.1%})" for k in out["class"]]
+    out["label"] = [
+        f"Class {k} ({shares[k]:.1%})" if np.isfinite(shares[k]) else f"Class {k}"
+        for k in out["class"]
+    ]
     return out.loc[:, list(DATA_COLUMNS)]
 
 
@@ -111,6 +128,7 @@ def plot_trajectory_classes(
     codebook: Any = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    min_cell: int | None = None,
 ) -> Any:
     """Plot the estimated trajectory of each class with confidence bands and observed means.
 
@@ -132,6 +150,9 @@ def plot_trajectory_classes(
         Variable labels for the axes.
     xlabel, ylabel : str, optional
         Axis labels (default: the codebook labels or the column names).
+    min_cell : int, optional
+        Disclosure control (see :func:`trajectory_classes_data`); a note names the
+        classes whose share is not shown.
 
     Returns
     -------
@@ -156,7 +177,9 @@ def plot_trajectory_classes(
     """
     import matplotlib.pyplot as plt
 
-    d = trajectory_classes_data(result, conf_level=conf_level, n_points=n_points, observed=observed)
+    d = trajectory_classes_data(
+        result, conf_level=conf_level, n_points=n_points, observed=observed, min_cell=min_cell
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     for i, (_, s) in enumerate(d.groupby("class", sort=True)):
@@ -174,4 +197,8 @@ def plot_trajectory_classes(
     ax.set_xlabel(xlabel or variable_label(cb, result.time))
     ax.set_ylabel(ylabel or variable_label(cb, result.outcome))
     ax.legend(title="Trajectory class")
+    tab = result.class_table(min_cell=min_cell)
+    if tab["n_assigned"].isna().any():
+        ax.text(0.98, 0.02, hidden_classes_note(tab, int(min_cell)), transform=ax.transAxes,  # type: ignore[arg-type]
+                ha="right", va="bottom", fontsize="x-small")  # fmt: skip
     return ax

@@ -89,6 +89,165 @@ def _rolling_sum(ids: np.ndarray, t: np.ndarray, values: np.ndarray, window: flo
     return csum[np.arange(n)] - csum[lo]
 
 
+def _check_rolling(data: pd.DataFrame, rolling: Mapping[str, tuple] | None) -> dict[str, tuple]:
+    """``rolling`` as a dict, each spec a ``(column, window[, how])`` tuple checked."""
+    rolling = dict(rolling or {})
+    for new, spec in rolling.items():
+        if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+            raise ArgumentTypeError(
+                f"`rolling['{new}']` must be a (column, window) or (column, window, how) "
+                f"tuple; got {spec!r}."
+            )
+        if len(spec) == 3 and spec[2] not in ("sum", "any", "mean"):
+            raise DataValidationError(
+                f"`rolling['{new}']` summary must be one of 'sum', 'any', 'mean'; got {spec[2]!r}."
+            )
+        check_columns(data, [spec[0]], f"rolling['{new}']")
+        check_numeric(data, [spec[0]], f"rolling['{new}']")
+        if not (isinstance(spec[1], (int, float)) and spec[1] > 0):
+            raise DataValidationError(
+                f"`rolling['{new}']` window must be a positive number; got {spec[1]!r}."
+            )
+    return rolling
+
+
+def _outcome_rows(
+    outcomes: pd.DataFrame, id: str, duration: str, event: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The outcome rows (one per person), their durations and 0/1 event indicators."""
+    oc = outcomes.loc[:, [id, duration, event]]
+    if oc[id].duplicated().any():
+        raise DataValidationError(
+            f"`outcomes` must have one row per `{id}`; {int(oc[id].duplicated().sum())} "
+            "id(s) are duplicated."
+        )
+    dur = oc[duration].to_numpy(dtype=float)
+    if np.isnan(dur).any() or oc[event].isna().any():
+        raise DataValidationError(
+            f"`outcomes` has missing `{duration}` or `{event}` for "
+            f"{int((np.isnan(dur) | oc[event].isna().to_numpy()).sum())} id(s); "
+            "give every person a duration and an event indicator."
+        )
+    if (dur < 0).any():
+        raise DataValidationError(
+            f"`duration` ('{duration}') must be >= 0; {int((dur < 0).sum())} negative value(s)."
+        )
+    return oc, dur, event_indicator(oc[event], event, recode_hint=False)
+
+
+def _sorted_records(
+    data: pd.DataFrame, id: str, time: str, covs: list[str], rolling: dict[str, tuple]
+) -> pd.DataFrame:
+    """The records' columns, checked (no missing id or time, no duplicate) and sorted."""
+    cols = list(dict.fromkeys([id, time] + covs + [s[0] for s in rolling.values()]))
+    rec = data.loc[:, cols]
+    if rec[time].isna().any():
+        raise DataValidationError(
+            f"`time` ('{time}') has {int(rec[time].isna().sum())} missing value(s)."
+        )
+    if rec[id].isna().any():
+        raise DataValidationError(
+            f"`id` ('{id}') has {int(rec[id].isna().sum())} missing value(s)."
+        )
+    dup = rec.duplicated([id, time])
+    if dup.any():
+        raise DataValidationError(
+            f"`data` has {int(dup.sum())} duplicated ({id}, {time}) record(s); each person "
+            "may have one record per time."
+        )
+    return rec.sort_values([id, time], kind="stable").reset_index(drop=True)
+
+
+def _record_values(
+    rec: pd.DataFrame, rid: np.ndarray, t: np.ndarray, covs: list[str], rolling: dict[str, tuple]
+) -> dict[str, np.ndarray]:
+    """Per record: the rolling-window summaries and the carried-forward covariates."""
+    # rolling-window sums (before any truncation, so windows see all earlier records)
+    values = {}
+    for new, spec in rolling.items():
+        col, window = spec[0], float(spec[1])
+        how = spec[2] if len(spec) == 3 else "sum"
+        v = rec[col].to_numpy(dtype=float)
+        miss = np.isnan(v).astype(float)
+        s = _rolling_sum(rid, t, np.nan_to_num(v), window)
+        m = _rolling_sum(rid, t, miss, window)
+        if how == "any":
+            s = (s > 0).astype(float)
+        elif how == "mean":
+            s = s / window
+        s[m > 0] = np.nan
+        values[new] = s
+    for c in covs:
+        values[c] = rec.groupby(rid, sort=False)[c].ffill().to_numpy()
+    return values
+
+
+def _excluded(
+    rid: np.ndarray, t: np.ndarray, in_fu: np.ndarray, dur_by: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """People whose event or censoring is at or before their first record; the notes.
+
+    Warns (at the caller of ``to_counting_process``) about every group of people left out.
+    """
+    has_rec = np.zeros(len(dur_by), bool)
+    has_rec[rid] = True
+    no_outcome = np.isnan(dur_by) & has_rec
+    no_records = ~has_rec
+    d_row = dur_by[rid]
+    t_fu = np.where(in_fu, t, np.inf)
+    first_t = pd.Series(t_fu).groupby(rid).transform("min").to_numpy()
+    early = np.zeros(len(dur_by), bool)
+    early[rid[d_row <= first_t]] = True
+    notes: list[str] = []
+    for cnt, why in (
+        (int(no_outcome.sum()), "have records but no row in `outcomes`"),
+        (int(no_records.sum()), "have an outcome but no records in `data`"),
+        (int(early.sum()), "have their event or censoring at or before their first record"),
+    ):
+        if cnt:
+            msg = f"{cnt} person(s) excluded: they {why}."
+            notes.append(msg)
+            warnings.warn(msg, DataWarning, stacklevel=3)
+    return early, notes
+
+
+def _intervals(
+    rid: np.ndarray,
+    t: np.ndarray,
+    keep: np.ndarray,
+    d_row: np.ndarray,
+    ev_by: np.ndarray,
+    ids_all: pd.Index,
+) -> pd.DataFrame:
+    """``id, start, stop, event`` of the kept records: each runs to the next or the end."""
+    rid_k = rid[keep]
+    start = t[keep]
+    nxt = np.r_[t[1:], np.inf]
+    same_next = np.r_[rid[1:] == rid[:-1], False]
+    stop = np.where(same_next, nxt, np.inf)[keep]
+    stop = np.minimum(stop, d_row[keep])
+    last = np.r_[rid_k[1:] != rid_k[:-1], True] if len(rid_k) else np.zeros(0, bool)
+    event_col = np.where(last, ev_by[rid_k], 0.0)
+    return pd.DataFrame(
+        {"id": ids_all[rid_k].to_numpy(), "start": start, "stop": stop, "event": event_col}
+    )
+
+
+def _merge_constant(cp: pd.DataFrame, out_names: list[str], rid_k: np.ndarray) -> pd.DataFrame:
+    """Consecutive intervals of a person with the same covariate values merged into one."""
+    cv = cp[out_names].to_numpy(dtype=float) if out_names else np.zeros((len(cp), 0))
+    prev_same = np.zeros(len(cp), bool)
+    if len(cp) > 1:
+        eq = (cv[1:] == cv[:-1]) | (np.isnan(cv[1:]) & np.isnan(cv[:-1]))
+        prev_same[1:] = (rid_k[1:] == rid_k[:-1]) & eq.all(axis=1)
+    first_idx = np.flatnonzero(~prev_same)
+    last_idx = np.r_[first_idx[1:] - 1, len(cp) - 1]
+    merged = cp.iloc[first_idx].reset_index(drop=True)
+    merged["stop"] = cp["stop"].to_numpy()[last_idx]
+    merged["event"] = cp["event"].to_numpy()[last_idx]
+    return merged
+
+
 def to_counting_process(
     data: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -197,23 +356,7 @@ def to_counting_process(
     check_columns(outcomes, [id, duration, event], "outcomes columns")
     check_numeric(data, [time], "time")
     check_numeric(outcomes, [duration], "duration")
-    rolling = dict(rolling or {})
-    for new, spec in rolling.items():
-        if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
-            raise ArgumentTypeError(
-                f"`rolling['{new}']` must be a (column, window) or (column, window, how) "
-                f"tuple; got {spec!r}."
-            )
-        if len(spec) == 3 and spec[2] not in ("sum", "any", "mean"):
-            raise DataValidationError(
-                f"`rolling['{new}']` summary must be one of 'sum', 'any', 'mean'; got {spec[2]!r}."
-            )
-        check_columns(data, [spec[0]], f"rolling['{new}']")
-        check_numeric(data, [spec[0]], f"rolling['{new}']")
-        if not (isinstance(spec[1], (int, float)) and spec[1] > 0):
-            raise DataValidationError(
-                f"`rolling['{new}']` window must be a positive number; got {spec[1]!r}."
-            )
+    rolling = _check_rolling(data, rolling)
     out_names = covs + [n for n in rolling if n not in covs]
     reserved = {"id", "start", "stop", "event"} & set(out_names)
     if reserved:
@@ -221,67 +364,12 @@ def to_counting_process(
             f"Covariate names {sorted(reserved)} clash with the output columns "
             "id, start, stop, event; rename them."
         )
-    notes: list[str] = []
-
-    # outcomes
-    oc = outcomes.loc[:, [id, duration, event]]
-    if oc[id].duplicated().any():
-        raise DataValidationError(
-            f"`outcomes` must have one row per `{id}`; {int(oc[id].duplicated().sum())} "
-            "id(s) are duplicated."
-        )
-    dur = oc[duration].to_numpy(dtype=float)
-    if np.isnan(dur).any() or oc[event].isna().any():
-        raise DataValidationError(
-            f"`outcomes` has missing `{duration}` or `{event}` for "
-            f"{int((np.isnan(dur) | oc[event].isna().to_numpy()).sum())} id(s); "
-            "give every person a duration and an event indicator."
-        )
-    if (dur < 0).any():
-        raise DataValidationError(
-            f"`duration` ('{duration}') must be >= 0; {int((dur < 0).sum())} negative value(s)."
-        )
-    ev = event_indicator(oc[event], event, recode_hint=False)
-
-    # records
-    cols = list(dict.fromkeys([id, time] + covs + [s[0] for s in rolling.values()]))
-    rec = data.loc[:, cols]
-    if rec[time].isna().any():
-        raise DataValidationError(
-            f"`time` ('{time}') has {int(rec[time].isna().sum())} missing value(s)."
-        )
-    if rec[id].isna().any():
-        raise DataValidationError(
-            f"`id` ('{id}') has {int(rec[id].isna().sum())} missing value(s)."
-        )
-    dup = rec.duplicated([id, time])
-    if dup.any():
-        raise DataValidationError(
-            f"`data` has {int(dup.sum())} duplicated ({id}, {time}) record(s); each person "
-            "may have one record per time."
-        )
-    rec = rec.sort_values([id, time], kind="stable").reset_index(drop=True)
+    oc, dur, ev = _outcome_rows(outcomes, id, duration, event)
+    rec = _sorted_records(data, id, time, covs, rolling)
     ids_all = pd.Index(pd.unique(pd.concat([rec[id], oc[id]], ignore_index=True)))
     rid = ids_all.get_indexer(rec[id])
     t = rec[time].to_numpy(dtype=float)
-
-    # rolling-window sums (before any truncation, so windows see all earlier records)
-    values = {}
-    for new, spec in rolling.items():
-        col, window = spec[0], float(spec[1])
-        how = spec[2] if len(spec) == 3 else "sum"
-        v = rec[col].to_numpy(dtype=float)
-        miss = np.isnan(v).astype(float)
-        s = _rolling_sum(rid, t, np.nan_to_num(v), window)
-        m = _rolling_sum(rid, t, miss, window)
-        if how == "any":
-            s = (s > 0).astype(float)
-        elif how == "mean":
-            s = s / window
-        s[m > 0] = np.nan
-        values[new] = s
-    for c in covs:
-        values[c] = rec.groupby(rid, sort=False)[c].ffill().to_numpy()
+    values = _record_values(rec, rid, t, covs, rolling)
 
     # match outcomes
     oid = ids_all.get_indexer(oc[id])
@@ -289,10 +377,6 @@ def to_counting_process(
     ev_by = np.full(len(ids_all), np.nan)
     dur_by[oid] = dur
     ev_by[oid] = ev
-    has_rec = np.zeros(len(ids_all), bool)
-    has_rec[rid] = True
-    no_outcome = np.isnan(dur_by) & has_rec
-    no_records = ~has_rec
     if entry is not None:
         if not isinstance(entry, (int, float)) or isinstance(entry, bool):
             raise ArgumentTypeError(f"`entry` must be a number; got {entry!r}.")
@@ -300,45 +384,15 @@ def to_counting_process(
     else:
         in_fu = np.ones(len(t), bool)
     d_row = dur_by[rid]
-    t_fu = np.where(in_fu, t, np.inf)
-    first_t = pd.Series(t_fu).groupby(rid).transform("min").to_numpy()
-    early = np.zeros(len(ids_all), bool)
-    early[rid[d_row <= first_t]] = True
-    for cnt, why in (
-        (int(no_outcome.sum()), "have records but no row in `outcomes`"),
-        (int(no_records.sum()), "have an outcome but no records in `data`"),
-        (int(early.sum()), "have their event or censoring at or before their first record"),
-    ):
-        if cnt:
-            msg = f"{cnt} person(s) excluded: they {why}."
-            notes.append(msg)
-            warnings.warn(msg, DataWarning, stacklevel=2)
+    early, notes = _excluded(rid, t, in_fu, dur_by)
     keep = in_fu & (t < d_row) & ~np.isnan(d_row) & ~early[rid]
     n_unmerged_full = int(keep.sum())
     rid_k = rid[keep]
-    start = t[keep]
-    nxt = np.r_[t[1:], np.inf]
-    same_next = np.r_[rid[1:] == rid[:-1], False]
-    stop = np.where(same_next, nxt, np.inf)[keep]
-    stop = np.minimum(stop, d_row[keep])
-    last = np.r_[rid_k[1:] != rid_k[:-1], True] if len(rid_k) else np.zeros(0, bool)
-    event_col = np.where(last, ev_by[rid_k], 0.0)
-    frame = {"id": ids_all[rid_k].to_numpy(), "start": start, "stop": stop, "event": event_col}
+    cp = _intervals(rid, t, keep, d_row, ev_by, ids_all)
     for name in out_names:
-        frame[name] = values[name][keep]
-    cp = pd.DataFrame(frame)
+        cp[name] = values[name][keep]
     if merge and len(cp):
-        cv = cp[out_names].to_numpy(dtype=float) if out_names else np.zeros((len(cp), 0))
-        prev_same = np.zeros(len(cp), bool)
-        if len(cp) > 1:
-            eq = (cv[1:] == cv[:-1]) | (np.isnan(cv[1:]) & np.isnan(cv[:-1]))
-            prev_same[1:] = (rid_k[1:] == rid_k[:-1]) & eq.all(axis=1)
-        first_idx = np.flatnonzero(~prev_same)
-        last_idx = np.r_[first_idx[1:] - 1, len(cp) - 1]
-        merged = cp.iloc[first_idx].reset_index(drop=True)
-        merged["stop"] = cp["stop"].to_numpy()[last_idx]
-        merged["event"] = cp["event"].to_numpy()[last_idx]
-        cp = merged
+        cp = _merge_constant(cp, out_names, rid_k)
     cp["event"] = cp["event"].astype(int)
     return CountingProcess(
         data=cp,

@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import as_column_list, check_columns, check_dataframe
-from ..errors import ArgumentTypeError, DataValidationError, DataWarning, EstimationError
+from .._validation import check_dataframe
+from ..errors import ArgumentTypeError, DataValidationError, EstimationError
+from ._panel_checks import check_request, observed_waves, warn_varying
 
 __all__ = ["LaggedPanel", "lagged_panel", "wave_suffix"]
 
@@ -283,6 +283,143 @@ def _build_wide(
     return frame, steps, dropped
 
 
+def _baseline_wave(baseline_time: Any, observed: list[Any], time: str) -> Any:
+    """The baseline wave: ``baseline_time`` as observed, or the earliest (first) wave."""
+    if baseline_time is None:
+        return observed[0]  # earliest (numeric) or first (categorical / labelled) wave
+    b_time = _match_time(baseline_time, observed)
+    if b_time is None:
+        raise DataValidationError(
+            f"`baseline_time` {baseline_time!r} is not a wave in `{time}`; "
+            f"waves present: {observed}."
+        )
+    return b_time
+
+
+@dataclass(frozen=True)
+class _Wide:
+    """The long data and options every wide frame of one call is built from."""
+
+    work: pd.DataFrame
+    id: str
+    time: str
+    ids: np.ndarray
+    invariant: list[str]
+    dropna: bool
+    observed: list[Any]
+
+    def build(
+        self, slots: list[tuple[str, Any, str]], origin: Any
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The wide frame, its steps (with ``origin``) and the dropped ids for ``slots``."""
+        frame, steps, dropped = _build_wide(
+            self.work, self.id, self.time, self.ids, slots, self.invariant, self.dropna,
+            self.observed,
+        )  # fmt: skip
+        steps_df = pd.DataFrame(steps)
+        steps_df["time"] = pd.Series([st["time"] for st in steps], dtype=object)
+        steps_df.insert(0, "origin", origin)
+        return frame, steps_df, dropped
+
+
+def _absolute_waves(
+    wide: _Wide,
+    spec_map: dict[str, Any],
+    base_slots: list[tuple[str, Any, str]],
+    names: dict[tuple[str, Any], str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per person with each ``(column, wave)`` of ``variables``; fills ``names``."""
+    slots = list(base_slots)
+    for col, waves in spec_map.items():
+        for w in _as_times(waves, "variables", col):
+            t = _match_time(w, wide.observed)
+            if t is None:
+                raise DataValidationError(
+                    f"`variables` asks for '{col}' at {wide.time}={w!r}, which does not "
+                    f"occur in the data; waves present: {wide.observed}."
+                )
+            nm = f"{col}_{wave_suffix(t)}"
+            if (col, t) in {(c, tt) for c, tt, _ in slots}:
+                continue
+            slots.append((col, t, nm))
+            names[(col, t)] = nm
+    return wide.build(slots, np.nan)
+
+
+def _lag_offsets(spec_map: dict[str, Any]) -> list[tuple[str, float]]:
+    """``(column, offset)`` pairs of ``lags``."""
+    offsets: list[tuple[str, float]] = []
+    for col, offs in spec_map.items():
+        for k in _as_times(offs, "lags", col):
+            if isinstance(k, bool) or not isinstance(k, numbers.Real):
+                raise ArgumentTypeError(f"`lags` offsets must be numbers; got {k!r} for '{col}'.")
+            offsets.append((col, float(k)))
+    return offsets
+
+
+def _lag_origins(
+    origins: Sequence[Any] | None, offsets: list[tuple[str, float]], observed: list[Any], time: str
+) -> list[Any]:
+    """The origin waves: ``origins`` as observed, or every wave with all its offsets."""
+    obs_f = [float(t) for t in observed]
+    if origins is None:
+        chosen = [t for t in observed if all((float(t) + k) in obs_f for _, k in offsets)]
+        if not chosen:
+            raise DataValidationError(
+                f"No wave t has all of t + offsets {sorted({k for _, k in offsets})} in "
+                f"the data (waves present: {observed})."
+            )
+        return chosen
+    chosen = []
+    for o in origins:
+        t = _match_time(o, observed)
+        bad = [k for _, k in offsets if (float(o) + k) not in obs_f]
+        if t is None or bad:
+            raise DataValidationError(
+                f"`origins` value {o!r} needs waves {[float(o) + k for k in bad] or [o]} "
+                f"that do not occur in `{time}`; waves present: {observed}."
+            )
+        chosen.append(t)
+    return chosen
+
+
+def _relative_lags(
+    wide: _Wide,
+    spec_map: dict[str, Any],
+    base_slots: list[tuple[str, Any, str]],
+    names: dict[tuple[str, Any], str],
+    origins: Sequence[Any] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """One row per person and origin wave with each ``(column, offset)`` of ``lags``."""
+    time, observed = wide.time, wide.observed
+    if not pd.api.types.is_numeric_dtype(wide.work[time]):
+        raise DataValidationError(
+            f"`lags` needs a numeric `time` column; '{time}' is {wide.work[time].dtype}."
+        )
+    offsets = _lag_offsets(spec_map)
+    chosen = _lag_origins(origins, offsets, observed, time)
+    for col, k in offsets:
+        names[(col, k)] = _offset_name(col, k)
+    frames, step_frames, drop_frames = [], [], []
+    for o in chosen:
+        slots = list(base_slots)
+        for col, k in offsets:
+            t = _match_time(float(o) + k, observed)
+            slots.append((col, t, names[(col, k)]))
+        fr, sdf, dr = wide.build(slots, o)
+        fr.insert(1, "origin", o)
+        dr.insert(1, "origin", o)
+        frames.append(fr)
+        step_frames.append(sdf)
+        drop_frames.append(dr)
+    return (
+        pd.concat(frames, ignore_index=True),
+        pd.concat(step_frames, ignore_index=True),
+        pd.concat(drop_frames, ignore_index=True),
+        len(chosen),
+    )
+
+
 def lagged_panel(
     data: pd.DataFrame,
     *,
@@ -398,158 +535,26 @@ def lagged_panel(
     8  month    15  missing wave row          1
     """
     data = check_dataframe(data)
-    check_columns(data, [id], "id")
-    check_columns(data, [time], "time")
-    if id == time:
-        raise DataValidationError("`id` and `time` must be different columns.")
-    if variables is not None and lags is not None:
-        raise DataValidationError(
-            "Give either `variables` (absolute waves) or `lags` (offsets from an origin), not both."
-        )
-    for argname, spec in (("variables", variables), ("lags", lags)):
-        if spec is not None and not isinstance(spec, Mapping):
-            raise ArgumentTypeError(
-                f"`{argname}` must be a mapping of column name to wave(s), e.g. "
-                f"{{'aa_meetings': 3, 'pda': [0, 15]}}; got {type(spec).__name__}."
-            )
-    if not isinstance(dropna, (bool, np.bool_)):
-        raise ArgumentTypeError(f"`dropna` must be True or False; got {dropna!r}.")
-    spec_map = dict(variables if variables is not None else (lags or {}))
-    check_columns(data, list(spec_map), "lags" if lags is not None else "variables")
-    base_cols = check_columns(data, as_column_list(baseline, "baseline"), "baseline")
-    inv_cols = check_columns(data, as_column_list(invariant, "invariant"), "invariant")
-    if not spec_map and not base_cols:
-        raise DataValidationError(
-            "Nothing requested: give `variables` (or `lags`) and/or `baseline` columns."
-        )
-    clash = [c for c in [*spec_map, *base_cols, *inv_cols] if c in (id, time)]
-    if clash:
-        raise DataValidationError(
-            f"`id`/`time` columns cannot also be requested as variables: {clash}."
-        )
-
-    # Structural checks of the long data.
-    if data[id].isna().any() or data[time].isna().any():
-        raise DataValidationError(
-            f"`id` ('{id}') has {int(data[id].isna().sum())} and `time` ('{time}') has "
-            f"{int(data[time].isna().sum())} missing values; every row needs both."
-        )
-    dup = data.duplicated([id, time], keep=False)
-    if dup.any():
-        pos = np.flatnonzero(dup.to_numpy())[:5].tolist()
-        raise DataValidationError(
-            f"`data` has {int(dup.sum())} rows sharing an (id, time) pair with another row "
-            f"(first positions {pos}); each person needs at most one row per wave."
-        )
-    tcol = data[time]
-    if isinstance(tcol.dtype, pd.CategoricalDtype):
-        present = set(tcol.dropna())
-        observed = [c for c in tcol.cat.categories if c in present]
-    elif pd.api.types.is_numeric_dtype(tcol):
-        observed = sorted(pd.unique(tcol).tolist())
-    else:  # labelled waves: order of first appearance
-        observed = pd.unique(tcol).tolist()
+    spec_map, base_cols, inv_cols = check_request(
+        data, id, time, variables, lags, baseline, invariant, dropna
+    )
+    observed = observed_waves(data, id, time)
     used_cols = list(dict.fromkeys([*spec_map, *base_cols, *inv_cols]))
     work = data.loc[:, [id, time, *used_cols]]
     ids = np.sort(pd.unique(work[id]))
-
-    if inv_cols:
-        nun = work.groupby(id)[inv_cols].nunique(dropna=False)
-        varying = {c: int((nun[c] > 1).sum()) for c in inv_cols if (nun[c] > 1).any()}
-        if varying:
-            detail = ", ".join(f"'{c}' in {k} people" for c, k in varying.items())
-            warnings.warn(
-                f"`invariant` columns vary within person ({detail}); the earliest "
-                "row's value is used.",
-                DataWarning,
-                stacklevel=2,
-            )
-
-    if baseline_time is None:
-        b_time = observed[0]  # earliest (numeric) or first (categorical / labelled) wave
-    else:
-        b_time = _match_time(baseline_time, observed)
-        if b_time is None:
-            raise DataValidationError(
-                f"`baseline_time` {baseline_time!r} is not a wave in `{time}`; "
-                f"waves present: {observed}."
-            )
+    warn_varying(work, id, inv_cols)
+    b_time = _baseline_wave(baseline_time, observed, time)
     base_slots = [(c, b_time, f"{c}_{wave_suffix(b_time)}") for c in base_cols]
     names: dict[tuple[str, Any], str] = {(c, t): nm for c, t, nm in base_slots}
-
+    wide = _Wide(work, id, time, ids, inv_cols, bool(dropna), observed)
     if lags is None:
-        slots = list(base_slots)
-        for col, waves in spec_map.items():
-            for w in _as_times(waves, "variables", col):
-                t = _match_time(w, observed)
-                if t is None:
-                    raise DataValidationError(
-                        f"`variables` asks for '{col}' at {time}={w!r}, which does not "
-                        f"occur in the data; waves present: {observed}."
-                    )
-                nm = f"{col}_{wave_suffix(t)}"
-                if (col, t) in {(c, tt) for c, tt, _ in slots}:
-                    continue
-                slots.append((col, t, nm))
-                names[(col, t)] = nm
-        frame, steps, dropped = _build_wide(work, id, time, ids, slots, inv_cols, dropna, observed)
-        steps_df = pd.DataFrame(steps)
-        steps_df["time"] = pd.Series([st["time"] for st in steps], dtype=object)
-        steps_df.insert(0, "origin", np.nan)
+        frame, steps_df, dropped = _absolute_waves(wide, spec_map, base_slots, names)
         n_input = len(ids)
     else:
-        if not pd.api.types.is_numeric_dtype(work[time]):
-            raise DataValidationError(
-                f"`lags` needs a numeric `time` column; '{time}' is {work[time].dtype}."
-            )
-        offsets: list[tuple[str, float]] = []
-        for col, offs in spec_map.items():
-            for k in _as_times(offs, "lags", col):
-                if isinstance(k, bool) or not isinstance(k, numbers.Real):
-                    raise ArgumentTypeError(
-                        f"`lags` offsets must be numbers; got {k!r} for '{col}'."
-                    )
-                offsets.append((col, float(k)))
-        obs_f = [float(t) for t in observed]
-        if origins is None:
-            chosen = [t for t in observed if all((float(t) + k) in obs_f for _, k in offsets)]
-            if not chosen:
-                raise DataValidationError(
-                    f"No wave t has all of t + offsets {sorted({k for _, k in offsets})} in "
-                    f"the data (waves present: {observed})."
-                )
-        else:
-            chosen = []
-            for o in origins:
-                t = _match_time(o, observed)
-                bad = [k for _, k in offsets if (float(o) + k) not in obs_f]
-                if t is None or bad:
-                    raise DataValidationError(
-                        f"`origins` value {o!r} needs waves {[float(o) + k for k in bad] or [o]} "
-                        f"that do not occur in `{time}`; waves present: {observed}."
-                    )
-                chosen.append(t)
-        for col, k in offsets:
-            names[(col, k)] = _offset_name(col, k)
-        frames, step_frames, drop_frames = [], [], []
-        for o in chosen:
-            slots = list(base_slots)
-            for col, k in offsets:
-                t = _match_time(float(o) + k, observed)
-                slots.append((col, t, names[(col, k)]))
-            fr, st, dr = _build_wide(work, id, time, ids, slots, inv_cols, dropna, observed)
-            fr.insert(1, "origin", o)
-            dr.insert(1, "origin", o)
-            sdf = pd.DataFrame(st)
-            sdf["time"] = pd.Series([x["time"] for x in st], dtype=object)
-            sdf.insert(0, "origin", o)
-            frames.append(fr)
-            step_frames.append(sdf)
-            drop_frames.append(dr)
-        frame = pd.concat(frames, ignore_index=True)
-        steps_df = pd.concat(step_frames, ignore_index=True)
-        dropped = pd.concat(drop_frames, ignore_index=True)
-        n_input = len(ids) * len(chosen)
+        frame, steps_df, dropped, n_origins = _relative_lags(
+            wide, spec_map, base_slots, names, origins
+        )
+        n_input = len(ids) * n_origins
 
     steps_df = steps_df.loc[:, list(STEP_COLUMNS)]
     if dropna and len(frame) == 0:

@@ -12,6 +12,7 @@ categorical variables, the Wald F test of equal domain means for continuous ones
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,39 +56,164 @@ def check_design_data(design: Any, data: pd.DataFrame) -> None:
         )
 
 
-def _cells_categorical(rows: pd.DataFrame, groups: list[str], decimals: int, min_cell: int | None):
+@dataclass
+class _Plan:
+    """Disclosure plan of a weighted Table 1 (the rule of :mod:`mutualaid_outcomes.disclosure`).
+
+    ``masks[var]`` covers groups x (levels, or the non-missing n of a continuous
+    variable), plus the missing count when any value is missing; ``header`` the group
+    sizes, ``primary`` the sizes below ``min_cell``.
+    """
+
+    min_cell: int | None
+    header: np.ndarray
+    primary: np.ndarray
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    used: bool = False
+
+    def text(self, count: float) -> str:
+        """Text of a hidden count: ``<min_cell`` (primary) or ``suppressed``."""
+        self.used = True
+        return f"<{self.min_cell}" if count < int(self.min_cell) else SUPPRESSED  # type: ignore[arg-type]
+
+
+def _var_counts(rows: pd.DataFrame, groups: list[str]) -> tuple[np.ndarray, bool]:
+    """Unweighted counts a variable publishes or implies, and whether missing is a column."""
+    by_group = [rows[rows["group"] == g] for g in groups]
+    if rows["type"].iloc[0] == "categorical":
+        levels = list(dict.fromkeys(rows["level"]))
+        table = np.array([[r[r["level"] == lv]["n"].sum() for lv in levels] for r in by_group])
+    else:
+        table = np.array([[r["n"].sum()] for r in by_group])
+    miss = np.array([[r["n_missing"].iloc[0] if len(r) else 0] for r in by_group])
+    if miss.any():
+        return np.column_stack([table, miss]).astype(float), True
+    return table.astype(float), False
+
+
+def _plan(summary: pd.DataFrame, variables: Sequence[str], groups: list[str],
+          sizes: np.ndarray, min_cell: int | None) -> _Plan:  # fmt: skip
+    """Primary and complementary suppression over every variable and the group sizes."""
+    header = sizes < min_cell if min_cell else np.zeros(len(sizes), bool)
+    plan = _Plan(min_cell, header.copy(), header.copy())
+    if not min_cell:
+        return plan
+    counts = {v: _var_counts(summary[summary["variable"] == v], groups)[0] for v in variables}
+    has_total = bool(groups) and groups[0] == "Overall" and len(groups) > 1
+    while True:
+        before = plan.header.copy()
+        for var, table in counts.items():
+            pre = np.zeros((table.shape[0], table.shape[1] + 1), dtype=bool)
+            pre[:, -1] = plan.header
+            mask = suppress_counts(
+                table, min_cell, has_total=has_total, totals=sizes, suppressed=pre
+            )
+            plan.masks[var] = mask[:, :-1]
+            plan.header |= mask[:, -1]
+        if (plan.header == before).all():
+            break
+    plan.used = bool(plan.header.any()) or any(m.any() for m in plan.masks.values())
+    return plan
+
+
+def _cells_categorical(rows: pd.DataFrame, groups: list[str], decimals: int, plan: _Plan):
     levels = list(dict.fromkeys(rows["level"]))
-    counts = np.array(
-        [
-            [rows[(rows["level"] == lv) & (rows["group"] == g)]["n"].sum() for g in groups]
-            for lv in levels
-        ]
-    )
-    hidden = np.zeros(counts.shape, bool)
-    if min_cell:  # the rule of mutualaid_outcomes.disclosure (groups x levels)
-        has_total = bool(groups) and groups[0] == "Overall"
-        hidden = suppress_counts(counts.T, min_cell, has_total=has_total).T
+    table, _ = _var_counts(rows, groups)
+    hidden = plan.masks.get(str(rows["variable"].iloc[0]))
     out = []
     for i, lv in enumerate(levels):
         cells = []
         for j, g in enumerate(groups):
             r = rows[(rows["level"] == lv) & (rows["group"] == g)]
             pct = float(r["percent"].iloc[0]) if len(r) else float("nan")
-            if hidden[i, j]:
-                cells.append(f"<{min_cell}" if counts[i, j] < min_cell else SUPPRESSED)
+            if hidden is not None and hidden[j, i]:
+                cells.append(plan.text(table[j, i]))
             else:
-                cells.append(f"{int(counts[i, j])} ({format_number(pct, decimals)}%)")
+                cells.append(f"{int(table[j, i])} ({format_number(pct, decimals)}%)")
         out.append((lv, cells))
-    return out, bool(hidden.any())
+    return out
 
 
-def _cell_continuous(r: pd.Series, nonnormal: bool, decimals: int) -> str:
+def _cell_continuous(r: pd.Series, nonnormal: bool, decimals: int, plan: _Plan) -> str:
+    if plan.min_cell and r["n"] < plan.min_cell:  # a summary of fewer than min_cell values
+        return plan.text(r["n"])
     if nonnormal:
         return (
             f"{format_number(r['median'], decimals)} "
             f"[{format_number(r['q1'], decimals)}, {format_number(r['q3'], decimals)}]"
         )
     return f"{format_number(r['mean'], decimals)} ({format_number(r['sd'], decimals)})"
+
+
+def _missing_cells(rows: pd.DataFrame, groups: list[str], plan: _Plan) -> list[str]:
+    miss = rows.groupby("group", sort=False)["n_missing"].first()
+    mask = plan.masks.get(str(rows["variable"].iloc[0]))
+    return [
+        plan.text(miss[g]) if mask is not None and mask[j, -1] else str(int(miss[g]))
+        for j, g in enumerate(groups)
+    ]
+
+
+def _published_numbers(
+    summary: pd.DataFrame, groups: list[str], plan: _Plan, p_hidden: bool
+) -> pd.DataFrame:
+    """``Table.numbers`` without the values the body hides (NaN) or leaves out."""
+    if not plan.min_cell:
+        return summary.copy()
+    out = summary[summary["group"].isin(groups)].copy()
+    if p_hidden:
+        out["p_value"] = np.nan
+    for var, mask in plan.masks.items():
+        sub = out[out["variable"] == var]
+        categorical = sub["type"].iloc[0] == "categorical"
+        levels = list(dict.fromkeys(sub["level"])) if categorical else [None]
+        has_missing = _var_counts(sub, groups)[1]
+        for j, g in enumerate(groups):
+            at = (out["variable"] == var) & (out["group"] == g)
+            for i, lv in enumerate(levels):
+                if mask[j, i]:
+                    rows = at & (out["level"] == lv) if categorical else at
+                    out.loc[rows, ["n", "n_weighted", "percent"]] = np.nan
+            if not has_missing or mask[j, -1]:  # no Missing row, or a hidden count
+                out.loc[at, "n_missing"] = np.nan
+    small = (summary["type"] == "continuous") & (summary["n"] < plan.min_cell)
+    stats_ = ["n", "n_weighted", "mean", "sd", "median", "q1", "q3"]
+    out.loc[small.reindex(out.index), stats_] = np.nan
+    return out
+
+
+def _header(design: Any, by: str | None, groups: list[str], sizes: np.ndarray,
+            plan: _Plan, lab: Any) -> list[str]:  # fmt: skip
+    out = []
+    for j, g in enumerate(groups):
+        name = g if g == "Overall" or by is None else lab.value(by, g)
+        if plan.header[j]:
+            out.append(f"{name} (n {plan.text(sizes[j])})")
+        else:
+            out.append(f"{name} (n = {int(sizes[j])})")
+    return out
+
+
+def _p_values(summary: pd.DataFrame, groups: list[str], sizes: np.ndarray,
+              min_cell: int | None, lab: Any, by: str | None) -> tuple[pd.DataFrame, str | None]:  # fmt: skip
+    """Per-variable p-values and tests; none when a group has fewer than ``min_cell`` people.
+
+    A design-based test that involves a group of fewer than ``min_cell`` people is a
+    summary of that group. Leaving the group out would mean a test on a domain whose
+    design still holds the group's level (the Wald test of equal domain means is then
+    singular), so under ``min_cell`` the p-values of such a table are suppressed and a
+    note says why.
+    """
+    first = summary.groupby("variable", sort=False)[["p_value", "test"]].first()
+    small = [g for g, n in zip(groups, sizes) if g != "Overall" and min_cell and n < min_cell]
+    if not small:
+        return first, None
+    first["p_value"] = np.nan
+    names = ", ".join(str(lab.value(by, g)) for g in small)
+    return first, (
+        f"p-values are not shown: a group has fewer than {min_cell} people ({names}), and "
+        "every design-based test would involve it."
+    )
 
 
 def weighted_table_one(
@@ -110,56 +236,57 @@ def weighted_table_one(
     """A weighted Table 1 from a survey design (see the module docstring).
 
     ``Table.numbers`` holds the unrounded rows of ``weighted_summary`` (unweighted and
-    weighted counts, weighted percentages, means, SDs, quantiles, p-values).
+    weighted counts, weighted percentages, means, SDs, quantiles, p-values), with the
+    values hidden by ``min_cell`` set to NaN. Under ``min_cell`` the group sizes in the
+    headers, the level and missing counts (zero included) and the summaries of fewer
+    than ``min_cell`` values follow the rule of :mod:`mutualaid_outcomes.disclosure`
+    (primary and complementary suppression, as in the unweighted Table 1), and no
+    p-value is shown when a group has fewer than ``min_cell`` people (a note says why).
     """
     from .._labels import resolve_labels
     from ..models.survey import weighted_summary
 
+    show_p = bool(tests and by is not None)
     summary = weighted_summary(
-        design, list(variables), by=by, categorical=list(categorical or []),
-        test=bool(tests and by is not None),
+        design, list(variables), by=by, categorical=list(categorical or []), test=show_p,
     )  # fmt: skip
     groups = list(dict.fromkeys(summary["group"]))
     if not overall and by is not None:
         groups = [g for g in groups if g != "Overall"]
+    sizes = np.array([_group_n(design, by, g) for g in groups])
+    plan = _plan(summary, variables, groups, sizes, min_cell)
     lab = resolve_labels(labels, codebook, design.data)
+    p_by_var, p_note = (
+        _p_values(summary, groups, sizes, min_cell, lab, by) if show_p else (None, None)
+    )
     skewed = set(nonnormal or [])
-    show_p = bool(tests and by is not None)
     body_rows: list[tuple[str, list[str], str]] = []
     indent: list[int] = []
     tests_used: list[str] = []
-    suppressed = False
     for var in variables:
         rows = summary[summary["variable"] == var]
         name = lab.variable(var)
-        p = format_p(float(rows["p_value"].iloc[0]), style) if show_p else ""
-        if show_p and rows["test"].iloc[0] not in tests_used:
-            tests_used.append(rows["test"].iloc[0])
+        p = ""
+        if p_by_var is not None and np.isfinite(float(p_by_var.loc[var, "p_value"])):
+            p = format_p(float(p_by_var.loc[var, "p_value"]), style)
+            if p_by_var.loc[var, "test"] not in tests_used:
+                tests_used.append(p_by_var.loc[var, "test"])
         if rows["type"].iloc[0] == "categorical":
             body_rows.append((f"{name}, n (%)", [""] * len(groups), p))
-            cells, hid = _cells_categorical(rows, groups, decimals, min_cell)
-            suppressed |= hid
-            for lv, c in cells:
+            for lv, c in _cells_categorical(rows, groups, decimals, plan):
                 indent.append(len(body_rows))
                 body_rows.append((str(lab.value(var, lv)), c, ""))
         else:
             stat = "Mdn [Q1, Q3]" if var in skewed else "M (SD)"
             by_group = rows.set_index("group")
-            body_rows.append(
-                (
-                    f"{name}, {stat}",
-                    [_cell_continuous(by_group.loc[g], var in skewed, decimals) for g in groups],
-                    p,
-                )
-            )
+            cells = [
+                _cell_continuous(by_group.loc[g], var in skewed, decimals, plan) for g in groups
+            ]
+            body_rows.append((f"{name}, {stat}", cells, p))
         if missing and rows["n_missing"].max() > 0:
-            miss = rows.groupby("group", sort=False)["n_missing"].first()
             indent.append(len(body_rows))
-            body_rows.append(("Missing, n", [_count(int(miss[g]), min_cell) for g in groups], ""))
-    header = [
-        f"{g if g == 'Overall' or by is None else lab.value(by, g)} (n = {_group_n(design, by, g)})"
-        for g in groups
-    ]
+            body_rows.append(("Missing, n", _missing_cells(rows, groups, plan), ""))
+    header = _header(design, by, groups, sizes, plan, lab)
     columns = header + (["p"] if show_p else [])
     body = pd.DataFrame(
         [cells + ([p] if show_p else []) for _, cells, p in body_rows],
@@ -170,23 +297,25 @@ def weighted_table_one(
         "n: unweighted numbers of respondents; percentages, means, SDs, medians and "
         "quartiles are weighted by the survey design; percentages exclude missing values."
     ]
-    if show_p:
+    if show_p and tests_used:
         notes.append("p: " + "; ".join(_TEST_NOTES.get(t, t) for t in tests_used) + ".")
-    if suppressed:
-        notes.append(f"Counts below {min_cell} are suppressed to protect confidentiality.")
+    if p_note:
+        notes.append(p_note)
+    if plan.used:
+        notes.append(
+            f"Counts below {min_cell} (shown as <{min_cell}), and counts from which they "
+            "could be recovered (shown as suppressed), are not shown, to protect "
+            "confidentiality."
+        )
     return Table(
         body=body,
         title=title,
         footnotes=notes,
         stub_header="Characteristic",
         indent=indent,
-        numbers=summary,
+        numbers=_published_numbers(summary, groups, plan, p_note is not None),
         style=style,
     )
-
-
-def _count(n: int, min_cell: int | None) -> str:
-    return f"<{min_cell}" if min_cell and 0 < n < min_cell else str(n)
 
 
 def _group_n(design: Any, by: str | None, group: str) -> int:

@@ -10,7 +10,7 @@ median [Q1, Q3]) and the "Missing" row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -80,10 +80,15 @@ class Setup:
             dict(variable=variable, level=level, group=group, statistic=statistic, value=value)
         )
 
+    @property
+    def cell_limit(self) -> int:
+        """``min_cell`` where disclosure control is on (cells are hidden only then)."""
+        return cast(int, self.min_cell)
+
     def hidden(self, primary: bool) -> str:
         """Text of a suppressed cell: ``<min_cell`` or ``suppressed``."""
         self.suppressed = True
-        return small_text(int(self.min_cell)) if primary else SUPPRESSED  # type: ignore[arg-type]
+        return small_text(int(self.cell_limit)) if primary else SUPPRESSED
 
 
 def sorted_levels(s: pd.Series) -> list[Any]:
@@ -157,7 +162,7 @@ def plan_suppression(su: Setup) -> None:
     changing.
     """
     sizes = np.array([len(sub) for _, sub in su.columns])
-    header = sizes < su.min_cell
+    header = sizes < su.cell_limit
     su.header_primary = header.copy()
     counts = {col: _disclosure_counts(su, col, kind_of(su, col)) for col in su.variables}
     while True:
@@ -166,8 +171,8 @@ def plan_suppression(su: Setup) -> None:
             pre = np.zeros((table.shape[0], table.shape[1] + 1), dtype=bool)
             pre[:, -1] = header
             mask = suppress_counts(
-                table, su.min_cell, has_total=su.overall, totals=sizes, suppressed=pre
-            )  # type: ignore[arg-type]
+                table, su.cell_limit, has_total=su.overall, totals=sizes, suppressed=pre
+            )
             su.masks[col] = mask[:, :-1]
             header |= mask[:, -1]
         if (header == before).all():
@@ -201,7 +206,7 @@ def categorical_rows(su: Setup, col: str, kind: str) -> list[Row]:
         for gi in range(len(su.columns)):
             c = int(counts[gi, li])
             out.append(
-                su.hidden(bool(c < su.min_cell))  # type: ignore[operator]
+                su.hidden(bool(c < su.cell_limit))
                 if mask[gi, li]
                 else f"{c} ({format_number(pcts[gi, li], su.decimals, su.st.minus)})"
             )
@@ -238,7 +243,7 @@ def continuous_rows(su: Setup, col: str, kind: str) -> list[Row]:
             if su.st.ci_open == "":
                 iqr = f"({iqr})"
             cells.append(f"{format_number(med, d, minus)} {iqr}")
-            stats_ = (("median", med), ("q1", q1), ("q3", q3))
+            stats_: tuple[tuple[str, float], ...] = (("median", med), ("q1", q1), ("q3", q3))
         else:
             m = float(s.mean()) if len(s) else np.nan
             sd = float(s.std(ddof=1)) if len(s) > 1 else np.nan
@@ -263,7 +268,7 @@ def missing_row(su: Setup, col: str) -> list[Row]:
     for gi, ((gname, sub), nm) in enumerate(zip(su.columns, n_miss)):
         if mask is not None and mask[gi, -1]:
             su.record(col, "Missing", gname, "n", np.nan)
-            cells.append(su.hidden(nm < su.min_cell))  # type: ignore[operator]
+            cells.append(su.hidden(nm < su.cell_limit))
         else:
             su.record(col, "Missing", gname, "n", nm)
             pct = 100 * nm / len(sub) if len(sub) else float("nan")

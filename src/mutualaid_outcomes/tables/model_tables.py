@@ -9,6 +9,8 @@ import pandas as pd
 
 from .._convergence import NONCONVERGENCE_MARK, nonconvergence_note
 from .._labels import resolve_labels
+from ..disclosure import check_min_cell, count_text
+from ._moderation_rows import moderated_label, moderation_footnotes
 from .formatting import format_ci, format_number, format_p, get_style
 from .regression_tables import regression_table
 from .table import Table
@@ -46,6 +48,7 @@ def mediation_table(
     contrasts: bool = True,
     exposure: str | None = None,
     outcome: str | None = None,
+    min_cell: int | None = None,
 ) -> Table:
     """Effects of a mediation result: estimate, SE, CI and p-value per effect.
 
@@ -71,6 +74,9 @@ def mediation_table(
         Caption.
     contrasts : bool
         Include the pairwise contrasts between specific indirect effects.
+    min_cell : int, optional
+        Disclosure control (default none, see ``docs/disclosure.md``): an N below
+        ``min_cell`` in the note is written ``<min_cell``.
 
     Notes
     -----
@@ -95,6 +101,7 @@ def mediation_table(
     """
     st = get_style(style)
     lab = resolve_labels(labels, codebook)
+    min_cell = check_min_cell(min_cell)
     exposure = exposure or getattr(result, "exposure", None)
     outcome = outcome or getattr(result, "outcome", None)
     x_text = lab.variable(exposure) if isinstance(exposure, str) else "exposure"
@@ -106,6 +113,9 @@ def mediation_table(
     def effect_label(term: str) -> str:
         if term in lab.variables:
             return lab.variables[term]
+        moderated = moderated_label(term, lab.term, x_text, y_text)
+        if moderated is not None:
+            return moderated
         m = re.match(r"^(?P<kind>[a-z_]+)\[(?P<inner>.+)\]$", term)
         fixed = {
             "direct": "Direct effect",
@@ -157,5 +167,6 @@ def mediation_table(
     if "method" in gl.columns and pd.notna(gl.loc[0, "method"]):
         notes.append(f"Inference: {gl.loc[0, 'method']}.")
     if "n" in gl.columns and pd.notna(gl.loc[0, "n"]):
-        notes.append(f"N = {int(gl.loc[0, 'n'])}.")
+        notes.append(f"N = {count_text(int(gl.loc[0, 'n']), min_cell)}.")
+    notes += moderation_footnotes(result)
     return Table(body=body, title=title, footnotes=notes, stub_header="Effect", numbers=td)

@@ -175,7 +175,8 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
         tests, smd, overall = False, False, True
     groups = [frame.loc[frame[by] == g] for g in group_values]
     columns = [("Overall", frame)] if overall else []
-    columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
+    if by is not None:  # else there are no groups
+        columns += [(lab.value(by, g), sub) for g, sub in zip(group_values, groups)]
     return Setup(
         frame=frame, by=by, variables=variables, categorical=cat, nonnormal=nonnormal, lab=lab,
         st=get_style(opts["style"]), columns=columns, groups=groups, overall=overall,
@@ -187,7 +188,7 @@ def _setup(data: pd.DataFrame, by: str | None, variables: Any, opts: dict[str, A
 
 def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
     """p-value text and the note key of the test used ("" when none)."""
-    if su.tests is None:
+    if su.tests is None or len(su.groups) < 2:
         return "", ""
     if kind in ("continuous", "nonnormal"):
         arrays = [
@@ -205,6 +206,7 @@ def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
     else:
         levels = sorted_levels(su.frame[col])
         table = count_table(su, col, levels, su.groups)
+        table = table[:, table.sum(axis=0) > 0]  # levels held only by groups left out
         name = su.tests.get(col) or default_test("categorical", len(su.groups), table)
         if name not in CATEGORICAL_TESTS:
             raise DataValidationError(
@@ -222,7 +224,7 @@ def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
 
 
 def _smd(su: Setup, col: str, kind: str) -> str:
-    if not su.smd:
+    if not su.smd or len(su.groups) < 2:
         return ""
     if kind in ("continuous", "nonnormal"):
         arrays = [
@@ -240,10 +242,37 @@ def _smd(su: Setup, col: str, kind: str) -> str:
     return format_number(value, 3)
 
 
+def _leave_small_groups_out_of_comparisons(su: Setup) -> None:
+    """Tests and SMDs compare only the groups with at least ``min_cell`` people.
+
+    A p-value or an SMD that involves a group of fewer than ``min_cell`` people is a
+    summary of that group (with the other group's mean shown, a two-group SMD gives the
+    small group's mean back), so such groups are left out of the comparisons and named in
+    a note; with fewer than two groups left, no p-value or SMD is shown.
+    """
+    if su.tests is None and not su.smd:
+        return
+    names = [name for name, _ in su.columns[len(su.columns) - len(su.groups) :]]
+    small = [n for n, g in zip(names, su.groups) if len(g) < int(su.min_cell)]  # type: ignore[arg-type]
+    if not small:
+        return
+    su.groups = [g for g in su.groups if len(g) >= int(su.min_cell)]  # type: ignore[arg-type]
+    what = " and ".join(w for w, on in (("p-values", su.tests is not None), ("SMDs", su.smd)) if on)
+    if len(su.groups) < 2:
+        su.footnotes.append(
+            f"{what} are not shown: fewer than two groups have at least {su.min_cell} people."
+        )
+    else:
+        su.footnotes.append(
+            f"{what} compare the groups with at least {su.min_cell} people; left out: "
+            f"{', '.join(small)}."
+        )
+
+
 def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
     if su.header_mask is not None and su.header_mask[i]:
         if su.header_primary is not None and su.header_primary[i]:
-            return f"{name} (n {small_text(int(su.min_cell))})"  # type: ignore[arg-type]
+            return f"{name} (n {small_text(int(su.cell_limit))})"
         return f"{name} (n suppressed)"
     return f"{name} (n = {len(sub)})"
 
@@ -274,7 +303,7 @@ def _assemble(su: Setup, rows: list[Row], title: str) -> Table:
         notes.append(f"SMD = standardised mean difference{pairs}.")
     if su.suppressed:
         notes.append(
-            f"Counts below {su.min_cell} (shown as {small_text(int(su.min_cell))}), and counts "
+            f"Counts below {su.min_cell} (shown as {small_text(int(su.cell_limit))}), and counts "
             "from which they could be recovered (shown as suppressed), are not shown, to "
             "protect confidentiality."
         )
@@ -352,7 +381,8 @@ def table_one(
         group sizes below it and summaries of fewer than ``min_cell`` values are shown
         as ``<min_cell``; counts from which a hidden one could be recovered (from a
         group's n, the overall column or a missing count) are shown as
-        "suppressed". See :mod:`mutualaid_outcomes.disclosure` and
+        "suppressed". Tests and SMDs leave out groups of fewer than ``min_cell``
+        people (named in a note). See :mod:`mutualaid_outcomes.disclosure` and
         ``docs/disclosure.md``.
     labels : mapping or Labels, optional
         Variable labels (and value labels) overriding the codebook.
@@ -419,6 +449,7 @@ def table_one(
     )  # fmt: skip
     if su.min_cell is not None:
         plan_suppression(su)
+        _leave_small_groups_out_of_comparisons(su)
     rows: list[Row] = []
     for col in su.variables:
         kind = kind_of(su, col)

@@ -36,7 +36,9 @@ import pandas as pd
 
 from .._labels import variable_label
 from .._validation import check_conf_level
+from ..disclosure import SUPPRESSED, check_min_cell, count_text, small_text
 from ..errors import ArgumentTypeError, DataValidationError
+from ..models.trajectories.result import hidden_classes_note
 from .formatting import format_ci, format_number, format_p, get_style
 from .table import Table
 
@@ -96,6 +98,7 @@ def trajectory_table(
     codebook: Any = None,
     labels: Mapping[str, str] | None = None,
     title: str = "",
+    min_cell: int | None = None,
 ) -> Table:
     """Parameter table of a group-based trajectory model, by class.
 
@@ -113,6 +116,10 @@ def trajectory_table(
         Variable labels (time, time-varying and membership covariates).
     title : str
         Caption.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``): the share of a class
+        with fewer than ``min_cell`` assigned persons (and of the class its size could
+        be recovered from) is not shown, and a note names those classes.
 
     Returns
     -------
@@ -132,7 +139,9 @@ def trajectory_table(
     conf_level = check_conf_level(conf_level)
     st = get_style(style)
     td = result.tidy(conf_level=conf_level)
-    shares = result.shares
+    min_cell = check_min_cell(min_cell)
+    tab = result.class_table(min_cell=min_cell)
+    shares = tab["share"].to_numpy()
     ci_head = f"{int(round(conf_level * 100))}% CI"
     cols = ["Estimate", "SE", ci_head, "p"]
     rows: list[list[str]] = []
@@ -151,7 +160,8 @@ def trajectory_table(
 
     for k in range(1, result.n_groups + 1):
         part = td[(td["class"] == k) & (td["part"] != "membership")]
-        section(f"Class {k} ({shares[k - 1]:.1%})", part, f"class{k}:")
+        share = f"{shares[k - 1]:.1%}" if np.isfinite(shares[k - 1]) else "share suppressed"
+        section(f"Class {k} ({share})", part, f"class{k}:")
     shared = td[td["class"].isna() & (td["part"] != "membership")]
     section("All classes", shared, "")  # a common residual SD
     if result.n_groups > 1:
@@ -168,8 +178,9 @@ def trajectory_table(
     notes = [
         f"{result.n_groups}-class {result._spec.family.label} trajectory model "
         f"({_LINK.get(result.family, '')}), polynomial degree {deg} in "
-        f"{variable_label(codebook, result.time, labels)} (raw time); N = {result.n} "
-        f"persons, {result.nobs} observations.",
+        f"{variable_label(codebook, result.time, labels)} (raw time); N = "
+        f"{count_text(result.n, min_cell)} persons, {count_text(result.nobs, min_cell)} "
+        "observations.",
         f"Log-likelihood {format_number(g['loglik'], 1, st.minus)}; BIC "
         f"{format_number(g['bic'], 1, st.minus)}; entropy "
         f"{format_number(g['entropy'], 2, st.minus) if np.isfinite(g['entropy']) else 'n/a'}; "
@@ -177,6 +188,8 @@ def trajectory_table(
         "SEs from the observed information; Wald intervals.",
     ]
     notes += [n for n in result._notes_ if "at a limit" in n or "not positive definite" in n]
+    if tab["n_assigned"].isna().any():
+        notes.append(hidden_classes_note(tab, int(min_cell)))  # type: ignore[arg-type]
     return Table(
         body=pd.DataFrame(rows, index=index, columns=cols),
         title=title,
@@ -187,10 +200,16 @@ def trajectory_table(
     )
 
 
-def _fit_rows(results: Any) -> tuple[list[str], pd.DataFrame]:
+def _fit_rows(results: Any, min_cell: int | None = None) -> tuple[list[str], pd.DataFrame]:
     """Model names and a frame of their fit statistics (comparison table columns)."""
     if type(results).__name__ == "TrajectoryComparisonResult":
         t = results.table.copy()
+        if min_cell is not None:  # a model not kept cannot be checked: hide its values
+            for i, k in enumerate(t["n_groups"]):
+                fit = results.fits.get(int(k))
+                small = fit is None or fit.class_table(min_cell=min_cell)["n_assigned"].isna().any()
+                if small:
+                    t.loc[t.index[i], ["smallest_class", "min_avepp"]] = np.nan
         names = [f"{k} class" + ("es" if k != 1 else "") for k in t["n_groups"]]
         return names, t.reset_index(drop=True)
     if isinstance(results, Mapping):
@@ -204,7 +223,7 @@ def _fit_rows(results: Any) -> tuple[list[str], pd.DataFrame]:
     frames = []
     for name, r in items:
         _check_result(r, f"results['{name}']")
-        frames.append(r.glance())
+        frames.append(r.disclosed(min_cell)[0] if min_cell is not None else r.glance())
     t = pd.concat(frames, ignore_index=True)
     t["blrt_p_value"] = np.nan
     return [str(n) for n, _ in items], t
@@ -216,6 +235,7 @@ def trajectory_fit_table(
     style: str = "apa",
     decimals: int = 2,
     title: str = "",
+    min_cell: int | None = None,
 ) -> Table:
     """Fit statistics of trajectory models with different numbers of classes.
 
@@ -231,6 +251,10 @@ def trajectory_fit_table(
         the smallest class share one decimal of a percent).
     title : str
         Caption.
+    min_cell : int, optional
+        Disclosure control (default none): the smallest class share and minimum AvePP
+        of a model whose smallest class has fewer than ``min_cell`` assigned persons are
+        not shown.
 
     Returns
     -------
@@ -247,7 +271,8 @@ def trajectory_fit_table(
         ``results`` is empty.
     """
     st = get_style(style)
-    names, t = _fit_rows(results)
+    min_cell = check_min_cell(min_cell)
+    names, t = _fit_rows(results, min_cell)
 
     def num(v: Any, d: int) -> str:
         return format_number(v, d, st.minus) if pd.notna(v) and np.isfinite(v) else "–"
@@ -285,10 +310,17 @@ def trajectory_fit_table(
             "Best log-likelihood reached by a single random start (possibly a local "
             f"maximum): {', '.join(local)}."
         )
+    if min_cell is not None and t["smallest_class"].isna().any():
+        notes.append(
+            f"Smallest class share and AvePP not shown where a class has fewer than "
+            f"{min_cell} assigned persons."
+        )
     return Table(body=body, title=title, footnotes=notes, stub_header="Model", numbers=t)
 
 
-def trajectory_class_table(result: Any, *, decimals: int = 2, title: str = "") -> Table:
+def trajectory_class_table(
+    result: Any, *, decimals: int = 2, title: str = "", min_cell: int | None = None
+) -> Table:
     """Classification adequacy of a trajectory model, one row per class (Nagin 2005).
 
     Parameters
@@ -299,6 +331,10 @@ def trajectory_class_table(result: Any, *, decimals: int = 2, title: str = "") -
         Decimals of AvePP and OCC.
     title : str
         Caption.
+    min_cell : int, optional
+        Disclosure control (default none, ``docs/disclosure.md``): every cell of a class
+        with fewer than ``min_cell`` assigned persons is ``<min_cell``, and of the class
+        its size could be recovered from, ``suppressed``.
 
     Returns
     -------
@@ -313,13 +349,16 @@ def trajectory_class_table(result: Any, *, decimals: int = 2, title: str = "") -
         ``result`` is not a trajectory model.
     """
     _check_result(result)
-    tab = result.class_table()
-    n = int(tab["n_assigned"].sum())
+    min_cell = check_min_cell(min_cell)
+    full = result.class_table()
+    tab = result.class_table(min_cell=min_cell)
+    n = int(full["n_assigned"].sum())
     body = pd.DataFrame(
         {
             "Estimated share, %": [format_number(100 * v, 1) for v in tab["share"]],
             "Assigned, n (%)": [
-                f"{int(c)} ({format_number(100 * c / n, 1)})" for c in tab["n_assigned"]
+                f"{int(c)} ({format_number(100 * c / n, 1)})" if pd.notna(c) else ""
+                for c in tab["n_assigned"]
             ],
             "AvePP": [format_number(v, decimals) for v in tab["avepp"]],
             "OCC": [
@@ -333,4 +372,10 @@ def trajectory_class_table(result: Any, *, decimals: int = 2, title: str = "") -
         "AvePP: average posterior probability of the persons assigned to the class; OCC: "
         "odds of correct classification. Nagin (2005) suggests AvePP > 0.7 and OCC > 5.",
     ]
+    hidden = tab["n_assigned"].isna().to_numpy()
+    for i in np.flatnonzero(hidden):
+        primary = full["n_assigned"].iloc[i] < int(min_cell)  # type: ignore[arg-type]
+        body.iloc[i, :] = small_text(int(min_cell)) if primary else SUPPRESSED  # type: ignore[arg-type]
+    if hidden.any():
+        notes.append(hidden_classes_note(tab, int(min_cell)))  # type: ignore[arg-type]
     return Table(body=body, title=title, footnotes=notes, stub_header="Class", numbers=tab)

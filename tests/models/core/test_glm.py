@@ -16,7 +16,7 @@ from mutualaid_outcomes.models._core.glm import (
     irls,
     logit_one_step_jackknife,
 )
-from mutualaid_outcomes.models._core.glm_chunked import irls_chunked
+from mutualaid_outcomes.models._core.glm_chunked import chord_chunked, information_at, irls_chunked
 
 # Both fits run to full convergence (our step criterion 1e-10; statsmodels' deviance
 # criterion 1e-14); what remains is rounding and statsmodels' last partial step, which for
@@ -192,6 +192,56 @@ def test_chunked_entry_point_flags_separation():
     w[j, 1] = 0.0
     res = irls_chunked(
         x, y, lambda rows: w[rows], family="binomial", link="logit", max_iter=50, chunk_rows=50
+    )
+    assert res.separated.tolist() == [False, True]
+    assert res.converged.tolist() == [True, False]
+    assert res.n_boundary[1] == int(x[:, 2].sum()) - 1
+
+
+CANONICAL_PAIRS = {("binomial", "logit"), ("poisson", "log"), ("gaussian", "identity")}
+CANONICAL_CHUNKED = [c for c in CASES_CHUNKED if (c[0], c[1]) in CANONICAL_PAIRS]
+
+
+@pytest.mark.parametrize("factored", [False, True])
+@pytest.mark.parametrize("family,link,y", CANONICAL_CHUNKED, ids=[c[0] for c in CANONICAL_CHUNKED])
+def test_chord_steps_reach_the_scoring_solution(data, family, link, y, factored):
+    # fixed information from a nearby point: the same roots, to the convergence rule
+    x, yv = data["x"], data[y]
+    rng = np.random.default_rng(11)
+    n = len(yv)
+    groups = rng.integers(0, 20, n)
+    mult = rng.poisson(1.0, size=(20, 8)).astype(float) + 0.2
+    a = rng.uniform(0.5, 2, n)
+    w = a[:, None] * mult[groups]
+    ref = irls_chunked(x, yv, lambda rows: w[rows], family=family, link=link)
+    full = irls(x, yv, a[None, :], family=family, link=link).beta[0]
+    info = information_at(x, lambda rows: w[rows], full, family=family)
+    fit = chord_chunked(
+        x,
+        yv,
+        lambda rows: w[rows],
+        family=family,
+        information=info,
+        start=np.tile(full, (8, 1)),
+        chunk_rows=61,
+        factored=(a, groups, mult) if factored else None,
+    )
+    np.testing.assert_allclose(fit.beta, ref.beta, rtol=1e-8, atol=1e-12)
+    assert fit.converged.all()
+    np.testing.assert_array_equal(fit.n_boundary, ref.n_boundary)
+
+
+def test_chord_steps_hand_separated_fits_to_full_scoring():
+    x, y = _quasi_separated()
+    j = int(np.flatnonzero(x[:, 2] == 1)[0])
+    y[j] = 0.0
+    w = np.ones((len(y), 2))
+    w[j, 1] = 0.0
+    ref = irls_chunked(x, y, lambda rows: w[rows], family="binomial", link="logit", max_iter=50)
+    start = np.tile(ref.beta[0], (2, 1))
+    info = information_at(x, lambda rows: w[rows], ref.beta[0], family="binomial")
+    res = chord_chunked(
+        x, y, lambda rows: w[rows], family="binomial", information=info, start=start, max_iter=50
     )
     assert res.separated.tolist() == [False, True]
     assert res.converged.tolist() == [True, False]

@@ -420,6 +420,8 @@ def test_fit_imputed_rejects_bad_input(med_data: pd.DataFrame) -> None:
         pool_mediation(imp, "x", ["m1"], "y", interval="rubin")
     with pytest.raises(OptionError, match="`n_sims` cannot be passed"):
         pool_mediation(imp, "x", ["m1"], "y", n_sims=100)
+    with pytest.raises(OptionError, match="`indicators` .* cannot be passed to pool_mediation"):
+        pool_mediation(imp, "x", ["m1"], "y", indicators={"m1": ["a", "b", "c"]})
 
 
 def test_result_is_immutable(mice_long: pd.DataFrame) -> None:

@@ -16,10 +16,11 @@ from mutualaid_outcomes.models.regression.mixed import MIXED_GLANCE_COLUMNS, fit
 from mutualaid_outcomes.results import TIDY_COLUMNS
 
 RTOL = 1e-6  # fixed effects, their SEs, log-likelihood, AIC/BIC
-# Variance components: lme4 (bobyqa, rhoend 1e-12) and statsmodels (BFGS, gradient 1e-10)
-# stop at slightly different points of a flat likelihood surface in the
-# variance-parameter direction (largest observed difference 1.4e-6 relative).
-VARCOMP_RTOL = 1e-5
+# Variance components: the profiled engine stops where the analytic gradient is ~1e-9;
+# lme4's derivative-free bobyqa (rhoend 1e-12) stops on a surface that is flat in the
+# covariance direction, 1.4e-6 relative away in the sleepstudy slope-intercept
+# covariance (every other variance component and the log-likelihood agree to 1e-7).
+VARCOMP_RTOL = 2e-6
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,26 @@ def test_bad_input(sleep):
         fit_mixed(sleep.assign(g=1), "Reaction ~ Days", id="g")
     with pytest.raises(EstimationError, match="No rows"):
         fit_mixed(sleep.assign(Days=np.nan), "Reaction ~ Days", id="Subject")
+
+
+def test_formula_terms_match_id_interface(sleep):
+    a = fit_mixed(sleep, "Reaction ~ Days + (1 + Days | Subject)")
+    b = fit_mixed(sleep, "Reaction ~ Days", id="Subject", re_formula="~ Days")
+    np.testing.assert_allclose(a.coef(), b.coef(), rtol=1e-12)
+    assert a.id == "Subject" and a.re_formula == "~ 1 + Days"
+    with pytest.raises(OptionError, match="already has the random-effect term"):
+        fit_mixed(sleep, "Reaction ~ Days + (1 | Subject)", id="Subject")
+    with pytest.raises(OptionError, match="not supported"):
+        fit_mixed(sleep, "Reaction ~ Days + (1 | Subject/Days)")
+    cond = a.predict(sleep, level="conditional")
+    resid = sleep["Reaction"] - cond
+    assert float(np.var(resid)) < float(np.var(sleep["Reaction"] - a.predict(sleep)))
+
+
+def test_singular_fit_flagged():
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"id": np.repeat(np.arange(30), 6), "x": rng.normal(size=180)})
+    df["y"] = df["x"] + rng.normal(size=180)  # no between-person variance
+    with pytest.warns(Warning, match="[Ss]ingular"):
+        res = fit_mixed(df, "y ~ x + (1 | id)")
+    assert res.glance().loc[0, "singular"]

@@ -58,8 +58,9 @@ BCA_MIN_RESAMPLES = 1000
 #: Fewer resamples than this make 95% percentile limits noisy (about 12 draws in each tail).
 PERCENTILE_MIN_RESAMPLES = 500
 
-# Elements of one block of random indices: small enough for the counting to stay in cache.
-_COUNT_BLOCK = 1 << 20
+# Elements of one block of random indices: small enough for the counting to stay in cache
+# (the stream of draws does not depend on it: the generator buffers across calls).
+_COUNT_BLOCK = 1 << 17
 
 
 def _as_2d(draws: np.ndarray, argument: str = "draws") -> np.ndarray:
@@ -146,21 +147,22 @@ def iter_bootstrap_counts(
     if chunk_size is None:
         chunk_size = max(1, (8 << 20) // n)
     block = max(1, _COUNT_BLOCK // n)
-    dtype = np.int32 if n < 2**31 - 1 else np.int64
-    pending: list[np.ndarray] = []
-    n_pending = 0
+    dtype = np.int32 if n * block < 2**31 - 1 else np.int64
+    offsets = (np.arange(block, dtype=np.int64) * n).astype(dtype)[:, None]
     done = 0
     while done < n_boot:
-        m = min(block, n_boot - done)
-        idx = rng.integers(0, n, size=(m, n), dtype=dtype)
-        idx += (np.arange(m, dtype=np.int64) * n)[:, None].astype(dtype, copy=False)
-        counts = np.bincount(idx.ravel(), minlength=m * n).reshape(m, n)
-        pending.append(counts.astype(float))
-        n_pending += m
-        done += m
-        if n_pending >= chunk_size or done >= n_boot:
-            yield pending[0] if len(pending) == 1 else np.concatenate(pending)
-            pending, n_pending = [], 0
+        # a chunk of whole blocks (at least one), so the blocks drawn do not depend on
+        # ``chunk_size`` and neither does the stream
+        size = min(max(chunk_size, 1), n_boot - done)
+        size = min(n_boot - done, -(-size // block) * block)
+        out = np.empty((size, n))
+        for start in range(0, size, block):
+            m = min(block, size - start)
+            idx = rng.integers(0, n, size=(m, n), dtype=dtype)
+            idx += offsets[:m].astype(idx.dtype, copy=False)
+            out[start : start + m] = np.bincount(idx.ravel(), minlength=m * n).reshape(m, n)
+        done += size
+        yield out
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:

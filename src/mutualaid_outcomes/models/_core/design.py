@@ -13,11 +13,13 @@ import builtins
 import io
 import keyword
 import math
+import os
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,8 @@ import patsy
 
 from ..._validation import close_matches
 from ...errors import ArgumentTypeError, ColumnNotFoundError, DataValidationError, DataWarning
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: Scaled condition number above which a design is flagged as near-collinear. The
 #: condition number is that of the design with every column (the intercept included,
@@ -162,7 +166,9 @@ def outcome_series(lhs: str, data: pd.DataFrame, argument: str = "formula") -> p
     return pd.Series(y.iloc[:, 0].to_numpy(), index=data.index, name=lhs)
 
 
-def scaled_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
+def scaled_condition(
+    X: np.ndarray, names: Any, r: np.ndarray | None = None
+) -> tuple[float, list[str]]:
     """Belsley's scaled condition number of ``X`` and the columns of its weakest direction.
 
     Columns are scaled to unit length (not centred); the condition number is the ratio
@@ -178,16 +184,21 @@ def scaled_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
     >>> kappa, cols = scaled_condition(X, ["Intercept", "x", "x2"])
     >>> kappa > COLLINEARITY_THRESHOLD, cols
     (True, ['x', 'x2'])
+
+    ``r``, the triangular factor of ``X = QR`` when the caller has it, saves the
+    factorisation: scaling the columns of ``X`` scales those of ``R`` alike.
     """
     names = [str(c) for c in names]
     if X.shape[1] == 0 or X.shape[0] == 0:
         return 1.0, []
-    norms = np.linalg.norm(X, axis=0)
+    if r is None:
+        r = _r_factor(X)
+    norms = np.linalg.norm(r, axis=0)
     zero = norms == 0
     if zero.any():
         return math.inf, [n for n, z in zip(names, zero, strict=True) if z]
     # the singular values and right vectors of X equal those of R in X = QR (cheaper)
-    r = np.linalg.qr(X / norms, mode="r") if X.shape[0] > X.shape[1] else X / norms
+    r = r / norms
     _, sv, vt = np.linalg.svd(r, full_matrices=False)
     tol = sv[0] * max(X.shape) * np.finfo(float).eps
     if sv[-1] <= tol:
@@ -198,6 +209,41 @@ def scaled_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
     prop = phi[:, -1] / phi.sum(axis=1)
     involved = [n for n, p in zip(names, prop, strict=True) if p > INVOLVED_PROPORTION]
     return float(sv[0] / sv[-1]), involved
+
+
+def _gram_screen(X: np.ndarray) -> float | None:
+    """Belsley's scaled condition number from ``X'X``, when that is safe; else None.
+
+    The eigenvalues of the column-scaled ``X'X`` are the squared singular values of the
+    scaled ``X``, so the condition number is the square root of their ratio. Squaring
+    costs digits (about ``eps * kappa^2`` relative, at most 1e-8 below the threshold),
+    so this screen only answers for designs that are clearly of full rank (unscaled
+    singular-value ratio above :data:`_GRAM_SAFE`, far above the rank tolerance of
+    ``numpy.linalg.matrix_rank``) and clearly below :data:`COLLINEARITY_THRESHOLD`;
+    every other design goes through the QR factorisation of :func:`scaled_condition`.
+    One ``X'X`` costs a fraction of a QR factorisation of a tall design.
+    """
+    if X.shape[1] == 0 or X.shape[0] <= X.shape[1]:
+        return None
+    g = X.T @ X
+    d = np.sqrt(np.diag(g))
+    if not np.all(d > 0) or not np.all(np.isfinite(d)):
+        return None
+    lam = np.linalg.eigvalsh(g / np.outer(d, d))
+    lam_raw = np.linalg.eigvalsh(g)
+    if lam[0] <= 0 or lam_raw[0] <= _GRAM_SAFE**2 * lam_raw[-1]:
+        return None
+    kappa = float(np.sqrt(lam[-1] / lam[0]))
+    return kappa if kappa <= COLLINEARITY_THRESHOLD / 10 else None
+
+
+#: Smallest unscaled singular-value ratio :func:`_gram_screen` accepts as full rank.
+_GRAM_SAFE = 1e-6
+
+
+def _r_factor(X: np.ndarray) -> np.ndarray:
+    """``R`` of ``X = QR`` (``X`` itself when it has no more rows than columns)."""
+    return cast(np.ndarray, np.linalg.qr(X, mode="r")) if X.shape[0] > X.shape[1] else X
 
 
 @dataclass(frozen=True)
@@ -239,28 +285,91 @@ def build_design(
     """Build the design matrix of ``rhs`` on complete-case ``data``."""
     text = rhs if intercept else f"{rhs} - 1"
     try:
-        mat = patsy.dmatrix(text, data, return_type="dataframe", NA_action="raise")
+        mat = patsy.dmatrix(text, data, return_type="matrix", NA_action="raise")
     except patsy.PatsyError as exc:
         raise DataValidationError(f"`{argument}` could not be evaluated: {exc}") from None
-    X = mat.to_numpy(dtype=float)
-    if not np.all(np.isfinite(X)):
-        bad = sorted({mat.columns[j] for j in np.flatnonzero(~np.isfinite(X).all(axis=0))})
+    columns = tuple(str(c) for c in mat.design_info.column_names)
+    X = np.asarray(mat, dtype=float)  # patsy builds float64: no copy
+    finite = np.isfinite(X).all(axis=0)
+    if not finite.all():
+        bad = sorted({columns[j] for j in np.flatnonzero(~finite)})
         raise DataValidationError(
             f"`{argument}` produces non-finite values in {bad} (e.g. log of 0); "
             "transform or filter the data first."
         )
-    columns = tuple(str(c) for c in mat.columns)
-    if X.shape[1] > 0:
-        rank = np.linalg.matrix_rank(X)
+    kappa_fast = _gram_screen(X)
+    if kappa_fast is not None:  # clearly full rank and not near-collinear
+        return X, Design(rhs, mat.design_info, columns, kappa_fast, ())
+    # one factorisation of the design serves both the rank and the condition number:
+    # the singular values of X are those of R (numpy.linalg.matrix_rank's tolerance)
+    r = _r_factor(X) if X.shape[1] > 0 else None
+    if r is not None:
+        sv = np.linalg.svd(r, compute_uv=False)
+        rank = int(np.sum(sv > sv.max(initial=0.0) * max(X.shape) * np.finfo(float).eps))
         if rank < X.shape[1]:
-            _, involved = scaled_condition(X, columns)
+            _, involved = scaled_condition(X, columns, r)
             raise DataValidationError(
                 f"The predictors in `{argument}` are collinear (rank {rank} < {X.shape[1]} "
                 f"columns: {list(columns)}); the dependency involves {involved}. Remove "
                 "redundant terms or empty factor levels (R would report NA for the "
                 "aliased coefficients; this package refuses the fit)."
             )
-    kappa, involved = scaled_condition(X, columns)
+    kappa, flagged = check_conditioning(X, columns, argument)
+    design = Design(rhs, mat.design_info, columns, kappa, flagged)
+    return X, design
+
+
+def check_conditioning(
+    X: np.ndarray,
+    names: Any,
+    argument: str,
+    *,
+    centre: bool = False,
+    refuse_exact: bool = False,
+) -> tuple[float, tuple[str, ...]]:
+    """Belsley's scaled condition number of a design; warn once when it is too large.
+
+    The one collinearity check of every model that fits a linear predictor
+    (``fit_regression``, ``fit_gee``, ``fit_mixed``, meta-regression, Cox, Fine-Gray,
+    instrumental variables, propensity scores, mediation). Returns the condition number
+    and the columns flagged (empty when it is at most :data:`COLLINEARITY_THRESHOLD`);
+    when columns are flagged, one :class:`~mutualaid_outcomes.errors.DataWarning` names
+    them and ``argument``, attributed to the first caller outside the package.
+
+    ``centre=True`` centres the columns first: for models without an intercept whose
+    likelihood does not change when a covariate is shifted (the Cox and Fine-Gray
+    partial likelihoods), only the centred design matters, and two uncentred covariates
+    with large means would otherwise look collinear.
+
+    An exactly singular design (condition number infinite) is not "nearly" collinear:
+    with ``refuse_exact=True`` it raises a :class:`DataValidationError` naming the
+    columns of the dependency (for models without a rank check of their own); otherwise
+    it is flagged like a near dependency and the model's own rank check decides.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 20)
+    >>> X = np.column_stack([x, x + 1e-9 * np.cos(7 * x)])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     kappa, cols = check_conditioning(X, ["x", "x2"], "covariates", centre=True)
+    >>> cols
+    ('x', 'x2')
+    """
+    X = np.asarray(X, dtype=float)
+    if centre and X.shape[0] > 0:
+        X = X - X.mean(axis=0)
+    kappa, involved = _gram_condition(X, names)
+    if not kappa < GRAM_KAPPA_LIMIT:  # large, infinite or not tried: the exact route
+        kappa, involved = scaled_condition(X, names)
+    if math.isinf(kappa) and refuse_exact:
+        raise DataValidationError(
+            f"The predictors in `{argument}` are collinear (the design is singular); "
+            f"the dependency involves {involved}. Remove redundant terms or constant "
+            "columns (R would report NA for the aliased coefficients; this package "
+            "refuses the fit)."
+        )
     flagged = tuple(involved) if kappa > COLLINEARITY_THRESHOLD else ()
     if flagged:
         warnings.warn(
@@ -270,10 +379,59 @@ def build_design(
             "remove or combine them, or centre polynomial terms. glance()['collinear'] "
             "records it.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_caller_level(),
         )
-    design = Design(rhs, mat.design_info, columns, kappa, flagged)
-    return X, design
+    return kappa, flagged
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside the package, seen from the caller."""
+    frame = sys._getframe(1)  # the function that warns (level 1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+#: Above this condition number (or below :data:`GRAM_MIN_ROWS` rows) the Gram-matrix
+#: shortcut of :func:`check_conditioning` is not trusted and the QR/SVD route is used:
+#: squaring the condition number in ``X'X`` costs about ``kappa**2 * eps``
+#: (``1e-4`` at ``1e6``) of relative accuracy.
+GRAM_KAPPA_LIMIT = 1e6
+GRAM_MIN_ROWS = 10_000
+
+
+def _gram_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
+    """Scaled condition number from the eigenvalues of ``X'X`` (fast for many rows).
+
+    For tall designs the cross-product is a BLAS product of ``N p^2`` flops, several times
+    cheaper than a Householder QR of ``X``; its eigenvectors are the right singular
+    vectors, so the variance-decomposition proportions are the same. Returns ``inf``
+    (meaning: use :func:`scaled_condition`) for short designs or a zero column.
+    """
+    n, p = X.shape
+    if n < GRAM_MIN_ROWS or p == 0:
+        return math.inf, []
+    G = X.T @ X
+    d = np.sqrt(np.diag(G))
+    if not np.all(d > 0):
+        return math.inf, []
+    ev, V = np.linalg.eigh(G / np.outer(d, d))
+    if not ev[0] > 0:
+        return math.inf, []
+    phi = V**2 / ev  # phi[j, k] = v_jk^2 / mu_k^2, ev ascending
+    prop = phi[:, 0] / phi.sum(axis=1)
+    involved = [str(c) for c, q in zip(names, prop, strict=True) if q > INVOLVED_PROPORTION]
+    return float(np.sqrt(ev[-1] / ev[0])), involved
+
+
+def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str:
+    """The summary note of a flagged design (call it only when ``flagged`` is non-empty)."""
+    return (
+        f"Nearly collinear predictors {list(flagged)} (scaled condition number "
+        f"{kappa:.3g}): their estimates are unreliable."
+    )
 
 
 def check_weights(w: pd.Series, argument: str = "weights") -> np.ndarray:

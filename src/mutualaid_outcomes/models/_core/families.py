@@ -33,7 +33,12 @@ from .glm import (
     link_inverse,
     unit_weights,
 )
+from .ols import solve_batched
 
+#: Tolerance of the Poisson fit that starts the negative binomial iteration (a start only).
+_NB_START_TOL = 1e-6
+#: Largest number of alternating rounds (beta step, theta update) of the NB fit.
+_NB_MAX_ROUNDS = 200
 THETA_MAX = 1e7  # NB size beyond this: no overdispersion to estimate (theta -> infinity)
 GLM_FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "fractional_logit")
 ML_FAMILIES = ("beta", "zip", "zinb", "ordinal_logit")
@@ -79,9 +84,17 @@ class Fit:
     converged: bool
     n_iter: int
     message: str
+    # (design matrices, parameters, 'response' | 'link') -> predictions
+    predictor: Callable[[dict[str, np.ndarray], np.ndarray, str], np.ndarray]
     extras: dict[str, float] = field(default_factory=dict)
-    predictor: Callable[..., Any] | None = None
     n_boundary: int = 0  # rows with fitted probabilities numerically 0 or 1 (glm.py's test)
+    hat_of: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+
+    def hat_values(self) -> np.ndarray | None:
+        """Hat values: ``hat`` when stored, else computed on demand (GLM families)."""
+        if self.hat is not None:
+            return self.hat
+        return None if self.hat_of is None else self.hat_of()
 
 
 def _link(name: str) -> Any:
@@ -108,43 +121,39 @@ def _catch(record: list[str]) -> Any:
     return _Ctx()
 
 
-def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray, t0: float | None = None) -> tuple:
+def _count_table(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct outcome values and their summed weights (counts take few distinct values)."""
+    values, inverse = np.unique(y, return_inverse=True)
+    return values, np.bincount(inverse.ravel(), weights=w, minlength=len(values))
+
+
+def _theta_ml(
+    y: np.ndarray,
+    mu: np.ndarray,
+    w: np.ndarray,
+    t0: float | None = None,
+    table: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple:
     """ML estimate of the NB size ``theta`` given ``mu`` (Newton, as MASS::theta.ml).
 
     The SE is ``1 / sqrt(information)`` at the final theta; MASS::theta.ml evaluates the
     information one Newton step before its final update, so glm.nb's ``SE.theta``
     differs from this (by 1.6e-5 relative at most on tests/reference/regression.R).
+    The digamma and trigamma terms in ``theta + y_i`` are evaluated once per distinct
+    outcome value (``table``, from :func:`_count_table`) and weighted by its total weight.
     """
     n = w.sum()
+    values, wsum = _count_table(y, w) if table is None else table
 
     def score(th: float) -> float:
-        return float(
-            np.sum(
-                w
-                * (
-                    special.digamma(th + y)
-                    - special.digamma(th)
-                    + np.log(th)
-                    + 1
-                    - np.log(th + mu)
-                    - (y + th) / (mu + th)
-                )
-            )
-        )
+        gam = np.dot(wsum, special.digamma(th + values)) - n * special.digamma(th)
+        rest = np.dot(w, np.log(th + mu) + (y + th) / (mu + th))
+        return float(gam + n * (np.log(th) + 1) - rest)
 
     def info(th: float) -> float:
-        return float(
-            np.sum(
-                w
-                * (
-                    -special.polygamma(1, th + y)
-                    + special.polygamma(1, th)
-                    - 1 / th
-                    + 2 / (mu + th)
-                    - (y + th) / (mu + th) ** 2
-                )
-            )
-        )
+        gam = n * special.polygamma(1, th) - np.dot(wsum, special.polygamma(1, th + values))
+        rest = np.dot(w, 2 / (mu + th) - (y + th) / (mu + th) ** 2)
+        return float(gam - n / th + rest)
 
     th = float(t0 if t0 is not None else n / np.sum(w * (y / mu - 1) ** 2))
     ok = False
@@ -185,18 +194,25 @@ def nb_loglik(y: np.ndarray, mu: np.ndarray, theta: float, w: np.ndarray) -> flo
 def _fit_negative_binomial(
     y: np.ndarray, X: np.ndarray, w: np.ndarray, link: str, offset: np.ndarray | None
 ) -> tuple[GLMFit, float, float, bool, int, list[str]]:
-    """MASS::glm.nb: a Poisson fit, then IRLS at fixed theta and Newton for theta in turn.
+    """MASS::glm.nb's estimates: a Poisson start, then scoring for beta and Newton for theta.
 
-    Stops when theta changes by less than 1e-10 relatively. Returns the final fit at the
-    final theta, theta and its SE, whether the alternation converged, the rounds taken
-    and notes for ``glance()['message']``.
+    The maximum-likelihood point is the one ``glm.nb`` reaches by alternating full IRLS
+    fits at fixed theta with full Newton fits for theta. Here each round takes a single
+    scoring step for beta at the current theta and then re-estimates theta from the new
+    means; the rounds stop when the beta step meets the IRLS rule of :mod:`.glm` and
+    theta changes by less than 1e-10 relatively, and a last IRLS fit at the final theta
+    gives the reported fit. (The cross information of beta and theta is zero in
+    expectation for the NB2 model, so single alternating steps converge about as fast
+    as full fits.) Returns the final fit, theta and its SE, whether the alternation
+    converged, the rounds taken and notes for ``glance()['message']``.
     """
     notes: list[str] = []
     converged = True
-    res = fit_glm(X, y, w, family="poisson", link="log", offset=offset)
-    theta, theta_se, ok = _theta_ml(y, res.mu, w)
+    res = fit_glm(X, y, w, family="poisson", link="log", offset=offset, tol=_NB_START_TOL)
+    table = _count_table(y, w)
+    theta, theta_se, ok = _theta_ml(y, res.mu, w, table=table)
     n_iter = 0
-    for n_iter in range(1, 101):  # noqa: B007 - the count is reported
+    for n_iter in range(1, _NB_MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
         if not ok:
             break
         res = fit_glm(
@@ -208,15 +224,16 @@ def _fit_negative_binomial(
             theta=theta,
             start=res.beta,
             offset=offset,
+            max_iter=1,
         )
-        th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta)
-        done = abs(th_new - theta) <= 1e-10 * th_new
+        th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta, table)
+        done = res.converged and abs(th_new - theta) <= 1e-10 * th_new
         theta = th_new
         if done:
             break
     else:
         converged = False
-        notes.append("alternating estimation of theta did not converge in 100 rounds")
+        notes.append(f"alternating estimation of theta did not converge in {_NB_MAX_ROUNDS} rounds")
     if not ok:
         converged = False
         notes.append(
@@ -227,6 +244,33 @@ def _fit_negative_binomial(
         X, y, w, family="negative_binomial", link=link, theta=theta, start=res.beta, offset=offset
     )
     return res, float(theta), float(theta_se), converged, n_iter, notes
+
+
+def _fit_gaussian(
+    y: np.ndarray, X: np.ndarray, w: np.ndarray, offset: np.ndarray | None
+) -> tuple[GLMFit, np.ndarray]:
+    """Weighted least squares directly: one ``X'WX``, a solve and one refinement step.
+
+    The same arithmetic as the first two IRLS steps of :func:`.glm.fit_glm` for the
+    gaussian identity model (the second is an iterative-refinement step that recovers
+    the digits the normal equations lose on ill-conditioned designs), without a second
+    cross-product matrix. Returns the fit and ``X'WX`` (the information).
+    """
+    yo = y if offset is None else y - offset
+    if np.all(w == 1.0):
+        info = X.T @ X
+    else:
+        xw = X * w[:, None]
+        info = xw.T @ X
+        del xw
+    beta, ok = solve_batched(info[None], (X.T @ (w * yo))[None])
+    step, ok2 = solve_batched(info[None], (X.T @ (w * (yo - X @ beta[0])))[None])
+    beta = beta[0] + step[0]
+    if not (ok[0] and ok2[0]):
+        beta = np.full(X.shape[1], np.nan)
+    eta = X @ beta + (0.0 if offset is None else offset)
+    fit = GLMFit(beta=beta, eta=eta, mu=eta, converged=True, n_iter=2, n_boundary=0)
+    return fit, info
 
 
 def _likelihood_summary(
@@ -282,7 +326,12 @@ def fit_glm_family(
     """
     theta: float | None = None
     extras: dict[str, float] = {}
-    if family == "negative_binomial":
+    XtWX = None
+    notes: list[str]
+    if family == "gaussian" and link == "identity":
+        res, XtWX = _fit_gaussian(y, X, w, offset)
+        converged, n_iter, notes = True, res.n_iter, []
+    elif family == "negative_binomial":
         res, theta, theta_se, converged, n_iter, notes = _fit_negative_binomial(
             y, X, w, link, offset
         )
@@ -300,7 +349,8 @@ def fit_glm_family(
             "(nearly) collinear predictors."
         )
     eta = res.eta
-    XtWX = information(X, eta, w, family=family, link=link, theta=theta)
+    if XtWX is None:
+        XtWX = information(X, eta, w, family=family, link=link, theta=theta)
     try:
         bread = np.linalg.inv(XtWX)
     except np.linalg.LinAlgError:
@@ -324,7 +374,8 @@ def fit_glm_family(
         n_coef=k,
         bread=bread,
         scores=(w * resid * sw)[:, None] * X,
-        hat=w * ww * np.einsum("ij,jk,ik->i", X, bread, X),
+        hat=None,
+        hat_of=lambda: w * ww * np.sum((X @ bread) * X, axis=1),
         scale=float(scale),
         loglik=float(loglik),
         deviance=deviance(y, eta, w, family=family, link=link, theta=theta),

@@ -3,7 +3,10 @@ r"""Generalised linear models by IRLS: the one GLM fitter of the package.
 Every GLM the package fits itself goes through :func:`irls` (a batch of fits over the
 same rows, one per weight vector), :func:`.glm_chunked.irls_chunked` (the same iteration
 with its sums formed over chunks of rows, for many fits on many rows: survey replicate
-weights) or :func:`fit_glm` (one fit, the same iteration):
+weights), :func:`.glm_chunked.chord_chunked` (many fits near a common solution: the
+same score equations and convergence rule, with the information held at a nearby point
+and updated by BFGS; survey replicate refits) or :func:`fit_glm` (one fit, the same
+iteration):
 :func:`~mutualaid_outcomes.models.regression.glm.fit_regression` (gaussian, binomial,
 Poisson, negative binomial with fixed :math:`\theta`, fractional logit), GEE starting
 values, propensity scores, logistic imputation, and the mediator and outcome models of
@@ -104,6 +107,8 @@ TOL = 1e-10
 SEPARATION_EPS = 10 * np.finfo(float).eps
 #: Floor for variance functions of non-canonical links (keeps W finite at the boundary).
 _VAR_FLOOR = 1e-300
+#: Above this many fits in a batch, information matrices come from packed row products.
+_PACK_FROM = 4
 _BINOMIAL = ("binomial", "fractional_logit")
 _CANONICAL = {
     ("gaussian", "identity"),
@@ -290,14 +295,14 @@ def irls(
     s, p = weights.shape[0], x.shape[1]
     off = 0.0 if offset is None else np.asarray(offset, dtype=float)
     pen = np.zeros(p) if penalty is None else np.asarray(penalty, dtype=float)
-    packer = Packer(x, intercept=False)
+    gram = _gram_function(x, s)
     n_iter = np.zeros(s, dtype=int)
     if start is None:
         mu0 = _mustart(y, weights, family)
         eta0 = _link(mu0, link)
         _, _, ww, sw = _parts(eta0, family, link, theta)
         z = eta0 - off + (y - mu0) * sw / ww
-        beta, ok0 = solve_batched(packer.gram(weights * ww) + np.diag(pen), (weights * ww * z) @ x)
+        beta, ok0 = solve_batched(gram(weights * ww) + np.diag(pen), (weights * ww * z) @ x)
         beta[~ok0] = np.nan
         n_iter += 1
     else:
@@ -310,7 +315,7 @@ def irls(
         with np.errstate(over="ignore", invalid="ignore"):
             mu, cmu, ww, sw = _parts(eta, family, link, theta)
             score = (w * sw * _residual(y, mu, cmu, family)) @ x - pen * b
-        return packer.gram(w * ww) + np.diag(pen), score
+        return gram(w * ww) + np.diag(pen), score
 
     converged = _scoring(system, beta, ok0, n_iter, max_iter - int(start is None), tol)
     with np.errstate(invalid="ignore"):
@@ -321,6 +326,29 @@ def irls(
         n_iter=n_iter,
         n_boundary=boundary_rows(eta, weights, family, link),
     )
+
+
+def _gram_function(x: np.ndarray, n_fits: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``weights (m, n) -> (m, p, p)`` matrices ``X' diag(w) X`` for the fits of a batch.
+
+    Above :data:`_PACK_FROM` fits: packed row products, one matrix product for all fits
+    (an ``(p (p + 1) / 2, n)`` array built once). At or below it: one ``X' W X`` product
+    per fit through a preallocated ``(n, p)`` buffer, so a single fit on a million rows
+    holds one extra copy of ``X`` instead of the ``p (p + 1) / 2`` packed products.
+    """
+    if n_fits > _PACK_FROM:
+        return Packer(x, intercept=False).gram
+    buf = np.empty_like(x)
+
+    def gram(weights: np.ndarray) -> np.ndarray:
+        weights = np.atleast_2d(weights)
+        out = np.empty((weights.shape[0], x.shape[1], x.shape[1]))
+        for i, w in enumerate(weights):
+            np.multiply(x, w[:, None], out=buf)
+            out[i] = buf.T @ x
+        return out
+
+    return gram
 
 
 def _scoring(

@@ -33,6 +33,8 @@ IV_GLANCE_COLUMNS: tuple[str, ...] = (
     "weak_instruments",
     "sargan",
     "sargan_p_value",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -95,6 +97,8 @@ class IVResult(StoredCoefficients, BaseResult):
     _W: np.ndarray = field(repr=False)
     _clusters: np.ndarray | None = field(repr=False)
     _notes_: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     _can_exponentiate = False
 
@@ -127,7 +131,10 @@ class IVResult(StoredCoefficients, BaseResult):
         Columns ``method, cov_type, n, n_dropped, n_clusters, n_exposures,
         n_instruments, df_resid, sigma, first_stage_f`` (smallest over exposures),
         ``first_stage_f_classical, partial_r2, weak_instruments, sargan,
-        sargan_p_value`` (NaN when exactly identified).
+        sargan_p_value`` (NaN when exactly identified), ``condition_number`` (Belsley's
+        scaled condition number of the second-stage design: intercept, covariates and
+        exposures) and ``collinear`` (above the documented threshold ``1e4``,
+        ``docs/numerics.md``).
         """
         u = self._resid
         sargan = p_sargan = np.nan
@@ -155,6 +162,8 @@ class IVResult(StoredCoefficients, BaseResult):
             "weak_instruments": bool(fs["weak"].any()),
             "sargan": sargan,
             "sargan_p_value": p_sargan,
+            "condition_number": self.condition_number,
+            "collinear": bool(self.collinear_columns),
         }
         return glance_frame(values, IV_GLANCE_COLUMNS)
 

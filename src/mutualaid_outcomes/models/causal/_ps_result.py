@@ -61,6 +61,8 @@ PROPENSITY_GLANCE_COLUMNS: tuple[str, ...] = (
     "aic",
     "converged",
     "n_iter",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -134,6 +136,8 @@ class PropensityResult(StoredCoefficients, BaseResult):
     trim: float | None
     _design: pd.DataFrame = field(repr=False)
     _notes_: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     # -- coefficient protocol -----------------------------------------------------------
 
@@ -160,7 +164,9 @@ class PropensityResult(StoredCoefficients, BaseResult):
         Columns ``method, exposure, n_levels, n, n_dropped, n_trimmed, n_positivity``
         (fitted probabilities numerically 0 or 1), ``n_extreme`` (a probability below
         0.01 or above 0.99), ``ps_min, ps_max`` (of :attr:`scores`), ``loglik, aic,
-        converged, n_iter``.
+        converged, n_iter``, ``condition_number`` (Belsley's scaled condition number of
+        the covariate design with its intercept) and ``collinear`` (above the documented
+        threshold ``1e4``, ``docs/numerics.md``).
         """
         P = self.probabilities.to_numpy()
         k = len(self._params)
@@ -181,6 +187,8 @@ class PropensityResult(StoredCoefficients, BaseResult):
             "aic": -2 * self.loglik + 2 * k,
             "converged": self.converged,
             "n_iter": self.n_iter,
+            "condition_number": self.condition_number,
+            "collinear": bool(self.collinear_columns),
         }
         return glance_frame(values, PROPENSITY_GLANCE_COLUMNS)
 

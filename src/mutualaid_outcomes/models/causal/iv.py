@@ -44,6 +44,7 @@ from ...errors import (
     DataValidationError,
 )
 from .._core.covariance import sandwich_vcov
+from .._core.design import check_conditioning, collinearity_note
 from .._core.ols import fit_ols
 from ._design import covariate_design
 from ._iv_core import (
@@ -189,7 +190,7 @@ def fit_iv(
     """
     data = check_dataframe(data)
     ctype: str = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
-    cov_type = check_cov(cov_type, cluster, ctype)
+    used_cov = check_cov(cov_type, cluster, ctype)  # 'nonrobust', 'HC0', 'HC1' or 'cluster'
     exps, insts, covs = _check_iv_roles(data, outcome, exposure, instruments, covariates)
     cat = as_column_list(list(categorical), "categorical")
     extra = [cluster] if cluster is not None else []
@@ -203,13 +204,15 @@ def fit_iv(
     Wd = covariate_design(clean, covs, cat)
     Zd = covariate_design(clean, insts, cat)
     W, Z, D, X = _iv_design(clean, Wd, Zd, exps)
+    names = ["Intercept", *Wd.columns, *exps]
+    kappa, flagged = check_conditioning(X, names, "covariates/exposure")
     n = len(clean)
     y = clean[outcome].to_numpy(dtype=float)
     codes, n_clusters = cluster_codes(clean, cluster)
     excl = np.zeros(Z.shape[1], dtype=bool)
     excl[W.shape[1] :] = True
-    fs = first_stage_f(D, Z, W, excl, exps, cov_type, codes, ctype)
-    notes = []
+    fs = first_stage_f(D, Z, W, excl, exps, used_cov, codes, ctype)
+    notes = [collinearity_note(kappa, flagged)] if flagged else []
     msg = warn_weak(fs)
     if msg:
         notes.append(msg)
@@ -224,14 +227,13 @@ def fit_iv(
     beta = bread @ (Pz_X.T @ y)
     u = y - X @ beta
     k = X.shape[1]
-    V = iv_vcov(bread, u[:, None] * Pz_X, cov_type, float(u @ u / (n - k)), codes, ctype)
-    names = ["Intercept", *Wd.columns, *exps]
+    V = iv_vcov(bread, u[:, None] * Pz_X, used_cov, float(u @ u / (n - k)), codes, ctype)
     return IVResult(
         outcome=outcome,
         exposures=tuple(exps),
         instruments=tuple(Zd.columns),
         covariates=tuple(Wd.columns),
-        cov_type=public_cov(cov_type),
+        cov_type=public_cov(used_cov),
         _params=pd.Series(beta, index=names, name="estimate"),
         _cov=pd.DataFrame(V, index=names, columns=names),
         missing=report,
@@ -245,6 +247,8 @@ def fit_iv(
         _W=W,
         _clusters=codes,
         _notes_=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 
@@ -404,7 +408,7 @@ def cace(
     """
     data = check_dataframe(data)
     ctype: str = IV_CLUSTER_TYPE if cluster_type is None else cluster_type
-    cov_type = check_cov(cov_type, cluster, ctype)
+    used_cov = check_cov(cov_type, cluster, ctype)  # 'nonrobust', 'HC0', 'HC1' or 'cluster'
     covs = _check_cace_roles(data, outcome, exposure, assignment, covariates)
     cat = as_column_list(list(categorical), "categorical")
     extra = [cluster] if cluster is not None else []
@@ -432,7 +436,7 @@ def cace(
     y = clean[outcome].to_numpy(dtype=float)
     d = clean[exposure].to_numpy(dtype=float)
     k = Z.shape[1]
-    by, bd, Vjoint = _itt_regressions(Z, y, d, cov_type, codes, ctype)
+    by, bd, Vjoint = _itt_regressions(Z, y, d, used_cov, codes, ctype)
     itt, fs = float(by[1]), float(bd[1])
     if fs == 0:
         raise DataValidationError(
@@ -440,13 +444,13 @@ def cace(
             "difference 0); the CACE is not identified."
         )
     est, V, f_stat = _cace_estimates(itt, fs, Vjoint)
-    notes = _cace_notes(f_stat, fs, d, exposure, cov_type)
+    notes = _cace_notes(f_stat, fs, d, exposure, used_cov)
     binary = bool(np.isin(np.unique(d), (0.0, 1.0)).all())
     return CACEResult(
         outcome=outcome,
         exposure=exposure,
         assignment=assignment,
-        cov_type=public_cov(cov_type),
+        cov_type=public_cov(used_cov),
         _estimates=est,
         _cov=pd.DataFrame(V, index=est.index, columns=est.index),
         missing=report,

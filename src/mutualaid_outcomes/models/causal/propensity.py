@@ -50,7 +50,8 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
-from ..regression.glm import RegressionResult, fit_regression
+from .._core.design import check_conditioning, collinearity_note
+from ..regression.glm import Family, RegressionResult, fit_regression
 from ._design import check_rank, covariate_design, exposure_levels
 from ._ps_models import fit_logit, fit_multinomial
 from ._ps_result import (
@@ -199,6 +200,7 @@ def propensity_scores(
     X = np.column_stack([np.ones(len(clean)), D.to_numpy()])
     names = ["Intercept", *D.columns]
     check_rank(X, names, "covariates")
+    kappa, flagged = check_conditioning(X, names, "covariates")
     if method == "logit":
         fit = fit_logit(codes.astype(float), X)
         terms = names
@@ -208,6 +210,8 @@ def propensity_scores(
     P = fit["probs"]
     probs = pd.DataFrame(P, index=clean.index, columns=list(levels))
     trimmed, notes = _trim_and_check_positivity(P, codes, levels, fit, exposure, trim, positivity)
+    if flagged:
+        notes = [*notes, collinearity_note(kappa, flagged)]
     params = pd.Series(fit["params"].ravel(), index=terms, name="estimate")
     return PropensityResult(
         exposure=exposure,
@@ -226,6 +230,8 @@ def propensity_scores(
         trim=trim,
         _design=D,
         _notes_=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 
@@ -334,7 +340,7 @@ def fit_weighted(
     formula: str,
     weights: str | pd.Series | PropensityResult,
     *,
-    family: str = "gaussian",
+    family: Family = "gaussian",
     link: str | None = None,
     kind: WeightKind = "ate",
     stabilized: bool = False,
@@ -437,10 +443,10 @@ def fit_weighted(
     res = fit_regression(
         frame,
         formula,
-        family=family,  # type: ignore[arg-type]
+        family=family,
         link=link,
         weights=name,
-        cov_type=cov_type,  # type: ignore[arg-type]
+        cov_type=cov_type,
         cluster=cluster,
     )
     if ps_uncertainty == "stacked" and isinstance(weights, PropensityResult):

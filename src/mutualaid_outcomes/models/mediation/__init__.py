@@ -2,12 +2,13 @@
 
 from .causal import CausalMediationResult, causal_mediation
 from .lagged import lagged_mediation
-from .product import MediationResult, mediate
+from .product import MediationResult, ModeratedMediationResult, mediate
 from .sensitivity import SensitivityResult, mediation_sensitivity
 
 __all__ = [
     "CausalMediationResult",
     "MediationResult",
+    "ModeratedMediationResult",
     "SensitivityResult",
     "causal_mediation",
     "lagged_mediation",

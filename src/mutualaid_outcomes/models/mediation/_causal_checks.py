@@ -19,6 +19,7 @@ from ..._validation import (
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning, OptionError
 from .._core.bootstrap import check_n_boot
+from .._core.design import check_conditioning
 from ._causal_engine import Design
 
 __all__ = [
@@ -262,4 +263,7 @@ def causal_design(
                 f"The {name} model's design matrix is rank deficient (collinear exposure, "
                 "mediator or covariates, or a covariate constant in the rows used)."
             )
+    # the outcome model's design holds every column of the mediator model's
+    names = ["Intercept", exposure, mediator, *([f"{exposure}:{mediator}"] * interaction), *covs]
+    check_conditioning(design.x_y, names, "exposure/mediators/covariates")
     return design

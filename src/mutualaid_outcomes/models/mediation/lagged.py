@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -224,7 +224,7 @@ def lagged_mediation(
     y_name = built.name(outcome, outcome_at)
     base_names = [built.name(c, baseline_at) for c in [*meds, outcome]] if adjust_baseline else []
     gen = check_rng(rng)
-    result = mediate(
+    fitted = mediate(
         built.frame,
         x_name,
         m_names,
@@ -239,6 +239,7 @@ def lagged_mediation(
         conf_level=conf_level,
         rng=gen,
     )
+    result = cast(MediationResult, fitted)  # no `indicators`: observed mediators
     panel_note = " ".join(line.strip() for line in built.describe().splitlines())
     notes = (panel_note, *result.notes)
     if adjust_baseline:

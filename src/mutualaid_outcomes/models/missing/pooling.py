@@ -30,7 +30,7 @@ import inspect
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ import pandas as pd
 from ..._rng import check_rng, seed_of, spawn_rngs
 from ..._validation import check_option, check_positive_int, renamed
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError, OptionError
-from ..mediation.product import mediate
+from ..mediation.product import MediationResult, mediate
 from ._pooled_results import (
     POOLED_GLANCE_COLUMNS,
     POOLED_MEDIATION_GLANCE_COLUMNS,
@@ -379,7 +379,8 @@ def pool_mediation(
     ArgumentTypeError
         ``imputed`` is not an ImputedData.
     OptionError
-        Unknown ``ci``, or ``n_sims`` / ``conf_level`` / ``data`` in ``mediate_kwargs``.
+        Unknown ``ci``, or ``n_sims`` / ``conf_level`` / ``data`` in ``mediate_kwargs``,
+        or ``indicators`` (latent mediators have no bootstrap draws to pool).
 
     Notes
     -----
@@ -428,22 +429,27 @@ def pool_mediation(
                 f"`{bad}` cannot be passed to pool_mediation's mediate calls; intervals come "
                 "from `ci` and tidy(conf_level=...)."
             )
-    gen = check_rng(rng)
-    fits = []
-    for frame, child in zip(imputed, spawn_rngs(gen, imputed.m)):
-        fits.append(
-            mediate(
-                frame,
-                exposure,
-                mediators,
-                outcome,
-                covariates,
-                n_boot=n_boot,
-                ci="percentile",
-                rng=child,
-                **mediate_kwargs,
-            )
+    if mediate_kwargs.get("indicators") is not None:
+        raise OptionError(
+            "`indicators` (latent mediators) cannot be passed to pool_mediation: MI-boot pools "
+            "the bootstrap draws of observed-mediator models."
         )
+    gen = check_rng(rng)
+    fits: list[MediationResult] = []
+    for frame, child in zip(imputed, spawn_rngs(gen, imputed.m)):
+        fit = mediate(
+            frame,
+            exposure,
+            mediators,
+            outcome,
+            covariates,
+            n_boot=n_boot,
+            ci="percentile",
+            rng=child,
+            **mediate_kwargs,
+        )
+        # observed mediators only (`indicators` rejected above): a MediationResult
+        fits.append(cast(MediationResult, fit))
     terms = list(fits[0].terms)
     est = np.vstack([f.coef().to_numpy(dtype=float) for f in fits])
     with warnings.catch_warnings():

@@ -37,6 +37,8 @@ GEE_GLANCE_COLUMNS: tuple[str, ...] = (
     "converged",
     "n_iter",
     "message",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -127,8 +129,10 @@ class GEEResult(StoredCoefficients, BaseResult):
 
         Columns ``family, link, method, cov_struct, cov_type, n, n_dropped, n_clusters,
         cluster_size_min, cluster_size_max, scale, alpha, qic, qicu, quasi_loglik, converged,
-        n_iter, message`` (``alpha`` is NaN for independence and unstructured; see
-        ``working_correlation``).
+        n_iter, message, condition_number, collinear`` (``alpha`` is NaN for independence
+        and unstructured; see ``working_correlation``). ``condition_number`` is Belsley's
+        scaled condition number of the design, ``collinear`` whether it exceeds the
+        documented threshold (``1e4``, ``docs/numerics.md``).
         """
         wc = self.working_correlation
         return glance_frame(
@@ -151,6 +155,8 @@ class GEEResult(StoredCoefficients, BaseResult):
                 "converged": bool(self.converged),
                 "n_iter": self.n_iter,
                 "message": self.message,
+                "condition_number": self._design.condition_number,
+                "collinear": self._design.collinear,
             },
             GEE_GLANCE_COLUMNS,
         )

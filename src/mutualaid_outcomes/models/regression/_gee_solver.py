@@ -7,6 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import statsmodels.api as sm
 
+from ...errors import DataValidationError
 from .._core.glm import fit_glm
 from . import _gee_engine as eng
 
@@ -57,6 +58,31 @@ def quasi_loglik(family: str, y: np.ndarray, mu: np.ndarray) -> float:
     return float(np.sum(y * np.log(mu / (1 - mu)) + np.log(1 - mu)))
 
 
+#: R ``summary.lm``'s test for an essentially perfect fit: residual variance below
+#: ``1e-30`` times the mean square of the fitted values.
+PERFECT_FIT_RATIO = 1e-30
+
+
+def _refuse_perfect_fit(y: np.ndarray, fitted: np.ndarray, p: int) -> None:
+    """A gaussian outcome fitted exactly by the predictors has no scale to estimate.
+
+    With residuals that are numerically zero the scale is 0, the standardised residuals
+    behind the working correlation are 0/0, and the scoring loop would run to its limit on
+    NaN; the test is R ``summary.lm``'s ("essentially perfect fit").
+    """
+    n = y.size
+    if n <= p:
+        return
+    resvar = float(np.sum((y - fitted) ** 2)) / (n - p)
+    if resvar < (float(np.mean(fitted)) ** 2 + float(np.var(fitted, ddof=1))) * PERFECT_FIT_RATIO:
+        raise DataValidationError(
+            "Essentially perfect fit: the gaussian outcome is an exact linear function of "
+            "the predictors in `formula` (residuals numerically zero), so the scale, the "
+            "working correlation and every standard error are undefined. Check that the "
+            "outcome is not a predictor in disguise."
+        )
+
+
 def solve_gee(
     y: np.ndarray,
     X: np.ndarray,
@@ -70,6 +96,8 @@ def solve_gee(
     N, p = X.shape
     # independence-model start (also the model behind QIC): the package's one GLM fitter
     beta0 = fit_glm(X, y, family=family, link=link).beta
+    if family == "gaussian":
+        _refuse_perfect_fit(y, X @ beta0, p)
     beta = beta0.copy()
     n_alpha = {"independence": 0, "exchangeable": 1, "ar1": 1}.get(
         cov_struct, len(layout.level_pairs)

@@ -100,7 +100,7 @@ def regression_vcov(
         fit.scores,
         "nonrobust" if cov_type == "model" else cov_type,
         scale=fit.scale,
-        hat=fit.hat,
+        hat=fit.hat_values() if cov_type in ("HC2", "HC3") else None,
         clusters=clusters,
         n_params=k,
         cluster_hc1=cluster_type == "HC1",

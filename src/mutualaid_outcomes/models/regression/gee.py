@@ -42,7 +42,13 @@ from ...errors import (
     DataValidationError,
     SmallSampleWarning,
 )
-from .._core.design import build_design, formula_columns, outcome_series, split_formula
+from .._core.design import (
+    build_design,
+    collinearity_note,
+    formula_columns,
+    outcome_series,
+    split_formula,
+)
 from .._core.families import binary_outcome, check_count
 from . import _gee_engine as eng
 from ._gee_result import GEE_GLANCE_COLUMNS, GEEResult
@@ -120,7 +126,9 @@ def fit_gee(
         A formula, ``id`` or ``time`` column is not in ``data``.
     DataValidationError
         Duplicate ``(id, time)`` rows, a single cluster, outcome values that do not
-        fit the family, or no cluster with two observations for a correlated structure.
+        fit the family, no cluster with two observations for a correlated structure, or
+        a gaussian outcome fitted exactly by the predictors (residuals numerically zero,
+        R ``summary.lm``'s "essentially perfect fit" test).
     OptionError
         Unknown family, link, structure or covariance type.
     EstimationError
@@ -185,7 +193,7 @@ def fit_gee(
     check_data_first(data, formula, "fit_gee")
     data = check_dataframe(data)
     link = _check_gee_args(data, family, link, cov_struct, id, time)
-    cov_type = "robust" if cov_type is None else check_cov_type(cov_type, GEE_COV_TYPES)
+    used_cov = "robust" if cov_type is None else check_cov_type(cov_type, GEE_COV_TYPES)
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
     used = [*cols, id] + ([time] if time is not None else [])
@@ -201,7 +209,7 @@ def fit_gee(
             f"No cluster has two or more observations, so the {cov_struct!r} working "
             "correlation cannot be estimated; use cov_struct='independence' or fit_regression."
         )
-    if cov_type == "robust" and G < MIN_CLUSTERS_WARN:
+    if used_cov == "robust" and G < MIN_CLUSTERS_WARN:
         warnings.warn(
             f"Only {G} clusters: robust SEs are biased downward; use cov_type='bias_reduced'.",
             SmallSampleWarning,
@@ -222,8 +230,10 @@ def fit_gee(
         )
     if sol["note"]:
         notes.append(sol["note"])
+    if design.collinear:
+        notes.append(collinearity_note(design.condition_number, design.collinear_columns))
     names = list(design.columns)
-    V = gee_vcov(sol["Ainv"], sol["scores"], cov_type, sol["phi"])
+    V = gee_vcov(sol["Ainv"], sol["scores"], used_cov, sol["phi"])
     Vr = gee_vcov(sol["Ainv"], sol["scores"], "robust", sol["phi"])
     quasi = quasi_loglik(family, y, sol["mu"])
     trace = float(np.trace(sol["A_ind"] @ Vr))
@@ -236,7 +246,7 @@ def fit_gee(
         family=family,
         link=link,
         cov_struct=cov_struct,
-        cov_type=cov_type,
+        cov_type=used_cov,
         _params=pd.Series(sol["beta"], index=names, name="estimate"),
         _cov=pd.DataFrame(V, index=names, columns=names),
         working_correlation=pd.Series(sol["alpha"], index=lv, name="alpha", dtype=float),

@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -250,7 +250,8 @@ def fit_regression(
     """
     check_data_first(data, formula, "fit_regression")
     data = check_dataframe(data)
-    link, cov_type, cluster_type = check_options(
+    # the SE type and cluster type in use (cov_type may become 'cluster')
+    link, used_cov, used_cluster_type = check_options(
         family, link, beta_boundary, cov_type, cluster, cluster_type, weights, zero_formula, offset
     )
     cols = formula_columns(formula, data)
@@ -290,7 +291,8 @@ def fit_regression(
         list(design.columns),
         off,
         lhs=lhs,
-        zero_design_of=(lambda: build_design(zrhs, clean, "zero_formula")),
+        # called for zip / zinb only, where zrhs is set
+        zero_design_of=(lambda: build_design(cast(str, zrhs), clean, "zero_formula")),
         beta_boundary=beta_boundary,
         notes=notes,
     )
@@ -301,18 +303,18 @@ def fit_regression(
             ConvergenceWarning,
             stacklevel=2,
         )
-    V = regression_vcov(fit, cov_type, codes, family, cluster_type)
+    V = regression_vcov(fit, used_cov, codes, family, used_cluster_type)
     params = pd.Series(fit.params, index=fit.names, name="estimate")
     return RegressionResult(
         formula=formula,
         family=family,
         link=link,
-        cov_type=cov_type,
+        cov_type=used_cov,
         _params=params,
         _cov=pd.DataFrame(V, index=fit.names, columns=fit.names),
         missing=report,
         n_clusters=n_clusters,
-        cluster_type=cluster_type if cluster is not None else None,
+        cluster_type=used_cluster_type if cluster is not None else None,
         _fit=fit,
         _design=design,
         _zero_design=zero_design,

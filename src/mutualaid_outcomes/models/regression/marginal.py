@@ -36,14 +36,30 @@ class FittedRegression(Protocol):
     protocol here keeps this module below both in the import graph.
     """
 
-    formula: str
-    family: str
-    link: str
-    cov_type: str
-    missing: MissingReport
-    _data: pd.DataFrame
-    _params: pd.Series
-    _cov: pd.DataFrame
+    # read-only: the results are frozen dataclasses
+    @property
+    def formula(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def link(self) -> str: ...
+
+    @property
+    def cov_type(self) -> str: ...
+
+    @property
+    def missing(self) -> MissingReport: ...
+
+    @property
+    def _data(self) -> pd.DataFrame: ...
+
+    @property
+    def _params(self) -> pd.Series: ...
+
+    @property
+    def _cov(self) -> pd.DataFrame: ...
 
     @property
     def nobs(self) -> int: ...

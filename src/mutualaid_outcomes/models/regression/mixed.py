@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from scipy import linalg
 
 from ..._validation import (
     MissingReport,
     check_columns,
     check_data_first,
     check_dataframe,
+    check_option,
     check_positive_int,
     listwise_delete,
     renamed,
@@ -28,10 +29,15 @@ from ...errors import (
     DataValidationError,
     DataWarning,
     EstimationError,
+    OptionError,
 )
 from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
-from . import _gee_engine as eng
+from .._core.families import check_count
+from . import _glmm_engine as ge
+from . import _mixed_engine as eng
+from ._glmm_fit import fit_glmm
+from ._mixed_formula import parse_cbind, parse_mixed_formula
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
@@ -50,8 +56,18 @@ MIXED_GLANCE_COLUMNS: tuple[str, ...] = (
     "condition_number",
     "collinear",
 )
-MIXED_GTOL = 1e-10  # gradient tolerance of the BFGS fit (statsmodels' default stops ~1e-5 early)
-SINGULAR_TOL = 1e-4  # relative size of a random-effect SD (vs residual) treated as zero
+FAMILIES: tuple[str, ...] = ("gaussian", "binomial", "poisson", "negative_binomial")
+#: Largest |fixed effect| on the link scale before separation is suspected.
+SEPARATION_BETA = 15.0
+#: A diagonal element of the relative covariance factor Lambda(theta) below this is at
+#: the boundary (lme4's ``isSingular`` default tolerance).
+SINGULAR_TOL = 1e-4
+#: Residual sum of squares, relative to the total, at which the model is an exact fit.
+#: Evaluated in the no-pooling limit (theta -> infinity: fixed effects plus free
+#: per-group effects); rounding in the sufficient-statistic residual sum of squares is
+#: about 1e-13 relative, so 1e-10 separates exact fits from any real data with a
+#: residual SD above 1e-5 of the outcome SD.
+PERFECT_FIT_TOL = 1e-10
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -68,6 +84,12 @@ class MixedResult(StoredCoefficients, BaseResult):
         Random-effects covariance matrix.
     sigma2 : float
         Residual variance.
+    theta : tuple of float
+        Relative covariance parameters (lme4's ``getME(fit, "theta")``): the lower
+        triangle of Lambda, column by column, with ``cov_re = sigma2 Lambda Lambda'``.
+    ranef : pandas.DataFrame
+        Conditional modes of the random effects, one row per level of ``id``
+        (lme4's ``ranef()``).
     missing : MissingReport
         Rows used and excluded.
 
@@ -92,21 +114,52 @@ class MixedResult(StoredCoefficients, BaseResult):
     converged: bool
     singular: bool
     message: str
+    theta: tuple[float, ...]
+    ranef: pd.DataFrame
+    family: str
+    n_agq: int
+    offset: str | None
     _design: Design = field(repr=False)
-    _can_exponentiate = False
+    _re_design: Design = field(repr=False)
+
+    @property
+    def _can_exponentiate(self) -> bool:  # type: ignore[override]
+        """Odds or rate ratios for binomial and Poisson models."""
+        return self.family != "gaussian"
 
     def _tidy(self, conf_level: float) -> pd.DataFrame:
         se = np.sqrt(np.diag(self._cov.to_numpy()))
         return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
 
-    def predict(self, newdata: pd.DataFrame) -> pd.Series:
-        """Population-level predictions ``X beta`` (random effects set to zero)."""
+    def predict(
+        self, newdata: pd.DataFrame, *, level: str = "marginal", scale: str = "response"
+    ) -> pd.Series:
+        """Predictions: ``level`` 'marginal' (random effects zero) or 'conditional'.
+
+        Conditional predictions add the conditional modes of the row's ``id`` level
+        (zero for levels not in the fit, as lme4's ``allow.new.levels = TRUE``).
+        ``scale`` 'response' (inverse link) or 'link'; identical for gaussian models.
+        """
         check_dataframe(newdata, "newdata")
+        level = check_option(level, ("marginal", "conditional"), "level")
+        scale = check_option(scale, ("response", "link"), "scale")
         try:
             X = self._design.matrix(newdata)
-        except Exception as exc:  # patsy raises many types
+            eta = X @ self._params.to_numpy()
+            if self.offset is not None:
+                eta = eta + newdata[self.offset].to_numpy(dtype=float)
+            if level == "conditional":
+                check_columns(newdata, self.id, "newdata")
+                Zn = self._re_design.matrix(newdata)
+                b = self.ranef.reindex(newdata[self.id].to_numpy()).fillna(0.0).to_numpy()
+                eta = eta + np.sum(Zn * b, axis=1)
+        except (KeyError, ValueError, TypeError) as exc:
             raise DataValidationError(f"`newdata` does not fit the model: {exc}") from None
-        return pd.Series(X @ self._params.to_numpy(), index=newdata.index, name="predicted")
+        if scale == "response" and self.family == "binomial":
+            eta = 1.0 / (1.0 + np.exp(-eta))
+        elif scale == "response" and self.family == "poisson":
+            eta = np.exp(eta)
+        return pd.Series(eta, index=newdata.index, name="predicted")
 
     def variance_components(self) -> pd.DataFrame:
         """Variances, covariances, SDs and correlations of the random effects and residual.
@@ -131,7 +184,8 @@ class MixedResult(StoredCoefficients, BaseResult):
                         C[i, j] / denom if denom > 0 else np.nan,
                     )
                 )
-        rows.append(("Residual", "", "", self.sigma2, np.sqrt(self.sigma2)))
+        if self.family == "gaussian":
+            rows.append(("Residual", "", "", self.sigma2, np.sqrt(self.sigma2)))
         return pd.DataFrame(rows, columns=["group", "term1", "term2", "variance", "sd_or_corr"])
 
     def glance(self) -> pd.DataFrame:
@@ -143,17 +197,21 @@ class MixedResult(StoredCoefficients, BaseResult):
         of :mod:`.._core.design` (``1e4``). ``loglik`` is the REML criterion's log-likelihood for REML fits
         (as R ``logLik(lmer)``).
         """
-        k = len(self._params) + self.cov_re.shape[0] * (self.cov_re.shape[0] + 1) // 2 + 1
+        k = len(self._params) + len(self.theta) + (self.family == "gaussian")
+        if self.family == "gaussian":
+            method = "REML" if self.reml else "ML"
+        else:
+            method = "Laplace" if self.n_agq == 1 else f"AGQ({self.n_agq})"
         return glance_frame(
             {
-                "method": "REML" if self.reml else "ML",
+                "method": method,
                 "n": self.nobs,
                 "n_dropped": self.missing.n_dropped,
                 "n_groups": self.n_groups,
                 "loglik": self.loglik,
                 "aic": -2 * self.loglik + 2 * k,
                 "bic": -2 * self.loglik + np.log(self.nobs) * k,
-                "sigma": float(np.sqrt(self.sigma2)),
+                "sigma": float(np.sqrt(self.sigma2)) if self.family == "gaussian" else np.nan,
                 "converged": bool(self.converged),
                 "singular": bool(self.singular),
                 "message": self.message,
@@ -164,6 +222,9 @@ class MixedResult(StoredCoefficients, BaseResult):
         )
 
     def _title(self) -> str:
+        if self.family != "gaussian":
+            how = "Laplace" if self.n_agq == 1 else f"adaptive Gauss-Hermite, {self.n_agq} nodes"
+            return f"Generalised linear mixed model ({self.family}; {how}; groups: {self.id})"
         return f"Linear mixed model ({'REML' if self.reml else 'ML'}; groups: {self.id})"
 
     def _notes(self) -> list[str]:
@@ -179,26 +240,43 @@ def fit_mixed(
     data: pd.DataFrame,
     formula: str,
     *,
-    id: str,
+    id: str | None = None,
     re_formula: str | None = None,
+    family: str = "gaussian",
     reml: bool = True,
+    offset: str | None = None,
+    n_agq: int = 1,
     max_iter: int = 2000,
 ) -> MixedResult:
-    """Fit a linear mixed model with random intercepts (and slopes) by REML or ML.
+    """Fit a linear or generalised linear mixed model (random intercepts and slopes).
 
     Parameters
     ----------
     data : pandas.DataFrame
         Long data. Not modified.
     formula : str
-        Fixed-effects formula, e.g. ``"pda ~ C(arm) * month"``.
-    id : str
-        Person column: the grouping of the random effects (lme4's ``(1 | id)``).
+        Model formula with an lme4-style random-effect term, e.g.
+        ``"pda ~ C(arm) * month + (1 + month | id)"``, or a fixed-effects formula with
+        ``id``/``re_formula``. One term on one grouping column is supported (nested and
+        crossed terms raise :class:`OptionError`). Binomial outcomes may be 0/1 or
+        ``cbind(successes, failures)``.
+    id : str, optional
+        Person column: the grouping of the random effects (lme4's ``(1 | id)``) when the
+        formula has no random-effect term.
     re_formula : str, optional
         Random-effects formula: ``"~ 1"`` (default, random intercept) or ``"~ month"``
         (correlated random intercept and slope), as lme4's ``(month | id)``.
+    family : {"gaussian", "binomial", "poisson"}
+        Outcome family (canonical links: identity, logit, log). ``"negative_binomial"``
+        is reserved and raises :class:`OptionError` (not implemented yet).
     reml : bool
-        REML (default) or maximum likelihood (needed to compare fixed effects by LR tests).
+        REML (default) or maximum likelihood (needed to compare fixed effects by LR
+        tests); gaussian only (GLMMs are fitted by maximum likelihood).
+    offset : str, optional
+        Column added to the linear predictor (e.g. log exposure days); GLMMs only.
+    n_agq : int
+        1 (default): Laplace approximation; more: adaptive Gauss-Hermite quadrature with
+        that many nodes, for a single scalar random effect (as ``glmer(nAGQ = )``).
     max_iter : int
         Maximum optimiser iterations.
 
@@ -227,12 +305,28 @@ def fit_mixed(
 
     Notes
     -----
-    ``y_i = X_i beta + Z_i b_i + e_i``, ``b_i ~ N(0, Psi)``, ``e_i ~ N(0, sigma^2 I)``,
-    fitted with statsmodels ``MixedLM`` (BFGS to gradient 1e-10). The fixed-effect
-    covariance is ``(sum_i X_i' V_i^{-1} X_i)^{-1}`` with ``V_i = Z_i Psi Z_i' + sigma^2 I``,
-    as lme4 reports it. Validated against R lme4 1.1.31 ``lmer`` (tests/reference/mixed.R):
-    fixed effects, SEs, variance components and log-likelihood (REML and ML) agree to
-    ``1e-5`` relative (the two optimisers' stopping rules; see the test tolerances).
+    Binomial and Poisson models: ``g(E[y_i | b]) = offset + X_i beta + Z_i b_i`` with
+    ``b_i = Lambda u_i``, ``u_i ~ N(0, I)``; the Laplace (or adaptive Gauss-Hermite)
+    deviance, with conditional modes found by penalised IRLS, is minimised jointly over
+    ``(theta, beta)`` as lme4's ``glmer`` does, and the fixed-effect covariance is twice
+    the inverse finite-difference Hessian of the deviance (``vcov(glmer)``). Validated
+    against lme4 1.1.31 ``glmer`` (tests/reference/glmm_lme4.R: cbpp, grouseticks;
+    Laplace, nAGQ = 10, random slopes). The log-likelihood is the full one; lme4's
+    ``logLik`` for ``nAGQ > 1`` omits the saturated model's log-likelihood.
+
+    Gaussian models: ``y_i = X_i beta + Z_i b_i + e_i``, ``b_i ~ N(0, Psi)``, ``e_i ~ N(0, sigma^2 I)``,
+    with ``Psi = sigma^2 Lambda Lambda'`` and ``Lambda`` lower triangular with parameters
+    ``theta``. As lme4 (Bates et al. 2015), ``beta``, the spherical random effects and
+    ``sigma`` are profiled out by a penalised least-squares solve at each ``theta``, and
+    the profiled REML (or ML) deviance is minimised over ``theta`` alone (L-BFGS-B with the
+    analytic gradient, diagonal of ``Lambda`` bounded at zero). The per-group algebra is
+    batched over groups from sufficient statistics, so the cost of an evaluation does not
+    grow with the number of rows. The fixed-effect covariance is
+    ``sigma^2 (X' V^-1 X)^-1`` at the estimates, as ``vcov(lmer)``. Validated against R
+    lme4 1.1.31 ``lmer`` with bobyqa at ``rhoend = 1e-12`` (tests/reference/mixed.R):
+    fixed effects, SEs, variance components and (RE)ML log-likelihood agree to ``1e-6``
+    relative. Singular fits follow lme4's ``isSingular`` rule (a diagonal element of
+    ``Lambda`` below ``1e-4``).
 
     References
     ----------
@@ -258,44 +352,59 @@ def fit_mixed(
     if not isinstance(reml, (bool, np.bool_)):
         raise ArgumentTypeError(f"`reml` must be True or False; got {reml!r}.")
     max_iter = check_positive_int(max_iter, "max_iter")
+    family = check_option(family, FAMILIES, "family")
+    n_agq = check_positive_int(n_agq, "n_agq")
+    formula, id, re_formula = _resolve_random_terms(formula, id, re_formula)
+    if family == "negative_binomial":
+        raise OptionError(
+            "`family`: 'negative_binomial' mixed models (lme4's glmer.nb) are not "
+            "implemented yet; use 'poisson' with an observation-level random intercept."
+        )
     clean, report, codes, y, X, design, Z, re_design, re_rhs = _mixed_data(
-        data, formula, id, re_formula
+        data, formula, id, re_formula, offset
     )
-    model = sm.MixedLM(y.to_numpy(dtype=float), X, groups=codes, exog_re=Z)
-    # BFGS to a tight gradient; if it stops early (precision loss), polish with L-BFGS
-    # and then Powell from the best point so far.
-    attempts = ({"method": "bfgs", "gtol": MIXED_GTOL}, {"method": "lbfgs"}, {"method": "powell"})
-    res, caught = None, []
-    for kw in attempts:
-        start = None if res is None else res.params_object
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
-            try:
-                cand = model.fit(reml=bool(reml), maxiter=max_iter, start_params=start, **kw)
-            except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover
-                caught = [f"{kw['method']}: {exc}"]
-                continue
-        res = cand
-        caught = [str(w.message).strip() for w in rec]
-        if bool(cand.converged):
-            break
-    if res is None:  # pragma: no cover - every optimiser raised
-        raise EstimationError(f"The mixed model could not be fitted: {'; '.join(caught)}")
-    converged = bool(res.converged) and not any(
-        "not positive definite" in c.lower() for c in caught
-    )
-    psi = np.asarray(res.cov_re, dtype=float)
-    sigma2 = float(res.scale)
-    sds = np.sqrt(np.clip(np.diag(psi), 0, None))
-    singular = bool(np.any(sds < SINGULAR_TOL * np.sqrt(sigma2)))
-    msgs = [c for c in dict.fromkeys(caught) if "boundary" not in c.lower() or not singular]
+    if family != "gaussian":
+        return _fit_glmm_result(
+            clean,
+            report,
+            codes,
+            y,
+            X,
+            design,
+            Z,
+            re_design,
+            re_rhs,
+            formula=formula,
+            id=id,
+            family=family,
+            offset=offset,
+            n_agq=n_agq,
+            max_iter=max_iter,
+        )
+    if offset is not None or n_agq != 1:
+        raise OptionError(
+            "`offset` and `n_agq` apply to family='binomial' or 'poisson' only; got "
+            f"family='gaussian' with offset={offset!r}, n_agq={n_agq}."
+        )
+    n_groups = int(codes.max()) + 1
+    yv = y.to_numpy(dtype=float)
+    st = eng.group_stats(codes, X, Z, yv, n_groups)
+    _check_identifiable(st, n_groups, id, yv)
+    theta, converged, opt_msg, _ = eng.optimise_theta(st, bool(reml), max_iter)
+    fit = eng.pls(theta, st, bool(reml), gradient=False)
+    n, p, q = st.n, st.p, st.q
+    sigma2 = fit.r2 / (n - p if reml else n)
+    lam = eng.make_lambda(theta, q)
+    psi = sigma2 * lam @ lam.T
+    singular = bool(np.any(np.diag(lam) < SINGULAR_TOL))
+    msgs = [] if converged else [f"optimiser: {opt_msg}"]
     if singular:
         msgs.append("singular fit: a random-effect variance is estimated at (nearly) zero")
     message = "; ".join(msgs)
     if not converged:
         warnings.warn(
-            f"The mixed model did not converge ({message or 'optimiser did not converge'}); "
-            "see glance()['message']. Simplify the random effects or rescale predictors.",
+            f"The mixed model did not converge ({message}); see glance()['message']. "
+            "Simplify the random effects, rescale predictors or raise `max_iter`.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -306,41 +415,104 @@ def fit_mixed(
             DataWarning,
             stacklevel=2,
         )
-    vcov = _fixed_effect_vcov(codes, X, Z, psi, sigma2)
+    vcov = sigma2 * linalg.inv(fit.RXtRX)
+    loglik = -0.5 * fit.deviance
     names = list(design.columns)
     re_names = list(re_design.columns)
+    _, levels = pd.factorize(clean[id], sort=True)
+    ranef = pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names)
     return MixedResult(
         formula=formula,
         id=id,
         re_formula=f"~ {re_rhs}",
         reml=bool(reml),
-        _params=pd.Series(np.asarray(res.fe_params, dtype=float), index=names, name="estimate"),
+        _params=pd.Series(fit.beta, index=names, name="estimate"),
         _cov=pd.DataFrame(vcov, index=names, columns=names),
         cov_re=pd.DataFrame(psi, index=re_names, columns=re_names),
-        sigma2=sigma2,
-        loglik=float(res.llf),
+        sigma2=float(sigma2),
+        loglik=float(loglik),
         missing=report,
-        n_groups=int(codes.max()) + 1,
+        n_groups=n_groups,
         converged=converged,
         singular=singular,
         message=message,
+        theta=tuple(float(t) for t in theta),
+        ranef=ranef,
+        family="gaussian",
+        n_agq=1,
+        offset=None,
         _design=design,
+        _re_design=re_design,
     )
 
 
+def _check_identifiable(st: eng.GroupStats, n_groups: int, id: str, y: np.ndarray) -> None:
+    """Refuse models whose residual variance is not identified (as lme4's nobs checks)."""
+    n_re = n_groups * st.q
+    if st.n <= n_re:
+        raise DataValidationError(
+            f"The {st.n} rows used are no more than the {n_re} random effects ({st.q} per "
+            f"level of `id` ('{id}')); the random-effect and residual variances are not "
+            "identified. Use fewer random effects (e.g. a random intercept only)."
+        )
+    ss = float(np.sum((y - y.mean()) ** 2))
+    rss = eng.no_pooling_rss(st)
+    if ss == 0 or rss <= PERFECT_FIT_TOL * ss:
+        raise EstimationError(
+            "The outcome is reproduced exactly by the fixed effects and one set of random "
+            f"effects per level of `id` ('{id}') (residual sum of squares "
+            f"{max(rss, 0.0):.3g} against a total of {ss:.3g}): the residual variance is "
+            "zero and the likelihood has no maximum. Check for a derived or duplicated "
+            "outcome column."
+        )
+
+
+def _resolve_random_terms(
+    formula: str, id: str | None, re_formula: str | None
+) -> tuple[str, str, str | None]:
+    """Random effects from ``(... | g)`` in the formula or from ``id``/``re_formula``."""
+    if not isinstance(formula, str):
+        raise ArgumentTypeError(f"`formula` must be a string; got {formula!r}.")
+    fixed, group, expr = parse_mixed_formula(formula)
+    if group is None:
+        if id is None:
+            raise ArgumentTypeError(
+                "fit_mixed needs the grouping of the random effects: a term such as "
+                "'(1 | id)' in `formula`, or `id=`."
+            )
+        return formula, id, re_formula
+    if id is not None or re_formula is not None:
+        raise OptionError(
+            f"`formula` already has the random-effect term of '{group}'; do not pass "
+            f"`id` ({id!r}) or `re_formula` ({re_formula!r}) as well."
+        )
+    return fixed, group, f"~ {expr}"
+
+
 def _mixed_data(
-    data: pd.DataFrame, formula: str, id: Any, re_formula: str | None
+    data: pd.DataFrame, formula: str, id: Any, re_formula: str | None, offset: str | None
 ) -> tuple[Any, ...]:
-    """Complete rows, group codes, outcome and the fixed- and random-effect designs."""
+    """Complete rows, group codes, outcome and the fixed- and random-effect designs.
+
+    A ``cbind(successes, failures)`` outcome comes back as a two-column frame.
+    """
     if not isinstance(id, str):
         raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
     check_columns(data, id, "id")
-    cols = formula_columns(formula, data)
+    lhs, rhs = split_formula(formula)
+    pair = parse_cbind(lhs)
+    extra = [] if offset is None else [offset]
+    if offset is not None:
+        check_columns(data, offset, "offset")
+    if pair is not None:
+        check_columns(data, list(pair), "formula")
+        cols = [*pair, *formula_columns(f"~ {rhs}", data)]
+    else:
+        cols = formula_columns(formula, data)
     re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
     re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
-    lhs, rhs = split_formula(formula)
     clean, report = listwise_delete(
-        data, list(dict.fromkeys([*cols, *re_cols, id])), identifiers=[id]
+        data, list(dict.fromkeys([*cols, *re_cols, *extra, id])), identifiers=[id]
     )
     codes, uniq = pd.factorize(clean[id], sort=True)
     if len(uniq) < 2:
@@ -348,26 +520,82 @@ def _mixed_data(
             f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
             "mixed model needs several groups."
         )
-    y = outcome_series(lhs, clean)
-    if not pd.api.types.is_numeric_dtype(y):
+    y = clean[list(pair)] if pair is not None else outcome_series(lhs, clean)
+    dtypes = y.dtypes if isinstance(y, pd.DataFrame) else [y.dtype]
+    if not all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in dtypes):
         raise DataValidationError(
-            f"`formula`: the outcome ('{lhs}') must be numeric; got {y.dtype}."
+            f"`formula`: the outcome ('{lhs}') must be numeric; got {list(dtypes)}."
         )
     X, design = build_design(rhs, clean)
     Z, re_design = build_design(re_rhs, clean, "re_formula")
     return clean, report, codes, y, X, design, Z, re_design, re_rhs
 
 
-def _fixed_effect_vcov(
-    codes: np.ndarray, X: np.ndarray, Z: np.ndarray, psi: np.ndarray, sigma2: float
-) -> np.ndarray:
-    """Fixed-effect covariance ``(X' V^-1 X)^-1``, batched over groups on a padded layout."""
-    order = np.argsort(codes, kind="stable")
-    layout = eng.make_layout(codes[order], np.zeros(len(codes)), np.zeros(len(codes), dtype=int))
-    Xp = eng.pad(X[order], layout)
-    Zp = eng.pad(Z[order], layout)
-    T = Xp.shape[1]
-    V = np.einsum("gtq,qr,gsr->gts", Zp, psi, Zp) + sigma2 * np.eye(T)[None]
-    VX = np.linalg.solve(V, Xp)
-    info = np.einsum("gtp,gtq->pq", Xp, VX)
-    return np.linalg.inv(info)
+def _glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Successes (counts) and trials of a binomial or Poisson outcome."""
+    if isinstance(y, pd.DataFrame):
+        if family != "binomial":
+            raise OptionError(
+                f"`formula`: a cbind() outcome needs family='binomial'; got '{family}'."
+            )
+        k = check_count(y.iloc[:, 0], "binomial", "formula")
+        f = check_count(y.iloc[:, 1], "binomial", "formula")
+        return k, k + f
+    if family == "poisson":
+        return check_count(y, "poisson", "formula"), np.ones(len(y))
+    arr = y.to_numpy(dtype=float)
+    if not np.all(np.isin(arr, [0.0, 1.0])):
+        raise DataValidationError(
+            f"`formula`: the binomial outcome ('{y.name}') must be 0/1 (or use "
+            "cbind(successes, failures)); found values outside {0, 1}."
+        )
+    return arr, np.ones(len(arr))
+
+
+def _fit_glmm_result(
+    clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
+    design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
+    family: str, offset: str | None, n_agq: int, max_iter: int,
+) -> MixedResult:  # fmt: skip
+    """Fit a binomial or Poisson GLMM and wrap it as a :class:`MixedResult`."""
+    off = np.zeros(len(clean)) if offset is None else clean[offset].to_numpy(dtype=float)
+    k, m = _glmm_outcome(y, family, off)
+    q = Z.shape[1]
+    if n_agq > 1 and q != 1:
+        raise OptionError(
+            f"`n_agq` = {n_agq} needs a single scalar random effect (random intercept); "
+            f"the model has {q} random effects per group. Use n_agq=1 (Laplace)."
+        )
+    n_groups = int(codes.max()) + 1
+    d = ge.GLMMData(family, k, m, X, Z, codes, n_groups, off)
+    fit = fit_glmm(d, n_agq, max_iter)
+    lam = eng.make_lambda(fit.theta, q)
+    singular = bool(np.any(np.diag(lam) < SINGULAR_TOL))
+    msgs = [] if fit.converged else [f"optimiser: {fit.message}"]
+    if np.max(np.abs(fit.beta)) > SEPARATION_BETA:
+        msgs.append("a fixed effect exceeds 15 on the link scale: (quasi-)separation likely")
+    if singular:
+        msgs.append("singular fit: a random-effect variance is estimated at (nearly) zero")
+    if not fit.hessian_used:
+        msgs.append("SEs conditional on the variance parameters (Hessian not positive definite)")
+    converged = fit.converged and np.max(np.abs(fit.beta)) <= SEPARATION_BETA
+    message = "; ".join(msgs)
+    if not converged:
+        warnings.warn(
+            f"The mixed model did not converge ({message}).", ConvergenceWarning, stacklevel=3
+        )
+    elif singular:
+        warnings.warn(f"Singular fit ({message}).", DataWarning, stacklevel=3)
+    names, re_names = list(design.columns), list(re_design.columns)
+    _, levels = pd.factorize(clean[id], sort=True)
+    return MixedResult(
+        formula=formula, id=id, re_formula=f"~ {re_rhs}", reml=False,
+        _params=pd.Series(fit.beta, index=names, name="estimate"),
+        _cov=pd.DataFrame(fit.vcov, index=names, columns=names),
+        cov_re=pd.DataFrame(lam @ lam.T, index=re_names, columns=re_names),
+        sigma2=1.0, loglik=-0.5 * fit.deviance, missing=report, n_groups=n_groups,
+        converged=bool(converged), singular=singular, message=message,
+        theta=tuple(float(t) for t in fit.theta),
+        ranef=pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names),
+        family=family, n_agq=n_agq, offset=offset, _design=design, _re_design=re_design,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._validation import check_conf_level
 from ...errors import EstimationError
 from ...results import ArrayCoefficients, BaseResult, glance_frame, wald_table
 from ._cmprsk import gray_stratum, loglog_ci
@@ -109,8 +110,52 @@ class CumulativeIncidenceResult(BaseResult):
     def _notes(self) -> list[str]:
         return list(self.notes)
 
+    def tidy(
+        self, conf_level: float = 0.95, exponentiate: bool = False, *, min_cell: int | None = None
+    ) -> pd.DataFrame:
+        """The last value of each curve (``term`` ``cif[group, cause]``).
+
+        With ``min_cell`` (:mod:`mutualaid_outcomes.disclosure`), a group with fewer than
+        ``min_cell`` people gets NaN, and every other curve is read at its last event
+        time with at least ``min_cell`` people still at risk (where a figure drawn with
+        the same ``min_cell`` stops), not at its last event time, which is one
+        participant's.
+        """
+        from ...disclosure import check_min_cell
+
+        min_cell = check_min_cell(min_cell)
+        if min_cell is None:
+            return super().tidy(conf_level=conf_level, exponentiate=exponentiate)
+        shown = self.table
+        if self._data is not None:
+            shown = self._shown_rows(min_cell)
+        out = super().tidy(conf_level=conf_level, exponentiate=exponentiate)
+        trimmed = self._last_values(shown, check_conf_level(conf_level))
+        values = trimmed.set_index("term").reindex(out["term"])
+        for c in ("estimate", "std_error", "conf_low", "conf_high"):
+            out[c] = values[c].to_numpy()
+        return out
+
+    def _shown_rows(self, min_cell: int) -> pd.DataFrame:
+        """Rows of :attr:`table` of groups with ``min_cell`` people, at times with as many at risk."""
+        d = self._data
+        keep = np.zeros(len(self.table), dtype=bool)
+        for gi, g in enumerate(self.groups):
+            t = np.sort(d["time"][d["group"] == gi])
+            rows = (self.table["group"] == g).to_numpy()
+            if len(t) < min_cell:
+                continue
+            tt = self.table["time"].to_numpy()[rows]
+            n_risk = len(t) - np.searchsorted(t, tt, side="left")
+            keep[np.flatnonzero(rows)[(n_risk >= min_cell) | (tt == 0)]] = True
+        return self.table[keep]
+
     def _tidy(self, conf_level: float) -> pd.DataFrame:
-        last = self.table.groupby(["group", "cause"], sort=False).tail(1)
+        return self._last_values(self.table, conf_level)
+
+    @staticmethod
+    def _last_values(table: pd.DataFrame, conf_level: float) -> pd.DataFrame:
+        last = table.groupby(["group", "cause"], sort=False).tail(1)
         z = float(stats.norm.ppf(0.5 + conf_level / 2))
         low, high = loglog_ci(last["cif"].to_numpy(), last["std_error"].to_numpy(), z)
         return pd.DataFrame(
@@ -262,6 +307,8 @@ FINE_GRAY_GLANCE_COLUMNS: tuple[str, ...] = (
     "n_iter",
     "cause",
     "method",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -298,6 +345,8 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
     n_iter: int
     cause: Any
     notes: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     def _title(self) -> str:
         return f"Fine-Gray subdistribution hazards (cause {self.cause})"
@@ -309,7 +358,12 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
         return wald_table(list(self._terms), self._coef, np.sqrt(np.diag(self._cov)), conf_level)
 
     def glance(self) -> pd.DataFrame:
-        """One row: counts by status, log pseudo-likelihoods, LR statistic, convergence."""
+        """One row: counts by status, log pseudo-likelihoods, LR statistic, convergence.
+
+        ``condition_number`` is Belsley's scaled condition number of the centred
+        covariate matrix, ``collinear`` whether it exceeds the documented threshold
+        (``1e4``, ``docs/numerics.md``).
+        """
         p = len(self._terms)
         lr = 2 * (self.loglik - self.loglik_null)
         return glance_frame(
@@ -328,6 +382,8 @@ class FineGrayResult(ArrayCoefficients, BaseResult):
                 "n_iter": self.n_iter,
                 "cause": str(self.cause),
                 "method": "Fine-Gray (cmprsk crr)",
+                "condition_number": self.condition_number,
+                "collinear": bool(self.collinear_columns),
             },
             FINE_GRAY_GLANCE_COLUMNS,
         )

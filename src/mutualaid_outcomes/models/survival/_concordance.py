@@ -18,6 +18,8 @@ uses; the tied deaths of each event time are removed with one sort of the deaths
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ._coxph import CoxData
@@ -56,9 +58,10 @@ def prefix_less(
     order, by_rank, by_pos = orders
     it = np.int32 if n < 2**31 - 1 else np.int64  # halves the memory traffic
     unit = bool(np.all(w == 1))  # unweighted: the cumulative weights are the counts
-    ps, rk = order.astype(it), rank[order].astype(it)
-    carried = (ps, rk) if unit else (ps, rk, w[order])
-    idx = np.arange(n, dtype=it)
+    ps: np.ndarray = order.astype(it)
+    rk: np.ndarray = rank[order].astype(it)
+    carried: tuple[np.ndarray, ...] = (ps, rk) if unit else (ps, rk, w[order])
+    idx: np.ndarray = np.arange(n, dtype=it)
     views = {
         True: (pos[by_rank], r[by_rank], np.zeros(len(pos))),
         False: (pos[by_pos], r[by_pos], np.zeros(len(pos))),
@@ -68,7 +71,7 @@ def prefix_less(
         # stable partition of every block of 2^(k+1) slots into its two halves
         upper = (ps >> k) & 1
         lower = upper ^ 1
-        before = np.cumsum(lower, dtype=it)
+        before: np.ndarray = np.cumsum(lower, dtype=it)
         before -= lower  # slots going to the lower half that precede this one
         new = np.where(upper, idx - before + (1 << k), before)
         new += (idx >> (k + 1)) << k
@@ -175,13 +178,15 @@ def concordance(cd: CoxData, eta: np.ndarray) -> tuple[float, dict[str, float]]:
     less, equal = _suffix_counts(rank, w, order, cd.ev_first[jd], rq, q_by_rank)
     at_risk = _suffix(w)[cd.ev_first]
     if cd.counting:
-        rs, ws = rank[cd.ord_start], w[cd.ord_start]
+        # set for counting-process data
+        ord_start, lo_start = cast(np.ndarray, cd.ord_start), cast(np.ndarray, cd.lo_start)
+        rs, ws = rank[ord_start], w[ord_start]
         order_s = np.argsort(rs, kind="stable")
-        less_s, equal_s = _suffix_counts(rs, ws, order_s, cd.lo_start[jd], rq, q_by_rank)
+        less_s, equal_s = _suffix_counts(rs, ws, order_s, lo_start[jd], rq, q_by_rank)
         less, equal = less - less_s, equal - equal_s
-        at_risk = at_risk - _suffix(ws)[cd.lo_start]
+        at_risk = at_risk - _suffix(ws)[lo_start]
     else:
-        at_risk = at_risk - _suffix(w)[cd.hi_stratum]
+        at_risk = at_risk - _suffix(w)[cast(np.ndarray, cd.hi_stratum)]
     t_less, t_equal = _tied_deaths(cd, rank)
     less = less - t_less
     equal = equal - t_equal

@@ -30,6 +30,7 @@ from ..._validation import (
 )
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError, OptionError
 from ...prep._survival_input import event_indicator, missing_note
+from .._core.design import check_conditioning, collinearity_note
 from ._coxph import CoxData
 
 __all__ = ["_Prepared", "_design", "_linear_predictor", "_prepare"]
@@ -87,6 +88,8 @@ class _Prepared:
     n_dropped: int
     n_ids: float
     notes: list[str]
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
 
 def _check_roles(
@@ -291,6 +294,10 @@ def _prepare(
     s = _strata_codes(sub, strata_cols)
     x = x_df.to_numpy(dtype=float)
     _check_estimable(x, s, names, strata_cols)
+    argument = "covariates" if formula is None else "formula"
+    kappa, flagged = check_conditioning(x, names, argument, centre=True, refuse_exact=True)
+    if flagged:
+        notes.append(collinearity_note(kappa, flagged))
     cl = None
     n_clusters = np.nan
     if cluster is not None:
@@ -310,6 +317,8 @@ def _prepare(
         n_dropped=len(data) - n_used,
         n_ids=n_ids,
         notes=notes,
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 

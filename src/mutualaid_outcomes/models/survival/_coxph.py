@@ -26,6 +26,7 @@ over contiguous memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -66,6 +67,13 @@ class CoxData:
         Efron / Breslow steps: event time of each step, removed fraction, weight, and the
         first step of each event time.
     """
+
+    # counting-process data only (``start`` given), else None
+    key_start: np.ndarray | None
+    ord_start: np.ndarray | None
+    lo_start: np.ndarray | None
+    # right-censored data only, else None
+    hi_stratum: np.ndarray | None
 
     def __init__(
         self,
@@ -117,7 +125,7 @@ class CoxData:
         ``u`` in its stratum, ``u < t`` if and only if ``key(u) < key(t)``.
         """
         t, s = self.stop, self.strata
-        if not self.counting:
+        if self.start is None:  # right-censored data
             new = np.ones(self.n, dtype=np.int64)
             new[0] = 0
             new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
@@ -155,10 +163,11 @@ class CoxData:
         """Suffix limits of every risk set and each row's range of event times."""
         self.row_hi = np.searchsorted(self.ev_keys, self.key_stop, side="right")
         if self.counting:
-            kst = self.key_start[self.ord_start]
+            ord_start = cast(np.ndarray, self.ord_start)
+            kst = cast(np.ndarray, self.key_start)[ord_start]
             self.lo_start = np.searchsorted(kst, self.ev_keys, side="left")
             self.row_lo = np.empty(self.n, dtype=np.int64)
-            self.row_lo[self.ord_start] = np.searchsorted(self.ev_keys, kst, side="right")
+            self.row_lo[ord_start] = np.searchsorted(self.ev_keys, kst, side="right")
             self.hi_stratum = None
         else:
             self.ord_start = self.lo_start = None
@@ -191,9 +200,12 @@ class CoxData:
         rc = _rev_cumsum(v)
         first = np.take(rc, self.ev_first, axis=1)
         if self.counting:
-            risk = first - np.take(_rev_cumsum(v[:, self.ord_start]), self.lo_start, axis=1)
+            # both are set for counting-process data
+            ord_start = cast(np.ndarray, self.ord_start)
+            lo_start = cast(np.ndarray, self.lo_start)
+            risk = first - np.take(_rev_cumsum(v[:, ord_start]), lo_start, axis=1)
         elif self.n_strata > 1:
-            risk = first - np.take(rc, self.hi_stratum, axis=1)
+            risk = first - np.take(rc, cast(np.ndarray, self.hi_stratum), axis=1)
         else:
             risk = first  # the suffix runs to the end of the data
         deaths = None
@@ -263,6 +275,11 @@ def pieces(cd: CoxData, beta: np.ndarray, info: bool = True) -> Pieces:
     return pc
 
 
+def _info(pc: Pieces) -> np.ndarray:
+    """The information matrix of ``pc`` (always formed by ``pieces(..., info=True)``)."""
+    return cast(np.ndarray, pc.info)
+
+
 def step_info(cd: CoxData, pc: Pieces, c: np.ndarray) -> np.ndarray:
     r""":math:`\sum_k c_k V_k` with :math:`V_k = C_k/D_k - \bar x_k \bar x_k^\top`.
 
@@ -319,7 +336,7 @@ def fit_coxph(
     beta = np.zeros(p)
     pc = pieces(cd, beta)
     loglik0 = pc.loglik
-    inv0, _ = solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
+    inv0, _ = solve_psd(_info(pc)) if p else (np.zeros((0, 0)), False)
     score_test = float(pc.score @ inv0 @ pc.score) if p else 0.0
     converged = p == 0
     n_iter = 0
@@ -329,7 +346,7 @@ def fit_coxph(
         if p == 0:
             break
         n_iter = it
-        inv, _ = solve_psd(pc.info)
+        inv, _ = solve_psd(_info(pc))
         step = inv @ pc.score
         new_beta = beta + step
         new = pieces(cd, new_beta)
@@ -345,18 +362,18 @@ def fit_coxph(
         if done:
             converged = True
             break
-    var, singular = solve_psd(pc.info) if p else (np.zeros((0, 0)), False)
+    var, singular = solve_psd(_info(pc)) if p else (np.zeros((0, 0)), False)
     # R's rule for infinite coefficients: the next Newton step is still not negligible
     nxt = np.abs(var @ pc.score) if p else np.zeros(0)
     infinite = (nxt > 1e-9) & (nxt > toler_inf * np.abs(beta)) if p else np.zeros(0, bool)
     if not converged and p:
         # a likelihood that keeps climbing with growing coefficients is monotone
-        big = np.abs(beta) * np.sqrt(np.maximum(np.diag(pc.info), 0))
+        big = np.abs(beta) * np.sqrt(np.maximum(np.diag(_info(pc)), 0))
         infinite = infinite | ((np.abs(beta) > 10) & (big < 1e-3))
     return CoxFit(
         beta=beta,
         var=var,
-        info=pc.info,
+        info=_info(pc),
         loglik=pc.loglik,
         loglik0=loglik0,
         score_test=score_test,

@@ -8,7 +8,7 @@ import pandas as pd
 __all__ = ["findq"]
 
 
-def _approx_const_right(xk: np.ndarray, p: float) -> float:
+def _approx_const_right(xk: np.ndarray, p: float) -> int:
     """Index i (0-based) of R ``approx(xk, seq_along(xk), p, method="constant", f=1)``."""
     if len(xk) == 0 or p < xk[0] or p > xk[-1]:
         return -1

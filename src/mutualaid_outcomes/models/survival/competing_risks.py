@@ -32,6 +32,7 @@ from ...prep._survival_input import (
     group_codes,
     missing_note,
 )
+from .._core.design import check_conditioning, collinearity_note
 from ._cmprsk import FineGrayData, cuminc_table, loglog_ci
 from ._competing_results import (
     FINE_GRAY_GLANCE_COLUMNS,
@@ -375,6 +376,9 @@ def fit_fine_gray(
     const = [c for j, c in enumerate(covs) if np.ptp(x[:, j]) == 0]
     if const:
         raise DataValidationError(f"Covariate(s) {const} are constant; remove them.")
+    kappa, flagged = check_conditioning(x, covs, "covariates", centre=True, refuse_exact=True)
+    if flagged:
+        notes = [*notes, collinearity_note(kappa, flagged)]
     fg = FineGrayData(d["time"], status, x)
     ll0 = fg.loglik(np.zeros(len(covs)))
     beta, ll, info, converged, it = _newton(fg, len(covs), max_iter)
@@ -400,6 +404,8 @@ def fit_fine_gray(
         n_iter=it,
         cause=cause,
         notes=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 

@@ -72,6 +72,8 @@ COX_GLANCE_COLUMNS: tuple[str, ...] = (
     "converged",
     "n_iter",
     "method",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -123,6 +125,8 @@ class CoxResult(ArrayCoefficients, BaseResult):
     term_groups: dict[str, list[int]]
     infinite_terms: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
     _cd: Any = field(default=None, compare=False)
     _beta_c: Any = field(default=None, compare=False)
 
@@ -183,7 +187,13 @@ class CoxResult(ArrayCoefficients, BaseResult):
         }
 
     def glance(self) -> pd.DataFrame:
-        """One row: n, events, concordance, LR / Wald / score tests, log-likelihood, AIC."""
+        """One row: n, events, concordance, LR / Wald / score tests, log-likelihood, AIC.
+
+        ``condition_number`` is Belsley's scaled condition number of the centred
+        covariate matrix (the partial likelihood does not depend on the covariates'
+        means), ``collinear`` whether it exceeds the documented threshold (``1e4``,
+        ``docs/numerics.md``).
+        """
         p = len(self._terms)
         vals = {
             "n": self.nobs,
@@ -200,6 +210,8 @@ class CoxResult(ArrayCoefficients, BaseResult):
             "converged": self.converged,
             "n_iter": self.n_iter,
             "method": self.method,
+            "condition_number": self.condition_number,
+            "collinear": bool(self.collinear_columns),
         }
         vals.update(self._tests())
         return glance_frame(vals, COX_GLANCE_COLUMNS)
@@ -271,6 +283,8 @@ def _fit(prep: _Prepared, *, robust: bool, ties: str, method: str) -> CoxResult:
         term_groups=prep.groups,
         infinite_terms=infinite,
         notes=tuple(notes),
+        condition_number=prep.condition_number,
+        collinear_columns=prep.collinear_columns,
         _cd=cd,
         _beta_c=raw.beta,
     )

@@ -55,7 +55,7 @@ class ProportionalHazardsResult(BaseResult):
     def glance(self) -> pd.DataFrame:
         """One row: the global chi-square, its df and p-value, and the transform."""
         g = self.table[self.table["term"] == "GLOBAL"]
-        vals = {"transform": self.transform, "method": "cox.zph score test"}
+        vals: dict[str, object] = {"transform": self.transform, "method": "cox.zph score test"}
         if len(g):
             vals.update(
                 statistic=float(g["chisq"].iloc[0]),

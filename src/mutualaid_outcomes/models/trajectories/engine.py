@@ -25,6 +25,7 @@ EM algorithm. *Journal of the Royal Statistical Society B* 39:1-38.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -86,11 +87,11 @@ def degeneracy(
         sig = np.exp(params.anc)
         for k in np.flatnonzero(sig < SIGMA_FLOOR * sd_y):
             return f"class {k + 1} collapsed (residual SD {sig[k]:.2g})"
-        for k in range(layout.K):
-            if n_k[k] < layout.class_params(k):
+        for c in range(layout.K):
+            if n_k[c] < layout.class_params(c):
                 return (
-                    f"class {k + 1} has fewer expected members ({n_k[k]:.2g}) than "
-                    f"parameters ({layout.class_params(k)})"
+                    f"class {c + 1} has fewer expected members ({n_k[c]:.2g}) than "
+                    f"parameters ({layout.class_params(c)})"
                 )
     if not np.all(np.isfinite(params.beta)) or not np.all(np.isfinite(params.anc)):
         return "non-finite estimates"
@@ -197,10 +198,11 @@ def _newton(
     theta = layout.pack(params)
     for it in range(1, NEWTON_MAX + 1):
         o = observed(panel, spec, layout, params, derivatives=2)
-        if not (np.all(np.isfinite(o.grad)) and np.all(np.isfinite(o.hess))):
+        grad, hess = cast(np.ndarray, o.grad), cast(np.ndarray, o.hess)  # derivatives=2
+        if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
             return params, o.loglik, "failed", it
-        step, pd = direction(o.grad, o.hess)
-        decrement = float(o.grad @ step) / 2
+        step, pd = direction(grad, hess)
+        decrement = float(grad @ step) / 2
         if pd and decrement < tol:
             return params, o.loglik, "converged", it
         t = 1.0

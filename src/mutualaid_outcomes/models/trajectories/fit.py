@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,7 @@ def _check_bounds(family: str, lower: Any, upper: Any) -> tuple[float | None, fl
             raise OptionError(
                 f"`{name}` applies to family='cnorm' (censored normal) only; got family='{family}'."
             )
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(float(v)):
             raise ArgumentTypeError(f"`{name}` must be a finite number; got {v!r}.")
     if family == "cnorm":
         if lower is None and upper is None:
@@ -457,9 +457,10 @@ def build_result(
     params = fit.params.permuted(_class_order(panel, spec, fit.params))
     with np.errstate(all="ignore"):
         o = observed(panel, spec, layout, params, derivatives=2)
-        _, pd_ok = direction(o.grad, o.hess)
+        hess = cast(np.ndarray, o.hess)  # formed with derivatives=2
+        _, pd_ok = direction(cast(np.ndarray, o.grad), hess)
     P = layout.n_params
-    V = np.linalg.inv(-o.hess) if pd_ok else np.full((P, P), np.nan)
+    V = np.linalg.inv(-hess) if pd_ok else np.full((P, P), np.nan)
     lls = np.array([f.loglik if f.usable else -np.inf for f in fits])
     reached = lls >= o.loglik - LL_REPLICATED_TOL
     n_best = int(reached.sum())

@@ -55,8 +55,8 @@ def report(
     for lidx in range(layout.K - 1):
         idx = layout.gam_idx[lidx]
         J[np.ix_(idx, idx)] = Az
-        for j, pos in enumerate(idx):
-            names[pos] = f"membership:class{lidx + 2}:{panel.z_names[j]}"
+        for jz, pos in enumerate(idx):
+            names[pos] = f"membership:class{lidx + 2}:{panel.z_names[jz]}"
             cls[pos], part[pos] = lidx + 2, "membership"
     est = J @ theta  # linear part; sigma (delta-method rows of J) is set exactly below
     if spec.family.ancillary == "log_sigma":

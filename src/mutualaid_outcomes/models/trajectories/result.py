@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..._validation import MissingReport, check_conf_level, check_option
+from ...disclosure import check_min_cell, hidden_classes
 from ...results import BaseResult, Summary, glance_frame, wald_table
 from .diagnostics import class_table, relative_entropy
 from .panel import Panel
@@ -226,11 +227,13 @@ class TrajectoryResult(BaseResult):
             f"classes, degree {deg})"
         )
 
-    def _notes(self) -> list[str]:
-        tab = self.class_table()
+    def _notes(self, min_cell: int | None = None) -> list[str]:
+        tab = self.class_table(min_cell=min_cell)
         shares = "; ".join(
             f"class {r.class_}: {r.share:.1%} (assigned {r.share_assigned:.1%}, "
             f"AvePP {r.avepp:.2f})"
+            if pd.notna(r.n_assigned)
+            else f"class {r.class_}: size suppressed"
             for r in tab.rename(columns={"class": "class_"}).itertuples()
         )
         n_st = len(self.starts)
@@ -239,22 +242,47 @@ class TrajectoryResult(BaseResult):
             f"Classes: {shares}.",
             f"Best log-likelihood reached by {self.n_starts_best} of {n_st} starts.",
         ]
+        if tab["n_assigned"].isna().any():
+            notes.append(hidden_classes_note(tab, int(min_cell)))  # type: ignore[arg-type]
         return notes + list(self._notes_)
+
+    def disclosed(self, min_cell: int | None) -> tuple[pd.DataFrame, list[str]]:
+        """``glance()`` and the summary notes as a report under ``min_cell`` publishes them.
+
+        The sizes of classes with fewer than ``min_cell`` assigned persons (and of the
+        classes they could be recovered from, :func:`~mutualaid_outcomes.disclosure.
+        hidden_classes`) are suppressed: their shares and AvePP leave the notes, and
+        ``smallest_class``, ``smallest_class_assigned`` and ``min_avepp`` are NaN.
+        """
+        min_cell = check_min_cell(min_cell)
+        glance = self.glance()
+        tab = self.class_table(min_cell=min_cell)
+        if tab["n_assigned"].isna().any():
+            glance[["smallest_class", "smallest_class_assigned", "min_avepp"]] = np.nan
+        return glance, self._notes(min_cell)
 
     # -- classification -----------------------------------------------------------
     def _tau(self) -> np.ndarray:
         cols = [f"prob_class{k}" for k in range(1, self.n_groups + 1)]
         return self.posterior[cols].to_numpy()
 
-    def class_table(self) -> pd.DataFrame:
+    def class_table(self, *, min_cell: int | None = None) -> pd.DataFrame:
         """Per class: ``class, share, share_assigned, n_assigned, avepp, occ``.
 
         ``share`` is the estimated share (mean membership probability), ``share_assigned``
         the share of persons whose modal class it is, ``avepp`` the average posterior
         probability of those persons and ``occ`` the odds of correct classification
         (Nagin 2005): AvePP above 0.7 and OCC above 5 indicate adequate classification.
+        With ``min_cell`` (``docs/disclosure.md``), every value of a class with fewer than
+        ``min_cell`` assigned persons, and of the class its size could be recovered from,
+        is NaN (:func:`~mutualaid_outcomes.disclosure.hidden_classes`).
         """
-        return class_table(self._tau(), self.shares)
+        tab = class_table(self._tau(), self.shares)
+        hide = hidden_classes(tab["n_assigned"], check_min_cell(min_cell))
+        if hide.any():
+            tab["n_assigned"] = tab["n_assigned"].astype(float)
+            tab.loc[hide, ["share", "share_assigned", "n_assigned", "avepp", "occ"]] = np.nan
+        return tab
 
     def assignments(self) -> pd.Series:
         """Modal class of each person, indexed by id."""
@@ -383,3 +411,12 @@ class TrajectoryResult(BaseResult):
                 m = np.where(n_t > 0, s_t / n_t, np.nan)
             rows.append(pd.DataFrame({"class": k + 1, "time": times, "n": n_t, "mean": m}))
         return pd.concat(rows, ignore_index=True)
+
+
+def hidden_classes_note(tab: pd.DataFrame, min_cell: int) -> str:
+    """The note naming the classes whose size is suppressed under ``min_cell``."""
+    hidden = ", ".join(str(int(k)) for k in tab.loc[tab["n_assigned"].isna(), "class"])
+    return (
+        f"Class sizes below {min_cell}, and those they could be recovered from, are "
+        f"suppressed (classes {hidden})."
+    )
