@@ -22,6 +22,7 @@ TRUTH = {
     "direct_between": 0.0,
 }
 TRUTH["indirect_within"] = TRUTH["a"] * TRUTH["b"] + TRUTH["cov_ab"]
+TRUTH["indirect_between"] = TRUTH["a_between"] * TRUTH["b_between"]
 
 
 def simulate(
