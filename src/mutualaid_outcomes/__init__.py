@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         leave_one_out,
         mediate,
         meta_analysis,
+        multilevel_mediation,
         pool,
         pool_mediation,
         power_mediation,
@@ -94,6 +95,7 @@ if TYPE_CHECKING:
         summarize_calendar,
     )
     from .plotting import publication_style, save_figure
+    from .prep.centering import within_between
     from .results import Summary
     from .tables import (
         Table,
@@ -147,7 +149,9 @@ __all__ = [
     "fit_gee",
     "fit_mixed",
     "lagged_panel",
+    "within_between",
     "mediate",
+    "multilevel_mediation",
     "lagged_mediation",
     "causal_mediation",
     "kaplan_meier",

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     )
     from .mediation.causal import CausalMediationResult, causal_mediation
     from .mediation.lagged import lagged_mediation
-    from .mediation.product import MediationResult, mediate
+    from .mediation.multilevel import MultilevelMediationResult, multilevel_mediation
+    from .mediation.product import MediationResult, ModeratedMediationResult, mediate
     from .mediation.sensitivity import SensitivityResult, mediation_sensitivity
     from .meta import (
         EggerTestResult,
@@ -129,6 +130,9 @@ __all__ = [
     "lagged_panel",
     "LaggedPanel",
     "mediate",
+    "multilevel_mediation",
+    "MultilevelMediationResult",
+    "ModeratedMediationResult",
     "MediationResult",
     "lagged_mediation",
     "causal_mediation",
