@@ -160,12 +160,31 @@ def compress(
     (3, [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
     """
     both = np.column_stack([y, X])
-    uniq, inv = np.unique(both, axis=0, return_inverse=True)
-    inv = np.asarray(inv).ravel()
+    uniq, inv = _unique_rows(both)
     M = sparse.coo_matrix(
         (np.ones(len(y)), (person, inv)), shape=(n_persons, len(uniq))
     ).tocsr()  # duplicates are summed: the count of each row per person
     return np.ascontiguousarray(uniq[:, 1:]), uniq[:, 0], M
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.unique(a, axis=0, return_inverse=True)`` for NaN-free ``a``, by sorting integers.
+
+    Each column is coded by the rank of its value and the codes are combined column by
+    column (first column most significant) and re-ranked, so the distinct rows come out
+    in the same lexicographic order as :func:`numpy.unique`, whose row sort on a
+    structured view is several times slower.
+    """
+    key = np.zeros(a.shape[0], dtype=np.int64)
+    n_keys = 1
+    for j in range(a.shape[1]):
+        values, code = np.unique(a[:, j], return_inverse=True)
+        _, key = np.unique(key * len(values) + code.ravel(), return_inverse=True)
+        key = key.ravel()
+        n_keys = int(key.max()) + 1 if len(key) else 0
+    first = np.zeros(n_keys, dtype=np.int64)
+    first[key[::-1]] = np.arange(a.shape[0] - 1, -1, -1)  # first row of each distinct key
+    return a[first], key
 
 
 def raw_map_polynomial(degree: int, center: float, scale: float) -> np.ndarray:
