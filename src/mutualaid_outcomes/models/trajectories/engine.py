@@ -33,7 +33,7 @@ from .information import _membership_hessian, complete_class_derivs, log_prior, 
 from .panel import Panel
 from .params import Layout, Params, Spec
 
-__all__ = ["StartFit", "fit_from", "m_step", "direction", "degeneracy"]
+__all__ = ["StartFit", "fit_from", "screen", "m_step", "direction", "degeneracy"]
 
 NEWTON_SWITCH = 1e-3  # relative EM gain per iteration below which Newton is tried
 NEWTON_RETRY = 10  # EM iterations before Newton is tried again after it failed
@@ -50,14 +50,14 @@ class StartFit:
 
     params: Params
     loglik: float
-    status: str  # "converged", "em_only", "max_iter" or "degenerate"
+    status: str  # "converged", "em_only", "max_iter", "degenerate", "screened", "abandoned"
     n_iter: int
     message: str = ""
 
     @property
     def usable(self) -> bool:
-        """Whether the start ended with all classes in use."""
-        return self.status != "degenerate"
+        """Whether the start was run to the end with all classes in use."""
+        return self.status not in ("degenerate", "screened", "abandoned")
 
 
 def direction(g: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -273,3 +273,21 @@ def fit_from(
     return StartFit(
         params, o.loglik, "max_iter", n_iter, f"no convergence in {max_iter} iterations"
     )
+
+
+def screen(
+    panel: Panel, spec: Spec, layout: Layout, params: Params, *, n_iter: int, sd_y: float
+) -> StartFit:
+    """``n_iter`` EM iterations from ``params`` (the first stage of a start).
+
+    Returns status ``"screened"`` (to be ranked and possibly continued by :func:`fit_from`)
+    or ``"degenerate"``.
+    """
+    o = observed(panel, spec, layout, params)
+    for it in range(1, n_iter + 1):
+        params, logf = m_step(panel, spec, layout, params, o.tau)
+        o = observed(panel, spec, layout, params, logf=logf)
+        why = degeneracy(spec, layout, params, o.tau, sd_y)
+        if why:
+            return StartFit(params, o.loglik, "degenerate", it, why)
+    return StartFit(params, o.loglik, "screened", n_iter)

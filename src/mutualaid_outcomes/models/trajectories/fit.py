@@ -7,9 +7,11 @@ Newton polishing from many random starts (:mod:`.engine`, :mod:`.starts`).
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -30,9 +32,9 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
-from ...parallel import run_replicates
+from ...parallel import run_ranges, run_replicates
 from .diagnostics import boundary_classes
-from .engine import StartFit, direction, fit_from
+from .engine import StartFit, direction, fit_from, screen
 from .families import FAMILY_NAMES, get_family
 from .information import observed
 from .panel import Panel, build_panel
@@ -47,6 +49,9 @@ TrajectoryFamilyName = Literal["gaussian", "cnorm", "poisson", "zip", "logit"]
 MAX_DEGREE = 5  # higher polynomial orders are numerically and substantively unwise
 LL_REPLICATED_TOL = 1e-3  # starts within this of the best log-likelihood "reached" it
 SHORT_PANEL_WARN = 0.5  # warn when more than this share of persons has < degree + 1 waves
+SCREEN_ITER = 10  # EM iterations of every start before the best are continued (Mplus's)
+FINAL_ALL_UP_TO = 5  # with at most this many starts, all run to convergence
+FINAL_SHARE = 0.25  # otherwise this share of them (at least FINAL_ALL_UP_TO) is continued
 
 
 def _check_degree(degree: Any, n_groups: int) -> tuple[int, ...]:
@@ -116,6 +121,13 @@ def _check_tol(tol: Any) -> float:
     return float(tol)
 
 
+def n_final_starts(n_starts: int) -> int:
+    """Starts continued to convergence after the screening stage (see :func:`_run_starts`)."""
+    if n_starts <= FINAL_ALL_UP_TO:
+        return n_starts
+    return max(FINAL_ALL_UP_TO, math.ceil(n_starts * FINAL_SHARE))
+
+
 def _run_starts(
     panel: Panel,
     spec: Spec,
@@ -129,19 +141,53 @@ def _run_starts(
     client: Any,
     extra: Sequence[Params] = (),
 ) -> list[StartFit]:
+    """Screen every random start with a few EM iterations; continue the best ones.
+
+    Stage 1 runs ``SCREEN_ITER`` EM iterations from every start; stage 2 runs the
+    :func:`n_final_starts` starts with the highest stage-1 log-likelihoods (degenerate
+    ones excluded) to convergence. The others are reported as ``"abandoned"``. With at
+    most ``FINAL_ALL_UP_TO`` starts there is no screening: every start runs to
+    convergence at once. ``extra`` starting values always run to convergence.
+    """
     base = base_params(panel, spec)
     feats = person_features(panel, spec)
     sd_y = float(panel.y.std()) or 1.0
+    n_iter1 = min(SCREEN_ITER, max_iter)
+    screening = n_final_starts(n_starts) < n_starts
 
-    def one(gen: np.random.Generator) -> StartFit:
+    def first(gen: np.random.Generator) -> StartFit:
         with np.errstate(all="ignore"):
             p0 = start_params(panel, spec, layout, base, feats, gen)
-            return fit_from(panel, spec, layout, p0, max_iter=max_iter, tol=tol, sd_y=sd_y)
+            if not screening:
+                return fit_from(panel, spec, layout, p0, max_iter=max_iter, tol=tol, sd_y=sd_y)
+            return screen(panel, spec, layout, p0, n_iter=n_iter1, sd_y=sd_y)
 
-    fits = run_replicates(one, n_starts, rng=rng, n_jobs=n_jobs, client=client)
-    with np.errstate(all="ignore"):
-        for p0 in extra:
-            fits.append(fit_from(panel, spec, layout, p0, max_iter=max_iter, tol=tol, sd_y=sd_y))
+    def final(p0: Params, done: int) -> Callable[[np.random.Generator], StartFit]:
+        def go(_gen: np.random.Generator) -> StartFit:
+            with np.errstate(all="ignore"):
+                f = fit_from(
+                    panel, spec, layout, p0, max_iter=max(1, max_iter - done), tol=tol, sd_y=sd_y
+                )
+            return replace(f, n_iter=f.n_iter + done)
+
+        return go
+
+    fits = run_replicates(first, n_starts, rng=rng, n_jobs=n_jobs, client=client)
+    alive = [i for i, f in enumerate(fits) if f.status == "screened" and np.isfinite(f.loglik)]
+    keep = sorted(alive, key=lambda i: -fits[i].loglik)[: n_final_starts(n_starts)]
+    root = np.random.SeedSequence(0)  # the continued starts draw no random numbers
+    tasks = [(final(fits[i].params, fits[i].n_iter), root, 0, 1) for i in keep]
+    tasks += [(final(p0, 0), root, 0, 1) for p0 in extra]
+    done = run_ranges(tasks, n_jobs=n_jobs, client=client, batch_size=1)
+    for i, res in zip(keep, done):
+        fits[i] = res[0]
+    for i in set(alive) - set(keep):
+        fits[i] = replace(
+            fits[i],
+            status="abandoned",
+            message=f"not among the {len(keep)} best after {n_iter1} EM iterations",
+        )
+    fits.extend(res[0] for res in done[len(keep) :])
     return fits
 
 
@@ -253,7 +299,8 @@ def fit_trajectories(
         Time-varying covariates entering every class's trajectory with class-specific
         coefficients.
     n_starts : int
-        Random starts (ignored for one class).
+        Random starts (ignored for one class); above 5, screened by 10 EM iterations
+        and the best quarter (at least 5) continued to convergence (see Notes).
     rng : int, numpy.random.Generator or None
         Seed of the starts; recorded in ``glance()``.
     max_iter : int
@@ -304,11 +351,15 @@ def fit_trajectories(
     estimated from all persons) and counted in ``glance()['n_persons_short']``.
 
     Each start partitions persons around k-means++ seeds and runs EM, then Newton on
-    the observed log-likelihood. Starts that empty a class (expected size below one
-    person) or collapse it (residual SD near zero with ``variance='group'``) are
-    discarded and counted. The best log-likelihood is "replicated" when at least two
-    starts reach it within ``1e-3``; otherwise ``glance()['possibly_local']`` is true and
-    a :class:`~mutualaid_outcomes.errors.ConvergenceWarning` says so. Classes are
+    the observed log-likelihood. With more than 5 starts, every start first runs 10 EM
+    iterations and only the best quarter of them (at least 5) continue to convergence;
+    the others are reported as ``"abandoned"`` in ``starts`` (Mplus's two-stage
+    ``STARTS`` search; flexmix's ``stepFlexmix`` runs every start to convergence).
+    Starts that empty a class (expected size below one person) or collapse it (residual
+    SD near zero with ``variance='group'``) are discarded and counted. The best
+    log-likelihood is "replicated" when at least two continued starts reach it within
+    ``1e-3``; otherwise ``glance()['possibly_local']`` is true and a
+    :class:`~mutualaid_outcomes.errors.ConvergenceWarning` says so. Classes are
     numbered by the mean level of their expected trajectory, lowest first.
 
     Standard errors are the inverse of the analytic observed information (Louis 1982,
@@ -327,6 +378,9 @@ def fit_trajectories(
     estimating developmental trajectories. *Sociological Methods & Research* 29:374-393.
 
     Nagin DS (2005). *Group-Based Modeling of Development*. Harvard University Press.
+
+    Muthén LK, Muthén BO (1998-2017). *Mplus User's Guide*, 8th ed., the ``STARTS``
+    option (random starts in two stages). Muthén & Muthén.
 
     Examples
     --------

@@ -62,6 +62,17 @@ def logsumexp_rows(a: np.ndarray) -> np.ndarray:
     return m + np.log(np.exp(a - m[:, None]).sum(axis=1))
 
 
+def _posterior(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log sum_k exp(J[:, k])`` and the row-normalised ``exp(J)``, with one ``exp``."""
+    m = J.max(axis=1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    E = J - m[:, None]
+    np.exp(E, out=E)
+    s = E.sum(axis=1)
+    E /= s[:, None]
+    return m + np.log(s), E
+
+
 def log_prior(Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """``log pi_ik``, ``(N, K)``: multinomial logit with class 1 as reference."""
     if Z.shape[1] == 1 and np.all(Z[:, 0] == 1.0):
@@ -175,9 +186,7 @@ def observed(
         D = fam.derivs(panel.obs, eta, params.anc, second=derivatives >= 2)
         A = panel.person_sum(D.logf)
     lp = log_prior(panel.Z, params.gamma)
-    J = A + lp
-    ll_i = logsumexp_rows(J)
-    tau = np.exp(J - ll_i[:, None])
+    ll_i, tau = _posterior(A + lp)
     ll = float(ll_i.sum())
     if derivatives == 0:
         return Observed(ll, tau, ll_i, None, None)

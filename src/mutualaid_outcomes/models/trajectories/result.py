@@ -84,7 +84,9 @@ class TrajectoryResult(BaseResult):
     shares : numpy.ndarray
         Estimated class shares (mean membership probability).
     starts : pandas.DataFrame
-        Every random start: ``start, loglik, status, n_iter, best, message``.
+        Every random start: ``start, loglik, status, n_iter, best, message``; ``status``
+        is ``"converged"``, ``"em_only"``, ``"max_iter"``, ``"degenerate"`` or
+        ``"abandoned"`` (screened out after the first EM iterations).
     missing : MissingReport
         Rows used and excluded.
     """
