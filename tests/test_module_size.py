@@ -23,8 +23,6 @@ LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
         # trajectory panel: outcome, design, covariate and censoring arrays built in one pass
         "models/trajectories/panel.py:build_panel",
-        # lavaan's rules for which SEM parameters are free, in lavaan's order
-        "models/sem/partable.py:_assign_free",
         # Gray's test for one stratum: a transcription of cmprsk's Fortran crstm
         "models/survival/_cmprsk.py:gray_stratum",
     }
