@@ -21,8 +21,6 @@ LARGE_MODULES: dict[str, str] = {}
 #: Functions whose code (docstring excluded) is over the limit: "module:function".
 LONG_FUNCTIONS: frozenset[str] = frozenset(
     {
-        # lavaan's rules for which SEM parameters are free, in lavaan's order
-        "models/sem/partable.py:_assign_free",
         # Gray's test for one stratum: a transcription of cmprsk's Fortran crstm
         "models/survival/_cmprsk.py:gray_stratum",
     }

@@ -234,6 +234,20 @@ for (name in names(fits)) {
             "rmsea.robust")
   keep <- keep[keep %in% names(fm)]
   vals <- unname(as.numeric(fm[keep]))
+  # Under missing = "ml" the robust CFI/TLI come from lav_fit_fiml_corrected(), which refits
+  # the independence model from the (polished) object itself; that refit fails on some
+  # polished objects and lavaan then reports NA. The same function is rerun with the
+  # independence model of the unpolished fit (identical up to nlminb's tolerance).
+  if (fit@Options$missing == "ml" && is.na(fm[["cfi.robust"]])) {
+    ns <- asNamespace("lavaan")
+    orig <- get("lav_object_independence", ns)
+    unlockBinding("lav_object_independence", ns)
+    assign("lav_object_independence", function(...) base, envir = ns)
+    fm2 <- fitMeasures(fit, c("cfi.robust", "tli.robust"), baseline.model = base)
+    assign("lav_object_independence", orig, envir = ns)
+    lockBinding("lav_object_independence", ns)
+    vals[match(c("cfi.robust", "tli.robust"), keep)] <- as.numeric(fm2[c("cfi.robust", "tli.robust")])
+  }
   # lavaan finds the RMSEA limits with uniroot() at its default tolerance (about 1e-4 in
   # the non-centrality); the same limits at a tight tolerance are reported beside them.
   exact_ci <- function(X2, df, N, G) {

@@ -10,6 +10,7 @@ import numpy as np
 from scipy import stats
 
 from . import fit_indices as fi
+from .fiml_corrected import fiml_corrected, h1_blocks
 from .inference import ChiSquareTest, degrees_of_freedom, h1_chain_information, lr_test, yb_trace
 from .likelihood import Likelihood
 from .optimizer import optimize
@@ -45,7 +46,7 @@ def model_test(
 
 def _baseline(
     pt: ParTable, lik: Likelihood, clusters, scaled: bool, information: str, fiml: bool
-) -> ChiSquareTest | None:
+) -> tuple[ChiSquareTest, Likelihood, np.ndarray] | None:
     bpt = fi.baseline_partable(pt)
     model = RamModel(bpt, lik.model.moments)
     blik = Likelihood(model, lik.stats)
@@ -53,7 +54,7 @@ def _baseline(
     if not res.converged:
         return None
     info = test_information(blik, res.theta, information) if scaled else None
-    return model_test(blik, res.theta, bpt, info, clusters, scaled, fiml)
+    return model_test(blik, res.theta, bpt, info, clusters, scaled, fiml), blik, res.theta
 
 
 def test_information(lik: Likelihood, theta: np.ndarray, kind: str) -> np.ndarray:
@@ -85,7 +86,8 @@ def fit_measures(
     X2, df = test.chisq, test.df
     out: dict[str, Any] = {"chisq": X2, "df": df, "npar": pt.n_free}
     out["pvalue"] = float(stats.chi2.sf(X2, df)) if df > 0 else float("nan")
-    base = _baseline(pt, lik, clusters, scaled, information, fiml)
+    fitted_base = _baseline(pt, lik, clusters, scaled, information, fiml)
+    base = fitted_base[0] if fitted_base else None
     X2b = base.chisq if base else float("nan")
     dfb = base.df if base else float("nan")
     out.update(baseline_chisq=X2b, baseline_df=dfb)
@@ -115,8 +117,28 @@ def fit_measures(
         out["tli_scaled"] = fi.tli(X2 / c, df, Xbs, dfb)
         out["rmsea_scaled"] = fi.rmsea(X2, trace, N, G)
         out["rmsea_scaled_ci_low"], out["rmsea_scaled_ci_high"] = fi.rmsea_ci(X2, trace, N, G)
-        if all(st.complete for st in lik.stats):
+        if not fiml:
             out["cfi_robust"] = fi.cfi(X2, df, X2b, dfb, c, cb)
             out["tli_robust"] = fi.tli(X2, df, X2b, dfb, c, cb)
             out["rmsea_robust"] = fi.rmsea(X2, df, N, G, c)
+    if fiml:
+        x_idx = [pt.ov_names.index(x) for x in pt.ov_x]
+        out.update(_fiml_robust(lik, theta, df, fitted_base, scaled, G, x_idx))
+    return out
+
+
+def _fiml_robust(
+    lik: Likelihood, theta, df, fitted_base, scaled: bool, G: int, x_idx: list[int]
+) -> dict:
+    """Robust CFI/TLI/RMSEA under FIML from the FIML-corrected statistics."""
+    blocks = h1_blocks(lik, x_idx)
+    m = fiml_corrected(lik, theta, df, blocks, scaled)
+    out = {"rmsea_robust": fi.rmsea(m.chisq, m.df, lik.N, G, m.c_hat)}
+    nan = float("nan")
+    if fitted_base is None:
+        return out | {"cfi_robust": nan, "tli_robust": nan}
+    btest, blik, btheta = fitted_base
+    b = fiml_corrected(blik, btheta, btest.df, blocks, scaled)
+    out["cfi_robust"] = fi.cfi(m.chisq, m.df, b.chisq, b.df, m.c_hat, b.c_hat)
+    out["tli_robust"] = fi.tli(m.chisq, m.df, b.chisq, b.df, m.c_hat, b.c_hat)
     return out

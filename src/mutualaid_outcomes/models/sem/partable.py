@@ -421,6 +421,27 @@ def build_partable(
     )
 
 
+class _UnionFind:
+    """Equivalence classes of parameter rows (shared labels, ``==``, ``group_equal``)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        self.parent[self.find(i)] = self.find(j)
+
+    def union_all(self, idx: Sequence[int]) -> None:
+        for j in idx[1:]:
+            self.union(idx[0], j)
+
+
 def _assign_free(
     flat: list[dict],
     roles: _Roles,
@@ -428,33 +449,41 @@ def _assign_free(
     group_equal: Sequence[str],
     n_groups: int,
 ) -> None:
-    parent = list(range(len(flat)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        parent[find(i)] = find(j)
-
+    """Number the free parameters, one index per class of equal parameters."""
+    uf = _UnionFind(len(flat))
     by_label: dict[str, list[int]] = {}
     for i, d in enumerate(flat):
         if d["label"]:
             by_label.setdefault(d["label"], []).append(i)
     for idx in by_label.values():
-        for j in idx[1:]:
-            union(idx[0], j)
+        uf.union_all(idx)
     if n_groups > 1 and group_equal:
-        keyed: dict[tuple, list[int]] = {}
-        for i, d in enumerate(flat):
-            cls = _equal_class(d, roles)
-            if cls in group_equal and d["free"] and not d["label"]:
-                keyed.setdefault((d["lhs"], d["op"], d["rhs"]), []).append(i)
-        for idx in keyed.values():
-            for j in idx[1:]:
-                union(idx[0], j)
+        _union_group_equal(flat, roles, group_equal, uf)
+    _apply_equalities(flat, statements, by_label, uf)
+    _fix_constrained_classes(flat, uf)
+    _number_free(flat, uf)
+
+
+def _union_group_equal(
+    flat: list[dict], roles: _Roles, group_equal: Sequence[str], uf: _UnionFind
+) -> None:
+    """Unlabelled free parameters of the ``group_equal`` classes, equal across groups."""
+    keyed: dict[tuple, list[int]] = {}
+    for i, d in enumerate(flat):
+        cls = _equal_class(d, roles)
+        if cls in group_equal and d["free"] and not d["label"]:
+            keyed.setdefault((d["lhs"], d["op"], d["rhs"]), []).append(i)
+    for idx in keyed.values():
+        uf.union_all(idx)
+
+
+def _apply_equalities(
+    flat: list[dict],
+    statements: Sequence[Statement],
+    by_label: dict[str, list[int]],
+    uf: _UnionFind,
+) -> None:
+    """``label == label`` joins two classes; ``label == number`` fixes a label."""
     for s in statements:
         if s.op != "==":
             continue
@@ -470,15 +499,19 @@ def _assign_free(
             for i in by_label[a]:
                 flat[i]["free"], flat[i]["value"] = False, val
         elif b in by_label:
-            union(by_label[a][0], by_label[b][0])
+            uf.union(by_label[a][0], by_label[b][0])
         else:
             raise ModelSyntaxError(
                 f"{where}: only constraints between two labels or a label and a number are "
                 f"supported; got '{a} == {b}'."
             )
+
+
+def _fix_constrained_classes(flat: list[dict], uf: _UnionFind) -> None:
+    """A class with one fixed member is fixed; different fixed values are an error."""
     classes: dict[int, list[int]] = {}
     for i in range(len(flat)):
-        classes.setdefault(find(i), []).append(i)
+        classes.setdefault(uf.find(i), []).append(i)
     for members in classes.values():
         values = {flat[j]["value"] for j in members if not flat[j]["free"]}
         if not values or len(values) == len(members) == 1:
@@ -492,13 +525,17 @@ def _assign_free(
         value = values.pop()
         for j in members:
             flat[j]["free"], flat[j]["value"] = False, value
+
+
+def _number_free(flat: list[dict], uf: _UnionFind) -> None:
+    """Free index 1, 2, ... per class in order of first appearance; 0 when fixed."""
     counter = 0
     index_of: dict[int, int] = {}
     for i, d in enumerate(flat):
         if not d["free"]:
             d["free"] = 0
             continue
-        root = find(i)
+        root = uf.find(i)
         if root not in index_of:
             counter += 1
             index_of[root] = counter
