@@ -218,6 +218,35 @@ def _p_values(summary: pd.DataFrame, groups: list[str], sizes: np.ndarray,
     )
 
 
+def _notes(tests_used: list[str], p_note: str | None, pairs: bool, smd_note: str | None,
+           plan: _Plan, *, show_smd: bool) -> list[str]:  # fmt: skip
+    """Footnotes of the weighted Table 1."""
+    min_cell = plan.min_cell
+    notes = [
+        "n: unweighted numbers of respondents; percentages, means, SDs, medians and "
+        "quartiles are weighted by the survey design; percentages exclude missing values."
+    ]
+    if tests_used:
+        notes.append("p: " + "; ".join(_TEST_NOTES.get(t, t) for t in tests_used) + ".")
+    if p_note:
+        notes.append(p_note)
+    if show_smd:
+        notes.append(
+            "SMD = standardised mean difference from weighted means and variances "
+            "(weighted proportions for categorical variables)"
+            + (", averaged over pairs of groups." if pairs else ".")
+        )
+    if smd_note:
+        notes.append(smd_note)
+    if plan.used:
+        notes.append(
+            f"Counts below {min_cell} (shown as <{min_cell}), and counts from which they "
+            "could be recovered (shown as suppressed), are not shown, to protect "
+            "confidentiality."
+        )
+    return notes
+
+
 def weighted_table_one(
     design: Any,
     by: str | None,
@@ -310,28 +339,10 @@ def weighted_table_one(
         index=[label for label, _, _ in body_rows],
         columns=columns,
     )
-    notes = [
-        "n: unweighted numbers of respondents; percentages, means, SDs, medians and "
-        "quartiles are weighted by the survey design; percentages exclude missing values."
-    ]
-    if show_p and tests_used:
-        notes.append("p: " + "; ".join(_TEST_NOTES.get(t, t) for t in tests_used) + ".")
-    if p_note:
-        notes.append(p_note)
-    if show_smd:
-        notes.append(
-            "SMD = standardised mean difference from weighted means and variances "
-            "(weighted proportions for categorical variables)"
-            + (", averaged over pairs of groups." if _n_by_groups(summary) > 2 else ".")
-        )
-    if smd_note:
-        notes.append(smd_note)
-    if plan.used:
-        notes.append(
-            f"Counts below {min_cell} (shown as <{min_cell}), and counts from which they "
-            "could be recovered (shown as suppressed), are not shown, to protect "
-            "confidentiality."
-        )
+    notes = _notes(
+        tests_used if show_p else [], p_note, show_smd and _n_by_groups(summary) > 2,
+        smd_note, plan, show_smd=show_smd,
+    )  # fmt: skip
     return Table(
         body=body,
         title=title,
