@@ -179,7 +179,7 @@ def test_design_section_survey_glm_is_r_svyglm(design_run, r_reference):
 def test_design_section_weighted_table_one(design_run):
     table = pd.read_csv(design_run.out_dir / "tables" / "table1.csv", index_col=0)
     assert list(table.columns) == [
-        "Overall (n = 200)", "E (n = 100)", "H (n = 50)", "M (n = 50)", "p"
+        "Overall (n = 200)", "E (n = 100)", "H (n = 50)", "M (n = 50)", "p", "SMD"
     ]  # fmt: skip
     # weighted mean of api00 in the population (R: svymean(~api00, dstrat) = 662.29)
     assert table.loc["api00, M (SD)", "Overall (n = 200)"].startswith("662.3 (")

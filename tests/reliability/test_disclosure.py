@@ -483,9 +483,10 @@ def test_survey_table_one_hides_small_headers_missing_counts_and_summaries():
     assert "Overall (n = 73)" in cols  # the overall n alone does not give CA's size
     ca = t.body["CA (n <11)"]
     assert not ca.str.match(r"^\d").any()  # no summary, count or percentage of CA
-    assert set(t.body.loc["Missing, n"].drop("p")) <= {"<11", "suppressed"}
+    assert set(t.body.loc["Missing, n"].drop(["p", "SMD"])) <= {"<11", "suppressed"}
     assert set(t.body["p"]) == {""}
     assert any("p-values are not shown" in n for n in t.footnotes)
+    assert any("SMDs compare" in n and "left out: CA" in n for n in t.footnotes)
     nums = t.numbers
     assert (
         nums.loc[nums["group"] == "CA", ["n", "n_weighted", "mean", "percent"]]

@@ -36,7 +36,8 @@ def table(api, design):
 def test_headers_are_unweighted_counts(table, api):
     counts = api["awards"].value_counts()
     assert list(table.body.columns) == [
-        f"Overall (n = {len(api)})", f"No (n = {counts['No']})", f"Yes (n = {counts['Yes']})", "p"
+        f"Overall (n = {len(api)})", f"No (n = {counts['No']})", f"Yes (n = {counts['Yes']})",
+        "p", "SMD",
     ]  # fmt: skip
 
 
@@ -67,7 +68,9 @@ def test_p_values_are_design_based(table, design):
 
 def test_numbers_are_the_unrounded_weighted_summary(table, design):
     want = weighted_summary(design, ["api00", "enroll", "sch_wide"], by="awards")
-    pd.testing.assert_frame_equal(table.numbers.reset_index(drop=True), want)
+    numbers = table.numbers.reset_index(drop=True)
+    pd.testing.assert_frame_equal(numbers.drop(columns="smd"), want)
+    assert numbers.groupby("variable")["smd"].nunique().eq(1).all()  # one SMD per variable
 
 
 def test_median_rows_for_nonnormal(table):

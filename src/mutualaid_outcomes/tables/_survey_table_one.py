@@ -11,7 +11,7 @@ categorical variables, the Wald F test of equal domain means for continuous ones
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..disclosure import SUPPRESSED, suppress_counts
 from ..errors import ArgumentTypeError, DataValidationError
+from ._survey_compare import apply_test_overrides, check_survey_tests, weighted_smd
 from .formatting import format_number, format_p
 from .table import Table
 
@@ -29,6 +30,7 @@ _TEST_NOTES = {
     "Rao-Scott F": "Rao-Scott F test (design-based chi-square)",
     "design-based Wald F": "design-based Wald F test of equal weighted means (also for "
     "variables summarised by medians)",
+    "Rao-Scott chi-square": "Rao-Scott adjusted chi-square test",
 }
 
 
@@ -216,6 +218,35 @@ def _p_values(summary: pd.DataFrame, groups: list[str], sizes: np.ndarray,
     )
 
 
+def _notes(tests_used: list[str], p_note: str | None, pairs: bool, smd_note: str | None,
+           plan: _Plan, *, show_smd: bool) -> list[str]:  # fmt: skip
+    """Footnotes of the weighted Table 1."""
+    min_cell = plan.min_cell
+    notes = [
+        "n: unweighted numbers of respondents; percentages, means, SDs, medians and "
+        "quartiles are weighted by the survey design; percentages exclude missing values."
+    ]
+    if tests_used:
+        notes.append("p: " + "; ".join(_TEST_NOTES.get(t, t) for t in tests_used) + ".")
+    if p_note:
+        notes.append(p_note)
+    if show_smd:
+        notes.append(
+            "SMD = standardised mean difference from weighted means and variances "
+            "(weighted proportions for categorical variables)"
+            + (", averaged over pairs of groups." if pairs else ".")
+        )
+    if smd_note:
+        notes.append(smd_note)
+    if plan.used:
+        notes.append(
+            f"Counts below {min_cell} (shown as <{min_cell}), and counts from which they "
+            "could be recovered (shown as suppressed), are not shown, to protect "
+            "confidentiality."
+        )
+    return notes
+
+
 def weighted_table_one(
     design: Any,
     by: str | None,
@@ -224,7 +255,8 @@ def weighted_table_one(
     categorical: Sequence[str] | None,
     nonnormal: Sequence[str] | None,
     overall: bool,
-    tests: bool,
+    tests: Mapping[str, str] | None,
+    smd: bool,
     missing: bool,
     decimals: int,
     style: str,
@@ -246,21 +278,29 @@ def weighted_table_one(
     from .._labels import resolve_labels
     from ..models.survey import weighted_summary
 
-    show_p = bool(tests and by is not None)
+    show_p = tests is not None and by is not None
     summary = weighted_summary(
         design, list(variables), by=by, categorical=list(categorical or []), test=show_p,
     )  # fmt: skip
+    if show_p and tests:
+        summary = apply_test_overrides(summary, design, str(by), tests)
     groups = list(dict.fromkeys(summary["group"]))
     if not overall and by is not None:
         groups = [g for g in groups if g != "Overall"]
     sizes = np.array([_group_n(design, by, g) for g in groups])
     plan = _plan(summary, variables, groups, sizes, min_cell)
     lab = resolve_labels(labels, codebook, design.data)
+    smd_values, smd_note = (
+        _smds(summary, design, str(by), variables, min_cell, lab)
+        if smd and by is not None
+        else (None, None)
+    )
     p_by_var, p_note = (
         _p_values(summary, groups, sizes, min_cell, lab, by) if show_p else (None, None)
     )
     skewed = set(nonnormal or [])
     body_rows: list[tuple[str, list[str], str]] = []
+    smd_cells: dict[int, str] = {}
     indent: list[int] = []
     tests_used: list[str] = []
     for var in variables:
@@ -271,6 +311,8 @@ def weighted_table_one(
             p = format_p(float(p_by_var.loc[var, "p_value"]), style)
             if p_by_var.loc[var, "test"] not in tests_used:
                 tests_used.append(p_by_var.loc[var, "test"])
+        if smd_values is not None and np.isfinite(smd_values[var]):
+            smd_cells[len(body_rows)] = format_number(smd_values[var], 3)
         if rows["type"].iloc[0] == "categorical":
             body_rows.append((f"{name}, n (%)", [""] * len(groups), p))
             for lv, c in _cells_categorical(rows, groups, decimals, plan):
@@ -287,35 +329,65 @@ def weighted_table_one(
             indent.append(len(body_rows))
             body_rows.append(("Missing, n", _missing_cells(rows, groups, plan), ""))
     header = _header(design, by, groups, sizes, plan, lab)
-    columns = header + (["p"] if show_p else [])
+    show_smd = smd_values is not None
+    columns = header + (["p"] if show_p else []) + (["SMD"] if show_smd else [])
     body = pd.DataFrame(
-        [cells + ([p] if show_p else []) for _, cells, p in body_rows],
+        [
+            cells + ([p] if show_p else []) + ([smd_cells.get(i, "")] if show_smd else [])
+            for i, (_, cells, p) in enumerate(body_rows)
+        ],
         index=[label for label, _, _ in body_rows],
         columns=columns,
     )
-    notes = [
-        "n: unweighted numbers of respondents; percentages, means, SDs, medians and "
-        "quartiles are weighted by the survey design; percentages exclude missing values."
-    ]
-    if show_p and tests_used:
-        notes.append("p: " + "; ".join(_TEST_NOTES.get(t, t) for t in tests_used) + ".")
-    if p_note:
-        notes.append(p_note)
-    if plan.used:
-        notes.append(
-            f"Counts below {min_cell} (shown as <{min_cell}), and counts from which they "
-            "could be recovered (shown as suppressed), are not shown, to protect "
-            "confidentiality."
-        )
+    notes = _notes(
+        tests_used if show_p else [], p_note, show_smd and _n_by_groups(summary) > 2,
+        smd_note, plan, show_smd=show_smd,
+    )  # fmt: skip
     return Table(
         body=body,
         title=title,
         footnotes=notes,
         stub_header="Characteristic",
         indent=indent,
-        numbers=_published_numbers(summary, groups, plan, p_note is not None),
+        numbers=_with_smd(
+            _published_numbers(summary, groups, plan, p_note is not None), smd_values
+        ),  # fmt: skip
         style=style,
     )
+
+
+def _n_by_groups(summary: pd.DataFrame) -> int:
+    return int(summary.loc[summary["group"] != "Overall", "group"].nunique())
+
+
+def _with_smd(numbers: pd.DataFrame, smd_values: dict[str, float] | None) -> pd.DataFrame:
+    """``numbers`` with an ``smd`` column (repeated on each row of a variable)."""
+    if smd_values is None:
+        return numbers
+    return numbers.assign(smd=numbers["variable"].map(smd_values).astype(float))
+
+
+def _smds(summary: pd.DataFrame, design: Any, by: str, variables: Sequence[str],
+          min_cell: int | None, lab: Any) -> tuple[dict[str, float], str | None]:  # fmt: skip
+    """Weighted SMD of each variable over the groups of at least ``min_cell`` people.
+
+    An SMD that involves a group of fewer than ``min_cell`` people is a summary of that
+    group (with the other group's mean shown, a two-group SMD gives the small group's
+    mean back), so such groups are left out and named in a note, as in the unweighted
+    Table 1; with fewer than two groups left, no SMD is shown.
+    """
+    groups = [g for g in dict.fromkeys(summary["group"]) if g != "Overall"]
+    small = [g for g in groups if min_cell and _group_n(design, by, g) < min_cell]
+    kept = [g for g in groups if g not in small]
+    values = {v: weighted_smd(summary, v, kept) for v in variables}
+    if not small:
+        return values, None
+    names = ", ".join(str(lab.value(by, g)) for g in small)
+    if len(kept) < 2:
+        return values, (
+            f"SMDs are not shown: fewer than two groups have at least {min_cell} people."
+        )
+    return values, (f"SMDs compare the groups with at least {min_cell} people; left out: {names}.")
 
 
 def _group_n(design: Any, by: str | None, group: str) -> int:
@@ -352,4 +424,6 @@ def survey_table_one(
             f"Columns {missing} are not in the data of `design`; build the design after "
             "adding them to `data`."
         )
+    tests = check_survey_tests(opts["tests"], variables) if by is not None else None
+    opts = {**opts, "tests": tests, "smd": bool(opts["smd"]) and by is not None}
     return weighted_table_one(design, by, variables, **opts)

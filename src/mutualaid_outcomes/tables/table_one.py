@@ -29,6 +29,7 @@ from .._validation import (
 )
 from ..disclosure import check_min_cell, small_text, suppress_counts
 from ..errors import ArgumentTypeError, DataValidationError
+from ._survey_compare import SurveyTestName
 from ._table_one_rows import (
     Row,
     Setup,
@@ -331,7 +332,7 @@ def table_one(
     nonnormal: Sequence[str] | None = None,
     codebook: Any = None,
     overall: bool = True,
-    tests: bool | Mapping[str, TestName] = True,
+    tests: bool | Mapping[str, TestName | SurveyTestName] = True,
     smd: bool = True,
     missing: bool = True,
     decimals: int = 1,
@@ -367,9 +368,11 @@ def table_one(
         Add a p-value column (needs ``by``), each p-value marked with the test used.
         A mapping ``{variable: test}`` overrides the default test of those variables:
         ``"t_test"`` (Welch), ``"student_t"``, ``"anova"``, ``"welch_anova"``,
-        ``"kruskal"``, ``"wilcoxon"``, ``"chisq"``, ``"fisher"`` or ``"none"``.
+        ``"kruskal"``, ``"wilcoxon"``, ``"chisq"``, ``"fisher"`` or ``"none"``; with
+        ``design``: ``"wald"``, ``"rao_scott"``, ``"rao_scott_chisq"`` or ``"none"``.
     smd : bool
-        Add a standardised mean difference column (needs ``by``).
+        Add a standardised mean difference column (needs ``by``); weighted (R
+        tableone's svy SMD) with ``design``.
     missing : bool
         Add a "Missing" row under variables with missing values.
     decimals : int
@@ -393,8 +396,10 @@ def table_one(
     design : SurveyDesign or ReplicateDesign, optional
         A survey design built on ``data``: weighted percentages, means and SDs (medians
         for ``nonnormal``) with unweighted n and design-based p-values (Rao-Scott F,
-        Wald F), as ``tbl_svysummary`` but with unweighted counts; ``smd`` and ``tests``
-        overrides do not apply (tables/_survey_table_one.py, docs/survey.md).
+        Wald F), as ``tbl_svysummary`` but with unweighted counts. ``smd`` gives
+        weighted SMDs (R ``tableone::svyCreateTableOne``); ``tests`` overrides are then
+        ``"wald"``, ``"rao_scott"``, ``"rao_scott_chisq"`` or ``"none"``
+        (tables/_survey_compare.py, docs/survey.md).
 
     Returns
     -------
@@ -434,7 +439,7 @@ def table_one(
         from ._survey_table_one import survey_table_one
 
         opts = dict(categorical=categorical, nonnormal=nonnormal, overall=overall,
-                    tests=bool(tests), missing=missing, decimals=decimals, style=style,
+                    tests=tests, smd=smd, missing=missing, decimals=decimals, style=style,
                     min_cell=min_cell, labels=labels, codebook=codebook, title=title)  # fmt: skip
         return survey_table_one(data, design, by, variables, opts)
     su = _setup(
