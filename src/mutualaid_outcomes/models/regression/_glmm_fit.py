@@ -1,11 +1,15 @@
 """Fit a GLMM on one grouping factor: optimise the Laplace/AGQ deviance over (theta, beta).
 
 The deviance of :mod:`._glmm_engine` is minimised jointly over the relative covariance
-parameters and the fixed effects (lme4's second stage, ``nAGQ >= 1``) by L-BFGS-B
-with central-difference gradients, from the fixed effects of the GLM without random
-effects and ``Lambda = I``. The fixed-effect covariance is lme4's default for ``glmer``:
-twice the inverse of the finite-difference Hessian of the deviance in ``(theta, beta)``,
-restricted to ``beta``; when that Hessian is not positive definite (a singular fit), the
+parameters and the fixed effects (lme4's second stage, ``nAGQ >= 1``) by L-BFGS-B,
+from the fixed effects of the GLM without random effects and ``Lambda = I``: first
+without bounds (the deviance does not change when a column of ``Lambda`` changes sign),
+then within lme4's bounds from the sign-normalised solution. The Laplace deviance comes
+with its exact gradient (:func:`._glmm_engine.laplace_gradient`); adaptive quadrature
+uses central differences. The fixed-effect covariance is lme4's default for ``glmer``:
+twice the inverse of the finite-difference Hessian of the deviance in ``(theta, beta)``
+(second differences of the deviance in ``theta`` as lme4's ``deriv12``, differences of
+the exact gradient in ``beta`` for the Laplace deviance), restricted to ``beta``; when that Hessian is not positive definite (a singular fit), the
 conditional covariance given ``theta`` (lme4's ``use.hessian = FALSE``) is used and
 flagged.
 """
