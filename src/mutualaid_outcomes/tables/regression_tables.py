@@ -132,6 +132,63 @@ def model_rows(terms: Sequence[str], lab: Labels, *, reference_rows: bool = True
     return blocks
 
 
+def _variance_rows(
+    named: list, st: JournalStyle, decimals: int
+) -> tuple[list[str], list[list[str]], pd.DataFrame]:
+    """Variance-component rows of mixed models (SD and correlation, as modelsummary).
+
+    Results with a ``variance_components()`` method (columns ``group, term1, term2,
+    variance, sd_or_corr``) contribute "group: SD (term)", "group: Corr (term1, term2)"
+    and "Residual SD" rows, and a "Groups" count row; other models get empty cells.
+    Also returns the full-precision values in the layout of broom.mixed's ``ran_pars``.
+    """
+    order: list[str] = []
+    values: list[dict[str, float]] = []
+    groups: list[str] = []
+    frames = []
+    for name, res in named:
+        vc_fun = getattr(res, "variance_components", None)
+        got: dict[str, float] = {}
+        n_groups = ""
+        if callable(vc_fun):
+            vc = vc_fun()
+            for _, r in vc.iterrows():
+                grp, t1, t2 = str(r["group"]), str(r["term1"]), str(r["term2"])
+                if grp == "Residual":
+                    label, term = "Residual SD", "sd__Observation"
+                elif t2:
+                    label, term = f"{grp}: Corr ({t1}, {t2})", f"cor__{t1}.{t2}"
+                else:
+                    label, term = f"{grp}: SD ({t1})", f"sd__{t1}"
+                got[label] = float(r["sd_or_corr"])
+                order += [label] if label not in order else []
+                frames.append(
+                    pd.DataFrame(
+                        {"term": [term], "group": [grp], "estimate": [got[label]],
+                         "effect": ["ran_pars"], "model": [name]}
+                    )
+                )  # fmt: skip
+            gl = res.glance()
+            if "n_groups" in gl.columns and pd.notna(gl.loc[0, "n_groups"]):
+                n_groups = str(int(gl.loc[0, "n_groups"]))
+        values.append(got)
+        groups.append(n_groups)
+    if not order:
+        return [], [], pd.DataFrame()
+    index = ["Random effects", *order, "Groups"]
+    rows = [["", ""] * len(named)]
+    for label in order:
+        rows.append(
+            [
+                v
+                for got in values
+                for v in (format_number(got[label], decimals, st.minus) if label in got else "", "")
+            ]
+        )
+    rows.append([v for g in groups for v in (g, "")])
+    return index, rows, pd.concat(frames, ignore_index=True)
+
+
 def _named(results: Any) -> list[tuple[str, Any]]:
     if isinstance(results, Mapping):
         items = [(str(k), v) for k, v in results.items()]
@@ -229,7 +286,9 @@ def regression_table(
     -------
     Table
         ``numbers`` holds each model's ``tidy()`` rows (full precision) with a
-        ``model`` column.
+        ``model`` column; with mixed models it also holds their variance components
+        (``effect`` "ran_pars", ``group``, terms ``sd__x``/``cor__x.y`` as broom.mixed)
+        and the fixed-effect rows get ``effect`` "fixed".
 
     Raises
     ------
@@ -237,6 +296,13 @@ def regression_table(
         If a result has no ``tidy()``/``glance()``.
     DataValidationError
         If ``results`` is empty or ``exponentiate`` has the wrong length.
+
+    Notes
+    -----
+    A mixed model's variance components (the SD of each random effect, the
+    correlations and, for a linear model, the residual SD) follow the coefficients under
+    a "Random effects" heading, with the number of groups, as ``modelsummary`` and
+    ``texreg`` show lme4 fits; they come from the result's ``variance_components()``.
 
     Examples
     --------
@@ -290,6 +356,12 @@ def regression_table(
                 else:  # the reference row: a dash in the models that have the factor
                     line += [_DASH if terms & set(c) else "", ""]
             rows.append(line)
+    vc_index, vc_rows, vc_numbers = _variance_rows(named, st, decimals)
+    if vc_rows:
+        heading.append(len(rows))
+        indent.update({len(rows) + i: 1 for i in range(1, len(vc_rows) - 1)})
+        index += vc_index
+        rows += vc_rows
     for key, text in _GLANCE_ROWS:
         vals = [res.glance() for _, res in named]
         got = [
@@ -306,6 +378,8 @@ def regression_table(
     numbers = pd.concat(
         [td.assign(model=name) for (name, _), td in zip(named, tidies)], ignore_index=True
     )
+    if not vc_numbers.empty:
+        numbers = pd.concat([numbers.assign(effect="fixed"), vc_numbers], ignore_index=True)
     return Table(
         body=body,
         title=title,

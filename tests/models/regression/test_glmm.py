@@ -132,3 +132,32 @@ def test_pipeline_spec_accepts_glmm_options():
         name="drink", type="mixed", formula="drink ~ meeting + (1 | id)", family="binomial"
     )
     assert step.model_extra["family"] == "binomial"
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+@pytest.mark.parametrize("q", [1, 2])
+def test_laplace_gradient_matches_differences(family, q):
+    from mutualaid_outcomes.models.regression import _glmm_engine as ge
+
+    rng = np.random.default_rng(7)
+    n, n_groups = 400, 30
+    codes = np.sort(rng.integers(0, n_groups, n))
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x])
+    eta = -0.3 + 0.5 * x + rng.normal(size=n_groups)[codes]
+    if family == "binomial":
+        m = rng.integers(1, 5, n).astype(float)
+        y = rng.binomial(m.astype(int), 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        m, y = np.ones(n), rng.poisson(np.exp(eta)).astype(float)
+    d = ge.GLMMData(family, y, m, X, X[:, :q].copy(), codes, n_groups, np.zeros(n))
+    theta = [0.8] if q == 1 else [0.8, 0.3, 0.5]
+    x0 = np.array([*theta, -0.2, 0.4])
+    dev, grad = ge.laplace_gradient(x0, d)
+    assert dev == pytest.approx(ge.laplace_deviance(x0, d), abs=1e-9)
+    h = 1e-5
+    fd = [
+        (ge.laplace_deviance(x0 + e, d) - ge.laplace_deviance(x0 - e, d)) / (2 * h)
+        for e in np.eye(len(x0)) * h
+    ]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6)

@@ -308,8 +308,9 @@ def fit_mixed(
     Binomial and Poisson models: ``g(E[y_i | b]) = offset + X_i beta + Z_i b_i`` with
     ``b_i = Lambda u_i``, ``u_i ~ N(0, I)``; the Laplace (or adaptive Gauss-Hermite)
     deviance, with conditional modes found by penalised IRLS, is minimised jointly over
-    ``(theta, beta)`` as lme4's ``glmer`` does, and the fixed-effect covariance is twice
-    the inverse finite-difference Hessian of the deviance (``vcov(glmer)``). Validated
+    ``(theta, beta)`` as lme4's ``glmer`` does (L-BFGS-B with the exact gradient of the
+    Laplace deviance), and the fixed-effect covariance is twice the inverse
+    finite-difference Hessian of the deviance (``vcov(glmer)``). Validated
     against lme4 1.1.31 ``glmer`` (tests/reference/glmm_lme4.R: cbpp, grouseticks;
     Laplace, nAGQ = 10, random slopes). The log-likelihood is the full one; lme4's
     ``logLik`` for ``nAGQ > 1`` omits the saturated model's log-likelihood.
