@@ -20,7 +20,6 @@ from ..._validation import (
     check_dataframe,
     check_option,
     check_positive_int,
-    listwise_delete,
     renamed,
 )
 from ...errors import (
@@ -28,16 +27,14 @@ from ...errors import (
     ConvergenceWarning,
     DataValidationError,
     DataWarning,
-    EstimationError,
     OptionError,
 )
 from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
-from .._core.design import Design, build_design, formula_columns, outcome_series, split_formula
-from .._core.families import check_count
+from .._core.design import Design
 from . import _glmm_engine as ge
 from . import _mixed_engine as eng
 from ._glmm_fit import fit_glmm
-from ._mixed_formula import parse_cbind, parse_mixed_formula
+from ._mixed_data import check_identifiable, glmm_outcome, mixed_data, resolve_random_terms
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
@@ -62,12 +59,6 @@ SEPARATION_BETA = 15.0
 #: A diagonal element of the relative covariance factor Lambda(theta) below this is at
 #: the boundary (lme4's ``isSingular`` default tolerance).
 SINGULAR_TOL = 1e-4
-#: Residual sum of squares, relative to the total, at which the model is an exact fit.
-#: Evaluated in the no-pooling limit (theta -> infinity: fixed effects plus free
-#: per-group effects); rounding in the sufficient-statistic residual sum of squares is
-#: about 1e-13 relative, so 1e-10 separates exact fits from any real data with a
-#: residual SD above 1e-5 of the outcome SD.
-PERFECT_FIT_TOL = 1e-10
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -355,13 +346,13 @@ def fit_mixed(
     max_iter = check_positive_int(max_iter, "max_iter")
     family = check_option(family, FAMILIES, "family")
     n_agq = check_positive_int(n_agq, "n_agq")
-    formula, id, re_formula = _resolve_random_terms(formula, id, re_formula)
+    formula, id, re_formula = resolve_random_terms(formula, id, re_formula)
     if family == "negative_binomial":
         raise OptionError(
             "`family`: 'negative_binomial' mixed models (lme4's glmer.nb) are not "
             "implemented yet; use 'poisson' with an observation-level random intercept."
         )
-    clean, report, codes, y, X, design, Z, re_design, re_rhs = _mixed_data(
+    clean, report, codes, y, X, design, Z, re_design, re_rhs = mixed_data(
         data, formula, id, re_formula, offset
     )
     if family != "gaussian":
@@ -387,12 +378,24 @@ def fit_mixed(
             "`offset` and `n_agq` apply to family='binomial' or 'poisson' only; got "
             f"family='gaussian' with offset={offset!r}, n_agq={n_agq}."
         )
+    return _fit_lmm_result(
+        clean, report, codes, y, X, design, Z, re_design, re_rhs,
+        formula=formula, id=id, reml=bool(reml), max_iter=max_iter,
+    )  # fmt: skip
+
+
+def _fit_lmm_result(
+    clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
+    design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
+    reml: bool, max_iter: int,
+) -> MixedResult:  # fmt: skip
+    """Fit a linear mixed model by the profiled (RE)ML engine; a :class:`MixedResult`."""
     n_groups = int(codes.max()) + 1
     yv = y.to_numpy(dtype=float)
     st = eng.group_stats(codes, X, Z, yv, n_groups)
-    _check_identifiable(st, n_groups, id, yv)
-    theta, converged, opt_msg, _ = eng.optimise_theta(st, bool(reml), max_iter)
-    fit = eng.pls(theta, st, bool(reml), gradient=False)
+    check_identifiable(st, n_groups, id, yv)
+    theta, converged, opt_msg, _ = eng.optimise_theta(st, reml, max_iter)
+    fit = eng.pls(theta, st, reml, gradient=False)
     n, p, q = st.n, st.p, st.q
     sigma2 = fit.r2 / (n - p if reml else n)
     lam = eng.make_lambda(theta, q)
@@ -407,14 +410,14 @@ def fit_mixed(
             f"The mixed model did not converge ({message}); see glance()['message']. "
             "Simplify the random effects, rescale predictors or raise `max_iter`.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     elif singular:
         warnings.warn(
             "Singular fit: a random-effect variance is estimated at zero; consider dropping "
             "that random effect.",
             DataWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     vcov = sigma2 * linalg.inv(fit.RXtRX)
     loglik = -0.5 * fit.deviance
@@ -447,112 +450,6 @@ def fit_mixed(
     )
 
 
-def _check_identifiable(st: eng.GroupStats, n_groups: int, id: str, y: np.ndarray) -> None:
-    """Refuse models whose residual variance is not identified (as lme4's nobs checks)."""
-    n_re = n_groups * st.q
-    if st.n <= n_re:
-        raise DataValidationError(
-            f"The {st.n} rows used are no more than the {n_re} random effects ({st.q} per "
-            f"level of `id` ('{id}')); the random-effect and residual variances are not "
-            "identified. Use fewer random effects (e.g. a random intercept only)."
-        )
-    ss = float(np.sum((y - y.mean()) ** 2))
-    rss = eng.no_pooling_rss(st)
-    if ss == 0 or rss <= PERFECT_FIT_TOL * ss:
-        raise EstimationError(
-            "The outcome is reproduced exactly by the fixed effects and one set of random "
-            f"effects per level of `id` ('{id}') (residual sum of squares "
-            f"{max(rss, 0.0):.3g} against a total of {ss:.3g}): the residual variance is "
-            "zero and the likelihood has no maximum. Check for a derived or duplicated "
-            "outcome column."
-        )
-
-
-def _resolve_random_terms(
-    formula: str, id: str | None, re_formula: str | None
-) -> tuple[str, str, str | None]:
-    """Random effects from ``(... | g)`` in the formula or from ``id``/``re_formula``."""
-    if not isinstance(formula, str):
-        raise ArgumentTypeError(f"`formula` must be a string; got {formula!r}.")
-    fixed, group, expr = parse_mixed_formula(formula)
-    if group is None:
-        if id is None:
-            raise ArgumentTypeError(
-                "fit_mixed needs the grouping of the random effects: a term such as "
-                "'(1 | id)' in `formula`, or `id=`."
-            )
-        return formula, id, re_formula
-    if id is not None or re_formula is not None:
-        raise OptionError(
-            f"`formula` already has the random-effect term of '{group}'; do not pass "
-            f"`id` ({id!r}) or `re_formula` ({re_formula!r}) as well."
-        )
-    return fixed, group, f"~ {expr}"
-
-
-def _mixed_data(
-    data: pd.DataFrame, formula: str, id: Any, re_formula: str | None, offset: str | None
-) -> tuple[Any, ...]:
-    """Complete rows, group codes, outcome and the fixed- and random-effect designs.
-
-    A ``cbind(successes, failures)`` outcome comes back as a two-column frame.
-    """
-    if not isinstance(id, str):
-        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
-    check_columns(data, id, "id")
-    lhs, rhs = split_formula(formula)
-    pair = parse_cbind(lhs)
-    extra = [] if offset is None else [offset]
-    if offset is not None:
-        check_columns(data, offset, "offset")
-    if pair is not None:
-        check_columns(data, list(pair), "formula")
-        cols = [*pair, *formula_columns(f"~ {rhs}", data)]
-    else:
-        cols = formula_columns(formula, data)
-    re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
-    re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
-    clean, report = listwise_delete(
-        data, list(dict.fromkeys([*cols, *re_cols, *extra, id])), identifiers=[id]
-    )
-    codes, uniq = pd.factorize(clean[id], sort=True)
-    if len(uniq) < 2:
-        raise DataValidationError(
-            f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
-            "mixed model needs several groups."
-        )
-    y = clean[list(pair)] if pair is not None else outcome_series(lhs, clean)
-    dtypes = y.dtypes if isinstance(y, pd.DataFrame) else [y.dtype]
-    if not all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in dtypes):
-        raise DataValidationError(
-            f"`formula`: the outcome ('{lhs}') must be numeric; got {list(dtypes)}."
-        )
-    X, design = build_design(rhs, clean)
-    Z, re_design = build_design(re_rhs, clean, "re_formula")
-    return clean, report, codes, y, X, design, Z, re_design, re_rhs
-
-
-def _glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Successes (counts) and trials of a binomial or Poisson outcome."""
-    if isinstance(y, pd.DataFrame):
-        if family != "binomial":
-            raise OptionError(
-                f"`formula`: a cbind() outcome needs family='binomial'; got '{family}'."
-            )
-        k = check_count(y.iloc[:, 0], "binomial", "formula")
-        f = check_count(y.iloc[:, 1], "binomial", "formula")
-        return k, k + f
-    if family == "poisson":
-        return check_count(y, "poisson", "formula"), np.ones(len(y))
-    arr = y.to_numpy(dtype=float)
-    if not np.all(np.isin(arr, [0.0, 1.0])):
-        raise DataValidationError(
-            f"`formula`: the binomial outcome ('{y.name}') must be 0/1 (or use "
-            "cbind(successes, failures)); found values outside {0, 1}."
-        )
-    return arr, np.ones(len(arr))
-
-
 def _fit_glmm_result(
     clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
     design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
@@ -560,7 +457,7 @@ def _fit_glmm_result(
 ) -> MixedResult:  # fmt: skip
     """Fit a binomial or Poisson GLMM and wrap it as a :class:`MixedResult`."""
     off = np.zeros(len(clean)) if offset is None else clean[offset].to_numpy(dtype=float)
-    k, m = _glmm_outcome(y, family, off)
+    k, m = glmm_outcome(y, family, off)
     q = Z.shape[1]
     if n_agq > 1 and q != 1:
         raise OptionError(
