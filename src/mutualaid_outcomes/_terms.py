@@ -100,6 +100,8 @@ def parse_term(term: str) -> Term:
     ('arm', 'MET', 'CBT', 'treatment')
     >>> [p.variable for p in parse_term("C(arm)[T.MET]:month").parts]
     ['arm', 'month']
+    >>> parse_term("indirect[network]").coding  # a bracketed name without a coding code
+    'full'
     """
     term = str(term)
     if term in _INTERCEPTS:
@@ -116,6 +118,6 @@ def parse_term(term: str) -> Term:
         tm = _TREATMENT.search(args)
         if tm:
             ref = _strip_quotes(tm.group("ref"))
-        coding = {"T": "treatment", "S": "sum", None: "full"}.get(code, code.lower())
+        coding = "full" if code is None else {"T": "treatment", "S": "sum"}.get(code, code.lower())
         return Term(term, variable=var, level=m.group("level"), reference=ref, coding=coding)
     return Term(term, variable=term)

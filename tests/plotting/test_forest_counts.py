@@ -119,3 +119,22 @@ def test_min_cell_is_checked(frame):
     cox = fit_cox(frame, "time", "event", ["x"])
     with pytest.raises(DataValidationError, match="`min_cell` must be an integer >= 2"):
         forest_data(cox, min_cell=1)
+
+
+def test_mediation_effects_with_bracketed_names_are_drawn():
+    """Effect names such as ``indirect[m]`` look like factor dummies without a coding."""
+    from mutualaid_outcomes.models.mediation.product import mediate
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=200)
+    m = 0.5 * x + rng.normal(size=200)
+    y = 0.4 * m + 0.2 * x + rng.normal(size=200)
+    d = pd.DataFrame({"x": x, "m": m, "y": y})
+    fit = mediate(d, exposure="x", mediators=["m"], outcome="y", n_boot=200, rng=1)
+    terms = ["indirect[m]", "direct", "total"]
+    data = forest_data(fit, terms=terms)
+    assert data["term"].tolist() == terms
+    assert data["label"].notna().all()
+    ax = plot_forest(fit, terms=terms, labels={"indirect[m]": "Indirect via m"})
+    assert "Indirect via m" in [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(ax.figure)
