@@ -314,7 +314,7 @@ def build_design(
                 "redundant terms or empty factor levels (R would report NA for the "
                 "aliased coefficients; this package refuses the fit)."
             )
-    kappa, flagged = check_conditioning(X, columns, argument)
+    kappa, flagged = check_conditioning(X, columns, argument, r=r)
     design = Design(rhs, mat.design_info, columns, kappa, flagged)
     return X, design
 
@@ -326,6 +326,7 @@ def check_conditioning(
     *,
     centre: bool = False,
     refuse_exact: bool = False,
+    r: np.ndarray | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """Belsley's scaled condition number of a design; warn once when it is too large.
 
@@ -346,6 +347,9 @@ def check_conditioning(
     columns of the dependency (for models without a rank check of their own); otherwise
     it is flagged like a near dependency and the model's own rank check decides.
 
+    ``r``, the triangular factor of the uncentred ``X = QR`` when the caller already has
+    it (``build_design`` does), saves the factorisation on the exact route.
+
     Examples
     --------
     >>> x = np.linspace(0, 1, 20)
@@ -360,9 +364,10 @@ def check_conditioning(
     X = np.asarray(X, dtype=float)
     if centre and X.shape[0] > 0:
         X = X - X.mean(axis=0)
+        r = None  # a factor of the uncentred design does not apply
     kappa, involved = _gram_condition(X, names)
     if not kappa < GRAM_KAPPA_LIMIT:  # large, infinite or not tried: the exact route
-        kappa, involved = scaled_condition(X, names)
+        kappa, involved = scaled_condition(X, names, r)
     if math.isinf(kappa) and refuse_exact:
         raise DataValidationError(
             f"The predictors in `{argument}` are collinear (the design is singular); "

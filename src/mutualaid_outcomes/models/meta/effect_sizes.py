@@ -77,20 +77,6 @@ MEASURES: dict[str, tuple[str, ...]] = {
 #: measures on the log scale, for which exponentiated results are ratios
 RATIO_MEASURES: tuple[str, ...] = ("RR", "OR", "IRR")
 _CONTINUITY_TO = ("only0", "all", "if0all", "none")
-_ROLES = (
-    "events1",
-    "n1",
-    "events2",
-    "n2",
-    "time1",
-    "time2",
-    "mean1",
-    "sd1",
-    "mean2",
-    "sd2",
-    "r",
-    "n",
-)
 
 
 def _columns(data: pd.DataFrame, measure: str, roles: Mapping[str, str | None]) -> dict:
