@@ -9,12 +9,14 @@ random effects of both equations share one unstructured covariance matrix, which
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..regression._mixed_engine import group_stats
+from ..regression.mixed import MixedResult, fit_mixed
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,70 @@ def vech_index(q: int, i: int, j: int) -> int:
     rows, cols = np.tril_indices(q)
     hit = np.flatnonzero((rows == max(i, j)) & (cols == min(i, j)))
     return int(hit[0])
+
+
+RANDOM_LABELS = {
+    "sm": "m_intercept",
+    "sm_xw": "a",
+    "sy": "y_intercept",
+    "sy_mw": "b",
+    "sy_xw": "direct_within",
+}
+WITHIN_SOURCES = {"a": "sm_xw", "b": "sy_mw", "direct_within": "sy_xw"}
+
+
+def fit_stacked(
+    wb: pd.DataFrame, covs: list[str], slopes: list[str], fm: MixedResult, fy: MixedResult
+) -> dict:
+    """The stacked model: its within paths and ``cov(a_j, b_j)``.
+
+    The between paths come from the separately fitted equations ``fm`` (mediator) and
+    ``fy`` (outcome), whose residual variances give ``k = sigma_Y / sigma_M``.
+    """
+    k = float(np.sqrt(fy.sigma2 / fm.sigma2))
+    m_fixed = {"sm": "", "sm_xw": "_xw", "sm_xb": "_xb", **{f"sm{c}": c for c in covs}}
+    y_fixed = {"sy": "", "sy_mw": "_mw", "sy_xw": "_xw", "sy_xb": "_xb"}
+    y_fixed.update({f"sy{c}": c for c in covs})
+    m_random = ["sm"] + (["sm_xw"] if "a" in slopes else [])
+    y_random = ["sy"] + (["sy_mw"] if "b" in slopes else [])
+    y_random += ["sy_xw"] if "direct" in slopes else []
+    design = stack(
+        wb, id="_id", m_fixed=m_fixed, y_fixed=y_fixed, m_random=m_random,
+        y_random=y_random, m="_m", y="_y", y_scale=k,
+    )  # fmt: skip
+    formula = "_response ~ 0 + " + " + ".join(design.fixed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence and singularity go to glance()
+        st = fit_mixed(
+            design.frame, formula, id="_id", re_formula="~ 0 + " + " + ".join(design.random)
+        )
+    beta = st.coef()
+    scale = pd.Series([k if t in y_fixed else 1.0 for t in beta.index], index=beta.index)
+    beta_o, V_o = beta * scale, st.vcov() * np.outer(scale, scale)
+    src = list(WITHIN_SOURCES.values())
+    names = [*WITHIN_SOURCES, "a_between", "b_between", "direct_between"]
+    est = [*beta_o.loc[src], fm.coef()["_xb"], fy.coef()["_mb"], fy.coef()["_xb"]]
+    cov = np.zeros((6, 6))
+    cov[:3, :3] = V_o.loc[src, src].to_numpy()
+    cov[3, 3] = fm.vcov().loc["_xb", "_xb"]
+    cov[4:, 4:] = fy.vcov().loc[["_mb", "_xb"], ["_mb", "_xb"]].to_numpy()
+    rnames = list(st.cov_re.index)
+    rs = np.array([k if r.startswith("sy") else 1.0 for r in rnames])
+    psi = st.cov_re.to_numpy()
+    labels = [RANDOM_LABELS[r] for r in rnames]
+    cov_ab = (0.0, 0.0)
+    if "sm_xw" in rnames and "sy_mw" in rnames:
+        i, j = rnames.index("sm_xw"), rnames.index("sy_mw")
+        theta_cov = reml_covariance(design, psi, st.sigma2)
+        pos = vech_index(len(rnames), i, j)
+        cov_ab = (k * psi[i, j], k * float(np.sqrt(theta_cov[pos, pos])))
+    return {
+        "paths": pd.Series(np.asarray(est, dtype=float), index=names, name="estimate"),
+        "paths_cov": pd.DataFrame(cov, index=names, columns=names),
+        "cov_ab": cov_ab,
+        "random_effects": pd.DataFrame(psi * np.outer(rs, rs), index=labels, columns=labels),
+        "sigma2_mediator": float(st.sigma2),
+        "sigma2_outcome": float(st.sigma2 * k**2),
+        "k": k,
+        "stacked": st,
+    }
