@@ -163,7 +163,12 @@ def test_persons_with_one_day_are_reported(small):
 
 @pytest.mark.slow
 def test_monte_carlo_interval_coverage():
-    """95% intervals of the within and between indirect effects cover the truth 93-97%."""
+    """95% intervals of the within and between indirect effects cover the truth 93-97%.
+
+    500 data sets of 80 persons x 10 days (random a, b and direct slopes, corr(a_j, b_j)
+    = 0.5); about 0.3 s of CPU per data set (a few minutes in all on one core). The
+    binomial Monte Carlo SE of a coverage near 95% is about 1 percentage point.
+    """
     truth = mlm_data.TRUTH
     hits = {"indirect_within": 0, "indirect_between": 0, "cov_ab": 0}
     n_rep = 500
@@ -176,8 +181,11 @@ def test_monte_carlo_interval_coverage():
         tab = res.tidy().set_index("term")
         for term in hits:
             hits[term] += tab.loc[term, "conf_low"] <= truth[term] <= tab.loc[term, "conf_high"]
+    cover = {term: h / n_rep for term, h in hits.items()}
+    mc_se = {term: np.sqrt(c * (1 - c) / n_rep) for term, c in cover.items()}
+    print("coverage", cover, "Monte Carlo SE", mc_se)
     for term in ("indirect_within", "indirect_between"):
-        assert 0.93 <= hits[term] / n_rep <= 0.97, (term, hits[term] / n_rep)
+        assert 0.93 <= cover[term] <= 0.97, (term, cover[term], mc_se[term])
 
 
 # --- binary outcome: separate a- (lmer) and b-path (glmer) equations -----------------
