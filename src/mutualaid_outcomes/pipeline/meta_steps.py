@@ -190,6 +190,10 @@ def run_meta_analyses(ctx: RunContext) -> None:
         ctx.model_sections.append(
             ReportSection(
                 title=f"Meta-analysis: {step.name}",
-                html_blocks=[table.to_html(), result.summary().as_html()],
+                html_blocks=[
+                    table.to_html(),
+                    result.summary().relabelled(style=ctx.spec.output.style).as_html(),
+                ],
+                heading=False,
             )
         )

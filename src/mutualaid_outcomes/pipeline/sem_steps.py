@@ -156,6 +156,7 @@ def fit_sems(ctx: RunContext) -> None:
                 title=f"Structural equation model: {step.name}",
                 html_blocks=[table.to_html()],
                 notes=list(result.notes),
+                heading=False,
             )
         )
     if fitted:
@@ -163,7 +164,5 @@ def fit_sems(ctx: RunContext) -> None:
         for ext in ctx.spec.output.table_formats:
             fit_table.save(ctx.tmp / "tables" / f"sem_fit.{ext}")
         ctx.table_sections.append(
-            ReportSection(
-                title="Structural equation models: fit", html_blocks=[fit_table.to_html()]
-            )
+            ReportSection(title=fit_table.title, html_blocks=[fit_table.to_html()], heading=False)
         )
