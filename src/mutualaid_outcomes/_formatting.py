@@ -54,6 +54,10 @@ class JournalStyle:
         How Table 1 names its statistics: ``n (%)``, ``M (SD)``, ``Mdn [Q1, Q3]``
         (APA); ``No. (%)``, ``Mean (SD)``, ``Median (IQR)`` (AMA); ``no. (%)``,
         ``mean (SD)``, ``median (IQR)`` (NEJM).
+    proportion_decimals : int
+        Fewest decimals for means, SDs and quartiles of a proportion (a variable in
+        [0, 1]) in Table 1: 2, as APA 7 (6.36) and the AMA Manual give proportions
+        to two decimals.
     """
 
     name: str
@@ -67,6 +71,7 @@ class JournalStyle:
     count_label: str = "n (%)"
     mean_label: str = "M (SD)"
     median_label: str = "Mdn [Q1, Q3]"
+    proportion_decimals: int = 2
 
     def interval(self, low: str, high: str) -> str:
         """Two formatted limits joined in the journal's interval style."""
