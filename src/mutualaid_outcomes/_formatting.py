@@ -54,6 +54,10 @@ class JournalStyle:
         How Table 1 names its statistics: ``n (%)``, ``M (SD)``, ``Mdn [Q1, Q3]``
         (APA); ``No. (%)``, ``Mean (SD)``, ``Median (IQR)`` (AMA); ``no. (%)``,
         ``mean (SD)``, ``median (IQR)`` (NEJM).
+    table_font_size : float
+        Point size of the table text in Word output (notes one point smaller): 10
+        for APA, 9 for AMA and NEJM, whose typeset tables are set smaller than the
+        text.
     proportion_decimals : int
         Fewest decimals for means, SDs and quartiles of a proportion (a variable in
         [0, 1]) in Table 1: 2, as APA 7 (6.36) and the AMA Manual give proportions
@@ -71,6 +75,7 @@ class JournalStyle:
     count_label: str = "n (%)"
     mean_label: str = "M (SD)"
     median_label: str = "Mdn [Q1, Q3]"
+    table_font_size: float = 10.0
     proportion_decimals: int = 2
 
     def interval(self, low: str, high: str) -> str:
@@ -81,10 +86,32 @@ class JournalStyle:
 JOURNAL_STYLES: dict[str, JournalStyle] = {
     "apa": JournalStyle("apa", False, 3, 3, "[", ", ", "]"),
     "jama": JournalStyle(
-        "jama", False, 2, 3, "", " to ", "", "-", "No. (%)", "Mean (SD)", "Median (IQR)"
+        "jama",
+        False,
+        2,
+        3,
+        "",
+        " to ",
+        "",
+        "-",
+        "No. (%)",
+        "Mean (SD)",
+        "Median (IQR)",
+        table_font_size=9.0,
     ),
     "nejm": JournalStyle(
-        "nejm", True, 2, 3, "", " to ", "", "-", "no. (%)", "mean (SD)", "median (IQR)"
+        "nejm",
+        True,
+        2,
+        3,
+        "",
+        " to ",
+        "",
+        "-",
+        "no. (%)",
+        "mean (SD)",
+        "median (IQR)",
+        table_font_size=9.0,
     ),
 }
 

@@ -4,6 +4,8 @@ The demo runs once for the module (about half a minute on two cores).
 """
 
 import re
+import shutil
+import subprocess
 import zipfile
 
 import pandas as pd
@@ -85,3 +87,27 @@ def test_each_report_table_has_one_numbered_caption(demo):
     assert not re.search(r"<h2>Table \d", body)
     # the contents still list the tables
     assert "Table 1. Baseline characteristics by treatment arm</a>" in report
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("soffice", "pdfinfo", "pdftotext")),
+    reason="LibreOffice or poppler is not installed",
+)
+def test_word_table_one_fits_one_portrait_page_with_its_notes(demo, tmp_path):
+    path = demo / "tables" / "table1.docx"
+    run = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    info = subprocess.run(["pdfinfo", str(tmp_path / "table1.pdf")], capture_output=True, text=True)
+    fields = dict(line.split(":", 1) for line in info.stdout.splitlines() if ":" in line)
+    assert int(fields["Pages"]) == 1
+    width, height = (float(v) for v in fields["Page size"].split()[0:3:2])
+    assert width < height  # portrait
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "table1.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    # the notes are on that page, under the last row
+    assert text.index("Hazardous and harmful") < text.index("Note.") < text.index("Kruskal")
