@@ -2,9 +2,11 @@
 
 A :class:`Summary` is built by :meth:`mutualaid_outcomes.results.BaseResult.summary`
 from a result's ``tidy()`` and ``glance()`` frames and renders as plain text, HTML
-(shown by Jupyter) and LaTeX. Numbers are rounded only here: one format per column
-(integers for counts, fixed decimals, or scientific notation when a nonzero value would
-print as zero), p-values as ``<0.001``. :func:`ratio_label` and :data:`RATIO_NAMES` name
+(shown by Jupyter) and LaTeX. Numbers are rounded only here, with the rules of the
+publication tables (:mod:`mutualaid_outcomes._formatting`): one format per column
+(integers for counts, otherwise fixed decimals rounded half away from zero, a nonzero
+value that would print as zero shown as ``<0.001``; scientific notation only from
+1e7), p-values as ``<0.001`` or by a journal preset. :func:`ratio_label` and :data:`RATIO_NAMES` name
 exponentiated coefficients (odds, rate, risk and hazard ratios) for the summary and the
 tables; :func:`latex_escape` is shared with the LaTeX table writer.
 

@@ -16,7 +16,8 @@ color:#222;line-height:1.45;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{padding:3px 10px;text-align:left;vertical-align:top}
-thead th{border-bottom:1px solid #000}caption{font-weight:bold;text-align:left;padding-bottom:.3em}
+thead th{border-bottom:1px solid #000}caption{text-align:left;padding-bottom:.3em}
+.mutualaid-summary caption{font-weight:bold}
 tfoot td{border-top:1px solid #000;color:#555}
 img{max-width:100%}.note{color:#555;font-size:.9em}
 figure{margin:1.5em 0}figcaption{font-size:.9em;margin-top:.3em}
