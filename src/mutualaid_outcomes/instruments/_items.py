@@ -4,10 +4,11 @@
 frame already holds them as one. :func:`scan_items` then reads the block once, in row
 chunks small enough to stay in cache, and in that pass finds the missing answers, checks
 every answer against the spec (minima and maxima, whole numbers), keys the items
-(reverse-keyed items ``lo + hi - value`` by one multiply-add over the chunk, missing
-answers 0) and adds up each scale: no item-sized intermediate is kept. The
+(reverse-keyed items ``lo + hi - value``, missing answers 0) and adds up each scale:
+no item-sized intermediate is kept. The
 answer-by-answer mask of :func:`invalid_mask` is built only when the scan finds an
-invalid answer, to name it in the error or set it missing."""
+invalid answer, to name it in the error or set it missing.
+"""
 
 from __future__ import annotations
 
@@ -92,15 +93,18 @@ def _item_columns(
 def sums_exact(spec: InstrumentSpec) -> bool:
     """Whether every scale sum is exact whatever the order of addition.
 
-    True for whole-number answers (``integer_codes`` and whole allowed codes) whose sums
-    stay below 2**53, on scales without weights: such sums are integers computed
+    True for whole-number answers (``integer_codes``, whole ranges and allowed codes)
+    whose sums stay below 2**53, on scales without weights: such sums are integers computed
     without rounding. Otherwise the items are added in item order, column by column.
     """
     whole_codes = all(float(v).is_integer() for vs in spec.item_values.values() for v in vs)
-    largest = max(max(abs(lo), abs(hi)) for lo, hi in map(spec.item_range, spec.items))
+    ranges = [spec.item_range(item) for item in spec.items]
+    whole_ranges = all(float(v).is_integer() for pair in ranges for v in pair)
+    largest = max(max(abs(lo), abs(hi)) for lo, hi in ranges)
     return (
         spec.integer_codes
         and whole_codes
+        and whole_ranges
         and all(sc.method != "weighted" for sc in spec.scales)
         and spec.n_items * largest < _EXACT_SUM_LIMIT
     )
@@ -131,12 +135,25 @@ class _Scan:
         self.shift = np.where(rev, ranges.sum(axis=1), 0.0)
         self.clip = bool(np.all(ranges >= 0))  # valid keyed items are >= 0: fmax(., 0)
         self.all_ranged = len(self.ranged) == p
+        self.exact = sums_exact(spec)  # whole answers: sums by any route are exact
+        self.rev_set = set(np.flatnonzero(rev).tolist())
         self.n_differ = self.n_nan = 0
         self.low, self.high = np.inf, -np.inf
         self.out_of_range = False
 
     def key(self, v: np.ndarray, m: np.ndarray, f: np.ndarray) -> None:
-        """Keyed items of one chunk into ``f``: ``shift + sign * v``, missing 0."""
+        """Keyed items of one chunk into ``f``: ``shift + sign * v``, missing 0.
+
+        With whole-number answers (``exact``) ``f`` holds the answers themselves, missing
+        0, and :meth:`add_up` keys the reverse-keyed items in the sums.
+        """
+        if self.exact:
+            if self.clip:
+                np.fmax(v, 0.0, out=f)  # NaN -> 0; a valid answer is never below 0
+            else:
+                np.copyto(f, v)
+                np.copyto(f, 0.0, where=m)
+            return
         np.multiply(v, self.sign, out=f)
         f += self.shift
         if self.clip:
@@ -144,8 +161,8 @@ class _Scan:
         else:
             np.copyto(f, 0.0, where=m)
 
-    def check(self, v: np.ndarray, m: np.ndarray, rounded: np.ndarray) -> None:
-        """Accumulate the range and whole-number checks of one chunk."""
+    def check(self, v: np.ndarray, m: np.ndarray, f: np.ndarray, rounded: np.ndarray) -> None:
+        """Accumulate the range and whole-number checks of one chunk (after :meth:`key`)."""
         if not self.ranged:
             return
         vr = v if self.all_ranged else v[:, self.ranged]
@@ -154,11 +171,30 @@ class _Scan:
             self.high = max(self.high, np.fmax.reduce(vr, axis=None))
         elif not self.out_of_range:
             self.out_of_range = bool(np.any(vr < self.lo) or np.any(vr > self.hi))
-        if self.spec.integer_codes:
+        if self.spec.integer_codes and self.exact:  # f: answers with missing 0
+            r = rounded[: len(f)]
+            np.rint(f, out=r)
+            self.n_differ += np.count_nonzero(r != f)
+        elif self.spec.integer_codes:
             r = rounded[: len(vr), : vr.shape[1]]
             np.rint(vr, out=r)
             self.n_differ += np.count_nonzero(r != vr)  # also counts the missing answers
             self.n_nan += np.count_nonzero(m if self.all_ranged else m[:, self.ranged])
+
+    def add_up(self, f: np.ndarray, m: np.ndarray, idx: list[int], whole: bool) -> np.ndarray:
+        """Row sums of the keyed items ``idx`` of one chunk (``f`` from :meth:`key`).
+
+        With whole-number answers a reverse-keyed item adds ``lo + hi - x``: the sum is
+        the plain sum, minus twice the reverse-keyed answers, plus ``lo + hi`` for each
+        of them answered; every term is an integer, so the result is exact.
+        """
+        fx = f if whole else f[:, idx]
+        plain = fx.sum(axis=1)
+        rev = [j for j in idx if j in self.rev_set] if self.exact else []
+        if rev:
+            plain -= 2.0 * f[:, rev].sum(axis=1)
+            plain += (~m[:, rev]) @ self.shift[rev]
+        return plain
 
     def invalid(self, values: np.ndarray) -> bool:
         """Whether the chunks held an invalid answer (after all chunks were checked)."""
@@ -206,22 +242,22 @@ def scan_items(
     order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
     f_buf = np.empty((chunk, p), order=order)
     m_buf = np.empty((chunk, p), dtype=bool, order=order)
-    rounded = np.empty((chunk, p))
+    rounded = np.empty((chunk, p), order=order)
     for i in range(0, n, _CHUNK_ROWS):
         v = values[i : i + _CHUNK_ROWS]
         rows = slice(i, i + len(v))
         f, m = f_buf[: len(v)], m_buf[: len(v)]
         np.isnan(v, out=m)
-        scan.check(v, m, rounded)
         scan.key(v, m, f)
+        scan.check(v, m, f, rounded)
         n_missing[rows] = _count(m)
         for sc, idx in layout:
             whole = idx == list(range(p))
-            fx, mx = (f, m) if whole else (f[:, idx], m[:, idx])
             out = sums[sc.name]
-            out.plain[rows] = fx.sum(axis=1)
-            out.n_missing[rows] = n_missing[rows] if whole else _count(mx)
+            out.plain[rows] = scan.add_up(f, m, idx, whole)
+            out.n_missing[rows] = n_missing[rows] if whole else _count(m[:, idx])
             if out.weighted is not None and out.weight_answered is not None:
+                fx, mx = (f, m) if whole else (f[:, idx], m[:, idx])
                 w = np.asarray(sc.weights, dtype=float)
                 out.weighted[rows] = (fx * w).sum(axis=1)
                 out.weight_answered[rows] = (~mx * w).sum(axis=1)
