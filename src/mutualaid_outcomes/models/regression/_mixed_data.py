@@ -108,7 +108,7 @@ def mixed_data(
 
 
 def glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Successes (counts) and trials of a binomial or Poisson outcome."""
+    """Successes (counts) and trials of a binomial, Poisson or negative binomial outcome."""
     if isinstance(y, pd.DataFrame):
         if family != "binomial":
             raise OptionError(
@@ -117,8 +117,8 @@ def glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.nda
         k = check_count(y.iloc[:, 0], "binomial", "formula")
         f = check_count(y.iloc[:, 1], "binomial", "formula")
         return k, k + f
-    if family == "poisson":
-        return check_count(y, "poisson", "formula"), np.ones(len(y))
+    if family in ("poisson", "negative_binomial"):
+        return check_count(y, family, "formula"), np.ones(len(y))
     arr = y.to_numpy(dtype=float)
     if not np.all(np.isin(arr, [0.0, 1.0])):
         raise DataValidationError(
