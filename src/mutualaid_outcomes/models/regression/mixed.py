@@ -86,6 +86,8 @@ class MixedResult(StoredCoefficients, BaseResult):
         Negative binomial size (``Var(y | b) = mu + mu^2 / nb_theta``; lme4's
         ``getME(fit, "glmer.nb.theta")``), shown as ``theta`` in :meth:`glance`; NaN
         for other families.
+    trials : str or None
+        The column of binomial trials (``trials=`` of :func:`fit_mixed`).
     missing : MissingReport
         Rows used and excluded.
 
@@ -118,6 +120,7 @@ class MixedResult(StoredCoefficients, BaseResult):
     _design: Design = field(repr=False)
     _re_design: Design = field(repr=False)
     nb_theta: float = float("nan")
+    trials: str | None = None
 
     @property
     def _can_exponentiate(self) -> bool:  # type: ignore[override]
@@ -249,6 +252,7 @@ def fit_mixed(
     family: str = "gaussian",
     reml: bool = True,
     offset: str | None = None,
+    trials: str | None = None,
     n_agq: int = 1,
     max_iter: int = 2000,
 ) -> MixedResult:
@@ -279,6 +283,11 @@ def fit_mixed(
         tests); gaussian only (GLMMs are fitted by maximum likelihood).
     offset : str, optional
         Column added to the linear predictor (e.g. log exposure days); GLMMs only.
+    trials : str, optional
+        Binomial models: the column holding the number of trials of each row, the
+        outcome then being the number of successes (whole numbers, ``0 <= successes <=
+        trials``, trials positive). The same model as ``cbind(successes, failures)`` and
+        as lme4's ``glmer(successes / trials ~ ..., weights = trials)``.
     n_agq : int
         1 (default): Laplace approximation; more: adaptive Gauss-Hermite quadrature with
         that many nodes, for a single scalar random effect (as ``glmer(nAGQ = )``).
@@ -379,6 +388,25 @@ def fit_mixed(
     0   REML        50       True
     >>> round(float(res.coef()["month"]), 2)
     0.1
+
+    Meetings attended per month, overdispersed counts (in R:
+    ``glmer.nb(meetings ~ month + (1 | id), data = df)``):
+
+    >>> mu = np.exp(1.0 - 0.05 * df["month"] + 0.5 * person)
+    >>> df["meetings"] = rng.negative_binomial(3.0, 3.0 / (3.0 + mu))
+    >>> nb = fit_mixed(df, "meetings ~ month + (1 | id)", family="negative_binomial")
+    >>> nb.glance()[["method", "converged"]]
+        method  converged
+    0  Laplace       True
+    >>> nb.tidy(exponentiate=True).loc[1, "term"]  # the rate ratio per month
+    'month'
+
+    Successes out of a number of trials (``trials=``; as ``cbind(k, n - k)``):
+
+    >>> df["n"] = 5
+    >>> df["k"] = rng.binomial(5, 1 / (1 + np.exp(-(0.2 + 0.8 * person))))
+    >>> fit_mixed(df, "k ~ month + (1 | id)", family="binomial", trials="n").nobs
+    200
     """
     check_data_first(data, formula, "fit_mixed")
     data = check_dataframe(data)
@@ -388,8 +416,12 @@ def fit_mixed(
     family = check_option(family, FAMILIES, "family")
     n_agq = check_positive_int(n_agq, "n_agq")
     formula, id, re_formula = resolve_random_terms(formula, id, re_formula)
+    if trials is not None and family != "binomial":
+        raise OptionError(
+            f"`trials` ({trials!r}) applies to family='binomial' only; got family={family!r}."
+        )
     clean, report, codes, y, X, design, Z, re_design, re_rhs = mixed_data(
-        data, formula, id, re_formula, offset
+        data, formula, id, re_formula, offset, trials
     )
     if family != "gaussian":
         return _fit_glmm_result(
@@ -406,6 +438,7 @@ def fit_mixed(
             id=id,
             family=family,
             offset=offset,
+            trials=trials,
             n_agq=n_agq,
             max_iter=max_iter,
         )
@@ -490,11 +523,11 @@ def _fit_lmm_result(
 def _fit_glmm_result(
     clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
     design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
-    family: str, offset: str | None, n_agq: int, max_iter: int,
+    family: str, offset: str | None, trials: str | None, n_agq: int, max_iter: int,
 ) -> MixedResult:  # fmt: skip
     """Fit a binomial, Poisson or negative binomial GLMM as a :class:`MixedResult`."""
     off = np.zeros(len(clean)) if offset is None else clean[offset].to_numpy(dtype=float)
-    k, m = glmm_outcome(y, family, off)
+    k, m = glmm_outcome(y, family, off, None if trials is None else clean[trials])
     q = Z.shape[1]
     if n_agq > 1 and q != 1:
         raise OptionError(
@@ -540,5 +573,5 @@ def _fit_glmm_result(
         theta=tuple(float(t) for t in fit.theta),
         ranef=pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names),
         family=family, n_agq=n_agq, offset=offset, _design=design, _re_design=re_design,
-        nb_theta=fit.nb_theta,
+        nb_theta=fit.nb_theta, trials=trials,
     )  # fmt: skip
