@@ -193,6 +193,8 @@ def test_bad_counts_and_options(datasets):
     neg = d.assign(TICKS=d["TICKS"].where(d.index != 10, -1))
     with pytest.raises(DataValidationError, match=r"'TICKS'.*index labels 10\)"):
         fit_mixed(neg, formula, family="negative_binomial")
+    with pytest.raises(DataValidationError, match=r"'TICKS'\) is zero in all 403 rows"):
+        fit_mixed(d.assign(TICKS=0), formula, family="negative_binomial")
     d["other"] = d["TICKS"] + 1
     with pytest.raises(OptionError, match="cbind.*binomial"):
         fit_mixed(d, "cbind(TICKS, other) ~ cheight + (1 | BROOD)", family="negative_binomial")
@@ -212,3 +214,19 @@ def test_no_overdispersion_is_flagged():
     assert gl["theta"] > 1e4
     pois = fit_mixed(df, "y ~ x + (1 | id)", family="poisson")
     np.testing.assert_allclose(res.coef(), pois.coef(), rtol=1e-3)
+
+
+def test_offset_shifts_the_intercept_only(fits, datasets):
+    """A constant log-exposure offset log(k) moves the intercept by -log(k), nothing else."""
+    d = datasets["grouse"].assign(log_days=np.log(7.0))
+    res = fit_mixed(
+        d, "TICKS ~ C(YEAR) + cheight + (1 | BROOD)", family="negative_binomial", offset="log_days"
+    )
+    ref = fits["grouse_nb_laplace"]
+    shift = pd.Series(0.0, index=ref.terms)
+    shift["Intercept"] = -np.log(7.0)
+    np.testing.assert_allclose(res.coef(), ref.coef() + shift, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(res.vcov(), ref.vcov(), rtol=1e-4)
+    assert res.nb_theta == pytest.approx(ref.nb_theta, rel=1e-6)
+    assert res.loglik == pytest.approx(ref.loglik, abs=1e-8)
+    np.testing.assert_allclose(res.predict(d), ref.predict(d), rtol=1e-6)

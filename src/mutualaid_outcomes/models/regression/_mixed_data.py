@@ -137,7 +137,13 @@ def glmm_outcome(
         f = check_count(y.iloc[:, 1], "binomial", "formula")
         return k, k + f
     if family in ("poisson", "negative_binomial"):
-        return check_count(y, family, "formula"), np.ones(len(y))
+        counts = check_count(y, family, "formula")
+        if not counts.any():
+            raise DataValidationError(
+                f"`formula`: the {family} outcome ('{y.name}') is zero in all {len(y)} rows "
+                "used; the log-rate has no finite maximum-likelihood estimate."
+            )
+        return counts, np.ones(len(y))
     arr = y.to_numpy(dtype=float)
     if not np.all(np.isin(arr, [0.0, 1.0])):
         raise DataValidationError(
