@@ -113,8 +113,6 @@ def test_bernoulli_separation_and_bad_input(datasets):
         fit_mixed(df.assign(y=df["y"] * 2), "y ~ x + (1 | id)", family="binomial")
     with pytest.raises(DataValidationError, match="single group"):
         fit_mixed(df.assign(id=1), "y ~ x + (1 | id)", family="binomial")
-    with pytest.raises(OptionError, match="not implemented"):
-        fit_mixed(df, "y ~ x + (1 | id)", family="negative_binomial")
     with pytest.raises(OptionError, match="scalar random effect"):
         fit_mixed(df, "y ~ x + (x | id)", family="binomial", n_agq=5)
     with pytest.raises(OptionError, match="not supported"):

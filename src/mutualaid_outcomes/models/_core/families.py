@@ -127,7 +127,7 @@ def _count_table(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, np.bincount(inverse.ravel(), weights=w, minlength=len(values))
 
 
-def _theta_ml(
+def theta_ml(
     y: np.ndarray,
     mu: np.ndarray,
     w: np.ndarray,
@@ -174,21 +174,109 @@ def _theta_ml(
     return th, (float(np.sqrt(1.0 / i)) if np.isfinite(i) and i > 0 else np.nan), ok
 
 
+#: Largest count for which log Gamma(theta + y) - log Gamma(theta) is summed term by term.
+_NB_TABLE_MAX = 100_000
+
+
+def _gamma_ratio(y: np.ndarray, theta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``log Gamma(theta + y) - log Gamma(theta) - y log theta`` and ``psi(theta + y) - psi(theta)``.
+
+    For whole counts (up to :data:`_NB_TABLE_MAX`) as the sums ``sum_{k<y} log1p(k /
+    theta)`` and ``sum_{k<y} 1 / (theta + k)``, which keep full relative accuracy when
+    ``theta`` is large (the differences of ``gammaln`` lose ``log10(theta log theta)``
+    digits, enough to stall the Newton iterations of a nearly-Poisson fit).
+    """
+    top = float(np.max(y, initial=0.0))
+    if top <= _NB_TABLE_MAX and np.all(y == np.round(y)) and np.all(y >= 0):
+        k = np.arange(int(top), dtype=float)
+        lg = np.concatenate([[0.0], np.cumsum(np.log1p(k / theta))])
+        dg = np.concatenate([[0.0], np.cumsum(1.0 / (theta + k))])
+        idx = y.astype(np.intp)
+        return lg[idx], dg[idx]
+    return (
+        special.gammaln(theta + y) - special.gammaln(theta) - y * np.log(theta),
+        special.digamma(theta + y) - special.digamma(theta),
+    )
+
+
+def nb_loglik_rows(y: np.ndarray, mu: np.ndarray, theta: float) -> np.ndarray:
+    """Negative binomial (NB2, size ``theta``) log-probabilities of the counts ``y``.
+
+    ``log Gamma(theta + y) - log Gamma(theta) - log y! + theta log theta + y log mu
+    - (theta + y) log(theta + mu)``, as ``dnbinom(y, size = theta, mu = mu, log = TRUE)``;
+    evaluated as ``[log Gamma(theta + y) - log Gamma(theta) - y log theta] - log y!
+    + y log mu - (theta + y) log1p(mu / theta)`` (see :func:`_gamma_ratio`), which stays
+    accurate as ``theta`` grows towards the Poisson limit.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(
+            _gamma_ratio(y, theta)[0]
+            - special.gammaln(y + 1)
+            + special.xlogy(y, mu)
+            - (theta + y) * np.log1p(mu / theta)
+        )
+
+
 def nb_loglik(y: np.ndarray, mu: np.ndarray, theta: float, w: np.ndarray) -> float:
     """Negative binomial log-likelihood (size ``theta``), weighted."""
-    return float(
-        np.sum(
-            w
-            * (
-                special.gammaln(theta + y)
-                - special.gammaln(theta)
-                - special.gammaln(y + 1)
-                + theta * np.log(theta)
-                + special.xlogy(y, mu)
-                - (theta + y) * np.log(theta + mu)
-            )
+    return float(np.sum(w * nb_loglik_rows(y, mu, theta)))
+
+
+@dataclass(frozen=True)
+class NB2Parts:
+    """Derivatives in ``eta`` of the NB2 log-likelihood with log link, row by row.
+
+    ``loglik``: log-probabilities (:func:`nb_loglik_rows`); ``score``: ``d loglik /
+    d eta = theta (y - mu) / (theta + mu)``; ``weight``: the expected (Fisher, IRLS)
+    weight ``mu^2 / V(mu) = theta mu / (theta + mu)`` of :func:`.glm.unit_weights`;
+    ``observed``: ``-d score / d eta = theta mu (theta + y) / (theta + mu)^2``;
+    ``weight_deriv``: ``d weight / d eta = theta^2 mu / (theta + mu)^2``.
+    """
+
+    mu: np.ndarray
+    loglik: np.ndarray
+    score: np.ndarray
+    weight: np.ndarray
+    observed: np.ndarray
+    weight_deriv: np.ndarray
+
+
+def nb2_log_parts(y: np.ndarray, eta: np.ndarray, theta: float) -> NB2Parts:
+    """The NB2 log-link family at ``eta`` (one definition for every NB model).
+
+    The working and score weights are those of the IRLS fitter (:func:`.glm.unit_weights`
+    with ``family='negative_binomial'``, as ``fit_regression`` uses); the observed
+    information and the derivative of the working weight are what the Laplace
+    approximation of a negative binomial GLMM needs in addition.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = np.exp(eta)
+        ww, sw = unit_weights(eta, "negative_binomial", "log", theta)
+        tm = theta + mu
+        return NB2Parts(
+            mu=mu,
+            loglik=nb_loglik_rows(y, mu, theta),
+            score=sw * (y - mu),
+            weight=ww,
+            observed=theta * mu * (theta + y) / tm**2,
+            weight_deriv=theta**2 * mu / tm**2,
         )
-    )
+
+
+def nb2_theta_derivs(
+    y: np.ndarray, mu: np.ndarray, theta: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Derivatives in ``theta`` at fixed ``mu``: of the log-likelihood, score and weight.
+
+    ``d loglik / d theta = psi(theta + y) - psi(theta) + log theta + 1 - log(theta + mu)
+    - (theta + y) / (theta + mu)`` (the summand of MASS's ``theta.ml`` score),
+    ``d score / d theta = mu (y - mu) / (theta + mu)^2`` and
+    ``d weight / d theta = mu^2 / (theta + mu)^2``.
+    """
+    tm = theta + mu
+    # log theta + 1 - log(theta + mu) - (theta + y) / (theta + mu), without cancellation
+    dll = _gamma_ratio(y, theta)[1] - np.log1p(mu / theta) + (mu - y) / tm
+    return np.asarray(dll), mu * (y - mu) / tm**2, mu**2 / tm**2
 
 
 def _fit_negative_binomial(
@@ -210,7 +298,7 @@ def _fit_negative_binomial(
     converged = True
     res = fit_glm(X, y, w, family="poisson", link="log", offset=offset, tol=_NB_START_TOL)
     table = _count_table(y, w)
-    theta, theta_se, ok = _theta_ml(y, res.mu, w, table=table)
+    theta, theta_se, ok = theta_ml(y, res.mu, w, table=table)
     n_iter = 0
     for n_iter in range(1, _NB_MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
         if not ok:
@@ -226,7 +314,7 @@ def _fit_negative_binomial(
             offset=offset,
             max_iter=1,
         )
-        th_new, theta_se, ok = _theta_ml(y, res.mu, w, theta, table)
+        th_new, theta_se, ok = theta_ml(y, res.mu, w, theta, table)
         done = res.converged and abs(th_new - theta) <= 1e-10 * th_new
         theta = th_new
         if done:
@@ -470,10 +558,18 @@ def check_count(y: pd.Series, family: str, argument: str) -> np.ndarray:
             f"`{argument}`: the {family} outcome ('{y.name}') must be numeric; got {y.dtype}."
         )
     arr = y.to_numpy(dtype=float)
-    bad = int(np.sum((arr < 0) | (arr != np.round(arr))))
+    mask = (arr < 0) | (arr != np.round(arr))
+    bad = int(np.sum(mask))
     if bad:
         raise DataValidationError(
             f"`{argument}`: the {family} outcome ('{y.name}') must hold non-negative whole "
-            f"numbers; {bad} values do not."
+            f"numbers; {bad} values do not ({index_labels(y.index, mask)})."
         )
     return arr
+
+
+def index_labels(index: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
+    """'index labels 3, 17 and 4 more' for messages: where the rows are, not their values."""
+    shown = [str(v) for v in index[np.asarray(mask, dtype=bool)][:limit]]
+    extra = int(np.sum(mask)) - len(shown)
+    return "index labels " + ", ".join(shown) + (f" and {extra} more" if extra > 0 else "")

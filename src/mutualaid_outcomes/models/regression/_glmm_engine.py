@@ -13,9 +13,16 @@ Newton system and ``L`` are block diagonal, so PIRLS runs on all groups at once
 (per-group sums by ``bincount``, small ``q x q`` solves on the (q, q, G) layout of
 :mod:`._mixed_engine`). Adaptive Gauss-Hermite quadrature with ``n_agq`` nodes replaces the
 Laplace step for a scalar random effect (``q = 1``): each group's integral is evaluated
-at ``u_hat + z_k / sqrt(H_g)``. Canonical links only (logit for the binomial, log for the
-Poisson); the deviance is a function of ``(theta, beta)``, minimised jointly as lme4's
-second stage does.
+at ``u_hat + z_k / sqrt(H_g)``. Links: logit for the binomial, log for the Poisson
+(canonical) and log for the negative binomial (NB2, size ``nb_theta``; not canonical).
+The deviance is a function of ``(theta, beta)`` -- and of ``log(nb_theta)`` for the
+negative binomial -- minimised jointly as lme4's second stage does.
+
+Non-canonical link (negative binomial): PIRLS takes Newton steps with the observed
+information, but ``L`` -- and so the Laplace log-determinant and the quadrature scale --
+uses the expected (IRLS) weights, as lme4 does (its ``L`` holds the working weights
+``mu_eta^2 / V(mu)``). The family's row quantities come from
+:func:`.._core.families.nb2_log_parts`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from .._core.families import nb2_log_parts, nb2_theta_derivs
 from ._mixed_engine import _bbsolve, _bchol, _bfsolve, make_lambda, theta_index
 
 __all__ = ["GLMMData", "laplace_deviance", "laplace_gradient", "PIRLS_TOL"]
@@ -38,9 +46,9 @@ MAX_PIRLS = 60
 class GLMMData:
     """Rows of a GLMM on one grouping factor, with the warm start of PIRLS."""
 
-    family: str  # "binomial" or "poisson"
+    family: str  # "binomial", "poisson" or "negative_binomial"
     y: np.ndarray  # successes (binomial) or counts
-    trials: np.ndarray  # binomial trials (ones for Bernoulli); ones for Poisson
+    trials: np.ndarray  # binomial trials (ones for Bernoulli); ones for counts
     X: np.ndarray
     Z: np.ndarray
     codes: np.ndarray
@@ -48,6 +56,9 @@ class GLMMData:
     offset: np.ndarray
     const: float = 0.0  # sum of log normalising constants (binomial coefficients, log k!)
     u: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Negative binomial size; set from a trailing ``log(nb_theta)`` parameter when the
+    #: deviance is evaluated with one. The NB rows carry their own constants (const 0).
+    nb_theta: float = 1.0
 
     def __post_init__(self) -> None:
         if self.family == "binomial":
@@ -55,7 +66,7 @@ class GLMMData:
             self.const = float(
                 np.sum(special.gammaln(m + 1) - special.gammaln(k + 1) - special.gammaln(m - k + 1))
             )
-        else:
+        elif self.family == "poisson":
             self.const = -float(np.sum(special.gammaln(self.y + 1)))
         self.u = np.zeros((self.n_groups, self.Z.shape[1]))
 
@@ -65,26 +76,40 @@ class GLMMData:
 
 
 def cond_loglik_rows(d: GLMMData, eta: np.ndarray) -> np.ndarray:
-    """Row log-likelihood without normalising constants at linear predictor ``eta``."""
+    """Row log-likelihood at linear predictor ``eta`` (binomial, Poisson: without constants)."""
     if d.family == "binomial":
         return np.asarray(d.y * eta - d.trials * np.logaddexp(0.0, eta))
+    if d.family == "negative_binomial":
+        return nb2_log_parts(d.y, eta, d.nb_theta).loglik
     return np.asarray(d.y * eta - np.exp(eta))
 
 
-def mean_var(d: GLMMData, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected outcome and variance (times trials) at ``eta``."""
+def score_weight(
+    d: GLMMData, eta: np.ndarray, observed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score ``d loglik / d eta`` and working weight per row at ``eta``.
+
+    The weight is the expected (IRLS) weight, or with ``observed`` the observed
+    information ``-d score / d eta``; the two differ only for the negative binomial
+    (canonical links: ``y - mu`` and ``V(mu)`` times trials).
+    """
     if d.family == "binomial":
         mu = special.expit(eta)
-        return d.trials * mu, d.trials * mu * (1.0 - mu)
+        return d.y - d.trials * mu, d.trials * mu * (1.0 - mu)
+    if d.family == "negative_binomial":
+        nb = nb2_log_parts(d.y, eta, d.nb_theta)
+        return nb.score, nb.observed if observed else nb.weight
     mu = np.exp(eta)
-    return mu, mu
+    return d.y - mu, mu
 
 
 def var_deriv(d: GLMMData, eta: np.ndarray) -> np.ndarray:
-    """Derivative of the working weight (variance times trials) in ``eta``."""
+    """Derivative of the working (expected) weight in ``eta``."""
     if d.family == "binomial":
         mu = special.expit(eta)
         return np.asarray(d.trials * mu * (1.0 - mu) * (1.0 - 2.0 * mu))
+    if d.family == "negative_binomial":
+        return nb2_log_parts(d.y, eta, d.nb_theta).weight_deriv
     return np.asarray(np.exp(eta))
 
 
@@ -105,8 +130,7 @@ def _pirls(
     eta = fixed + np.sum(ZL * u[d.codes], axis=1)
     fg = -2.0 * _gsum(d, cond_loglik_rows(d, eta)) + np.sum(u * u, axis=1)
     for _ in range(MAX_PIRLS):
-        mu, var = mean_var(d, eta)
-        r = d.y - mu
+        r, var = score_weight(d, eta, observed=True)
         grad = np.stack([_gsum(d, ZL[:, j] * r) for j in range(q)]) - u.T  # (q, G)
         H = np.empty((q, q, G))
         for i in range(q):
@@ -126,7 +150,7 @@ def _pirls(
         u, eta, fg = u_new, eta_new, f_new
         if np.max(np.abs(scale[:, None] * step), initial=0.0) < PIRLS_TOL:
             break
-    mu, var = mean_var(d, eta)
+    _, var = score_weight(d, eta)
     H = np.empty((q, q, G))
     for i in range(q):
         for j in range(i + 1):
@@ -135,13 +159,30 @@ def _pirls(
     return u, _bchol(H), fg, eta
 
 
-def laplace_deviance(params: np.ndarray, d: GLMMData, n_agq: int = 1) -> float:
-    """Laplace (``n_agq = 1``) or adaptive Gauss-Hermite deviance at ``(theta, beta)``."""
+def _unpack(params: np.ndarray, d: GLMMData) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Split ``params`` into ``theta`` and ``beta``; a trailing entry is ``log(nb_theta)``.
+
+    The negative binomial size is set on ``d`` when ``params`` carries it; without it the
+    deviance is evaluated at the size already on ``d`` (a fit at fixed ``nb_theta``).
+    """
     q, p = d.q, d.X.shape[1]
     n_theta = q * (q + 1) // 2
-    theta, beta = params[:n_theta], params[n_theta:]
-    if len(beta) != p:
+    extra = len(params) - n_theta - p
+    if extra not in (0, 1) or (extra == 1 and d.family != "negative_binomial"):
         raise ValueError("parameter vector has the wrong length")
+    if extra:
+        d.nb_theta = float(np.exp(params[-1]))
+    return params[:n_theta], params[n_theta : n_theta + p], bool(extra)
+
+
+def laplace_deviance(params: np.ndarray, d: GLMMData, n_agq: int = 1) -> float:
+    """Laplace (``n_agq = 1``) or adaptive Gauss-Hermite deviance at ``(theta, beta)``.
+
+    For the negative binomial ``params`` may end with ``log(nb_theta)`` (see
+    :func:`_unpack`).
+    """
+    q = d.q
+    theta, beta, _ = _unpack(params, d)
     lam = make_lambda(theta, q)
     ZL = d.Z @ lam
     fixed = d.offset + d.X @ beta
@@ -153,29 +194,34 @@ def laplace_deviance(params: np.ndarray, d: GLMMData, n_agq: int = 1) -> float:
 
 
 def laplace_gradient(params: np.ndarray, d: GLMMData) -> tuple[float, np.ndarray]:
-    """Laplace deviance and its exact gradient in ``(theta, beta)``.
+    """Laplace deviance and its exact gradient in ``(theta, beta)`` (and ``log nb_theta``).
 
-    With ``a_i = Lambda' z_i`` (row ``i`` of ``Z Lambda``), ``w_i`` the working weight,
-    ``H_g = sum_i w_i a_i a_i' + I`` and ``u_g`` the conditional mode, the deviance is
-    ``sum_g f_g(u_g) + log|H_g|``. Because the gradient of ``f_g`` in ``u`` vanishes at
-    the mode, ``d f_g`` is the partial derivative; ``d log|H_g|`` is
-    ``tr(H_g^-1 dH_g)``, where ``dH_g`` moves with ``Lambda`` and with the weights along
-    ``d eta_i = x_i' d beta + e_i' u_g + a_i' d u_g`` and ``d u_g`` follows from the
-    implicit function theorem (``d u_g = -H_g^-1 d(grad_u f_g / 2)``). Writing
+    With ``a_i = Lambda' z_i`` (row ``i`` of ``Z Lambda``), ``s_i`` the score and ``w_i``
+    the working (expected) weight in ``eta``, ``H_g = sum_i w_i a_i a_i' + I`` and ``u_g``
+    the conditional mode, the deviance is ``sum_g f_g(u_g) + log|H_g|``. Because the
+    gradient of ``f_g`` in ``u`` vanishes at the mode, ``d f_g`` is the partial
+    derivative; ``d log|H_g|`` is ``tr(H_g^-1 dH_g)``, where ``dH_g`` moves with
+    ``Lambda`` and with the weights along ``d eta_i = x_i' d beta + e_i' u_g + a_i' d u_g``
+    and ``d u_g`` follows from the implicit function theorem (``d u_g = -K_g^-1
+    d(grad_u f_g / 2)``, ``K_g = sum_i o_i a_i a_i' + I`` with ``o_i = -d s_i / d eta``
+    the observed information, equal to ``w_i`` for canonical links). Writing
     ``h_i = a_i' H_g^-1 a_i``, ``w'_i`` the derivative of the weight in ``eta`` and
-    ``v_g = H_g^-1 sum_i h_i w'_i a_i``, every term is a row sum (see the code).
-    Checked against central differences of :func:`laplace_deviance` in the tests.
+    ``v_g = K_g^-1 sum_i h_i w'_i a_i``, every term is a row sum (see the code). The
+    negative binomial size enters through the log-likelihood, the score and the weight
+    (:func:`.._core.families.nb2_theta_derivs`); its derivative is taken in
+    ``log(nb_theta)``. Checked against central differences of :func:`laplace_deviance`
+    in the tests.
     """
     q = d.q
     n_theta = q * (q + 1) // 2
-    theta, beta = params[:n_theta], params[n_theta:]
+    theta, beta, with_nb = _unpack(params, d)
     ZL = d.Z @ make_lambda(theta, q)
     fixed = d.offset + d.X @ beta
     u, L, fg, eta = _pirls(d, ZL, fixed)
     dev = float(np.sum(fg) + 2.0 * np.sum(np.log(np.diagonal(L, axis1=0, axis2=1))))
     dev -= 2.0 * d.const
-    mu, w = mean_var(d, eta)
-    r = d.y - mu
+    r, w = score_weight(d, eta)
+    o = score_weight(d, eta, observed=True)[1] if d.family == "negative_binomial" else w
     wd = var_deriv(d, eta)
     eye = np.broadcast_to(np.eye(q)[:, :, None], L.shape)
     Hinv = _bbsolve(L, _bfsolve(L, eye.copy()))  # (q, q, G)
@@ -183,18 +229,31 @@ def laplace_gradient(params: np.ndarray, d: GLMMData) -> tuple[float, np.ndarray
     Ha = np.einsum("jkn,nk->nj", Hg, ZL)  # H_g^-1 a_i  (n, q)
     h = np.sum(ZL * Ha, axis=1)
     c = np.stack([_gsum(d, h * wd * ZL[:, j]) for j in range(q)])  # (q, G)
-    v = np.einsum("jkg,kg->gj", Hinv, c)  # (G, q)
+    if o is w:
+        v = np.einsum("jkg,kg->gj", Hinv, c)  # (G, q)
+    else:
+        K = np.empty_like(L)
+        for i in range(q):
+            for j in range(i + 1):
+                K[i, j] = K[j, i] = _gsum(d, o * ZL[:, i] * ZL[:, j]) + (i == j)
+        LK = _bchol(K)
+        v = _bbsolve(LK, _bfsolve(LK, c[:, None, :]))[:, 0, :].T
     vr = v[d.codes]
     av = np.sum(ZL * vr, axis=1)
-    grad_beta = d.X.T @ (-2.0 * r + h * wd - w * av)
+    grad_beta = d.X.T @ (-2.0 * r + h * wd - o * av)
     ur = u[d.codes]
     rows, cols = theta_index(q)
     grad_theta = np.empty(n_theta)
     for k, (rk, ck) in enumerate(zip(rows, cols, strict=True)):
         uc = ur[:, ck]
-        row = -2.0 * r * uc + 2.0 * w * Ha[:, ck] + h * wd * uc + r * vr[:, ck] - uc * w * av
+        row = -2.0 * r * uc + 2.0 * w * Ha[:, ck] + h * wd * uc + r * vr[:, ck] - uc * o * av
         grad_theta[k] = float(np.sum(d.Z[:, rk] * row))
-    return dev, np.concatenate([grad_theta, grad_beta])
+    grad = [grad_theta, grad_beta]
+    if with_nb:
+        dll, ds, dw = nb2_theta_derivs(d.y, np.exp(eta), d.nb_theta)
+        g_nb = float(np.sum(-2.0 * dll + h * dw + ds * av)) * d.nb_theta
+        grad.append(np.array([g_nb]))
+    return dev, np.concatenate(grad)
 
 
 def _agq_deviance(

@@ -12,6 +12,14 @@ twice the inverse of the finite-difference Hessian of the deviance in ``(theta, 
 the exact gradient in ``beta`` for the Laplace deviance), restricted to ``beta``; when that Hessian is not positive definite (a singular fit), the
 conditional covariance given ``theta`` (lme4's ``use.hessian = FALSE``) is used and
 flagged.
+
+Negative binomial (lme4's ``glmer.nb``): ``log(nb_theta)`` joins the parameters, from
+glmer.nb's start (a Poisson GLMM and MASS's ``theta.ml`` on its conditional means), and
+the deviance is minimised jointly with its exact gradient; this is the maximiser of the
+profile log-likelihood that ``glmer.nb`` finds with ``optimize`` over nested refits.
+Quadrature fits start from the Laplace fit. The covariance of beta is computed with
+``nb_theta`` held at its estimate (``vcov`` of glmer.nb's final fit). A fit no better
+than the Poisson GLMM (its limit as ``nb_theta -> infinity``) is flagged.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import optimize
 
+from .._core.families import THETA_MAX, theta_ml
 from . import _glmm_engine as ge
 from ._mixed_engine import _bfsolve, make_lambda, theta_index, theta_lower, theta_start
 
@@ -33,6 +42,15 @@ GRAD_STEP = 1e-6
 #: Step of the central-difference Hessian behind the fixed-effect covariance (lme4's
 #: ``deriv12`` uses ``delta = 1e-4``; the truncation error is O(step^2)).
 HESS_STEP = 1e-4
+#: Lower bound of the negative binomial size (``THETA_MAX`` of :mod:`.._core.families` is
+#: the upper bound: an estimate there means no overdispersion, i.e. the Poisson limit).
+NB_THETA_MIN = 1e-6
+#: Log-likelihood gain of the negative binomial GLMM over the Poisson GLMM (its limit as
+#: theta -> infinity) below which theta is taken to be infinite. Where the profile
+#: likelihood rises towards the Poisson limit the optimiser stops at a large finite
+#: theta with a log-likelihood just below the Poisson one; a real finite maximum is
+#: above it.
+NB_POISSON_GAIN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,8 @@ class GLMMFit:
     converged: bool
     message: str
     hessian_used: bool
+    nb_theta: float = float("nan")  # negative binomial size (NaN for other families)
+    nb_theta_infinite: bool = False  # the NB fit is no better than the Poisson GLMM
 
 
 def _fd_grad(f: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -85,8 +105,13 @@ def _minimise(
     x0: np.ndarray,
     lower: np.ndarray,
     max_iter: int,
+    upper: np.ndarray | None = None,
 ) -> optimize.OptimizeResult:
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    upper = np.full(len(lower), np.inf) if upper is None else upper
+    bounds = [
+        (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+        for lo, hi in zip(lower, upper, strict=True)
+    ]
     return optimize.minimize(
         fg,
         x0,
@@ -154,7 +179,7 @@ def _conditional_vcov(d: ge.GLMMData, theta: np.ndarray, beta: np.ndarray) -> np
     q, p = d.q, d.X.shape[1]
     ZL = d.Z @ make_lambda(theta, q)
     u, L, _, eta = ge._pirls(d, ZL, d.offset + d.X @ beta)
-    _, var = ge.mean_var(d, eta)
+    _, var = ge.score_weight(d, eta)
     B = np.stack(
         [
             np.stack(
@@ -168,12 +193,59 @@ def _conditional_vcov(d: ge.GLMMData, theta: np.ndarray, beta: np.ndarray) -> np
     return np.asarray(np.linalg.inv(schur))
 
 
+def _nb_start(d: ge.GLMMData, max_iter: int) -> tuple[np.ndarray, float]:
+    """Start of a negative binomial GLMM as ``glmer.nb``: a Poisson GLMM, then theta.ml.
+
+    The Poisson GLMM's ``(theta, beta)`` and ``log`` of MASS's ``theta.ml`` on its
+    conditional means (lme4's ``est_theta``), kept within the bounds of ``log(nb_theta)``;
+    and the Poisson GLMM's deviance (the limit of the negative binomial's as
+    ``nb_theta -> infinity``).
+    """
+    pois = ge.GLMMData("poisson", d.y, np.ones(len(d.y)), d.X, d.Z, d.codes, d.n_groups, d.offset)
+    fit = fit_glmm(pois, 1, max_iter)
+    ZL = d.Z @ make_lambda(fit.theta, d.q)
+    mu = np.exp(d.offset + d.X @ fit.beta + np.sum(ZL * fit.u[d.codes], axis=1))
+    th, _, _ = theta_ml(d.y, mu, np.ones(len(d.y)))
+    th = float(np.clip(th, NB_THETA_MIN * 10, THETA_MAX / 10)) if np.isfinite(th) else 1.0
+    d.u = pois.u.copy()
+    return np.concatenate([fit.theta, fit.beta, [np.log(th)]]), fit.deviance
+
+
+def _start(d: ge.GLMMData, n_agq: int, max_iter: int) -> tuple[np.ndarray, float, bool]:
+    """Starting values, the Poisson limit's deviance (NB, Laplace) and the infinite-theta flag.
+
+    Binomial and Poisson: ``Lambda = I`` and the GLM's fixed effects. Negative binomial:
+    :func:`_nb_start` for the Laplace fit; adaptive quadrature starts from the Laplace
+    negative binomial fit (fitted with the exact gradient, so fast) and takes its flag.
+    """
+    if d.family != "negative_binomial":
+        return np.concatenate([theta_start(d.q), _glm_start(d)]), np.nan, False
+    if n_agq == 1:
+        x0, pois_dev = _nb_start(d, max_iter)
+        return x0, pois_dev, False
+    lap = fit_glmm(d, 1, max_iter)
+    d.u = lap.u.copy()
+    x0 = np.concatenate([lap.theta, lap.beta, [np.log(lap.nb_theta)]])
+    return x0, np.nan, lap.nb_theta_infinite
+
+
 def fit_glmm(d: ge.GLMMData, n_agq: int, max_iter: int) -> GLMMFit:
-    """Minimise the deviance over ``(theta, beta)`` and compute the covariance of beta."""
-    q = d.q
+    """Minimise the deviance over ``(theta, beta)`` and compute the covariance of beta.
+
+    A negative binomial model adds ``log(nb_theta)`` as a last parameter, bounded to
+    ``[log NB_THETA_MIN, log THETA_MAX]``; the covariance of beta is then the one at the
+    estimated ``nb_theta`` held fixed (``vcov`` of the final ``glmer`` fit of
+    ``glmer.nb``).
+    """
+    q, p = d.q, d.X.shape[1]
     n_theta = q * (q + 1) // 2
-    lower = np.concatenate([theta_lower(q), np.full(d.X.shape[1], -np.inf)])
-    x0 = np.concatenate([theta_start(q), _glm_start(d)])
+    nb = d.family == "negative_binomial"
+    lower = np.concatenate([theta_lower(q), np.full(p, -np.inf)])
+    upper = np.full(len(lower) + nb, np.inf)
+    if nb:
+        lower = np.append(lower, np.log(NB_THETA_MIN))
+        upper[-1] = np.log(THETA_MAX)
+    x0, pois_dev, infinite = _start(d, n_agq, max_iter)
 
     def f(x: np.ndarray) -> float:
         return ge.laplace_deviance(x, d, n_agq)
@@ -187,30 +259,55 @@ def fit_glmm(d: ge.GLMMData, n_agq: int, max_iter: int) -> GLMMFit:
     # pass drops the bounds (a projected-gradient method stalls at a zero diagonal theta,
     # a stationary point); the column signs are then made positive and a bounded pass
     # polishes the solution, reaching an exact zero where the optimum is singular.
-    res = _minimise(fg, x0, np.full(len(x0), -np.inf), max_iter)
+    free = np.where(np.arange(len(x0)) < n_theta + p, -np.inf, lower)
+    res = _minimise(fg, x0, free, max_iter, upper)
     x1 = _positive_columns(np.asarray(res.x, dtype=float), q)
-    res = _minimise(fg, x1, lower, max_iter)
+    res = _minimise(fg, x1, lower, max_iter, upper)
     x = np.asarray(res.x, dtype=float)
     g = fg(x)[1]
     g[(x <= lower + 1e-10) & (g > 0)] = 0.0
+    g[(x >= upper - 1e-10) & (g < 0)] = 0.0
     converged = bool(res.success) or float(np.max(np.abs(g))) < 1e-4
     dev = f(x)
-    theta, beta = x[:n_theta], x[n_theta:]
-    hessian_used = False
-    vcov = _conditional_vcov(d, theta, beta)
-    if np.all(theta[np.isfinite(theta_lower(q))] > 1e-4):
-        if n_agq == 1:
-            H = _grad_hessian(f, lambda z: fg(z)[1], x, n_theta)
-        else:
-            H = _fd_hessian(f, x)
-        try:
-            inv = np.linalg.inv(H)
-            if np.all(np.linalg.eigvalsh(H) > 0):
-                vcov = 2.0 * inv[n_theta:, n_theta:]
-                vcov = (vcov + vcov.T) / 2
-                hessian_used = True
-        except np.linalg.LinAlgError:
-            pass
-    f(x)  # leave the modes at the optimum
+    nb_theta = float(np.exp(x[-1])) if nb else float("nan")
+    # theta -> infinity: the negative binomial does no better than its Poisson limit.
+    infinite = infinite or bool(nb and (pois_dev - dev) / 2 < NB_POISSON_GAIN)
+    xc = x[: n_theta + p]
+
+    def fc(z: np.ndarray) -> float:  # the deviance at the estimated nb_theta held fixed
+        return f(np.concatenate([z, x[n_theta + p :]]))
+
+    def gc(z: np.ndarray) -> np.ndarray:
+        return fg(np.concatenate([z, x[n_theta + p :]]))[1][: n_theta + p]
+
+    vcov, hessian_used = _beta_vcov(d, xc, n_theta, n_agq, fc, gc)
+    f(x)  # leave the modes (and nb_theta) at the optimum
     u = d.u.copy()
-    return GLMMFit(theta, beta, vcov, dev, u, converged, str(res.message), hessian_used)
+    return GLMMFit(
+        xc[:n_theta], xc[n_theta:], vcov, dev, u, converged, str(res.message),
+        hessian_used, nb_theta, infinite,
+    )  # fmt: skip
+
+
+def _beta_vcov(
+    d: ge.GLMMData,
+    x: np.ndarray,
+    n_theta: int,
+    n_agq: int,
+    f: Callable[[np.ndarray], float],
+    g: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, bool]:
+    """Covariance of beta: twice the inverse Hessian of the deviance, else conditional."""
+    theta, beta = x[:n_theta], x[n_theta:]
+    vcov = _conditional_vcov(d, theta, beta)
+    if not np.all(theta[np.isfinite(theta_lower(d.q))] > 1e-4):
+        return vcov, False
+    H = _grad_hessian(f, g, x, n_theta) if n_agq == 1 else _fd_hessian(f, x)
+    try:
+        inv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return vcov, False
+    if not np.all(np.linalg.eigvalsh(H) > 0):
+        return vcov, False
+    vcov = 2.0 * inv[n_theta:, n_theta:]
+    return (vcov + vcov.T) / 2, True

@@ -10,7 +10,7 @@ import pandas as pd
 from ..._validation import check_columns, listwise_delete
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError, OptionError
 from .._core.design import build_design, formula_columns, outcome_series, split_formula
-from .._core.families import check_count
+from .._core.families import check_count, index_labels
 from . import _mixed_engine as eng
 from ._mixed_formula import parse_cbind, parse_mixed_formula
 
@@ -66,20 +66,30 @@ def resolve_random_terms(
 
 
 def mixed_data(
-    data: pd.DataFrame, formula: str, id: Any, re_formula: str | None, offset: str | None
+    data: pd.DataFrame,
+    formula: str,
+    id: Any,
+    re_formula: str | None,
+    offset: str | None,
+    trials: str | None = None,
 ) -> tuple[Any, ...]:
     """Complete rows, group codes, outcome and the fixed- and random-effect designs.
 
-    A ``cbind(successes, failures)`` outcome comes back as a two-column frame.
+    A ``cbind(successes, failures)`` outcome comes back as a two-column frame. The
+    ``offset`` and ``trials`` columns take part in the listwise deletion.
     """
     if not isinstance(id, str):
         raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
     check_columns(data, id, "id")
     lhs, rhs = split_formula(formula)
     pair = parse_cbind(lhs)
-    extra = [] if offset is None else [offset]
+    extra = [c for c in (offset, trials) if c is not None]
     if offset is not None:
         check_columns(data, offset, "offset")
+    if trials is not None:
+        if not isinstance(trials, str):
+            raise ArgumentTypeError(f"`trials` must be a column name; got {trials!r}.")
+        check_columns(data, trials, "trials")
     if pair is not None:
         check_columns(data, list(pair), "formula")
         cols = [*pair, *formula_columns(f"~ {rhs}", data)]
@@ -107,8 +117,17 @@ def mixed_data(
     return clean, report, codes, y, X, design, Z, re_design, re_rhs
 
 
-def glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Successes (counts) and trials of a binomial or Poisson outcome."""
+def glmm_outcome(
+    y: Any, family: str, offset_values: np.ndarray, trials: pd.Series | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Successes (counts) and trials of a binomial, Poisson or negative binomial outcome."""
+    if trials is not None:
+        if isinstance(y, pd.DataFrame):
+            raise OptionError(
+                f"`trials` ('{trials.name}') and a cbind() outcome both give the binomial "
+                "trials; use one: cbind(successes, failures) or successes with `trials`."
+            )
+        return binomial_with_trials(y, trials)
     if isinstance(y, pd.DataFrame):
         if family != "binomial":
             raise OptionError(
@@ -117,8 +136,14 @@ def glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.nda
         k = check_count(y.iloc[:, 0], "binomial", "formula")
         f = check_count(y.iloc[:, 1], "binomial", "formula")
         return k, k + f
-    if family == "poisson":
-        return check_count(y, "poisson", "formula"), np.ones(len(y))
+    if family in ("poisson", "negative_binomial"):
+        counts = check_count(y, family, "formula")
+        if not counts.any():
+            raise DataValidationError(
+                f"`formula`: the {family} outcome ('{y.name}') is zero in all {len(y)} rows "
+                "used; the log-rate has no finite maximum-likelihood estimate."
+            )
+        return counts, np.ones(len(y))
     arr = y.to_numpy(dtype=float)
     if not np.all(np.isin(arr, [0.0, 1.0])):
         raise DataValidationError(
@@ -126,3 +151,40 @@ def glmm_outcome(y: Any, family: str, offset_values: np.ndarray) -> tuple[np.nda
             "cbind(successes, failures)); found values outside {0, 1}."
         )
     return arr, np.ones(len(arr))
+
+
+def binomial_with_trials(y: pd.Series, trials: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Successes ``y`` out of ``trials``: whole numbers with ``0 <= y <= trials``, trials > 0.
+
+    The model of lme4's ``glmer(y / n ~ ..., weights = n)`` and of
+    ``cbind(y, n - y)``. Messages name the column and the rows (index labels).
+    """
+    if not pd.api.types.is_numeric_dtype(trials):
+        raise DataValidationError(
+            f"`trials` ('{trials.name}') must be numeric (the number of trials); got "
+            f"{trials.dtype}."
+        )
+    m = trials.to_numpy(dtype=float)
+    bad = (m <= 0) | (m != np.round(m))
+    if bad.any():
+        raise DataValidationError(
+            f"`trials` ('{trials.name}') must hold positive whole numbers; {int(bad.sum())} "
+            f"values do not ({index_labels(trials.index, bad)})."
+        )
+    arr = y.to_numpy(dtype=float)
+    frac = (arr > 0) & (arr < 1)
+    if frac.any():
+        raise DataValidationError(
+            f"`formula`: with `trials`, the outcome ('{y.name}') counts successes; "
+            f"{int(frac.sum())} values lie strictly between 0 and 1 "
+            f"({index_labels(y.index, frac)}). For a proportion outcome, model "
+            f"'{y.name}' times '{trials.name}' (the successes)."
+        )
+    k = check_count(y, "binomial", "formula")
+    over = k > m
+    if over.any():
+        raise DataValidationError(
+            f"`formula`: the successes ('{y.name}') exceed `trials` ('{trials.name}') in "
+            f"{int(over.sum())} rows ({index_labels(y.index, over)})."
+        )
+    return k, m
