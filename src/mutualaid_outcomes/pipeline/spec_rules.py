@@ -69,6 +69,7 @@ COLUMN_OPTIONS = frozenset(
         "strata",
         "weights",
         "offset",
+        "trials",
     }
 )
 MAX_NAME_LENGTH = 100
