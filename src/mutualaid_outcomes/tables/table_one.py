@@ -270,6 +270,37 @@ def _leave_small_groups_out_of_comparisons(su: Setup) -> None:
         )
 
 
+def _withhold_comparisons(su: Setup) -> set[str]:
+    """Variables whose p-value and SMD are not shown: a hidden count enters them.
+
+    A test or an SMD is a function of the counts of the groups it compares: a level's
+    count, a missing count (the non-missing n is the denominator), the group's size. When
+    one of them is hidden, the comparison is an equation in the hidden counts; with one
+    unknown (a 2 x 2 table whose overall row is shown, say) the p-value or the SMD gives
+    it back exactly, since both change monotonically with it. So a variable with any
+    hidden count in a compared group shows neither, and a note names it.
+    """
+    if (su.tests is None and not su.smd) or len(su.groups) < 2:
+        return set()
+    compared = [i for i, (_, sub) in enumerate(su.columns) if any(sub is g for g in su.groups)]
+    header = su.header_mask if su.header_mask is not None else np.zeros(len(su.columns), bool)
+    out = {
+        col
+        for col in su.variables
+        if header[compared].any() or (col in su.masks and bool(su.masks[col][compared].any()))
+    }
+    if out:
+        what = " and ".join(
+            w for w, on in (("p-values", su.tests is not None), ("SMDs", su.smd)) if on
+        )
+        names = ", ".join(su.lab.variable(c) for c in su.variables if c in out)
+        su.footnotes.append(
+            f"{what} are not shown for {names}: a count they compare is hidden, and they "
+            "could give it back."
+        )
+    return out
+
+
 def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
     if su.header_mask is not None and su.header_mask[i]:
         if su.header_primary is not None and su.header_primary[i]:
@@ -385,7 +416,8 @@ def table_one(
         as ``<min_cell``; counts from which a hidden one could be recovered (from a
         group's n, the overall column or a missing count) are shown as
         "suppressed". Tests and SMDs leave out groups of fewer than ``min_cell``
-        people (named in a note). See :mod:`mutualaid_outcomes.disclosure` and
+        people (named in a note), and are not shown for a variable with a hidden count
+        in a compared group (named in a note: they could give it back). See :mod:`mutualaid_outcomes.disclosure` and
         ``docs/disclosure.md``.
     labels : mapping or Labels, optional
         Variable labels (and value labels) overriding the codebook.
@@ -452,9 +484,11 @@ def table_one(
             style=style, min_cell=min_cell, rng=rng,
         ),
     )  # fmt: skip
+    withheld: set[str] = set()
     if su.min_cell is not None:
         plan_suppression(su)
         _leave_small_groups_out_of_comparisons(su)
+        withheld = _withhold_comparisons(su)
     rows: list[Row] = []
     for col in su.variables:
         kind = kind_of(su, col)
@@ -463,7 +497,8 @@ def table_one(
             if kind in ("categorical", "dichotomous")
             else continuous_rows(su, col, kind)
         )
-        block[0].p, block[0].test = _test(su, col, kind)
-        block[0].smd = _smd(su, col, kind)
+        if col not in withheld:
+            block[0].p, block[0].test = _test(su, col, kind)
+            block[0].smd = _smd(su, col, kind)
         rows += block + missing_row(su, col)
     return _assemble(su, rows, title)
