@@ -500,10 +500,13 @@ def test_table_one_withholds_tests_and_smds_that_would_give_a_hidden_count_back(
     t = table_one(df, by="arm", variables=["age", "trait"], min_cell=MIN_CELL)
     assert t.body.loc["age, M (SD)", "p"] != "" and t.body.loc["age, M (SD)", "SMD"] != ""
     assert t.body["p"].iloc[1] == ""
-    # a group size hidden by complementary suppression withholds every comparison
+    # with NA's size hidden, female's NA count is suppressed: withheld; age's SMD does
+    # not depend on counts and stays
     t = table_one(cohort(), by="fellowship", variables=["age", "female"], min_cell=MIN_CELL)
     assert "NA (n suppressed)" in t.body.columns
-    assert set(t.body["p"]) == {""} and set(t.body["SMD"]) == {""}
+    assert t.body.loc["female, n (%)", "NA (n suppressed)"] == "suppressed"
+    assert t.body.loc["female, n (%)", "p"] == "" and t.body.loc["female, n (%)", "SMD"] == ""
+    assert t.body.loc["age, M (SD)", "p"] != "" and t.body.loc["age, M (SD)", "SMD"] != ""
 
 
 def test_survey_table_one_hides_small_headers_missing_counts_and_summaries():

@@ -271,24 +271,26 @@ def _leave_small_groups_out_of_comparisons(su: Setup) -> None:
 
 
 def _withhold_comparisons(su: Setup) -> set[str]:
-    """Variables whose p-value and SMD are not shown: a hidden count enters them.
+    """Categorical variables whose p-value and SMD are not shown: they hide a compared count.
 
-    A test or an SMD is a function of the counts of the groups it compares: a level's
-    count, a missing count (the non-missing n is the denominator), the group's size. When
-    one of them is hidden, the comparison is an equation in the hidden counts; with one
-    unknown (a 2 x 2 table whose overall row is shown, say) the p-value or the SMD gives
-    it back exactly, since both change monotonically with it. So a variable with any
-    hidden count in a compared group shows neither, and a note names it.
+    The test and the SMD of a categorical variable are functions of the compared groups'
+    level counts (missing values are left out of both). When one of those counts is
+    hidden, they are an equation in it; with one unknown (a 2 x 2 table whose overall
+    row is shown, say) the p-value or the SMD gives it back exactly, since both change
+    monotonically with it. So such a variable shows neither, and a note names it. A
+    continuous variable's SMD does not depend on counts, and its test only through the
+    group sizes' weight in the standard error (see ``docs/disclosure.md``).
     """
     if (su.tests is None and not su.smd) or len(su.groups) < 2:
         return set()
     compared = [i for i, (_, sub) in enumerate(su.columns) if any(sub is g for g in su.groups)]
-    header = su.header_mask if su.header_mask is not None else np.zeros(len(su.columns), bool)
-    out = {
-        col
-        for col in su.variables
-        if header[compared].any() or (col in su.masks and bool(su.masks[col][compared].any()))
-    }
+    out = set()
+    for col in su.variables:
+        if col not in su.masks or kind_of(su, col) not in ("categorical", "dichotomous"):
+            continue
+        n_levels = len(sorted_levels(su.frame[col]))
+        if su.masks[col][compared, :n_levels].any():
+            out.add(col)
     if out:
         what = " and ".join(
             w for w, on in (("p-values", su.tests is not None), ("SMDs", su.smd)) if on
@@ -416,8 +418,9 @@ def table_one(
         as ``<min_cell``; counts from which a hidden one could be recovered (from a
         group's n, the overall column or a missing count) are shown as
         "suppressed". Tests and SMDs leave out groups of fewer than ``min_cell``
-        people (named in a note), and are not shown for a variable with a hidden count
-        in a compared group (named in a note: they could give it back). See :mod:`mutualaid_outcomes.disclosure` and
+        people (named in a note), and are not shown for a categorical variable with a
+        hidden level count in a compared group (named in a note: they could give it
+        back). See :mod:`mutualaid_outcomes.disclosure` and
         ``docs/disclosure.md``.
     labels : mapping or Labels, optional
         Variable labels (and value labels) overriding the codebook.
