@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from ._validation import check_positive_int
+
+if TYPE_CHECKING:
+    from .models.survival._competing_results import CumulativeIncidenceResult
+    from .models.survival.kaplan_meier import KaplanMeierResult
 
 __all__ = [
     "check_min_cell",
@@ -319,7 +323,9 @@ def suppress_text(text: str, min_cell: int | None) -> str:
     return _COUNTED.sub(repl, text)
 
 
-def hidden_groups(result: Any, min_cell: int | None) -> list[Any]:
+def hidden_groups(
+    result: KaplanMeierResult | CumulativeIncidenceResult | pd.DataFrame, min_cell: int | None
+) -> list[Any]:
     """Groups of a survival result with fewer than ``min_cell`` people.
 
     Sizes come from ``result.at_risk([0])`` when the result has it (Kaplan-Meier and
@@ -339,7 +345,7 @@ def hidden_groups(result: Any, min_cell: int | None) -> list[Any]:
         start = result.at_risk([0.0])
         first = pd.Series(start["n_risk"].to_numpy(), index=start["group"].to_numpy())
     else:
-        table = getattr(result, "table", result)
+        table = cast(pd.DataFrame, getattr(result, "table", result))
         first = table.sort_values("time").groupby("group", sort=False)["n_risk"].first()
     return [g for g, n in first.items() if n < min_cell]
 

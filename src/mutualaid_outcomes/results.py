@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,8 @@ __all__ = [
     "glance_frame",
     "Summary",
     "BaseResult",
+    "TidyProtocol",
+    "CoefficientProtocol",
     "StoredCoefficients",
     "ArrayCoefficients",
 ]
@@ -326,6 +328,53 @@ class BaseResult(ABC):
             return self.summary().as_text()
         except Exception:  # pragma: no cover - repr must never fail
             return f"<{type(self).__name__}>"
+
+
+class TidyProtocol(Protocol):
+    """A result read through its tables: ``tidy()`` and ``glance()``.
+
+    Every :class:`BaseResult` provides it; functions that take any fitted result
+    (``forest_data``, ``regression_table``, ``e_values``) are typed with it.
+    """
+
+    def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per term or effect."""
+        ...
+
+    def glance(self) -> pd.DataFrame:
+        """One row of model-level statistics."""
+        ...
+
+
+class CoefficientProtocol(TidyProtocol, Protocol):
+    """The coefficient protocol of ``docs/conventions.md``, as a type.
+
+    ``terms``, ``coef()``, ``vcov()``, ``nobs`` and ``df_resid`` besides ``tidy()`` and
+    ``glance()``: what ``pool``, ``simple_slopes`` and ``johnson_neyman`` read.
+    """
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Coefficient names, in model order."""
+        ...
+
+    def coef(self) -> pd.Series:
+        """Estimates indexed by term."""
+        ...
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of :meth:`coef`, indexed by term on both axes."""
+        ...
+
+    @property
+    def nobs(self) -> int:
+        """Observations (rows) used in the fit."""
+        ...
+
+    @property
+    def df_resid(self) -> float | None:
+        """Residual degrees of freedom (t inference), or None (z inference)."""
+        ...
 
 
 class StoredCoefficients:

@@ -453,10 +453,17 @@ def test_cumulative_incidence_tidy_stops_where_the_figure_stops():
 
 def test_table_one_tests_and_smds_leave_small_groups_out():
     df = cohort()
-    t = table_one(df, by="fellowship", variables=["age", "sponsor"], min_cell=MIN_CELL)
-    big = table_one(df[df["fellowship"] != "CA"], by="fellowship", variables=["age", "sponsor"])
+    # without the overall column AA and NA show their sizes and every count of these two
+    # variables, so their comparisons reveal nothing hidden
+    t = table_one(
+        df, by="fellowship", variables=["age", "female"], min_cell=MIN_CELL, overall=False
+    )
+    big = table_one(
+        df[df["fellowship"] != "CA"], by="fellowship", variables=["age", "female"], overall=False
+    )
     assert t.body["p"].tolist() == big.body["p"].tolist()
     assert t.body["SMD"].tolist() == big.body["SMD"].tolist()
+    assert (t.body["p"] != "").all()
     assert any("left out: CA" in n for n in t.footnotes)
     # with every group but one too small, no test or SMD is shown
     two = df[df["fellowship"] != "NA"].assign(
@@ -467,6 +474,39 @@ def test_table_one_tests_and_smds_leave_small_groups_out():
     assert any("fewer than two groups" in n for n in t2.footnotes)
     nums = t2.numbers
     assert not nums["statistic"].isin(["p_value", "smd"]).any()
+
+
+def _two_by_two(a: int) -> pd.DataFrame:
+    """Arm A (60 people) holds ``a`` of the 40 with the trait, arm B (70) the rest."""
+    arm = ["A"] * 60 + ["B"] * 70
+    trait = [1] * a + [0] * (60 - a) + [1] * (40 - a) + [0] * (30 + a)
+    return pd.DataFrame({"arm": arm, "trait": np.where(np.array(trait) == 1, "yes", "no")})
+
+
+def test_table_one_withholds_tests_and_smds_that_would_give_a_hidden_count_back():
+    # A's count is below 11 and B's is suppressed (overall 40 minus A's): one unknown. The
+    # SMD is monotone in it, so shown next to the hidden cells it would give A's count back.
+    full = [table_one(_two_by_two(a), by="arm").body["SMD"].iloc[0] for a in range(11)]
+    assert len(set(full)) == 11  # each possible hidden count has its own SMD
+    for a in (0, 3, 10):
+        t = table_one(_two_by_two(a), by="arm", min_cell=MIN_CELL)
+        row = t.body.iloc[0]
+        assert row["A (n = 60)"] == "<11" and row["B (n = 70)"] == "suppressed"
+        assert row["p"] == "" and row["SMD"] == ""
+        assert not t.numbers["statistic"].isin(["p_value", "smd", "test"]).any()
+        assert any("p-values and SMDs are not shown for trait" in n for n in t.footnotes)
+    # a variable whose compared counts are all shown keeps its comparison
+    df = _two_by_two(3).assign(age=np.arange(130) % 50 + 20.0)
+    t = table_one(df, by="arm", variables=["age", "trait"], min_cell=MIN_CELL)
+    assert t.body.loc["age, M (SD)", "p"] != "" and t.body.loc["age, M (SD)", "SMD"] != ""
+    assert t.body["p"].iloc[1] == ""
+    # with NA's size hidden, female's NA count is suppressed: withheld; age's SMD does
+    # not depend on counts and stays
+    t = table_one(cohort(), by="fellowship", variables=["age", "female"], min_cell=MIN_CELL)
+    assert "NA (n suppressed)" in t.body.columns
+    assert t.body.loc["female, n (%)", "NA (n suppressed)"] == "suppressed"
+    assert t.body.loc["female, n (%)", "p"] == "" and t.body.loc["female, n (%)", "SMD"] == ""
+    assert t.body.loc["age, M (SD)", "p"] != "" and t.body.loc["age, M (SD)", "SMD"] != ""
 
 
 def test_survey_table_one_hides_small_headers_missing_counts_and_summaries():

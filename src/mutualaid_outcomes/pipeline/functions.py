@@ -15,7 +15,7 @@ import importlib
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from ..errors import SpecError
@@ -26,6 +26,8 @@ __all__ = [
     "resolve_function",
     "spec_parameters",
     "takes_rng",
+    "parameter_hints",
+    "option_hints",
     "check_function_arguments",
 ]
 
@@ -112,16 +114,42 @@ def check_function_arguments(kind: str, options: dict[str, Any]) -> None:
     missing = [n for n in required if n not in options]
     if missing:
         raise ValueError(f"missing required option(s) {missing} for model type '{kind}'")
-    try:
-        hints = typing.get_type_hints(func)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: skip literal checks
-        hints = {}
+    hints = option_hints(kind)
     for key, value in options.items():
         choices = _literal_choices(hints.get(key))
         if choices and isinstance(value, str) and value not in choices:
             raise ValueError(
                 f"option '{key}' of model type '{kind}' must be one of {sorted(choices)}; got '{value}'"
             )
+
+
+def parameter_hints(func: Callable[..., Any], names: Iterable[str]) -> dict[str, Any]:
+    """The evaluated annotations of the parameters ``names`` of ``func``.
+
+    Only these annotations are evaluated, each on its own, in the namespace of the
+    module that defines ``func`` (``typing.get_type_hints`` evaluates them all, so a
+    name imported only for type checkers -- a result class in the return annotation,
+    say -- would make it fail for every parameter). A parameter whose annotation does
+    not resolve at run time is left out, as is one without an annotation.
+    """
+    target = inspect.unwrap(func)
+    annotations = inspect.get_annotations(target)
+    namespace = getattr(target, "__globals__", {})
+    out: dict[str, Any] = {}
+    for name in names:
+        if name not in annotations:
+            continue
+        holder = types.SimpleNamespace(__annotations__={name: annotations[name]})
+        try:
+            out[name] = typing.get_type_hints(holder, globalns=namespace)[name]
+        except Exception:  # noqa: BLE001 - a type-checking-only name: no run-time check
+            continue
+    return out
+
+
+def option_hints(kind: str) -> dict[str, Any]:
+    """The evaluated annotations of the options a spec sets for a model type."""
+    return parameter_hints(resolve_function(kind), spec_parameters(kind))
 
 
 def _literal_choices(hint: Any) -> set[Any]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .functions import _literal_choices
+from .functions import _literal_choices, parameter_hints
 
 __all__ = ["keyword_problems", "plain_name", "column_problems", "check_sections", "StudyFile"]
 
@@ -70,10 +69,7 @@ def keyword_problems(
     for name, p in params.items():
         if p.default is inspect.Parameter.empty and name not in options:
             problems.append(f"{where}: required key '{name}' is missing ({func.__name__}())")
-    try:
-        hints = typing.get_type_hints(func)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: skip the literal checks
-        hints = {}
+    hints = parameter_hints(func, options)
     for key, value in options.items():
         choices = _literal_choices(hints.get(key))
         if choices and isinstance(value, str) and value not in choices:

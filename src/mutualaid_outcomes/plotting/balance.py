@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,14 +12,17 @@ from .._validation import check_columns, renamed
 from ..errors import ArgumentTypeError, DataValidationError
 from .style import OKABE_ITO
 
+if TYPE_CHECKING:
+    from ..models.causal._ps_result import PropensityResult, WeightKind
+
 __all__ = ["love_plot_data", "love_plot"]
 
 
 @renamed(balance="result")
 def love_plot_data(
-    result: Any,
+    result: PropensityResult | pd.DataFrame,
     *,
-    kind: str = "ate",
+    kind: WeightKind = "ate",
     absolute: bool = True,
     labels: Mapping[str, str] | None = None,
     order: str = "unadjusted",
@@ -104,10 +107,10 @@ def love_plot_data(
 
 @renamed(balance="result")
 def love_plot(
-    result: Any,
+    result: PropensityResult | pd.DataFrame,
     ax: Any = None,
     *,
-    kind: str = "ate",
+    kind: WeightKind = "ate",
     threshold: float | None = 0.1,
     absolute: bool = True,
     labels: Mapping[str, str] | None = None,

@@ -22,6 +22,9 @@ from ..errors import ArgumentTypeError, DataValidationError, OptionError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..models.regression.simple_slopes import JohnsonNeymanResult
+    from ..results import CoefficientProtocol
+
 __all__ = ["conditional_effect_data", "plot_conditional_effect"]
 
 _PAD = 0.05  # fraction of the observed range added on each side of the grid
@@ -101,7 +104,7 @@ def _span(jn: Any, span: Any) -> tuple[float, float]:
 
 
 def conditional_effect_data(
-    result: Any,
+    result: JohnsonNeymanResult | CoefficientProtocol,
     focal: str | None = None,
     moderator: str | None = None,
     *,
@@ -185,7 +188,7 @@ def conditional_effect_data(
 
 
 def plot_conditional_effect(
-    result: Any,
+    result: JohnsonNeymanResult | CoefficientProtocol,
     ax: Axes | None = None,
     *,
     focal: str | None = None,

@@ -24,13 +24,15 @@ from ..errors import ArgumentTypeError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..models.mediation._moderated import ModeratedMediationResult
+
 __all__ = ["conditional_indirect_data", "plot_conditional_indirect"]
 
 _TERM = re.compile(r"^indirect\[(?P<chain>.+)\|(?P<w>[^=]+)=(?P<value>.+)\]$")
 
 
 def conditional_indirect_data(
-    result: Any, *, conf_level: float | None = None, n_points: int = 50
+    result: ModeratedMediationResult, *, conf_level: float | None = None, n_points: int = 50
 ) -> pd.DataFrame:
     """Conditional indirect effects of every moderated chain across the moderator.
 
@@ -77,6 +79,10 @@ def conditional_indirect_data(
         )
     n_points = check_positive_int(n_points, "n_points", minimum=2)
     level = result.conf_level if conf_level is None else check_conf_level(conf_level)
+    if result.layout is None:
+        raise ArgumentTypeError(
+            "`result` keeps no moderator layout; fit it with mediate(..., moderator=...)."
+        )
     coding = result.layout.coding
     points = coding.kind != "continuous"  # levels or the two values of a binary moderator
     if coding.levels is not None:
@@ -110,7 +116,7 @@ def conditional_indirect_data(
 
 
 def plot_conditional_indirect(
-    result: Any,
+    result: ModeratedMediationResult,
     ax: Axes | None = None,
     *,
     conf_level: float | None = None,

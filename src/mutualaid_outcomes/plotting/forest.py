@@ -33,6 +33,7 @@ from .._labels import ratio_label, resolve_labels
 from .._validation import check_columns, renamed
 from ..disclosure import check_min_cell, count_text
 from ..errors import ArgumentTypeError, DataValidationError
+from ..results import TidyProtocol
 from ._layout import fit_figure, text_width_inches
 
 __all__ = ["forest_data", "plot_forest", "fit_counts", "ROW_KINDS"]
@@ -54,7 +55,7 @@ ROW_INCHES = 0.26
 
 @renamed(effects="result")
 def forest_data(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     *,
     terms: Sequence[str] | None = None,
     exponentiate: bool = False,
@@ -166,7 +167,7 @@ def forest_data(
     return out
 
 
-def fit_counts(result: Any) -> dict[str, float | None]:
+def fit_counts(result: TidyProtocol | pd.DataFrame) -> dict[str, float | None]:
     """The ``n`` (people) and ``n_events`` of a fitted result, None where it has none.
 
     ``n`` is ``n_ids`` when finite (several rows per person, e.g. a time-varying Cox
@@ -239,7 +240,7 @@ def _check_columns_arg(columns: Any, data: pd.DataFrame) -> dict[str, str]:
 
 @renamed(effects="result")
 def plot_forest(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     ax: Any = None,
     *,
     exponentiate: bool = False,

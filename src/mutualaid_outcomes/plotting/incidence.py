@@ -10,7 +10,7 @@ causes) under the curves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ from .survival import (
     new_curve_axes,
     p_value_text,
 )
+
+if TYPE_CHECKING:
+    from ..models.survival._competing_results import CumulativeIncidenceResult
 
 __all__ = ["cumulative_incidence_data", "plot_cumulative_incidence"]
 
@@ -60,7 +63,7 @@ def _cause_name(cause: Any, result: Any, labels: Mapping[Any, Any], codebook: An
 
 
 def cumulative_incidence_data(
-    result: Any,
+    result: CumulativeIncidenceResult | pd.DataFrame,
     *,
     causes: Sequence[Any] | None = None,
     labels: Mapping[Any, Any] | None = None,
@@ -180,7 +183,7 @@ def _curve_label(
 
 @renamed(conf_int="show_ci")
 def plot_cumulative_incidence(
-    result: Any,
+    result: CumulativeIncidenceResult | pd.DataFrame,
     ax: Any = None,
     *,
     causes: Sequence[Any] | None = None,

@@ -12,7 +12,7 @@ Both take the results of :func:`~mutualaid_outcomes.models.meta.meta_analysis` (
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,10 @@ import pandas as pd
 from ..errors import OptionError
 from ..tables.formatting import format_number, format_p
 from .forest import plot_forest, ratio_ticks
+
+if TYPE_CHECKING:
+    from ..models.meta.results import MetaResult
+    from ..models.meta.trimfill import TrimFillResult
 
 __all__ = ["meta_forest_data", "plot_meta_forest", "funnel_data", "plot_funnel", "MEASURE_LABELS"]
 
@@ -95,7 +99,7 @@ def _summary_row(result: Any, level: float, term: str, label: str) -> dict:
 
 
 def meta_forest_data(
-    result: Any,
+    result: MetaResult,
     *,
     exponentiate: bool = False,
     conf_level: float | None = None,
@@ -213,7 +217,7 @@ def meta_forest_data(
 
 
 def plot_meta_forest(
-    result: Any,
+    result: MetaResult,
     ax: Any = None,
     *,
     exponentiate: bool = False,
@@ -283,7 +287,7 @@ def plot_meta_forest(
 
 
 def funnel_data(
-    result: Any, *, conf_level: float = 0.95, exponentiate: bool = False
+    result: MetaResult | TrimFillResult, *, conf_level: float = 0.95, exponentiate: bool = False
 ) -> pd.DataFrame:
     """The points and pseudo-confidence limits a funnel plot draws.
 
@@ -347,7 +351,7 @@ def funnel_data(
 
 
 def plot_funnel(
-    result: Any,
+    result: MetaResult | TrimFillResult,
     ax: Any = None,
     *,
     conf_level: float = 0.95,

@@ -21,6 +21,7 @@ import pandas as pd
 from .._labels import variable_label
 from .._validation import check_columns
 from ..errors import DataValidationError
+from ..results import TidyProtocol
 from ._layout import fit_figure
 from ._mediation_diagram import (
     assign_ports,
@@ -94,7 +95,7 @@ _FRACTION = {"a": 0.62, "b": 0.38, "d": 0.5}
 
 
 def path_diagram_data(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     *,
     exposure: str | None = None,
     outcome: str | None = None,
@@ -163,7 +164,7 @@ def path_diagram_data(
 
 
 def path_effects_data(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     *,
     labels: Mapping[str, str] | None = None,
     codebook: Any = None,
@@ -274,7 +275,7 @@ def _mediation_edges(
 
 
 def plot_path_diagram(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     ax: Any = None,
     *,
     exposure: str | None = None,

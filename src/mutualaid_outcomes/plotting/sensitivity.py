@@ -13,6 +13,8 @@ from ..errors import ArgumentTypeError, ColumnNotFoundError, OptionError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ..models.mediation._sensitivity_result import SensitivityResult
+
 __all__ = ["sensitivity_data", "plot_sensitivity"]
 
 _REQUIRED = ("rho", "acme", "conf_low", "conf_high")
@@ -34,7 +36,9 @@ def _frame_of(result: Any) -> pd.DataFrame:
 
 
 @renamed(result_or_frame="result")
-def sensitivity_data(result: Any, *, effect: str | None = None) -> pd.DataFrame:
+def sensitivity_data(
+    result: SensitivityResult | pd.DataFrame, *, effect: str | None = None
+) -> pd.DataFrame:
     """The frame :func:`plot_sensitivity` draws.
 
     Parameters
@@ -95,7 +99,9 @@ def sensitivity_data(result: Any, *, effect: str | None = None) -> pd.DataFrame:
 
 
 @renamed(result_or_frame="result")
-def plot_sensitivity(result: Any, ax: Axes | None = None, *, effect: str | None = None) -> Axes:
+def plot_sensitivity(
+    result: SensitivityResult | pd.DataFrame, ax: Axes | None = None, *, effect: str | None = None
+) -> Axes:
     """Plot the ACME against the mediator-outcome error correlation rho.
 
     Draws the ACME curve, its pointwise confidence band, a horizontal line at zero and

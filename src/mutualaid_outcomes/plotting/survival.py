@@ -13,7 +13,7 @@ group names. Groups keep the same names and colours as in the other figures (see
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,10 @@ from ._layout import fit_figure
 from ._legend import LEGEND_POSITIONS, LegendPosition, place_legend
 from ._risk_table import draw_risk_table, risk_table_inches
 from ._time_axis import check_times, round_time_ticks, time_axis_label, unit_factor
+
+if TYPE_CHECKING:
+    from ..models.survival._competing_results import CumulativeIncidenceResult
+    from ..models.survival.kaplan_meier import KaplanMeierResult
 
 __all__ = [
     "km_plot_data",
@@ -88,7 +92,10 @@ def _naming(
 
 
 def hidden_groups_note(
-    result: Any, min_cell: int | None, labels: Any = None, codebook: Any = None
+    result: KaplanMeierResult | CumulativeIncidenceResult | pd.DataFrame,
+    min_cell: int | None,
+    labels: Any = None,
+    codebook: Any = None,
 ) -> str:
     """The note naming the groups left out under ``min_cell`` ("" when none).
 
@@ -108,7 +115,7 @@ def hidden_groups_note(
 
 
 def km_plot_data(
-    result: Any,
+    result: KaplanMeierResult | pd.DataFrame,
     *,
     labels: Mapping[Any, Any] | None = None,
     codebook: Any = None,
@@ -183,7 +190,7 @@ def km_plot_data(
 
 
 def at_risk_table_data(
-    result: Any,
+    result: KaplanMeierResult | CumulativeIncidenceResult | pd.DataFrame,
     times: Sequence[float],
     *,
     labels: Mapping[Any, Any] | None = None,
@@ -273,7 +280,7 @@ def _at_risk_from_table(table: pd.DataFrame, times: Sequence[float]) -> pd.DataF
 
 
 def km_median_data(
-    result: Any,
+    result: KaplanMeierResult | pd.DataFrame,
     *,
     labels: Mapping[Any, Any] | None = None,
     codebook: Any = None,
@@ -376,7 +383,7 @@ def new_curve_axes(n_rows: int, at_risk: bool) -> Any:
 
 @renamed(conf_int="show_ci")
 def plot_km(
-    result: Any,
+    result: KaplanMeierResult | pd.DataFrame,
     ax: Any = None,
     *,
     times: Sequence[float] | None = None,

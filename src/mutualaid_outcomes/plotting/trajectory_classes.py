@@ -8,7 +8,7 @@ a known grouping, such as trial arm, see :mod:`.trajectories`.)
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ from ..disclosure import check_min_cell
 from ..errors import ArgumentTypeError
 from ..models.trajectories.result import hidden_classes_note
 from .style import OKABE_ITO
+
+if TYPE_CHECKING:
+    from ..models.trajectories.result import TrajectoryResult
 
 __all__ = ["trajectory_classes_data", "plot_trajectory_classes"]
 
@@ -45,7 +48,7 @@ def _check_result(result: Any) -> None:
 
 
 def trajectory_classes_data(
-    result: Any,
+    result: TrajectoryResult,
     *,
     conf_level: float = 0.95,
     n_points: int = 50,
@@ -118,7 +121,7 @@ def trajectory_classes_data(
 
 
 def plot_trajectory_classes(
-    result: Any,
+    result: TrajectoryResult,
     ax: Any = None,
     *,
     conf_level: float = 0.95,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ from ..errors import OptionError
 from .formatting import JournalStyle, format_ci, format_number, format_p, get_style
 from .model_tables import term_label
 from .table import Table
+
+if TYPE_CHECKING:
+    from ..models.meta.results import MetaResult
 
 __all__ = ["meta_table"]
 
@@ -157,7 +160,7 @@ def _coefficient_table(result, exponentiate, st, decimals, labels, level) -> tup
 
 
 def meta_table(
-    result: Any,
+    result: MetaResult,
     *,
     exponentiate: bool = False,
     conf_level: float | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,6 +14,11 @@ from .formatting import format_ci, format_number, format_p, get_style
 from .regression_tables import regression_table
 from .table import Table
 from .term_labels import effect_label
+
+if TYPE_CHECKING:
+    from ..models.mediation._causal_result import CausalMediationResult
+    from ..models.mediation._product_result import MediationResult
+    from ..models.sem.latent_mediation import LatentMediationResult
 
 __all__ = ["regression_table", "mediation_table", "term_label"]
 
@@ -37,7 +42,7 @@ def term_label(term: str, *, codebook: Any = None, labels: Any = None) -> str:
 
 
 def mediation_table(
-    result: Any,
+    result: MediationResult | CausalMediationResult | LatentMediationResult,
     *,
     conf_level: float = 0.95,
     style: str = "apa",

@@ -23,6 +23,7 @@ from .._labels import Labels, resolve_labels
 from .._validation import renamed
 from ..disclosure import check_min_cell, count_text, small_levels
 from ..errors import ArgumentTypeError, DataValidationError
+from ..results import TidyProtocol
 from .formatting import JournalStyle, format_ci, format_number, format_p, get_style
 from .table import Table
 
@@ -56,7 +57,7 @@ def _small_level_notes(named: list, terms: list[str], lab: Any, min_cell: int | 
     ]
 
 
-def ratio_name(result: Any) -> str:
+def ratio_name(result: TidyProtocol) -> str:
     """Name of an exponentiated coefficient of ``result``: HR, OR, IRR or "Ratio".
 
     Examples
@@ -232,7 +233,7 @@ def _cells(
 
 @renamed(ci="show_ci")
 def regression_table(
-    results: Any,
+    results: TidyProtocol | Sequence[TidyProtocol] | Mapping[str, TidyProtocol],
     *,
     exponentiate: bool | Sequence[bool] = False,
     show_ci: bool = True,

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,10 @@ from .._labels import variable_label
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_ci, format_number, format_p, get_style
 from .table import Table
+
+if TYPE_CHECKING:
+    from ..models.sem.latent_mediation import LatentMediationResult
+    from ..models.sem.results import SEMResult
 
 __all__ = ["sem_table", "sem_fit_table"]
 
@@ -80,7 +84,7 @@ def _row_label(r: pd.Series, codebook: Any, labels: Mapping[str, str] | None) ->
 
 
 def sem_table(
-    result: Any,
+    result: SEMResult | LatentMediationResult,
     *,
     conf_level: float = 0.95,
     style: str = "apa",
@@ -119,7 +123,7 @@ def sem_table(
         multi-group models repeat the sections per group.
     """
     _check_result(result)
-    sem = getattr(result, "sem", result)
+    sem = cast("SEMResult", getattr(result, "sem", result))
     st = get_style(style)
     td = sem.tidy(conf_level=conf_level)
     if not fixed:
@@ -183,7 +187,10 @@ def _named(results: Any) -> list[tuple[str, Any]]:
 
 
 def sem_fit_table(
-    results: Any,
+    results: SEMResult
+    | LatentMediationResult
+    | Sequence[SEMResult | LatentMediationResult]
+    | Mapping[str, SEMResult | LatentMediationResult],
     *,
     decimals: int = 3,
     style: str = "apa",

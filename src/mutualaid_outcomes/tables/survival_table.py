@@ -7,7 +7,7 @@ The counterpart of gtsummary's ``tbl_survfit``, built from a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from ..disclosure import SUPPRESSED, check_min_cell, hidden_groups
 from ..errors import ArgumentTypeError, DataValidationError
 from .formatting import format_number, get_style
 from .table import Table
+
+if TYPE_CHECKING:
+    from ..models.survival.kaplan_meier import KaplanMeierResult
 
 __all__ = ["survival_table"]
 
@@ -73,7 +76,7 @@ def _median_column(
 
 
 def survival_table(
-    result: Any,
+    result: KaplanMeierResult,
     times: Sequence[float] = (),
     *,
     median: bool = True,

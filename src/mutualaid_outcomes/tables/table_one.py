@@ -271,6 +271,39 @@ def _leave_small_groups_out_of_comparisons(su: Setup) -> None:
         )
 
 
+def _withhold_comparisons(su: Setup) -> set[str]:
+    """Categorical variables whose p-value and SMD are not shown: they hide a compared count.
+
+    The test and the SMD of a categorical variable are functions of the compared groups'
+    level counts (missing values are left out of both). When one of those counts is
+    hidden, they are an equation in it; with one unknown (a 2 x 2 table whose overall
+    row is shown, say) the p-value or the SMD gives it back exactly, since both change
+    monotonically with it. So such a variable shows neither, and a note names it. A
+    continuous variable's SMD does not depend on counts, and its test only through the
+    group sizes' weight in the standard error (see ``docs/disclosure.md``).
+    """
+    if (su.tests is None and not su.smd) or len(su.groups) < 2:
+        return set()
+    compared = [i for i, (_, sub) in enumerate(su.columns) if any(sub is g for g in su.groups)]
+    out = set()
+    for col in su.variables:
+        if col not in su.masks or kind_of(su, col) not in ("categorical", "dichotomous"):
+            continue
+        n_levels = len(sorted_levels(su.frame[col]))
+        if su.masks[col][compared, :n_levels].any():
+            out.add(col)
+    if out:
+        what = " and ".join(
+            w for w, on in (("p-values", su.tests is not None), ("SMDs", su.smd)) if on
+        )
+        names = ", ".join(su.lab.variable(c) for c in su.variables if c in out)
+        su.footnotes.append(
+            f"{what} are not shown for {names}: a count they compare is hidden, and they "
+            "could give it back."
+        )
+    return out
+
+
 def _header(su: Setup, i: int, name: str, sub: pd.DataFrame) -> str:
     if su.header_mask is not None and su.header_mask[i]:
         if su.header_primary is not None and su.header_primary[i]:
@@ -391,7 +424,9 @@ def table_one(
         as ``<min_cell``; counts from which a hidden one could be recovered (from a
         group's n, the overall column or a missing count) are shown as
         "suppressed". Tests and SMDs leave out groups of fewer than ``min_cell``
-        people (named in a note). See :mod:`mutualaid_outcomes.disclosure` and
+        people (named in a note), and are not shown for a categorical variable with a
+        hidden level count in a compared group (named in a note: they could give it
+        back). See :mod:`mutualaid_outcomes.disclosure` and
         ``docs/disclosure.md``.
     labels : mapping or Labels, optional
         Variable labels (and value labels) overriding the codebook.
@@ -458,9 +493,11 @@ def table_one(
             style=style, min_cell=min_cell, rng=rng,
         ),
     )  # fmt: skip
+    withheld: set[str] = set()
     if su.min_cell is not None:
         plan_suppression(su)
         _leave_small_groups_out_of_comparisons(su)
+        withheld = _withhold_comparisons(su)
     rows: list[Row] = []
     for col in su.variables:
         kind = kind_of(su, col)
@@ -469,7 +506,8 @@ def table_one(
             if kind in ("categorical", "dichotomous")
             else continuous_rows(su, col, kind)
         )
-        block[0].p, block[0].test = _test(su, col, kind)
-        block[0].smd = _smd(su, col, kind)
+        if col not in withheld:
+            block[0].p, block[0].test = _test(su, col, kind)
+            block[0].smd = _smd(su, col, kind)
         rows += block + missing_row(su, col)
     return _assemble(su, rows, title)

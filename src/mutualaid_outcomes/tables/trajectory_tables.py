@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,10 @@ from ..errors import ArgumentTypeError, DataValidationError
 from ..models.trajectories.result import hidden_classes_note
 from .formatting import format_ci, format_number, format_p, get_style
 from .table import Table
+
+if TYPE_CHECKING:
+    from ..models.trajectories.compare import TrajectoryComparisonResult
+    from ..models.trajectories.result import TrajectoryResult
 
 __all__ = ["trajectory_table", "trajectory_fit_table", "trajectory_class_table"]
 
@@ -90,7 +94,7 @@ def _cells(r: pd.Series, st: Any, decimals: int) -> list[str]:
 
 
 def trajectory_table(
-    result: Any,
+    result: TrajectoryResult,
     *,
     conf_level: float = 0.95,
     style: str = "apa",
@@ -230,7 +234,10 @@ def _fit_rows(results: Any, min_cell: int | None = None) -> tuple[list[str], pd.
 
 
 def trajectory_fit_table(
-    results: Any,
+    results: TrajectoryComparisonResult
+    | TrajectoryResult
+    | Sequence[TrajectoryResult]
+    | Mapping[str, TrajectoryResult],
     *,
     style: str = "apa",
     decimals: int = 2,
@@ -319,7 +326,7 @@ def trajectory_fit_table(
 
 
 def trajectory_class_table(
-    result: Any, *, decimals: int = 2, title: str = "", min_cell: int | None = None
+    result: TrajectoryResult, *, decimals: int = 2, title: str = "", min_cell: int | None = None
 ) -> Table:
     """Classification adequacy of a trajectory model, one row per class (Nagin 2005).
 

@@ -535,7 +535,7 @@ def test_option_errors(small):
 def test_non_numeric_and_collinear(small):
     with pytest.raises(DataValidationError, match="numeric"):
         mediate(small.assign(g="a"), "x", ["m1"], "y", ["g"], n_boot=1000, rng=1)
-    with pytest.raises(EstimationError, match="singular"):
+    with pytest.raises(DataValidationError, match=r"singular.*'c1', 'c3'"):
         mediate(
             small.assign(c3=2 * small["c1"]), "x", ["m1"], "y", ["c1", "c3"], n_boot=1000, rng=1
         )

@@ -18,6 +18,7 @@ import re
 import sys
 import tokenize
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -361,6 +362,67 @@ def check_conditioning(
     >>> cols
     ('x', 'x2')
     """
+    kappa, flagged = _conditioning(X, names, f"`{argument}`", centre, refuse_exact, r)
+    if flagged:
+        _warn_collinear(kappa, flagged, f"`{argument}`")
+    return kappa, flagged
+
+
+def check_equations(
+    designs: Sequence[tuple[str, np.ndarray, Sequence[str]]],
+    argument: str,
+    *,
+    refuse_exact: bool = False,
+) -> tuple[float, tuple[str, ...], str]:
+    """:func:`check_conditioning` over the designs of several fitted equations; one warning.
+
+    ``designs`` holds ``(equation, X, column names)`` for each equation a model fits
+    (the mediator and outcome models of a mediation analysis). Returns the largest
+    scaled condition number, the columns flagged in that equation (empty when it is at
+    most :data:`COLLINEARITY_THRESHOLD`) and the equation's name; when columns are
+    flagged, one :class:`~mutualaid_outcomes.errors.DataWarning` names them, the
+    equation and ``argument``. With ``refuse_exact=True`` a singular design raises
+    :class:`~mutualaid_outcomes.errors.DataValidationError` naming its equation.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 20)
+    >>> one = np.ones(20)
+    >>> mediator = np.column_stack([one, x])
+    >>> outcome = np.column_stack([one, x, x + 1e-9 * np.cos(7 * x)])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     kappa, cols, which = check_equations(
+    ...         [("mediator model", mediator, ["1", "x"]),
+    ...          ("outcome model", outcome, ["1", "x", "m"])], "covariates")
+    >>> which, cols
+    ('outcome model', ('x', 'm'))
+    """
+    worst: tuple[float, tuple[str, ...], str] = (-math.inf, (), "")
+    for equation, X, names in designs:
+        kappa, flagged = _conditioning(
+            X, names, f"`{argument}` of the {equation}", False, refuse_exact, None
+        )
+        if not kappa <= worst[0]:  # the largest (an undefined number counts as large)
+            worst = (kappa, flagged, equation)
+    if worst[1]:
+        _warn_collinear(worst[0], worst[1], f"`{argument}` of the {worst[2]}")
+    return worst
+
+
+def _conditioning(
+    X: np.ndarray,
+    names: Any,
+    subject: str,
+    centre: bool,
+    refuse_exact: bool,
+    r: np.ndarray | None,
+) -> tuple[float, tuple[str, ...]]:
+    """The condition number and flagged columns of :func:`check_conditioning`, no warning.
+
+    ``subject`` names the predictors in messages ("`covariates`").
+    """
     X = np.asarray(X, dtype=float)
     if centre and X.shape[0] > 0:
         X = X - X.mean(axis=0)
@@ -370,23 +432,24 @@ def check_conditioning(
         kappa, involved = scaled_condition(X, names, r)
     if math.isinf(kappa) and refuse_exact:
         raise DataValidationError(
-            f"The predictors in `{argument}` are collinear (the design is singular); "
+            f"The predictors in {subject} are collinear (the design is singular); "
             f"the dependency involves {involved}. Remove redundant terms or constant "
             "columns (R would report NA for the aliased coefficients; this package "
             "refuses the fit)."
         )
-    flagged = tuple(involved) if kappa > COLLINEARITY_THRESHOLD else ()
-    if flagged:
-        warnings.warn(
-            f"The predictors in `{argument}` are nearly collinear: scaled condition number "
-            f"{kappa:.3g} > {COLLINEARITY_THRESHOLD:.0e} (Belsley), from the columns "
-            f"{list(flagged)}. Their coefficients and standard errors are unreliable; "
-            "remove or combine them, or centre polynomial terms. glance()['collinear'] "
-            "records it.",
-            DataWarning,
-            stacklevel=_caller_level(),
-        )
-    return kappa, flagged
+    return kappa, (tuple(involved) if kappa > COLLINEARITY_THRESHOLD else ())
+
+
+def _warn_collinear(kappa: float, flagged: tuple[str, ...], subject: str) -> None:
+    warnings.warn(
+        f"The predictors in {subject} are nearly collinear: scaled condition number "
+        f"{kappa:.3g} > {COLLINEARITY_THRESHOLD:.0e} (Belsley), from the columns "
+        f"{list(flagged)}. Their coefficients and standard errors are unreliable; "
+        "remove or combine them, or centre polynomial terms. glance()['collinear'] "
+        "records it.",
+        DataWarning,
+        stacklevel=_caller_level(),
+    )
 
 
 def _caller_level() -> int:
@@ -431,10 +494,14 @@ def _gram_condition(X: np.ndarray, names: Any) -> tuple[float, list[str]]:
     return float(np.sqrt(ev[-1] / ev[0])), involved
 
 
-def collinearity_note(kappa: float, flagged: tuple[str, ...]) -> str:
-    """The summary note of a flagged design (call it only when ``flagged`` is non-empty)."""
+def collinearity_note(kappa: float, flagged: tuple[str, ...], equation: str = "") -> str:
+    """The summary note of a flagged design (call it only when ``flagged`` is non-empty).
+
+    ``equation`` names the fitted equation of a model that fits several ("outcome model").
+    """
+    where = f" in the {equation}" if equation else ""
     return (
-        f"Nearly collinear predictors {list(flagged)} (scaled condition number "
+        f"Nearly collinear predictors {list(flagged)}{where} (scaled condition number "
         f"{kappa:.3g}): their estimates are unreliable."
     )
 

@@ -48,6 +48,8 @@ CACE_GLANCE_COLUMNS: tuple[str, ...] = (
     "exposure_binary",
     "first_stage_f",
     "weak_instruments",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -237,6 +239,8 @@ class CACEResult(BaseResult):
     first_stage_f: float
     _df_resid: int = 0
     _notes_: tuple[str, ...] = ()
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     _can_exponentiate = False
 
@@ -271,7 +275,11 @@ class CACEResult(BaseResult):
         """One-row summary with the fixed CACE columns.
 
         Columns ``method, cov_type, n, n_dropped, n_clusters, n_assigned,
-        exposure_binary, first_stage_f, weak_instruments``.
+        exposure_binary, first_stage_f, weak_instruments, condition_number, collinear``.
+        ``condition_number`` is Belsley's scaled condition number of the design both
+        intention-to-treat regressions share (intercept, assignment, covariates);
+        ``collinear`` is True when it exceeds the documented threshold ``1e4``, and a
+        warning and a note then name the columns.
         """
         values = {
             "method": "Wald (ratio of ITT effects)",
@@ -283,6 +291,8 @@ class CACEResult(BaseResult):
             "exposure_binary": self.exposure_binary,
             "first_stage_f": self.first_stage_f,
             "weak_instruments": bool(self.first_stage_f < WEAK_F),
+            "condition_number": self.condition_number,
+            "collinear": bool(self.collinear_columns),
         }
         return glance_frame(values, CACE_GLANCE_COLUMNS)
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..._validation import check_columns, check_option, renamed
 from ...errors import ArgumentTypeError, DataValidationError, OptionError
-from ...results import BaseResult, glance_frame
+from ...results import BaseResult, TidyProtocol, glance_frame
 
 __all__ = ["EValueResult", "e_value", "e_values", "EVALUE_GLANCE_COLUMNS"]
 
@@ -319,7 +319,7 @@ def e_value(
 
 @renamed(effects="result")
 def e_values(
-    result: Any,
+    result: TidyProtocol | pd.DataFrame,
     *,
     measure: Measure = "RR",
     rare: bool | None = None,

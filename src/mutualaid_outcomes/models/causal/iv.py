@@ -355,12 +355,16 @@ def cace(
     ------
     DataValidationError
         Assignment not coded 0/1 or a single assignment group, non-numeric outcome or
-        exposure, collinear covariates.
+        exposure, assignment and covariates exactly collinear (the columns of the
+        dependency are named).
     ColumnNotFoundError, OptionError
         As in :func:`fit_iv`.
 
     Warns
     -----
+    DataWarning
+        Nearly collinear assignment and covariates (Belsley's scaled condition number
+        above ``1e4``); ``glance()`` records ``condition_number`` and ``collinear``.
     WeakInstrumentWarning
         The assignment barely changes the exposure (first-stage F below 10).
     SmallSampleWarning
@@ -428,6 +432,9 @@ def cace(
     Wd = covariate_design(clean, covs, cat)
     n = len(clean)
     Z = np.column_stack([np.ones(n), z, Wd.to_numpy()])
+    kappa, flagged = check_conditioning(
+        Z, ["Intercept", assignment, *Wd.columns], "assignment/covariates", refuse_exact=True
+    )
     if np.linalg.matrix_rank(Z) < Z.shape[1]:
         raise DataValidationError(
             f"`assignment` and `covariates` are collinear ({['Intercept', assignment, *Wd.columns]})."
@@ -445,6 +452,8 @@ def cace(
         )
     est, V, f_stat = _cace_estimates(itt, fs, Vjoint)
     notes = _cace_notes(f_stat, fs, d, exposure, used_cov)
+    if flagged:
+        notes.append(collinearity_note(kappa, flagged))
     binary = bool(np.isin(np.unique(d), (0.0, 1.0)).all())
     return CACEResult(
         outcome=outcome,
@@ -460,6 +469,8 @@ def cace(
         first_stage_f=float(f_stat),
         _df_resid=n - k,
         _notes_=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
 
 

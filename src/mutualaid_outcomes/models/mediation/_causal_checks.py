@@ -19,7 +19,7 @@ from ..._validation import (
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning, OptionError
 from .._core.bootstrap import check_n_boot
-from .._core.design import check_conditioning
+from .._core.design import check_equations
 from ._causal_engine import Design
 
 __all__ = [
@@ -217,8 +217,13 @@ def causal_design(
     covs: list[str],
     opts: Options,
     interaction: bool,
-) -> Design:
-    """Arrays of both models on the complete rows, after checking them."""
+) -> tuple[Design, tuple[float, tuple[str, ...], str]]:
+    """Arrays of both models on the complete rows, after checking them.
+
+    Also their conditioning (:func:`~mutualaid_outcomes.models._core.design.check_equations`):
+    the largest scaled condition number of the two designs, the columns it flags and
+    the model it comes from; a singular design is refused naming its columns.
+    """
     mediator_model, outcome_model, t0, t1 = (
         opts.mediator_model,
         opts.outcome_model,
@@ -257,13 +262,19 @@ def causal_design(
         if np.unique(values).size < 2:
             raise DataValidationError(f"`{arg}` ('{col}') is constant in the rows used.")
     design = Design(t, m, y, cmat, mediator_model, outcome_model, bool(interaction))
+    names = ["Intercept", exposure, mediator, *([f"{exposure}:{mediator}"] * interaction), *covs]
+    conditioning = check_equations(
+        [
+            ("mediator model", design.x_m, ["Intercept", exposure, *covs]),
+            ("outcome model", design.x_y, names),
+        ],
+        "exposure/mediators/covariates",
+        refuse_exact=True,
+    )
     for name, x in (("mediator", design.x_m), ("outcome", design.x_y)):
         if np.linalg.matrix_rank(x) < x.shape[1]:
             raise DataValidationError(
                 f"The {name} model's design matrix is rank deficient (collinear exposure, "
                 "mediator or covariates, or a covariate constant in the rows used)."
             )
-    # the outcome model's design holds every column of the mediator model's
-    names = ["Intercept", exposure, mediator, *([f"{exposure}:{mediator}"] * interaction), *covs]
-    check_conditioning(design.x_y, names, "exposure/mediators/covariates")
-    return design
+    return design, conditioning

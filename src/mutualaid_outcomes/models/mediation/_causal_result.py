@@ -37,6 +37,8 @@ GLANCE_COLUMNS: tuple[str, ...] = (
     "control_value",
     "treat_value",
     "m_value",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -185,7 +187,15 @@ class CausalMediationResult(BaseResult):
         return out
 
     def glance(self) -> pd.DataFrame:
-        """One row: ``n``, ``n_dropped``, method, interval type, draws, failures, seed, models."""
+        """One row: ``n``, ``n_dropped``, method, interval type, draws, failures, seed, models.
+
+        ``condition_number`` is Belsley's scaled condition number of the worse-conditioned
+        of the two fitted designs (mediator model and outcome model, each with its
+        intercept; the outcome model's design holds every column of the mediator model's,
+        so in effect it is the outcome model's); ``collinear`` is True when it
+        exceeds the documented threshold ``1e4``, and a warning and a note then name the
+        columns and the model.
+        """
         return glance_frame(self.glance_values, GLANCE_COLUMNS)
 
     def _title(self) -> str:

@@ -34,6 +34,7 @@ from ...disclosure import check_min_cell
 from ...errors import DataValidationError, EstimationError, OptionError
 from ...results import glance_frame
 from .._core import bootstrap as bs
+from .._core.design import check_equations, collinearity_note
 from ._moderated_engine import ModEngine, ModSpec, build_columns
 from ._moderated_layout import Coding, Layout, code_moderator, parse_paths, resolve_at
 from ._product_notes import count_failures as _count_failures
@@ -257,6 +258,7 @@ def fit_moderated(
     center = bool(options["center"])
     base = w_center if (center and coding.levels is None) else np.zeros(coding.q)
     layout = Layout(spec, coding, w_center, base)
+    kappa, flagged, worst = _conditioning(z, spec, [x_name, *covs, *meds], w_name)
     engine = ModEngine(spec, z)
     paths, path_cov = engine.fit()
     codes, n_groups = None, 0
@@ -276,6 +278,8 @@ def fit_moderated(
         method = "bootstrap" if cluster is None else "cluster bootstrap"
         jack_paths = engine.jackknife(codes, n_groups) if ci == "bca" else None
     notes = [report.describe()]
+    if flagged:
+        notes.append(collinearity_note(kappa, flagged, worst))
     n_failed = _count_failures(draws_paths, n_boot, notes)
     names, est = layout.effects(paths[None, :], at)
     draws = layout.effects(draws_paths, at)[1]
@@ -292,8 +296,35 @@ def fit_moderated(
         wald_terms=layout.wald_terms(names), notes=tuple(notes), moderator=w_name,
         moderated_paths=tuple(_as_list(options["moderated_paths"])), center=center,
         at=tuple(at), layout=layout, path_estimates=paths, path_draws=draws_paths,
-        path_jackknife=jack_paths,
+        path_jackknife=jack_paths, condition_number=kappa, collinear_columns=flagged,
     )  # fmt: skip
+
+
+def _conditioning(
+    z: np.ndarray, spec: ModSpec, names: list[str], moderator: str
+) -> tuple[float, tuple[str, ...], str]:
+    """:func:`check_equations` over the mediator and outcome equations the engine fits.
+
+    ``z`` holds the centred columns of :func:`build_columns` (the products of centred
+    variables, as fitted); ``names``: exposure, covariates, mediators.
+    """
+    x_name, k = names[0], spec.k
+    covs, meds = names[1 : 1 + spec.n_cov], names[1 + spec.n_cov :]
+    w = [moderator] if spec.q == 1 else [f"{moderator}[{i + 1}]" for i in range(spec.q)]
+    cols = [x_name, *w, *([f"{x_name}:{v}" for v in w] if spec.has_xw else []), *covs, *meds]
+    for j in range(k):
+        cols += [f"{meds[j]}:{v}" for v in w] if spec.b_mod[j] else []
+    x = np.column_stack([np.ones(len(z)), z[:, :-1]])  # engine column r is x column r
+    labels = ["Intercept", *cols]
+    designs = [
+        (
+            f"model of mediator '{meds[e]}'" if e < k else "outcome model",
+            x[:, [0, *regs]],
+            [labels[i] for i in (0, *regs)],
+        )
+        for e, (regs, _) in enumerate(spec.equations)
+    ]
+    return check_equations(designs, "exposure/moderator/mediators/covariates", refuse_exact=True)
 
 
 def _as_list(value: Any) -> list[str]:

@@ -27,6 +27,8 @@ GLANCE_COLUMNS: tuple[str, ...] = (
     "n_clusters",
     "model",
     "method",
+    "condition_number",
+    "collinear",
 )
 
 
@@ -48,6 +50,12 @@ class MediationResult(BaseResult):
     n_boot : int
         Bootstrap resamples, or Monte Carlo draws for ``ci="monte_carlo"`` (the rows of
         ``draws``).
+    condition_number : float
+        Belsley's scaled condition number of the worst-conditioned fitted equation (the
+        largest over the mediator models and the outcome model, each with its intercept).
+    collinear_columns : tuple of str
+        The columns of that equation flagged as nearly collinear (empty when the
+        condition number is at most ``1e4``).
 
     Notes
     -----
@@ -80,6 +88,8 @@ class MediationResult(BaseResult):
     outcome_family: str
     wald_terms: frozenset[str]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    condition_number: float = np.nan
+    collinear_columns: tuple[str, ...] = ()
 
     _can_exponentiate = False
     _not_poolable = (
@@ -147,7 +157,13 @@ class MediationResult(BaseResult):
 
     def glance(self) -> pd.DataFrame:
         """One row: ``n, n_dropped, n_boot, n_failed, ci, conf_level, seed, n_clusters,
-        model, method``.
+        model, method, condition_number, collinear``.
+
+        ``condition_number`` is Belsley's scaled condition number of the worst-conditioned
+        fitted equation (the largest over the mediator models and the outcome model);
+        ``collinear`` is True when it exceeds the documented threshold ``1e4``
+        (:data:`~mutualaid_outcomes.models._core.design.COLLINEARITY_THRESHOLD`), and a
+        warning and a note then name the columns and the equation.
         """  # noqa: D205
         return glance_frame(
             {
@@ -161,6 +177,8 @@ class MediationResult(BaseResult):
                 "n_clusters": np.nan if self.n_clusters is None else self.n_clusters,
                 "model": self.model,
                 "method": self.method,
+                "condition_number": self.condition_number,
+                "collinear": bool(self.collinear_columns),
             },
             GLANCE_COLUMNS,
         )

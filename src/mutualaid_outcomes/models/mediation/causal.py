@@ -33,6 +33,7 @@ from ...errors import (
     EstimationError,
 )
 from .._core.bootstrap import iter_bootstrap_counts
+from .._core.design import collinearity_note
 from ._causal_checks import (
     LINK_OF,
     Options,
@@ -156,7 +157,8 @@ def causal_mediation(
     DataValidationError
         Non-numeric columns, a constant exposure, a variable used in two roles, more
         than one mediator, ``treat_value == control_value``, a non-binary variable with a
-        binomial model, or a rank-deficient model.
+        binomial model, or a singular design (the model and the columns of the
+        dependency are named).
     OptionError
         An unknown option, BCa with quasi-Bayesian draws, or ``n_boot`` / ``n_sims``
         given with the other method.
@@ -166,8 +168,11 @@ def causal_mediation(
     Warns
     -----
     DataWarning
-        A 0/1 mediator or outcome is given a gaussian model, or ``control_value`` /
-        ``treat_value`` lie outside the observed exposure range.
+        A 0/1 mediator or outcome is given a gaussian model, ``control_value`` /
+        ``treat_value`` lie outside the observed exposure range, or the predictors of a
+        model are nearly collinear (Belsley's scaled condition number above ``1e4``;
+        ``glance()`` records the largest over the mediator and outcome models as
+        ``condition_number``, and ``collinear``).
     BootstrapWarning
         ``n_boot`` / ``n_sims`` is small for the chosen interval, or some resamples
         failed.
@@ -277,7 +282,9 @@ def causal_mediation(
     check_numeric(data, cols, "exposure, mediators, outcome and covariates")
     generator = check_rng(rng)
     clean, report = listwise_delete(data, cols)
-    design = causal_design(clean, exposure, mediator, outcome, covs, opts, interaction)
+    design, (kappa, flagged, worst) = causal_design(
+        clean, exposure, mediator, outcome, covs, opts, interaction
+    )
     if m_value is None:
         m_star = float(design.m.mean()) if opts.mediator_model == "linear" else 0.0
     else:
@@ -310,13 +317,18 @@ def causal_mediation(
         "control_value": t0,
         "treat_value": t1,
         "m_value": m_star if opts.vanderweele else np.nan,
+        "condition_number": kappa,
+        "collinear": bool(flagged),
     }
+    notes = _notes(report, opts, n_failed, interaction, m_star)
+    if flagged:
+        notes.append(collinearity_note(kappa, flagged, worst))
     return CausalMediationResult(
         **_split_four_way(est, draws, jack, opts.vanderweele, opts.outcome_model),
         ci=opts.ci,
         conf_level=opts.conf_level,
         glance_values=glance_values,
-        notes=tuple(_notes(report, opts, n_failed, interaction, m_star)),
+        notes=tuple(notes),
         design=design,
         exposure_values=(t0, t1),
     )

@@ -45,8 +45,9 @@ from ...errors import (
     OptionError,
 )
 from .._core import bootstrap as bs
-from .._core.design import check_conditioning
+from .._core.design import collinearity_note
 from ._moderated import ModeratedMediationResult, mediate_moderated
+from ._product_design import checked_matrix
 from ._product_engine import Engine, make_spec, standardise
 from ._product_notes import count_failures as _count_failures
 from ._product_notes import interval_note as _interval_note
@@ -241,7 +242,8 @@ def mediate(
         A named column is not in ``data``.
     DataValidationError
         A column plays two roles, a column is non-numeric or constant, the cluster column
-        has missing values, or a ``"binomial"`` outcome is not 0/1.
+        has missing values, a ``"binomial"`` outcome is not 0/1, or the predictors of an
+        equation are exactly collinear (the equation and the columns are named).
     OptionError
         An unknown option, ``cluster`` with ``ci="monte_carlo"``, or ``n_boot`` /
         ``n_sims`` given with the other kind of interval.
@@ -251,7 +253,12 @@ def mediate(
     Warns
     -----
     DataWarning
-        A 0/1 outcome analysed with ``outcome_family="gaussian"``.
+        A 0/1 outcome analysed with ``outcome_family="gaussian"``, or nearly collinear
+        predictors in a fitted equation (Belsley's scaled condition number above
+        ``1e4``). ``glance()`` records ``condition_number``, the largest over the
+        mediator models and the outcome model (in the outcome model's design unless a
+        moderated path puts a product term in a mediator model only), and
+        ``collinear``.
     BootstrapWarning
         ``n_boot`` too small for the interval, or some resamples failed (singular
         regressions, non-convergent logit fits); failed resamples are excluded and counted
@@ -469,8 +476,10 @@ def _mediate_clean(
 ) -> MediationResult:
     """Estimation on complete rows (validation done by the caller)."""
     cols = [exposure, *covs, *meds, outcome]  # the column order of Spec
-    z = _checked_matrix(clean, cols, len(covs), len(meds))
+    z, kappa, flagged, worst = checked_matrix(clean, cols, len(covs), len(meds), model)
     notes = list(extra_notes) + _outcome_notes(clean, outcome, outcome_family)
+    if flagged:
+        notes.append(collinearity_note(kappa, flagged, worst))
     zs, _, sd = standardise(z, center_last=outcome_family != "logit")
     spec = make_spec(model, meds, len(covs), outcome_family)
     engine = Engine(spec, zs, sd)
@@ -523,25 +532,9 @@ def _mediate_clean(
         outcome_family="binomial" if outcome_family == "logit" else outcome_family,
         wald_terms=frozenset(spec.wald_terms),
         notes=tuple(notes),
+        condition_number=kappa,
+        collinear_columns=flagged,
     )
-
-
-def _checked_matrix(clean: pd.DataFrame, cols: list[str], n_cov: int, n_med: int) -> np.ndarray:
-    """The data matrix in the column order of :class:`Spec`; constant columns are an error."""
-    z = clean.loc[:, cols].to_numpy(dtype=float)
-    sd = z.std(axis=0)
-    roles = ["exposure"] + ["covariates"] * n_cov + ["mediators"] * n_med + ["outcome"]
-    const = [(c, r) for c, r, s in zip(cols, roles, sd) if not s > 0]
-    if const:
-        detail = ", ".join(f"'{c}' ({r})" for c, r in const)
-        raise DataValidationError(
-            f"Constant column(s) after removing incomplete rows: {detail}. A mediation model "
-            "needs variation in the exposure, every mediator, covariate and the outcome."
-        )
-    # the outcome equation holds every predictor: intercept, exposure, covariates, mediators
-    x = np.column_stack([np.ones(len(z)), z[:, :-1]])
-    check_conditioning(x, ["Intercept", *cols[:-1]], "exposure/mediators/covariates")
-    return z
 
 
 def _check_mediate_columns(

@@ -38,6 +38,7 @@ import pandas as pd
 from ..._rng import check_rng, seed_of, spawn_rngs
 from ..._validation import check_option, check_positive_int, renamed
 from ...errors import ArgumentTypeError, DataValidationError, EstimationError, OptionError
+from ...results import CoefficientProtocol
 from ..mediation.product import MediationResult, mediate
 from ._pooled_results import (
     POOLED_GLANCE_COLUMNS,
@@ -70,7 +71,7 @@ PoolCI = Literal["rubin", "pooled_percentile"]
 
 
 @renamed(fits="results")
-def pool(results: Sequence[Any], *, dfcom: float | None = None) -> PooledResult:
+def pool(results: Sequence[CoefficientProtocol], *, dfcom: float | None = None) -> PooledResult:
     r"""Combine fits of the same model to ``m`` imputed data sets by Rubin's rules.
 
     Parameters

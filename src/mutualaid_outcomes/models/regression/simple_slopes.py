@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..._validation import check_conf_level
 from ...errors import DataValidationError
-from ...results import BaseResult, glance_frame, wald_table
+from ...results import BaseResult, CoefficientProtocol, glance_frame, wald_table
 from ._interaction import (
     categorical_at,
     combinations,
@@ -179,7 +179,7 @@ class SimpleSlopesResult(BaseResult):
 
 
 def simple_slopes(
-    result: Any,
+    result: CoefficientProtocol,
     focal: str,
     moderator: str,
     at: float | str | Sequence[Any] | None = None,
@@ -437,7 +437,7 @@ class JohnsonNeymanResult(BaseResult):
 
 
 def johnson_neyman(
-    result: Any, focal: str, moderator: str, *, conf_level: float = 0.95
+    result: CoefficientProtocol, focal: str, moderator: str, *, conf_level: float = 0.95
 ) -> JohnsonNeymanResult:
     """Johnson-Neyman bounds: where the effect of ``focal`` is significant across ``moderator``.
 

@@ -53,6 +53,8 @@ LATENT_MEDIATION_GLANCE_COLUMNS: tuple[str, ...] = (
     "n_clusters",
     "model",
     "method",
+    "condition_number",
+    "collinear",
     "chisq",
     "df",
     "cfi",
@@ -164,7 +166,11 @@ class LatentMediationResult(BaseResult):
         return self.coef()
 
     def glance(self) -> pd.DataFrame:
-        """Mediation-family columns plus ``chisq, df, cfi, tli, rmsea, srmr``."""
+        """Mediation-family columns plus ``chisq, df, cfi, tli, rmsea, srmr``.
+
+        ``condition_number`` and ``collinear`` are NaN: the mediators are latent, so no
+        observed design matrix is fitted (the SEM checks its sample covariance matrix).
+        """
         g = self.sem.glance().iloc[0]
         i = self.sem.info
         if not i["n_boot"]:

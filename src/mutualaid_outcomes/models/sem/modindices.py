@@ -18,7 +18,7 @@ dropped, as in lavaan. Agrees with lavaan 0.6.14 ``modindices()``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from scipy import stats
 from .likelihood import Likelihood
 from .partable import ParRow, ParTable
 from .ram import RamModel
+
+if TYPE_CHECKING:
+    from .results import SEMResult
 
 __all__ = ["modification_indices", "candidate_rows"]
 
@@ -123,7 +126,9 @@ def _std_factor(res: Any, r: ParRow) -> float:
         return 1.0 / (a * b)
 
 
-def modification_indices(result: Any, *, minimum: float = 0.0, sort: bool = True) -> pd.DataFrame:
+def modification_indices(
+    result: SEMResult, *, minimum: float = 0.0, sort: bool = True
+) -> pd.DataFrame:
     """Modification indices of a fitted :class:`~.results.SEMResult` (see module notes)."""
     state = result._state
     pt: ParTable = state["pt"]
