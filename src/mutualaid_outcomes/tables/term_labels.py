@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from .._labels import Labels
 from ._moderation_rows import moderated_label
@@ -107,7 +106,7 @@ def _is_effect(term: str) -> bool:
     return term in _FIXED or bool(m and m.group("kind") in _PATHS)
 
 
-def result_term_labels(result: Any, terms: Sequence[str], lab: Labels) -> dict[str, str]:
+def result_term_labels(result: object, terms: Sequence[str], lab: Labels) -> dict[str, str]:
     """``{term: label}`` for the ``term`` column of a result's ``tidy()``.
 
     Mediation results (with ``exposure`` and ``outcome``) get effect labels,
