@@ -210,6 +210,15 @@ def test_bad_input(test_data):
         dummies = pd.get_dummies(d["sample"], prefix="s", dtype=float)
         f = "diameter ~ 1 + (1 + s_B + s_C + s_D + s_E + s_F | plate) + (1 | sample)"
         fit_mixed(pd.concat([d, dummies], axis=1), f)
+    # ids numbered within sites for most people, but two ids shared by two sites
+    rng = np.random.default_rng(3)
+    site = np.repeat(np.arange(5), 40)
+    pid = np.repeat(np.arange(50), 4)
+    pid[pid == 9] = 10  # person 10 of site 1 and person 9 of site 0 share an id
+    df = pd.DataFrame({"site": site, "id": pid, "y": rng.normal(size=200)})
+    with pytest.raises(DataValidationError, match="'id' is nested in 'site' for 48 of its 49"):
+        fit_mixed(df, "y ~ 1 + (1 | site) + (1 | id)")
+    fit_mixed(df, "y ~ 1 + (1 | site/id)")  # declared nesting: site:id levels, no error
     with pytest.raises(OptionError, match="mixes '/' and ':'"):
         fit_mixed(d, "diameter ~ 1 + (1 | plate/sample:x)")
     with pytest.raises(OptionError, match="several random-effect terms on the grouping"):

@@ -24,7 +24,7 @@ from .._core.design import Design, build_design
 from ._mixed_engine import make_lambda, theta_index, theta_lower, theta_start
 from ._mixed_formula import RandomTerm
 
-__all__ = ["TermBlock", "ReStructure", "term_blocks", "check_term_sizes"]
+__all__ = ["TermBlock", "ReStructure", "term_blocks", "check_term_sizes", "check_nesting"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +100,46 @@ def check_term_sizes(blocks: list[TermBlock], n: int, gaussian: bool) -> None:
                 f"({b.n_levels} levels x {b.q}); the random-effect and residual variances "
                 "are not identified (lme4's check.nobs.vs.nRE). Use fewer random effects "
                 "(e.g. a random intercept only)."
+            )
+
+
+#: Share of an inner factor's levels that sit in one level of an outer factor above which
+#: the inner factor counts as meant to be nested (a crossed design has most levels in
+#: several outer levels; a nested one all in one).
+NESTED_SHARE = 0.5
+
+
+def check_nesting(blocks: list[TermBlock], clean: pd.DataFrame) -> None:
+    """Refuse a factor that is nested in another for most levels but not for all.
+
+    With ``(1 | site) + (1 | id)`` lme4 treats ``id`` as nested in ``site`` only when
+    every id occurs in one site; ids repeated across sites make the two factors
+    (partly) crossed, so rows of different people with the same id share one random
+    effect. Raised when at least :data:`NESTED_SHARE` of the levels of one single-column
+    factor occur in one level of another but some occur in several. Ids renumbered
+    1, 2, ... in every site look like a crossed design and cannot be told apart from
+    one; write ``(1 | site/id)`` for those.
+    """
+    single = [b for b in blocks if len(b.term.factors) == 1]
+    for inner in single:
+        for outer in single:
+            if inner is outer or outer.n_levels >= inner.n_levels:
+                continue
+            pairs = pd.DataFrame({"i": inner.codes, "o": outer.codes}).drop_duplicates()
+            spread = pairs.groupby("i").size()
+            repeated = spread[spread > 1]
+            if len(repeated) == 0 or (spread == 1).mean() < NESTED_SHARE:
+                continue
+            a, b = outer.term.group, inner.term.group
+            example = [inner.levels[i] for i in repeated.index[:3]]
+            raise DataValidationError(
+                f"'{b}' is nested in '{a}' for {int((spread == 1).sum())} of its "
+                f"{inner.n_levels} levels, but {len(repeated)} levels (e.g. {example}) occur "
+                f"in several levels of '{a}': the terms '(1 | {a}) + (1 | {b})' then give "
+                f"rows in different '{a}' with the same '{b}' one random effect. If '{b}' "
+                f"is numbered within '{a}', write '(1 | {a}/{b})'; if those are different "
+                f"units, give them unique '{b}' values. (Units that moved between levels "
+                f"of '{a}' are a partly crossed design that this check refuses.)"
             )
 
 

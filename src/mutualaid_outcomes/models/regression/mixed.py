@@ -43,7 +43,7 @@ from ._mixed_multi import (
     term_effects,
     warn_fit,
 )
-from ._mixed_terms import TermBlock, check_term_sizes
+from ._mixed_terms import TermBlock, check_nesting, check_term_sizes
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
@@ -414,6 +414,7 @@ def fit_mixed(
         )
     clean, report, y, X, design, blocks = mixed_data(data, formula, re_terms, offset)
     check_term_sizes(blocks, len(clean), family == "gaussian")
+    check_nesting(blocks, clean)
     if len(blocks) > 1:
         return _fit_multi_result(
             clean, report, y, X, design, blocks, formula=formula, family=family,
