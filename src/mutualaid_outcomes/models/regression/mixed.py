@@ -77,11 +77,14 @@ class MixedResult(StoredCoefficients, BaseResult):
     Attributes
     ----------
     formula, id, re_formula : str
-        Model specification (``id``: the grouping column of the random effects).
+        Model specification (``id``: the grouping factor of the random effects; with
+        several terms the factors joined by ``" + "`` and ``re_formula`` the terms, e.g.
+        ``"(1 | batch) + (1 | batch:cask)"``).
     reml : bool
         REML (True) or ML fit.
     cov_re : pandas.DataFrame
-        Random-effects covariance matrix.
+        Random-effects covariance matrix (with several terms block diagonal, labelled
+        ``group|term``).
     sigma2 : float
         Residual variance.
     theta : tuple of float
@@ -89,7 +92,12 @@ class MixedResult(StoredCoefficients, BaseResult):
         triangle of Lambda, column by column, with ``cov_re = sigma2 Lambda Lambda'``.
     ranef : pandas.DataFrame
         Conditional modes of the random effects, one row per level of ``id``
-        (lme4's ``ranef()``).
+        (lme4's ``ranef()``); with several terms a long frame with columns
+        ``group, level, term, estimate`` (R ``as.data.frame(ranef())``), and
+        :attr:`ranef_by_group` gives one wide frame per term.
+    re_terms : tuple of RandomEffectTerm
+        One entry per random-effect term, in lme4's order (decreasing number of levels):
+        grouping factor, covariance matrix, conditional modes and singular-fit flag.
     missing : MissingReport
         Rows used and excluded.
 
