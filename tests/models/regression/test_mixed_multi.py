@@ -163,6 +163,7 @@ def test_results_per_term(test_data):
     text = tab.as_text() if hasattr(tab, "as_text") else str(tab)
     assert "batch:cask: SD (Intercept)" in text and "batch: SD (Intercept)" in text
     assert "Residual SD" in text
+    assert "batch:cask: Intercept SD" in res.summary().as_text()
     # one grouping column through the formula is the single-factor engine, with an
     # interaction factor too; both agree with the general engine on the same model
     single = fit_mixed(d, "strength ~ 1 + (1 | batch:cask)")

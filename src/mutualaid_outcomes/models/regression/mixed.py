@@ -262,9 +262,12 @@ class MixedResult(StoredCoefficients, BaseResult):
 
     def _notes(self) -> list[str]:
         vc = self.variance_components()
-        parts = [
-            f"{r.term1 or r.group} SD {r.sd_or_corr:.4g}" for r in vc.itertuples() if not r.term2
-        ]
+        multi = len(self.re_terms) > 1
+
+        def label(r: Any) -> str:
+            return f"{r.group}: {r.term1}" if multi and r.term1 else r.term1 or r.group
+
+        parts = [f"{label(r)} SD {r.sd_or_corr:.4g}" for r in vc.itertuples() if not r.term2]
         return [self.missing.describe(), "Random effects: " + "; ".join(parts) + "."]
 
 
