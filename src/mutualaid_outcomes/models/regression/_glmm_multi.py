@@ -4,13 +4,14 @@ As :mod:`._glmm_engine` (lme4's PIRLS and Laplace approximation), but the Newton
 ``H = Lambda'Z'W Z Lambda + I = L L'`` couples the levels of different grouping factors,
 so PIRLS takes Newton steps in all spherical random effects ``u`` (length ``Q``) at
 once, with step halving on the penalised deviance. ``H`` is factorised as in
-:mod:`._mixed_sparse`: LAPACK's dense Cholesky up to ``DENSE_MAX_RE`` random effects,
-SuperLU (log-determinant from the diagonal of ``U``) above. The exact gradient of the
+:mod:`._mixed_sparse`: Schur complement on the term with the most levels (its blocks
+inverted as a batch, the complement of the other terms by a dense Cholesky), or
+SuperLU (log-determinant from the diagonal of ``U``) when the other terms are large. The exact gradient of the
 Laplace deviance in ``(theta, beta)`` is the per-row formula of
 :func:`._glmm_engine.laplace_gradient`, with the row's own levels of every term in place
 of its group; it needs ``H^-1`` on the few random effects of each row (and of pairs of
-them), taken from the dense inverse, so the gradient is used up to ``DENSE_MAX_RE``
-random effects and central differences above. Only the Laplace approximation
+them), taken from the dense inverse, so the gradient is used up to
+:data:`EXACT_GRADIENT_MAX_RE` random effects and central differences above. Only the Laplace approximation
 (``n_agq = 1``) is offered, as ``glmer`` does for several terms.
 """
 
@@ -24,8 +25,12 @@ from scipy import sparse, special
 from . import _glmm_engine as ge
 from ._glmm_fit import GLMMFit, _glm_start, _grad_hessian, _minimise
 from ._mixed_engine import theta_index
-from ._mixed_sparse import DENSE_MAX_RE, factor, fd_gradient
+from ._mixed_sparse import SMALL_DENSE_RE, factor, fd_gradient
 from ._mixed_terms import ReStructure
+
+#: Largest total number of random effects for which the exact gradient (which needs the
+#: dense ``H^-1``) is used; central differences above.
+EXACT_GRADIENT_MAX_RE = 3000
 
 __all__ = ["MultiGLMMData", "multi_deviance", "multi_gradient", "fit_glmm_multi"]
 
@@ -54,25 +59,14 @@ class MultiGLMMData:
 
     @property
     def dense(self) -> bool:
-        return self.re.n_re <= DENSE_MAX_RE
+        """Whether the exact gradient (dense ``H^-1``) is used."""
+        return self.re.n_re <= EXACT_GRADIENT_MAX_RE
 
 
 def _hessian(d: MultiGLMMData, ZL: sparse.csr_matrix, w: np.ndarray):  # noqa: ANN202
-    """Factor of ``H = Lambda'Z'W Z Lambda + I`` and ``log|H|``.
-
-    Dense ``H`` is accumulated from the ``m x m`` products of each row's nonzeros by one
-    bincount (no sparse matrix product).
-    """
-    Q = d.re.n_re
-    if not d.dense:
-        return factor((ZL.T @ ZL.multiply(w[:, None])).tocsc() + sparse.identity(Q, format="csc"))
-    a = ZL.data.reshape(len(w), -1)
-    cols = d.re.nz_cols
-    idx = (cols[:, :, None] * Q + cols[:, None, :]).ravel()
-    vals = (w[:, None, None] * a[:, :, None] * a[:, None, :]).ravel()
-    H = np.bincount(idx, weights=vals, minlength=Q * Q).reshape(Q, Q)
-    H[np.diag_indices(Q)] += 1.0
-    return factor(H)
+    """Factor of ``H = Lambda'Z'W Z Lambda + I`` and ``log|H|`` (see :func:`._mixed_sparse.factor`)."""
+    H = (ZL.T @ ZL.multiply(w[:, None])).tocsc() + sparse.identity(d.re.n_re, format="csc")
+    return factor(H.toarray() if d.re.n_re <= SMALL_DENSE_RE else H, d.re)
 
 
 def _f(d: MultiGLMMData, eta: np.ndarray, u: np.ndarray) -> float:
@@ -141,7 +135,7 @@ def multi_gradient(params: np.ndarray, d: MultiGLMMData) -> tuple[float, np.ndar
     r = d.y - mu
     wd = ge.var_deriv(d, eta)  # type: ignore[arg-type]
     cols, a = re.nz_cols, re.zl_values(theta)  # (n, m)
-    Hinv = fac.inverse()
+    Hinv = fac.inverse() if hasattr(fac, "inverse") else fac.solve(np.eye(re.n_re))
     Hsub = Hinv[cols[:, :, None], cols[:, None, :]]  # (n, m, m)
     Ha = np.einsum("njk,nk->nj", Hsub, a)
     h = np.sum(a * Ha, axis=1)
