@@ -265,3 +265,23 @@ def test_glmm_matches_glmer(model, test_data, ref):
     np.testing.assert_allclose(ours, theirs, rtol=GLMM_RTOL, atol=GLMM_RANEF_ATOL)
     pred = res.predict(d.head(6), level="conditional")
     np.testing.assert_allclose(pred, ref(model, "predict_conditional"), rtol=GLMM_RTOL)
+
+
+@pytest.mark.parametrize("path", ["schur", "superlu"])
+def test_factorisation_paths_match_lmer(path, monkeypatch, test_data, ref):
+    """Schur complement and SuperLU factorisations (used for larger models) on Penicillin."""
+    from mutualaid_outcomes.models.regression import _mixed_sparse as msp
+
+    monkeypatch.setattr(msp, "SMALL_DENSE_RE", 0)  # never the small dense path
+    if path == "superlu":
+        monkeypatch.setattr(msp, "DENSE_MAX_RE", 0)
+    d = _load(test_data, "mixed_penicillin.csv")
+    res = fit_mixed(d, LMM["penicillin"][1])
+    np.testing.assert_allclose(res.coef(), ref("penicillin_reml", "coef"), rtol=RTOL)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(res.vcov())), ref("penicillin_reml", "se"), rtol=RTOL
+    )
+    vc = res.variance_components()["variance"]
+    np.testing.assert_allclose(vc, ref("penicillin_reml", "vcov"), rtol=VARCOMP_RTOL)
+    loglik = res.glance().loc[0, "loglik"]
+    assert loglik == pytest.approx(ref("penicillin_reml", "glance")["loglik"], rel=RTOL)
