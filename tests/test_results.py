@@ -3,6 +3,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mutualaid_outcomes._formatting import get_style
+from mutualaid_outcomes._summary import _format_frame
 from mutualaid_outcomes.errors import ArgumentTypeError, OptionError
 from mutualaid_outcomes.results import (
     TIDY_COLUMNS,
@@ -133,6 +135,45 @@ def test_summary_uses_one_format_per_column_and_integer_counts():
     text = Summary("x", t, g).as_text()
     assert "n_ids" in text and "1516" in text and "1516.000" not in text
     assert "df_resid  12" in text.replace("   ", "  ") or " 12\n" in text
-    assert "4.152e-04" in text and "-1.200e-03" in text  # both scientific, not mixed
+    # one tiny value does not turn the column scientific: fixed decimals with a floor
+    assert "<0.001" in text and "-0.001" in text and "e-0" not in text
     fixed = Summary("x", pd.DataFrame({"term": ["a"], "estimate": [0.25]}), g).as_text()
     assert "0.250" in fixed
+
+
+def test_summary_keeps_fixed_decimals_with_floors_and_formats_p_by_preset():
+    t = pd.DataFrame(
+        {
+            "term": ["a", "b", "c"],
+            "estimate": [0.271, -9.456e-05, 1.5],
+            "p_value": [0.7589, 0.0312, 2.3e-12],
+            "conf_low": [-9.456e-05, 0.0, 1.07],
+        }
+    )
+    g = pd.DataFrame({"lr_p_value": [9.023e-51], "qic": [3.2e7], "alpha": [0.629]})
+    plain = Summary("x", t, g)
+    rows = _format_frame(t, 3)
+    assert rows["estimate"].tolist() == ["0.271", ">-0.001", "1.500"]
+    assert rows["conf_low"].tolist() == [">-0.001", "0.000", "1.070"]
+    assert rows["p_value"].tolist() == ["0.759", "0.031", "<0.001"]
+    assert "lr_p_value  <0.001" in plain.as_text()
+    apa = _format_frame(t, 3, get_style("apa"))
+    assert apa["p_value"].tolist() == [".759", ".031", "<.001"]
+    jama = Summary("x", t, g, style="jama")
+    assert _format_frame(t, 3, jama.style)["p_value"].tolist() == [".76", ".03", "<.001"]
+    text = jama.as_text()
+    assert "lr_p_value  <.001" in text and "alpha       0.629" in text
+    assert "3.200e+07" in text  # only values of 1e7 and more are scientific
+    html = jama.as_html()
+    assert "e-05" not in html and "e-51" not in html
+
+
+def test_relabelled_summary_is_a_new_object_with_labelled_terms():
+    t = pd.DataFrame({"term": ["C(arm)[T.MET]", "x"], "estimate": [1.0, 2.0]})
+    ratios = pd.DataFrame({"term": ["C(arm)[T.MET]"], "HR": [2.7]})
+    s = Summary("x", t, pd.DataFrame(), ratios=ratios, ratio_name="HR")
+    r = s.relabelled({"C(arm)[T.MET]": "Arm: MET vs CBT"}, style="apa")
+    assert r.tidy["term"].tolist() == ["Arm: MET vs CBT", "x"]
+    assert r.ratios["term"].tolist() == ["Arm: MET vs CBT"]
+    assert s.tidy["term"].tolist() == ["C(arm)[T.MET]", "x"] and s.style is None
+    assert r.style.name == "apa" and "C(arm)" not in r.as_html()

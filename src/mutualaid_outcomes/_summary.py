@@ -2,9 +2,11 @@
 
 A :class:`Summary` is built by :meth:`mutualaid_outcomes.results.BaseResult.summary`
 from a result's ``tidy()`` and ``glance()`` frames and renders as plain text, HTML
-(shown by Jupyter) and LaTeX. Numbers are rounded only here: one format per column
-(integers for counts, fixed decimals, or scientific notation when a nonzero value would
-print as zero), p-values as ``<0.001``. :func:`ratio_label` and :data:`RATIO_NAMES` name
+(shown by Jupyter) and LaTeX. Numbers are rounded only here, with the rules of the
+publication tables (:mod:`mutualaid_outcomes._formatting`): one format per column
+(integers for counts, otherwise fixed decimals rounded half away from zero, a nonzero
+value that would print as zero shown as ``<0.001``; scientific notation only from
+1e7), p-values as ``<0.001`` or by a journal preset. :func:`ratio_label` and :data:`RATIO_NAMES` name
 exponentiated coefficients (odds, rate, risk and hazard ratios) for the summary and the
 tables; :func:`latex_escape` is shared with the LaTeX table writer.
 
@@ -16,18 +18,49 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from ._formatting import format_number, format_p, get_style
 from ._validation import renamed
 
 __all__ = ["RATIO_NAMES", "ratio_label", "latex_escape", "Summary"]
 
 
-def _fmt(value: Any, digits: int) -> str:
+def _floor(v: float, digits: int, minus: str = "-") -> str:
+    """A nonzero number that would print as zero: ``<0.001`` (or ``>-0.001``)."""
+    unit = f"{10.0**-digits:.{digits}f}"
+    return f"<{unit}" if v > 0 else f">{minus}{unit}"
+
+
+def _fixed(v: float, digits: int, minus: str = "-") -> str:
+    """Fixed decimals, with ``<0.001``-style floors for tiny nonzero values.
+
+    Rounds as the publication tables do (half away from zero); values of 1e7 and
+    more print in scientific notation.
+    """
+    if math.isnan(v):
+        return ""
+    if math.isinf(v) or abs(v) >= 1e7:
+        return f"{v:.{digits}e}"
+    if v != 0 and abs(v) < 0.5 * 10.0**-digits:
+        return _floor(v, digits, minus)
+    return format_number(v, digits, minus)
+
+
+def _p_text(p: Any, style: Any) -> str:
+    """A p-value: by the journal preset ``style``, or ``<0.001`` / 3 decimals."""
+    if p is None or pd.isna(p):
+        return ""
+    if style is not None:
+        return format_p(float(p), style)
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt(value: Any, digits: int, minus: str = "-") -> str:
     if value is None:
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -35,21 +68,17 @@ def _fmt(value: Any, digits: int) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return ""
-        if v != 0 and (abs(v) < 10 ** (-digits) or abs(v) >= 1e7):
-            return f"{v:.{digits}e}"
-        return f"{v:.{digits}f}"
+        return _fixed(float(value), digits, minus)
     return str(value)
 
 
 def _column_rule(values: pd.Series, digits: int) -> str:
     """One number format per column: ``"int"``, ``"fixed"`` or ``"sci"``.
 
-    Integer-valued columns (counts) print as integers; a column with a nonzero value
-    that would print as zero, or one of 1e7 or more, prints in scientific notation
-    throughout; otherwise fixed decimals.
+    Integer-valued columns (counts) print as integers; a column with a value of 1e7
+    or more prints in scientific notation throughout; otherwise fixed decimals, where
+    a tiny nonzero value prints as ``<0.001`` rather than turning the whole column
+    scientific.
     """
     num = pd.to_numeric(values, errors="coerce")
     finite = num[np.isfinite(num.astype(float))].astype(float)
@@ -61,34 +90,41 @@ def _column_rule(values: pd.Series, digits: int) -> str:
     if pd.api.types.is_integer_dtype(values) or (finite == finite.round()).all():
         if (finite.abs() < 1e15).all() and not pd.api.types.is_float_dtype(values):
             return "int"
-    nonzero = finite[finite != 0].abs()
-    if len(nonzero) and ((nonzero < 0.5 * 10.0**-digits).any() or (nonzero >= 1e7).any()):
+    if (finite.abs() >= 1e7).any():
         return "sci"
     return "fixed"
 
 
-def _format_frame(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+def _is_p_column(name: Any) -> bool:
+    return str(name) in ("p_value", "p") or str(name).endswith("_p_value")
+
+
+def _format_frame(frame: pd.DataFrame, digits: int, style: Any = None) -> pd.DataFrame:
     out = frame.copy().astype(object)
+    minus = getattr(style, "minus", "-")
     for col in frame.columns:
-        if col == "p_value":
-            out[col] = [
-                "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}") for v in frame[col]
-            ]
+        if _is_p_column(col):
+            out[col] = [_p_text(v, style) for v in frame[col]]
             continue
         rule = _column_rule(frame[col], digits)
         if rule == "other":
-            out[col] = [_fmt(v, digits) for v in frame[col]]
-            continue
-        spec = {"int": ".0f", "sci": f".{digits}e", "fixed": f".{digits}f"}[rule]
-        out[col] = ["" if pd.isna(v) else format(float(v), spec) for v in frame[col]]
+            out[col] = [_fmt(v, digits, minus) for v in frame[col]]
+        elif rule == "sci":
+            out[col] = ["" if pd.isna(v) else f"{float(v):.{digits}e}" for v in frame[col]]
+        elif rule == "int":
+            out[col] = ["" if pd.isna(v) else f"{float(v):.0f}" for v in frame[col]]
+        else:
+            out[col] = [_fixed(float(v), digits, minus) for v in frame[col]]
     return out
 
 
 _COUNT_KEYS = re.compile(r"^(n|n_.*|df|df_.*|k|nobs|n_iter|iterations|.*_df)$")
 
 
-def _glance_value(key: str, value: Any, digits: int) -> str:
-    """A glance value; counts (n, n_events, df, ...) print as integers."""
+def _glance_value(key: str, value: Any, digits: int, style: Any = None) -> str:
+    """A glance value; counts (n, n_events, df, ...) as integers, p-values as p-values."""
+    if _is_p_column(key) and isinstance(value, (float, np.floating, int, np.integer)):
+        return _p_text(value, style)
     if (
         isinstance(value, (float, np.floating))
         and np.isfinite(value)
@@ -96,7 +132,7 @@ def _glance_value(key: str, value: Any, digits: int) -> str:
         and _COUNT_KEYS.match(key)
     ):
         return str(int(value))
-    return _fmt(value, digits)
+    return _fmt(value, digits, getattr(style, "minus", "-"))
 
 
 #: names of exponentiated coefficients, for summary() and the tables
@@ -181,6 +217,16 @@ class Summary:
         and the limits), shown after the coefficients as R's ``summary(coxph)`` does.
     ratio_name : str
         Short name of the ratio (``"HR"``, ``"OR"``, ``"IRR"``, ``"RR"``).
+    style : {"apa", "jama", "nejm"} or JournalStyle, optional
+        Journal preset for p-values (and the minus sign), as the publication tables
+        use it; without one, p-values print with three decimals and ``<0.001``.
+
+    Notes
+    -----
+    One number format per column: counts as integers, everything else with
+    ``decimals`` fixed decimals. A nonzero value that would print as zero shows as
+    ``<0.001`` (``>-0.001`` when negative) instead of switching its column to
+    scientific notation; only values of 1e7 or more print in scientific notation.
 
     Examples
     --------
@@ -203,6 +249,7 @@ class Summary:
         decimals: int = 3,
         ratios: pd.DataFrame | None = None,
         ratio_name: str = "Ratio",
+        style: Any = None,
     ) -> None:
         self.title = title
         self.tidy = tidy
@@ -211,6 +258,54 @@ class Summary:
         self.decimals = decimals
         self.ratios = ratios
         self.ratio_name = ratio_name
+        self.style = None if style is None else get_style(style)
+
+    def relabelled(
+        self, term_labels: Mapping[str, str] | None = None, *, style: Any = None
+    ) -> Summary:
+        """A copy with readable term labels and/or a journal preset.
+
+        Parameters
+        ----------
+        term_labels : mapping, optional
+            ``{term: label}`` for the ``term`` column of the coefficient and ratio
+            tables; terms not in it keep their names.
+        style : {"apa", "jama", "nejm"} or JournalStyle, optional
+            Journal preset for p-values (kept when not given).
+
+        Returns
+        -------
+        Summary
+            A new summary; this one is unchanged.
+
+        Examples
+        --------
+        >>> from mutualaid_outcomes.results import wald_table, glance_frame
+        >>> s = Summary("Demo", wald_table(["C(arm)[T.MET]"], [1.0], [0.5]),
+        ...             glance_frame({"n": 3}, ["n"]))
+        >>> r = s.relabelled({"C(arm)[T.MET]": "Arm: MET vs CBT"}, style="apa")
+        >>> r.tidy["term"].tolist(), s.tidy["term"].tolist()
+        (['Arm: MET vs CBT'], ['C(arm)[T.MET]'])
+        """
+        mapping = dict(term_labels or {})
+
+        def relabel(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            if frame is None or "term" not in frame.columns or not mapping:
+                return frame
+            out = frame.copy()
+            out["term"] = [mapping.get(str(t), t) for t in frame["term"]]
+            return out
+
+        return Summary(
+            self.title,
+            cast(pd.DataFrame, relabel(self.tidy)),
+            self.glance,
+            self.notes,
+            decimals=self.decimals,
+            ratios=relabel(self.ratios),
+            ratio_name=self.ratio_name,
+            style=self.style if style is None else style,
+        )
 
     def _glance_items(self) -> list[tuple[str, str]]:
         if self.glance is None or self.glance.empty:
@@ -218,7 +313,7 @@ class Summary:
         row = self.glance.iloc[0]
         items = []
         for k, v in row.items():
-            s = _glance_value(str(k), v, self.decimals)
+            s = _glance_value(str(k), v, self.decimals, self.style)
             if s != "":
                 items.append((str(k), s))
         return items
@@ -231,14 +326,16 @@ class Summary:
             width = max(len(k) for k, _ in items)
             lines += [f"{k:<{width}}  {v}" for k, v in items]
             lines.append("-" * max(len(self.title), 20))
-        table = _format_frame(self.tidy, self.decimals)
+        table = _format_frame(self.tidy, self.decimals, self.style)
         lines.append(table.to_string(index=False))
         if self.ratios is not None:
             lines.append("")
             lines.append(
                 f"{RATIO_NAMES.get(self.ratio_name, self.ratio_name)}s ({self.ratio_name})"
             )
-            lines.append(_format_frame(self.ratios, self.decimals).to_string(index=False))
+            lines.append(
+                _format_frame(self.ratios, self.decimals, self.style).to_string(index=False)
+            )
         if self.notes:
             lines.append("")
             lines += [f"Note: {n}" for n in self.notes]
@@ -258,7 +355,7 @@ class Summary:
         if self.ratios is not None:
             frames.append((self.ratios, f"{RATIO_NAMES.get(self.ratio_name, self.ratio_name)}s"))
         for frame, caption in frames:
-            table = _format_frame(frame, self.decimals)
+            table = _format_frame(frame, self.decimals, self.style)
             parts.append(f"<table class='tidy' {rule}>")
             if caption:
                 parts.append(f"<caption style='text-align:left'>{esc(caption)}</caption>")
@@ -288,7 +385,7 @@ class Summary:
 
     def as_latex(self) -> str:
         """LaTeX rendering (a booktabs ``tabular``)."""
-        table = _format_frame(self.tidy, self.decimals)
+        table = _format_frame(self.tidy, self.decimals, self.style)
         cols = list(table.columns)
         spec = "l" + "r" * (len(cols) - 1)
         out = [
@@ -301,7 +398,7 @@ class Summary:
         for _, row in table.iterrows():
             out.append(" & ".join(latex_escape(str(v)) for v in row) + " \\\\")
         if self.ratios is not None:
-            ratios = _format_frame(self.ratios, self.decimals)
+            ratios = _format_frame(self.ratios, self.decimals, self.style)
             out.append("\\midrule")
             head = list(ratios.columns) + [""] * (len(cols) - len(ratios.columns))
             out.append(" & ".join(latex_escape(c) for c in head) + " \\\\")

@@ -105,3 +105,18 @@ def test_figures_show_at_their_printed_size(tmp_path):
     plain = tmp_path / "plain.png"
     plain.write_bytes(b"PNG")
     assert "style='width" not in render_report("R", [ReportSection("F", figures=[plain])])
+
+
+def test_a_table_section_shows_the_table_caption_once():
+    table = "<table class='mutualaid-table'><caption><b>Table 1</b><br><i>Baseline</i></caption></table>"
+    page = render_report(
+        "Report",
+        [
+            ReportSection("Data", notes=["rows"]),
+            ReportSection("Table 1. Baseline", html_blocks=[table], heading=False),
+        ],
+    )
+    assert page.count("Baseline</i></caption>") == 1
+    assert "<h2>Table 1. Baseline</h2>" not in page and "<h2>Data</h2>" in page
+    # the contents still link to the section
+    assert "<li><a href='#s1'>Table 1. Baseline</a></li>" in page

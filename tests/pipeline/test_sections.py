@@ -50,6 +50,9 @@ events1 = "tpos"
 n1 = "n1"
 events2 = "cpos"
 n2 = "n2"
+
+[labels.variables]
+ablat = "Absolute latitude (degrees)"
 """
 
 
@@ -77,7 +80,13 @@ def test_meta_section_writes_metafor_numbers(meta_run, r_reference):
     glance = pd.read_csv(out / "tables" / "meta_bcg_glance.csv")
     tau2 = ref[ref.quantity == "tau2"]["value"].iloc[0]
     np.testing.assert_allclose(glance["tau2"].iloc[0], tau2, rtol=RTOL)
-    assert "Meta-analysis: bcg" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "Meta-analysis: bcg" in report
+    # the moderator is labelled in the table and in the summary, and the table's
+    # caption is not repeated by a section heading
+    body = report.split("</nav>", 1)[-1]
+    assert body.count("Absolute latitude (degrees)") >= 2
+    assert "<h2>Meta-analysis: bcg</h2>" not in body
     assert any("bcg.csv" in k for k in meta_run.provenance["inputs"])
 
 

@@ -139,6 +139,69 @@ def test_dichotomous_variables_take_one_row():
     assert list(t2.body.index) == ["Sex: Female, n (%)"]
 
 
+def test_two_valued_columns_are_dichotomous_rows_with_hand_counted_numbers():
+    # gtsummary's rule: 0/1 numbers (even all 0), logicals (even all false, or with
+    # missing values) and yes/no-labelled codes take one "n (%)" row; counts by hand.
+    df = pd.DataFrame(
+        {
+            "g": ["a"] * 5 + ["b"] * 5,
+            "x01": [0, 1, 1, 0, 1, 0, 0, 0, 1, np.nan],  # a: 3/5, b: 1/4, all: 4/9
+            "lgna": pd.array([True, False, True, None, False, False, False, True, True, True]),
+            "zeros": [0.0] * 10,
+            "none_true": [False] * 10,
+            "yn12": [1, 2, 1, 2, 2, 1, 1, 1, 2, 2],  # 1 = Yes: a: 2/5, b: 3/5
+            "sex0": [0] * 10,  # labelled 0/1 with nobody coded 1
+            "mf12": [1, 2, 1, 2, 2, 1, 1, 1, 2, 2],  # two labelled levels, not yes/no
+        }
+    )
+    values = {
+        "yn12": {1: "Yes", 2: "No"},
+        "sex0": {0: "Male", 1: "Female"},
+        "mf12": {1: "Female", 2: "Male"},
+    }
+    t = table_one(df, by="g", labels={"values": values, "variables": {}}, smd=False)
+    cols = ["Overall (n = 10)", "a (n = 5)", "b (n = 5)"]
+    cell = lambda row: t.body.loc[row, cols].tolist()  # noqa: E731
+    assert cell("x01, n (%)") == ["4 (44.4)", "3 (60.0)", "1 (25.0)"]
+    assert cell("lgna, n (%)") == ["5 (55.6)", "2 (50.0)", "3 (60.0)"]  # of 9 non-missing
+    assert cell("zeros, n (%)") == ["0 (0.0)", "0 (0.0)", "0 (0.0)"]
+    assert cell("none_true, n (%)") == ["0 (0.0)", "0 (0.0)", "0 (0.0)"]
+    assert cell("yn12, n (%)") == ["5 (50.0)", "2 (40.0)", "3 (60.0)"]
+    assert cell("sex0: Female, n (%)") == ["0 (0.0)", "0 (0.0)", "0 (0.0)"]
+    # a two-level factor that is not yes/no keeps a row per level (as gtsummary)
+    assert "mf12, n (%)" in t.body.index and "Female" in t.body.index
+    assert "0" not in t.body.index and "0.0 (0.0)" not in t.body.to_numpy()
+    # a constant column has nothing to test
+    assert t.body.loc["zeros, n (%)", "p"] == ""
+    # the Fisher p-value of x01 is the one of its 2 x 2 table
+    from scipy.stats import fisher_exact as scipy_fisher
+
+    p = scipy_fisher([[2, 3], [3, 1]]).pvalue
+    assert t.body.loc["x01, n (%)", "p"] == f"{p:.3f}".lstrip("0")
+
+
+def test_means_of_proportions_take_two_decimals():
+    df = pd.DataFrame(
+        {
+            "g": ["a"] * 5 + ["b"] * 5,
+            "pda": [0.1, 0.25, 0.3, 0.5, 0.9, 0.05, 0.15, 0.2, 0.35, 0.4],
+            "age": [30.0, 41, 52, 33, 44, 25, 36, 47, 38, 29],
+        }
+    )
+    t = table_one(df, by="g", nonnormal=None, tests=False, smd=False)
+    sd = lambda x: float(np.std(x, ddof=1))  # noqa: E731
+    a, b = df.pda[:5], df.pda[5:]
+    assert t.body.loc["pda, M (SD)", "a (n = 5)"] == f"0.41 ({sd(a):.2f})"  # 2.05 / 5
+    assert t.body.loc["pda, M (SD)", "b (n = 5)"] == f"0.23 ({sd(b):.2f})"  # 1.15 / 5
+    assert t.body.loc["pda, M (SD)", "Overall (n = 10)"] == f"0.32 ({sd(df.pda):.2f})"
+    assert t.body.loc["age, M (SD)", "a (n = 5)"] == "40.0 (8.8)"  # not a proportion: one decimal
+    med = table_one(df, by="g", nonnormal=["pda"], tests=False, smd=False)
+    assert med.body.loc["pda, Mdn [Q1, Q3]", "a (n = 5)"] == "0.30 [0.25, 0.50]"
+    # more decimals asked for are kept
+    three = table_one(df, by="g", decimals=3, tests=False, smd=False)
+    assert three.body.loc["pda, M (SD)", "a (n = 5)"].startswith("0.410 (")
+
+
 def test_presets_name_the_statistics(jobs):
     t = table_one(jobs, by="treat", variables=["age", "depress1", "sex"], nonnormal=["depress1"],
                   style="jama")  # fmt: skip

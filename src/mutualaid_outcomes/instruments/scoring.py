@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._validation import check_columns, check_dataframe, check_option
 from ..errors import ArgumentTypeError, DataValidationError
+from ._items import ScaleSums, invalid_mask, item_matrix, scan_items, sums_exact
 from ._scales import Subscale
 from .spec import Band, InstrumentSpec, available_specs, get_spec
 
@@ -110,58 +111,6 @@ def resolve_item_columns(
     )
 
 
-def _item_matrix(
-    spec: InstrumentSpec, data: pd.DataFrame, cols: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (values after special codes, non-numeric mask) as float arrays."""
-    n, p = len(data), len(cols)
-    values = np.empty((n, p), dtype=float, order="F")  # column operations are contiguous
-    nonnum = np.zeros((n, p), dtype=bool)
-    num_codes = [
-        (float(c.code), c.value) for c in spec.special_codes if not isinstance(c.code, str)
-    ]
-    str_codes = {c.code: c.value for c in spec.special_codes if isinstance(c.code, str)}
-    for j, col in enumerate(cols):
-        s = data[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            v = s.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            obj = s.astype(object)
-            if str_codes:
-                mapped = obj.map(lambda x: str_codes.get(x, x) if isinstance(x, str) else x)
-                is_code = obj.map(lambda x: isinstance(x, str) and x in str_codes).to_numpy(bool)
-            else:
-                mapped = obj
-                is_code = np.zeros(n, dtype=bool)
-            conv = pd.to_numeric(mapped, errors="coerce")
-            v = np.asarray(conv, dtype=float)
-            nonnum[:, j] = (~pd.isna(obj).to_numpy()) & np.isnan(v) & ~is_code
-            v = np.where(is_code & np.isnan(v), np.nan, v)
-        for code, value in num_codes:
-            hit = v == code
-            if hit.any():
-                v = np.where(hit, np.nan if value is None else float(value), v)
-        values[:, j] = v
-    return values, nonnum
-
-
-def _invalid_mask(spec: InstrumentSpec, values: np.ndarray) -> np.ndarray:
-    bad = np.zeros(values.shape, dtype=bool)
-    present = ~np.isnan(values)
-    for j, item in enumerate(spec.items):
-        v = values[:, j]
-        if item in spec.item_values:
-            allowed = np.asarray(spec.item_values[item], dtype=float)
-            ok = np.isin(v, allowed)
-        else:
-            lo, hi = spec.item_range(item)
-            ok = (v >= lo) & (v <= hi)
-            if spec.integer_codes:
-                ok &= v == np.round(v)
-        bad[:, j] = present[:, j] & ~ok
-    return bad
-
-
 def _show(value: object) -> str:
     """Readable form of an offending answer (4.0 -> '4', 'refused' -> "'refused'")."""
     if hasattr(value, "item"):
@@ -208,14 +157,6 @@ def _band_labels(scores: np.ndarray, bands: Sequence[Band]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
 
 
-def _reverse_key(spec: InstrumentSpec, values: np.ndarray) -> None:
-    """Reverse-key the items of ``spec.reverse`` in place (``lo + hi - value``)."""
-    for j, item in enumerate(spec.items):
-        if item in spec.reverse:
-            lo, hi = spec.item_range(item)
-            values[:, j] = lo + hi - values[:, j]
-
-
 def _allowed_missing(sc: Subscale, missing: str, m: int) -> int:
     """How many of the scale's ``m`` items may be missing under the ``missing`` rule."""
     if missing == "published":
@@ -227,12 +168,11 @@ def _allowed_missing(sc: Subscale, missing: str, m: int) -> int:
     return m - 1  # available
 
 
-def _scale_values(sc: Subscale, x: np.ndarray, answered: np.ndarray, missing: str) -> np.ndarray:
-    """The scale's score of every row from its items ``x`` (NaN = missing), before the rules."""
-    m = x.shape[1]
+def _scale_values(sc: Subscale, sums: ScaleSums, answered: np.ndarray, missing: str) -> np.ndarray:
+    """The scale's score of every row from its item sums, before the missing-item rules."""
+    m = len(sc.items)
+    plain = sums.plain
     with np.errstate(invalid="ignore", divide="ignore"):
-        filled = np.where(np.isnan(x), 0.0, x)
-        plain = filled.sum(axis=1)
         complete = answered == m
         mean = plain / answered
         if sc.method == "sum":
@@ -246,11 +186,10 @@ def _scale_values(sc: Subscale, x: np.ndarray, answered: np.ndarray, missing: st
             return mean * float(cast(float, sc.k))  # validated with the spec
         # weighted
         w = np.asarray(sc.weights, dtype=float)
-        wx = (filled * w).sum(axis=1)
+        wx = cast(np.ndarray, sums.weighted)
         if missing == "available":
             return wx
-        w_ans = (~np.isnan(x) * w).sum(axis=1)
-        return np.where(complete, wx, wx / w_ans * w.sum())
+        return np.where(complete, wx, wx / cast(np.ndarray, sums.weight_answered) * w.sum())
 
 
 def score(
@@ -324,7 +263,10 @@ def score(
     Composites are ``(sum_j c_j * scale_j + offset) * multiplier``. Bands are applied
     as half-open intervals ``[lower_i, lower_{i+1})`` (the last closed at its upper
     bound), so prorated non-integer scores fall into a band. Computation is vectorised
-    over rows.
+    over rows: the item block is read once, in cache-sized row chunks, to check the
+    answers, key the items and add up every scale, and the answer-by-answer check
+    that names invalid answers runs only when there are some. Sums of whole-number
+    answers are exact in any order; other sums add the items in item order.
 
     Examples
     --------
@@ -353,37 +295,35 @@ def score(
     check_option(on_invalid, _ON_INVALID, "on_invalid")
     cols = resolve_item_columns(spec, data, items)
 
-    values, nonnum = _item_matrix(spec, data, cols)
-    bad = nonnum | _invalid_mask(spec, values)
+    values, nonnum = item_matrix(spec, data, cols)
+    if not sums_exact(spec):
+        values = np.asfortranarray(values)  # sums add the items in order, column by column
+    sums, n_missing, invalid = scan_items(spec, values)
     n_rows = len(data)
-    if bad.any():
+    bad = None
+    if nonnum is not None or invalid:
+        bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
+    if bad is not None and bad.any():
         if on_invalid == "raise":
             raise DataValidationError(_invalid_message(spec, cols, data, bad))
-        values = np.where(bad, np.nan, values)
-    n_invalid_row = bad.sum(axis=1)
-
-    _reverse_key(spec, values)
-    miss = np.isnan(values)
-    pos = {item: j for j, item in enumerate(spec.items)}
+        sums, n_missing, _ = scan_items(spec, np.where(bad, np.nan, values))
+    del values
     instrument_ok = np.ones(n_rows, dtype=bool)
     if missing == "published" and spec.max_missing_total is not None:
-        instrument_ok = miss.sum(axis=1) <= spec.max_missing_total
+        instrument_ok = n_missing <= spec.max_missing_total
 
     out: dict[str, object] = {}
     scale_scores: dict[str, np.ndarray] = {}
     for sc in spec.scales:
-        idx = [pos[i] for i in sc.items]
-        x = values[:, idx]
-        m = len(idx)
-        answered = (~np.isnan(x)).sum(axis=1)
+        m = len(sc.items)
+        answered = m - sums[sc.name].n_missing
         allowed = _allowed_missing(sc, missing, m)
         ok = instrument_ok & (answered >= 1) & ((m - answered) <= allowed)
-        s = _scale_values(sc, x, answered, missing)
-        s = np.where(ok, s, np.nan)
+        s = np.where(ok, _scale_values(sc, sums[sc.name], answered, missing), np.nan)
         name = f"{spec.id}_{sc.name}"
         scale_scores[sc.name] = s
         out[name] = s
-        out[f"{name}_n"] = answered.astype(np.int64)
+        out[f"{name}_n"] = answered
         out[f"{name}_prorated"] = ok & (answered < m)
         if sc.bands:
             out[f"{name}_band"] = _band_labels(s, sc.bands)
@@ -397,16 +337,19 @@ def score(
         out[name] = s
         if comp.bands:
             out[f"{name}_band"] = _band_labels(s, comp.bands)
-    out[f"{spec.id}_n_invalid"] = n_invalid_row.astype(np.int64)
+    if bad is None or not bad.any():
+        out[f"{spec.id}_n_invalid"] = np.zeros(n_rows, dtype=np.int64)
+        by_column = np.zeros(len(cols), dtype=np.int64)
+    else:
+        out[f"{spec.id}_n_invalid"] = bad.sum(axis=1).astype(np.int64)
+        by_column = bad.sum(axis=0)
     result = pd.DataFrame(out, index=data.index)
     result.attrs = {
         "instrument": spec.id,
         "missing": missing,
         "on_invalid": on_invalid,
-        "n_invalid": int(bad.sum()),
-        "invalid_by_column": {
-            cols[j]: int(bad[:, j].sum()) for j in range(len(cols)) if bad[:, j].any()
-        },
+        "n_invalid": int(by_column.sum()),
+        "invalid_by_column": {cols[j]: int(by_column[j]) for j in np.flatnonzero(by_column)},
     }
     return result
 

@@ -3,6 +3,11 @@
 A daily calendar (Timeline Followback, Form-90) is turned into numpy arrays
 sorted by person and day, with every date expressed as a whole number of days
 relative to the person's index date (day 0 = index date).
+
+Calendars usually arrive sorted by person and date. That layout is detected with one
+pass over the id and date columns and then nothing is sorted, gathered or hashed: person
+codes come from the positions where the id changes, and every per-person quantity from
+the segment boundaries. Other layouts are sorted once on a combined integer key.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pandas as pd
 
 from .._validation import check_columns, check_dataframe
 from ..errors import ArgumentTypeError, DataValidationError
+from ._sorted import RowGroups, column_per_person, group_rows, person_codes
 
 #: Default heavy-drinking-day thresholds in standard drinks (NIAAA: 5+ men, 4+ women).
 DEFAULT_HEAVY_THRESHOLD: dict[str, float] = {"male": 5.0, "female": 4.0}
@@ -50,6 +56,7 @@ class DailyArrays:
     threshold: np.ndarray  # heavy threshold per person (float)
     n_rows: int
     id_name: str
+    starts: np.ndarray  # first row of each person (the rows are grouped by person)
 
 
 def shown(values: Any) -> str:
@@ -62,10 +69,16 @@ def shown(values: Any) -> str:
 
 
 def _nonneg_numeric(data: pd.DataFrame, column: str, argument: str) -> np.ndarray:
-    """Return a column as float, raising on non-numeric, negative or infinite values."""
+    """Return a column as float, raising on non-numeric, negative or infinite values.
+
+    A float64 column is returned without a copy (callers only read it); the range is
+    checked by two reductions, and the offending positions are only located on failure.
+    """
     s = data[column]
     if pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype=float)
+    elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        values = s.to_numpy(dtype=float)  # NaN stays NaN; no missing-value pass
     elif pd.api.types.is_numeric_dtype(s):
         values = s.to_numpy(dtype=float, na_value=np.nan)
     else:
@@ -79,8 +92,8 @@ def _nonneg_numeric(data: pd.DataFrame, column: str, argument: str) -> np.ndarra
                 f"{bad.sum()} non-numeric value(s) at positions {shown(pos)}: {shown(vals)}."
             )
         values = converted.to_numpy(dtype=float, na_value=np.nan)
-    bad = (values < 0) | np.isinf(values)
-    if bad.any():
+    if len(values) and (np.fmin.reduce(values) < 0 or np.fmax.reduce(values) == np.inf):
+        bad = (values < 0) | np.isinf(values)
         pos = np.flatnonzero(bad)
         vals = sorted(set(values[pos].tolist()))
         raise DataValidationError(
@@ -88,6 +101,14 @@ def _nonneg_numeric(data: pd.DataFrame, column: str, argument: str) -> np.ndarra
             f"{bad.sum()} invalid value(s) at positions {shown(pos)}: {shown(vals)}."
         )
     return values
+
+
+def _plain_integers(s: pd.Series) -> bool:
+    """A numpy integer column (no missing values) whose values are exact as floats."""
+    if not (isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu") or len(s) == 0:
+        return False
+    v = s.to_numpy()
+    return bool(v.min() > -(2**53) and v.max() < 2**53)
 
 
 def _as_day_numbers(
@@ -99,8 +120,13 @@ def _as_day_numbers(
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
         na = s.isna().to_numpy()
-        days = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+        days = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
         kind = "date"
+    elif _plain_integers(s):
+        # exactly what the float route below gives (all values are below 2**53)
+        na = np.zeros(len(s), dtype=bool)
+        days = s.to_numpy().astype(np.int64)
+        kind = "day"
     elif pd.api.types.is_integer_dtype(s) or (
         pd.api.types.is_float_dtype(s) and np.all(np.mod(s.dropna().to_numpy(), 1) == 0)
     ):
@@ -122,29 +148,31 @@ def _as_day_numbers(
 
 
 def _per_person_value(
-    spec: Any, data: pd.DataFrame, id_col: str, ids: np.ndarray, argument: str
+    spec: Any,
+    data: pd.DataFrame,
+    id_col: str,
+    ids: np.ndarray,
+    argument: str,
+    groups: RowGroups | None = None,
 ) -> pd.Series:
     """Resolve a per-person argument given as a column, Series, mapping or frame.
 
-    Returns a Series indexed by the unique ids (values may be missing).
+    Returns a Series indexed by the unique ids (values may be missing). ``groups``
+    (the calendar's row groups, when known) saves coding the ids again for a column.
     """
     if isinstance(spec, str):
         check_columns(data, spec, argument)
-        person = pd.Index(ids).get_indexer(data[id_col])
-        value_code = pd.factorize(data[spec], use_na_sentinel=False)[0]
-        lo = np.full(len(ids), np.iinfo(np.int64).max)
-        hi = np.full(len(ids), -1)
-        np.minimum.at(lo, person, value_code)
-        np.maximum.at(hi, person, value_code)
-        varying = lo != hi
-        if varying.any():
+        if groups is None:
+            person = pd.Index(ids).get_indexer(data[id_col]).astype(np.int64)
+            order = np.argsort(person, kind="stable")
+            groups = RowGroups(person, order, np.searchsorted(person[order], np.arange(len(ids))))
+        values, n_varying = column_per_person(data[spec], groups)
+        if n_varying:
             raise DataValidationError(
                 f"`{argument}` column '{spec}' must be constant within each person; "
-                f"{int(varying.sum())} person(s) have more than one value."
+                f"{n_varying} person(s) have more than one value."
             )
-        first_row = np.full(len(ids), len(data))
-        np.minimum.at(first_row, person, np.arange(len(data)))
-        return pd.Series(data[spec].to_numpy()[first_row], index=ids)
+        return pd.Series(values, index=ids)
     if isinstance(spec, pd.DataFrame):
         if id_col not in spec.columns:
             raise DataValidationError(
@@ -207,17 +235,25 @@ def resolve_thresholds(heavy_threshold: Any) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
+def _sex_key(v: Any) -> str:
+    """The text a sex value is looked up by (1, 1.0 and True all read ``"1"``)."""
+    if isinstance(v, numbers.Real) and float(v).is_integer():
+        return str(int(float(v)))
+    return str(v)
+
+
 def _sex_thresholds(
     sex: Any,
     data: pd.DataFrame,
     id_col: str,
     ids: np.ndarray,
     heavy_threshold: Any,
+    groups: RowGroups | None = None,
 ) -> np.ndarray:
     male, female = resolve_thresholds(heavy_threshold)
     if sex is None:
         return np.full(len(ids), male)
-    values = _per_person_value(sex, data, id_col, ids, "sex")
+    values = _per_person_value(sex, data, id_col, ids, "sex", groups)
     missing = values.isna().to_numpy()
     if missing.any():
         raise DataValidationError(
@@ -225,11 +261,9 @@ def _sex_thresholds(
             f"{shown(np.flatnonzero(missing))}); the heavy-day threshold depends on it. "
             "Give every person a sex, or pass sex=None to use one threshold for all."
         )
-    keys = values.map(
-        lambda v: (
-            str(int(float(v))) if isinstance(v, numbers.Real) and float(v).is_integer() else str(v)
-        )
-    )
+    # look up each distinct value once, not once per person
+    codes, distinct = pd.factorize(values)
+    keys = pd.Series([_sex_key(v) for v in distinct], dtype=object)
     labels = keys.str.strip().str.lower().map(_SEX_LABELS)
     unknown = sorted(set(keys[labels.isna()].tolist()))
     if unknown:
@@ -237,7 +271,8 @@ def _sex_thresholds(
             f"`sex` has values {shown(unknown)} that are not understood; use 0 = male, "
             "1 = female (or 'male'/'female', 'm'/'f')."
         )
-    return np.where(labels.to_numpy() == "female", female, male).astype(float)
+    female_code = (labels.to_numpy() == "female")[codes]
+    return np.where(female_code, female, male).astype(float)
 
 
 def _controlled_days(daily: pd.DataFrame, controlled: str | None) -> np.ndarray:
@@ -245,8 +280,14 @@ def _controlled_days(daily: pd.DataFrame, controlled: str | None) -> np.ndarray:
     if controlled is None:
         return np.zeros(len(daily), dtype=bool)
     c = daily[controlled]
+    if isinstance(c.dtype, np.dtype) and c.dtype.kind == "b":
+        return c.to_numpy()  # read only by the callers
     if pd.api.types.is_bool_dtype(c):
         return c.fillna(False).to_numpy(dtype=bool)
+    if _plain_integers(c):
+        v = c.to_numpy()
+        if v.min() >= 0 and v.max() <= 1:
+            return v == 1
     cnum = pd.to_numeric(c, errors="coerce")
     bad = (cnum.isna() & c.notna()) | ~(cnum.isna() | cnum.isin([0, 1]))
     if bad.any():
@@ -263,17 +304,15 @@ def _index_days(
     daily: pd.DataFrame,
     id: str,
     ids: np.ndarray,
-    codes: np.ndarray,
-    days: np.ndarray,
+    groups: RowGroups,
+    sorted_days: np.ndarray,
     kind: str,
     date: str,
 ) -> np.ndarray:
     """Each person's index day: ``index_date`` as a day number, or their first day."""
     if index_date is None:
-        index_day = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(index_day, codes, days)
-        return index_day
-    idx = _per_person_value(index_date, daily, id, ids, "index_date")
+        return sorted_days[groups.starts]  # rows are in (person, day) order
+    idx = _per_person_value(index_date, daily, id, ids, "index_date", groups)
     missing = idx.isna().to_numpy()
     if missing.any():
         raise DataValidationError(
@@ -289,6 +328,22 @@ def _index_days(
     return index_day
 
 
+def _check_column_names(
+    daily: pd.DataFrame, required: dict[str, Any], optional: dict[str, Any]
+) -> None:
+    for arg, col in required.items():
+        if not isinstance(col, str):
+            raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
+        check_columns(daily, col, arg)
+    for arg, col in optional.items():
+        if col is not None:
+            if not isinstance(col, str):
+                raise ArgumentTypeError(
+                    f"`{arg}` must be a column name or None; got {type(col).__name__}."
+                )
+            check_columns(daily, col, arg)
+
+
 def prepare_daily(
     daily: Any,
     *,
@@ -301,21 +356,17 @@ def prepare_daily(
     index_date: Any,
     heavy_threshold: Any,
 ) -> DailyArrays:
-    """Validate a daily calendar and return sorted arrays (the input is not modified)."""
-    daily = check_dataframe(daily, "data")
-    for arg, col in (("id", id), ("date", date), ("drinks", drinks)):
-        if not isinstance(col, str):
-            raise ArgumentTypeError(f"`{arg}` must be a column name; got {type(col).__name__}.")
-        check_columns(daily, col, arg)
-    for arg, optional in (("meetings", meetings), ("controlled", controlled)):
-        if optional is not None:
-            col = optional
-            if not isinstance(col, str):
-                raise ArgumentTypeError(
-                    f"`{arg}` must be a column name or None; got {type(col).__name__}."
-                )
-            check_columns(daily, col, arg)
+    """Validate a daily calendar and return sorted arrays (the input is not modified).
 
+    The arrays may share memory with ``daily`` when it is already sorted by person and
+    date (no copy is made then); callers only read them.
+    """
+    daily = check_dataframe(daily, "data")
+    _check_column_names(
+        daily,
+        {"id": id, "date": date, "drinks": drinks},
+        {"meetings": meetings, "controlled": controlled},
+    )
     id_values = daily[id]
     id_na = id_values.isna().to_numpy()
     if id_na.any():
@@ -323,38 +374,39 @@ def prepare_daily(
             f"`data` id column '{id}' has {id_na.sum()} missing value(s) at positions "
             f"{shown(np.flatnonzero(id_na))}."
         )
-    codes, ids = pd.factorize(id_values, sort=True)
-    ids = np.asarray(ids)
+    codes, ids = person_codes(id_values)
     days, kind = _as_day_numbers(daily[date], "data", f"date column '{date}'")
 
-    order = np.lexsort((days, codes))  # stable: equal keys keep their row order
-    cs, ds = codes[order], days[order]
-    repeat = np.r_[False, (cs[1:] == cs[:-1]) & (ds[1:] == ds[:-1])]
-    if repeat.any():
-        pos = np.sort(order[repeat])
+    groups, duplicates = group_rows(codes, days)
+    if len(duplicates):
         raise DataValidationError(
-            f"`data` has {len(pos)} duplicate (id, date) row(s) (same person and day as an "
-            f"earlier row) at positions {shown(pos)}; give one row per person and day."
+            f"`data` has {len(duplicates)} duplicate (id, date) row(s) (same person and day "
+            f"as an earlier row) at positions {shown(duplicates)}; give one row per person "
+            "and day."
         )
 
     drink_values = _nonneg_numeric(daily, drinks, "drinks")
     meeting_values = None if meetings is None else _nonneg_numeric(daily, meetings, "meetings")
     ctrl = _controlled_days(daily, controlled)
 
-    threshold = _sex_thresholds(sex, daily, id, ids, heavy_threshold)
+    threshold = _sex_thresholds(sex, daily, id, ids, heavy_threshold, groups)
 
-    index_day = _index_days(index_date, daily, id, ids, codes, days, kind, date)
-    rel = days - index_day[codes]  # same order within person as `days`
+    day = groups.sorted(days)  # a fresh array (converted or gathered): shifted in place
+    del days
+    index_day = _index_days(index_date, daily, id, ids, groups, day, kind, date)
+    person = groups.sorted(codes)
+    day -= index_day[person]
     return DailyArrays(
         ids=ids,
-        person=codes[order].astype(np.int64),
-        day=rel[order],
-        drinks=drink_values[order],
-        meetings=None if meeting_values is None else meeting_values[order],
-        controlled=ctrl[order],
+        person=person,
+        day=day,
+        drinks=groups.sorted(drink_values),
+        meetings=None if meeting_values is None else groups.sorted(meeting_values),
+        controlled=groups.sorted(ctrl),
         threshold=threshold,
         n_rows=len(daily),
         id_name=id,
+        starts=groups.starts,
     )
 
 

@@ -115,6 +115,36 @@ def published(fitted: Any, min_cell: int | None) -> tuple[Any, Any, Any]:
     return tidy, glance, summary
 
 
+def report_summary(summary: Any, fitted: Any, ctx: RunContext) -> Any:
+    """The summary as the report shows it: labelled terms, the spec's journal preset.
+
+    Coefficient and effect names go through the run's label resolver (the spec's
+    ``[labels]`` over the codebook and the instrument specs), as in the tables;
+    p-values follow ``output.style``. The ``tidy`` CSV files keep the names.
+    """
+    from ..tables.term_labels import result_term_labels
+    from .table_steps import spec_labels
+
+    terms = list(summary.tidy["term"]) if "term" in summary.tidy.columns else []
+    labels = result_term_labels(fitted, terms, spec_labels(ctx)) if terms else {}
+    return summary.relabelled(labels, style=ctx.spec.output.style)
+
+
+def labelled_tidy(tidy: Any, fitted: Any, ctx: RunContext) -> Any:
+    """The tidy frame with a ``label`` column after ``term`` (names kept for matching)."""
+    from ..tables.term_labels import result_term_labels
+    from .table_steps import spec_labels
+
+    if "term" not in tidy.columns or "label" in tidy.columns:
+        return tidy
+    labels = result_term_labels(fitted, list(tidy["term"]), spec_labels(ctx))
+    out = tidy.copy()
+    out.insert(
+        int(out.columns.get_loc("term")) + 1, "label", [labels[str(t)] for t in tidy["term"]]
+    )
+    return out
+
+
 def fit_models(ctx: RunContext) -> None:
     """Fit every model of the spec, each with its own seed.
 
@@ -123,7 +153,8 @@ def fit_models(ctx: RunContext) -> None:
     and ``rng`` is passed to the functions that take one. The seeds come from ``numpy.random.SeedSequence(spec.seed).spawn(n_models)`` in
     spec order, so adding a model at the end leaves the earlier models' numbers
     unchanged. Each model's ``tidy()`` and ``glance()`` go to
-    ``tables/model_NAME_tidy.csv`` and ``..._glance.csv``; warnings raised while
+    ``tables/model_NAME_tidy.csv`` (with a ``label`` column of readable term labels
+    next to the coefficient names) and ``..._glance.csv``; warnings raised while
     fitting are listed in the model's report section.
     """
     import numpy as np
@@ -145,6 +176,8 @@ def fit_models(ctx: RunContext) -> None:
         elapsed = time.perf_counter() - t0
         ctx.models[m.name] = fitted
         tidy, glance, summary = published(fitted, spec.output.min_cell)
+        summary = report_summary(summary, fitted, ctx)
+        tidy = labelled_tidy(tidy, fitted, ctx)
         for part, table in (("tidy", tidy), ("glance", glance)):
             table.to_csv(
                 ctx.tmp / "tables" / f"model_{m.name}_{part}.csv",

@@ -178,10 +178,14 @@ def run_meta_analyses(ctx: RunContext) -> None:
                 index=False,
                 float_format="%.10g",
             )
+        from .table_steps import spec_labels
+
+        lab = spec_labels(ctx)
         table = meta_table(
             result,
             exponentiate=step.exponentiate,
             style=ctx.spec.output.style,
+            labels=dict(lab.variables) or None,
             title=f"Meta-analysis: {step.name}",
         )
         for ext in ctx.spec.output.table_formats:
@@ -190,6 +194,19 @@ def run_meta_analyses(ctx: RunContext) -> None:
         ctx.model_sections.append(
             ReportSection(
                 title=f"Meta-analysis: {step.name}",
-                html_blocks=[table.to_html(), result.summary().as_html()],
+                html_blocks=[
+                    table.to_html(),
+                    _labelled_summary(result, lab, ctx.spec.output.style).as_html(),
+                ],
+                heading=False,
             )
         )
+
+
+def _labelled_summary(result: Any, lab: Any, style: str) -> Any:
+    """The summary with the run's term labels (moderators) and journal preset."""
+    from ..tables.term_labels import result_term_labels
+
+    summary = result.summary()
+    terms = list(summary.tidy["term"]) if "term" in summary.tidy.columns else []
+    return summary.relabelled(result_term_labels(result, terms, lab), style=style)

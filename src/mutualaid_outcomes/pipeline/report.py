@@ -16,12 +16,14 @@ color:#222;line-height:1.45;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{padding:3px 10px;text-align:left;vertical-align:top}
-thead th{border-bottom:1px solid #000}caption{font-weight:bold;text-align:left;padding-bottom:.3em}
+thead th{border-bottom:1px solid #000}caption{text-align:left;padding-bottom:.3em}
+.mutualaid-summary caption{font-weight:bold}
 tfoot td{border-top:1px solid #000;color:#555}
 img{max-width:100%}.note{color:#555;font-size:.9em}
 figure{margin:1.5em 0}figcaption{font-size:.9em;margin-top:.3em}
 .warnings{background:#fff8e6;border-left:3px solid #e69f00;padding:.4em 1em;font-size:.9em}
 .mutualaid-summary h4{margin-bottom:.3em}
+section>table.mutualaid-table:first-child{margin-top:2em}
 """
 
 
@@ -46,6 +48,10 @@ class ReportSection:
     warnings : list of str
         Texts of the warnings raised while building this part, shown in a box under
         the notes with their count.
+    heading : bool
+        Whether the section shows ``title`` as its heading. A section holding one
+        table sets it False: the table's own numbered caption is its heading, and
+        ``title`` only names the section in the contents.
     """
 
     title: str
@@ -54,6 +60,7 @@ class ReportSection:
     notes: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    heading: bool = True
 
 
 def png_css_width(data: bytes) -> int | None:
@@ -147,7 +154,9 @@ def render_report(
         parts.append("</ol></nav>")
     number = 0
     for i, s in enumerate(sections):
-        parts.append(f"<section id='s{i}'><h2>{esc(s.title)}</h2>")
+        parts.append(f"<section id='s{i}'>")
+        if s.heading:
+            parts.append(f"<h2>{esc(s.title)}</h2>")
         parts += [f"<p class='note'>{esc(n)}</p>" for n in s.notes]
         parts += _warnings(s.warnings)
         parts += list(s.html_blocks)

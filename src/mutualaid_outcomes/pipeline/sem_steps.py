@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from ..errors import MutualAidError, SpecError
 from .report import ReportSection
 from .section_args import column_problems, keyword_problems, plain_name
+from .table_steps import spec_labels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -147,7 +148,12 @@ def fit_sems(ctx: RunContext) -> None:
                 index=False,
                 float_format="%.10g",
             )
-        table = sem_table(result, title=f"Structural equation model: {step.name}")
+        table = sem_table(
+            result,
+            codebook=ctx.codebook,
+            labels=dict(spec_labels(ctx).variables) or None,
+            title=f"Structural equation model: {step.name}",
+        )
         for ext in ctx.spec.output.table_formats:
             table.save(ctx.tmp / "tables" / f"sem_{step.name}.{ext}")
         _path_diagram(result, step.name, ctx)
@@ -156,6 +162,7 @@ def fit_sems(ctx: RunContext) -> None:
                 title=f"Structural equation model: {step.name}",
                 html_blocks=[table.to_html()],
                 notes=list(result.notes),
+                heading=False,
             )
         )
     if fitted:
@@ -163,7 +170,5 @@ def fit_sems(ctx: RunContext) -> None:
         for ext in ctx.spec.output.table_formats:
             fit_table.save(ctx.tmp / "tables" / f"sem_fit.{ext}")
         ctx.table_sections.append(
-            ReportSection(
-                title="Structural equation models: fit", html_blocks=[fit_table.to_html()]
-            )
+            ReportSection(title=fit_table.title, html_blocks=[fit_table.to_html()], heading=False)
         )

@@ -105,11 +105,38 @@ TABLE_HANDLERS: dict[str, TableHandler] = {
 }
 
 
+def numbered(table: Any, number: int) -> Any:
+    """The table with ``"Table <number>. "`` before a title that has no number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mutualaid_outcomes.tables import Table
+    >>> body = pd.DataFrame({"n": ["1"]}, index=["a"])
+    >>> numbered(Table(body=body, title="Models"), 2).title
+    'Table 2. Models'
+    >>> numbered(Table(body=body, title="Table 4. Models"), 2).title
+    'Table 4. Models'
+    """
+    from ..tables.table import split_title
+
+    label, caption = split_title(table.title or "")
+    if label or not caption:
+        return table
+    return replace(table, title=f"Table {number}. {caption}")
+
+
 def make_tables(ctx: RunContext) -> None:
-    """Make every table of the spec and save it in each of ``output.table_formats``."""
+    """Make every table of the spec and save it in each of ``output.table_formats``.
+
+    A title without a number gets the table's position in the spec ("Table 3. ...").
+    The report shows each table under its own numbered caption, without a heading
+    that would repeat it.
+    """
     formats = list(ctx.spec.output.table_formats)
     for i, t in enumerate(ctx.spec.tables):
         table = TABLE_HANDLERS[t.type](t, ctx, f"tables[{i}] ({t.name})")
+        table = numbered(table, i + 1)
         if ctx.spec.output.min_cell is not None:
             table = replace(
                 table,
@@ -119,5 +146,5 @@ def make_tables(ctx: RunContext) -> None:
         for ext in formats:
             table.save(ctx.tmp / "tables" / f"{t.name}.{ext}")
         ctx.table_sections.append(
-            ReportSection(title=t.title or t.name, html_blocks=[table.to_html()])
+            ReportSection(title=table.title or t.name, html_blocks=[table.to_html()], heading=False)
         )

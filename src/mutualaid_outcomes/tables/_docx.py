@@ -12,8 +12,15 @@ What a journal (APA 7, AMA, NEJM) expects and Word's defaults do not give:
 * estimates and intervals that never break: spaces in cells become no-break spaces
   and minus signs Word's no-break hyphen;
 * level rows indented with a paragraph indent; header rows repeated on each page;
-  rows that do not split; a short table kept on one page;
-* a landscape section when the table is wider than a portrait page;
+  rows that do not split;
+* a portrait page whenever the table can fit one: the text is set in the journal
+  preset's table size (``JournalStyle.table_font_size``), and a table wider than the
+  page is compacted (cell margins narrowed, labels and headers wrapped at the
+  minimum widths their words allow, the font reduced in half-point steps down to
+  ``MIN_FONT_SIZE``) before it is given a landscape section;
+* compact rows (one point of paragraph spacing), and the title, every row and the
+  notes kept with the next, so a table that fits one page is printed on one page
+  with its notes;
 * the title and notes in the journal's style (APA: bold "Table 1", italic title,
   "*Note.*" paragraph; AMA/NEJM: "Table 1. Title", one paragraph per note).
 
@@ -33,12 +40,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .table import Table
 
-__all__ = ["write_docx", "text_width", "FONT", "FONT_SIZE"]
+__all__ = ["write_docx", "text_width", "docx_layout", "FONT", "FONT_SIZE"]
 
 FONT = "Times New Roman"
-FONT_SIZE = 10.0  # points, table text
-NOTE_SIZE = 9.0
+FONT_SIZE = 10.0  # points, table text when the style does not say
+MIN_FONT_SIZE = 8.0  # points: a wide table is set no smaller than this on a portrait page
 PAD = 12.0  # points of left + right cell margin
+COMPACT_PAD = 7.0  # the same in a compacted table
+MIN_STUB = 108.0  # points (1.5 in): a compacted label column is at least this wide
 SLACK = 1.05  # measured widths are stretched by this, as renderers kern and hint differently
 MAX_STUB = 216.0  # points (3 in): longer row labels wrap
 GAP = 6.0  # points: spacer column between adjacent spanning headers
@@ -87,8 +96,35 @@ def _keep_together(text: str) -> str:
     return re.sub(r"(\d+%) CI", "\\1\u00a0CI", text)
 
 
-def _longest_word(text: str, bold: bool = False) -> float:
-    return max((text_width(w, bold=bold) for w in text.split(" ")), default=0.0)
+def _statistic_names() -> tuple[str, ...]:
+    from .._formatting import JOURNAL_STYLES
+
+    names = {
+        name
+        for st in JOURNAL_STYLES.values()
+        for name in (st.count_label, st.mean_label, st.median_label)
+    }
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _stub_text(label: str) -> str:
+    """A Table 1 row label whose statistic (``M (SD)``, ``Mdn [Q1, Q3]``) never breaks.
+
+    Examples
+    --------
+    >>> _stub_text("Age, M (SD)") == "Age, M\u00a0(SD)"
+    True
+    >>> _stub_text("herd: SD (Intercept)")
+    'herd: SD (Intercept)'
+    """
+    for name in _statistic_names():
+        if label.endswith(", " + name):
+            return label[: -len(name)] + name.replace(" ", "\u00a0")
+    return label
+
+
+def _longest_word(text: str, bold: bool = False, size: float = FONT_SIZE) -> float:
+    return max((text_width(w, size, bold=bold) for w in text.split(" ")), default=0.0)
 
 
 # ------------------------------------------------------------------ layout
@@ -103,35 +139,116 @@ def _physical_columns(t: Table) -> list[int | None]:
     return cols
 
 
-def _widths(t: Table, phys: list[int | None]) -> list[float]:
-    """Column widths in points: stub first, then one per physical column."""
-    rows = t.rows()
-    stub = max(
-        [text_width(lab) + INDENT * lev for lab, _, lev in rows] + [_longest_word(t.stub_header)],
-        default=0.0,
-    )
-    stub = min(stub, MAX_STUB) + PAD
-    widths = [stub]
+def _words(text: str) -> list[str]:
+    """Pieces a renderer may break ``text`` into: at spaces and after hyphens."""
+    return [w for w in re.split(r" |(?<=-)", text) if w]
+
+
+def _widths(
+    t: Table, phys: list[int | None], size: float = FONT_SIZE, *, compact: bool = False
+) -> list[float]:
+    """Column widths in points: stub first, then one per physical column.
+
+    The natural widths (``compact=False``): labels up to ``MAX_STUB`` and headers
+    wrapped between words only where a column's cells are narrower. The compact
+    widths: every column as narrow as its widest unbreakable piece allows (numbers
+    never break; labels and headers wrap at spaces and hyphens), the label column at
+    least ``MIN_STUB``.
+    """
+    rows = [(_stub_text(lab), cells, lev) for lab, cells, lev in t.rows()]
+    pad = COMPACT_PAD if compact else PAD
+    width = lambda text: text_width(text, size)  # noqa: E731
+    longest = lambda text: max((width(w) for w in _words(text)), default=0.0)  # noqa: E731
+    indent = INDENT * size / FONT_SIZE
+    if compact:
+        stub = max(
+            [longest(lab) + indent * lev for lab, _, lev in rows] + [longest(t.stub_header)],
+            default=0.0,
+        )
+        stub = max(stub, MIN_STUB)
+    else:
+        stub = max(
+            [width(lab) + indent * lev for lab, _, lev in rows]
+            + [_longest_word(t.stub_header, size=size)],
+            default=0.0,
+        )
+        stub = min(stub, MAX_STUB * size / FONT_SIZE)
+    widths = [stub + pad]
     for j in phys:
         if j is None:
             widths.append(GAP)
             continue
         data = max(
-            (text_width(cells[j] + t.marker(i, j)) for i, (_, cells, _) in enumerate(rows)),
+            (width(cells[j] + t.marker(i, j)) for i, (_, cells, _) in enumerate(rows)),
             default=0.0,
         )
         head = _keep_together(t.columns[j])
-        need = max(data, _longest_word(head), min(text_width(head), max(data, 54.0)))
-        widths.append(need + PAD)
+        if compact:
+            need = max(data, longest(head))
+        else:
+            need = max(data, _longest_word(head, size=size), min(width(head), max(data, 54.0)))
+        widths.append(need + pad)
     # a spanner wider than its columns widens them evenly
     for label, first, last in t.spanners:
         idx = [k + 1 for k, j in enumerate(phys) if j is not None and first <= j <= last]
         have = sum(widths[k] for k in idx)
-        need = min(text_width(label), 2.5 * 72) + PAD + 2
+        need = (longest(label) if compact else min(width(label), 2.5 * 72)) + pad + 2
         if need > have:
             for k in idx:
                 widths[k] += (need - have) / len(idx)
     return widths
+
+
+def _spread(minimal: list[float], natural: list[float], usable: float) -> list[float]:
+    """Compact widths widened towards the natural ones with the room the page leaves.
+
+    The label column gets the room first (fewer wrapped labels, fewer lines), then
+    the other columns in proportion to what they lack.
+    """
+    out = list(minimal)
+    room = usable - sum(out)
+    grow = min(room, max(natural[0] - out[0], 0.0))
+    out[0] += grow
+    room -= grow
+    lack = [max(n - m, 0.0) for n, m in zip(natural[1:], minimal[1:])]
+    total = sum(lack)
+    if room > 0 and total > 0:
+        share = min(room / total, 1.0)
+        out[1:] = [m + share * d for m, d in zip(out[1:], lack)]
+    return out
+
+
+def docx_layout(t: Table, landscape: bool | None = None) -> tuple[float, list[float], bool, bool]:
+    """Font size, column widths, orientation and compactness of a table's Word layout.
+
+    Portrait at the preset's table font size when the natural widths fit; else the
+    compact widths, at that size or a half point smaller at a time down to
+    ``MIN_FONT_SIZE``, on a portrait page; else landscape at the preset size (the
+    widths shrunk to the page when even that is too narrow). ``landscape`` forces an
+    orientation.
+
+    Returns
+    -------
+    tuple
+        ``(font_size, widths, landscape, compact)``; widths in points, label column
+        first.
+    """
+    size = float(getattr(t.style, "table_font_size", FONT_SIZE))
+    phys = _physical_columns(t)
+    portrait = PAGE[0] - 2 * MARGIN
+    natural = _widths(t, phys, size)
+    if landscape is None:
+        if sum(natural) <= portrait:
+            return size, natural, False, False
+        step = size
+        while step >= MIN_FONT_SIZE - 1e-9:
+            minimal = _widths(t, phys, step, compact=True)
+            if sum(minimal) <= portrait:
+                return step, _spread(minimal, _widths(t, phys, step), portrait), False, True
+            step -= 0.5
+        landscape = True
+    usable = PAGE[1] - 2 * MARGIN if landscape else portrait
+    return size, _fit(natural, usable), bool(landscape), False
 
 
 # ------------------------------------------------------------------ XML helpers
@@ -169,7 +286,7 @@ def _cell_borders(cell: Any, **sides: int) -> None:
     _set_borders(tc_pr, "w:tcBorders", sides)
 
 
-def _table_properties(table: Any, widths: list[float]) -> None:
+def _table_properties(table: Any, widths: list[float], pad: float = PAD) -> None:
     from docx.shared import Pt
 
     tbl_pr = table._tbl.tblPr
@@ -181,7 +298,7 @@ def _table_properties(table: Any, widths: list[float]) -> None:
     _set_borders(tbl_pr, "w:tblBorders", {})
     tbl_pr.append(_el("w:tblLayout", type="fixed"))
     mar = _el("w:tblCellMar")
-    for side, w in (("top", 0), ("left", PAD / 2), ("bottom", 0), ("right", PAD / 2)):
+    for side, w in (("top", 0), ("left", pad / 2), ("bottom", 0), ("right", pad / 2)):
         mar.append(_el(f"w:{side}", w=str(int(w * 20)), type="dxa"))
     tbl_pr.append(mar)
     grid = table._tbl.tblGrid
@@ -242,7 +359,7 @@ def _paragraph(cell: Any, align: str, indent: float = 0.0, keep: bool = True) ->
     p = cell.paragraphs[0]
     fmt = p.paragraph_format
     fmt.space_before = Pt(1)
-    fmt.space_after = Pt(1)
+    fmt.space_after = Pt(0)
     fmt.line_spacing = 1.0
     fmt.keep_with_next = keep
     fmt.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER}[align]
@@ -253,14 +370,11 @@ def _paragraph(cell: Any, align: str, indent: float = 0.0, keep: bool = True) ->
 
 
 # ------------------------------------------------------------------ document parts
-def _page(doc: Any, width: float, landscape: bool | None) -> float:
+def _page(doc: Any, landscape: bool) -> float:
     """Set page size, margins and orientation; return the usable text width (points)."""
     from docx.enum.section import WD_ORIENT
     from docx.shared import Pt
 
-    portrait_usable = PAGE[0] - 2 * MARGIN
-    if landscape is None:
-        landscape = width > portrait_usable
     sec = doc.sections[0]
     w, h = (PAGE[1], PAGE[0]) if landscape else PAGE
     sec.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -302,7 +416,9 @@ def _title(doc: Any, t: Table) -> None:
             _write(p, caption, size=11)
 
 
-def _header(table: Any, t: Table, phys: list[int | None], n_span: int) -> None:
+def _header(
+    table: Any, t: Table, phys: list[int | None], n_span: int, size: float = FONT_SIZE
+) -> None:
     ncols = len(phys) + 1
     if n_span:
         row = table.rows[0]
@@ -315,40 +431,45 @@ def _header(table: Any, t: Table, phys: list[int | None], n_span: int) -> None:
             if len(ks) > 1:
                 cell = cell.merge(row.cells[ks[-1]])
             _cell_borders(cell, top=HEAVY, bottom=LIGHT)
-            _write(_paragraph(cell, "center"), _keep_together(label))
+            _write(_paragraph(cell, "center"), _keep_together(label), size=size)
     row = table.rows[n_span]
     _row_flags(row, header=True)
     top = 0 if n_span else HEAVY
     for k in range(ncols):
         _cell_borders(row.cells[k], top=top, bottom=LIGHT)
-    _write(_paragraph(row.cells[0], "left"), t.stub_header)
+    _write(_paragraph(row.cells[0], "left"), t.stub_header, size=size)
     for k, j in enumerate(phys, start=1):
         if j is not None:
-            _write(_paragraph(row.cells[k], "center"), _keep_together(t.columns[j]))
+            _write(_paragraph(row.cells[k], "center"), _keep_together(t.columns[j]), size=size)
 
 
-def _body(table: Any, t: Table, phys: list[int | None], first_row: int) -> None:
+def _body(
+    table: Any, t: Table, phys: list[int | None], first_row: int, size: float = FONT_SIZE
+) -> None:
+    """The body rows; each kept with the next (the last one too when notes follow)."""
     rows = t.rows()
     keep_all = len(rows) <= 40  # a short table stays on one page
     for i, (label, cells, level) in enumerate(rows):
         row = table.rows[first_row + i]
         _row_flags(row, header=False)
         last = i == len(rows) - 1
-        keep = keep_all and not last
+        keep = keep_all and (not last or bool(t.notes()))
         if last:
             for cell in row.cells:
                 _cell_borders(cell, bottom=HEAVY)
-        p = _paragraph(row.cells[0], "left", indent=INDENT * level, keep=keep)
-        _write(p, label)
-        _write(p, t.marker(i, -1), superscript=True)
+        indent = INDENT * size / FONT_SIZE * level
+        p = _paragraph(row.cells[0], "left", indent=indent, keep=keep)
+        _write(p, _stub_text(label), size=size)
+        _write(p, t.marker(i, -1), size=size, superscript=True)
         for k, j in enumerate(phys, start=1):
             p = _paragraph(row.cells[k], "center", keep=keep)
             if j is not None:
-                _write(p, cells[j], numeric=True)
-                _write(p, t.marker(i, j), superscript=True)
+                _write(p, cells[j], numeric=True, size=size)
+                _write(p, t.marker(i, j), size=size, superscript=True)
 
 
-def _notes(doc: Any, t: Table) -> None:
+def _notes(doc: Any, t: Table, size: float = FONT_SIZE - 1) -> None:
+    """The notes, each paragraph kept with the next so they stay with the table."""
     from docx.shared import Pt
 
     notes = t.notes()
@@ -363,10 +484,14 @@ def _notes(doc: Any, t: Table) -> None:
     paragraphs += [[(m, {"superscript": True}), (n, {})] for m, n in notes if m]
     for k, runs in enumerate(paragraphs):
         p = doc.add_paragraph()
-        p.paragraph_format.space_before = Pt(6 if k == 0 else 0)
-        p.paragraph_format.space_after = Pt(0)
-        for text, fmt in runs:
-            _write(p, text, size=NOTE_SIZE, **fmt)
+        fmt = p.paragraph_format
+        fmt.space_before = Pt(4 if k == 0 else 0)
+        fmt.space_after = Pt(0)
+        fmt.line_spacing = 1.0
+        fmt.keep_with_next = k < len(paragraphs) - 1
+        fmt.keep_together = True
+        for text, style in runs:
+            _write(p, text, size=size, **style)
 
 
 def _save_deterministic(doc: Any, path: Path) -> None:
@@ -398,16 +523,15 @@ def write_docx(t: Table, path: Path, *, landscape: bool | None = None) -> Path:
     normal.font.name = FONT
     normal.font.size = Pt(11)
     phys = _physical_columns(t)
-    widths = _widths(t, phys)
-    usable = _page(doc, sum(widths), landscape)
-    widths = _fit(widths, usable)
+    size, widths, wide, compact = docx_layout(t, landscape)
+    _page(doc, wide)
     _title(doc, t)
     n_span = 1 if t.spanners else 0
     table = doc.add_table(rows=n_span + 1 + len(t.body), cols=len(widths))
     table.autofit = False
-    _table_properties(table, widths)
-    _header(table, t, phys, n_span)
-    _body(table, t, phys, n_span + 1)
-    _notes(doc, t)
+    _table_properties(table, widths, COMPACT_PAD if compact else PAD)
+    _header(table, t, phys, n_span, size)
+    _body(table, t, phys, n_span + 1, size)
+    _notes(doc, t, size - 1)
     _save_deterministic(doc, path)
     return path

@@ -25,11 +25,13 @@ __all__ = [
     "sorted_levels",
     "kind_of",
     "dichotomous_level",
+    "table_levels",
     "count_table",
     "plan_suppression",
     "categorical_rows",
     "continuous_rows",
     "missing_row",
+    "continuous_decimals",
 ]
 
 _YES = {"1", "true", "yes", "y"}
@@ -109,7 +111,7 @@ def kind_of(su: Setup, col: str) -> str:
         or pd.api.types.is_bool_dtype(s)
         or bool(su.lab.value_labels(col))
         or su.lab.measurement(col) in ("nominal", "ordinal")
-        or set(pd.unique(s.dropna())) == {0, 1}
+        or _binary_level(su, col) is not None
     )
     if not categorical:
         return "continuous"
@@ -124,8 +126,76 @@ def _code_text(value: Any) -> str:
     return str(value).strip().lower()
 
 
+def _labelled_yes(su: Setup, col: str, present: list[Any]) -> Any:
+    """The "yes" code of a variable labelled with one yes and one no code, or None.
+
+    Every value in the data must be one of the two codes; the code is returned as the
+    data hold it (or as a number for a numeric column that lacks it).
+    """
+    pairs = [(code, str(text).strip().lower()) for code, text in su.lab.value_labels(col).items()]
+    yes = [c for c, t in pairs if t in _YES]
+    no = [c for c, t in pairs if t in _NO]
+    if len(yes) != 1 or len(no) != 1:
+        return None
+    codes = {_code_text(yes[0]), _code_text(no[0])}
+    if not all(_code_text(v) in codes for v in present):
+        return None
+    for v in present:
+        if _code_text(v) == _code_text(yes[0]):
+            return v
+    if pd.api.types.is_numeric_dtype(su.frame[col]):
+        try:
+            return float(yes[0])
+        except (TypeError, ValueError):
+            return None
+    return yes[0]
+
+
+def _binary_level(su: Setup, col: str) -> Any:
+    """The shown level of a variable that can only take two values, or None.
+
+    gtsummary's dichotomous rule: a logical column, a numeric column whose values are
+    all 0 or 1, or a column labelled with a yes/no pair is dichotomous even when only
+    one of its two values occurs (the row then shows 0 (0.0) or n (100.0)).
+    """
+    s = su.frame[col]
+    present = sorted_levels(s)
+    if pd.api.types.is_bool_dtype(s) or (
+        present and all(isinstance(v, (bool, np.bool_)) for v in present)
+    ):
+        return True
+    if (
+        pd.api.types.is_numeric_dtype(s)
+        and present
+        and all(_code_text(v) in ("0", "1") for v in present)
+        and (not su.lab.value_labels(col) or su.lab.binary_levels(col) is not None)
+    ):
+        for v in present:
+            if _code_text(v) == "1":
+                return v
+        return 1
+    return _labelled_yes(su, col, present)
+
+
+def table_levels(su: Setup, col: str, kind: str) -> list[Any]:
+    """The levels a categorical variable's counts are taken over.
+
+    The levels in the data, with the shown level of a dichotomous variable added when
+    no one has it (an all-zero 0/1 column still counts its 1s).
+    """
+    levels = sorted_levels(su.frame[col])
+    if kind == "dichotomous":
+        shown = dichotomous_level(su, col)
+        if not any(_code_text(v) == _code_text(shown) for v in levels):
+            levels = [*levels, shown]
+    return levels
+
+
 def dichotomous_level(su: Setup, col: str) -> Any:
     """The level a dichotomous variable shows (its 1 / true / yes), or None."""
+    binary = _binary_level(su, col)
+    if binary is not None:
+        return binary
     levels = sorted_levels(su.frame[col])
     if len(levels) != 2:
         return None
@@ -145,7 +215,7 @@ def _disclosure_counts(su: Setup, col: str, kind: str) -> np.ndarray:
     """Counts a variable publishes or implies: levels (or non-missing n), then missing."""
     frames = [sub for _, sub in su.columns]
     if kind in ("categorical", "dichotomous"):
-        table = count_table(su, col, sorted_levels(su.frame[col]), frames)
+        table = count_table(su, col, table_levels(su, col, kind), frames)
     else:
         table = np.array([[int(sub[col].notna().sum())] for sub in frames])
     miss = np.array([[int(sub[col].isna().sum())] for sub in frames])
@@ -188,7 +258,7 @@ def _mask(su: Setup, col: str, shape: tuple[int, int]) -> np.ndarray:
 
 def categorical_rows(su: Setup, col: str, kind: str) -> list[Row]:
     """Rows of a categorical variable: a heading and one row per level, or one row."""
-    levels = sorted_levels(su.frame[col])
+    levels = table_levels(su, col, kind)
     counts = count_table(su, col, levels, [sub for _, sub in su.columns])
     denom = np.array([sub[col].notna().sum() for _, sub in su.columns])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -215,7 +285,7 @@ def categorical_rows(su: Setup, col: str, kind: str) -> list[Row]:
     label = su.lab.variable(col)
     if kind == "dichotomous":
         shown = dichotomous_level(su, col)
-        li = levels.index(shown)
+        li = [_code_text(v) for v in levels].index(_code_text(shown))
         text = su.lab.value(col, shown)
         if text.strip().lower() not in _YES:
             label = f"{label}: {text}"
@@ -228,7 +298,7 @@ def categorical_rows(su: Setup, col: str, kind: str) -> list[Row]:
 def continuous_rows(su: Setup, col: str, kind: str) -> list[Row]:
     """One row: mean (SD), or median [Q1, Q3]; hidden for fewer than ``min_cell`` values."""
     cells = []
-    d, minus = su.decimals, su.st.minus
+    d, minus = continuous_decimals(su, col), su.st.minus
     for gname, sub in su.columns:
         s = pd.to_numeric(sub[col], errors="coerce").dropna()
         if su.min_cell and len(s) < su.min_cell:
@@ -256,6 +326,19 @@ def continuous_rows(su: Setup, col: str, kind: str) -> list[Row]:
         su.record(col, "", gname, "n", np.nan if hide_n else len(s))
     suffix = su.st.median_label if kind == "nonnormal" else su.st.mean_label
     return [Row(f"{su.lab.variable(col)}, {suffix}", cells)]
+
+
+def continuous_decimals(su: Setup, col: str) -> int:
+    """Decimals of a continuous variable: the table's, or more for a proportion.
+
+    A variable whose values all lie in [0, 1] is a proportion; its mean (SD) or
+    median [Q1, Q3] takes at least the preset's ``proportion_decimals`` (2), so a
+    mean proportion of 0.32 does not print as 0.3.
+    """
+    s = pd.to_numeric(su.frame[col], errors="coerce").dropna()
+    if len(s) and bool(((s >= 0) & (s <= 1)).all()):
+        return max(su.decimals, su.st.proportion_decimals)
+    return su.decimals
 
 
 def missing_row(su: Setup, col: str) -> list[Row]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -10,10 +9,11 @@ import pandas as pd
 from .._convergence import NONCONVERGENCE_MARK, nonconvergence_note
 from .._labels import resolve_labels
 from ..disclosure import check_min_cell, count_text
-from ._moderation_rows import moderated_label, moderation_footnotes
+from ._moderation_rows import moderation_footnotes
 from .formatting import format_ci, format_number, format_p, get_style
 from .regression_tables import regression_table
 from .table import Table
+from .term_labels import effect_label
 
 __all__ = ["regression_table", "mediation_table", "term_label"]
 
@@ -110,38 +110,6 @@ def mediation_table(
     if not contrasts:
         td = td[~td["term"].astype(str).str.startswith("contrast[")]
 
-    def effect_label(term: str) -> str:
-        if term in lab.variables:
-            return lab.variables[term]
-        moderated = moderated_label(term, lab.term, x_text, y_text)
-        if moderated is not None:
-            return moderated
-        m = re.match(r"^(?P<kind>[a-z_]+)\[(?P<inner>.+)\]$", term)
-        fixed = {
-            "direct": "Direct effect",
-            "total": "Total effect",
-            "total_indirect": "Total indirect effect",
-            "prop_mediated": "Proportion mediated",
-        }
-        if term in fixed:
-            return fixed[term]
-        if not m:
-            return term.replace("_", " ").capitalize()
-        kind, inner = m.group("kind"), m.group("inner")
-        parts = re.split(r"(->|-)", inner)
-        arrows = {"->": " \u2192 ", "-": " \u2212 "}
-        text = "".join(arrows.get(p) or lab.term(p) for p in parts)
-        names = {
-            "a": f"a path: {x_text} → ",
-            "b": "b path: ",
-            "d": "d path: ",
-            "indirect": "Indirect via ",
-            "contrast": "Contrast: ",
-        }
-        if kind == "b":
-            return f"b path: {text} → {y_text}"
-        return names.get(kind, f"{kind} ") + text
-
     ci_head = f"{int(round(conf_level * 100))}% CI"
     rows = []
     for _, r in td.iterrows():
@@ -159,7 +127,7 @@ def mediation_table(
     estimate_head = f"Estimate {NONCONVERGENCE_MARK}" if unconverged else "Estimate"
     body = pd.DataFrame(
         rows,
-        index=[effect_label(str(t)) for t in td["term"]],
+        index=[effect_label(str(t), lab, x_text, y_text) for t in td["term"]],
         columns=[estimate_head, "SE", ci_head, "p"],
     )
     gl = result.glance()

@@ -40,6 +40,7 @@ from ._table_one_rows import (
     missing_row,
     plan_suppression,
     sorted_levels,
+    table_levels,
 )
 from .formatting import format_number, format_p, get_style
 from .group_tests import (
@@ -205,7 +206,7 @@ def _test(su: Setup, col: str, kind: str) -> tuple[str, str]:
             return "", ""
         p, key = continuous_test(name, arrays)
     else:
-        levels = sorted_levels(su.frame[col])
+        levels = table_levels(su, col, kind)
         table = count_table(su, col, levels, su.groups)
         table = table[:, table.sum(axis=0) > 0]  # levels held only by groups left out
         name = su.tests.get(col) or default_test("categorical", len(su.groups), table)
@@ -233,7 +234,7 @@ def _smd(su: Setup, col: str, kind: str) -> str:
         ]
         vals = [smd_continuous(a, b) for a, b in itertools.combinations(arrays, 2)]
     else:
-        levels = sorted_levels(su.frame[col])
+        levels = table_levels(su, col, kind)
         if len(levels) < 2:
             return ""
         props = [np.array([(g[col].dropna() == lv).mean() for lv in levels]) for g in su.groups]
@@ -357,7 +358,10 @@ def table_one(
     categorical : sequence of str, optional
         Columns to treat as categorical in addition to non-numeric, boolean, 0/1 and
         value-labelled columns. A categorical column with the two levels 0/1,
-        true/false or no/yes is dichotomous and takes one row (the count of 1).
+        true/false or no/yes is dichotomous and takes one row (the count of 1), as
+        is a numeric column whose values are all 0 or 1, a logical column and a
+        column labelled with a yes/no pair even when only one value occurs (the row
+        then shows 0 (0.0)); gtsummary's "dichotomous" rule.
     nonnormal : sequence of str, optional
         Continuous columns summarised as median [Q1, Q3] and tested with Kruskal-Wallis.
     codebook : Codebook, optional
@@ -376,7 +380,9 @@ def table_one(
     missing : bool
         Add a "Missing" row under variables with missing values.
     decimals : int
-        Decimals for means, SDs, medians and percentages.
+        Decimals for means, SDs, medians and percentages. Summaries of a proportion
+        (a continuous column with every value in [0, 1]) take at least the preset's
+        ``proportion_decimals`` (2): 0.32 (0.25), not 0.3 (0.3).
     style : {"apa", "jama", "nejm"}
         Journal preset for p-values, statistic names and the table layout.
     min_cell : int, optional

@@ -61,6 +61,9 @@ PERCENTILE_MIN_RESAMPLES = 500
 # Elements of one block of random indices: small enough for the counting to stay in cache
 # (the stream of draws does not depend on it: the generator buffers across calls).
 _COUNT_BLOCK = 1 << 17
+# Counts tallied per bincount: the int64 tallies (256 KB) stay in the L2 cache, which
+# halves the cost of counting against one bincount per block.
+_TALLY_BLOCK = 1 << 15
 
 
 def _as_2d(draws: np.ndarray, argument: str = "draws") -> np.ndarray:
@@ -115,7 +118,12 @@ def check_n_boot(n_boot: int, ci: str, argument: str = "n_boot") -> int:
 
 
 def iter_bootstrap_counts(
-    n: int, n_boot: int, rng: np.random.Generator, chunk_size: int | None = None
+    n: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    chunk_size: int | None = None,
+    *,
+    reuse: bool = False,
 ) -> Iterator[np.ndarray]:
     """Yield bootstrap count matrices in chunks of rows.
 
@@ -129,6 +137,11 @@ def iter_bootstrap_counts(
         Source of randomness.
     chunk_size : int, optional
         Resamples per chunk; by default about eight million counts per chunk.
+    reuse : bool
+        Fill one buffer and yield views of it (each chunk overwrites the previous one, so
+        use a chunk before asking for the next). Saves allocating and page-faulting a new
+        array per chunk; with a cache-sized ``chunk_size`` the counts stay in cache for the
+        product that consumes them.
 
     Yields
     ------
@@ -148,19 +161,30 @@ def iter_bootstrap_counts(
         chunk_size = max(1, (8 << 20) // n)
     block = max(1, _COUNT_BLOCK // n)
     dtype = np.int32 if n * block < 2**31 - 1 else np.int64
-    offsets = (np.arange(block, dtype=np.int64) * n).astype(dtype)[:, None]
+    tally = max(1, min(block, _TALLY_BLOCK // n))
+    offsets = (np.arange(tally, dtype=np.int64) * n).astype(dtype)[:, None]
     done = 0
+    buffer = None
     while done < n_boot:
         # a chunk of whole blocks (at least one), so the blocks drawn do not depend on
         # ``chunk_size`` and neither does the stream
         size = min(max(chunk_size, 1), n_boot - done)
         size = min(n_boot - done, -(-size // block) * block)
-        out = np.empty((size, n))
+        if not reuse:
+            out = np.empty((size, n))
+        else:
+            if buffer is None or buffer.shape[0] < size:
+                buffer = np.empty((size, n))
+            out = buffer[:size]
         for start in range(0, size, block):
             m = min(block, size - start)
             idx = rng.integers(0, n, size=(m, n), dtype=dtype)
-            idx += offsets[:m].astype(idx.dtype, copy=False)
-            out[start : start + m] = np.bincount(idx.ravel(), minlength=m * n).reshape(m, n)
+            for r in range(0, m, tally):
+                q = min(tally, m - r)
+                sub = idx[r : r + q]
+                sub += offsets[:q]
+                rows = out[start + r : start + r + q]
+                rows[...] = np.bincount(sub.ravel(), minlength=q * n).reshape(q, n)
         done += size
         yield out
 

@@ -9,10 +9,14 @@ random effects of both equations share one unstructured covariance matrix, which
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from ..regression._mixed_engine import group_stats
+from ..regression.mixed import MixedResult, fit_mixed
 
 
 @dataclass(frozen=True)
@@ -56,91 +60,80 @@ def stack(
     return StackedDesign(frame, [*m_fixed, *y_fixed], [*m_random, *y_random], id)
 
 
-def _padded(design: StackedDesign) -> tuple[np.ndarray, ...]:
+def _group_arrays(design: StackedDesign) -> tuple[np.ndarray, ...]:
+    """Per-person ``Z'Z``, ``Z'X`` (stacks over persons), ``X'X`` and the rows per person."""
     f = design.frame
-    codes, _ = pd.factorize(f[design.id], sort=True)
-    order = np.argsort(codes, kind="stable")
-    codes = codes[order]
-    sizes = np.bincount(codes)
-    G, T = len(sizes), int(sizes.max())
-    pos = np.arange(len(codes)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    X = np.zeros((G, T, len(design.fixed)))
-    Z = np.zeros((G, T, len(design.random)))
-    y = np.zeros((G, T))
-    mask = np.zeros((G, T), dtype=bool)
-    X[codes, pos] = f[design.fixed].to_numpy(float)[order]
-    Z[codes, pos] = f[design.random].to_numpy(float)[order]
-    y[codes, pos] = f["_response"].to_numpy(float)[order]
-    mask[codes, pos] = True
-    return X, Z, y, mask
+    codes, uniq = pd.factorize(f[design.id], sort=True)
+    X = f[design.fixed].to_numpy(float)
+    Z = f[design.random].to_numpy(float)
+    st = group_stats(codes, X, Z, np.zeros(len(f)), len(uniq))
+    return st.ZtZ, st.ZtX, st.XtX, np.bincount(codes).astype(float)
 
 
-def _theta_to(theta: np.ndarray, q: int) -> tuple[np.ndarray, float]:
-    psi = np.zeros((q, q))
-    il = np.tril_indices(q)
-    psi[il] = theta[:-1]
-    psi = psi + np.tril(psi, -1).T
-    return psi, float(theta[-1])
-
-
-def reml_loglik(theta: np.ndarray, arrays: tuple[np.ndarray, ...], q: int) -> float:
-    """REML log-likelihood at ``theta = (vech(Psi) lower by rows, sigma^2)``.
-
-    Padded rows get variance 1 and zero design, so they add nothing.
-    """
-    X, Z, y, mask = arrays
-    psi, s2 = _theta_to(theta, q)
-    T = y.shape[1]
-    V = np.einsum("gtq,qr,gsr->gts", Z, psi, Z)
-    V += np.where(mask, s2, 1.0)[:, :, None] * np.eye(T)[None]
-    chol = np.linalg.cholesky(V)
-    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
-    Vi_X = np.linalg.solve(V, X)
-    Vi_y = np.linalg.solve(V, y[..., None])[..., 0]
-    XtViX = np.einsum("gtp,gtq->pq", X, Vi_X)
-    XtViy = np.einsum("gtp,gt->p", X, Vi_y)
-    beta = np.linalg.solve(XtViX, XtViy)
-    r = y - np.einsum("gtp,p->gt", X, beta)
-    Vi_r = np.linalg.solve(V, r[..., None])[..., 0]
-    quad = float(np.sum(r * Vi_r))
-    n, p = int(mask.sum()), X.shape[2]
-    _, logdet_x = np.linalg.slogdet(XtViX)
-    return -0.5 * (logdet + logdet_x + quad + (n - p) * np.log(2 * np.pi))
+def _elementary(q: int) -> np.ndarray:
+    """``dPsi / dtheta_r`` for ``theta = vech(Psi)`` (row-wise lower triangle): (k, q, q)."""
+    rows, cols = np.tril_indices(q)
+    E = np.zeros((len(rows), q, q))
+    E[np.arange(len(rows)), rows, cols] = 1.0
+    E[np.arange(len(rows)), cols, rows] = 1.0
+    return E
 
 
 def reml_covariance(design: StackedDesign, psi: np.ndarray, sigma2: float) -> np.ndarray:
     """Inverse expected REML information of ``(vech(Psi), sigma^2)``.
 
-    ``I_rs = tr(P V_r P V_s) / 2`` with ``P = W - W X (X'WX)^-1 X'W``, ``W = V^-1`` and
-    ``V_r = dV/dtheta_r`` (Harville 1977), summed over persons block by block.
+    ``I_rs = tr(P V_r P V_s) / 2`` with ``P = W - W X C X'W``, ``W = V^-1``,
+    ``C = (X'WX)^-1`` and ``V_r = dV/dtheta_r`` (Harville 1977). Per person
+    ``V = sigma^2 I + Z Psi Z'``, so ``W = (I - Z H Z') / sigma^2`` with
+    ``H = Psi (sigma^2 I + Z'Z Psi)^-1`` (Woodbury, valid for a singular ``Psi``), and
+    every trace reduces to ``q x q`` and ``q x p`` products of the per-person sufficient
+    statistics ``Z'Z`` and ``Z'X``: with ``A = Z'WZ``, ``B = Z'WX``, ``V_r = Z E_r Z'``
+    for the ``Psi`` parameters and ``V_sigma = I``, ``tr(W V_r W V_s) = tr(E_r A E_s A)``,
+    ``X'W V_r W V_s W X = B'E_r A E_s B`` and ``X'W V_r W X = B'E_r B`` (the ``sigma^2``
+    rows use ``Z'W^2Z``, ``Z'W^2X``, ``X'W^2X``, ``X'W^3X`` and ``tr(W^2)``). The cost
+    is ``O(G q^3 + G q^2 p)``, independent of the number of days per person.
     """
-    X, Z, y, mask = _padded(design)
+    ZZ, ZX, XX, n_g = _group_arrays(design)
     q = psi.shape[0]
-    T = y.shape[1]
-    V = np.einsum("gtq,qr,gsr->gts", Z, psi, Z)
-    V += np.where(mask, sigma2, 1.0)[:, :, None] * np.eye(T)[None]
-    W = np.linalg.inv(V)
-    W = W * (mask[:, :, None] & mask[:, None, :])  # padded rows carry no information
-    WX = W @ X
-    C = np.linalg.inv(np.einsum("gtp,gtq->pq", X, WX))
-    derivs = []
-    for r, c in zip(*np.tril_indices(q)):
-        E = np.zeros((q, q))
-        E[r, c] = E[c, r] = 1.0
-        derivs.append(np.einsum("gtq,qr,gsr->gts", Z, E, Z))
-    derivs.append(np.broadcast_to(mask[:, :, None] * np.eye(T)[None], W.shape))
-    WD = [W @ D for D in derivs]  # W V_r, per person
-    M = [np.einsum("gtp,gts,gsq->pq", WX, D, WX) for D in derivs]  # X'W V_r W X
-    k = len(derivs)
+    s2 = float(sigma2)
+    # H = Psi (s2 I + M Psi)^-1 = (s2 I + Psi M)^-1 Psi, symmetric
+    H = np.linalg.solve(s2 * np.eye(q)[None] + psi[None] @ ZZ, np.broadcast_to(psi, ZZ.shape))
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    HM = H @ ZZ
+    MH = np.swapaxes(HM, 1, 2)
+    A = (ZZ - MH @ ZZ) / s2
+    B = (ZX - MH @ ZX) / s2
+    HZX = H @ ZX
+    HMHZX = HM @ HZX
+    XWX = (XX - np.einsum("gqp,gqr->pr", ZX, HZX)) / s2
+    ZW2Z = (ZZ - 2 * MH @ ZZ + MH @ MH @ ZZ) / s2**2
+    ZW2X = (ZX - 2 * MH @ ZX + MH @ MH @ ZX) / s2**2
+    XW2X = (XX - np.einsum("gqp,gqr->pr", ZX, 2 * HZX - HMHZX)) / s2**2
+    XW3X = (XX - np.einsum("gqp,gqr->pr", ZX, 3 * HZX - 3 * HMHZX + HM @ HMHZX)) / s2**3
+    HMHM = HM @ HM
+    tr_W2 = float(np.sum(n_g) - 2 * np.trace(HM, axis1=1, axis2=2).sum()) / s2**2
+    tr_W2 += float(np.trace(HMHM, axis1=1, axis2=2).sum()) / s2**2
+    C = np.linalg.inv(XWX)
+    E = _elementary(q)
+    D = B @ C @ np.swapaxes(B, 1, 2)  # B C B' per person
+    t1 = np.einsum("rab,scd,gbc,gda->rs", E, E, A, A, optimize=True)
+    t2 = np.einsum("rab,scd,gbc,gda->rs", E, E, A, D, optimize=True)
+    Mr = np.einsum("gap,rab,gbs->rps", B, E, B, optimize=True)
+    CM = C[None] @ Mr
+    t3 = np.einsum("rpq,sqp->rs", CM, CM)
+    k = len(E) + 1
     info = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i + 1):
-            t1 = np.einsum("gts,gst->", WD[i], WD[j])
-            t2 = np.einsum("gtp,gts,gsq->pq", WX, derivs[i] @ WD[j], WX)
-            info[i, j] = info[j, i] = 0.5 * (
-                t1 - 2 * np.trace(C @ t2) + np.trace(C @ M[i] @ C @ M[j])
-            )
-    return np.linalg.inv(info)
+    info[:-1, :-1] = t1 - 2 * t2 + t3
+    Q = ZW2X @ C @ np.swapaxes(B, 1, 2)  # Z'W^2X C B' per person
+    CMs = C @ XW2X
+    info[:-1, -1] = (
+        np.einsum("rab,ba->r", E, ZW2Z.sum(axis=0))
+        - 2 * np.einsum("rab,ba->r", E, Q.sum(axis=0))
+        + np.einsum("rpq,qp->r", CM, CMs)
+    )
+    info[-1, :-1] = info[:-1, -1]
+    info[-1, -1] = tr_W2 - 2 * np.trace(C @ XW3X) + np.trace(CMs @ CMs)
+    return np.linalg.inv(0.5 * info)
 
 
 def vech_index(q: int, i: int, j: int) -> int:
@@ -148,3 +141,70 @@ def vech_index(q: int, i: int, j: int) -> int:
     rows, cols = np.tril_indices(q)
     hit = np.flatnonzero((rows == max(i, j)) & (cols == min(i, j)))
     return int(hit[0])
+
+
+RANDOM_LABELS = {
+    "sm": "m_intercept",
+    "sm_xw": "a",
+    "sy": "y_intercept",
+    "sy_mw": "b",
+    "sy_xw": "direct_within",
+}
+WITHIN_SOURCES = {"a": "sm_xw", "b": "sy_mw", "direct_within": "sy_xw"}
+
+
+def fit_stacked(
+    wb: pd.DataFrame, covs: list[str], slopes: list[str], fm: MixedResult, fy: MixedResult
+) -> dict:
+    """The stacked model: its within paths and ``cov(a_j, b_j)``.
+
+    The between paths come from the separately fitted equations ``fm`` (mediator) and
+    ``fy`` (outcome), whose residual variances give ``k = sigma_Y / sigma_M``.
+    """
+    k = float(np.sqrt(fy.sigma2 / fm.sigma2))
+    m_fixed = {"sm": "", "sm_xw": "_xw", "sm_xb": "_xb", **{f"sm{c}": c for c in covs}}
+    y_fixed = {"sy": "", "sy_mw": "_mw", "sy_xw": "_xw", "sy_xb": "_xb"}
+    y_fixed.update({f"sy{c}": c for c in covs})
+    m_random = ["sm"] + (["sm_xw"] if "a" in slopes else [])
+    y_random = ["sy"] + (["sy_mw"] if "b" in slopes else [])
+    y_random += ["sy_xw"] if "direct" in slopes else []
+    design = stack(
+        wb, id="_id", m_fixed=m_fixed, y_fixed=y_fixed, m_random=m_random,
+        y_random=y_random, m="_m", y="_y", y_scale=k,
+    )  # fmt: skip
+    formula = "_response ~ 0 + " + " + ".join(design.fixed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence and singularity go to glance()
+        st = fit_mixed(
+            design.frame, formula, id="_id", re_formula="~ 0 + " + " + ".join(design.random)
+        )
+    beta = st.coef()
+    scale = pd.Series([k if t in y_fixed else 1.0 for t in beta.index], index=beta.index)
+    beta_o, V_o = beta * scale, st.vcov() * np.outer(scale, scale)
+    src = list(WITHIN_SOURCES.values())
+    names = [*WITHIN_SOURCES, "a_between", "b_between", "direct_between"]
+    est = [*beta_o.loc[src], fm.coef()["_xb"], fy.coef()["_mb"], fy.coef()["_xb"]]
+    cov = np.zeros((6, 6))
+    cov[:3, :3] = V_o.loc[src, src].to_numpy()
+    cov[3, 3] = fm.vcov().loc["_xb", "_xb"]
+    cov[4:, 4:] = fy.vcov().loc[["_mb", "_xb"], ["_mb", "_xb"]].to_numpy()
+    rnames = list(st.cov_re.index)
+    rs = np.array([k if r.startswith("sy") else 1.0 for r in rnames])
+    psi = st.cov_re.to_numpy()
+    labels = [RANDOM_LABELS[r] for r in rnames]
+    cov_ab = (0.0, 0.0)
+    if "sm_xw" in rnames and "sy_mw" in rnames:
+        i, j = rnames.index("sm_xw"), rnames.index("sy_mw")
+        theta_cov = reml_covariance(design, psi, st.sigma2)
+        pos = vech_index(len(rnames), i, j)
+        cov_ab = (k * psi[i, j], k * float(np.sqrt(theta_cov[pos, pos])))
+    return {
+        "paths": pd.Series(np.asarray(est, dtype=float), index=names, name="estimate"),
+        "paths_cov": pd.DataFrame(cov, index=names, columns=names),
+        "cov_ab": cov_ab,
+        "random_effects": pd.DataFrame(psi * np.outer(rs, rs), index=labels, columns=labels),
+        "sigma2_mediator": float(st.sigma2),
+        "sigma2_outcome": float(st.sigma2 * k**2),
+        "k": k,
+        "stacked": st,
+    }

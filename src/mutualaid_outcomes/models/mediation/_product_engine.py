@@ -17,13 +17,24 @@ import numpy as np
 from ...errors import EstimationError
 from .._core import bootstrap as bs
 from .._core.glm import information, irls, logit_one_step_jackknife
-from .._core.ols import REFINE_BELOW, RIDGE_FLOOR, Packer, group_sum, solve_normal, sweep
+from .._core.ols import (
+    REFINE_BELOW,
+    RIDGE_FLOOR,
+    Packer,
+    group_sum,
+    one_blas_thread,
+    solve_normal,
+    sweep,
+)
 
 __all__ = ["Engine", "Spec", "make_spec", "standardise"]
 
 
-# Counts (resamples x units) processed per matrix product; bounds memory at ~64 MB per chunk.
-_CHUNK_ELEMENTS = 8 << 20
+# Counts (resamples x units) per matrix product: 8 MB, so the count buffer (reused) stays
+# in cache between being filled and being multiplied.
+_CHUNK_ELEMENTS = 1 << 20
+# Resamples whose paths are solved in one batch (bounds the (m, d, d) matrices).
+_SOLVE_BATCH = 1 << 14
 
 
 #: Scoring steps of a logistic outcome fit (full data and every resample).
@@ -209,6 +220,65 @@ class Engine:
         paths[~ok] = np.nan
         return paths, ok
 
+    def _solve_paths(self, cross: np.ndarray) -> np.ndarray:
+        """Paths (original units) of every packed cross-product row by batched solves.
+
+        The same regressions as :meth:`_sweep_paths`, read from normal equations: the
+        Cholesky factor of the block of swept variables gives the pivots of the
+        collinearity rule (its squared diagonal is what the sweep divides by), and one
+        batched LU solve per equation layout gives the coefficients -- the three
+        parallel mediator equations share one solve with three right-hand sides. Falls
+        back to the sweep when a batch holds a matrix that is not positive definite.
+        """
+        spec = self.spec
+        k, p0 = spec.k, 2 + spec.n_cov
+        s = self.packer.unpack(cross)
+        m = s.shape[0]
+        p = p0 if (self.logit and spec.model == "parallel") else p0 + k
+        block = s[:, :p, :p]
+        try:
+            with one_blas_thread():
+                chol = np.linalg.cholesky(block)
+                piv = np.diagonal(chol, axis1=1, axis2=2) ** 2
+                ok = np.all(piv > RIDGE_FLOOR * np.diagonal(block, axis1=1, axis2=2), axis=1)
+                coefs = self._solve_equations(s, ok)
+        except np.linalg.LinAlgError:
+            return self._sweep_paths(cross)[0]
+        a, d, b, c = coefs
+        nan = np.full(m, np.nan)
+        if self.logit:
+            b, c = [nan] * k, nan
+        paths = np.column_stack(a + [d[pair] for pair in spec.d_pairs] + b + [c]) * self.factor
+        paths[~ok] = np.nan
+        return paths
+
+    def _solve_equations(self, s: np.ndarray, ok: np.ndarray) -> tuple:
+        """a, d, b and c paths (scaled units) from batched normal equations ``s``."""
+        spec = self.spec
+        k, p0 = spec.k, 2 + spec.n_cov
+        eye = np.eye(s.shape[1])
+        # failed matrices get the identity (their paths are discarded) so that LU never
+        # meets an exactly singular system
+        s = np.where(ok[:, None, None], s, eye)
+        mcol = [spec.m_col(j) for j in range(k)]
+        d: dict[tuple[int, int], np.ndarray] = {}
+        if spec.model == "serial":
+            a = []
+            for j in range(k):
+                q = p0 + j
+                sol = np.linalg.solve(s[:, :q, :q], s[:, :q, mcol[j] : mcol[j] + 1])[:, :, 0]
+                a.append(sol[:, 1])
+                for i in range(j):
+                    d[(i, j)] = sol[:, p0 + i]
+        else:
+            sol = np.linalg.solve(s[:, :p0, :p0], s[:, :p0, p0 : p0 + k])
+            a = [sol[:, 1, j] for j in range(k)]
+        if self.logit:
+            return a, d, [], None
+        q = p0 + k
+        sol = np.linalg.solve(s[:, :q, :q], s[:, :q, spec.y_col : spec.y_col + 1])[:, :, 0]
+        return a, d, [sol[:, p0 + j] for j in range(k)], sol[:, 1]
+
     # full data ---------------------------------------------------------------------
     def fit(self) -> tuple[np.ndarray, np.ndarray]:
         """Plug-in paths and their normal-theory covariance (scaled units -> original)."""
@@ -287,7 +357,8 @@ class Engine:
     # batches -----------------------------------------------------------------------
     def paths_from_weights(self, cross: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Paths for packed cross products ``cross`` (m, q); ``weights`` (m, n) for logit."""
-        paths, ok = self._sweep_paths(cross)
+        paths = self._solve_paths(cross)
+        ok = ~np.isnan(paths[:, : self.spec.k]).any(axis=1)
         if self.logit:
             if weights is None or self.beta_out is None:  # internal invariant
                 raise RuntimeError("logit outcome paths need resampling weights and a start")
@@ -312,20 +383,36 @@ class Engine:
     def bootstrap(
         self, n_boot: int, rng: np.random.Generator, codes: np.ndarray | None, n_groups: int
     ) -> np.ndarray:
-        if codes is None:
-            units_t = self.packer.packed_t
-        else:
-            units_t = np.ascontiguousarray(group_sum(self.packer.packed, codes, n_groups).T)
-        n_units = units_t.shape[1]
+        """Paths of ``n_boot`` joint resamples of rows (or whole clusters).
+
+        Cross products of all resamples are one product of the count matrix with the
+        packed row-wise products, ``counts @ units`` (``(B, n) @ (n, d(d+1)/2)``), done
+        in cache-sized chunks of counts written into one ``(B, q)`` array; the paths are
+        then solved in batches (:meth:`_solve_paths`).
+        """
+        units = (
+            self.packer.packed if codes is None else group_sum(self.packer.packed, codes, n_groups)
+        )
+        n_units = units.shape[0]
         chunk = max(1, _CHUNK_ELEMENTS // n_units)
-        out = []
-        for counts in bs.iter_bootstrap_counts(n_units, n_boot, rng, chunk_size=chunk):
-            weights = None
-            if self.logit:
+        if self.logit:
+            out = []
+            for counts in bs.iter_bootstrap_counts(n_units, n_boot, rng, chunk_size=chunk):
                 weights = counts if codes is None else counts[:, codes]
-            # (q, n) @ (n, m): all resamples' cross products in one BLAS call
-            out.append(self.paths_from_weights((units_t @ counts.T).T, weights))
-        return np.concatenate(out)
+                out.append(self.paths_from_weights(counts @ units, weights))
+            return np.concatenate(out)
+        cross = np.empty((n_boot, units.shape[1]))
+        done = 0
+        counts_iter = bs.iter_bootstrap_counts(n_units, n_boot, rng, chunk_size=chunk, reuse=True)
+        # one BLAS thread: the product is split into cache-sized chunks, and on shared
+        # cores a second thread costs more CPU time in synchronisation than it saves
+        with one_blas_thread():
+            for counts in counts_iter:
+                np.matmul(counts, units, out=cross[done : done + counts.shape[0]])
+                done += counts.shape[0]
+        return np.concatenate(
+            [self._solve_paths(cross[i : i + _SOLVE_BATCH]) for i in range(0, n_boot, _SOLVE_BATCH)]
+        )
 
     def jackknife(self, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
         units = (
@@ -336,7 +423,7 @@ class Engine:
         step = max(1, (1 << 22) // units.shape[1])
         out = []
         for start in range(0, n_units, step):
-            out.append(self._sweep_paths(total - units[start : start + step])[0])
+            out.append(self._solve_paths(total - units[start : start + step]))
         paths = np.concatenate(out)
         if self.logit:
             if self.beta_out is None:  # internal invariant

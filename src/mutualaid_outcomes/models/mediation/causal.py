@@ -189,8 +189,9 @@ def causal_mediation(
     Each :math:`E[Y_i(t, M_i(t'))]` is computed *exactly* from the fitted models:
     linear in the mediator for a linear outcome; for a normal mediator and a probit
     outcome :math:`\Phi\{(a + b\mu)/\sqrt{1 + b^2\sigma^2}\}`; for a normal mediator and a
-    logit outcome by the trapezoid rule over the standardised mediator residual, with a
-    step chosen from :math:`|b\sigma|` so that the quadrature error is below 1e-12
+    logit outcome by quadrature over the standardised mediator residual (Gauss-Hermite
+    for :math:`|b\sigma| \le 0.8`, the trapezoid rule above), with the number of nodes
+    chosen from :math:`|b\sigma|` so that the quadrature error is below 1e-12
     (:math:`\sigma` is the residual standard error with :math:`n - p` degrees of
     freedom); for a binary mediator as the two-point sum over :math:`m \in \{0, 1\}`.
     The point estimates are therefore deterministic plug-in values. R ``mediation``

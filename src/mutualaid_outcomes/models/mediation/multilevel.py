@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..._rng import RNGLike, check_rng, seed_of
 from ..._validation import (
@@ -32,188 +30,18 @@ from ..._validation import (
 )
 from ...errors import ArgumentTypeError, DataValidationError, DataWarning
 from ...prep.centering import within_between
-from ...results import BaseResult, glance_frame
 from ..regression.mixed import MixedResult, fit_mixed
 from . import _multilevel_stack as stk
+from ._multilevel_result import (
+    MULTILEVEL_GLANCE_COLUMNS,
+    MultilevelMediationResult,
+    effects_table,
+)
 
 __all__ = ["multilevel_mediation", "MultilevelMediationResult", "MULTILEVEL_GLANCE_COLUMNS"]
 
-MULTILEVEL_GLANCE_COLUMNS: tuple[str, ...] = (
-    "method",
-    "n",
-    "n_dropped",
-    "n_dropped_single_day",
-    "n_groups",
-    "n_groups_single_day",
-    "residual_sd_ratio",
-    "loglik",
-    "converged",
-    "singular",
-    "ci",
-    "n_sims",
-    "conf_level",
-    "seed",
-)
 RandomSlopes = Literal["a", "b", "direct"]
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class MultilevelMediationResult(BaseResult):
-    """A fitted 1-1-1 multilevel mediation model (immutable).
-
-    Attributes
-    ----------
-    exposure, mediator, outcome, id : str
-        The roles.
-    effects : pandas.DataFrame
-        Tidy rows of every path and effect at ``conf_level`` (see :meth:`tidy`).
-    random_effects : pandas.DataFrame
-        Covariance matrix of the person-level random effects on the data's scale
-        (``m_intercept``, ``a``, ``y_intercept``, ``b``, ``direct_within`` as fitted).
-    sigma2_mediator, sigma2_outcome : float
-        Residual variances of the two equations.
-    stacked : MixedResult
-        The stacked mixed model as fitted (outcome rows divided by ``residual_sd_ratio``).
-    draws : pandas.DataFrame
-        The Monte Carlo draws of the effects.
-    missing : MissingReport
-        Rows used and excluded for missing values (before persons with one day).
-    """
-
-    exposure: str
-    mediator: str
-    outcome: str
-    id: str
-    effects: pd.DataFrame
-    _paths: pd.Series = field(repr=False)
-    _paths_cov: pd.DataFrame = field(repr=False)
-    random_effects: pd.DataFrame
-    sigma2_mediator: float
-    sigma2_outcome: float
-    residual_sd_ratio: float
-    stacked: MixedResult = field(repr=False)
-    draws: pd.DataFrame = field(repr=False)
-    _mc_estimates: pd.Series = field(repr=False)
-    missing: MissingReport
-    n_used: int
-    n_groups: int
-    n_dropped_single_day: int
-    n_groups_single_day: int
-    n_sims: int
-    conf_level: float
-    seed: int | None
-    _can_exponentiate = False
-    _not_poolable = "Monte Carlo intervals of products are not pooled by Rubin's rules."
-
-    # coefficient protocol: the six path coefficients
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Path coefficient names."""
-        return tuple(self._paths.index)
-
-    def coef(self) -> pd.Series:
-        """Path coefficients (data scale)."""
-        return self._paths.copy()
-
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of the path coefficients."""
-        return self._paths_cov.copy()
-
-    @property
-    def nobs(self) -> int:
-        """Person-days used."""
-        return self.n_used
-
-    @property
-    def df_resid(self) -> None:
-        """None: large-sample (z) inference."""
-        return None
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        return _effects_table(
-            self._paths, self._paths_cov, self._mc_estimates, self.draws, conf_level
-        )
-
-    def glance(self) -> pd.DataFrame:
-        """One row: ``method, n, n_dropped, n_dropped_single_day, n_groups, ...``."""
-        g = self.stacked.glance()
-        return glance_frame(
-            {
-                "method": "stacked REML (Bauer, Preacher & Gil 2006)",
-                "n": self.n_used,
-                "n_dropped": self.missing.n_dropped + self.n_dropped_single_day,
-                "n_dropped_single_day": self.n_dropped_single_day,
-                "n_groups": self.n_groups,
-                "n_groups_single_day": self.n_groups_single_day,
-                "residual_sd_ratio": self.residual_sd_ratio,
-                "loglik": float(g["loglik"].iloc[0]),
-                "converged": bool(g["converged"].iloc[0]),
-                "singular": bool(g["singular"].iloc[0]),
-                "ci": "monte_carlo",
-                "n_sims": self.n_sims,
-                "conf_level": self.conf_level,
-                "seed": self.seed,
-            },
-            MULTILEVEL_GLANCE_COLUMNS,
-        )
-
-    def _title(self) -> str:
-        return (
-            f"Multilevel mediation {self.exposure} -> {self.mediator} -> {self.outcome} "
-            f"(1-1-1; persons: {self.id})"
-        )
-
-    def _notes(self) -> list[str]:
-        notes = [self.missing.describe()]
-        if self.n_groups_single_day:
-            notes.append(
-                f"{self.n_groups_single_day} person(s) with one day only "
-                f"({self.n_dropped_single_day} rows) excluded: no within-person variation."
-            )
-        notes.append(
-            "indirect_within = a*b + cov(a_j, b_j); indirect_between = a_between*b_between; "
-            f"Monte Carlo intervals from {self.n_sims} draws."
-        )
-        return notes
-
-
-def _effects_table(
-    paths: pd.Series,
-    cov: pd.DataFrame,
-    mc_estimates: pd.Series,
-    draws: pd.DataFrame,
-    conf_level: float,
-) -> pd.DataFrame:
-    z = stats.norm.ppf(0.5 + conf_level / 2)
-    se = np.sqrt(np.diag(cov.to_numpy()))
-    est = paths.to_numpy()
-    rows = pd.DataFrame(
-        {
-            "term": list(paths.index),
-            "estimate": est,
-            "std_error": se,
-            "statistic": est / se,
-            "p_value": 2 * stats.norm.sf(np.abs(est / se)),
-            "conf_low": est - z * se,
-            "conf_high": est + z * se,
-        }
-    )
-    lo, hi = (1 - conf_level) / 2, (1 + conf_level) / 2
-    mc = pd.DataFrame(
-        {
-            "term": list(draws.columns),
-            "estimate": mc_estimates.loc[list(draws.columns)].to_numpy(),
-            "std_error": draws.std(ddof=1).to_numpy(),
-            "statistic": np.nan,
-            "p_value": np.nan,
-            "conf_low": draws.quantile(lo).to_numpy(),
-            "conf_high": draws.quantile(hi).to_numpy(),
-        }
-    )
-    order = ["a", "b", "cov_ab", "indirect_within", "direct_within", "total_within"]
-    order += ["a_between", "b_between", "indirect_between", "direct_between", "total_between"]
-    out = pd.concat([rows, mc], ignore_index=True).set_index("term")
-    return out.loc[[t for t in order if t in out.index]].reset_index()
+OutcomeFamily = Literal["gaussian", "binomial"]
 
 
 def _check_roles(
@@ -260,6 +88,15 @@ def _check_roles(
     return m
 
 
+def _check_binary(y: pd.Series, outcome: str) -> None:
+    bad = sorted(set(pd.unique(y[~y.isin([0, 1])])))
+    if bad:
+        raise DataValidationError(
+            f"`outcome` ('{outcome}') must be 0/1 for outcome_family='binomial'; found "
+            f"{bad[:5]}{' ...' if len(bad) > 5 else ''}."
+        )
+
+
 def _usable_rows(
     data: pd.DataFrame, cols: list[str], id: str, exposure: str, m: str
 ) -> tuple[pd.DataFrame, MissingReport, int, int]:
@@ -301,7 +138,7 @@ def multilevel_mediation(
     id: str,
     covariates: str | Sequence[str] | None = None,
     random_slopes: Sequence[RandomSlopes] = ("a", "b", "direct"),
-    outcome_family: Literal["gaussian"] = "gaussian",
+    outcome_family: OutcomeFamily = "gaussian",
     n_sims: int = 20000,
     conf_level: float = 0.95,
     rng: RNGLike = None,
@@ -318,7 +155,8 @@ def multilevel_mediation(
     mediators : str or list of str
         One daily gaussian mediator (e.g. craving).
     outcome : str
-        Daily gaussian outcome.
+        Daily outcome: continuous (``outcome_family="gaussian"``) or 0/1
+        (``"binomial"``, e.g. any drinking the next day).
     id : str
         Person column.
     covariates : str or list of str, optional
@@ -326,8 +164,10 @@ def multilevel_mediation(
     random_slopes : sequence of {"a", "b", "direct"}
         Within-person slopes that vary across persons (random intercepts always). The
         covariance ``cov(a_j, b_j)`` needs both ``"a"`` and ``"b"``; otherwise it is 0.
-    outcome_family : {"gaussian"}
-        Only gaussian outcomes are supported here.
+    outcome_family : {"gaussian", "binomial"}
+        ``"gaussian"``: the stacked model below. ``"binomial"``: the outcome equation is
+        a logistic mixed model and the b-paths, indirect and total effects are on the
+        log-odds scale (see Notes).
     n_sims : int
         Monte Carlo draws for the intervals of products and sums.
     conf_level : float
@@ -350,6 +190,8 @@ def multilevel_mediation(
         exposure or mediator without within-person variation; fewer than 3 persons.
     OptionError
         ``random_slopes`` or ``outcome_family`` outside the allowed values.
+    DataValidationError
+        A binary outcome with values other than 0 and 1.
 
     Warns
     -----
@@ -382,17 +224,41 @@ def multilevel_mediation(
     outcome, so an ``m_b`` coefficient there would not be the between-person ``b``
     (and is barely identified); the stacked outcome equation therefore has ``x_b`` but
     not ``m_b``, which leaves the within-person paths unchanged (the within parts are
-    orthogonal to person-level terms). ``indirect_between = a_B * b_B``. Monte Carlo intervals draw the fixed effects from
-    ``N(beta, (X'V^-1X)^-1)`` and ``sigma_ab`` independently from its REML asymptotic
-    normal distribution (inverse numerical Hessian of the REML log-likelihood; REML
-    variance parameters are asymptotically independent of the fixed effects), as
-    Bauer et al.'s variance formula for ``a*b + sigma_ab`` does; ``a_B`` and ``b_B``
-    (separate equations) are drawn independently. The uncertainty of ``k`` is ignored. Observed person means are error-prone measures of the true means,
+    orthogonal to person-level terms). ``indirect_between = a_B * b_B``. Monte Carlo
+    intervals draw the fixed effects from ``N(beta, (X'V^-1X)^-1)`` and ``sigma_ab``
+    independently from its REML asymptotic normal distribution (inverse expected REML
+    information, Harville 1977, from per-person sufficient statistics; REML variance
+    parameters are asymptotically independent of the fixed effects), as Bauer et al.'s
+    variance formula for ``a*b + sigma_ab`` does; ``a_B`` and ``b_B`` (separate
+    equations) are drawn independently. The uncertainty of ``k`` is ignored.
+
+    Binary outcome (``outcome_family="binomial"``): the stacked model cannot mix a
+    gaussian and a binomial equation, so the two equations are fitted separately, the
+    mediator equation by REML and the outcome equation as a logistic mixed model
+    (``logit P(y_ti = 1) = d_Yj + b_j m_w + c'_j x_w + b_B m_b + c'_B x_b``; Laplace
+    approximation, as lme4 ``glmer``). All paths then come from these two fits, with
+    their joint covariance within each equation and none across them. Separate
+    equations do not estimate ``cov(a_j, b_j)``; it is **taken as 0**, so
+    ``indirect_within = a*b`` (per unit of exposure, on the log-odds scale; Bauer et
+    al. 2006 stack the equations precisely because separate fits cannot estimate it). We do not use the
+    covariance of the two models' conditional modes (Kenny, Korchmaros & Bolger
+    2003): the modes are shrunken towards the mean by different amounts in the two
+    equations, so their covariance is biased (towards 0 with few days per person) and
+    has no standard error. If ``a_j`` and ``b_j`` covary, ``indirect_within`` is off
+    by that covariance; the cov_ab row is absent from ``tidy()`` and glance
+    ``cov_ab_source`` is ``"assumed 0"``. ``indirect_between = a_B * b_B`` is in
+    log-odds per unit of the person mean exposure; both are conditional
+    (person-specific) effects, not population-averaged ones.
+
+    Observed person means are error-prone measures of the true means,
     so the between paths are attenuated with few days per person (Lüdtke et al. 2008);
     multilevel SEM with latent centring (Preacher, Zyphur & Zhang 2010) avoids that.
     Validated against R lme4 ``lmer`` on the same stacked data with weights ``1/k^2``
     (tests/reference/multilevel_mediation.R), by parameter recovery on simulated data
-    with a non-zero ``cov(a_j, b_j)``, and by interval coverage (slow test).
+    with a non-zero ``cov(a_j, b_j)``, and by interval coverage (slow test). The binary
+    case: the two equations against lme4 1.1.31 ``lmer`` and ``glmer``
+    (tests/reference/multilevel_mediation_binary.R) and parameter recovery on
+    simulated data with known log-odds paths.
 
     References
     ----------
@@ -405,6 +271,12 @@ def multilevel_mediation(
 
     Preacher, K. J., Zyphur, M. J., & Zhang, Z. (2010). A general multilevel SEM framework
     for assessing multilevel mediation. *Psychological Methods*, 15(3), 209-233.
+
+    Kenny, D. A., Korchmaros, J. D., & Bolger, N. (2003). Lower level mediation in
+    multilevel models. *Psychological Methods*, 8(2), 115-128.
+
+    Harville, D. A. (1977). Maximum likelihood approaches to variance component
+    estimation and to related problems. *JASA*, 72(358), 320-338.
 
     Examples
     --------
@@ -429,12 +301,14 @@ def multilevel_mediation(
     covs = as_column_list(covariates, "covariates")
     m = _check_roles(data, exposure, mediators, outcome, id, covs)
     slopes = [check_option(s, ("a", "b", "direct"), "random_slopes") for s in random_slopes]
-    check_option(outcome_family, ("gaussian",), "outcome_family")
+    outcome_family = check_option(outcome_family, ("gaussian", "binomial"), "outcome_family")
     n_sims = check_positive_int(n_sims, "n_sims", minimum=100)
     conf_level = check_conf_level(conf_level)
     gen = check_rng(rng)
     cols = list(dict.fromkeys([id, exposure, m, outcome, *covs]))
     clean, report, n_single, n_single_groups = _usable_rows(data, cols, id, exposure, m)
+    if outcome_family == "binomial":
+        _check_binary(clean[outcome], outcome)
     wb = within_between(clean, [exposure, m], id=id)
     wb = wb.rename(
         columns={
@@ -447,152 +321,124 @@ def multilevel_mediation(
     wb = wb.rename(columns={c: f"_c{i}" for i, c in enumerate(covs)})
     cov_names = [f"_c{i}" for i in range(len(covs))]
     wb = wb.rename(columns={m: "_m", outcome: "_y", id: "_id"})
-    fit = _fit_stacked(wb, cov_names, slopes)
-    return _assemble(fit, wb, slopes, gen, n_sims, conf_level, rng, locals())
+    fm, fy = _fit_separate(wb, cov_names, slopes, outcome_family)
+    if outcome_family == "gaussian":
+        parts = stk.fit_stacked(wb, cov_names, slopes, fm, fy)
+    else:
+        parts = _binary_parts(fm, fy)
+    return _assemble(parts, fm, fy, wb, gen, n_sims, conf_level, locals())
 
 
-def _fit_stacked(wb: pd.DataFrame, covs: list[str], slopes: list[str]) -> dict:
-    """Separate fits for the residual SD ratio, then the stacked model."""
+def _fit_separate(
+    wb: pd.DataFrame, covs: list[str], slopes: list[str], family: str
+) -> tuple[MixedResult, MixedResult]:
+    """The mediator (REML) and outcome (REML or Laplace GLMM) equations, fitted apart."""
     rhs_c = "".join(f" + {c}" for c in covs)
     re_m = "~ _xw" if "a" in slopes else "~ 1"
     re_y = "~ 1" + (" + _mw" if "b" in slopes else "") + (" + _xw" if "direct" in slopes else "")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # convergence and singularity go to glance()
         fm = fit_mixed(wb, "_m ~ _xw + _xb" + rhs_c, id="_id", re_formula=re_m)
-        fy = fit_mixed(wb, "_y ~ _mw + _mb + _xw + _xb" + rhs_c, id="_id", re_formula=re_y)
-    k = float(np.sqrt(fy.sigma2 / fm.sigma2))
-    m_fixed = {"sm": "", "sm_xw": "_xw", "sm_xb": "_xb", **{f"sm{c}": c for c in covs}}
-    y_fixed = {"sy": "", "sy_mw": "_mw", "sy_xw": "_xw", "sy_xb": "_xb"}
-    y_fixed.update({f"sy{c}": c for c in covs})
-    m_random = ["sm"] + (["sm_xw"] if "a" in slopes else [])
-    y_random = ["sy"] + (["sy_mw"] if "b" in slopes else [])
-    y_random += ["sy_xw"] if "direct" in slopes else []
-    design = stk.stack(
-        wb,
-        id="_id",
-        m_fixed=m_fixed,
-        y_fixed=y_fixed,
-        m_random=m_random,
-        y_random=y_random,
-        m="_m",
-        y="_y",
-        y_scale=k,
-    )
-    formula = "_response ~ 0 + " + " + ".join(design.fixed)
-    stacked = fit_mixed(
-        design.frame, formula, id="_id", re_formula="~ 0 + " + " + ".join(design.random)
-    )
+        fy = fit_mixed(
+            wb, "_y ~ _mw + _mb + _xw + _xb" + rhs_c, id="_id", re_formula=re_y, family=family
+        )
+    return fm, fy
+
+
+def _binary_parts(fm: MixedResult, fy: MixedResult) -> dict:
+    """Paths of the separate a- and b-equations; ``cov(a_j, b_j)`` taken as 0."""
+    sources = [
+        ("a", fm, "_xw"),
+        ("b", fy, "_mw"),
+        ("direct_within", fy, "_xw"),
+        ("a_between", fm, "_xb"),
+        ("b_between", fy, "_mb"),
+        ("direct_between", fy, "_xb"),
+    ]
+    names = [n for n, _, _ in sources]
+    est = pd.Series([f.coef()[t] for _, f, t in sources], index=names, dtype=float)
+    cov = pd.DataFrame(0.0, index=names, columns=names)
+    for fit in (fm, fy):
+        mine = [(n, t) for n, f, t in sources if f is fit]
+        V = fit.vcov().loc[[t for _, t in mine], [t for _, t in mine]].to_numpy()
+        cov.loc[[n for n, _ in mine], [n for n, _ in mine]] = V
+    labels_m = {"Intercept": "m_intercept", "_xw": "a"}
+    labels_y = {"Intercept": "y_intercept", "_mw": "b", "_xw": "direct_within"}
+    re_m = fm.cov_re.rename(index=labels_m, columns=labels_m)
+    re_y = fy.cov_re.rename(index=labels_y, columns=labels_y)
+    psi = pd.concat([re_m, re_y]).T.reindex(list(re_m.index) + list(re_y.index))
     return {
-        "stacked": stacked,
-        "design": design,
-        "k": k,
-        "y_fixed": list(y_fixed),
-        "mediator_fit": fm,
-        "outcome_fit": fy,
+        "paths": est,
+        "paths_cov": cov,
+        "cov_ab": None,
+        "random_effects": psi,
+        "sigma2_mediator": float(fm.sigma2),
+        "sigma2_outcome": np.nan,
+        "k": np.nan,
+        "stacked": None,
     }
 
 
-RANDOM_LABELS = {
-    "sm": "m_intercept",
-    "sm_xw": "a",
-    "sy": "y_intercept",
-    "sy_mw": "b",
-    "sy_xw": "direct_within",
-}
-WITHIN_SOURCES = {"a": "sm_xw", "b": "sy_mw", "direct_within": "sy_xw"}
-BETWEEN_SOURCES = {"a_between": "_xb", "b_between": "_mb", "direct_between": "_xb"}
-
-
-def _path_estimates(fit: dict, beta_o: pd.Series, V_o: pd.DataFrame) -> tuple[pd.Series, ...]:
-    """Within paths from the stacked model, between paths from the separate equations."""
-    src = list(WITHIN_SOURCES.values())
-    est = list(beta_o.loc[src])
-    cov = np.zeros((6, 6))
-    cov[:3, :3] = V_o.loc[src, src].to_numpy()
-    fm, fy = fit["mediator_fit"], fit["outcome_fit"]
-    est += [fm.coef()["_xb"], fy.coef()["_mb"], fy.coef()["_xb"]]
-    cov[3, 3] = fm.vcov().loc["_xb", "_xb"]
-    cov[4:, 4:] = fy.vcov().loc[["_mb", "_xb"], ["_mb", "_xb"]].to_numpy()
-    names = [*WITHIN_SOURCES, *BETWEEN_SOURCES]
-    return (
-        pd.Series(np.asarray(est, dtype=float), index=names, name="estimate"),
-        pd.DataFrame(cov, index=names, columns=names),
-    )
-
-
 def _assemble(
-    fit: dict,
+    parts: dict,
+    fm: MixedResult,
+    fy: MixedResult,
     wb: pd.DataFrame,
-    slopes: list[str],
     gen: np.random.Generator,
     n_sims: int,
     conf_level: float,
-    rng: RNGLike,
     args: dict,
 ) -> MultilevelMediationResult:
-    """Scale back to the data, draw the Monte Carlo effects, build the result."""
-    st: MixedResult = fit["stacked"]
-    k, design = fit["k"], fit["design"]
-    beta = st.coef()
-    scale = pd.Series([k if t in fit["y_fixed"] else 1.0 for t in beta.index], index=beta.index)
-    beta_o = beta * scale
-    V_o = st.vcov() * np.outer(scale, scale)
-    paths, paths_cov = _path_estimates(fit, beta_o, V_o)
-    rnames = list(st.cov_re.index)
-    rs = np.array([k if r.startswith("sy") else 1.0 for r in rnames])
-    psi = st.cov_re.to_numpy()
-    psi_o = pd.DataFrame(
-        psi * np.outer(rs, rs),
-        index=[RANDOM_LABELS[r] for r in rnames],
-        columns=[RANDOM_LABELS[r] for r in rnames],
-    )
-    if "sm_xw" in rnames and "sy_mw" in rnames:
-        i, j = rnames.index("sm_xw"), rnames.index("sy_mw")
-        theta_cov = stk.reml_covariance(design, psi, st.sigma2)
-        pos = stk.vech_index(len(rnames), i, j)
-        cov_ab, se_cov_ab = k * psi[i, j], k * float(np.sqrt(theta_cov[pos, pos]))
-    else:
-        cov_ab, se_cov_ab = 0.0, 0.0
+    """Draw the Monte Carlo effects and build the result.
+
+    The paths are drawn from ``N(paths, paths_cov)`` and ``cov(a_j, b_j)`` (when
+    estimated) independently from ``N(sigma_ab, se^2)``.
+    """
+    paths, paths_cov = parts["paths"], parts["paths_cov"]
     B = gen.multivariate_normal(paths.to_numpy(), paths_cov.to_numpy(), size=n_sims)
     d = pd.DataFrame(B, columns=list(paths.index))
-    c = cov_ab + se_cov_ab * gen.standard_normal(n_sims)
-    draws = pd.DataFrame({"cov_ab": c, "indirect_within": d["a"] * d["b"] + c})
+    p = paths
+    est: dict[str, float] = {}
+    draws = pd.DataFrame(index=d.index)
+    if parts["cov_ab"] is None:  # separate equations: not estimated, taken as 0
+        c, est_c = np.zeros(n_sims), 0.0
+    else:
+        est_c, se_c = parts["cov_ab"]
+        c = est_c + se_c * gen.standard_normal(n_sims)
+        draws["cov_ab"], est["cov_ab"] = c, est_c
+    draws["indirect_within"] = d["a"] * d["b"] + c
     draws["total_within"] = draws["indirect_within"] + d["direct_within"]
     draws["indirect_between"] = d["a_between"] * d["b_between"]
     draws["total_between"] = draws["indirect_between"] + d["direct_between"]
-    p = paths
-    est = pd.Series(
-        {
-            "cov_ab": cov_ab,
-            "indirect_within": p["a"] * p["b"] + cov_ab,
-            "total_within": p["a"] * p["b"] + cov_ab + p["direct_within"],
-            "indirect_between": p["a_between"] * p["b_between"],
-            "total_between": p["a_between"] * p["b_between"] + p["direct_between"],
-        }
-    )
-    n_used = len(wb)
-    effects = _effects_table(paths, paths_cov, est, draws, conf_level)
+    est["indirect_within"] = p["a"] * p["b"] + est_c
+    est["total_within"] = est["indirect_within"] + p["direct_within"]
+    est["indirect_between"] = p["a_between"] * p["b_between"]
+    est["total_between"] = est["indirect_between"] + p["direct_between"]
+    mc_est = pd.Series(est)
     return MultilevelMediationResult(
         exposure=args["exposure"],
         mediator=args["m"],
         outcome=args["outcome"],
         id=args["id"],
-        effects=effects,
+        outcome_family=args["outcome_family"],
+        effects=effects_table(paths, paths_cov, mc_est, draws, conf_level),
         _paths=paths,
         _paths_cov=paths_cov,
-        random_effects=psi_o,
-        sigma2_mediator=float(st.sigma2),
-        sigma2_outcome=float(st.sigma2 * k**2),
-        residual_sd_ratio=k,
-        stacked=st,
+        random_effects=parts["random_effects"],
+        sigma2_mediator=parts["sigma2_mediator"],
+        sigma2_outcome=parts["sigma2_outcome"],
+        residual_sd_ratio=parts["k"],
+        stacked=parts["stacked"],
+        mediator_model=fm,
+        outcome_model=fy,
         draws=draws,
-        _mc_estimates=est,
+        _mc_estimates=mc_est,
         missing=args["report"],
-        n_used=n_used,
+        n_used=len(wb),
         n_groups=int(wb["_id"].nunique()),
         n_dropped_single_day=args["n_single"],
         n_groups_single_day=args["n_single_groups"],
         n_sims=n_sims,
         conf_level=conf_level,
-        seed=seed_of(rng),
+        seed=seed_of(args["rng"]),
     )
