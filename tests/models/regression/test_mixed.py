@@ -134,8 +134,10 @@ def test_formula_terms_match_id_interface(sleep):
     assert a.id == "Subject" and a.re_formula == "~ 1 + Days"
     with pytest.raises(OptionError, match="already has the random-effect term"):
         fit_mixed(sleep, "Reaction ~ Days + (1 | Subject)", id="Subject")
-    with pytest.raises(OptionError, match="not supported"):
+    with pytest.raises(DataValidationError, match="'Subject:Days' has 180 levels for 180 rows"):
         fit_mixed(sleep, "Reaction ~ Days + (1 | Subject/Days)")
+    with pytest.raises(OptionError, match="not supported"):
+        fit_mixed(sleep, "Reaction ~ Days + (1 || Subject)")
     cond = a.predict(sleep, level="conditional")
     resid = sleep["Reaction"] - cond
     assert float(np.var(resid)) < float(np.var(sleep["Reaction"] - a.predict(sleep)))

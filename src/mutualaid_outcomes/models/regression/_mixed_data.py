@@ -12,7 +12,8 @@ from ...errors import ArgumentTypeError, DataValidationError, EstimationError, O
 from .._core.design import build_design, formula_columns, outcome_series, split_formula
 from .._core.families import check_count, index_labels
 from . import _mixed_engine as eng
-from ._mixed_formula import parse_cbind, parse_mixed_formula
+from ._mixed_formula import RandomTerm, parse_cbind, parse_random_terms
+from ._mixed_terms import term_blocks
 
 #: Residual sum of squares, relative to the total, at which the model is an exact fit.
 #: Evaluated in the no-pooling limit (theta -> infinity: fixed effects plus free
@@ -45,42 +46,45 @@ def check_identifiable(st: eng.GroupStats, n_groups: int, id: str, y: np.ndarray
 
 def resolve_random_terms(
     formula: str, id: str | None, re_formula: str | None
-) -> tuple[str, str, str | None]:
-    """Random effects from ``(... | g)`` in the formula or from ``id``/``re_formula``."""
+) -> tuple[str, list[RandomTerm]]:
+    """Random-effect terms from ``(... | g)`` in the formula or from ``id``/``re_formula``."""
     if not isinstance(formula, str):
         raise ArgumentTypeError(f"`formula` must be a string; got {formula!r}.")
-    fixed, group, expr = parse_mixed_formula(formula)
-    if group is None:
+    fixed, terms = parse_random_terms(formula)
+    if not terms:
         if id is None:
             raise ArgumentTypeError(
                 "fit_mixed needs the grouping of the random effects: a term such as "
                 "'(1 | id)' in `formula`, or `id=`."
             )
-        return formula, id, re_formula
+        if not isinstance(id, str):
+            raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
+        expr = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
+        return formula, [RandomTerm(expr, (id,))]
     if id is not None or re_formula is not None:
         raise OptionError(
-            f"`formula` already has the random-effect term of '{group}'; do not pass "
-            f"`id` ({id!r}) or `re_formula` ({re_formula!r}) as well."
+            f"`formula` already has the random-effect term(s) of "
+            f"{[t.group for t in terms]}; do not pass `id` ({id!r}) or `re_formula` "
+            f"({re_formula!r}) as well."
         )
-    return fixed, group, f"~ {expr}"
+    return fixed, terms
 
 
 def mixed_data(
     data: pd.DataFrame,
     formula: str,
-    id: Any,
-    re_formula: str | None,
+    terms: list[RandomTerm],
     offset: str | None,
     trials: str | None = None,
 ) -> tuple[Any, ...]:
-    """Complete rows, group codes, outcome and the fixed- and random-effect designs.
+    """Complete rows, outcome, fixed-effects design and the random-effect terms.
 
-    A ``cbind(successes, failures)`` outcome comes back as a two-column frame. The
-    ``offset`` and ``trials`` columns take part in the listwise deletion.
+    A ``cbind(successes, failures)`` outcome comes back as a two-column frame; the terms
+    come back as :class:`TermBlock` in lme4's order. The ``offset`` and ``trials`` columns
+    take part in the listwise deletion.
     """
-    if not isinstance(id, str):
-        raise ArgumentTypeError(f"`id` must be a column name; got {id!r}.")
-    check_columns(data, id, "id")
+    factors = list(dict.fromkeys(f for t in terms for f in t.factors))
+    check_columns(data, factors, "id" if len(terms) == 1 and len(factors) == 1 else "formula")
     lhs, rhs = split_formula(formula)
     pair = parse_cbind(lhs)
     extra = [c for c in (offset, trials) if c is not None]
@@ -95,17 +99,11 @@ def mixed_data(
         cols = [*pair, *formula_columns(f"~ {rhs}", data)]
     else:
         cols = formula_columns(formula, data)
-    re_rhs = "1" if re_formula is None else re_formula.split("~")[-1].strip() or "1"
-    re_cols = formula_columns(f"~ {re_rhs}", data, "re_formula")
+    re_cols = [c for t in terms for c in formula_columns(f"~ {t.expr}", data, "re_formula")]
     clean, report = listwise_delete(
-        data, list(dict.fromkeys([*cols, *re_cols, *extra, id])), identifiers=[id]
+        data, list(dict.fromkeys([*cols, *re_cols, *extra, *factors])), identifiers=factors
     )
-    codes, uniq = pd.factorize(clean[id], sort=True)
-    if len(uniq) < 2:
-        raise DataValidationError(
-            f"`id` ('{id}') has a single group among the {len(clean)} rows used; a "
-            "mixed model needs several groups."
-        )
+    blocks = term_blocks(clean, terms)
     y = clean[list(pair)] if pair is not None else outcome_series(lhs, clean)
     dtypes = y.dtypes if isinstance(y, pd.DataFrame) else [y.dtype]
     if not all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in dtypes):
@@ -113,8 +111,7 @@ def mixed_data(
             f"`formula`: the outcome ('{lhs}') must be numeric; got {list(dtypes)}."
         )
     X, design = build_design(rhs, clean)
-    Z, re_design = build_design(re_rhs, clean, "re_formula")
-    return clean, report, codes, y, X, design, Z, re_design, re_rhs
+    return clean, report, y, X, design, blocks
 
 
 def glmm_outcome(

@@ -6,7 +6,6 @@ Rows are deleted listwise across every model column and the deletion is reported
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,6 @@ from scipy import linalg
 
 from ..._validation import (
     MissingReport,
-    check_columns,
     check_data_first,
     check_dataframe,
     check_option,
@@ -25,221 +23,32 @@ from ..._validation import (
 from ...errors import (
     ArgumentTypeError,
     ConvergenceWarning,
-    DataValidationError,
     DataWarning,
     OptionError,
 )
-from ...results import BaseResult, StoredCoefficients, glance_frame, wald_table
 from .._core.design import Design
 from . import _glmm_engine as ge
 from . import _mixed_engine as eng
 from ._glmm_fit import fit_glmm
 from ._mixed_data import check_identifiable, glmm_outcome, mixed_data, resolve_random_terms
+from ._mixed_multi import (
+    block_cov,
+    fit_multi,
+    long_ranef,
+    make_term,
+    warn_fit,
+)
+from ._mixed_result import MIXED_GLANCE_COLUMNS, MixedResult
+from ._mixed_terms import TermBlock, check_nesting, check_term_sizes
 
 __all__ = ["fit_mixed", "MixedResult", "MIXED_GLANCE_COLUMNS"]
 
-MIXED_GLANCE_COLUMNS: tuple[str, ...] = (
-    "method",
-    "n",
-    "n_dropped",
-    "n_groups",
-    "loglik",
-    "aic",
-    "bic",
-    "sigma",
-    "converged",
-    "singular",
-    "message",
-    "condition_number",
-    "collinear",
-    "theta",
-)
 FAMILIES: tuple[str, ...] = ("gaussian", "binomial", "poisson", "negative_binomial")
 #: Largest |fixed effect| on the link scale before separation is suspected.
 SEPARATION_BETA = 15.0
 #: A diagonal element of the relative covariance factor Lambda(theta) below this is at
 #: the boundary (lme4's ``isSingular`` default tolerance).
 SINGULAR_TOL = 1e-4
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class MixedResult(StoredCoefficients, BaseResult):
-    """A fitted linear mixed model (immutable).
-
-    Attributes
-    ----------
-    formula, id, re_formula : str
-        Model specification (``id``: the grouping column of the random effects).
-    reml : bool
-        REML (True) or ML fit.
-    cov_re : pandas.DataFrame
-        Random-effects covariance matrix.
-    sigma2 : float
-        Residual variance.
-    theta : tuple of float
-        Relative covariance parameters (lme4's ``getME(fit, "theta")``): the lower
-        triangle of Lambda, column by column, with ``cov_re = sigma2 Lambda Lambda'``.
-    ranef : pandas.DataFrame
-        Conditional modes of the random effects, one row per level of ``id``
-        (lme4's ``ranef()``).
-    nb_theta : float
-        Negative binomial size (``Var(y | b) = mu + mu^2 / nb_theta``; lme4's
-        ``getME(fit, "glmer.nb.theta")``), shown as ``theta`` in :meth:`glance`; NaN
-        for other families.
-    trials : str or None
-        The column of binomial trials (``trials=`` of :func:`fit_mixed`).
-    missing : MissingReport
-        Rows used and excluded.
-
-    Notes
-    -----
-    Coefficient protocol: :meth:`coef` gives the fixed effects and :meth:`vcov` their
-    covariance ``(X' V^{-1} X)^{-1}`` at the estimated variance components; :attr:`nobs`
-    is the number of rows used and :attr:`df_resid` is None (Wald z intervals).
-    """
-
-    formula: str
-    id: str
-    re_formula: str
-    reml: bool
-    _params: pd.Series = field(repr=False)
-    _cov: pd.DataFrame = field(repr=False)
-    cov_re: pd.DataFrame
-    sigma2: float
-    loglik: float
-    missing: MissingReport
-    n_groups: int
-    converged: bool
-    singular: bool
-    message: str
-    theta: tuple[float, ...]
-    ranef: pd.DataFrame
-    family: str
-    n_agq: int
-    offset: str | None
-    _design: Design = field(repr=False)
-    _re_design: Design = field(repr=False)
-    nb_theta: float = float("nan")
-    trials: str | None = None
-
-    @property
-    def _can_exponentiate(self) -> bool:  # type: ignore[override]
-        """Odds or rate ratios for binomial, Poisson and negative binomial models."""
-        return self.family != "gaussian"
-
-    def _tidy(self, conf_level: float) -> pd.DataFrame:
-        se = np.sqrt(np.diag(self._cov.to_numpy()))
-        return wald_table(self.terms, self._params.to_numpy(), se, conf_level)
-
-    def predict(
-        self, newdata: pd.DataFrame, *, level: str = "marginal", scale: str = "response"
-    ) -> pd.Series:
-        """Predictions: ``level`` 'marginal' (random effects zero) or 'conditional'.
-
-        Conditional predictions add the conditional modes of the row's ``id`` level
-        (zero for levels not in the fit, as lme4's ``allow.new.levels = TRUE``).
-        ``scale`` 'response' (inverse link) or 'link'; identical for gaussian models.
-        """
-        check_dataframe(newdata, "newdata")
-        level = check_option(level, ("marginal", "conditional"), "level")
-        scale = check_option(scale, ("response", "link"), "scale")
-        try:
-            X = self._design.matrix(newdata)
-            eta = X @ self._params.to_numpy()
-            if self.offset is not None:
-                eta = eta + newdata[self.offset].to_numpy(dtype=float)
-            if level == "conditional":
-                check_columns(newdata, self.id, "newdata")
-                Zn = self._re_design.matrix(newdata)
-                b = self.ranef.reindex(newdata[self.id].to_numpy()).fillna(0.0).to_numpy()
-                eta = eta + np.sum(Zn * b, axis=1)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise DataValidationError(f"`newdata` does not fit the model: {exc}") from None
-        if scale == "response" and self.family == "binomial":
-            eta = 1.0 / (1.0 + np.exp(-eta))
-        elif scale == "response" and self.family in ("poisson", "negative_binomial"):
-            eta = np.exp(eta)
-        return pd.Series(eta, index=newdata.index, name="predicted")
-
-    def variance_components(self) -> pd.DataFrame:
-        """Variances, covariances, SDs and correlations of the random effects and residual.
-
-        Columns ``group, term1, term2, variance, sd_or_corr`` (as R ``as.data.frame(VarCorr())``:
-        ``term2`` empty for variances, ``sd_or_corr`` the SD or the correlation).
-        """
-        C = self.cov_re.to_numpy()
-        names = list(self.cov_re.index)
-        rows = []
-        for i, a in enumerate(names):
-            rows.append((self.id, a, "", C[i, i], np.sqrt(max(C[i, i], 0.0))))
-        for i in range(len(names)):
-            for j in range(i + 1, len(names)):
-                denom = np.sqrt(C[i, i] * C[j, j])
-                rows.append(
-                    (
-                        self.id,
-                        names[i],
-                        names[j],
-                        C[i, j],
-                        C[i, j] / denom if denom > 0 else np.nan,
-                    )
-                )
-        if self.family == "gaussian":
-            rows.append(("Residual", "", "", self.sigma2, np.sqrt(self.sigma2)))
-        return pd.DataFrame(rows, columns=["group", "term1", "term2", "variance", "sd_or_corr"])
-
-    def glance(self) -> pd.DataFrame:
-        """One-row model summary with the fixed mixed-model columns.
-
-        Columns ``method, n, n_dropped, n_groups, loglik, aic, bic, sigma, converged,
-        singular, message, condition_number, collinear, theta``; ``condition_number`` and
-        ``collinear`` are Belsley's scaled condition number of the fixed-effects design
-        and whether it exceeds the threshold of :mod:`.._core.design` (``1e4``);
-        ``theta`` is the negative binomial size (NaN for other families; no standard
-        error, as ``glmer.nb`` reports none). ``loglik`` is the REML criterion's log-likelihood for REML fits
-        (as R ``logLik(lmer)``).
-        """
-        k = len(self._params) + len(self.theta) + (self.family == "gaussian")
-        k += self.family == "negative_binomial"  # nb_theta, counted as lme4's glmer.nb
-        if self.family == "gaussian":
-            method = "REML" if self.reml else "ML"
-        else:
-            method = "Laplace" if self.n_agq == 1 else f"AGQ({self.n_agq})"
-        return glance_frame(
-            {
-                "method": method,
-                "n": self.nobs,
-                "n_dropped": self.missing.n_dropped,
-                "n_groups": self.n_groups,
-                "loglik": self.loglik,
-                "aic": -2 * self.loglik + 2 * k,
-                "bic": -2 * self.loglik + np.log(self.nobs) * k,
-                "sigma": float(np.sqrt(self.sigma2)) if self.family == "gaussian" else np.nan,
-                "converged": bool(self.converged),
-                "singular": bool(self.singular),
-                "message": self.message,
-                "condition_number": self._design.condition_number,
-                "collinear": self._design.collinear,
-                "theta": self.nb_theta,
-            },
-            MIXED_GLANCE_COLUMNS,
-        )
-
-    def _title(self) -> str:
-        if self.family != "gaussian":
-            how = "Laplace" if self.n_agq == 1 else f"adaptive Gauss-Hermite, {self.n_agq} nodes"
-            return f"Generalised linear mixed model ({self.family}; {how}; groups: {self.id})"
-        return f"Linear mixed model ({'REML' if self.reml else 'ML'}; groups: {self.id})"
-
-    def _notes(self) -> list[str]:
-        vc = self.variance_components()
-        parts = [
-            f"{r.term1 or r.group} SD {r.sd_or_corr:.4g}" for r in vc.itertuples() if not r.term2
-        ]
-        notes = [self.missing.describe(), "Random effects: " + "; ".join(parts) + "."]
-        if self.family == "negative_binomial":
-            notes.append(f"Negative binomial size theta = {self.nb_theta:.4g}.")
-        return notes
 
 
 @renamed(groups="id", maxiter="max_iter")
@@ -265,9 +74,11 @@ def fit_mixed(
     formula : str
         Model formula with an lme4-style random-effect term, e.g.
         ``"pda ~ C(arm) * month + (1 + month | id)"``, or a fixed-effects formula with
-        ``id``/``re_formula``. One term on one grouping column is supported (nested and
-        crossed terms raise :class:`OptionError`). Binomial outcomes may be 0/1 or
-        ``cbind(successes, failures)``.
+        ``id``/``re_formula``. Several terms are allowed: nested
+        (``(1 | site/id)``, i.e. ``(1 | site) + (1 | site:id)``), interaction grouping
+        factors (``(1 | id:interval)``) and crossed factors (``(1 | id) + (1 | item)``),
+        each with its own slopes; uncorrelated ``||`` terms raise :class:`OptionError`.
+        Binomial outcomes may be 0/1 or ``cbind(successes, failures)``.
     id : str, optional
         Person column: the grouping of the random effects (lme4's ``(1 | id)``) when the
         formula has no random-effect term.
@@ -290,7 +101,8 @@ def fit_mixed(
         as lme4's ``glmer(successes / trials ~ ..., weights = trials)``.
     n_agq : int
         1 (default): Laplace approximation; more: adaptive Gauss-Hermite quadrature with
-        that many nodes, for a single scalar random effect (as ``glmer(nAGQ = )``).
+        that many nodes, for a single scalar random effect (one term, random intercept
+        only, as ``glmer(nAGQ = )``).
     max_iter : int
         Maximum optimiser iterations.
 
@@ -305,8 +117,14 @@ def fit_mixed(
     ColumnNotFoundError
         A formula or ``id`` column is not in ``data``.
     DataValidationError
-        A single group, a non-numeric outcome, or counts (Poisson, negative binomial)
-        that are negative or not whole numbers.
+        A grouping factor with a single level, a non-numeric outcome, counts (Poisson,
+        negative binomial) that are negative or not whole numbers, or a term with as many
+        levels or random effects as rows (fewer for GLMMs; lme4's ``check.nobs.vs.nlev``
+        and ``check.nobs.vs.nRE``).
+    OptionError
+        ``n_agq > 1`` with several terms or random slopes; unsupported term syntax; a
+        negative binomial model with several terms; ``trials`` with a family other than
+        binomial.
     EstimationError
         No rows left after listwise deletion.
 
@@ -368,7 +186,21 @@ def fit_mixed(
     lme4 1.1.31 ``lmer`` with bobyqa at ``rhoend = 1e-12`` (tests/reference/mixed.R):
     fixed effects, SEs, variance components and (RE)ML log-likelihood agree to ``1e-6``
     relative. Singular fits follow lme4's ``isSingular`` rule (a diagonal element of
-    ``Lambda`` below ``1e-4``).
+    ``Lambda`` below ``1e-4``), per term (:attr:`MixedResult.singular_terms`).
+
+    Several random-effect terms: ``Lambda`` is block diagonal (one lower-triangular
+    factor per term, repeated over its levels) and ``Z`` sparse, with terms in lme4's
+    order (decreasing number of levels). A single grouping factor, an interaction factor
+    included, uses the batched per-group path above. With several factors the penalised
+    system ``Lambda'Z'W Z Lambda + I = L L'`` couples them: it is factorised by LAPACK's
+    dense Cholesky up to 1,000 random effects in all and by scipy's SuperLU sparse LU
+    (log-determinant from the diagonal of ``U``) above (:mod:`._mixed_sparse`); the
+    profiled deviance is minimised by L-BFGS-B with central-difference gradients (linear
+    models) and the Laplace deviance with its exact gradient (GLMMs;
+    :mod:`._glmm_multi`). Validated against lme4 1.1.31 (tests/reference/mixed_multi.R):
+    ``Penicillin`` (crossed), ``Pastes`` (nested), ``cake`` (interaction factor),
+    ``nlme::Pixel`` (nested with a random slope), REML and ML, to ``1e-6``; ``VerbAgg``
+    (crossed binary, Laplace) to ``1e-5``.
 
     References
     ----------
@@ -415,49 +247,49 @@ def fit_mixed(
     max_iter = check_positive_int(max_iter, "max_iter")
     family = check_option(family, FAMILIES, "family")
     n_agq = check_positive_int(n_agq, "n_agq")
-    formula, id, re_formula = resolve_random_terms(formula, id, re_formula)
+    formula, re_terms = resolve_random_terms(formula, id, re_formula)
     if trials is not None and family != "binomial":
         raise OptionError(
             f"`trials` ({trials!r}) applies to family='binomial' only; got family={family!r}."
         )
-    clean, report, codes, y, X, design, Z, re_design, re_rhs = mixed_data(
-        data, formula, id, re_formula, offset, trials
-    )
-    if family != "gaussian":
-        return _fit_glmm_result(
-            clean,
-            report,
-            codes,
-            y,
-            X,
-            design,
-            Z,
-            re_design,
-            re_rhs,
-            formula=formula,
-            id=id,
-            family=family,
-            offset=offset,
-            trials=trials,
-            n_agq=n_agq,
-            max_iter=max_iter,
-        )
-    if offset is not None or n_agq != 1:
+    if family == "gaussian" and (offset is not None or n_agq != 1):
         raise OptionError(
             "`offset` and `n_agq` apply to family='binomial', 'poisson' or "
             "'negative_binomial' only; got "
             f"family='gaussian' with offset={offset!r}, n_agq={n_agq}."
         )
+    clean, report, y, X, design, blocks = mixed_data(data, formula, re_terms, offset, trials)
+    check_term_sizes(blocks, len(clean), family == "gaussian")
+    check_nesting(blocks, clean)
+    if len(blocks) > 1:
+        if family == "negative_binomial":
+            raise OptionError(
+                "`family`: 'negative_binomial' mixed models take one random-effect term "
+                f"(one grouping factor); got {len(blocks)} terms. Use family='poisson' "
+                "with an observation-level random intercept for overdispersed counts."
+            )
+        return _fit_multi_result(
+            clean, report, y, X, design, blocks, formula=formula, family=family,
+            reml=bool(reml), offset=offset, trials=trials, n_agq=n_agq, max_iter=max_iter,
+        )  # fmt: skip
+    b = blocks[0]
+    id, codes, Z, re_design, re_rhs = b.term.group, b.codes, b.Z, b.design, b.term.expr
+    if family != "gaussian":
+        return _fit_glmm_result(
+            clean, report, codes, y, X, design, Z, re_design, re_rhs,
+            formula=formula, id=id, family=family, offset=offset, trials=trials,
+            n_agq=n_agq, max_iter=max_iter, block=b,
+        )  # fmt: skip
     return _fit_lmm_result(
         clean, report, codes, y, X, design, Z, re_design, re_rhs,
-        formula=formula, id=id, reml=bool(reml), max_iter=max_iter,
+        formula=formula, id=id, reml=bool(reml), max_iter=max_iter, block=b,
     )  # fmt: skip
 
 
 def _fit_lmm_result(
     clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
     design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
-    reml: bool, max_iter: int,
+    reml: bool, max_iter: int, block: TermBlock,
 ) -> MixedResult:  # fmt: skip
     """Fit a linear mixed model by the profiled (RE)ML engine; a :class:`MixedResult`."""
     n_groups = int(codes.max()) + 1
@@ -493,8 +325,8 @@ def _fit_lmm_result(
     loglik = -0.5 * fit.deviance
     names = list(design.columns)
     re_names = list(re_design.columns)
-    _, levels = pd.factorize(clean[id], sort=True)
-    ranef = pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names)
+    term = make_term(block, lam, sigma2, fit.u)
+    ranef = term.ranef
     return MixedResult(
         formula=formula,
         id=id,
@@ -517,6 +349,7 @@ def _fit_lmm_result(
         offset=None,
         _design=design,
         _re_design=re_design,
+        re_terms=(term,),
     )
 
 
@@ -524,6 +357,7 @@ def _fit_glmm_result(
     clean: pd.DataFrame, report: MissingReport, codes: np.ndarray, y: Any, X: np.ndarray,
     design: Design, Z: np.ndarray, re_design: Design, re_rhs: str, *, formula: str, id: str,
     family: str, offset: str | None, trials: str | None, n_agq: int, max_iter: int,
+    block: TermBlock,
 ) -> MixedResult:  # fmt: skip
     """Fit a binomial, Poisson or negative binomial GLMM as a :class:`MixedResult`."""
     off = np.zeros(len(clean)) if offset is None else clean[offset].to_numpy(dtype=float)
@@ -562,7 +396,7 @@ def _fit_glmm_result(
     elif singular:
         warnings.warn(f"Singular fit ({message}).", DataWarning, stacklevel=3)
     names, re_names = list(design.columns), list(re_design.columns)
-    _, levels = pd.factorize(clean[id], sort=True)
+    term = make_term(block, lam, 1.0, fit.u)
     return MixedResult(
         formula=formula, id=id, re_formula=f"~ {re_rhs}", reml=False,
         _params=pd.Series(fit.beta, index=names, name="estimate"),
@@ -571,7 +405,40 @@ def _fit_glmm_result(
         sigma2=1.0, loglik=-0.5 * fit.deviance, missing=report, n_groups=n_groups,
         converged=bool(converged), singular=singular, message=message,
         theta=tuple(float(t) for t in fit.theta),
-        ranef=pd.DataFrame(fit.u @ lam.T, index=pd.Index(levels, name=id), columns=re_names),
-        family=family, n_agq=n_agq, offset=offset, _design=design, _re_design=re_design,
-        nb_theta=fit.nb_theta, trials=trials,
+        ranef=term.ranef, family=family, n_agq=n_agq, offset=offset, _design=design,
+        _re_design=re_design, re_terms=(term,), nb_theta=fit.nb_theta, trials=trials,
+    )  # fmt: skip
+
+
+def _fit_multi_result(
+    clean: pd.DataFrame, report: MissingReport, y: Any, X: np.ndarray, design: Design,
+    blocks: list[TermBlock], *, formula: str, family: str, reml: bool, offset: str | None,
+    trials: str | None, n_agq: int, max_iter: int,
+) -> MixedResult:  # fmt: skip
+    """Fit a model with several random-effect terms (nested, crossed); a :class:`MixedResult`."""
+    off = np.zeros(len(clean)) if offset is None else clean[offset].to_numpy(dtype=float)
+    outcome = (
+        None
+        if family == "gaussian"
+        else glmm_outcome(y, family, off, None if trials is None else clean[trials])
+    )
+    f = fit_multi(
+        blocks, X, y, family=family, reml=reml, off=off, n_agq=n_agq, max_iter=max_iter,
+        glmm_outcome=outcome,
+    )  # fmt: skip
+    warn_fit(f["converged"], f["singular_terms"], f["message"])
+    names = list(design.columns)
+    terms = f["re_terms"]
+    return MixedResult(
+        formula=formula, id=" + ".join(t.group for t in terms),
+        re_formula=" + ".join(f"({t.re_formula[2:]} | {t.group})" for t in terms),
+        reml=bool(reml) if family == "gaussian" else False,
+        _params=pd.Series(f["beta"], index=names, name="estimate"),
+        _cov=pd.DataFrame(f["vcov"], index=names, columns=names),
+        cov_re=block_cov(terms), sigma2=f["sigma2"], loglik=f["loglik"], missing=report,
+        n_groups=max(t.n_levels for t in terms), converged=f["converged"],
+        singular=f["singular"], message=f["message"],
+        theta=tuple(float(t) for t in f["theta"]), ranef=long_ranef(terms), family=family,
+        n_agq=n_agq, offset=offset, _design=design, _re_design=terms[0].design, re_terms=terms,
+        trials=trials,
     )  # fmt: skip
