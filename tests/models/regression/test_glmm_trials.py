@@ -93,3 +93,21 @@ def test_trials_bad_input(cbpp):
         fit_mixed(cbpp, CBIND, family="binomial", trials="size")
     with pytest.raises(ColumnNotFoundError, match="sizes"):
         fit_mixed(cbpp, TRIALS, family="binomial", trials="sizes")
+
+
+def test_trials_with_several_terms_equals_cbind(cbpp):
+    """The multi-term (Schur complement) path reads trials as the single-term path does."""
+    data = cbpp.assign(pair=cbpp["herd"] % 3)
+    a = fit_mixed(data, "cbind(incidence, fail) ~ period + (1 | herd) + (1 | pair)",
+                  family="binomial")  # fmt: skip
+    b = fit_mixed(data, "incidence ~ period + (1 | herd) + (1 | pair)", family="binomial",
+                  trials="size")  # fmt: skip
+    assert len(b.re_terms) == 2 and b.trials == "size"
+    pd.testing.assert_series_equal(a.coef(), b.coef(), rtol=1e-12, atol=0)
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+
+
+def test_negative_binomial_with_several_terms_is_refused(cbpp):
+    with pytest.raises(OptionError, match="negative_binomial.*one random-effect term"):
+        fit_mixed(cbpp.assign(pair=cbpp["herd"] % 3), "incidence ~ period + (1 | herd) + (1 | pair)",
+                  family="negative_binomial")  # fmt: skip
