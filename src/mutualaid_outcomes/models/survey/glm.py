@@ -9,12 +9,12 @@ prior weights). Their covariance is
   contributions and ``A = X' W X`` the weighted information (R ``svy.varcoef``): a
   sandwich whose meat is the stratified, clustered, FPC-corrected variance of the scores;
 * replicate weights: the coefficients refitted with every replicate weight set
-  (starting at the full-sample estimate, each to the core's convergence rule) and
-  combined by the replicate formula. The refits take chord steps
-  (:func:`.._core.glm_chunked.chord_chunked`): the information of each replicate at the
-  full-sample estimate (per-PSU sums for PSU multipliers) is held fixed, so a step costs
-  one pass over the rows for all replicates, not a ``rows x R x k^2`` product; the
-  solutions are those of full scoring steps (checked to 1e-8 in the tests).
+  (starting at the full-sample estimate) and combined by the replicate formula. The
+  first Newton step of every replicate costs no ``rows x R`` work (per-PSU sums for PSU
+  multipliers); then :func:`.._core.glm_refit.refit_near` takes one pass over the rows
+  per step for all replicates at once (a Newton step with every replicate's Hessian from
+  one matrix product, then chord steps), usually two passes in all. The solutions are
+  those of full scoring steps (checked to 1e-8 in the tests).
 
 Inference uses t with ``degf(design) + 1 - k`` degrees of freedom (R ``df.residual``
 of an svyglm). quasibinomial and quasipoisson give the same estimates and SEs as
