@@ -306,6 +306,7 @@ def refit_near(
     active = np.isfinite(beta).all(axis=1) & (family != "binomial" or binary)
     hess = np.zeros((s, p, p))
     need = np.ones(s, dtype=bool)  # a new Hessian at the next pass
+    was_newton = np.zeros(s, dtype=bool)  # the previous step was a Newton step
     last = np.full(s, np.nan)  # size of the previous step
     reach = np.zeros(s)  # bound on max |eta| at the current estimate
     workers = available_cores() if n_workers is None else max(1, int(n_workers))
@@ -321,7 +322,10 @@ def refit_near(
             size = np.abs(step).max(axis=1, initial=0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rate = size / last[idx]
-            grew = rate > 1.0  # diverging: leave it to full scoring steps
+            # diverging: leave it to full scoring steps (a Newton step after chord
+            # steps may be longer than they were: not a sign of divergence)
+            newton = need[idx]
+            grew = (rate > 1.0) & (newton == was_newton[idx])
             take = ~bad & ~grew
             beta[idx[take]] += step[take]
             n_iter[idx[take]] += 1
@@ -332,6 +336,7 @@ def refit_near(
             done = take & ((size <= bound) | ((rate <= _RATE_TRUSTED) & (left <= bound)))
             converged[idx[done]] = True
             active[idx[done | bad | grew]] = False
+            was_newton[idx] = newton
             need[idx] = rate > NEWTON_RATE  # slow contraction: a new Hessian next pass
             last[idx] = size
     n_boundary = _separation(rows, x, weights_block, beta, converged, reach)
