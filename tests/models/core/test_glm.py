@@ -16,7 +16,8 @@ from mutualaid_outcomes.models._core.glm import (
     irls,
     logit_one_step_jackknife,
 )
-from mutualaid_outcomes.models._core.glm_chunked import chord_chunked, information_at, irls_chunked
+from mutualaid_outcomes.models._core.glm_chunked import irls_chunked
+from mutualaid_outcomes.models._core.glm_refit import LINK_OF, common_start_step, refit_near
 
 # Both fits run to full convergence (our step criterion 1e-10; statsmodels' deviance
 # criterion 1e-14); what remains is rounding and statsmodels' last partial step, which for
@@ -204,8 +205,9 @@ CANONICAL_CHUNKED = [c for c in CASES_CHUNKED if (c[0], c[1]) in CANONICAL_PAIRS
 
 @pytest.mark.parametrize("factored", [False, True])
 @pytest.mark.parametrize("family,link,y", CANONICAL_CHUNKED, ids=[c[0] for c in CANONICAL_CHUNKED])
-def test_chord_steps_reach_the_scoring_solution(data, family, link, y, factored):
-    # fixed information from a nearby point: the same roots, to the convergence rule
+def test_refits_near_a_common_fit_reach_the_scoring_solution(data, family, link, y, factored):
+    # Newton then chord passes from one step off a nearby point: the same roots as full
+    # scoring steps, within the convergence rule (estimates within tol / 10 of the root)
     x, yv = data["x"], data[y]
     rng = np.random.default_rng(11)
     n = len(yv)
@@ -215,15 +217,14 @@ def test_chord_steps_reach_the_scoring_solution(data, family, link, y, factored)
     w = a[:, None] * mult[groups]
     ref = irls_chunked(x, yv, lambda rows: w[rows], family=family, link=link)
     full = irls(x, yv, a[None, :], family=family, link=link).beta[0]
-    info = information_at(x, lambda rows: w[rows], full, family=family)
-    fit = chord_chunked(
+    start, info = common_start_step(x, yv, lambda rows: w[rows], full, family=family)
+    assert info.shape == (8, x.shape[1], x.shape[1])
+    fit = refit_near(
         x,
         yv,
         lambda rows: w[rows],
         family=family,
-        information=info,
-        start=np.tile(full, (8, 1)),
-        chunk_rows=61,
+        start=start,
         factored=(a, groups, mult) if factored else None,
     )
     np.testing.assert_allclose(fit.beta, ref.beta, rtol=1e-8, atol=1e-12)
@@ -231,7 +232,58 @@ def test_chord_steps_reach_the_scoring_solution(data, family, link, y, factored)
     np.testing.assert_array_equal(fit.n_boundary, ref.n_boundary)
 
 
-def test_chord_steps_hand_separated_fits_to_full_scoring():
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_refits_do_not_depend_on_the_number_of_threads(monkeypatch, family):
+    # blocks of rows are summed in block order whatever thread computed them
+    import mutualaid_outcomes.models._core.glm_refit as glm_refit
+
+    monkeypatch.setattr(glm_refit, "BLOCK_ROWS", 97)
+    rng = np.random.default_rng(8)
+    n = 1000
+    x = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    eta = x @ np.array([-0.3, 0.6, -0.4])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    if family == "poisson":
+        y = rng.poisson(np.exp(eta)).astype(float)
+    groups = rng.integers(0, 25, n)
+    mult = rng.poisson(1.0, size=(25, 12)).astype(float)
+    a = rng.uniform(0.5, 2, n)
+    w = a[:, None] * mult[groups]
+    full = irls(x, y, a[None, :], family=family, link=LINK_OF[family]).beta[0]
+    start, _ = common_start_step(x, y, lambda rows: w[rows], full, family=family)
+    fits = [
+        refit_near(
+            x,
+            y,
+            lambda rows: w[rows],
+            family=family,
+            start=start,
+            factored=(a, groups, mult),
+            n_workers=k,
+        )
+        for k in (1, 3)
+    ]
+    np.testing.assert_array_equal(fits[0].beta, fits[1].beta)
+    np.testing.assert_array_equal(fits[0].n_iter, fits[1].n_iter)
+    ref = irls_chunked(x, y, lambda rows: w[rows], family=family, link=LINK_OF[family])
+    np.testing.assert_allclose(fits[0].beta, ref.beta, rtol=1e-8, atol=1e-12)
+
+
+def test_refit_steps_that_shrink_slowly_get_a_new_hessian_and_count_steps():
+    # far from the roots (a start at zero) the Newton passes repeat until the steps
+    # contract; every fit converges to the full scoring solution
+    rng = np.random.default_rng(3)
+    n = 600
+    x = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(1.0 + 1.5 * x[:, 1])))).astype(float)
+    w = rng.uniform(0.5, 1.5, size=(n, 4))
+    ref = irls_chunked(x, y, lambda rows: w[rows], family="binomial", link="logit")
+    fit = refit_near(x, y, lambda rows: w[rows], family="binomial", start=np.zeros((4, 2)))
+    np.testing.assert_allclose(fit.beta, ref.beta, rtol=1e-8)
+    assert fit.converged.all() and (fit.n_iter >= 4).all()
+
+
+def test_refits_hand_separated_fits_to_full_scoring():
     x, y = _quasi_separated()
     j = int(np.flatnonzero(x[:, 2] == 1)[0])
     y[j] = 0.0
@@ -239,10 +291,7 @@ def test_chord_steps_hand_separated_fits_to_full_scoring():
     w[j, 1] = 0.0
     ref = irls_chunked(x, y, lambda rows: w[rows], family="binomial", link="logit", max_iter=50)
     start = np.tile(ref.beta[0], (2, 1))
-    info = information_at(x, lambda rows: w[rows], ref.beta[0], family="binomial")
-    res = chord_chunked(
-        x, y, lambda rows: w[rows], family="binomial", information=info, start=start, max_iter=50
-    )
+    res = refit_near(x, y, lambda rows: w[rows], family="binomial", start=start, max_iter=50)
     assert res.separated.tolist() == [False, True]
     assert res.converged.tolist() == [True, False]
     assert res.n_boundary[1] == int(x[:, 2].sum()) - 1

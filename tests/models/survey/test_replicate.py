@@ -138,11 +138,12 @@ def test_replicate_vcov_mean_or_mse():
     assert replicate_vcov(th, np.array([1.0]), 1.0, np.ones(2), True)[0, 0] == 4.0
 
 
-@pytest.mark.parametrize("kind", ["JKn", "bootstrap"])
+@pytest.mark.parametrize("kind", ["JKn", "bootstrap", "supplied"])
 @pytest.mark.parametrize("family", ["binomial", "poisson"])
 def test_replicate_glm_refits_equal_full_scoring_refits(kind, family):
-    # chord steps from the full-sample fit reach the refits of full scoring steps, in a
-    # domain and with incomplete rows (the R reference checks cover the designs)
+    # Newton and chord passes from the full-sample fit reach the refits of full scoring
+    # steps, in a domain and with incomplete rows, with replicate weights stored by PSU
+    # (JKn, bootstrap) or supplied as columns (the R reference checks cover the designs)
     from mutualaid_outcomes.models._core.glm_chunked import irls_chunked
     from mutualaid_outcomes.models.survey import glm as survey_glm_module
 
@@ -161,8 +162,14 @@ def test_replicate_glm_refits_equal_full_scoring_refits(kind, family):
     df["c"] = rng.poisson(np.exp(0.2 + 0.3 * df.z))
     df.loc[rng.choice(n, 30, replace=False), "x"] = np.nan
     design = survey_design(df, weights="w", strata="st", cluster="psu", nest=True)
-    extra = {"n_boot": 20, "rng": 2} if kind == "bootstrap" else {}
-    rep = design.as_replicate(kind, **extra).subset(df.z > -0.5)
+    extra = {"n_boot": 20, "rng": 2} if kind != "JKn" else {}
+    rep = design.as_replicate("JKn" if kind == "JKn" else "bootstrap", **extra)
+    if kind == "supplied":  # the same replicates as columns of the data
+        cols = [f"r{j}" for j in range(rep.n_replicates)]
+        df = df.assign(**dict(zip(cols, rep.weights_block(slice(None)).T)))
+        rep = replicate_design(df, weights="w", replicate_weights=cols, type="bootstrap")
+        assert rep.full is not None
+    rep = rep.subset(df.z > -0.5)
     formula = "y ~ x + z" if family == "binomial" else "c ~ z + x"
     X, y, ok, _ = survey_glm_module._model_frame(rep, formula, family)
     beta = survey_glm_module.survey_glm(rep, formula, family=family).coef().to_numpy()

@@ -3,10 +3,10 @@ r"""Generalised linear models by IRLS: the one GLM fitter of the package.
 Every GLM the package fits itself goes through :func:`irls` (a batch of fits over the
 same rows, one per weight vector), :func:`.glm_chunked.irls_chunked` (the same iteration
 with its sums formed over chunks of rows, for many fits on many rows: survey replicate
-weights), :func:`.glm_chunked.chord_chunked` (many fits near a common solution: the
-same score equations and convergence rule, with the information held at a nearby point
-and updated by BFGS; survey replicate refits) or :func:`fit_glm` (one fit, the same
-iteration):
+weights), :func:`.glm_refit.refit_near` (many fits near a common solution: the same
+score equations, Newton then chord steps for all fits in one pass over the rows, and the
+convergence rule below or a distance-to-root estimate within a tenth of it; survey
+replicate refits) or :func:`fit_glm` (one fit, the same iteration):
 :func:`~mutualaid_outcomes.models.regression.glm.fit_regression` (gaussian, binomial,
 Poisson, negative binomial with fixed :math:`\theta`, fractional logit), GEE starting
 values, propensity scores, logistic imputation, and the mediator and outcome models of

@@ -9,12 +9,12 @@ prior weights). Their covariance is
   contributions and ``A = X' W X`` the weighted information (R ``svy.varcoef``): a
   sandwich whose meat is the stratified, clustered, FPC-corrected variance of the scores;
 * replicate weights: the coefficients refitted with every replicate weight set
-  (starting at the full-sample estimate, each to the core's convergence rule) and
-  combined by the replicate formula. The refits take chord steps
-  (:func:`.._core.glm_chunked.chord_chunked`): the information of each replicate at the
-  full-sample estimate (per-PSU sums for PSU multipliers) is held fixed, so a step costs
-  one pass over the rows for all replicates, not a ``rows x R x k^2`` product; the
-  solutions are those of full scoring steps (checked to 1e-8 in the tests).
+  (starting at the full-sample estimate) and combined by the replicate formula. The
+  first Newton step of every replicate costs no ``rows x R`` work (per-PSU sums for PSU
+  multipliers); then :func:`.._core.glm_refit.refit_near` takes one pass over the rows
+  per step for all replicates at once (a Newton step with every replicate's Hessian from
+  one matrix product, then chord steps), usually two passes in all. The solutions are
+  those of full scoring steps (checked to 1e-8 in the tests).
 
 Inference uses t with ``degf(design) + 1 - k`` degrees of freedom (R ``df.residual``
 of an svyglm). quasibinomial and quasipoisson give the same estimates and SEs as
@@ -41,8 +41,8 @@ from ...errors import ConvergenceWarning, DataValidationError, DataWarning, Esti
 from ...results import BaseResult, glance_frame, wald_table
 from .._core.design import formula_columns, outcome_series, split_formula
 from .._core.families import binary_outcome, check_count
-from .._core.glm import IRLSFit, link_inverse
-from .._core.glm_chunked import chord_chunked, information_at, irls_chunked
+from .._core.glm import IRLSFit, irls, link_inverse
+from .._core.glm_refit import common_start_step, refit_near
 from .._core.ols import solve_batched
 from ._engine import check_design
 from .linearization import linearized_vcov
@@ -204,10 +204,11 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
     cols = formula_columns(formula, data)
     lhs, rhs = split_formula(formula)
     check_finite(data, cols, "data")
-    ok = ~data.loc[:, cols].isna().any(axis=1).to_numpy()
+    frame = data.loc[:, cols]
+    ok = ~frame.isna().any(axis=1).to_numpy()
     if not (ok & design.in_domain).any():
         raise EstimationError("No complete rows in the design (subset) for this formula.")
-    clean = data.loc[ok, cols]
+    clean = frame if ok.all() else frame.loc[ok]
     Xc, names = _design_matrix(rhs, clean)
     y_raw = outcome_series(lhs, clean)
     if family == "binomial":
@@ -218,6 +219,8 @@ def _model_frame(design: Any, formula: str, family: str) -> tuple:
         if not pd.api.types.is_numeric_dtype(y_raw):
             raise DataValidationError(f"`formula`: the outcome ('{lhs}') must be numeric.")
         yc = y_raw.to_numpy(dtype=float)
+    if ok.all():
+        return np.ascontiguousarray(Xc), np.asarray(yc, dtype=float), ok, names
     n = len(data)
     X = np.zeros((n, Xc.shape[1]))
     X[ok] = Xc
@@ -247,14 +250,13 @@ def _packed_solve(S: np.ndarray, g: np.ndarray, k: int) -> tuple[np.ndarray, np.
 
 def _first_newton_step(
     design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray, beta: np.ndarray, fam: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """First scoring step of every replicate fit from ``beta``, and the information there.
+) -> np.ndarray:
+    """First scoring step of every replicate fit from ``beta``.
 
     With PSU-level multipliers ``M``, the replicate information and score at ``beta`` are
     ``sum_g M_gr S_g`` and ``sum_g M_gr t_g`` (per-PSU sums), so this step costs no
     ``n x R`` work. Canonical links only (``mu' = V(mu)``): the information weight is
-    ``w V(mu)`` and the score ``w (y - mu)``. Returns the ``R x k`` iterates and the
-    ``R x k x k`` information matrices at ``beta``.
+    ``w V(mu)`` and the score ``w (y - mu)``. Returns the ``R x k`` iterates.
     """
     wx = design.weights * ok
     if design.domain is not None:
@@ -271,7 +273,7 @@ def _first_newton_step(
     step, good = solve_batched(info, M.T @ t)
     out = beta[None, :] + step
     out[~good] = beta  # a failed step: the iteration starts (and fails) at the full fit
-    return out, info
+    return out
 
 
 def _gaussian_compressed(design: Any, X: np.ndarray, y: np.ndarray, ok: np.ndarray) -> IRLSFit:
@@ -298,12 +300,11 @@ def _fit_replicates(
 ) -> IRLSFit:
     """Replicate refits warm-started at the full-sample fit (R ``svyglm.svrep.design``).
 
-    Every replicate solves its own weighted score equations to the core's convergence
-    rule. The information at the full-sample estimate (per-PSU sums when the replicate
-    weights are PSU multipliers, else one pass over the rows) drives chord steps, each
-    one pass over the rows for all replicates still iterating
-    (:func:`.._core.glm_chunked.chord_chunked`, which hands any replicate that does not
-    settle to full scoring steps).
+    Every replicate solves its own weighted score equations. The first Newton step from
+    the full-sample estimate needs no ``rows x R`` work (per-PSU sums when the replicate
+    weights are PSU multipliers, else two matrix products); the rest is
+    :func:`.._core.glm_refit.refit_near`: one pass over the rows per step for all
+    replicates still iterating, a Newton step on the first pass and chord steps after.
     """
     ok_f = ok.astype(float)
 
@@ -314,15 +315,13 @@ def _fit_replicates(
         return _gaussian_compressed(design, X, y, ok_f)
     factored = None
     if design.full is None:
-        start, info = _first_newton_step(design, X, y, ok_f, beta, fam)
-        first = 1
+        start = _first_newton_step(design, X, y, ok_f, beta, fam)
         a = design.weights * ok_f * (1.0 if design.domain is None else design.domain)
         factored = (a, design.psu.codes, design.psu_multipliers)
     else:
-        R = design.n_replicates
-        start, info, first = np.tile(beta, (R, 1)), information_at(X, block, beta, family=fam), 0
-    fit = chord_chunked(X, y, block, family=fam, information=info, start=start, factored=factored)
-    return IRLSFit(fit.beta, fit.converged, fit.n_iter + first, fit.n_boundary)
+        start, _ = common_start_step(X, y, block, beta, family=fam)
+    fit = refit_near(X, y, block, family=fam, start=start, factored=factored)
+    return IRLSFit(fit.beta, fit.converged, fit.n_iter + 1, fit.n_boundary)
 
 
 def _warn_fit(fit: IRLSFit, what: str, notes: list[str]) -> None:
@@ -419,7 +418,7 @@ def survey_glm(
     X, y, ok, names = _model_frame(design, formula, fam)
     w = design.analysis_weights * ok
     wn = w / w.mean()
-    fit = irls_chunked(X, y, lambda rows: wn[rows, None], family=fam, link=LINK[fam])
+    fit = irls(X, y, wn[None, :], family=fam, link=LINK[fam])
     beta = fit.beta[0]
     notes: list[str] = []
     _warn_fit(fit, "Full-sample fit", notes)
