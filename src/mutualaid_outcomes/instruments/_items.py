@@ -13,6 +13,7 @@ invalid answer, to name it in the error or set it missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -174,12 +175,12 @@ class _Scan:
         if self.spec.integer_codes and self.exact:  # f: answers with missing 0
             r = rounded[: len(f)]
             np.rint(f, out=r)
-            self.n_differ += np.count_nonzero(r != f)
+            self.n_differ += int(np.count_nonzero(r != f))
         elif self.spec.integer_codes:
             r = rounded[: len(vr), : vr.shape[1]]
             np.rint(vr, out=r)
-            self.n_differ += np.count_nonzero(r != vr)  # also counts the missing answers
-            self.n_nan += np.count_nonzero(m if self.all_ranged else m[:, self.ranged])
+            self.n_differ += int(np.count_nonzero(r != vr))  # also counts the missing answers
+            self.n_nan += int(np.count_nonzero(m if self.all_ranged else m[:, self.ranged]))
 
     def add_up(self, f: np.ndarray, m: np.ndarray, idx: list[int], whole: bool) -> np.ndarray:
         """Row sums of the keyed items ``idx`` of one chunk (``f`` from :meth:`key`).
@@ -239,7 +240,9 @@ def scan_items(
     scan = _Scan(spec, p)
     chunk = min(n, _CHUNK_ROWS)
     # chunk buffers in the layout of `values`, so row sums add columns in the same order
-    order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    order: Literal["C", "F"] = (
+        "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    )
     f_buf = np.empty((chunk, p), order=order)
     m_buf = np.empty((chunk, p), dtype=bool, order=order)
     rounded = np.empty((chunk, p), order=order)

@@ -162,7 +162,7 @@ def iter_bootstrap_counts(
     block = max(1, _COUNT_BLOCK // n)
     dtype = np.int32 if n * block < 2**31 - 1 else np.int64
     tally = max(1, min(block, _TALLY_BLOCK // n))
-    offsets = (np.arange(tally, dtype=np.int64) * n).astype(dtype)[:, None]
+    offsets: np.ndarray = (np.arange(tally, dtype=np.int64) * n).astype(dtype)[:, None]
     done = 0
     buffer = None
     while done < n_boot:

@@ -154,7 +154,8 @@ def fit_multi(
                 f"{len(blocks)} random-effect terms. Use n_agq=1 (Laplace), as glmer does."
             )
         k, m = glmm_outcome
-        d = gm.MultiGLMMData(family, k, m, X, re, off)
+        offset = np.zeros(len(X)) if off is None else off
+        d = gm.MultiGLMMData(family, k, m, X, re, offset)
         g = gm.fit_glmm_multi(d, max_iter)
         theta, beta, vcov, u, converged, opt_msg = (
             g.theta,
