@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -85,7 +86,10 @@ def test_interrupt_while_the_output_is_swapped_in_leaves_the_complete_new_output
     real_rename = os.rename
 
     def rename_with_ctrl_c(src, dst):
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the swap
+        # Ctrl-C in the middle of the swap, delivered to this (the main) thread so that
+        # its handler runs before the rename, whichever thread the kernel would pick
+        # for a process-wide signal on a busy machine.
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
         time.sleep(0.01)
         real_rename(src, dst)
 
