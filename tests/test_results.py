@@ -135,8 +135,9 @@ def test_summary_uses_one_format_per_column_and_integer_counts():
     text = Summary("x", t, g).as_text()
     assert "n_ids" in text and "1516" in text and "1516.000" not in text
     assert "df_resid  12" in text.replace("   ", "  ") or " 12\n" in text
-    # one tiny value does not turn the column scientific: fixed decimals with a floor
-    assert "<0.001" in text and "-0.001" in text and "e-0" not in text
+    # one tiny value does not turn the column scientific and is not hidden behind a
+    # floor: fixed notation with two significant digits
+    assert "0.00042" in text and "-0.001" in text and "e-0" not in text
     fixed = Summary("x", pd.DataFrame({"term": ["a"], "estimate": [0.25]}), g).as_text()
     assert "0.250" in fixed
 
@@ -153,8 +154,10 @@ def test_summary_keeps_fixed_decimals_with_floors_and_formats_p_by_preset():
     g = pd.DataFrame({"lr_p_value": [9.023e-51], "qic": [3.2e7], "alpha": [0.629]})
     plain = Summary("x", t, g)
     rows = _format_frame(t, 3)
-    assert rows["estimate"].tolist() == ["0.271", ">-0.001", "1.500"]
-    assert rows["conf_low"].tolist() == [">-0.001", "0.000", "1.070"]
+    assert rows["estimate"].tolist() == ["0.271", "-0.000095", "1.500"]
+    assert rows["conf_low"].tolist() == ["-0.000095", "0.000", "1.070"]
+    tiny = _format_frame(pd.DataFrame({"estimate": [3e-9, -4.1e-4]}), 3)
+    assert tiny["estimate"].tolist() == ["<0.00000001", "-0.00041"]
     assert rows["p_value"].tolist() == ["0.759", "0.031", "<0.001"]
     assert "lr_p_value  <0.001" in plain.as_text()
     apa = _format_frame(t, 3, get_style("apa"))

@@ -5,8 +5,8 @@ from a result's ``tidy()`` and ``glance()`` frames and renders as plain text, HT
 (shown by Jupyter) and LaTeX. Numbers are rounded only here, with the rules of the
 publication tables (:mod:`mutualaid_outcomes._formatting`): one format per column
 (integers for counts, otherwise fixed decimals rounded half away from zero, a nonzero
-value that would print as zero shown as ``<0.001``; scientific notation only from
-1e7), p-values as ``<0.001`` or by a journal preset. :func:`ratio_label` and :data:`RATIO_NAMES` name
+value that would print as zero shown with two significant digits, e.g. ``0.00041``;
+scientific notation only from 1e7), p-values as ``<0.001`` or by a journal preset. :func:`ratio_label` and :data:`RATIO_NAMES` name
 exponentiated coefficients (odds, rate, risk and hazard ratios) for the summary and the
 tables; :func:`latex_escape` is shared with the LaTeX table writer.
 
@@ -36,18 +36,27 @@ def _floor(v: float, digits: int, minus: str = "-") -> str:
     return f"<{unit}" if v > 0 else f">{minus}{unit}"
 
 
+#: Smallest nonzero magnitude printed with its own digits; below it, ``<1e-08``-style floors.
+_TINY = 1e-8
+
+
 def _fixed(v: float, digits: int, minus: str = "-") -> str:
-    """Fixed decimals, with ``<0.001``-style floors for tiny nonzero values.
+    """Fixed decimals; a tiny nonzero value keeps two significant digits.
 
     Rounds as the publication tables do (half away from zero); values of 1e7 and
-    more print in scientific notation.
+    more print in scientific notation. A nonzero value that would print as zero at
+    ``digits`` decimals (an index of moderated mediation of 0.00041, say) prints in
+    fixed notation with two significant digits (``0.00041``) instead, so it is never
+    hidden behind a floor; only values below 1e-8 print as ``<0.00000001``.
     """
     if math.isnan(v):
         return ""
     if math.isinf(v) or abs(v) >= 1e7:
         return f"{v:.{digits}e}"
     if v != 0 and abs(v) < 0.5 * 10.0**-digits:
-        return _floor(v, digits, minus)
+        if abs(v) < _TINY:
+            return _floor(v, 8, minus)
+        return format_number(v, 1 - math.floor(math.log10(abs(v))), minus)
     return format_number(v, digits, minus)
 
 
@@ -77,8 +86,8 @@ def _column_rule(values: pd.Series, digits: int) -> str:
 
     Integer-valued columns (counts) print as integers; a column with a value of 1e7
     or more prints in scientific notation throughout; otherwise fixed decimals, where
-    a tiny nonzero value prints as ``<0.001`` rather than turning the whole column
-    scientific.
+    a tiny nonzero value prints with two significant digits (``0.00041``) rather than
+    turning the whole column scientific.
     """
     num = pd.to_numeric(values, errors="coerce")
     finite = num[np.isfinite(num.astype(float))].astype(float)
@@ -224,9 +233,10 @@ class Summary:
     Notes
     -----
     One number format per column: counts as integers, everything else with
-    ``decimals`` fixed decimals. A nonzero value that would print as zero shows as
-    ``<0.001`` (``>-0.001`` when negative) instead of switching its column to
-    scientific notation; only values of 1e7 or more print in scientific notation.
+    ``decimals`` fixed decimals. A nonzero value that would print as zero keeps two
+    significant digits in fixed notation (``0.00041``, ``-0.000095``) instead of
+    switching its column to scientific notation or hiding behind a floor; only values
+    of 1e7 or more print in scientific notation.
 
     Examples
     --------
