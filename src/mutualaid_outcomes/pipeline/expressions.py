@@ -214,7 +214,15 @@ def _refusal(key: str, text: str, tokens: list[str], kind: ExpressionKind) -> Sp
         f'{key}: expression "{text}" is refused: {"; ".join(dict.fromkeys(tokens))}. '
         "A spec expression may use column names, numbers, strings, arithmetic, "
         f"comparisons, and/or/not and the functions {allowed}."
+        + _CBIND_HINT * any(t.startswith("'cbind'") for t in tokens)
     )
+
+
+#: Binomial successes out of trials are a model option in a spec, not ``cbind()``.
+_CBIND_HINT = (
+    " For binomial successes out of trials, write the successes column as the outcome "
+    'and give the trials column as the model option trials = "column".'
+)
 
 
 def _lexical_refusals(text: str) -> list[str]:
