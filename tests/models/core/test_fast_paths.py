@@ -14,6 +14,7 @@ from scipy import optimize, special
 
 from mutualaid_outcomes.models._core import families
 from mutualaid_outcomes.models._core.bootstrap import iter_bootstrap_counts
+from mutualaid_outcomes.models._core.counts import block_generator, block_size
 from mutualaid_outcomes.models._core.design import _gram_screen, scaled_condition
 from mutualaid_outcomes.models._core.glm import irls
 
@@ -153,6 +154,13 @@ def test_blocked_bootstrap_counts_are_the_drawn_indices_counted(seed):
     counts = np.concatenate(
         list(iter_bootstrap_counts(n, n_boot, np.random.default_rng(seed), chunk_size=11))
     )
-    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n), dtype=np.int32)
+    # the stream: four words from the caller's generator seed one generator per block
+    entropy = np.random.default_rng(seed).integers(0, 2**32, size=4, dtype=np.uint64)
+    block = block_size(n)
+    rows = []
+    for j in range(-(-n_boot // block)):
+        m = min(block, n_boot - j * block)
+        rows.append(block_generator(entropy, j).integers(0, n, size=(m, n), dtype=np.uint16))
+    idx = np.concatenate(rows)
     ref = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
     np.testing.assert_array_equal(counts, ref)

@@ -4,10 +4,12 @@ Used by :func:`~mutualaid_outcomes.models.mediation.product.mediate` and the cau
 mediation module. Everything takes a :class:`numpy.random.Generator`; nothing
 touches global random state.
 
-* :func:`bootstrap_counts` / :func:`iter_bootstrap_counts` -- how often each
-  unit (row or cluster) appears in each resample, as a ``(B, n)`` matrix. The same
-  counts weight every equation of a model, which makes the bootstrap *joint*.
-* :func:`resample_indices` / :func:`cluster_resample_indices` -- the same
+* :func:`bootstrap_counts` / :func:`iter_bootstrap_counts` /
+  :func:`map_bootstrap_counts` (from :mod:`.counts`) -- how often each unit (row or
+  cluster) appears in each resample, as a ``(B, n)`` matrix, drawn in seeded blocks so
+  the stream does not depend on chunking or threads. The same counts weight every
+  equation of a model, which makes the bootstrap *joint*.
+* :func:`resample_indices` / :func:`cluster_resample_indices` -- bootstrap
   resamples as row indices, for estimators that cannot take weights.
 * :func:`percentile_interval`, :func:`bca_interval` (Efron 1987, jackknife
   acceleration) and :func:`monte_carlo_interval`.
@@ -28,19 +30,21 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 from scipy import stats
 
 from ..._validation import check_conf_level, check_positive_int
 from ...errors import BootstrapWarning, DataValidationError
+from .counts import iter_bootstrap_counts, map_bootstrap_counts
 
 __all__ = [
     "BCA_MIN_RESAMPLES",
     "PERCENTILE_MIN_RESAMPLES",
     "bootstrap_counts",
     "iter_bootstrap_counts",
+    "map_bootstrap_counts",
     "resample_indices",
     "cluster_resample_indices",
     "cluster_codes",
@@ -57,13 +61,6 @@ __all__ = [
 BCA_MIN_RESAMPLES = 1000
 #: Fewer resamples than this make 95% percentile limits noisy (about 12 draws in each tail).
 PERCENTILE_MIN_RESAMPLES = 500
-
-# Elements of one block of random indices: small enough for the counting to stay in cache
-# (the stream of draws does not depend on it: the generator buffers across calls).
-_COUNT_BLOCK = 1 << 17
-# Counts tallied per bincount: the int64 tallies (256 KB) stay in the L2 cache, which
-# halves the cost of counting against one bincount per block.
-_TALLY_BLOCK = 1 << 15
 
 
 def _as_2d(draws: np.ndarray, argument: str = "draws") -> np.ndarray:
@@ -115,78 +112,6 @@ def check_n_boot(n_boot: int, ci: str, argument: str = "n_boot") -> int:
             stacklevel=3,
         )
     return n_boot
-
-
-def iter_bootstrap_counts(
-    n: int,
-    n_boot: int,
-    rng: np.random.Generator,
-    chunk_size: int | None = None,
-    *,
-    reuse: bool = False,
-) -> Iterator[np.ndarray]:
-    """Yield bootstrap count matrices in chunks of rows.
-
-    Parameters
-    ----------
-    n : int
-        Number of units (rows, or clusters for a cluster bootstrap).
-    n_boot : int
-        Total number of resamples.
-    rng : numpy.random.Generator
-        Source of randomness.
-    chunk_size : int, optional
-        Resamples per chunk; by default about eight million counts per chunk.
-    reuse : bool
-        Fill one buffer and yield views of it (each chunk overwrites the previous one, so
-        use a chunk before asking for the next). Saves allocating and page-faulting a new
-        array per chunk; with a cache-sized ``chunk_size`` the counts stay in cache for the
-        product that consumes them.
-
-    Yields
-    ------
-    numpy.ndarray
-        Float ``(chunk, n)`` array; entry ``[b, i]`` is how many times unit ``i``
-        is drawn in resample ``b`` (each row sums to ``n``).
-
-    Notes
-    -----
-    Each resample draws ``n`` unit indices uniformly with replacement, i.e. the counts are
-    multinomial(n, 1/n). The stream depends only on ``rng``, ``n`` and ``n_boot``, not
-    on ``chunk_size``.
-    """
-    n = check_positive_int(n, "n")
-    n_boot = check_positive_int(n_boot, "n_boot")
-    if chunk_size is None:
-        chunk_size = max(1, (8 << 20) // n)
-    block = max(1, _COUNT_BLOCK // n)
-    dtype = np.int32 if n * block < 2**31 - 1 else np.int64
-    tally = max(1, min(block, _TALLY_BLOCK // n))
-    offsets: np.ndarray = (np.arange(tally, dtype=np.int64) * n).astype(dtype)[:, None]
-    done = 0
-    buffer = None
-    while done < n_boot:
-        # a chunk of whole blocks (at least one), so the blocks drawn do not depend on
-        # ``chunk_size`` and neither does the stream
-        size = min(max(chunk_size, 1), n_boot - done)
-        size = min(n_boot - done, -(-size // block) * block)
-        if not reuse:
-            out = np.empty((size, n))
-        else:
-            if buffer is None or buffer.shape[0] < size:
-                buffer = np.empty((size, n))
-            out = buffer[:size]
-        for start in range(0, size, block):
-            m = min(block, size - start)
-            idx = rng.integers(0, n, size=(m, n), dtype=dtype)
-            for r in range(0, m, tally):
-                q = min(tally, m - r)
-                sub = idx[r : r + q]
-                sub += offsets[:q]
-                rows = out[start + r : start + r + q]
-                rows[...] = np.bincount(sub.ravel(), minlength=q * n).reshape(q, n)
-        done += size
-        yield out
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:

@@ -387,8 +387,10 @@ class Engine:
 
         Cross products of all resamples are one product of the count matrix with the
         packed row-wise products, ``counts @ units`` (``(B, n) @ (n, d(d+1)/2)``), done
-        in cache-sized chunks of counts written into one ``(B, q)`` array; the paths are
-        then solved in batches (:meth:`_solve_paths`).
+        in cache-sized chunks of counts; the paths of each chunk are solved at once
+        (:meth:`_solve_paths`). Chunks run on up to two threads
+        (:func:`.._core.counts.map_bootstrap_counts`); the draws do not depend on the
+        number of threads.
         """
         units = (
             self.packer.packed if codes is None else group_sum(self.packer.packed, codes, n_groups)
@@ -401,18 +403,20 @@ class Engine:
                 weights = counts if codes is None else counts[:, codes]
                 out.append(self.paths_from_weights(counts @ units, weights))
             return np.concatenate(out)
-        cross = np.empty((n_boot, units.shape[1]))
-        done = 0
-        counts_iter = bs.iter_bootstrap_counts(n_units, n_boot, rng, chunk_size=chunk, reuse=True)
-        # one BLAS thread: the product is split into cache-sized chunks, and on shared
-        # cores a second thread costs more CPU time in synchronisation than it saves
+        paths = np.empty((n_boot, self.factor.size))
+
+        def consume(start: int, counts: np.ndarray) -> None:
+            stop = start + counts.shape[0]
+            for i in range(start, stop, _SOLVE_BATCH):
+                rows = counts[i - start : min(stop, i + _SOLVE_BATCH) - start]
+                paths[i : i + rows.shape[0]] = self._solve_paths(rows @ units)
+
+        # Chunks of counts are drawn, multiplied and solved on two threads (numpy releases
+        # the GIL in all three); one BLAS thread each: the products are cache-sized and a
+        # BLAS thread per core on top would oversubscribe shared cores.
         with one_blas_thread():
-            for counts in counts_iter:
-                np.matmul(counts, units, out=cross[done : done + counts.shape[0]])
-                done += counts.shape[0]
-        return np.concatenate(
-            [self._solve_paths(cross[i : i + _SOLVE_BATCH]) for i in range(0, n_boot, _SOLVE_BATCH)]
-        )
+            bs.map_bootstrap_counts(n_units, n_boot, rng, consume, chunk_size=chunk)
+        return paths
 
     def jackknife(self, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
         units = (

@@ -258,9 +258,9 @@ def causal_mediation(
     >>> res = causal_mediation(df, "t", ["m"], "y", n_boot=500, rng=2)
     >>> res.tidy().loc[[2, 5, 6], ["term", "estimate", "conf_low", "conf_high"]].round(3)
                term  estimate  conf_low  conf_high
-    2  acme_average     0.261     0.147      0.375
-    5   ade_average     0.306     0.020      0.560
-    6         total     0.567     0.307      0.821
+    2  acme_average     0.261     0.153      0.391
+    5   ade_average     0.306     0.048      0.584
+    6         total     0.567     0.318      0.811
     """
     data = check_dataframe(data)
     mediator, covs = check_roles(data, exposure, mediators, outcome, covariates)
