@@ -210,11 +210,11 @@ def _functions(kind: ExpressionKind) -> frozenset[str]:
 
 def _refusal(key: str, text: str, tokens: list[str], kind: ExpressionKind) -> SpecError:
     allowed = ", ".join(sorted(_functions(kind)))
+    hint = _CBIND_HINT if any(t.startswith("'cbind'") for t in tokens) else ""
     return SpecError(
         f'{key}: expression "{text}" is refused: {"; ".join(dict.fromkeys(tokens))}. '
         "A spec expression may use column names, numbers, strings, arithmetic, "
-        f"comparisons, and/or/not and the functions {allowed}."
-        + _CBIND_HINT * any(t.startswith("'cbind'") for t in tokens)
+        f"comparisons, and/or/not and the functions {allowed}.{hint}"
     )
 
 
