@@ -307,7 +307,6 @@ def weighted_table_one(
     tests_used: list[str] = []
     for var in variables:
         rows = summary[summary["variable"] == var]
-        name = lab.variable(var)
         p = ""
         if p_by_var is not None and np.isfinite(float(p_by_var.loc[var, "p_value"])):
             p = format_p(float(p_by_var.loc[var, "p_value"]), style)
@@ -315,22 +314,12 @@ def weighted_table_one(
                 tests_used.append(p_by_var.loc[var, "test"])
         if smd_values is not None and np.isfinite(smd_values[var]):
             smd_cells[len(body_rows)] = format_number(smd_values[var], 3)
-        if var in shown:
-            cats = _cells_categorical(rows, groups, decimals, plan)
-            at = same_level_index([lv for lv, _ in cats], shown[var])
-            body_rows.append((dichotomous_label(lab, var, shown[var], "n (%)"), cats[at][1], p))
-        elif rows["type"].iloc[0] == "categorical":
-            body_rows.append((f"{name}, n (%)", [""] * len(groups), p))
-            for lv, c in _cells_categorical(rows, groups, decimals, plan):
+        for label, cells, p_cell, level in _variable_rows(
+            var, rows, p, shown, lab, groups, decimals, plan, var in skewed
+        ):
+            if level:
                 indent.append(len(body_rows))
-                body_rows.append((str(lab.value(var, lv)), c, ""))
-        else:
-            stat = "Mdn [Q1, Q3]" if var in skewed else "M (SD)"
-            by_group = rows.set_index("group")
-            cells = [
-                _cell_continuous(by_group.loc[g], var in skewed, decimals, plan) for g in groups
-            ]
-            body_rows.append((f"{name}, {stat}", cells, p))
+            body_rows.append((label, cells, p_cell))
         if missing and rows["n_missing"].max() > 0:
             indent.append(len(body_rows))
             body_rows.append(("Missing, n", _missing_cells(rows, groups, plan), ""))
@@ -360,6 +349,28 @@ def weighted_table_one(
         ),  # fmt: skip
         style=style,
     )
+
+
+def _variable_rows(var: str, rows: pd.DataFrame, p: str, shown: dict[str, Any], lab: Any,
+                   groups: list[str], decimals: int, plan: _Plan,
+                   skewed: bool) -> list[tuple[str, list[str], str, int]]:  # fmt: skip
+    """Rows (label, cells, p, level) of one variable: dichotomous, categorical, continuous."""
+    name = lab.variable(var)
+    if var in shown:
+        cats = _cells_categorical(rows, groups, decimals, plan)
+        at = same_level_index([lv for lv, _ in cats], shown[var])
+        return [(dichotomous_label(lab, var, shown[var], "n (%)"), cats[at][1], p, 0)]
+    if rows["type"].iloc[0] == "categorical":
+        out = [(f"{name}, n (%)", [""] * len(groups), p, 0)]
+        out += [
+            (str(lab.value(var, lv)), c, "", 1)
+            for lv, c in _cells_categorical(rows, groups, decimals, plan)
+        ]
+        return out
+    stat = "Mdn [Q1, Q3]" if skewed else "M (SD)"
+    by_group = rows.set_index("group")
+    cells = [_cell_continuous(by_group.loc[g], skewed, decimals, plan) for g in groups]
+    return [(f"{name}, {stat}", cells, p, 0)]
 
 
 def _dichotomous(design: Any, variables: Sequence[str], categorical: Sequence[str] | None,
