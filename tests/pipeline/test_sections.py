@@ -193,7 +193,8 @@ def test_design_section_weighted_table_one(design_run):
     # weighted mean of api00 in the population (R: svymean(~api00, dstrat) = 662.29)
     assert table.loc["api00, M (SD)", "Overall (n = 200)"].startswith("662.3 (")
     # unweighted counts with weighted percentages (R: svymean(~sch_wide) Yes = 0.8279)
-    assert table.loc["Yes", "Overall (n = 200)"] == "152 (82.8%)"
+    # (sch_wide is a yes/no column, so its "Yes" level is its one row)
+    assert table.loc["sch_wide, n (%)", "Overall (n = 200)"] == "152 (82.8%)"
     assert "unweighted" in (design_run.out_dir / "report.html").read_text()
     assert "Survey design" in (design_run.out_dir / "report.html").read_text()
 

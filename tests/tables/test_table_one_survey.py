@@ -49,12 +49,12 @@ def test_cells_are_the_design_based_estimates(table, design, r_reference):
     assert table.body.loc["API 2000, M (SD)"].iloc[0] == f"{mean:.1f} ({sd:.1f})"
     by = survey_mean(design, "api00", by="awards").tidy().set_index("awards")["estimate"]
     assert table.body.loc["API 2000, M (SD)"].iloc[2].startswith(f"{by['Yes']:.1f} (")
-    # categorical rows: unweighted n with the weighted percentage within the column
+    # a yes/no column is one row (its "Yes" level): unweighted n, weighted percentage
     no_award = design.data["awards"] == "No"
     share = survey_mean(design.subset(no_award.to_numpy()), "sch_wide").tidy()
     n_yes = int((no_award & (design.data["sch_wide"] == "Yes")).sum())
     pct = share.set_index("term").loc["sch_wide[Yes]", "estimate"] * 100
-    assert table.body.loc["Yes"].iloc[1] == f"{n_yes} ({pct:.1f}%)"
+    assert table.body.loc["sch_wide, n (%)"].iloc[1] == f"{n_yes} ({pct:.1f}%)"
 
 
 def test_p_values_are_design_based(table, design):

@@ -64,9 +64,12 @@ def test_smd_with_missing_values_uses_rs_svyvar(api, design, r_reference):
 
 
 def test_smd_column_and_note(api, design):
-    t = table_one(api, by="stype", variables=["api00", "awards"], design=design)
+    t = table_one(api, by="stype", variables=["api00", "awards", "ell_cat"], design=design)
     assert list(t.body.columns)[-2:] == ["p", "SMD"]
-    assert t.body.loc["No", "SMD"] == ""  # only on a variable's first row
+    assert t.body.loc["awards, n (%)", "SMD"] != ""  # a yes/no variable: one row
+    first = list(t.body.index).index("ell_cat, n (%)")
+    assert t.body["SMD"].iloc[first] != ""
+    assert (t.body["SMD"].iloc[first + 1 :] == "").all()  # only on a variable's first row
     assert any("averaged over pairs" in n for n in t.footnotes)
     off = table_one(api, by="stype", variables=["api00"], design=design, smd=False)
     assert "SMD" not in off.body.columns and "smd" not in off.numbers.columns

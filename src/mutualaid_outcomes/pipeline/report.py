@@ -142,10 +142,12 @@ def render_report(
     >>> "<b>Figure 1.</b> Time to relapse by arm" in page
     True
     """
+    from ..tables._html import TABLE_CSS
+
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{esc(title)}</title><style>{_CSS}{TABLE_CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
     ]
     if len(sections) > 1:

@@ -14,12 +14,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .table import Table
 
-__all__ = ["to_html", "to_markdown"]
+__all__ = ["to_html", "to_markdown", "TABLE_CSS", "LABEL_CAP_CH"]
 
 _HEAVY = "1.5px solid #000"
 _LIGHT = "0.75px solid #000"
 _CELL = "padding:2px 10px;vertical-align:top;line-height:1.3;border:none;"
 _PAGE_CSS = "body{font-family:'Times New Roman',Times,'Liberation Serif',serif;margin:2em}"
+#: Widest label column (characters): shorter labels never wrap, longer ones wrap at it.
+LABEL_CAP_CH = 40
+#: Rules behind the inline styles, for pages that style the classes (the report).
+TABLE_CSS = (
+    ".mutualaid-table td.mutualaid-label,.mutualaid-table th.mutualaid-label"
+    "{text-align:left}"
+    ".mutualaid-table td.mutualaid-nowrap{white-space:nowrap}"
+    ".mutualaid-table td.mutualaid-num{white-space:nowrap;text-align:center}"
+    + "".join(
+        f".mutualaid-table td.mutualaid-indent-{k}{{padding-left:{0.6 + 1.5 * k:.1f}em}}"
+        for k in (1, 2, 3)
+    )
+)
 
 
 def _sup(marker: str) -> str:
@@ -46,6 +59,51 @@ def _keep_n(header: str) -> str:
     return header.replace(" = ", "\u00a0=\u00a0")
 
 
+def _label_width(t: Table) -> int:
+    """Characters the label column needs: its longest label (indent included), capped."""
+    widths = [len(t.stub_header)] + [len(label) + 3 * level for label, _, level in t.rows()]
+    return min(max(widths), LABEL_CAP_CH)
+
+
+def _last_top_comma(label: str) -> int:
+    """Index after the last ", " outside brackets (-1 when none).
+
+    That is where the statistic of a Table 1 label ("M (SD)", "Mdn [Q1, Q3]", "n (%)")
+    starts.
+    """
+    depth, cut = 0, -1
+    for i, ch in enumerate(label):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and label.startswith(", ", i):
+            cut = i + 2
+    return cut
+
+
+def _label_cell(label: str, level: int, extra: str, marker: str) -> str:
+    """A body label: left-aligned, indented by level, unbroken unless longer than the cap."""
+    classes = ["mutualaid-label"]
+    wrap = "white-space:normal;"
+    text = html.escape(label)
+    if len(label) + 3 * level <= LABEL_CAP_CH:
+        classes.append("mutualaid-nowrap")
+        wrap = "white-space:nowrap;"
+    else:  # a wrapping label keeps its statistic ("Mdn [Q1, Q3]") on one line
+        cut = _last_top_comma(label)
+        if cut > 0 and len(label) - cut <= 16:
+            head, stat = label[:cut], label[cut:]
+            text = html.escape(head) + html.escape(stat).replace(" ", "&nbsp;")
+    if level:
+        classes.append(f"mutualaid-indent-{level}")
+    pad = f"padding-left:{0.6 + 1.5 * level:.1f}em;"
+    return (
+        f"<td class='{' '.join(classes)}' style='{_CELL}{extra}{pad}{wrap}text-align:left;'>"
+        f"{text}{_sup(marker)}</td>"
+    )
+
+
 def _header_rows(t: Table) -> list[str]:
     esc = html.escape
     ncol = len(t.columns)
@@ -70,8 +128,8 @@ def _header_rows(t: Table) -> list[str]:
         top = ""
     bottom = f"border-bottom:{_LIGHT};"
     cells = [
-        f"<th style='{_CELL}{top}{bottom}text-align:left;font-weight:normal;'>"
-        f"{esc(t.stub_header)}</th>"
+        f"<th class='mutualaid-label' style='{_CELL}{top}{bottom}text-align:left;"
+        f"font-weight:normal;min-width:{_label_width(t)}ch;'>{esc(t.stub_header)}</th>"
     ]
     cells += [
         f"<th style='{_CELL}{top}{bottom}text-align:center;font-weight:normal;'>{esc(_keep_n(c))}</th>"
@@ -87,14 +145,11 @@ def _body_rows(t: Table) -> list[str]:
     out = []
     for i, (label, cells, level) in enumerate(rows):
         last = f"border-bottom:{_HEAVY};" if i == len(rows) - 1 else ""
-        pad = f"padding-left:{0.6 + 1.5 * level:.1f}em;"
-        parts = [
-            f"<td style='{_CELL}{last}{pad}text-align:left;'>{esc(label)}"
-            f"{_sup(t.marker(i, -1))}</td>"
-        ]
+        parts = [_label_cell(label, level, last, t.marker(i, -1))]
         for j, c in enumerate(cells):
             parts.append(
-                f"<td style='{_CELL}{last}text-align:center;white-space:nowrap;'>{esc(c)}"
+                f"<td class='mutualaid-num' style='{_CELL}{last}text-align:center;"
+                f"white-space:nowrap;'>{esc(c)}"
                 f"{_sup(t.marker(i, j))}</td>"
             )
         out.append("<tr style='background:transparent'>" + "".join(parts) + "</tr>")
@@ -139,7 +194,7 @@ def to_html(t: Table, *, standalone: bool = False) -> str:
         title = html.escape(t.title or "Table")
         text = (
             f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{_PAGE_CSS}</style></head><body>{text}</body></html>"
+            f"<style>{_PAGE_CSS}{TABLE_CSS}</style></head><body>{text}</body></html>"
         )
     return text
 

@@ -7,6 +7,9 @@ survey statisticians ask for: counts are the *unweighted* numbers of respondents
 percentages, means, SDs, medians and quartiles are weighted estimates. Column headers
 give the unweighted n of each group; p-values are design-based (Rao-Scott F for
 categorical variables, the Wald F test of equal domain means for continuous ones).
+Dichotomous variables (0/1, logical, yes/no-labelled) are found by the rule of the
+unweighted Table 1 (:func:`~mutualaid_outcomes.tables._table_one_rows.column_kind`)
+and take one row, summarised and tested as categorical variables.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 from ..disclosure import SUPPRESSED, suppress_counts
 from ..errors import ArgumentTypeError, DataValidationError
 from ._survey_compare import apply_test_overrides, check_survey_tests, weighted_smd
+from ._table_one_rows import column_kind, dichotomous_label, same_level_index, shown_level
 from .formatting import format_number, format_p
 from .table import Table
 
@@ -276,12 +280,11 @@ def weighted_table_one(
     p-value is shown when a group has fewer than ``min_cell`` people (a note says why).
     """
     from .._labels import resolve_labels
-    from ..models.survey import weighted_summary
 
     show_p = tests is not None and by is not None
-    summary = weighted_summary(
-        design, list(variables), by=by, categorical=list(categorical or []), test=show_p,
-    )  # fmt: skip
+    lab = resolve_labels(labels, codebook, design.data)
+    shown = _dichotomous(design, variables, categorical, nonnormal, lab)
+    summary = _summary(design, variables, by, categorical, shown, show_p)
     if show_p and tests:
         summary = apply_test_overrides(summary, design, str(by), tests)
     groups = list(dict.fromkeys(summary["group"]))
@@ -289,7 +292,6 @@ def weighted_table_one(
         groups = [g for g in groups if g != "Overall"]
     sizes = np.array([_group_n(design, by, g) for g in groups])
     plan = _plan(summary, variables, groups, sizes, min_cell)
-    lab = resolve_labels(labels, codebook, design.data)
     smd_values, smd_note = (
         _smds(summary, design, str(by), variables, min_cell, lab)
         if smd and by is not None
@@ -305,7 +307,6 @@ def weighted_table_one(
     tests_used: list[str] = []
     for var in variables:
         rows = summary[summary["variable"] == var]
-        name = lab.variable(var)
         p = ""
         if p_by_var is not None and np.isfinite(float(p_by_var.loc[var, "p_value"])):
             p = format_p(float(p_by_var.loc[var, "p_value"]), style)
@@ -313,18 +314,12 @@ def weighted_table_one(
                 tests_used.append(p_by_var.loc[var, "test"])
         if smd_values is not None and np.isfinite(smd_values[var]):
             smd_cells[len(body_rows)] = format_number(smd_values[var], 3)
-        if rows["type"].iloc[0] == "categorical":
-            body_rows.append((f"{name}, n (%)", [""] * len(groups), p))
-            for lv, c in _cells_categorical(rows, groups, decimals, plan):
+        for label, cells, p_cell, level in _variable_rows(
+            var, rows, p, shown, lab, groups, decimals, plan, var in skewed
+        ):
+            if level:
                 indent.append(len(body_rows))
-                body_rows.append((str(lab.value(var, lv)), c, ""))
-        else:
-            stat = "Mdn [Q1, Q3]" if var in skewed else "M (SD)"
-            by_group = rows.set_index("group")
-            cells = [
-                _cell_continuous(by_group.loc[g], var in skewed, decimals, plan) for g in groups
-            ]
-            body_rows.append((f"{name}, {stat}", cells, p))
+            body_rows.append((label, cells, p_cell))
         if missing and rows["n_missing"].max() > 0:
             indent.append(len(body_rows))
             body_rows.append(("Missing, n", _missing_cells(rows, groups, plan), ""))
@@ -353,6 +348,107 @@ def weighted_table_one(
             _published_numbers(summary, groups, plan, p_note is not None), smd_values
         ),  # fmt: skip
         style=style,
+    )
+
+
+def _variable_rows(var: str, rows: pd.DataFrame, p: str, shown: dict[str, Any], lab: Any,
+                   groups: list[str], decimals: int, plan: _Plan,
+                   skewed: bool) -> list[tuple[str, list[str], str, int]]:  # fmt: skip
+    """Rows (label, cells, p, level) of one variable: dichotomous, categorical, continuous."""
+    name = lab.variable(var)
+    if var in shown:
+        cats = _cells_categorical(rows, groups, decimals, plan)
+        at = same_level_index([lv for lv, _ in cats], shown[var])
+        return [(dichotomous_label(lab, var, shown[var], "n (%)"), cats[at][1], p, 0)]
+    if rows["type"].iloc[0] == "categorical":
+        out = [(f"{name}, n (%)", [""] * len(groups), p, 0)]
+        out += [
+            (str(lab.value(var, lv)), c, "", 1)
+            for lv, c in _cells_categorical(rows, groups, decimals, plan)
+        ]
+        return out
+    stat = "Mdn [Q1, Q3]" if skewed else "M (SD)"
+    by_group = rows.set_index("group")
+    cells = [_cell_continuous(by_group.loc[g], skewed, decimals, plan) for g in groups]
+    return [(f"{name}, {stat}", cells, p, 0)]
+
+
+def _dichotomous(design: Any, variables: Sequence[str], categorical: Sequence[str] | None,
+                 nonnormal: Sequence[str] | None, lab: Any) -> dict[str, Any]:  # fmt: skip
+    """The dichotomous variables and the level each shows, by the unweighted rule.
+
+    :func:`~mutualaid_outcomes.tables._table_one_rows.column_kind` decides, as in the
+    unweighted Table 1 (and R ``gtsummary::tbl_svysummary``): logical, 0/1 and
+    yes/no-labelled columns show one "n (%)" row of their true / 1 / yes level.
+    """
+    cats, skewed = set(categorical or []), set(nonnormal or [])
+    out = {}
+    for var in variables:
+        s = design.data[var]
+        if column_kind(s, var, lab, cats, skewed) == "dichotomous":
+            out[var] = shown_level(s, var, lab)
+    return out
+
+
+def _summary(design: Any, variables: Sequence[str], by: str | None,
+             categorical: Sequence[str] | None, shown: dict[str, Any],
+             test: bool) -> pd.DataFrame:  # fmt: skip
+    """``weighted_summary`` with dichotomous variables as categorical ones.
+
+    A dichotomous variable is summarised by level (unweighted counts, weighted
+    percentages, the Rao-Scott F test); when its shown level does not occur, rows of
+    zero count and 0 % are added for it (NaN % in a group with no observed value). A
+    design-based test of a variable with one observed level does not exist, so its
+    p-value is NaN.
+    """
+    from ..models.survey import weighted_summary
+
+    single = {v for v in shown if design.data[v].nunique(dropna=True) < 2}
+    cats = [*dict.fromkeys([*(categorical or []), *shown])]
+    parts = [
+        weighted_summary(
+            design,
+            part,
+            by=by,
+            categorical=[c for c in cats if c in part],
+            test=test and not untestable,
+        )  # fmt: skip
+        for part, untestable in _runs(variables, single)
+    ]
+    summary = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return _add_absent_levels(summary, shown)
+
+
+def _runs(variables: Sequence[str], single: set[str]) -> list[tuple[list[str], bool]]:
+    """``variables`` cut into consecutive runs of testable and untestable ones."""
+    runs: list[tuple[list[str], bool]] = []
+    for v in variables:
+        if runs and runs[-1][1] == (v in single):
+            runs[-1][0].append(v)
+        else:
+            runs.append(([v], v in single))
+    return runs
+
+
+def _add_absent_levels(summary: pd.DataFrame, shown: dict[str, Any]) -> pd.DataFrame:
+    extra = []
+    for var, level in shown.items():
+        rows = summary[summary["variable"] == var]
+        try:
+            same_level_index(list(dict.fromkeys(rows["level"])), level)
+            continue
+        except ValueError:
+            pass
+        for _, first in rows.drop_duplicates("group").iterrows():
+            observed = rows.loc[rows["group"] == first["group"], "n_weighted"].sum() > 0
+            extra.append({**first.to_dict(), "level": level, "n": 0, "n_weighted": 0.0,
+                          "percent": 0.0 if observed else np.nan})  # fmt: skip
+    if not extra:
+        return summary
+    out = pd.concat([summary, pd.DataFrame(extra, columns=summary.columns)])
+    order = {v: i for i, v in enumerate(dict.fromkeys(summary["variable"]))}
+    return out.sort_values("variable", key=lambda c: c.map(order), kind="stable").reset_index(
+        drop=True
     )
 
 

@@ -24,9 +24,13 @@ __all__ = [
     "Setup",
     "sorted_levels",
     "kind_of",
+    "column_kind",
     "dichotomous_level",
+    "shown_level",
+    "dichotomous_label",
     "table_levels",
     "count_table",
+    "same_level_index",
     "plan_suppression",
     "categorical_rows",
     "continuous_rows",
@@ -102,20 +106,31 @@ def sorted_levels(s: pd.Series) -> list[Any]:
 
 def kind_of(su: Setup, col: str) -> str:
     """``"continuous"``, ``"nonnormal"``, ``"categorical"`` or ``"dichotomous"``."""
-    s = su.frame[col]
-    if col in su.nonnormal:
+    return column_kind(su.frame[col], col, su.lab, su.categorical, su.nonnormal)
+
+
+def column_kind(
+    s: pd.Series, col: str, lab: Labels, categorical: set[str], nonnormal: set[str]
+) -> str:
+    """The kind of column ``s`` (named ``col``) in a Table 1, weighted or not.
+
+    ``"nonnormal"`` when listed there; categorical when listed, not numeric, logical,
+    value-labelled, nominal/ordinal in the codebook or 0/1; of those, ``"dichotomous"``
+    when :func:`shown_level` finds the level to show; otherwise ``"continuous"``.
+    """
+    if col in nonnormal:
         return "nonnormal"
-    categorical = (
-        col in su.categorical
+    is_categorical = (
+        col in categorical
         or not pd.api.types.is_numeric_dtype(s)
         or pd.api.types.is_bool_dtype(s)
-        or bool(su.lab.value_labels(col))
-        or su.lab.measurement(col) in ("nominal", "ordinal")
-        or _binary_level(su, col) is not None
+        or bool(lab.value_labels(col))
+        or lab.measurement(col) in ("nominal", "ordinal")
+        or _binary_level(s, col, lab) is not None
     )
-    if not categorical:
+    if not is_categorical:
         return "continuous"
-    return "dichotomous" if dichotomous_level(su, col) is not None else "categorical"
+    return "dichotomous" if shown_level(s, col, lab) is not None else "categorical"
 
 
 def _code_text(value: Any) -> str:
@@ -126,13 +141,13 @@ def _code_text(value: Any) -> str:
     return str(value).strip().lower()
 
 
-def _labelled_yes(su: Setup, col: str, present: list[Any]) -> Any:
+def _labelled_yes(s: pd.Series, col: str, lab: Labels, present: list[Any]) -> Any:
     """The "yes" code of a variable labelled with one yes and one no code, or None.
 
     Every value in the data must be one of the two codes; the code is returned as the
     data hold it (or as a number for a numeric column that lacks it).
     """
-    pairs = [(code, str(text).strip().lower()) for code, text in su.lab.value_labels(col).items()]
+    pairs = [(code, str(text).strip().lower()) for code, text in lab.value_labels(col).items()]
     yes = [c for c, t in pairs if t in _YES]
     no = [c for c, t in pairs if t in _NO]
     if len(yes) != 1 or len(no) != 1:
@@ -143,7 +158,7 @@ def _labelled_yes(su: Setup, col: str, present: list[Any]) -> Any:
     for v in present:
         if _code_text(v) == _code_text(yes[0]):
             return v
-    if pd.api.types.is_numeric_dtype(su.frame[col]):
+    if pd.api.types.is_numeric_dtype(s):
         try:
             return float(yes[0])
         except (TypeError, ValueError):
@@ -151,14 +166,13 @@ def _labelled_yes(su: Setup, col: str, present: list[Any]) -> Any:
     return yes[0]
 
 
-def _binary_level(su: Setup, col: str) -> Any:
+def _binary_level(s: pd.Series, col: str, lab: Labels) -> Any:
     """The shown level of a variable that can only take two values, or None.
 
     gtsummary's dichotomous rule: a logical column, a numeric column whose values are
     all 0 or 1, or a column labelled with a yes/no pair is dichotomous even when only
     one of its two values occurs (the row then shows 0 (0.0) or n (100.0)).
     """
-    s = su.frame[col]
     present = sorted_levels(s)
     if pd.api.types.is_bool_dtype(s) or (
         present and all(isinstance(v, (bool, np.bool_)) for v in present)
@@ -168,13 +182,13 @@ def _binary_level(su: Setup, col: str) -> Any:
         pd.api.types.is_numeric_dtype(s)
         and present
         and all(_code_text(v) in ("0", "1") for v in present)
-        and (not su.lab.value_labels(col) or su.lab.binary_levels(col) is not None)
+        and (not lab.value_labels(col) or lab.binary_levels(col) is not None)
     ):
         for v in present:
             if _code_text(v) == "1":
                 return v
         return 1
-    return _labelled_yes(su, col, present)
+    return _labelled_yes(s, col, lab, present)
 
 
 def table_levels(su: Setup, col: str, kind: str) -> list[Any]:
@@ -193,18 +207,46 @@ def table_levels(su: Setup, col: str, kind: str) -> list[Any]:
 
 def dichotomous_level(su: Setup, col: str) -> Any:
     """The level a dichotomous variable shows (its 1 / true / yes), or None."""
-    binary = _binary_level(su, col)
+    return shown_level(su.frame[col], col, su.lab)
+
+
+def shown_level(s: pd.Series, col: str, lab: Labels) -> Any:
+    """The level a dichotomous column ``s`` (named ``col``) shows, or None.
+
+    The rule of the unweighted and the weighted Table 1 alike: a logical column, a
+    0/1 numeric column or one labelled with a yes/no pair shows its true / 1 / yes
+    level even when only one value occurs; any other column with exactly two levels
+    shows the one coded or labelled yes/true/1 when the other is no/false/0.
+    """
+    binary = _binary_level(s, col, lab)
     if binary is not None:
         return binary
-    levels = sorted_levels(su.frame[col])
+    levels = sorted_levels(s)
     if len(levels) != 2:
         return None
     for one, other in (levels, levels[::-1]):
         codes = (_code_text(one), _code_text(other))
-        labels = (su.lab.value(col, one).lower(), su.lab.value(col, other).lower())
+        labels = (lab.value(col, one).lower(), lab.value(col, other).lower())
         if (codes[0] in _YES and codes[1] in _NO) or (labels[0] in _YES and labels[1] in _NO):
             return one
     return None
+
+
+def same_level_index(levels: list[Any], shown: Any) -> int:
+    """Position of ``shown`` among ``levels`` (1, 1.0, True and "1" are the same code)."""
+    return [_code_text(v) for v in levels].index(_code_text(shown))
+
+
+def dichotomous_label(lab: Labels, col: str, shown: Any, count_label: str) -> str:
+    """Row label of a dichotomous variable: "Label, n (%)" or "Label: Level, n (%)".
+
+    The level is named when it is not itself labelled yes/true/1.
+    """
+    label = lab.variable(col)
+    text = lab.value(col, shown)
+    if text.strip().lower() not in _YES:
+        label = f"{label}: {text}"
+    return f"{label}, {count_label}"
 
 
 def count_table(su: Setup, col: str, levels: list[Any], frames: list[pd.DataFrame]) -> np.ndarray:
@@ -285,11 +327,8 @@ def categorical_rows(su: Setup, col: str, kind: str) -> list[Row]:
     label = su.lab.variable(col)
     if kind == "dichotomous":
         shown = dichotomous_level(su, col)
-        li = [_code_text(v) for v in levels].index(_code_text(shown))
-        text = su.lab.value(col, shown)
-        if text.strip().lower() not in _YES:
-            label = f"{label}: {text}"
-        return [Row(f"{label}, {su.st.count_label}", cells(li))]
+        li = same_level_index(levels, shown)
+        return [Row(dichotomous_label(su.lab, col, shown, su.st.count_label), cells(li))]
     rows = [Row(f"{label}, {su.st.count_label}", [""] * len(su.columns))]
     rows += [Row(su.lab.value(col, lv), cells(li), level=1) for li, lv in enumerate(levels)]
     return rows

@@ -440,7 +440,9 @@ def table_one(
         Wald F), as ``tbl_svysummary`` but with unweighted counts. ``smd`` gives
         weighted SMDs (R ``tableone::svyCreateTableOne``); ``tests`` overrides are then
         ``"wald"``, ``"rao_scott"``, ``"rao_scott_chisq"`` or ``"none"``
-        (tables/_survey_compare.py, docs/survey.md).
+        (tables/_survey_compare.py, docs/survey.md). Dichotomous variables follow the
+        unweighted rule (one row of the 1 / true / yes level, even when only one value
+        occurs) and are tested with the Rao-Scott F test, as ``tbl_svysummary``.
 
     Returns
     -------

@@ -152,7 +152,7 @@ def weighted_summary(
             if cat:
                 total = w[m].sum()
                 for level in levels_of(col):
-                    hit = m & (col == level).to_numpy()
+                    hit = m & col.eq(level).fillna(False).to_numpy(bool)
                     rows.append(
                         {
                             **base,

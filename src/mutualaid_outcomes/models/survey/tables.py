@@ -225,11 +225,11 @@ def survey_table(
             )
     nr, nc = len(rl), len(cl)
     miss = (data[rows].isna() | data[cols].isna()).to_numpy()
-    rv, cv = data[rows].to_numpy(), data[cols].to_numpy()
+    rv, cv = data[rows], data[cols]
     mm = np.empty((len(data), nr * nc))
     for j, c in enumerate(cl):
-        for i, r in enumerate(rl):
-            mm[:, i + nr * j] = (rv == r) & (cv == c)
+        for i, r in enumerate(rl):  # eq/fillna: nullable columns (pd.NA) compare as False
+            mm[:, i + nr * j] = (rv.eq(r).fillna(False) & cv.eq(c).fillna(False)).to_numpy(bool)
     mm[miss] = np.nan
     est = ratio_estimates(design, mm, np.ones_like(mm), [design.in_domain])
     p, V = est.estimate, est.cov
