@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -184,8 +183,8 @@ def map_bootstrap_counts(
     consume : callable
         Receives the first resample number of a chunk and its ``(chunk, n)`` float counts
         (a buffer reused by the thread, so copy what must outlive the call). It runs on
-        worker threads: it must only write to rows ``start:start + len(counts)`` of shared
-        outputs, and it gains from threads only where it releases the GIL (numpy products
+        the calling thread and on ``n_threads - 1`` helper threads: it must only write to
+        rows ``start:start + len(counts)`` of shared outputs, and it gains from threads only where it releases the GIL (numpy products
         and batched solves do). Limit BLAS to one thread around the call.
     n_threads : int, optional
         Worker threads; by default :func:`count_threads` (two on a machine with two or
@@ -194,7 +193,8 @@ def map_bootstrap_counts(
     Raises
     ------
     Exception
-        The first exception raised by ``consume`` (the other threads finish first).
+        The first exception raised by ``consume`` (the other threads stop taking chunks
+        and finish first).
     """
     n = check_positive_int(n, "n")
     n_boot = check_positive_int(n_boot, "n_boot")
@@ -205,6 +205,7 @@ def map_bootstrap_counts(
 
     pending = iter(chunks)
     lock = threading.Lock()
+    errors: list[BaseException] = []
 
     def work() -> None:
         # chunks are taken in turn by whichever thread is free; each chunk's counts are
@@ -212,19 +213,25 @@ def map_bootstrap_counts(
         buffer = np.empty((size, n))
         while True:
             with lock:
-                chunk = next(pending, None)
+                chunk = None if errors else next(pending, None)
             if chunk is None:
                 return
             start, stop = chunk
             out = buffer[: stop - start]
-            _fill_chunk(out, start, n, entropy)
-            consume(start, out)
+            try:
+                _fill_chunk(out, start, n, entropy)
+                consume(start, out)
+            except BaseException as exc:  # handed to the calling thread below
+                with lock:
+                    errors.append(exc)
+                return
 
-    threads = min(threads, len(chunks))
-    if threads == 1:
-        work()
-        return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(work) for _ in range(threads)]
-        for future in futures:
-            future.result()
+    # the calling thread works too: threads - 1 helpers, started without a pool
+    helpers = [threading.Thread(target=work) for _ in range(min(threads, len(chunks)) - 1)]
+    for helper in helpers:
+        helper.start()
+    work()
+    for helper in helpers:
+        helper.join()
+    if errors:
+        raise errors[0]
