@@ -45,6 +45,8 @@ _COUNT_BLOCK = 1 << 17
 _TALLY_BLOCK = 1 << 15
 # Most threads used for counting and the products that consume the counts.
 _MAX_THREADS = 2
+# Guided chunks shrink to at most this fraction (1 / _GUIDED_SHARE) of the blocks left.
+_GUIDED_SHARE = 4
 
 
 def block_size(n: int) -> int:
@@ -87,13 +89,30 @@ def fill_block(out: np.ndarray, n: int, gen: np.random.Generator) -> None:
         np.add.at(flat, sub.reshape(-1), 1.0)
 
 
-def _chunks(n: int, n_boot: int, chunk_size: int | None) -> list[tuple[int, int]]:
-    """(start, stop) resample ranges made of whole blocks, about ``chunk_size`` each."""
+def _chunks(
+    n: int, n_boot: int, chunk_size: int | None, guided: bool = False
+) -> list[tuple[int, int]]:
+    """(start, stop) resample ranges made of whole blocks, about ``chunk_size`` each.
+
+    ``guided=True`` (for :func:`map_bootstrap_counts`) shrinks the chunks towards the
+    end, to at most a quarter of the blocks still to hand out, so that two threads finish
+    together instead of one working alone on a last full chunk. The chunks do not depend
+    on the number of threads: the products that consume them, and so every result, are
+    the same on one thread as on several.
+    """
     block = block_size(n)
     if chunk_size is None:
         chunk_size = max(1, (8 << 20) // n)
-    per = max(1, -(-max(chunk_size, 1) // block)) * block
-    return [(s, min(s + per, n_boot)) for s in range(0, n_boot, per)]
+    per = max(1, -(-max(chunk_size, 1) // block))
+    left = -(-n_boot // block)
+    out = []
+    start = 0
+    while left > 0:
+        take = max(1, min(per, -(-left // _GUIDED_SHARE))) if guided else per
+        out.append((start * block, min((start + take) * block, n_boot)))
+        start += take
+        left -= take
+    return out
 
 
 def _fill_chunk(out: np.ndarray, start: int, n: int, entropy: np.ndarray) -> None:
@@ -184,8 +203,9 @@ def map_bootstrap_counts(
         Receives the first resample number of a chunk and its ``(chunk, n)`` float counts
         (a buffer reused by the thread, so copy what must outlive the call). It runs on
         the calling thread and on ``n_threads - 1`` helper threads: it must only write to
-        rows ``start:start + len(counts)`` of shared outputs, and it gains from threads only where it releases the GIL (numpy products
-        and batched solves do). Limit BLAS to one thread around the call.
+        rows ``start:start + len(counts)`` of shared outputs, and it gains from threads
+        only where it releases the GIL (numpy products and batched solves do). Limit
+        BLAS to one thread around the call.
     n_threads : int, optional
         Worker threads; by default :func:`count_threads` (two on a machine with two or
         more available cores). The result does not depend on it.
@@ -200,7 +220,7 @@ def map_bootstrap_counts(
     n_boot = check_positive_int(n_boot, "n_boot")
     threads = count_threads(n_threads)
     entropy = _entropy(rng)
-    chunks = _chunks(n, n_boot, chunk_size)
+    chunks = _chunks(n, n_boot, chunk_size, guided=True)
     size = max(stop - start for start, stop in chunks)
 
     pending = iter(chunks)

@@ -389,9 +389,20 @@ class Engine:
                 out.append(self.paths_from_weights((units_t @ counts.T).T, weights))
             return np.concatenate(out)
         paths = np.empty((n_boot, self.factor.size))
+        # Entry (y, y) (the last) is never used by the paths, and without clusters entry
+        # (1, 1) (the first) is the number of rows, n, in every resample: the product
+        # forms only the rows in between (64 of 66 with three mediators, five covariates).
+        q = units_t.shape[0]
+        lo = 1 if codes is None else 0
+        inner = np.ascontiguousarray(units_t[lo : q - 1])
 
         def consume(start: int, counts: np.ndarray) -> None:
-            paths[start : start + counts.shape[0]] = self._paths_t(units_t @ counts.T)
+            cross_t = np.empty((q, counts.shape[0]))
+            np.matmul(inner, counts.T, out=cross_t[lo : q - 1])
+            if lo:
+                cross_t[0] = n_units
+            cross_t[q - 1] = 0.0
+            paths[start : start + counts.shape[0]] = self._paths_t(cross_t)
 
         # Chunks of counts are drawn, multiplied and solved on two threads (numpy releases
         # the GIL in all three); one BLAS thread each: the products are cache-sized and a
