@@ -68,15 +68,20 @@ class PackedCholesky:
         """Packed row of entry ``(i, j)``, ``i <= j``."""
         return int(self._start[i]) + j - i
 
-    def factor(self, cross_t: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    def factor(
+        self, cross_t: np.ndarray, p: int, *, overwrite: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``0..p-1`` of the upper Cholesky factor of every packed matrix.
 
         Parameters
         ----------
         cross_t : numpy.ndarray
-            ``(q, m)`` packed matrices, batch last (left unchanged).
+            ``(q, m)`` packed matrices, batch last.
         p : int
             Leading variables to factorise (pivots checked by the collinearity rule).
+        overwrite : bool
+            Factorise ``cross_t`` in place (it must then be a C-contiguous float array)
+            instead of a copy.
 
         Returns
         -------
@@ -95,7 +100,12 @@ class PackedCholesky:
         cost of LAPACK's factorisation plus forward substitution of the responses.
         """
         d, m = self.d, cross_t.shape[1]
-        r = np.array(cross_t, dtype=float, order="C", copy=True)
+        if overwrite:
+            if not (cross_t.flags.c_contiguous and cross_t.dtype == np.float64):
+                raise RuntimeError("in-place factorisation needs C-contiguous float64 sums")
+            r = cross_t
+        else:
+            r = np.array(cross_t, dtype=float, order="C", copy=True)
         diag0 = r[self._start[:p]]  # fancy index: a copy of the original diagonal
         ok = np.ones(m, dtype=bool)
         tmp = np.empty((d, m))
@@ -140,15 +150,16 @@ class PackedCholesky:
         cols = list(cols)
         beta = np.empty((q - first, len(cols), m))
         run = cols == list(range(cols[0], cols[0] + len(cols)))
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            for i in range(q - 1, first - 1, -1):
-                s = self._start[i]
-                if run:
-                    rhs = r[s + cols[0] - i : s + cols[-1] - i + 1]
-                else:
-                    rhs = r[[s + c - i for c in cols]]
-                if i < q - 1:
-                    known = beta[i + 1 - first :]  # (q - i - 1, len(cols), m)
-                    rhs = rhs - np.einsum("lm,lcm->cm", r[s + 1 : s + q - i], known)
-                np.divide(rhs, r[s], out=beta[i - first])
+        # no floating-point guard needed: every pivot R[i, i] is positive (failed
+        # pivots were replaced by 1), so the divisions are finite for finite sums
+        for i in range(q - 1, first - 1, -1):
+            s = self._start[i]
+            if run:
+                rhs = r[s + cols[0] - i : s + cols[-1] - i + 1]
+            else:
+                rhs = r[[s + c - i for c in cols]]
+            if i < q - 1:
+                known = beta[i + 1 - first :]  # (q - i - 1, len(cols), m)
+                rhs = rhs - np.einsum("lm,lcm->cm", r[s + 1 : s + q - i], known)
+            np.divide(rhs, r[s], out=beta[i - first])
         return beta

@@ -226,9 +226,9 @@ class Engine:
 
         :meth:`_paths_t` on the transposed (batch-last) layout.
         """
-        return self._paths_t(np.ascontiguousarray(np.atleast_2d(cross).T))
+        return self._paths_t(np.array(np.atleast_2d(cross).T, order="C"))
 
-    def _paths_t(self, cross_t: np.ndarray) -> np.ndarray:
+    def _paths_t(self, cross_t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Paths (original units) of every column of batch-last cross products ``(q, m)``.
 
         The same regressions as :meth:`_sweep_paths`, read from one Cholesky factor per
@@ -238,12 +238,14 @@ class Engine:
         the response columns, gives every equation by back substitution -- the parallel
         mediator equations share their block and are solved together. Its squared
         pivots are what the sweep divides by, so the same resamples fail the
-        collinearity rule.
+        collinearity rule. ``cross_t`` is overwritten; the ``(m, n_paths)`` paths are
+        written into ``out`` when given.
         """
         spec = self.spec
         k, p0 = spec.k, 2 + spec.n_cov
+        m = cross_t.shape[1]
         p = p0 if (self.logit and spec.model == "parallel") else p0 + k
-        r, ok = self.chol.factor(cross_t, p)
+        r, ok = self.chol.factor(cross_t, p, overwrite=True)
         mcol = [spec.m_col(j) for j in range(k)]
         d: dict[tuple[int, int], np.ndarray] = {}
         if spec.model == "serial":
@@ -256,13 +258,16 @@ class Engine:
         else:
             a = list(self.chol.coefficients(r, p0, mcol, 1)[0])
         if self.logit:
-            b = [np.full(cross_t.shape[1], np.nan)] * k
-            c = b[0] if k else np.full(cross_t.shape[1], np.nan)
+            b, c = [], None
         else:
             beta = self.chol.coefficients(r, p0 + k, [spec.y_col], 1)[:, 0]
             b = [beta[p0 + j - 1] for j in range(k)]
             c = beta[0]
-        paths = np.column_stack(a + [d[pair] for pair in spec.d_pairs] + b + [c]) * self.factor
+        paths = np.empty((m, self.factor.size)) if out is None else out
+        cols = a + [d[pair] for pair in spec.d_pairs] + b + ([] if c is None else [c])
+        for j, col in enumerate(cols):
+            np.multiply(col, self.factor[j], out=paths[:, j])
+        paths[:, len(cols) :] = np.nan  # outcome paths of a logistic outcome
         paths[~ok] = np.nan
         return paths
 
@@ -402,7 +407,7 @@ class Engine:
             if lo:
                 cross_t[0] = n_units
             cross_t[q - 1] = 0.0
-            paths[start : start + counts.shape[0]] = self._paths_t(cross_t)
+            self._paths_t(cross_t, out=paths[start : start + counts.shape[0]])
 
         # Chunks of counts are drawn, multiplied and solved on two threads (numpy releases
         # the GIL in all three); one BLAS thread each: the products are cache-sized and a
