@@ -429,7 +429,8 @@ def bca_interval(
     bad_level = int(bad.sum())
     cols, zz, denom = cols[~bad], zz[~bad], denom[~bad]
     levels = special.ndtr(z0[cols, None] + zz / denom)  # stats.norm.cdf
-    srt = np.sort(arr[:, cols].T, axis=1)  # NaN (failed resamples) sort last
+    srt = np.ascontiguousarray(arr.T[cols])  # one row per column: sorting is contiguous
+    srt.sort(axis=1)  # NaN (failed resamples) sort last
     b = (~np.isnan(srt)).sum(axis=1)
     extreme = int(np.sum((levels[:, 0] < 1.0 / (b + 1)) | (levels[:, 1] > b / (b + 1))))
     lim = sorted_quantiles(srt, b, np.clip(levels, 0.0, 1.0))
