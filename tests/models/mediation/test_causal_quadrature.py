@@ -1,7 +1,8 @@
 """The logit-normal quadrature of ``causal_mediation`` against the rule it replaced.
 
-``E[expit(c + s Z)]`` is now Gauss-Hermite for spreads ``s`` up to 0.8 (the trapezoid
-rule above) and evaluates ``expit`` as ``a / (a + v)``. Checked against the previous
+``E[expit(c + s Z)]`` is now Gauss-Hermite for spreads ``s`` up to about 1.1 (the
+trapezoid rule above, with a step 0.6 / s), to an absolute error of 1e-10, and evaluates ``expit`` as
+``a / (a + v)``. Checked against the previous
 trapezoid implementation, kept here verbatim, and against a much finer trapezoid rule;
 whole analyses (logit outcome, quasi-Bayesian and bootstrap) give the same estimates
 and the same draws as with the previous quadrature.
@@ -17,14 +18,22 @@ from scipy import special
 from mutualaid_outcomes.models.mediation import _causal_engine as engine
 from mutualaid_outcomes.models.mediation.causal import causal_mediation
 
-# The previous rule and the new one both target 1e-12 absolute error.
-ATOL_RULE = 1e-12
+# The new rule targets 1e-10 absolute error (engine.QUADRATURE_ATOL; the previous
+# trapezoid rule 1e-12).
+ATOL_RULE = engine.QUADRATURE_ATOL
 # Required agreement of whole analyses between the old and the new quadrature.
 ATOL_OLD_NEW = 1e-8
+# Draws behind intervals evaluate the integrals in single precision (rounding about
+# 1e-7 per person and draw, averaged in double precision): draws and interval limits
+# agree with the double-precision values to this, far inside their Monte Carlo error.
+ATOL_SINGLE_DRAWS = 1e-6
+# ... and the proportions mediated (ratios over the total effect, near zero in some draws)
+# to this relative error.
+RTOL_SINGLE_RATIOS = 1e-4
 
 
-def _old_expect(centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """The trapezoid loop used before (one expit per node)."""
+def _old_expect(centre: np.ndarray, spread: np.ndarray, *, single: bool = False) -> np.ndarray:
+    """The trapezoid loop used before (one expit per node, always in double precision)."""
     z, w = engine.logit_normal_nodes(float(np.max(np.abs(spread))))
     out = np.zeros_like(centre)
     for z_k, w_k in zip(z, w):
@@ -41,8 +50,11 @@ def _fine(centre: np.ndarray, s: float) -> np.ndarray:
     return special.expit(centre[:, None] + s * z[None, :]) @ w
 
 
-@pytest.mark.parametrize("s", [1e-6, 0.01, 0.049, 0.05, 0.051, 0.13, 0.3, 0.47, 0.6, 0.74, 0.8])
-def test_gauss_hermite_range_is_accurate(s):
+@pytest.mark.parametrize(
+    "s",
+    [1e-6, 0.01, 0.049, 0.05, 0.051, 0.13, 0.3, 0.47, 0.6, 0.74, 0.8, 0.96, 1.08, 1.3, 1.45, 1.46, 2.0, 3.7, 6.0],
+)
+def test_rule_is_accurate_for_every_spread(s):
     c = np.linspace(-30.0, 30.0, 241)
     got = engine.logit_normal_expect(c[:, None], np.array([s]))[:, 0]
     np.testing.assert_allclose(got, _fine(c, s), rtol=0, atol=ATOL_RULE)
@@ -98,7 +110,12 @@ def test_whole_analysis_matches_the_old_quadrature(logit_data, monkeypatch, meth
     new = causal_mediation(logit_data, "t", ["m"], "y", ["c"], **kw)
     monkeypatch.setattr(engine, "logit_normal_expect", _old_expect)
     old = causal_mediation(logit_data, "t", ["m"], "y", ["c"], **kw)
-    np.testing.assert_allclose(new.draws, old.draws, atol=ATOL_OLD_NEW)
+    ratio = np.array([t.startswith("prop_mediated") for t in new.terms])
+    np.testing.assert_allclose(new.draws[:, ~ratio], old.draws[:, ~ratio], atol=ATOL_SINGLE_DRAWS)
+    np.testing.assert_allclose(new.draws[:, ratio], old.draws[:, ratio], rtol=RTOL_SINGLE_RATIOS)
     a, b = new.tidy(), old.tidy()
-    for col in ("estimate", "conf_low", "conf_high"):
-        np.testing.assert_allclose(a[col], b[col], atol=ATOL_OLD_NEW)
+    np.testing.assert_allclose(a["estimate"], b["estimate"], atol=ATOL_OLD_NEW)
+    rows = a["term"].str.startswith("prop_mediated").to_numpy()
+    for col in ("conf_low", "conf_high"):
+        np.testing.assert_allclose(a[col][~rows], b[col][~rows], atol=ATOL_SINGLE_DRAWS)
+        np.testing.assert_allclose(a[col][rows], b[col][rows], rtol=RTOL_SINGLE_RATIOS)

@@ -14,12 +14,14 @@ Everything here works on arrays; validation happens in the public module.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
+from ...parallel import blas_single_thread
 from .._core.glm import information, irls
 from .._core.ols import fit_ols_batched
 
@@ -64,27 +66,38 @@ def logit_normal_nodes(spread: float) -> tuple[np.ndarray, np.ndarray]:
 
     The integrand is analytic in the strip ``|Im z| < pi / |spread|`` (the poles of
     expit), so the trapezoid rule with step ``h`` has error about
-    ``exp(-2 pi^2 / (|spread| h))`` (Trefethen & Weideman 2014); ``h = 0.715 / |spread|``
-    (at most 0.7, which keeps the error of the Gaussian factor itself below 1e-16) makes
-    it below 1e-12. :func:`logit_normal_rule` uses it for spreads above 0.8.
+    ``exp(-2 pi^2 / (|spread| h))`` times the growth of the Gaussian factor in that strip
+    (Trefethen & Weideman 2014). ``h = 0.6 / |spread|`` (at most 0.7) keeps it below
+    1e-11 for every c in [-30, 30] at spreads 0.8 to 8, checked against a 1e-15 rule
+    (``h = 0.715 / |spread|``, used before, reached 3e-10 near 1.1).
+    :func:`logit_normal_rule` uses it for spreads above about 1.45.
     """
-    h = min(0.7, 0.715 / max(abs(float(spread)), 1e-12))
+    h = min(0.7, 0.6 / max(abs(float(spread)), 1e-12))
     k = int(np.ceil(Z_MAX / h))
     z = np.arange(-k, k + 1) * h
     w = h * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
     return z, w
 
 
-#: Gauss-Hermite nodes that bring the error of E[expit(c + s Z)] below 1e-13 for every
-#: c in [-25, 25] at s = 0.05, 0.10, ..., 0.80 (found against a 1e-15 trapezoid rule;
-#: one node is added as a margin). Beyond s = 0.8 the trapezoid rule needs fewer nodes.
-_GH_NODES = (4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 18, 20, 22, 24)
+#: Target absolute error of every E[expit(c + s Z)]. The estimands are averages and
+#: differences of these expectations (probabilities), so 1e-10 keeps them far inside the
+#: 1e-6 relative agreement asked of deterministic quantities even for effects of 1e-3.
+QUADRATURE_ATOL = 1e-10
+
+#: Gauss-Hermite nodes that bring the error of E[expit(c + s Z)] below 1e-11 for every
+#: c in [-30, 30] at s = 0.05, 0.10, ..., 1.45 (found against a 1e-15 trapezoid rule;
+#: one node is added as a margin, for QUADRATURE_ATOL). Beyond that the trapezoid rule
+#: needs fewer nodes.
+_GH_NODES = (
+    4, 5, 5, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 21, 23, 25,
+    27, 29, 31, 33, 35, 37, 39, 42, 44,
+)  # fmt: skip
 _GH_STEP = 0.05
 #: Gauss-Hermite weights below this are dropped (the integrand is bounded by 1).
 _GH_WEIGHT_FLOOR = 1e-17
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def _gauss_hermite(k: int) -> tuple[np.ndarray, np.ndarray]:
     z, w = hermegauss(k)
     w = w / np.sqrt(2 * np.pi)
@@ -92,22 +105,42 @@ def _gauss_hermite(k: int) -> tuple[np.ndarray, np.ndarray]:
     return z[keep], w[keep]
 
 
+def _rule_key(spread: float) -> int:
+    """Which rule serves ``|spread|``: Gauss-Hermite nodes (> 0) or a trapezoid bin (<= 0).
+
+    The key depends on the spread alone, so a draw gets the same rule in whatever batch
+    of draws it is evaluated.
+    """
+    s = abs(float(spread))
+    return _bin_key(max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bin_key(i: int) -> int:
+    if i < len(_GH_NODES):
+        k = _GH_NODES[i] + 1
+        if k < logit_normal_nodes((i + 1) * _GH_STEP)[0].size:
+            return k
+    return -i
+
+
+def _rule_of_key(key: int) -> tuple[np.ndarray, np.ndarray]:
+    # a trapezoid bin takes the rule of its largest spread (a finer step for the rest)
+    return _gauss_hermite(key) if key > 0 else logit_normal_nodes((1 - key) * _GH_STEP)
+
+
 def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1), error below 1e-12.
+    """Nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1), error below 1e-10.
 
     Gauss-Hermite (probabilists' weight) with the number of nodes taken from a table
     indexed by ``|spread|`` while it needs fewer nodes than the trapezoid rule of
-    :func:`logit_normal_nodes`, that rule otherwise. Gauss-Hermite error falls like
+    :func:`logit_normal_nodes`, that rule (at the upper end of the table's 0.05-wide bin
+    of ``|spread|``) otherwise. Gauss-Hermite error falls like
     ``exp(-2 (pi / |spread|) sqrt(K))`` (poles of expit at distance ``pi / |spread|``), so
-    it is much cheaper for small spreads (4 nodes at 0.05, 17 at 0.6 against 27) and
-    the trapezoid rule, whose node count grows only linearly, wins above about 0.8.
+    it is much cheaper for small spreads (5 nodes at 0.05, 14 at 0.6 against 31) and
+    the trapezoid rule, whose node count grows only linearly, wins above about 1.45.
     """
-    s = abs(float(spread))
-    z_t, w_t = logit_normal_nodes(s)
-    i = max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1)
-    if i < len(_GH_NODES) and _GH_NODES[i] + 1 < z_t.size:
-        return _gauss_hermite(_GH_NODES[i] + 1)
-    return z_t, w_t
+    return _rule_of_key(_rule_key(spread))
 
 
 # Elements of the (nodes, rows, draws) work array of logit_normal_expect: small enough
@@ -115,45 +148,81 @@ def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
 _NODE_BLOCK = 1 << 17
 
 
-def logit_normal_expect(centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
+def logit_normal_expect(
+    centre: np.ndarray, spread: np.ndarray, *, single: bool = False
+) -> np.ndarray:
     """E[expit(centre + spread * Z)], Z ~ N(0, 1), for ``(n, S)`` centres, ``(S,)`` spreads.
 
-    One rule (:func:`logit_normal_rule` at the largest spread) serves every column.
-    With ``a = exp(c)`` and ``v_k = exp(-s z_k)``, ``expit(c + s z_k) = a / (a + v_k)``:
-    one exponential per (row, draw) and an addition and a division per node; the
-    weighted sum over nodes is a matrix-vector product. Centres are clipped to
-    ``+-(700 - max|s z|)`` (where expit is 1 or below 1e-130 either way) so that ``a``
-    stays finite.
+    Each column is integrated with the rule its own spread needs
+    (:func:`logit_normal_rule`), columns sharing a rule together, so a few large spreads
+    do not raise the cost of the rest and a column's value does not depend on the other
+    columns. With ``a = exp(c)`` and ``v_k = exp(-s z_k)``,
+    ``expit(c + s z_k) = a / (a + v_k)``: one exponential per (row, draw) and an addition
+    and a division per node; the weighted sum over nodes is a matrix-vector product.
+    Centres are clipped to ``+-(L - max|s z|)``, ``L`` = 700 (88 in single precision),
+    where expit is 1 or below 1e-20 either way, so that ``a`` stays finite.
+
+    ``single=True`` evaluates the nodes in single precision (relative rounding error
+    about 1e-7 per value) and returns float32; callers average in double precision.
+    Used for the draws behind intervals only, never for point estimates.
     """
-    centre = np.asarray(centre, dtype=float)
+    dtype = np.float32 if single else np.float64
+    # work on draws x rows (each draw's values contiguous); a transposed view of a
+    # draws-major array, as ikt_effects passes, is used without a copy
+    ct = np.ascontiguousarray(np.asarray(centre, dtype=dtype).T)
     spread = np.asarray(spread, dtype=float)
-    s_max = float(np.max(np.abs(spread))) if spread.size else 0.0
-    z, w = logit_normal_rule(s_max)
-    reach = s_max * float(np.max(np.abs(z)))
-    if not np.isfinite(reach) or reach > 200.0:
-        out = np.zeros_like(centre)
+    out = np.empty(ct.shape, dtype=dtype)
+    if ct.size == 0:
+        return out.T
+    keys = np.array([_rule_key(v) for v in spread])
+    for key in np.unique(keys):
+        rule = _rule_of_key(int(key))
+        if keys[0] == key and (keys == key).all():
+            _expect_draws(ct, spread, rule, out)
+        else:
+            rows = np.flatnonzero(keys == key)
+            part = np.empty((rows.size, ct.shape[1]), dtype=dtype)
+            _expect_draws(ct[rows], spread[rows], rule, part)
+            out[rows] = part
+    return out.T
+
+
+def _expect_draws(
+    centre: np.ndarray, spread: np.ndarray, rule: tuple[np.ndarray, np.ndarray], out: np.ndarray
+) -> None:
+    """:func:`logit_normal_expect` for draws (rows of ``centre``, ``(S, n)``) that share
+    one rule, into ``out``."""
+    z, w = rule
+    single = out.dtype == np.float32
+    reach = float(np.max(np.abs(spread))) * float(np.max(np.abs(z)))
+    # centres are clipped at +-(limit - reach); the clip is harmless while
+    # limit - 2 * reach stays large (expit is then 0 or 1 to working precision)
+    limit, reach_max = (88.0, 20.0) if single else (700.0, 200.0)
+    if not np.isfinite(reach) or reach > reach_max:
+        acc = np.zeros(centre.shape)
         for z_k, w_k in zip(z, w):
-            out += w_k * special.expit(centre + spread * z_k)
-        return out
-    lim = 700.0 - reach
-    if centre.size and (centre.max() > lim or centre.min() < -lim):
+            acc += w_k * special.expit(centre + spread[:, None] * z_k)
+        out[...] = acc
+        return
+    lim = limit - reach
+    if centre.max() > lim or centre.min() < -lim:
         centre = np.clip(centre, -lim, lim)
+    dtype = out.dtype
     a = np.exp(centre)
-    v = np.exp(-np.multiply.outer(z, spread))[:, None, :]  # (K, 1, S)
-    n, s = centre.shape
+    v = np.exp(-np.multiply.outer(z, spread)).astype(dtype)[:, :, None]  # (K, S, 1)
+    w = w.astype(dtype)
+    s, n = centre.shape
     k = z.size
-    rows = max(1, _NODE_BLOCK // max(1, s * k))
-    work = np.empty((k, min(rows, n), s))
-    out = np.empty_like(centre)
-    for lo in range(0, n, rows):
-        hi = min(n, lo + rows)
+    per = max(1, _NODE_BLOCK // max(1, n * k))
+    work = np.empty((k, min(per, s), n), dtype=dtype)
+    for lo in range(0, s, per):
+        hi = min(s, lo + per)
         t = work[:, : hi - lo]
         ab = a[lo:hi]
-        np.add(ab, v, out=t)
+        np.add(ab, v[:, lo:hi], out=t)
         np.divide(ab, t, out=t)
-        # weighted sum over the nodes: one matrix-vector product per block
+        # weighted sum over the nodes: one matrix-vector product per block of draws
         np.dot(w, t.reshape(k, -1), out=out[lo:hi].reshape(-1))
-    return out
 
 
 # Largest number of (row, draw, node) evaluations held in memory at once.
@@ -262,7 +331,8 @@ def _expect_outcome(
     if out_link == "probit":
         return special.ndtr((a + slope * mu) / np.sqrt(1 + (slope * sigma) ** 2))
     # logit outcome, normal mediator: quadrature in the standardised residual
-    return logit_normal_expect(a + slope * mu, slope * sigma)
+    single = a.dtype == np.float32
+    return logit_normal_expect(a + slope * mu, slope * sigma, single=single)
 
 
 def ikt_effects(
@@ -273,50 +343,88 @@ def ikt_effects(
     weights: np.ndarray | None,
     t0: float,
     t1: float,
+    *,
+    single: bool = False,
+    threads: int = 1,
 ) -> np.ndarray:
     """The ten IKT estimands (columns in :data:`IKT_TERMS` order) for each draw.
 
     ``bm`` (S, pm) and ``by`` (S, py) are coefficient draws, ``sigma`` (S,) the mediator
     residual SD (ignored for binary mediators), ``weights`` (S, n) averaging weights
     (bootstrap counts) or None for the plain sample mean.
+
+    Draws are processed in blocks (at most :data:`_BLOCK` values per potential outcome),
+    on up to ``threads`` threads with one BLAS thread each; every draw's value is
+    computed alone, so the result does not depend on the blocks or the threads.
+    ``single=True`` evaluates the logit-normal integrals of a logit outcome with a
+    normal mediator in single precision (averaged in double precision; see
+    :func:`logit_normal_expect`), for the draws behind intervals.
     """
     s = bm.shape[0]
-    n = design.n
     out = np.empty((s, len(IKT_TERMS)))
-    per = max(1, _BLOCK // (n * 4))
-    ys = design.y_cov_start
-    for lo in range(0, s, per):
-        hi = min(s, lo + per)
-        bmb, byb, sgb = bm[lo:hi], by[lo:hi], sigma[lo:hi]
-        base_m = bmb[:, 0][None, :] + design.c @ bmb[:, 2:].T
-        base_y = byb[:, 0][None, :] + design.c @ byb[:, ys:].T
-        if weights is None:
-            wb = None
-        else:
-            wb = weights[lo:hi]
-            wb = wb / wb.sum(axis=1, keepdims=True)
+    per = max(1, _BLOCK // (design.n * 4))
+    n_blocks = max(-(-s // per), min(threads, s))
+    edges = np.linspace(0, s, n_blocks + 1).astype(int)
+    single = single and design.mediator_model == "linear" and design.outcome_model == "logit"
+    c = design.c.astype(np.float32) if single else design.c
 
-        def mean_of(e, wb=wb):
-            return e.mean(axis=0) if wb is None else (e * wb.T).sum(axis=0)
+    def job(k: int) -> None:
+        lo, hi = edges[k], edges[k + 1]
+        wb = None if weights is None else weights[lo:hi]
+        out[lo:hi] = _ikt_block(bm[lo:hi], by[lo:hi], sigma[lo:hi], c, wb, design, t0, t1)
 
-        e = {}
-        for t in (t0, t1):
-            slope = byb[:, 2] + (byb[:, 3] * t if design.interaction else 0.0)
-            a = base_y + byb[:, 1] * t
-            for tp in (t0, t1):
-                mu = base_m + bmb[:, 1] * tp
-                e[(t, tp)] = mean_of(_expect_outcome(a, slope, mu, sgb, design))
-        d0 = e[(t0, t1)] - e[(t0, t0)]
-        d1 = e[(t1, t1)] - e[(t1, t0)]
-        z0 = e[(t1, t0)] - e[(t0, t0)]
-        z1 = e[(t1, t1)] - e[(t0, t1)]
-        tau = e[(t1, t1)] - e[(t0, t0)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            n0, n1 = d0 / tau, d1 / tau
-        out[lo:hi] = np.column_stack(
-            [d0, d1, (d0 + d1) / 2, z0, z1, (z0 + z1) / 2, tau, n0, n1, (n0 + n1) / 2]
-        )
+    if threads > 1 and n_blocks > 1:
+        with blas_single_thread(), ThreadPoolExecutor(min(threads, n_blocks)) as pool:
+            list(pool.map(job, range(n_blocks)))
+    else:
+        for k in range(n_blocks):
+            job(k)
     return out
+
+
+def _ikt_block(
+    bm: np.ndarray,
+    by: np.ndarray,
+    sigma: np.ndarray,
+    c: np.ndarray,
+    weights: np.ndarray | None,
+    design: Design,
+    t0: float,
+    t1: float,
+) -> np.ndarray:
+    """:func:`ikt_effects` for one block of draws; ``c`` (float32 or float64) sets the
+    precision of the per-person values."""
+    dtype = c.dtype
+    bm_, by_ = bm.astype(dtype, copy=False), by.astype(dtype, copy=False)
+    ys = design.y_cov_start
+    # draws x rows, passed on as transposed (rows x draws) views
+    base_m = (bm_[:, 0][:, None] + bm_[:, 2:] @ c.T).T
+    base_y = (by_[:, 0][:, None] + by_[:, ys:] @ c.T).T
+    if weights is not None:
+        wn = (weights / weights.sum(axis=1, keepdims=True)).T
+
+    def mean_of(e: np.ndarray) -> np.ndarray:
+        if weights is None:
+            return e.mean(axis=0, dtype=np.float64)
+        return (e * wn).sum(axis=0)
+
+    e = {}
+    for t in (t0, t1):
+        slope = by_[:, 2] + (by_[:, 3] * t if design.interaction else 0.0)
+        a = base_y + by_[:, 1] * t
+        for tp in (t0, t1):
+            mu = base_m + bm_[:, 1] * tp
+            e[(t, tp)] = mean_of(_expect_outcome(a, slope, mu, sigma, design))
+    d0 = e[(t0, t1)] - e[(t0, t0)]
+    d1 = e[(t1, t1)] - e[(t1, t0)]
+    z0 = e[(t1, t0)] - e[(t0, t0)]
+    z1 = e[(t1, t1)] - e[(t0, t1)]
+    tau = e[(t1, t1)] - e[(t0, t0)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n0, n1 = d0 / tau, d1 / tau
+    return np.column_stack(
+        [d0, d1, (d0 + d1) / 2, z0, z1, (z0 + z1) / 2, tau, n0, n1, (n0 + n1) / 2]
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from ...errors import (
     EstimationError,
 )
 from .._core.bootstrap import iter_bootstrap_counts
+from .._core.counts import count_threads
 from .._core.design import collinearity_note
 from ._causal_checks import (
     LINK_OF,
@@ -292,8 +293,10 @@ def causal_mediation(
     bm, sm, by, sy = _fit_models(design)
     t0, t1 = opts.t0, opts.t1
 
-    def estimands(bm_, by_, sm_, w_):
-        parts = [ikt_effects(bm_, by_, sm_, design, w_, t0, t1)]
+    def estimands(bm_, by_, sm_, w_, draws=False):
+        # draws behind intervals: single-precision logit-normal integrals, two threads
+        fast = {"single": True, "threads": count_threads()} if draws else {}
+        parts = [ikt_effects(bm_, by_, sm_, design, w_, t0, t1, **fast)]
         if opts.vanderweele:
             parts.append(vanderweele_effects(bm_, by_, sm_, design, w_, t0, t1, m_star))
         return np.concatenate(parts, axis=1)
@@ -364,9 +367,9 @@ def _draws(
         vy = vcov(design.x_y, design.y, by[0], float(sy[0]), design.outcome_model)
         dm = generator.multivariate_normal(bm[0], vm, size=n_draws, method="cholesky")
         dy = generator.multivariate_normal(by[0], vy, size=n_draws, method="cholesky")
-        return estimands(dm, dy, np.full(n_draws, sm[0]), None), None, 0
+        return estimands(dm, dy, np.full(n_draws, sm[0]), None, draws=True), None, 0
     chunks = iter_bootstrap_counts(design.n, n_draws, generator, chunk_size=_CHUNK)
-    draws, n_failed = _replicate(design, chunks, bm[0], by[0], estimands)
+    draws, n_failed = _replicate(design, chunks, bm[0], by[0], estimands, draws=True)
     if n_failed:
         warnings.warn(
             f"{n_failed} of {n_draws} bootstrap resamples failed (singular design or "
@@ -458,11 +461,12 @@ def _jackknife_weights(n: int):
         yield w
 
 
-def _replicate(design: Design, chunks, bm0, by0, estimands):
+def _replicate(design: Design, chunks, bm0, by0, estimands, draws=False):
     """Refit both models for every weight row and recompute the estimands.
 
     ``chunks`` yields ``(k, n)`` weight matrices (bootstrap counts or jackknife
-    weights); each chunk is fitted in one batch. Failed fits give NaN rows.
+    weights); each chunk is fitted in one batch. Failed fits give NaN rows. ``draws``:
+    bootstrap draws (see ``estimands``), not jackknife values.
     """
     xm, xy = design.x_m, design.x_y
     k = estimands(bm0[None, :], by0[None, :], np.ones(1), None).shape[1]
@@ -474,7 +478,7 @@ def _replicate(design: Design, chunks, bm0, by0, estimands):
         ok = okm & oky
         res = np.full((wb.shape[0], k), np.nan)
         if ok.any():
-            res[ok] = estimands(bm[ok], by[ok], sm[ok], wb[ok])
+            res[ok] = estimands(bm[ok], by[ok], sm[ok], wb[ok], draws=draws)
         failed += int((~ok).sum())
         out.append(res)
     return np.concatenate(out), failed
