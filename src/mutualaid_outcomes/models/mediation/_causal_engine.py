@@ -13,17 +13,22 @@ Everything here works on arrays; validation happens in the public module.
 
 from __future__ import annotations
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
 from ...parallel import blas_single_thread
 from .._core.glm import information, irls
 from .._core.ols import fit_ols_batched
+from ._logit_normal import (
+    QUADRATURE_ATOL,
+    logit_normal_expect,
+    logit_normal_means,
+    logit_normal_nodes,
+    logit_normal_rule,
+)
 
 __all__ = [
     "Design",
@@ -33,6 +38,7 @@ __all__ = [
     "IKT_TERMS",
     "VW_TERMS",
     "FOUR_WAY_TERMS",
+    "QUADRATURE_ATOL",
     "logit_normal_nodes",
     "logit_normal_rule",
     "logit_normal_expect",
@@ -55,175 +61,6 @@ IKT_TERMS: tuple[str, ...] = (
 VW_TERMS: tuple[str, ...] = ("cde", "pnde", "tnde", "pnie", "tnie")
 #: VanderWeele's four-way decomposition of the total effect.
 FOUR_WAY_TERMS: tuple[str, ...] = ("cde", "intref", "intmed", "pie")
-
-#: Truncation of the standard normal mediator residual in the logit-outcome integral
-#: (the normal mass beyond 9 SD is below 1e-18).
-Z_MAX = 9.0
-
-
-def logit_normal_nodes(spread: float) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1).
-
-    The integrand is analytic in the strip ``|Im z| < pi / |spread|`` (the poles of
-    expit), so the trapezoid rule with step ``h`` has error about
-    ``exp(-2 pi^2 / (|spread| h))`` times the growth of the Gaussian factor in that strip
-    (Trefethen & Weideman 2014). ``h = 0.6 / |spread|`` (at most 0.7) keeps it below
-    1e-11 for every c in [-30, 30] at spreads 0.8 to 8, checked against a 1e-15 rule
-    (``h = 0.715 / |spread|``, used before, reached 3e-10 near 1.1).
-    :func:`logit_normal_rule` uses it for spreads above about 1.45.
-    """
-    h = min(0.7, 0.6 / max(abs(float(spread)), 1e-12))
-    k = int(np.ceil(Z_MAX / h))
-    z = np.arange(-k, k + 1) * h
-    w = h * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
-    return z, w
-
-
-#: Target absolute error of every E[expit(c + s Z)]. The estimands are averages and
-#: differences of these expectations (probabilities), so 1e-10 keeps them far inside the
-#: 1e-6 relative agreement asked of deterministic quantities even for effects of 1e-3.
-QUADRATURE_ATOL = 1e-10
-
-#: Gauss-Hermite nodes that bring the error of E[expit(c + s Z)] below 1e-11 for every
-#: c in [-30, 30] at s = 0.05, 0.10, ..., 1.45 (found against a 1e-15 trapezoid rule;
-#: one node is added as a margin, for QUADRATURE_ATOL). Beyond that the trapezoid rule
-#: needs fewer nodes.
-_GH_NODES = (
-    4, 5, 5, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 21, 23, 25,
-    27, 29, 31, 33, 35, 37, 39, 42, 44,
-)  # fmt: skip
-_GH_STEP = 0.05
-#: Gauss-Hermite weights below this are dropped (the integrand is bounded by 1).
-_GH_WEIGHT_FLOOR = 1e-17
-
-
-@functools.lru_cache(maxsize=64)
-def _gauss_hermite(k: int) -> tuple[np.ndarray, np.ndarray]:
-    z, w = hermegauss(k)
-    w = w / np.sqrt(2 * np.pi)
-    keep = w > _GH_WEIGHT_FLOOR
-    return z[keep], w[keep]
-
-
-def _rule_key(spread: float) -> int:
-    """Which rule serves ``|spread|``: Gauss-Hermite nodes (> 0) or a trapezoid bin (<= 0).
-
-    The key depends on the spread alone, so a draw gets the same rule in whatever batch
-    of draws it is evaluated.
-    """
-    s = abs(float(spread))
-    return _bin_key(max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1))
-
-
-@functools.lru_cache(maxsize=1024)
-def _bin_key(i: int) -> int:
-    if i < len(_GH_NODES):
-        k = _GH_NODES[i] + 1
-        if k < logit_normal_nodes((i + 1) * _GH_STEP)[0].size:
-            return k
-    return -i
-
-
-def _rule_of_key(key: int) -> tuple[np.ndarray, np.ndarray]:
-    # a trapezoid bin takes the rule of its largest spread (a finer step for the rest)
-    return _gauss_hermite(key) if key > 0 else logit_normal_nodes((1 - key) * _GH_STEP)
-
-
-def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1), error below 1e-10.
-
-    Gauss-Hermite (probabilists' weight) with the number of nodes taken from a table
-    indexed by ``|spread|`` while it needs fewer nodes than the trapezoid rule of
-    :func:`logit_normal_nodes`, that rule (at the upper end of the table's 0.05-wide bin
-    of ``|spread|``) otherwise. Gauss-Hermite error falls like
-    ``exp(-2 (pi / |spread|) sqrt(K))`` (poles of expit at distance ``pi / |spread|``), so
-    it is much cheaper for small spreads (5 nodes at 0.05, 14 at 0.6 against 31) and
-    the trapezoid rule, whose node count grows only linearly, wins above about 1.45.
-    """
-    return _rule_of_key(_rule_key(spread))
-
-
-# Elements of the (nodes, rows, draws) work array of logit_normal_expect: small enough
-# to stay in cache.
-_NODE_BLOCK = 1 << 17
-
-
-def logit_normal_expect(
-    centre: np.ndarray, spread: np.ndarray, *, single: bool = False
-) -> np.ndarray:
-    """E[expit(centre + spread * Z)], Z ~ N(0, 1), for ``(n, S)`` centres, ``(S,)`` spreads.
-
-    Each column is integrated with the rule its own spread needs
-    (:func:`logit_normal_rule`), columns sharing a rule together, so a few large spreads
-    do not raise the cost of the rest and a column's value does not depend on the other
-    columns. With ``a = exp(c)`` and ``v_k = exp(-s z_k)``,
-    ``expit(c + s z_k) = a / (a + v_k)``: one exponential per (row, draw) and an addition
-    and a division per node; the weighted sum over nodes is a matrix-vector product.
-    Centres are clipped to ``+-(L - max|s z|)``, ``L`` = 700 (88 in single precision),
-    where expit is 1 or below 1e-20 either way, so that ``a`` stays finite.
-
-    ``single=True`` evaluates the nodes in single precision (relative rounding error
-    about 1e-7 per value) and returns float32; callers average in double precision.
-    Used for the draws behind intervals only, never for point estimates.
-    """
-    dtype = np.float32 if single else np.float64
-    # work on draws x rows (each draw's values contiguous); a transposed view of a
-    # draws-major array, as ikt_effects passes, is used without a copy
-    ct = np.ascontiguousarray(np.asarray(centre, dtype=dtype).T)
-    spread = np.asarray(spread, dtype=float)
-    out = np.empty(ct.shape, dtype=dtype)
-    if ct.size == 0:
-        return out.T
-    keys = np.array([_rule_key(v) for v in spread])
-    for key in np.unique(keys):
-        rule = _rule_of_key(int(key))
-        if keys[0] == key and (keys == key).all():
-            _expect_draws(ct, spread, rule, out)
-        else:
-            rows = np.flatnonzero(keys == key)
-            part = np.empty((rows.size, ct.shape[1]), dtype=dtype)
-            _expect_draws(ct[rows], spread[rows], rule, part)
-            out[rows] = part
-    return out.T
-
-
-def _expect_draws(
-    centre: np.ndarray, spread: np.ndarray, rule: tuple[np.ndarray, np.ndarray], out: np.ndarray
-) -> None:
-    """:func:`logit_normal_expect` for draws (rows of ``centre``, ``(S, n)``) that share
-    one rule, into ``out``."""
-    z, w = rule
-    single = out.dtype == np.float32
-    reach = float(np.max(np.abs(spread))) * float(np.max(np.abs(z)))
-    # centres are clipped at +-(limit - reach); the clip is harmless while
-    # limit - 2 * reach stays large (expit is then 0 or 1 to working precision)
-    limit, reach_max = (88.0, 20.0) if single else (700.0, 200.0)
-    if not np.isfinite(reach) or reach > reach_max:
-        acc = np.zeros(centre.shape)
-        for z_k, w_k in zip(z, w):
-            acc += w_k * special.expit(centre + spread[:, None] * z_k)
-        out[...] = acc
-        return
-    lim = limit - reach
-    if centre.max() > lim or centre.min() < -lim:
-        centre = np.clip(centre, -lim, lim)
-    dtype = out.dtype
-    a = np.exp(centre)
-    v = np.exp(-np.multiply.outer(z, spread)).astype(dtype)[:, :, None]  # (K, S, 1)
-    w = w.astype(dtype)
-    s, n = centre.shape
-    k = z.size
-    per = max(1, _NODE_BLOCK // max(1, n * k))
-    work = np.empty((k, min(per, s), n), dtype=dtype)
-    for lo in range(0, s, per):
-        hi = min(s, lo + per)
-        t = work[:, : hi - lo]
-        ab = a[lo:hi]
-        np.add(ab, v[:, lo:hi], out=t)
-        np.divide(ab, t, out=t)
-        # weighted sum over the nodes: one matrix-vector product per block of draws
-        np.dot(w, t.reshape(k, -1), out=out[lo:hi].reshape(-1))
-
 
 # Largest number of (row, draw, node) evaluations held in memory at once.
 _BLOCK = 4_000_000
@@ -361,6 +198,22 @@ def ikt_effects(
     :func:`logit_normal_expect`), for the draws behind intervals.
     """
     s = bm.shape[0]
+    if design.mediator_model == "linear" and design.outcome_model == "logit" and s > 1:
+        # draws in order of their largest spread, so that each quadrature rule serves
+        # one run of draws (a draw's values do not depend on the order)
+        slope = np.abs(by[:, 2])
+        if design.interaction:
+            slope = np.maximum(np.abs(by[:, 2] + by[:, 3] * t0), np.abs(by[:, 2] + by[:, 3] * t1))
+        order = np.argsort(slope * np.abs(sigma), kind="stable")
+        if (order != np.arange(s)).any():
+            w_ord = None if weights is None else weights[order]
+            res = ikt_effects(
+                bm[order], by[order], sigma[order], design, w_ord, t0, t1,
+                single=single, threads=threads,
+            )  # fmt: skip
+            out = np.empty_like(res)
+            out[order] = res
+            return out
     out = np.empty((s, len(IKT_TERMS)))
     per = max(1, _BLOCK // (design.n * 4))
     n_blocks = max(-(-s // per), min(threads, s))
@@ -392,29 +245,38 @@ def _ikt_block(
     t0: float,
     t1: float,
 ) -> np.ndarray:
-    """:func:`ikt_effects` for one block of draws; ``c`` (float32 or float64) sets the
-    precision of the per-person values."""
+    """:func:`ikt_effects` for one block of draws.
+
+    ``c`` (float32 or float64) sets the precision of the per-person values.
+    """
     dtype = c.dtype
     bm_, by_ = bm.astype(dtype, copy=False), by.astype(dtype, copy=False)
     ys = design.y_cov_start
-    # draws x rows, passed on as transposed (rows x draws) views
-    base_m = (bm_[:, 0][:, None] + bm_[:, 2:] @ c.T).T
-    base_y = (by_[:, 0][:, None] + by_[:, ys:] @ c.T).T
-    if weights is not None:
-        wn = (weights / weights.sum(axis=1, keepdims=True)).T
-
-    def mean_of(e: np.ndarray) -> np.ndarray:
-        if weights is None:
-            return e.mean(axis=0, dtype=np.float64)
-        return (e * wn).sum(axis=0)
-
+    wn = None if weights is None else weights / weights.sum(axis=1, keepdims=True)
     e = {}
-    for t in (t0, t1):
-        slope = by_[:, 2] + (by_[:, 3] * t if design.interaction else 0.0)
-        a = base_y + by_[:, 1] * t
-        for tp in (t0, t1):
-            mu = base_m + bm_[:, 1] * tp
-            e[(t, tp)] = mean_of(_expect_outcome(a, slope, mu, sigma, design))
+    if design.mediator_model == "linear" and design.outcome_model == "logit":
+        # centre(t, t') = c'(theta + slope_t gamma) + [theta_0 + theta_t t
+        #                 + slope_t (gamma_0 + gamma_t t')]: one person part per t
+        for t in (t0, t1):
+            slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
+            coef = by[:, ys:] + slope[:, None] * bm[:, 2:]
+            person = coef.astype(dtype) @ c.T  # draws x persons
+            shifts = np.column_stack(
+                [by[:, 0] + by[:, 1] * t + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in (t0, t1)]
+            )
+            means = logit_normal_means(person, shifts, slope * sigma, wn)
+            e[(t, t0)], e[(t, t1)] = means[:, 0], means[:, 1]
+    else:
+        # draws x rows, passed on as transposed (rows x draws) views
+        base_m = (bm_[:, 0][:, None] + bm_[:, 2:] @ c.T).T
+        base_y = (by_[:, 0][:, None] + by_[:, ys:] @ c.T).T
+        for t in (t0, t1):
+            slope_ = by_[:, 2] + (by_[:, 3] * t if design.interaction else 0.0)
+            a = base_y + by_[:, 1] * t
+            for tp in (t0, t1):
+                mu = base_m + bm_[:, 1] * tp
+                v = _expect_outcome(a, slope_, mu, sigma, design)
+                e[(t, tp)] = v.mean(axis=0) if wn is None else (v * wn.T).sum(axis=0)
     d0 = e[(t0, t1)] - e[(t0, t0)]
     d1 = e[(t1, t1)] - e[(t1, t0)]
     z0 = e[(t1, t0)] - e[(t0, t0)]
