@@ -226,12 +226,17 @@ def ikt_effects(
         wb = None if weights is None else weights[lo:hi]
         out[lo:hi] = _ikt_block(bm[lo:hi], by[lo:hi], sigma[lo:hi], c, wb, design, t0, t1)
 
-    if threads > 1 and n_blocks > 1:
-        with blas_single_thread(), ThreadPoolExecutor(min(threads, n_blocks)) as pool:
-            list(pool.map(job, range(n_blocks)))
-    else:
-        for k in range(n_blocks):
-            job(k)
+    if s == 1:
+        job(0)
+        return out
+    # many small products: one BLAS thread each (see parallel.blas_single_thread)
+    with blas_single_thread():
+        if threads > 1 and n_blocks > 1:
+            with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
+                list(pool.map(job, range(n_blocks)))
+        else:
+            for k in range(n_blocks):
+                job(k)
     return out
 
 

@@ -91,7 +91,9 @@ def _rule_key(spread: float) -> int:
 @functools.lru_cache(maxsize=1024)
 def _bin_key(i: int) -> int:
     if i < len(_GH_NODES):
+        # an even count: the means pair the nodes +-z (see _means_run)
         k = _GH_NODES[i] + 1
+        k += k % 2
         if k < logit_normal_nodes((i + 1) * _GH_STEP)[0].size:
             return k
     return -i
@@ -291,30 +293,30 @@ def _means_run(
     d_max = min(per, ns)
     t_den = np.empty((half, d_max, n), dtype=dtype)
     t_num = np.empty_like(t_den)
-    q2 = np.empty((d_max, n), dtype=dtype)
-    qp = np.empty_like(q2)
+    q = np.empty((d_max, n), dtype=dtype)
+    q2, qp = np.empty_like(q), np.empty_like(q)
     values = np.empty((d_max, n), dtype=dtype)
     out = np.empty(shifts.shape)
-    for j in range(shifts.shape[1]):
-        r = np.exp(-rel[:, j])  # (S,)
-        pair_sum = (cosh * r).astype(dtype)[:, :, None]  # u+ + u-, (half, S, 1)
-        r2 = (r * r).astype(dtype)[:, None]
-        rd = r.astype(dtype)[:, None]
-        for lo in range(0, ns, per):
-            hi = min(ns, lo + per)
-            d = hi - lo
-            ab, v = a[lo:hi], values[:d]
-            np.multiply(ab, ab, out=qp[:d])
-            np.multiply(qp[:d], 2.0, out=q2[:d])
-            np.add(qp[:d], r2[lo:hi], out=qp[:d])
-            den, num = t_den[:, :d], t_num[:, :d]
-            np.multiply(ab, pair_sum[:, lo:hi], out=den)  # m
-            np.add(den, q2[:d], out=num)
+    r = np.exp(-rel)  # (S, J)
+    pair_sum = (cosh[:, :, None] * r[None]).astype(dtype)  # u+ + u-, (half, S, J)
+    r2 = (r * r).astype(dtype)
+    rd = r.astype(dtype)
+    for lo in range(0, ns, per):
+        hi = min(ns, lo + per)
+        d = hi - lo
+        ab, v, sq, sq2 = a[lo:hi], values[:d], q[:d], q2[:d]
+        den, num = t_den[:, :d], t_num[:, :d]
+        np.multiply(ab, ab, out=sq)
+        np.add(sq, sq, out=sq2)
+        for j in range(shifts.shape[1]):
+            np.add(sq, r2[lo:hi, j : j + 1], out=qp[:d])
+            np.multiply(ab, pair_sum[:, lo:hi, j : j + 1], out=den)  # m
+            np.add(den, sq2, out=num)
             np.add(den, qp[:d], out=den)
             np.divide(num, den, out=den)
             np.dot(wp, den.reshape(half, -1), out=v.reshape(-1))
             if w_mid:
-                v += w_mid * (ab / (ab + rd[lo:hi]))
+                v += w_mid * (ab / (ab + rd[lo:hi, j : j + 1]))
             if weights is None:
                 out[lo:hi, j] = v.sum(axis=1, dtype=np.float64) / n
             else:
