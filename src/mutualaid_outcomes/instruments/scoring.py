@@ -24,6 +24,7 @@ from .._validation import check_columns, check_dataframe, check_option
 from ..errors import ArgumentTypeError, DataValidationError
 from ._items import ScaleSums, invalid_mask, item_matrix, scan_items, sums_exact
 from ._scales import Subscale
+from ._whole import item_arrays, whole_plan, whole_sums
 from .spec import Band, InstrumentSpec, available_specs, get_spec
 
 __all__ = ["score", "list_instruments", "resolve_item_columns"]
@@ -192,6 +193,35 @@ def _scale_values(sc: Subscale, sums: ScaleSums, answered: np.ndarray, missing: 
         return np.where(complete, wx, wx / cast(np.ndarray, sums.weight_answered) * w.sum())
 
 
+def _item_sums(
+    spec: InstrumentSpec, data: pd.DataFrame, cols: list[str], on_invalid: str
+) -> tuple[dict[str, ScaleSums], np.ndarray, np.ndarray | None]:
+    """Each scale's sums, missing items per row and the invalid-answer mask (or None).
+
+    Whole-number instruments are summed straight from the frame's columns
+    (:func:`~._whole.whole_sums`); any other spec, column type or an invalid answer takes
+    the item-block route, which names invalid answers or sets them missing.
+    """
+    plan = whole_plan(spec)
+    arrays = item_arrays(data, cols) if plan is not None else None
+    if plan is not None and arrays is not None:
+        found = whole_sums(plan, arrays)
+        if found is not None:
+            return found[0], found[1], None
+    values, nonnum = item_matrix(spec, data, cols)
+    if not sums_exact(spec):
+        values = np.asfortranarray(values)  # sums add the items in order, column by column
+    sums, n_missing, invalid = scan_items(spec, values)
+    bad = None
+    if nonnum is not None or invalid:
+        bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
+    if bad is not None and bad.any():
+        if on_invalid == "raise":
+            raise DataValidationError(_invalid_message(spec, cols, data, bad))
+        sums, n_missing, _ = scan_items(spec, np.where(bad, np.nan, values))
+    return sums, n_missing, bad
+
+
 def score(
     data: pd.DataFrame,
     instrument: str | InstrumentSpec,
@@ -295,19 +325,8 @@ def score(
     check_option(on_invalid, _ON_INVALID, "on_invalid")
     cols = resolve_item_columns(spec, data, items)
 
-    values, nonnum = item_matrix(spec, data, cols)
-    if not sums_exact(spec):
-        values = np.asfortranarray(values)  # sums add the items in order, column by column
-    sums, n_missing, invalid = scan_items(spec, values)
+    sums, n_missing, bad = _item_sums(spec, data, cols, on_invalid)
     n_rows = len(data)
-    bad = None
-    if nonnum is not None or invalid:
-        bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
-    if bad is not None and bad.any():
-        if on_invalid == "raise":
-            raise DataValidationError(_invalid_message(spec, cols, data, bad))
-        sums, n_missing, _ = scan_items(spec, np.where(bad, np.nan, values))
-    del values
     instrument_ok = np.ones(n_rows, dtype=bool)
     if missing == "published" and spec.max_missing_total is not None:
         instrument_ok = n_missing <= spec.max_missing_total
