@@ -198,8 +198,10 @@ def whole_sums(
     lows, highs = np.full(p, np.inf), np.full(p, -np.inf)
     col_lows = np.empty(p)
     floor, inv = np.float64(-plan.sentinel), 1.0 / plan.sentinel
+    # products of a few MB gain nothing from a second BLAS thread
     n_differ = 0
-    with one_blas_thread():  # products of a few MB gain nothing from a second thread
+    # an infinite answer makes NaN sums; it fails the range check and the sums are dropped
+    with one_blas_thread(), np.errstate(invalid="ignore"):
         for i in range(0, n, chunk):
             k = min(chunk, n - i)
             fk = f[:k]

@@ -34,6 +34,7 @@ OnInvalid = Literal["raise", "missing"]
 _MISSING = ("published", "none", "prorate", "available")
 _ON_INVALID = ("raise", "missing")
 _MAX_SHOWN = 10
+_FEW_BANDS = 8  # up to this many bands, one comparison per band beats a binary search
 
 
 def resolve_item_columns(
@@ -150,12 +151,24 @@ def _invalid_message(
 
 
 def _band_labels(scores: np.ndarray, bands: Sequence[Band]) -> pd.Categorical:
+    """Band of each score: ``[lower_i, lower_{i+1})``, the last closed; NaN and out of range -1.
+
+    With a few bands the band number is the count of later lower bounds reached (one
+    comparison per band, cheaper than a binary search per score); the codes are valid
+    by construction.
+    """
     labels = [b.label for b in bands]
-    lowers = np.array([b.lower for b in bands])
-    idx = np.searchsorted(lowers, scores, side="right") - 1
-    ok = (~np.isnan(scores)) & (idx >= 0) & (scores <= bands[-1].upper)
+    ok = scores >= bands[0].lower  # False for NaN
+    ok &= scores <= bands[-1].upper
+    if len(bands) <= _FEW_BANDS:
+        idx = np.zeros(len(scores), dtype=np.int8)
+        for b in bands[1:]:
+            idx += scores >= b.lower
+    else:
+        lowers = np.array([b.lower for b in bands])
+        idx = np.searchsorted(lowers, scores, side="right") - 1
     codes = np.where(ok, idx, -1)
-    return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=True, validate=False)
 
 
 def _allowed_missing(sc: Subscale, missing: str, m: int) -> int:
@@ -211,7 +224,8 @@ def _item_sums(
     values, nonnum = item_matrix(spec, data, cols)
     if not sums_exact(spec):
         values = np.asfortranarray(values)  # sums add the items in order, column by column
-    sums, n_missing, invalid = scan_items(spec, values)
+    with np.errstate(invalid="ignore"):  # an infinite answer: NaN sums, then named below
+        sums, n_missing, invalid = scan_items(spec, values)
     bad = None
     if nonnum is not None or invalid:
         bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
