@@ -65,7 +65,7 @@ UNEVEN = InstrumentSpec(
         Subscale("a", (1, 2, 3, 4, 5), max_missing=1),
         Subscale("b", (9, 5, 12, 6), method="mean", max_missing=1),
         Subscale("c", (13, 14, 7), method="mean_times_k", k=2.5, max_missing=1),
-        Subscale("d", (8, 10, 11)),
+        Subscale("d", (8, 10, 11), bands=tuple(Band(i, i + 0.5, f"d{i}") for i in range(10))),
     ),
     composites=(Composite("ab", (("a", 1.0), ("b", -2.0)), offset=1.0, multiplier=0.5),),
     prefix="u_",

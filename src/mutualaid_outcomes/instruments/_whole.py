@@ -26,6 +26,7 @@ invalid answer the caller takes the item-by-item route, which names it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,9 @@ def whole_plan(spec: InstrumentSpec) -> WholePlan | None:
         for j in idx:
             if spec.items[j] in spec.reverse:
                 groups.setdefault(float(ranges[j].sum()), []).append(j)
-        of_a, of_k, const = {counted[sc.name]: 1.0}, {}, 0.0
+        of_a: dict[int, float] = {counted[sc.name]: 1.0}
+        of_k: dict[int, float] = {}
+        const = 0.0
         for shift, g in groups.items():
             c = column(g)
             of_a[c] = of_a.get(c, 0.0) - 2.0
@@ -97,8 +100,8 @@ def whole_plan(spec: InstrumentSpec) -> WholePlan | None:
         terms.append((of_a, of_k, const))
     q = len(columns)
     weights = np.zeros((q, p))
-    for idx, c in columns.items():
-        weights[c, list(idx)] = 1.0
+    for members, c in columns.items():
+        weights[c, list(members)] = 1.0
     largest = float((weights @ ranges[:, 1]).max())
     sentinel = 2.0 ** int(np.floor(np.log2(largest)) + 1) if largest >= 1 else 1.0
     keying = np.zeros((len(terms), 2 * q + 1))
@@ -184,7 +187,7 @@ def whole_sums(
     block = _block_view(arrays)
     # chunk buffers laid out like the items: rows contiguous in a C-like block
     c_like = block is not None and abs(block.strides[0]) > abs(block.strides[1])
-    order = "C" if c_like else "F"
+    order: Literal["C", "F"] = "C" if c_like else "F"
     # a row-major chunk reduces over all items at once (over rows it would be about
     # seven times slower); that suffices when the items share their range
     axis = None if c_like and plan.uniform else 0

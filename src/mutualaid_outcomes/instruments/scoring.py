@@ -160,6 +160,7 @@ def _band_labels(scores: np.ndarray, bands: Sequence[Band]) -> pd.Categorical:
     labels = [b.label for b in bands]
     ok = scores >= bands[0].lower  # False for NaN
     ok &= scores <= bands[-1].upper
+    idx: np.ndarray
     if len(bands) <= _FEW_BANDS:
         idx = np.zeros(len(scores), dtype=np.int8)
         for b in bands[1:]:
