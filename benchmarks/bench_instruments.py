@@ -5,11 +5,12 @@
   ``np.nansum(block, axis=1)`` over the 2-D item block taken without a copy (the strict
   peer: no reverse-keying, checks or missing rule; the floor for any scoring), the same
   sum after ``data[items].to_numpy()`` (which copies the items out of the frame) and a
-  hand-written pandas implementation of the same rule. Three frame layouts: one
-  row-major 2-D block (a frame built from an array), one column-major block (built from
-  a dict of arrays, consolidated by pandas 2) and one array per column (after
-  ``pd.concat(axis=1)`` or ``assign``). CPU seconds, medians of REPEATS alternating
-  runs, with the load average; the machine is shared.
+  hand-written pandas implementation of the same rule. Three frame layouts: a frame
+  built from a 2-D array (one row-major block under pandas 2, which keeps the array;
+  pandas 3 copies it into a column-major block), one built from a dict of arrays (one
+  column-major block) and one array per column (after ``pd.concat(axis=1)`` or
+  ``assign``). CPU seconds, medians of REPEATS alternating runs, with the load
+  average; the machine is shared.
 * reliability(): Cronbach's alpha on 50,000 x 20 items versus pingouin.cronbach_alpha
   (alpha and its CI only; ours also computes item statistics and omega total).
 
@@ -62,8 +63,8 @@ def pandas_cesd(df: pd.DataFrame) -> pd.Series:
 def score_layouts(x: np.ndarray, cols: list[str]) -> dict[str, pd.DataFrame]:
     """The same answers in the three column layouts pandas produces."""
     return {
-        "row-major block": pd.DataFrame(x, columns=cols),
-        "column-major block": pd.DataFrame({c: x[:, j] for j, c in enumerate(cols)}),
+        "frame from a 2-D array": pd.DataFrame(x, columns=cols),
+        "frame from a dict of arrays": pd.DataFrame({c: x[:, j] for j, c in enumerate(cols)}),
         "one array per column": pd.concat(
             [pd.DataFrame({c: x[:, j].copy()}) for j, c in enumerate(cols)], axis=1
         ),
