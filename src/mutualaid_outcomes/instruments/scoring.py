@@ -308,10 +308,14 @@ def score(
     Composites are ``(sum_j c_j * scale_j + offset) * multiplier``. Bands are applied
     as half-open intervals ``[lower_i, lower_{i+1})`` (the last closed at its upper
     bound), so prorated non-integer scores fall into a band. Computation is vectorised
-    over rows: the item block is read once, in cache-sized row chunks, to check the
+    over rows: the items are read once, in cache-sized row chunks, to check the
     answers, key the items and add up every scale, and the answer-by-answer check
-    that names invalid answers runs only when there are some. Sums of whole-number
-    answers are exact in any order; other sums add the items in item order.
+    that names invalid answers runs only when there are some. Whole-number answers
+    ``lo..hi`` with ``lo >= 0`` are read from the frame's own columns without a copy,
+    a missing answer counting as a power-of-two sentinel below every sum, so that one
+    matrix product per chunk gives each scale's sum and its missing items exactly.
+    Sums of whole-number answers are exact in any order; other sums add the items in
+    item order.
 
     Examples
     --------
