@@ -122,14 +122,14 @@ def test_layouts_and_rules_identical(instrument, seed):
 
 
 @pytest.mark.parametrize(
-    "value", [99.0, -1.0, -1e6, -np.inf, np.inf, 0.5, -0.5, 2.5], ids=lambda v: f"{v:g}"
+    "value", [99.0, -1.0, -1e6, -np.inf, np.inf, 0.5, -0.5, 2.5, 1.0, 5.0], ids=lambda v: f"{v:g}"
 )
 @pytest.mark.parametrize("layout", ["row-major block", "one array per column"])
 def test_invalid_answers_same_errors(value, layout):
     rng = np.random.default_rng(7)
     x, cols = _answers(UNEVEN, rng, 9000, p_missing=0.1)
-    x[8500, 12] = value  # item 13 (range 2..4): also 2.5 is invalid there
-    x[3, 1] = value if value != 2.5 else 0.0  # item 2 (range 1..5)
+    x[8500, 12] = value  # item 13 (range 2..4): also 1, 2.5 and 5 are invalid there
+    x[3, 1] = value if value not in (1.0, 2.5, 5.0) else 0.0  # item 2 (range 1..5)
     df = _layouts(x, cols, rng)[layout]
     with pytest.raises(DataValidationError) as old:
         previous.score(df, UNEVEN)

@@ -172,6 +172,23 @@ def _block_view(arrays: list[np.ndarray]) -> np.ndarray | None:
     return as_strided(first, shape=(n, p), strides=(row, step), writeable=False)
 
 
+def _extreme(
+    reduce: np.ufunc, x: np.ndarray, bound: np.ndarray, mode: str, work: np.ndarray
+) -> float:
+    """Smallest (``np.fmin``) or largest (``np.fmax``) ``x - bound`` of a chunk, NaN ignored.
+
+    ``mode``: ``'uniform'`` (one bound for all items), ``'columns'`` (column-major
+    chunk: item by item) or ``'shifted'`` (row-major chunk with item-specific bounds:
+    subtract them into ``work``, then reduce once).
+    """
+    if mode == "uniform":
+        return float(reduce.reduce(x, axis=None)) - float(bound[0])
+    if mode == "columns":
+        return float(reduce.reduce(reduce.reduce(x, axis=0) - bound))
+    np.subtract(x, bound, out=work)
+    return float(reduce.reduce(work, axis=None))
+
+
 def whole_sums(
     plan: WholePlan, arrays: list[np.ndarray]
 ) -> tuple[dict[str, ScaleSums], np.ndarray] | None:
@@ -185,41 +202,42 @@ def whole_sums(
     n, p = len(arrays[0]), len(arrays)
     q = plan.weights.shape[0]
     block = _block_view(arrays)
-    # chunk buffers laid out like the items: rows contiguous in a C-like block
+    # chunk buffers laid out like the items: rows contiguous in a row-major block
     c_like = block is not None and abs(block.strides[0]) > abs(block.strides[1])
     order: Literal["C", "F"] = "C" if c_like else "F"
-    # a row-major chunk reduces over all items at once (over rows it would be about
-    # seven times slower); that suffices when the items share their range
-    axis = None if c_like and plan.uniform else 0
+    # a row-major chunk is reduced over all its items at once (over rows, item by item,
+    # takes about seven times longer): directly when the items share their range, else
+    # after subtracting each item's bound
+    mode = ("uniform" if plan.uniform else "shifted") if c_like else "columns"
     chunk = max(1, min(n, _CHUNK_ROWS))
     f = np.empty((chunk, p), order=order)
-    rounded = np.empty((chunk, p), order=order)
+    work = np.empty((chunk, p), order=order)
     differ = np.empty((chunk, p), dtype=bool, order=order)
     stacked = np.ones((2 * q + 1, chunk))  # [S; -k; 1] of one chunk
     plain = np.empty((plan.keying.shape[0], n))
     missing = {c: np.empty(n, dtype=np.int64) for c in {*plan.counted.values(), plan.all_items}}
-    lows, highs = np.full(p, np.inf), np.full(p, -np.inf)
+    low, high = np.inf, -np.inf  # smallest answer - lo, largest answer - hi
     col_lows = np.empty(p)
     floor, inv = np.float64(-plan.sentinel), 1.0 / plan.sentinel
-    # products of a few MB gain nothing from a second BLAS thread
     n_differ = 0
-    # an infinite answer makes NaN sums; it fails the range check and the sums are dropped
+    # products of a few MB gain nothing from a second BLAS thread; an infinite answer
+    # makes NaN sums, fails the range check, and the sums are dropped
     with one_blas_thread(), np.errstate(invalid="ignore"):
         for i in range(0, n, chunk):
             k = min(chunk, n - i)
-            fk = f[:k]
+            fk, wk = f[:k], work[:k]
             if block is not None:
                 v = block[i : i + k]
                 np.fmax(v, floor, out=fk)
-                np.fmin(lows, np.fmin.reduce(v, axis=axis), out=lows)
+                low = np.fmin(low, _extreme(np.fmin, v, plan.lo, mode, wk))
             else:
                 for j, a in enumerate(arrays):
                     np.fmax(a[i : i + k], floor, out=fk[:, j])
                     col_lows[j] = np.fmin.reduce(a[i : i + k])
-                np.fmin(lows, col_lows, out=lows)
-            np.fmax(highs, np.fmax.reduce(fk, axis=axis), out=highs)
-            np.rint(fk, out=rounded[:k])
-            np.not_equal(rounded[:k], fk, out=differ[:k])
+                low = np.fmin(low, np.fmin.reduce(col_lows - plan.lo))
+            high = np.fmax(high, _extreme(np.fmax, fk, plan.hi, mode, wk))
+            np.rint(fk, out=wk)
+            np.not_equal(wk, fk, out=differ[:k])
             n_differ += int(np.count_nonzero(differ[:k]))
             s_k, neg_k = stacked[:q, :k], stacked[q : 2 * q, :k]
             np.matmul(plan.weights, fk.T, out=s_k)  # S = A - B k
@@ -228,7 +246,7 @@ def whole_sums(
             np.matmul(plan.keying, stacked[:, :k], out=plain[:, i : i + k])
             for c, out in missing.items():
                 np.negative(neg_k[c], out=out[i : i + k], casting="unsafe")
-    if n_differ or np.any(lows < plan.lo) or np.any(highs > plan.hi):
+    if n_differ or low < 0 or high > 0:
         return None
     sums = {
         name: ScaleSums(plain[r], missing[plan.counted[name]])
