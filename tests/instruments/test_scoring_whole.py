@@ -93,8 +93,11 @@ def _layouts(x, cols, rng):
     per_column = pd.DataFrame(index=range(n))
     for j, c in enumerate(cols):
         per_column = per_column.assign(**{c: x[:, j].copy()})
+    rows = pd.DataFrame(np.ascontiguousarray(x), columns=cols)
     return {
-        "row-major block": pd.DataFrame(np.ascontiguousarray(x), columns=cols),
+        "row-major block": rows,
+        "rows reversed": rows.iloc[::-1],
+        "every third row": rows.iloc[1::3],
         "column-major block": pd.DataFrame(np.asfortranarray(x), columns=cols),
         "one array per column": per_column,
         "items inside a wider block": within,
@@ -166,6 +169,8 @@ def test_plan_only_for_plain_whole_numbers():
     assert whole_plan(huge) is None  # sums would leave the exact integers
     plan = whole_plan(get_spec("cesd"))
     assert plan.sentinel == 64.0  # the smallest power of two above the largest sum, 60
+    assert whole_plan(get_spec("cesd")) is plan  # kept for the (immutable) spec object
+    assert whole_plan(huge) is None
 
 
 def test_block_view_only_over_one_array():
