@@ -167,9 +167,9 @@ def _expect_outcome(
         return a + slope * mu
     if out_link == "probit":
         return special.ndtr((a + slope * mu) / np.sqrt(1 + (slope * sigma) ** 2))
-    # logit outcome, normal mediator: quadrature in the standardised residual
-    single = a.dtype == np.float32
-    return logit_normal_expect(a + slope * mu, slope * sigma, single=single)
+    # logit outcome, normal mediator: quadrature in the standardised residual (the
+    # estimands take the cheaper logit_normal_means; this serves per-person values)
+    return logit_normal_expect(a + slope * mu, slope * sigma)
 
 
 def ikt_effects(
@@ -195,7 +195,7 @@ def ikt_effects(
     computed alone, so the result does not depend on the blocks or the threads.
     ``single=True`` evaluates the logit-normal integrals of a logit outcome with a
     normal mediator in single precision (averaged in double precision; see
-    :func:`logit_normal_expect`), for the draws behind intervals.
+    :func:`logit_normal_means`), for the draws behind intervals.
     """
     s = bm.shape[0]
     if design.mediator_model == "linear" and design.outcome_model == "logit" and s > 1:

@@ -123,9 +123,7 @@ def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
 _NODE_BLOCK = 1 << 17
 
 
-def logit_normal_expect(
-    centre: np.ndarray, spread: np.ndarray, *, single: bool = False
-) -> np.ndarray:
+def logit_normal_expect(centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """E[expit(centre + spread * Z)], Z ~ N(0, 1), for ``(n, S)`` centres, ``(S,)`` spreads.
 
     Each column is integrated with the rule its own spread needs
@@ -134,14 +132,10 @@ def logit_normal_expect(
     columns. With ``a = exp(c)`` and ``v_k = exp(-s z_k)``,
     ``expit(c + s z_k) = a / (a + v_k)``: one exponential per (row, draw) and an addition
     and a division per node; the weighted sum over nodes is a matrix-vector product.
-    Centres are clipped to ``+-(L - max|s z|)``, ``L`` = 700 (88 in single precision),
-    where expit is 1 or below 1e-20 either way, so that ``a`` stays finite.
-
-    ``single=True`` evaluates the nodes in single precision (relative rounding error
-    about 1e-7 per value) and returns float32; callers average in double precision.
-    Used for the draws behind intervals only, never for point estimates.
+    Centres are clipped to ``+-(700 - max|s z|)``, where expit is 1 or below 1e-130
+    either way, so that ``a`` stays finite.
     """
-    dtype = np.float32 if single else np.float64
+    dtype = np.float64
     # work on draws x rows (each draw's values contiguous); a transposed view of a
     # draws-major array, as ikt_effects passes, is used without a copy
     ct = np.ascontiguousarray(np.asarray(centre, dtype=dtype).T)
@@ -149,7 +143,7 @@ def logit_normal_expect(
     out = np.empty(ct.shape, dtype=dtype)
     if ct.size == 0:
         return out.T
-    keys = np.array([_rule_key(v) for v in spread])
+    keys = rule_keys(spread)
     # runs of draws with the same rule (one run per rule when the draws come sorted by
     # spread, as from ikt_effects) are slices; scattered draws are gathered
     cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
@@ -173,18 +167,15 @@ def _expect_draws(
     ``centre`` is draws x persons.
     """
     z, w = rule
-    single = out.dtype == np.float32
     reach = float(np.max(np.abs(spread))) * float(np.max(np.abs(z)))
-    # centres are clipped at +-(limit - reach); the clip is harmless while
-    # limit - 2 * reach stays large (expit is then 0 or 1 to working precision)
-    limit, reach_max = (88.0, 20.0) if single else (700.0, 200.0)
-    if not np.isfinite(reach) or reach > reach_max:
+    # centres are clipped at +-(700 - reach); harmless while 700 - 2 * reach stays large
+    if not np.isfinite(reach) or reach > 200.0:
         acc = np.zeros(centre.shape)
         for z_k, w_k in zip(z, w):
             acc += w_k * special.expit(centre + spread[:, None] * z_k)
         out[...] = acc
         return
-    lim = limit - reach
+    lim = 700.0 - reach
     if centre.max() > lim or centre.min() < -lim:
         centre = np.clip(centre, -lim, lim)
     dtype = out.dtype
@@ -241,9 +232,11 @@ def logit_normal_means(
     With ``A = exp(base + k0)`` (``k0`` the mean shift of the draw) and
     ``u_jk = exp(-(shift_j - k0) - s z_k)``, ``expit(base + shift_j + s z_k) =
     A / (A + u_jk)``: one exponential per person and draw serves every shift and node,
-    and the sums over persons are taken without storing per-person values. Draws whose
-    centres come within ``L - reach - 40`` of the exponent limit ``L`` (88 in single,
-    700 in double precision) go through :func:`logit_normal_expect` instead.
+    and the sums over persons are taken without storing per-person values. The nodes
+    ``+-z`` are summed in pairs, one division per pair (see :func:`_means_run`). Runs of
+    draws whose centres plus the reach of the nodes exceed 38 (single) or 330 (double
+    precision), where ``A**2`` could overflow, go through :func:`logit_normal_expect`
+    in double precision instead.
     """
     base = np.asarray(base)
     shifts = np.asarray(shifts, dtype=float)
