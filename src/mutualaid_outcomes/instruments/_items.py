@@ -1,5 +1,9 @@
 """The item block of an instrument: extraction, validation, keying and scale sums.
 
+Whole-number instruments whose answers are all valid are summed by
+:mod:`~mutualaid_outcomes.instruments._whole` instead; this module is the route for
+other instruments, other column types and invalid answers.
+
 :func:`item_matrix` takes the item columns as one float block, without a copy when the
 frame already holds them as one. :func:`scan_items` then reads the block once, in row
 chunks small enough to stay in cache, and in that pass finds the missing answers, checks

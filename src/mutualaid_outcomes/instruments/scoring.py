@@ -24,6 +24,7 @@ from .._validation import check_columns, check_dataframe, check_option
 from ..errors import ArgumentTypeError, DataValidationError
 from ._items import ScaleSums, invalid_mask, item_matrix, scan_items, sums_exact
 from ._scales import Subscale
+from ._whole import item_arrays, whole_plan, whole_sums
 from .spec import Band, InstrumentSpec, available_specs, get_spec
 
 __all__ = ["score", "list_instruments", "resolve_item_columns"]
@@ -33,6 +34,7 @@ OnInvalid = Literal["raise", "missing"]
 _MISSING = ("published", "none", "prorate", "available")
 _ON_INVALID = ("raise", "missing")
 _MAX_SHOWN = 10
+_FEW_BANDS = 8  # up to this many bands, one comparison per band beats a binary search
 
 
 def resolve_item_columns(
@@ -149,12 +151,25 @@ def _invalid_message(
 
 
 def _band_labels(scores: np.ndarray, bands: Sequence[Band]) -> pd.Categorical:
+    """Band of each score: ``[lower_i, lower_{i+1})``, the last closed; NaN and out of range -1.
+
+    With a few bands the band number is the count of later lower bounds reached (one
+    comparison per band, cheaper than a binary search per score); the codes are valid
+    by construction.
+    """
     labels = [b.label for b in bands]
-    lowers = np.array([b.lower for b in bands])
-    idx = np.searchsorted(lowers, scores, side="right") - 1
-    ok = (~np.isnan(scores)) & (idx >= 0) & (scores <= bands[-1].upper)
+    ok = scores >= bands[0].lower  # False for NaN
+    ok &= scores <= bands[-1].upper
+    idx: np.ndarray
+    if len(bands) <= _FEW_BANDS:
+        idx = np.zeros(len(scores), dtype=np.int8)
+        for b in bands[1:]:
+            idx += scores >= b.lower
+    else:
+        lowers = np.array([b.lower for b in bands])
+        idx = np.searchsorted(lowers, scores, side="right") - 1
     codes = np.where(ok, idx, -1)
-    return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=True, validate=False)
 
 
 def _allowed_missing(sc: Subscale, missing: str, m: int) -> int:
@@ -190,6 +205,36 @@ def _scale_values(sc: Subscale, sums: ScaleSums, answered: np.ndarray, missing: 
         if missing == "available":
             return wx
         return np.where(complete, wx, wx / cast(np.ndarray, sums.weight_answered) * w.sum())
+
+
+def _item_sums(
+    spec: InstrumentSpec, data: pd.DataFrame, cols: list[str], on_invalid: str
+) -> tuple[dict[str, ScaleSums], np.ndarray, np.ndarray | None]:
+    """Each scale's sums, missing items per row and the invalid-answer mask (or None).
+
+    Whole-number instruments are summed straight from the frame's columns
+    (:func:`~._whole.whole_sums`); any other spec, column type or an invalid answer takes
+    the item-block route, which names invalid answers or sets them missing.
+    """
+    plan = whole_plan(spec)
+    arrays = item_arrays(data, cols) if plan is not None else None
+    if plan is not None and arrays is not None:
+        found = whole_sums(plan, arrays)
+        if found is not None:
+            return found[0], found[1], None
+    values, nonnum = item_matrix(spec, data, cols)
+    if not sums_exact(spec):
+        values = np.asfortranarray(values)  # sums add the items in order, column by column
+    with np.errstate(invalid="ignore"):  # an infinite answer: NaN sums, then named below
+        sums, n_missing, invalid = scan_items(spec, values)
+    bad = None
+    if nonnum is not None or invalid:
+        bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
+    if bad is not None and bad.any():
+        if on_invalid == "raise":
+            raise DataValidationError(_invalid_message(spec, cols, data, bad))
+        sums, n_missing, _ = scan_items(spec, np.where(bad, np.nan, values))
+    return sums, n_missing, bad
 
 
 def score(
@@ -263,10 +308,14 @@ def score(
     Composites are ``(sum_j c_j * scale_j + offset) * multiplier``. Bands are applied
     as half-open intervals ``[lower_i, lower_{i+1})`` (the last closed at its upper
     bound), so prorated non-integer scores fall into a band. Computation is vectorised
-    over rows: the item block is read once, in cache-sized row chunks, to check the
+    over rows: the items are read once, in cache-sized row chunks, to check the
     answers, key the items and add up every scale, and the answer-by-answer check
-    that names invalid answers runs only when there are some. Sums of whole-number
-    answers are exact in any order; other sums add the items in item order.
+    that names invalid answers runs only when there are some. Whole-number answers
+    ``lo..hi`` with ``lo >= 0`` are read from the frame's own columns without a copy,
+    a missing answer counting as a power-of-two sentinel below every sum, so that one
+    matrix product per chunk gives each scale's sum and its missing items exactly.
+    Sums of whole-number answers are exact in any order; other sums add the items in
+    item order.
 
     Examples
     --------
@@ -295,19 +344,8 @@ def score(
     check_option(on_invalid, _ON_INVALID, "on_invalid")
     cols = resolve_item_columns(spec, data, items)
 
-    values, nonnum = item_matrix(spec, data, cols)
-    if not sums_exact(spec):
-        values = np.asfortranarray(values)  # sums add the items in order, column by column
-    sums, n_missing, invalid = scan_items(spec, values)
+    sums, n_missing, bad = _item_sums(spec, data, cols, on_invalid)
     n_rows = len(data)
-    bad = None
-    if nonnum is not None or invalid:
-        bad = invalid_mask(spec, values) if nonnum is None else nonnum | invalid_mask(spec, values)
-    if bad is not None and bad.any():
-        if on_invalid == "raise":
-            raise DataValidationError(_invalid_message(spec, cols, data, bad))
-        sums, n_missing, _ = scan_items(spec, np.where(bad, np.nan, values))
-    del values
     instrument_ok = np.ones(n_rows, dtype=bool)
     if missing == "published" and spec.max_missing_total is not None:
         instrument_ok = n_missing <= spec.max_missing_total

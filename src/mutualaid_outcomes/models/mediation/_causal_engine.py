@@ -13,15 +13,22 @@ Everything here works on arrays; validation happens in the public module.
 
 from __future__ import annotations
 
-import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 from scipy import special, stats
 
+from ...parallel import blas_single_thread
 from .._core.glm import information, irls
 from .._core.ols import fit_ols_batched
+from ._logit_normal import (
+    QUADRATURE_ATOL,
+    logit_normal_expect,
+    logit_normal_means,
+    logit_normal_nodes,
+    logit_normal_rule,
+)
 
 __all__ = [
     "Design",
@@ -31,6 +38,7 @@ __all__ = [
     "IKT_TERMS",
     "VW_TERMS",
     "FOUR_WAY_TERMS",
+    "QUADRATURE_ATOL",
     "logit_normal_nodes",
     "logit_normal_rule",
     "logit_normal_expect",
@@ -53,108 +61,6 @@ IKT_TERMS: tuple[str, ...] = (
 VW_TERMS: tuple[str, ...] = ("cde", "pnde", "tnde", "pnie", "tnie")
 #: VanderWeele's four-way decomposition of the total effect.
 FOUR_WAY_TERMS: tuple[str, ...] = ("cde", "intref", "intmed", "pie")
-
-#: Truncation of the standard normal mediator residual in the logit-outcome integral
-#: (the normal mass beyond 9 SD is below 1e-18).
-Z_MAX = 9.0
-
-
-def logit_normal_nodes(spread: float) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1).
-
-    The integrand is analytic in the strip ``|Im z| < pi / |spread|`` (the poles of
-    expit), so the trapezoid rule with step ``h`` has error about
-    ``exp(-2 pi^2 / (|spread| h))`` (Trefethen & Weideman 2014); ``h = 0.715 / |spread|``
-    (at most 0.7, which keeps the error of the Gaussian factor itself below 1e-16) makes
-    it below 1e-12. :func:`logit_normal_rule` uses it for spreads above 0.8.
-    """
-    h = min(0.7, 0.715 / max(abs(float(spread)), 1e-12))
-    k = int(np.ceil(Z_MAX / h))
-    z = np.arange(-k, k + 1) * h
-    w = h * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
-    return z, w
-
-
-#: Gauss-Hermite nodes that bring the error of E[expit(c + s Z)] below 1e-13 for every
-#: c in [-25, 25] at s = 0.05, 0.10, ..., 0.80 (found against a 1e-15 trapezoid rule;
-#: one node is added as a margin). Beyond s = 0.8 the trapezoid rule needs fewer nodes.
-_GH_NODES = (4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 18, 20, 22, 24)
-_GH_STEP = 0.05
-#: Gauss-Hermite weights below this are dropped (the integrand is bounded by 1).
-_GH_WEIGHT_FLOOR = 1e-17
-
-
-@functools.lru_cache(maxsize=32)
-def _gauss_hermite(k: int) -> tuple[np.ndarray, np.ndarray]:
-    z, w = hermegauss(k)
-    w = w / np.sqrt(2 * np.pi)
-    keep = w > _GH_WEIGHT_FLOOR
-    return z[keep], w[keep]
-
-
-def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1), error below 1e-12.
-
-    Gauss-Hermite (probabilists' weight) with the number of nodes taken from a table
-    indexed by ``|spread|`` while it needs fewer nodes than the trapezoid rule of
-    :func:`logit_normal_nodes`, that rule otherwise. Gauss-Hermite error falls like
-    ``exp(-2 (pi / |spread|) sqrt(K))`` (poles of expit at distance ``pi / |spread|``), so
-    it is much cheaper for small spreads (4 nodes at 0.05, 17 at 0.6 against 27) and
-    the trapezoid rule, whose node count grows only linearly, wins above about 0.8.
-    """
-    s = abs(float(spread))
-    z_t, w_t = logit_normal_nodes(s)
-    i = max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1)
-    if i < len(_GH_NODES) and _GH_NODES[i] + 1 < z_t.size:
-        return _gauss_hermite(_GH_NODES[i] + 1)
-    return z_t, w_t
-
-
-# Elements of the (nodes, rows, draws) work array of logit_normal_expect: small enough
-# to stay in cache.
-_NODE_BLOCK = 1 << 17
-
-
-def logit_normal_expect(centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """E[expit(centre + spread * Z)], Z ~ N(0, 1), for ``(n, S)`` centres, ``(S,)`` spreads.
-
-    One rule (:func:`logit_normal_rule` at the largest spread) serves every column.
-    With ``a = exp(c)`` and ``v_k = exp(-s z_k)``, ``expit(c + s z_k) = a / (a + v_k)``:
-    one exponential per (row, draw) and an addition and a division per node; the
-    weighted sum over nodes is a matrix-vector product. Centres are clipped to
-    ``+-(700 - max|s z|)`` (where expit is 1 or below 1e-130 either way) so that ``a``
-    stays finite.
-    """
-    centre = np.asarray(centre, dtype=float)
-    spread = np.asarray(spread, dtype=float)
-    s_max = float(np.max(np.abs(spread))) if spread.size else 0.0
-    z, w = logit_normal_rule(s_max)
-    reach = s_max * float(np.max(np.abs(z)))
-    if not np.isfinite(reach) or reach > 200.0:
-        out = np.zeros_like(centre)
-        for z_k, w_k in zip(z, w):
-            out += w_k * special.expit(centre + spread * z_k)
-        return out
-    lim = 700.0 - reach
-    if centre.size and (centre.max() > lim or centre.min() < -lim):
-        centre = np.clip(centre, -lim, lim)
-    a = np.exp(centre)
-    v = np.exp(-np.multiply.outer(z, spread))[:, None, :]  # (K, 1, S)
-    n, s = centre.shape
-    k = z.size
-    rows = max(1, _NODE_BLOCK // max(1, s * k))
-    work = np.empty((k, min(rows, n), s))
-    out = np.empty_like(centre)
-    for lo in range(0, n, rows):
-        hi = min(n, lo + rows)
-        t = work[:, : hi - lo]
-        ab = a[lo:hi]
-        np.add(ab, v, out=t)
-        np.divide(ab, t, out=t)
-        # weighted sum over the nodes: one matrix-vector product per block
-        np.dot(w, t.reshape(k, -1), out=out[lo:hi].reshape(-1))
-    return out
-
 
 # Largest number of (row, draw, node) evaluations held in memory at once.
 _BLOCK = 4_000_000
@@ -261,7 +167,8 @@ def _expect_outcome(
         return a + slope * mu
     if out_link == "probit":
         return special.ndtr((a + slope * mu) / np.sqrt(1 + (slope * sigma) ** 2))
-    # logit outcome, normal mediator: quadrature in the standardised residual
+    # logit outcome, normal mediator: quadrature in the standardised residual (the
+    # estimands take the cheaper logit_normal_means; this serves per-person values)
     return logit_normal_expect(a + slope * mu, slope * sigma)
 
 
@@ -273,50 +180,118 @@ def ikt_effects(
     weights: np.ndarray | None,
     t0: float,
     t1: float,
+    *,
+    single: bool = False,
+    threads: int = 1,
 ) -> np.ndarray:
     """The ten IKT estimands (columns in :data:`IKT_TERMS` order) for each draw.
 
     ``bm`` (S, pm) and ``by`` (S, py) are coefficient draws, ``sigma`` (S,) the mediator
     residual SD (ignored for binary mediators), ``weights`` (S, n) averaging weights
     (bootstrap counts) or None for the plain sample mean.
+
+    Draws are processed in blocks (at most :data:`_BLOCK` values per potential outcome),
+    on up to ``threads`` threads with one BLAS thread each; every draw's value is
+    computed alone, so the result does not depend on the blocks or the threads.
+    ``single=True`` evaluates the logit-normal integrals of a logit outcome with a
+    normal mediator in single precision (averaged in double precision; see
+    :func:`logit_normal_means`), for the draws behind intervals.
     """
     s = bm.shape[0]
-    n = design.n
+    if design.mediator_model == "linear" and design.outcome_model == "logit" and s > 1:
+        # draws in order of their largest spread, so that each quadrature rule serves
+        # one run of draws (a draw's values do not depend on the order)
+        slope = np.abs(by[:, 2])
+        if design.interaction:
+            slope = np.maximum(np.abs(by[:, 2] + by[:, 3] * t0), np.abs(by[:, 2] + by[:, 3] * t1))
+        order = np.argsort(slope * np.abs(sigma), kind="stable")
+        if (order != np.arange(s)).any():
+            w_ord = None if weights is None else weights[order]
+            res = ikt_effects(
+                bm[order], by[order], sigma[order], design, w_ord, t0, t1,
+                single=single, threads=threads,
+            )  # fmt: skip
+            out = np.empty_like(res)
+            out[order] = res
+            return out
     out = np.empty((s, len(IKT_TERMS)))
-    per = max(1, _BLOCK // (n * 4))
-    ys = design.y_cov_start
-    for lo in range(0, s, per):
-        hi = min(s, lo + per)
-        bmb, byb, sgb = bm[lo:hi], by[lo:hi], sigma[lo:hi]
-        base_m = bmb[:, 0][None, :] + design.c @ bmb[:, 2:].T
-        base_y = byb[:, 0][None, :] + design.c @ byb[:, ys:].T
-        if weights is None:
-            wb = None
+    per = max(1, _BLOCK // (design.n * 4))
+    n_blocks = max(-(-s // per), min(threads, s))
+    edges = np.linspace(0, s, n_blocks + 1).astype(int)
+    single = single and design.mediator_model == "linear" and design.outcome_model == "logit"
+    c = design.c.astype(np.float32) if single else design.c
+
+    def job(k: int) -> None:
+        lo, hi = edges[k], edges[k + 1]
+        wb = None if weights is None else weights[lo:hi]
+        out[lo:hi] = _ikt_block(bm[lo:hi], by[lo:hi], sigma[lo:hi], c, wb, design, t0, t1)
+
+    if s == 1:
+        job(0)
+        return out
+    # many small products: one BLAS thread each (see parallel.blas_single_thread)
+    with blas_single_thread():
+        if threads > 1 and n_blocks > 1:
+            with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
+                list(pool.map(job, range(n_blocks)))
         else:
-            wb = weights[lo:hi]
-            wb = wb / wb.sum(axis=1, keepdims=True)
-
-        def mean_of(e, wb=wb):
-            return e.mean(axis=0) if wb is None else (e * wb.T).sum(axis=0)
-
-        e = {}
-        for t in (t0, t1):
-            slope = byb[:, 2] + (byb[:, 3] * t if design.interaction else 0.0)
-            a = base_y + byb[:, 1] * t
-            for tp in (t0, t1):
-                mu = base_m + bmb[:, 1] * tp
-                e[(t, tp)] = mean_of(_expect_outcome(a, slope, mu, sgb, design))
-        d0 = e[(t0, t1)] - e[(t0, t0)]
-        d1 = e[(t1, t1)] - e[(t1, t0)]
-        z0 = e[(t1, t0)] - e[(t0, t0)]
-        z1 = e[(t1, t1)] - e[(t0, t1)]
-        tau = e[(t1, t1)] - e[(t0, t0)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            n0, n1 = d0 / tau, d1 / tau
-        out[lo:hi] = np.column_stack(
-            [d0, d1, (d0 + d1) / 2, z0, z1, (z0 + z1) / 2, tau, n0, n1, (n0 + n1) / 2]
-        )
+            for k in range(n_blocks):
+                job(k)
     return out
+
+
+def _ikt_block(
+    bm: np.ndarray,
+    by: np.ndarray,
+    sigma: np.ndarray,
+    c: np.ndarray,
+    weights: np.ndarray | None,
+    design: Design,
+    t0: float,
+    t1: float,
+) -> np.ndarray:
+    """:func:`ikt_effects` for one block of draws.
+
+    ``c`` (float32 or float64) sets the precision of the per-person values.
+    """
+    dtype = c.dtype
+    bm_, by_ = bm.astype(dtype, copy=False), by.astype(dtype, copy=False)
+    ys = design.y_cov_start
+    wn = None if weights is None else weights / weights.sum(axis=1, keepdims=True)
+    e = {}
+    if design.mediator_model == "linear" and design.outcome_model == "logit":
+        # centre(t, t') = c'(theta + slope_t gamma) + [theta_0 + theta_t t
+        #                 + slope_t (gamma_0 + gamma_t t')]: one person part per t
+        for t in (t0, t1):
+            slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
+            coef = by[:, ys:] + slope[:, None] * bm[:, 2:]
+            person = coef.astype(dtype) @ c.T  # draws x persons
+            shifts = np.column_stack(
+                [by[:, 0] + by[:, 1] * t + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in (t0, t1)]
+            )
+            means = logit_normal_means(person, shifts, slope * sigma, wn)
+            e[(t, t0)], e[(t, t1)] = means[:, 0], means[:, 1]
+    else:
+        # draws x rows, passed on as transposed (rows x draws) views
+        base_m = (bm_[:, 0][:, None] + bm_[:, 2:] @ c.T).T
+        base_y = (by_[:, 0][:, None] + by_[:, ys:] @ c.T).T
+        for t in (t0, t1):
+            slope_ = by_[:, 2] + (by_[:, 3] * t if design.interaction else 0.0)
+            a = base_y + by_[:, 1] * t
+            for tp in (t0, t1):
+                mu = base_m + bm_[:, 1] * tp
+                v = _expect_outcome(a, slope_, mu, sigma, design)
+                e[(t, tp)] = v.mean(axis=0) if wn is None else (v * wn.T).sum(axis=0)
+    d0 = e[(t0, t1)] - e[(t0, t0)]
+    d1 = e[(t1, t1)] - e[(t1, t0)]
+    z0 = e[(t1, t0)] - e[(t0, t0)]
+    z1 = e[(t1, t1)] - e[(t0, t1)]
+    tau = e[(t1, t1)] - e[(t0, t0)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n0, n1 = d0 / tau, d1 / tau
+    return np.column_stack(
+        [d0, d1, (d0 + d1) / 2, z0, z1, (z0 + z1) / 2, tau, n0, n1, (n0 + n1) / 2]
+    )
 
 
 # ---------------------------------------------------------------------------
