@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -46,6 +45,8 @@ _COUNT_BLOCK = 1 << 17
 _TALLY_BLOCK = 1 << 15
 # Most threads used for counting and the products that consume the counts.
 _MAX_THREADS = 2
+# Guided chunks shrink to at most this fraction (1 / _GUIDED_SHARE) of the blocks left.
+_GUIDED_SHARE = 4
 
 
 def block_size(n: int) -> int:
@@ -88,13 +89,30 @@ def fill_block(out: np.ndarray, n: int, gen: np.random.Generator) -> None:
         np.add.at(flat, sub.reshape(-1), 1.0)
 
 
-def _chunks(n: int, n_boot: int, chunk_size: int | None) -> list[tuple[int, int]]:
-    """(start, stop) resample ranges made of whole blocks, about ``chunk_size`` each."""
+def _chunks(
+    n: int, n_boot: int, chunk_size: int | None, guided: bool = False
+) -> list[tuple[int, int]]:
+    """(start, stop) resample ranges made of whole blocks, about ``chunk_size`` each.
+
+    ``guided=True`` (for :func:`map_bootstrap_counts`) shrinks the chunks towards the
+    end, to at most a quarter of the blocks still to hand out, so that two threads finish
+    together instead of one working alone on a last full chunk. The chunks do not depend
+    on the number of threads: the products that consume them, and so every result, are
+    the same on one thread as on several.
+    """
     block = block_size(n)
     if chunk_size is None:
         chunk_size = max(1, (8 << 20) // n)
-    per = max(1, -(-max(chunk_size, 1) // block)) * block
-    return [(s, min(s + per, n_boot)) for s in range(0, n_boot, per)]
+    per = max(1, -(-max(chunk_size, 1) // block))
+    left = -(-n_boot // block)
+    out = []
+    start = 0
+    while left > 0:
+        take = max(1, min(per, -(-left // _GUIDED_SHARE))) if guided else per
+        out.append((start * block, min((start + take) * block, n_boot)))
+        start += take
+        left -= take
+    return out
 
 
 def _fill_chunk(out: np.ndarray, start: int, n: int, entropy: np.ndarray) -> None:
@@ -184,9 +202,10 @@ def map_bootstrap_counts(
     consume : callable
         Receives the first resample number of a chunk and its ``(chunk, n)`` float counts
         (a buffer reused by the thread, so copy what must outlive the call). It runs on
-        worker threads: it must only write to rows ``start:start + len(counts)`` of shared
-        outputs, and it gains from threads only where it releases the GIL (numpy products
-        and batched solves do). Limit BLAS to one thread around the call.
+        the calling thread and on ``n_threads - 1`` helper threads: it must only write to
+        rows ``start:start + len(counts)`` of shared outputs, and it gains from threads
+        only where it releases the GIL (numpy products and batched solves do). Limit
+        BLAS to one thread around the call.
     n_threads : int, optional
         Worker threads; by default :func:`count_threads` (two on a machine with two or
         more available cores). The result does not depend on it.
@@ -194,17 +213,19 @@ def map_bootstrap_counts(
     Raises
     ------
     Exception
-        The first exception raised by ``consume`` (the other threads finish first).
+        The first exception raised by ``consume`` (the other threads stop taking chunks
+        and finish first).
     """
     n = check_positive_int(n, "n")
     n_boot = check_positive_int(n_boot, "n_boot")
     threads = count_threads(n_threads)
     entropy = _entropy(rng)
-    chunks = _chunks(n, n_boot, chunk_size)
+    chunks = _chunks(n, n_boot, chunk_size, guided=True)
     size = max(stop - start for start, stop in chunks)
 
     pending = iter(chunks)
     lock = threading.Lock()
+    errors: list[BaseException] = []
 
     def work() -> None:
         # chunks are taken in turn by whichever thread is free; each chunk's counts are
@@ -212,19 +233,25 @@ def map_bootstrap_counts(
         buffer = np.empty((size, n))
         while True:
             with lock:
-                chunk = next(pending, None)
+                chunk = None if errors else next(pending, None)
             if chunk is None:
                 return
             start, stop = chunk
             out = buffer[: stop - start]
-            _fill_chunk(out, start, n, entropy)
-            consume(start, out)
+            try:
+                _fill_chunk(out, start, n, entropy)
+                consume(start, out)
+            except BaseException as exc:  # handed to the calling thread below
+                with lock:
+                    errors.append(exc)
+                return
 
-    threads = min(threads, len(chunks))
-    if threads == 1:
-        work()
-        return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(work) for _ in range(threads)]
-        for future in futures:
-            future.result()
+    # the calling thread works too: threads - 1 helpers, started without a pool
+    helpers = [threading.Thread(target=work) for _ in range(min(threads, len(chunks)) - 1)]
+    for helper in helpers:
+        helper.start()
+    work()
+    for helper in helpers:
+        helper.join()
+    if errors:
+        raise errors[0]

@@ -46,6 +46,7 @@ from ...errors import (
 )
 from .._core import bootstrap as bs
 from .._core.design import collinearity_note
+from .._core.ols import one_blas_thread
 from ._moderated import ModeratedMediationResult, mediate_moderated
 from ._product_design import checked_matrix
 from ._product_engine import Engine, make_spec, standardise
@@ -388,23 +389,13 @@ def mediate(
         "data",
         identifiers=[cluster] if cluster else [],
     )
-    return _mediate_clean(
-        clean,
-        report,
-        exposure,
-        meds,
-        outcome,
-        covs,
-        model,
-        engine_family,
-        n_boot,
-        ci,
-        cluster,
-        conf_level,
-        gen,
-        seed_of(rng),
-        extra_notes=(),
-    )
+    # every factorisation here is small (N x 10 at most): one BLAS thread, so that a busy
+    # second core does not stall them in thread synchronisation
+    with one_blas_thread():
+        return _mediate_clean(
+            clean, report, exposure, meds, outcome, covs, model, engine_family, n_boot, ci,
+            cluster, conf_level, gen, seed_of(rng), extra_notes=(),
+        )  # fmt: skip
 
 
 def _check_families(
