@@ -90,6 +90,16 @@ def test_rule_is_accurate_for_every_spread(s):
     np.testing.assert_allclose(got, _old_expect(c[:, None], np.array([s]))[:, 0], atol=ATOL_RULE)
 
 
+@pytest.mark.parametrize("s", [1e-6, 0.049, 0.3, 0.6, 0.74, 1.08, 1.45, 1.9, 2.0, 2.05, 4.0])
+def test_single_precision_rule_is_accurate(s):
+    c = np.linspace(-30.0, 30.0, 241)
+    z, w = engine.logit_normal_rule(s, single=True)
+    assert z.size % 2 == 0 or z.size == engine.logit_normal_nodes(s)[0].size
+    got = special.expit(c[:, None] + s * z[None, :]) @ w
+    np.testing.assert_allclose(got, _fine(c, s), rtol=0, atol=engine.QUADRATURE_ATOL_SINGLE)
+    assert z.size <= engine.logit_normal_rule(s)[0].size
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_batches_of_draws_agree_with_the_old_rule(seed):
     rng = np.random.default_rng(seed)

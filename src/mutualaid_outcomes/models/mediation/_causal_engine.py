@@ -24,6 +24,7 @@ from .._core.glm import information, irls
 from .._core.ols import fit_ols_batched
 from ._logit_normal import (
     QUADRATURE_ATOL,
+    QUADRATURE_ATOL_SINGLE,
     logit_normal_expect,
     logit_normal_means,
     logit_normal_nodes,
@@ -39,6 +40,7 @@ __all__ = [
     "VW_TERMS",
     "FOUR_WAY_TERMS",
     "QUADRATURE_ATOL",
+    "QUADRATURE_ATOL_SINGLE",
     "logit_normal_nodes",
     "logit_normal_rule",
     "logit_normal_expect",

@@ -23,6 +23,7 @@ from scipy import special
 
 __all__ = [
     "QUADRATURE_ATOL",
+    "QUADRATURE_ATOL_SINGLE",
     "logit_normal_nodes",
     "logit_normal_rule",
     "logit_normal_expect",
@@ -65,6 +66,16 @@ _GH_NODES = (
     4, 5, 5, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 20, 21, 23, 25,
     27, 29, 31, 33, 35, 37, 39, 42, 44,
 )  # fmt: skip
+#: The same below 1e-9 at s = 0.05, ..., 2.00 (plus one node: error below
+#: QUADRATURE_ATOL_SINGLE), for values computed in single precision, whose rounding
+#: (about 6e-8 relative) is larger than that.
+_GH_NODES_SINGLE = (
+    3, 4, 4, 5, 5, 6, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+    19, 21, 22, 23, 25, 26, 28, 29, 31, 33, 35, 36, 38, 40, 42, 44, 46, 48, 51, 53,
+)  # fmt: skip
+#: Target absolute error of the rules used in single precision (the draws behind
+#: intervals).
+QUADRATURE_ATOL_SINGLE = 1e-8
 _GH_STEP = 0.05
 #: Gauss-Hermite weights below this are dropped (the integrand is bounded by 1).
 _GH_WEIGHT_FLOOR = 1e-17
@@ -78,21 +89,22 @@ def _gauss_hermite(k: int) -> tuple[np.ndarray, np.ndarray]:
     return z[keep], w[keep]
 
 
-def _rule_key(spread: float) -> int:
+def _rule_key(spread: float, single: bool = False) -> int:
     """Which rule serves ``|spread|``: Gauss-Hermite nodes (> 0) or a trapezoid bin (<= 0).
 
-    The key depends on the spread alone, so a draw gets the same rule in whatever batch
-    of draws it is evaluated.
+    The key depends on the spread (and the precision) alone, so a draw gets the same
+    rule in whatever batch of draws it is evaluated.
     """
     s = abs(float(spread))
-    return _bin_key(max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1))
+    return _bin_key(max(0, int(np.ceil(s / _GH_STEP - 1e-9)) - 1), single)
 
 
 @functools.lru_cache(maxsize=1024)
-def _bin_key(i: int) -> int:
-    if i < len(_GH_NODES):
+def _bin_key(i: int, single: bool = False) -> int:
+    table = _GH_NODES_SINGLE if single else _GH_NODES
+    if i < len(table):
         # an even count: the means pair the nodes +-z (see _means_run)
-        k = _GH_NODES[i] + 1
+        k = table[i] + 1
         k += k % 2
         if k < logit_normal_nodes((i + 1) * _GH_STEP)[0].size:
             return k
@@ -104,7 +116,7 @@ def _rule_of_key(key: int) -> tuple[np.ndarray, np.ndarray]:
     return _gauss_hermite(key) if key > 0 else logit_normal_nodes((1 - key) * _GH_STEP)
 
 
-def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
+def logit_normal_rule(spread: float, *, single: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E[expit(c + spread * Z)], Z ~ N(0, 1), error below 1e-10.
 
     Gauss-Hermite (probabilists' weight) with the number of nodes taken from a table
@@ -112,10 +124,12 @@ def logit_normal_rule(spread: float) -> tuple[np.ndarray, np.ndarray]:
     :func:`logit_normal_nodes`, that rule (at the upper end of the table's 0.05-wide bin
     of ``|spread|``) otherwise. Gauss-Hermite error falls like
     ``exp(-2 (pi / |spread|) sqrt(K))`` (poles of expit at distance ``pi / |spread|``), so
-    it is much cheaper for small spreads (5 nodes at 0.05, 14 at 0.6 against 31) and
-    the trapezoid rule, whose node count grows only linearly, wins above about 1.45.
+    it is much cheaper for small spreads (6 nodes at 0.05, 14 at 0.6 against 31; an even
+    count) and the trapezoid rule, whose node count grows only linearly, wins above
+    about 1.45. ``single=True``: the rule for values computed in single precision, error
+    below 1e-8 (12 nodes at 0.6), Gauss-Hermite up to a spread of 2.
     """
-    return _rule_of_key(_rule_key(spread))
+    return _rule_of_key(_rule_key(spread, single))
 
 
 # Elements of the (nodes, rows, draws) work array of logit_normal_expect: small enough
@@ -196,11 +210,12 @@ def _expect_draws(
         np.dot(w, t.reshape(k, -1), out=out[lo:hi].reshape(-1))
 
 
-def rule_keys(spread: np.ndarray) -> np.ndarray:
+def rule_keys(spread: np.ndarray, single: bool = False) -> np.ndarray:
     """:func:`_rule_key` of every spread (one per bin of ``|spread|``)."""
     bins = np.maximum(0, np.ceil(np.abs(np.asarray(spread, float)) / _GH_STEP - 1e-9) - 1)
     uniq, inv = np.unique(bins.astype(np.int64), return_inverse=True)
-    return np.array([_bin_key(int(i)) for i in uniq], dtype=np.int64)[inv.reshape(-1)]
+    keys = [_bin_key(int(i), single) for i in uniq]
+    return np.array(keys, dtype=np.int64)[inv.reshape(-1)]
 
 
 def logit_normal_means(
@@ -215,8 +230,9 @@ def logit_normal_means(
     ----------
     base : (S, n) array
         Per draw (row) and person (column), the part of the centre that varies by
-        person; float32 evaluates the nodes in single precision (see
-        :func:`logit_normal_expect`), float64 in double.
+        person. float64: double precision and the rules of :func:`logit_normal_rule`
+        (error below 1e-10); float32: single precision (rounding about 6e-8 relative per
+        value, sums in double precision) and the rules to 1e-8 (``single=True``).
     shifts : (S, J) array
         Per draw, the constants added to the centre (J mediator distributions).
     spread : (S,) array
@@ -243,7 +259,7 @@ def logit_normal_means(
     spread = np.asarray(spread, dtype=float)
     s, n = base.shape
     out = np.empty((s, shifts.shape[1]))
-    keys = rule_keys(spread)
+    keys = rule_keys(spread, single=base.dtype == np.float32)
     cuts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1), s]
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         wb = None if weights is None else weights[lo:hi]
