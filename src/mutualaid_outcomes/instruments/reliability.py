@@ -480,7 +480,13 @@ def _moments(x: np.ndarray, cols: list[str], *, pairwise: bool) -> dict[str, np.
     n, k = x.shape
     frame = pd.DataFrame(x)
     answered = ~np.isnan(x)
-    both = answered.T.astype(np.int64) @ answered.astype(np.int64)
+    if pairwise:
+        # rows answering both items of every pair: a float product (BLAS; the counts
+        # are whole numbers far below 2**53, so exact), not numpy's integer loop
+        ans = answered.astype(np.float64)
+        both = (ans.T @ ans).astype(np.int64)
+    else:  # listwise: every kept row answers every item
+        both = np.full((k, k), n, dtype=np.int64)
     if both.min() < 3:
         i, j = np.unravel_index(int(np.argmin(both)), both.shape)
         what = (
