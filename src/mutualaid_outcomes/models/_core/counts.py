@@ -202,7 +202,7 @@ def map_bootstrap_counts(
     consume : callable
         Receives the first resample number of a chunk and its ``(chunk, n)`` float counts
         (a buffer reused by the thread, so copy what must outlive the call). It runs on
-        the calling thread and on ``n_threads - 1`` helper threads: it must only write to
+        the calling thread and on ``n_threads - 1`` worker threads: it must only write to
         rows ``start:start + len(counts)`` of shared outputs, and it gains from threads
         only where it releases the GIL (numpy products and batched solves do). Limit
         BLAS to one thread around the call.
@@ -246,12 +246,12 @@ def map_bootstrap_counts(
                     errors.append(exc)
                 return
 
-    # the calling thread works too: threads - 1 helpers, started without a pool
-    helpers = [threading.Thread(target=work) for _ in range(min(threads, len(chunks)) - 1)]
-    for helper in helpers:
-        helper.start()
+    # the calling thread works too: threads - 1 workers, started without a pool
+    workers = [threading.Thread(target=work) for _ in range(min(threads, len(chunks)) - 1)]
+    for worker in workers:
+        worker.start()
     work()
-    for helper in helpers:
-        helper.join()
+    for worker in workers:
+        worker.join()
     if errors:
         raise errors[0]
