@@ -16,6 +16,7 @@ import pytest
 from scipy import special
 
 from mutualaid_outcomes.models.mediation import _causal_engine as engine
+from mutualaid_outcomes.models.mediation import _logit_normal as quadrature
 from mutualaid_outcomes.models.mediation.causal import causal_mediation
 
 # The new rule targets 1e-10 absolute error (engine.QUADRATURE_ATOL; the previous
@@ -230,3 +231,37 @@ def test_draw_values_do_not_depend_on_order_blocks_or_threads(logit_data, monkey
     double = engine.ikt_effects(bm, by, sigma, design, None, 0.0, 1.0)
     ratio = np.array([t.startswith("prop_mediated") for t in engine.IKT_TERMS])
     np.testing.assert_allclose(ref[:, ~ratio], double[:, ~ratio], atol=ATOL_SINGLE_DRAWS)
+
+
+def test_single_precision_draws_with_large_uncentred_covariates(monkeypatch):
+    # a calendar year and a day count: large values whose effects cancel against the
+    # intercept. Covariates are centred before the single-precision pass, so the draws
+    # take the fast path (not the double-precision fallback for extreme centres) and
+    # agree with double precision.
+    rng = np.random.default_rng(5)
+    n = 600
+    year = rng.integers(2015, 2025, n) + rng.uniform(size=n)
+    days = rng.uniform(40_000.0, 46_000.0, n)
+    t = rng.integers(0, 2, n).astype(float)
+    m = 0.5 * t + 0.2 * (year - 2020) + rng.normal(size=n)
+    eta = -0.3 + 0.4 * t + 0.7 * m + 1.0 * (year - 2020) + 0.002 * (days - 43_000)
+    y = (rng.uniform(size=n) < special.expit(eta)).astype(float)
+    df = pd.DataFrame({"t": t, "m": m, "y": y, "year": year, "days": days})
+    kw = dict(outcome_family="binomial", outcome_link="logit", rng=2)
+    kw.update(method="quasi_bayesian", n_sims=500)
+    general = []
+    real_general = quadrature._means_general
+
+    def spy(*args):
+        general.append(args[0].dtype)
+        return real_general(*args)
+
+    monkeypatch.setattr(quadrature, "_means_general", spy)
+    new = causal_mediation(df, "t", ["m"], "y", ["year", "days"], **kw)
+    assert general == []
+    monkeypatch.setattr(engine, "logit_normal_means", _old_means)
+    old = causal_mediation(df, "t", ["m"], "y", ["year", "days"], **kw)
+    ratio = np.array([t.startswith("prop_mediated") for t in new.terms])
+    np.testing.assert_allclose(new.draws[:, ~ratio], old.draws[:, ~ratio], atol=ATOL_SINGLE_DRAWS)
+    np.testing.assert_allclose(new.draws[:, ratio], old.draws[:, ratio], rtol=RTOL_SINGLE_RATIOS)
+    np.testing.assert_allclose(new.tidy()["estimate"], old.tidy()["estimate"], atol=ATOL_OLD_NEW)

@@ -220,13 +220,20 @@ def ikt_effects(
     per = max(1, _BLOCK // (design.n * 4))
     n_blocks = max(-(-s // per), min(threads, s))
     edges = np.linspace(0, s, n_blocks + 1).astype(int)
-    single = single and design.mediator_model == "linear" and design.outcome_model == "logit"
-    c = design.c.astype(np.float32) if single else design.c
+    logit_normal = design.mediator_model == "linear" and design.outcome_model == "logit"
+    c, c_mean = design.c, None
+    if logit_normal:
+        # centred covariates: the person parts stay of the order of the effects, so single
+        # precision does not round away large covariate values (a calendar year, say);
+        # the means go into the per-draw constants, in double precision
+        c_mean = c.mean(axis=0) if c.size else np.zeros(c.shape[1])
+        c = (c - c_mean).astype(np.float32 if single else np.float64)
 
     def job(k: int) -> None:
         lo, hi = edges[k], edges[k + 1]
         wb = None if weights is None else weights[lo:hi]
-        out[lo:hi] = _ikt_block(bm[lo:hi], by[lo:hi], sigma[lo:hi], c, wb, design, t0, t1)
+        blk = (bm[lo:hi], by[lo:hi], sigma[lo:hi], c, c_mean, wb)
+        out[lo:hi] = _ikt_block(*blk, design, t0, t1)
 
     if s == 1:
         job(0)
@@ -247,6 +254,7 @@ def _ikt_block(
     by: np.ndarray,
     sigma: np.ndarray,
     c: np.ndarray,
+    c_mean: np.ndarray | None,
     weights: np.ndarray | None,
     design: Design,
     t0: float,
@@ -254,7 +262,8 @@ def _ikt_block(
 ) -> np.ndarray:
     """:func:`ikt_effects` for one block of draws.
 
-    ``c`` (float32 or float64) sets the precision of the per-person values.
+    ``c`` (float32 or float64) sets the precision of the per-person values; for a logit
+    outcome with a normal mediator it is centred at ``c_mean``.
     """
     dtype = c.dtype
     bm_, by_ = bm.astype(dtype, copy=False), by.astype(dtype, copy=False)
@@ -262,14 +271,16 @@ def _ikt_block(
     wn = None if weights is None else weights / weights.sum(axis=1, keepdims=True)
     e = {}
     if design.mediator_model == "linear" and design.outcome_model == "logit":
-        # centre(t, t') = c'(theta + slope_t gamma) + [theta_0 + theta_t t
-        #                 + slope_t (gamma_0 + gamma_t t')]: one person part per t
+        # centre(t, t') = (c - cbar)'(theta + slope_t gamma) + [theta_0 + theta_t t
+        #   + cbar'(theta + slope_t gamma) + slope_t (gamma_0 + gamma_t t')]: one person
+        #   part per t
         for t in (t0, t1):
             slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
             coef = by[:, ys:] + slope[:, None] * bm[:, 2:]
             person = coef.astype(dtype) @ c.T  # draws x persons
+            at_mean = by[:, 0] + by[:, 1] * t + coef @ c_mean
             shifts = np.column_stack(
-                [by[:, 0] + by[:, 1] * t + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in (t0, t1)]
+                [at_mean + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in (t0, t1)]
             )
             means = logit_normal_means(person, shifts, slope * sigma, wn)
             e[(t, t0)], e[(t, t1)] = means[:, 0], means[:, 1]
