@@ -54,7 +54,7 @@ import numpy as np
 sys.path.insert(0, {src!r}); sys.path.insert(1, {bench!r})
 from bench_mediation import COVARIATES, MEDIATORS, make_data
 from mutualaid_outcomes.models._core import counts
-from mutualaid_outcomes.models._core.ols import one_blas_thread
+from mutualaid_outcomes.parallel import blas_single_thread
 from mutualaid_outcomes.models.mediation import _product_engine as pe
 from mutualaid_outcomes.models.mediation.product import mediate
 warnings.simplefilter("ignore")
@@ -93,7 +93,7 @@ fill = cpu(lambda: counts._fill_chunk(buf, 0, n, entropy))
 inner = np.ascontiguousarray(eng.packer.packed_t[1:-1])
 chunk = 675
 def product():
-    with one_blas_thread():
+    with blas_single_thread():
         for s in range(0, B, chunk):
             inner @ buf[s : s + chunk].T
 cross = eng.packer.packed_t @ buf.T

@@ -219,7 +219,7 @@ def whole_sums(
     ``arrays`` are the item columns in spec order (:func:`item_arrays`). The sums equal
     those of :func:`~._items.scan_items`; see the module notes for the arithmetic.
     """
-    from ..models._core.ols import one_blas_thread
+    from ..parallel import blas_single_thread
 
     n, p = len(arrays[0]), len(arrays)
     q = plan.weights.shape[0]
@@ -244,7 +244,7 @@ def whole_sums(
     n_differ = 0
     # products of a few MB gain nothing from a second BLAS thread; an infinite answer
     # makes NaN sums, fails the range check, and the sums are dropped
-    with one_blas_thread(), np.errstate(invalid="ignore"):
+    with blas_single_thread(), np.errstate(invalid="ignore"):
         for i in range(0, n, chunk):
             k = min(chunk, n - i)
             fk, wk = f[:k], work[:k]

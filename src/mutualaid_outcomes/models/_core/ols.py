@@ -46,9 +46,7 @@ True
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.linalg import cho_solve
@@ -235,23 +233,6 @@ class Packer:
     def total(self) -> np.ndarray:
         """Packed cross products of the full data (all weights one)."""
         return self.packed_t.sum(axis=1)
-
-
-@functools.lru_cache(maxsize=1)
-def _controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def one_blas_thread() -> Any:
-    """Context manager: BLAS/LAPACK limited to one thread for a batch of small systems.
-
-    Thousands of 10 x 10 factorisations gain nothing from a second thread and lose much
-    to synchronisation when the cores are shared. The controller (the list of loaded
-    BLAS libraries) is built once, so entering costs microseconds, not milliseconds.
-    """
-    return _controller().limit(limits=1)
 
 
 def chol_ok(a: np.ndarray) -> np.ndarray:

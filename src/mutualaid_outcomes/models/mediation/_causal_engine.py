@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ...parallel import blas_single_thread
 from .._core.glm import information, irls
 from .._core.ols import fit_ols_batched
 from ._logit_normal import (
@@ -167,11 +166,8 @@ def _expect_outcome(
         return p * _cdf(a + slope, out_link) + (1 - p) * _cdf(a, out_link)
     if out_link == "linear":
         return a + slope * mu
-    if out_link == "probit":
-        return special.ndtr((a + slope * mu) / np.sqrt(1 + (slope * sigma) ** 2))
-    # logit outcome, normal mediator: quadrature in the standardised residual (the
-    # estimands take the cheaper logit_normal_means; this serves per-person values)
-    return logit_normal_expect(a + slope * mu, slope * sigma)
+    # probit outcome (a logit outcome with a normal mediator takes logit_normal_means)
+    return special.ndtr((a + slope * mu) / np.sqrt(1 + (slope * sigma) ** 2))
 
 
 def ikt_effects(
@@ -193,8 +189,9 @@ def ikt_effects(
     (bootstrap counts) or None for the plain sample mean.
 
     Draws are processed in blocks (at most :data:`_BLOCK` values per potential outcome),
-    on up to ``threads`` threads with one BLAS thread each; every draw's value is
-    computed alone, so the result does not depend on the blocks or the threads.
+    on up to ``threads`` threads (the caller holds BLAS to one thread:
+    :func:`...parallel.blas_single_thread`); every draw's value is computed alone, so the
+    result does not depend on the blocks or the threads.
     ``single=True`` evaluates the logit-normal integrals of a logit outcome with a
     normal mediator in single precision (averaged in double precision; see
     :func:`logit_normal_means`), for the draws behind intervals.
@@ -235,17 +232,12 @@ def ikt_effects(
         blk = (bm[lo:hi], by[lo:hi], sigma[lo:hi], c, c_mean, wb)
         out[lo:hi] = _ikt_block(*blk, design, t0, t1)
 
-    if s == 1:
-        job(0)
-        return out
-    # many small products: one BLAS thread each (see parallel.blas_single_thread)
-    with blas_single_thread():
-        if threads > 1 and n_blocks > 1:
-            with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
-                list(pool.map(job, range(n_blocks)))
-        else:
-            for k in range(n_blocks):
-                job(k)
+    if threads > 1 and n_blocks > 1:
+        with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
+            list(pool.map(job, range(n_blocks)))
+    else:
+        for k in range(n_blocks):
+            job(k)
     return out
 
 
@@ -265,36 +257,11 @@ def _ikt_block(
     ``c`` (float32 or float64) sets the precision of the per-person values; for a logit
     outcome with a normal mediator it is centred at ``c_mean``.
     """
-    dtype = c.dtype
-    bm_, by_ = bm.astype(dtype, copy=False), by.astype(dtype, copy=False)
-    ys = design.y_cov_start
     wn = None if weights is None else weights / weights.sum(axis=1, keepdims=True)
-    e = {}
     if design.mediator_model == "linear" and design.outcome_model == "logit":
-        # centre(t, t') = (c - cbar)'(theta + slope_t gamma) + [theta_0 + theta_t t
-        #   + cbar'(theta + slope_t gamma) + slope_t (gamma_0 + gamma_t t')]: one person
-        #   part per t
-        for t in (t0, t1):
-            slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
-            coef = by[:, ys:] + slope[:, None] * bm[:, 2:]
-            person = coef.astype(dtype) @ c.T  # draws x persons
-            at_mean = by[:, 0] + by[:, 1] * t + coef @ c_mean
-            shifts = np.column_stack(
-                [at_mean + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in (t0, t1)]
-            )
-            means = logit_normal_means(person, shifts, slope * sigma, wn)
-            e[(t, t0)], e[(t, t1)] = means[:, 0], means[:, 1]
+        e = _logit_normal_means_of(bm, by, sigma, c, c_mean, wn, design, (t0, t1))
     else:
-        # draws x rows, passed on as transposed (rows x draws) views
-        base_m = (bm_[:, 0][:, None] + bm_[:, 2:] @ c.T).T
-        base_y = (by_[:, 0][:, None] + by_[:, ys:] @ c.T).T
-        for t in (t0, t1):
-            slope_ = by_[:, 2] + (by_[:, 3] * t if design.interaction else 0.0)
-            a = base_y + by_[:, 1] * t
-            for tp in (t0, t1):
-                mu = base_m + bm_[:, 1] * tp
-                v = _expect_outcome(a, slope_, mu, sigma, design)
-                e[(t, tp)] = v.mean(axis=0) if wn is None else (v * wn.T).sum(axis=0)
+        e = _means_of(bm, by, sigma, c, wn, design, (t0, t1))
     d0 = e[(t0, t1)] - e[(t0, t0)]
     d1 = e[(t1, t1)] - e[(t1, t0)]
     z0 = e[(t1, t0)] - e[(t0, t0)]
@@ -305,6 +272,43 @@ def _ikt_block(
     return np.column_stack(
         [d0, d1, (d0 + d1) / 2, z0, z1, (z0 + z1) / 2, tau, n0, n1, (n0 + n1) / 2]
     )
+
+
+def _logit_normal_means_of(bm, by, sigma, c, c_mean, wn, design, ts) -> dict:
+    """``E[Y(t, M(t'))]`` averaged over persons, logit outcome and normal mediator.
+
+    centre(t, t') = (c - cbar)'(theta + slope_t gamma) + [theta_0 + theta_t t
+    + cbar'(theta + slope_t gamma) + slope_t (gamma_0 + gamma_t t')]: one person part
+    per t (in the precision of ``c``), the bracket per draw in double precision.
+    """
+    ys = design.y_cov_start
+    e = {}
+    for t in ts:
+        slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
+        coef = by[:, ys:] + slope[:, None] * bm[:, 2:]
+        person = coef.astype(c.dtype) @ c.T  # draws x persons
+        at_mean = by[:, 0] + by[:, 1] * t + coef @ c_mean
+        shifts = np.column_stack([at_mean + slope * (bm[:, 0] + bm[:, 1] * tp) for tp in ts])
+        means = logit_normal_means(person, shifts, slope * sigma, wn)
+        for j, tp in enumerate(ts):
+            e[(t, tp)] = means[:, j]
+    return e
+
+
+def _means_of(bm, by, sigma, c, wn, design, ts) -> dict:
+    """``E[Y(t, M(t'))]`` averaged over persons, every other pair of models."""
+    ys = design.y_cov_start
+    # draws x rows, passed on as transposed (rows x draws) views
+    base_m = (bm[:, 0][:, None] + bm[:, 2:] @ c.T).T
+    base_y = (by[:, 0][:, None] + by[:, ys:] @ c.T).T
+    e = {}
+    for t in ts:
+        slope = by[:, 2] + (by[:, 3] * t if design.interaction else 0.0)
+        a = base_y + by[:, 1] * t
+        for tp in ts:
+            v = _expect_outcome(a, slope, base_m + bm[:, 1] * tp, sigma, design)
+            e[(t, tp)] = v.mean(axis=0) if wn is None else (v * wn.T).sum(axis=0)
+    return e
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import EstimationError
+from ...parallel import blas_single_thread
 from .._core import bootstrap as bs
 from .._core.glm import information, irls, logit_one_step_jackknife
 from .._core.ols import (
@@ -23,7 +24,6 @@ from .._core.ols import (
     RIDGE_FLOOR,
     Packer,
     group_sum,
-    one_blas_thread,
     solve_normal,
     sweep,
 )
@@ -412,7 +412,7 @@ class Engine:
         # Chunks of counts are drawn, multiplied and solved on two threads (numpy releases
         # the GIL in all three); one BLAS thread each: the products are cache-sized and a
         # BLAS thread per core on top would oversubscribe shared cores.
-        with one_blas_thread():
+        with blas_single_thread():
             bs.map_bootstrap_counts(n_units, n_boot, rng, consume, chunk_size=chunk)
         return paths
 

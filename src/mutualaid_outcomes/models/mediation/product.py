@@ -44,9 +44,9 @@ from ...errors import (
     EstimationError,
     OptionError,
 )
+from ...parallel import blas_single_thread
 from .._core import bootstrap as bs
 from .._core.design import collinearity_note
-from .._core.ols import one_blas_thread
 from ._moderated import ModeratedMediationResult, mediate_moderated
 from ._product_design import checked_matrix
 from ._product_engine import Engine, make_spec, standardise
@@ -391,7 +391,7 @@ def mediate(
     )
     # every factorisation here is small (N x 10 at most): one BLAS thread, so that a busy
     # second core does not stall them in thread synchronisation
-    with one_blas_thread():
+    with blas_single_thread():
         return _mediate_clean(
             clean, report, exposure, meds, outcome, covs, model, engine_family, n_boot, ci,
             cluster, conf_level, gen, seed_of(rng), extra_notes=(),
